@@ -1,0 +1,106 @@
+//! Command-line definitions (SPEC §8).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Does training your customers pay off? Computes retention, revenue and
+/// survey metrics for trained and untrained customers (landmark cohorts),
+/// tests the difference, and writes Parquet tables.
+#[derive(Debug, Parser)]
+#[command(name = "cohort-metrics", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 success, 2 invalid command line or pipeline file, 3 input data broke a rule, \
+4 an input or output could not be read or written, 1 anything else.")]
+pub struct Cli {
+    /// Log line format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Debug details.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline and publish its tables under <output>/as_of=YYYY-MM-DD/.
+    Run(RunArgs),
+    /// Check the pipeline, the inputs and every data rule; write nothing.
+    Validate(PipelineArgs),
+    /// Print the optimized query plan of every output table.
+    Explain(PipelineArgs),
+    /// List every metric id with its definition and the inputs it needs.
+    Metrics {
+        /// Print the catalog as a Markdown table (as in the README).
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Write a synthetic dataset with planted training effects.
+    Generate(GenerateArgs),
+    /// Print the JSON Schema of the pipeline file.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The pipeline file (YAML).
+    pub pipeline: PathBuf,
+    /// Exclusive end of the measurement (YYYY-MM-DD); overrides `period.as_of`.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Override a scalar of the pipeline by its dotted path, e.g. `period.months=3`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Output directory (relative to the current directory); overrides `output.path`.
+    #[arg(long, value_name = "URI")]
+    pub output: Option<String>,
+    /// Compute everything but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Directory to write the tables and GENERATOR.md into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of accounts.
+    #[arg(long, default_value_t = 2_000)]
+    pub accounts: u64,
+    /// Random seed; the same seed gives the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// File format: `mixed` writes accounts, users and survey responses as CSV and the rest as Parquet.
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Mixed)]
+    pub format: GenerateFormat,
+    /// Last day covered by the data is the day before this date.
+    #[arg(long, value_parser = parse_date, default_value = "2026-11-01")]
+    pub end: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GenerateFormat {
+    Mixed,
+    Parquet,
+    Csv,
+}
+
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("`{text}` is not a date: expected YYYY-MM-DD"))
+}

@@ -1,0 +1,105 @@
+//! The landmark cohort rule (SPEC §3), written once. Every metric takes its
+//! cohort from the account frame built here.
+
+use polars::prelude::*;
+
+use crate::config::CohortConfig;
+use crate::time::{add_days, customer_at, date_lit, Period};
+
+/// Cohort labels.
+pub const TRAINED: &str = "trained";
+pub const UNTRAINED: &str = "untrained";
+pub const UNASSIGNED: &str = "unassigned";
+
+/// One row per account with its landmark and its cohort at both reference
+/// dates:
+///
+/// `account_id`, segment columns, `signup_date`, `churn_date`,
+/// `landmark_date`, `first_completed_at`, `courses_by_landmark`,
+/// `cohort_at_start` (R = S) and `cohort_at_as_of` (R = A); a cohort is
+/// `trained`, `untrained`, or null when the account is not assigned.
+///
+/// SPEC §3: "Landmark of an account: L = signup_date + W days. An account is
+/// assigned at reference date R when L ≤ R and it is a customer at instant L.
+/// An assigned account is trained when it completed at least min_courses
+/// distinct qualifying courses with completed_at < L (completions before
+/// signup count; course ids match exactly, case included); otherwise untrained."
+pub fn account_frame(
+    accounts: LazyFrame,
+    training: Option<LazyFrame>,
+    rule: &CohortConfig,
+    period: &Period,
+    segment_by: &[String],
+) -> LazyFrame {
+    let mut account_columns = vec![col("account_id")];
+    account_columns.extend(segment_by.iter().map(|s| col(s.as_str())));
+    account_columns.push(col("signup_date"));
+    account_columns.push(col("churn_date"));
+    let accounts = accounts
+        .select(account_columns)
+        .with_column(add_days(col("signup_date"), rule.window_days as i64).alias("landmark_date"));
+
+    let completions = match training {
+        Some(training) => qualifying_completions(training, rule, period),
+        None => empty_completions(),
+    };
+    let per_account = completions
+        .join(
+            accounts.clone().select([col("account_id"), col("landmark_date")]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("account_id")])
+        .agg([
+            col("completed_at").min().alias("first_completed_at"),
+            col("course_id")
+                .filter(col("completed_at").lt(col("landmark_date")))
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("courses_by_landmark"),
+        ]);
+
+    let trained = col("courses_by_landmark").gt_eq(lit(rule.min_courses as i64));
+    accounts
+        .join(per_account, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .with_column(col("courses_by_landmark").fill_null(lit(0i64)))
+        .with_columns([
+            cohort_at(date_lit(period.start), trained.clone()).alias("cohort_at_start"),
+            cohort_at(date_lit(period.as_of), trained).alias("cohort_at_as_of"),
+        ])
+}
+
+/// The cohort at reference date `reference`: trained / untrained / null.
+fn cohort_at(reference: Expr, trained: Expr) -> Expr {
+    let assigned = col("landmark_date").lt_eq(reference).and(customer_at(col("landmark_date")));
+    when(assigned)
+        .then(when(trained).then(lit(TRAINED)).otherwise(lit(UNTRAINED)))
+        .otherwise(lit(NULL).cast(DataType::String))
+}
+
+/// Completed rows of qualifying courses, observed before A.
+fn qualifying_completions(training: LazyFrame, rule: &CohortConfig, period: &Period) -> LazyFrame {
+    let mut keep = col("completed_at").is_not_null().and(col("completed_at").lt(date_lit(period.as_of)));
+    if let Some(courses) = &rule.courses {
+        let list = Series::new("courses".into(), courses.clone());
+        keep = keep.and(col("course_id").is_in(lit(list).implode(false), false));
+    }
+    training.filter(keep).select([col("account_id"), col("course_id"), col("completed_at")])
+}
+
+fn empty_completions() -> LazyFrame {
+    let df = DataFrame::new_infer_height(vec![
+        Column::new_empty("account_id".into(), &DataType::String),
+        Column::new_empty("course_id".into(), &DataType::String),
+        Column::new_empty("completed_at".into(), &DataType::Date),
+    ])
+    .unwrap_or_default();
+    df.lazy()
+}
+
+/// The `cohort` column of the `account_cohorts` table: the cohort at R = A,
+/// or `unassigned`.
+pub fn cohort_label_at_as_of() -> Expr {
+    col("cohort_at_as_of").fill_null(lit(UNASSIGNED)).alias("cohort")
+}

@@ -1,0 +1,13 @@
+//! The pipeline file (SPEC §0): serde types that only parse, and `load`,
+//! which interpolates `${VAR}`, applies `--set` and reports errors with the
+//! file's line and column. `resolve` turns the parsed file into a [`Pipeline`]
+//! that nothing after it needs to reread.
+
+mod interpolate;
+mod load;
+mod resolve;
+mod types;
+
+pub use load::{load_pipeline_file, LoadOptions};
+pub use resolve::{format_from_extension, resolve, Pipeline, ResolvedSource};
+pub use types::*;

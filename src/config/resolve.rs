@@ -1,0 +1,165 @@
+//! Parse, then resolve: turns a parsed [`PipelineFile`] into a [`Pipeline`]
+//! with absolute paths, the period, and every configuration problem reported
+//! at once (not only the first).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::types::{FileFormat, PipelineFile, SourceConfig, SourceName};
+use crate::error::{Error, Result};
+use crate::time::Period;
+
+/// A validated pipeline, ready to plan.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub file: PipelineFile,
+    pub file_path: PathBuf,
+    /// The pipeline file's text as read (before interpolation), for its sha256.
+    pub raw_text: String,
+    pub period: Period,
+    pub sources: BTreeMap<SourceName, ResolvedSource>,
+    /// Directory that receives `as_of=YYYY-MM-DD/`.
+    pub output_dir: PathBuf,
+}
+
+/// One input with its path made absolute and its format known.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    pub name: SourceName,
+    /// Absolute local path (file, directory or glob).
+    pub location: PathBuf,
+    /// Whether `location` holds a glob pattern.
+    pub is_glob: bool,
+    /// The format, when given or inferable from the path; otherwise inferred
+    /// from the files found at scan time.
+    pub format: Option<FileFormat>,
+    pub config: SourceConfig,
+}
+
+/// Resolves paths and checks the configuration as a whole.
+/// `as_of` (from `--as-of`) wins over the file; `output` (from `--output`) is
+/// relative to the current directory.
+pub fn resolve(
+    file: PipelineFile,
+    raw_text: String,
+    file_path: &Path,
+    as_of: Option<NaiveDate>,
+    output: Option<&str>,
+) -> Result<Pipeline> {
+    let mut problems = Vec::new();
+    let base_dir = file_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
+
+    if file.cohort.window_days < 1 {
+        problems.push("`cohort.window_days` must be at least 1".to_string());
+    }
+    if file.cohort.min_courses < 1 {
+        problems.push("`cohort.min_courses` must be at least 1".to_string());
+    }
+    if file.period.months < 1 || file.period.months > 1200 {
+        problems.push(format!("`period.months` must be between 1 and 1200, got {}", file.period.months));
+    }
+    if !(file.stats.alpha > 0.0 && file.stats.alpha < 1.0) {
+        problems.push(format!("`stats.alpha` must be between 0 and 1 (exclusive), got {}", file.stats.alpha));
+    }
+    if !file.sources.contains_key(&SourceName::Accounts) {
+        problems.push("`sources.accounts` is required".to_string());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for column in &file.segment_by {
+        if column.trim().is_empty() {
+            problems.push("`segment_by` holds an empty column name".to_string());
+        } else if !seen.insert(column.as_str()) {
+            problems.push(format!("`segment_by` lists `{column}` twice"));
+        }
+    }
+    if file.metrics.is_empty() {
+        problems.push("`metrics` is empty: name at least one metric".to_string());
+    }
+    for metric in &file.metrics {
+        problems.extend(metric.check_config(&file));
+    }
+
+    let mut sources = BTreeMap::new();
+    for (name, config) in &file.sources {
+        match resolve_source(*name, config, &base_dir) {
+            Ok(source) => {
+                sources.insert(*name, source);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+
+    let output_dir = match output {
+        Some(path) => local_path(path, Path::new(".")),
+        None => local_path(&file.output.path, &base_dir),
+    };
+    let output_dir = match output_dir {
+        Ok(dir) => Some(dir),
+        Err(problem) => {
+            problems.push(format!("output: {problem}"));
+            None
+        }
+    };
+
+    let as_of = as_of.or(file.period.as_of.map(|d| d.0)).unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let period = Period::new(as_of, file.period.months.clamp(1, 1200));
+
+    if !problems.is_empty() {
+        let shown = file_path.display();
+        let list = problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n");
+        return Err(Error::config(format!("`{shown}`: {} problem(s) in the pipeline:\n{list}", problems.len())));
+    }
+    Ok(Pipeline {
+        file,
+        file_path: file_path.to_path_buf(),
+        raw_text,
+        period,
+        sources,
+        output_dir: output_dir.unwrap_or_default(),
+    })
+}
+
+fn resolve_source(name: SourceName, config: &SourceConfig, base_dir: &Path) -> std::result::Result<ResolvedSource, String> {
+    let location = local_path(&config.path, base_dir).map_err(|p| format!("`sources.{name}.path`: {p}"))?;
+    let text = location.to_string_lossy();
+    let is_glob = text.contains(['*', '?', '[']);
+    let format = config.format.or_else(|| format_from_extension(&location));
+    if let Some(csv) = &config.csv {
+        if csv.delimiter.len() != 1 {
+            return Err(format!("`sources.{name}.csv.delimiter` must be one byte, got `{}`", csv.delimiter));
+        }
+        if csv.quote.len() != 1 {
+            return Err(format!("`sources.{name}.csv.quote` must be one byte, got `{}`", csv.quote));
+        }
+    }
+    Ok(ResolvedSource { name, location, is_glob, format, config: config.clone() })
+}
+
+fn local_path(path: &str, base_dir: &Path) -> std::result::Result<PathBuf, String> {
+    if path.trim().is_empty() {
+        return Err("the path is empty".into());
+    }
+    if path.contains("://") {
+        return Err(format!(
+            "`{path}`: only local paths are supported in this version (object storage URIs are not read or written yet)"
+        ));
+    }
+    let path = Path::new(path);
+    Ok(if path.is_absolute() { path.to_path_buf() } else { base_dir.join(path) })
+}
+
+/// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt` (also gzip'd).
+pub fn format_from_extension(path: &Path) -> Option<FileFormat> {
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".parquet") || name.ends_with(".pq") {
+        Some(FileFormat::Parquet)
+    } else if name.ends_with(".csv") || name.ends_with(".tsv") || name.ends_with(".txt") {
+        Some(FileFormat::Csv)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,312 @@
+//! Types of the pipeline file. They are the single source of truth for the
+//! parser (`deny_unknown_fields`), the JSON Schema (`cohort-metrics schema`)
+//! and the README's pipeline reference.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::metrics::MetricConfig;
+
+/// A pipeline: where the inputs are, how cohorts are formed, what to compute.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    /// Name of the pipeline; recorded in the manifest.
+    pub name: String,
+    /// Input tables by canonical name (SPEC §4). Only `accounts` is always required.
+    pub sources: BTreeMap<SourceName, SourceConfig>,
+    /// Object storage settings (used for `s3://` paths).
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// The landmark cohort rule (SPEC §3).
+    #[serde(default)]
+    pub cohort: CohortConfig,
+    /// The measurement period (SPEC §1).
+    #[serde(default)]
+    pub period: PeriodConfig,
+    /// Account columns to break every metric down by.
+    #[serde(default)]
+    pub segment_by: Vec<String>,
+    /// Statistics settings (SPEC §6).
+    #[serde(default)]
+    pub stats: StatsConfig,
+    /// Data quality policy (SPEC §9).
+    #[serde(default)]
+    pub quality: QualityConfig,
+    /// Metrics to compute: an id, or an id mapped to its parameters.
+    pub metrics: Vec<MetricConfig>,
+    /// Where the output partition is written.
+    pub output: OutputConfig,
+}
+
+/// Canonical input table names (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceName {
+    Accounts,
+    Training,
+    Users,
+    Events,
+    Revenue,
+    NpsResponses,
+    CsatResponses,
+    Tickets,
+    Cancellations,
+    Touchpoints,
+    Referrals,
+}
+
+impl SourceName {
+    pub const ALL: [SourceName; 11] = [
+        SourceName::Accounts,
+        SourceName::Training,
+        SourceName::Users,
+        SourceName::Events,
+        SourceName::Revenue,
+        SourceName::NpsResponses,
+        SourceName::CsatResponses,
+        SourceName::Tickets,
+        SourceName::Cancellations,
+        SourceName::Touchpoints,
+        SourceName::Referrals,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceName::Accounts => "accounts",
+            SourceName::Training => "training",
+            SourceName::Users => "users",
+            SourceName::Events => "events",
+            SourceName::Revenue => "revenue",
+            SourceName::NpsResponses => "nps_responses",
+            SourceName::CsatResponses => "csat_responses",
+            SourceName::Tickets => "tickets",
+            SourceName::Cancellations => "cancellations",
+            SourceName::Touchpoints => "touchpoints",
+            SourceName::Referrals => "referrals",
+        }
+    }
+}
+
+impl fmt::Display for SourceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// File format of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    Parquet,
+    Csv,
+}
+
+/// One input table.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A file, a directory, a glob, or `s3://bucket/key` of any of these.
+    /// Relative paths are relative to the pipeline file's directory.
+    pub path: String,
+    /// `parquet` or `csv`; inferred from the extension when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<FileFormat>,
+    /// Canonical column name → name in the file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
+    /// CSV reading options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<CsvOptions>,
+    /// Read `key=value` directory names as columns.
+    #[serde(default)]
+    pub hive_partitioning: bool,
+}
+
+/// CSV reading options.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsvOptions {
+    /// One-byte field delimiter (default `,`).
+    #[serde(default = "default_delimiter")]
+    pub delimiter: String,
+    /// Whether the first line holds the column names (default true).
+    #[serde(default = "default_true")]
+    pub header: bool,
+    /// Strings read as null (default: only the empty field).
+    #[serde(default)]
+    pub null_values: Vec<String>,
+    /// One-byte quote character (default `"`).
+    #[serde(default = "default_quote")]
+    pub quote: String,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: default_delimiter(),
+            header: true,
+            null_values: Vec::new(),
+            quote: default_quote(),
+        }
+    }
+}
+
+fn default_delimiter() -> String {
+    ",".into()
+}
+fn default_quote() -> String {
+    "\"".into()
+}
+fn default_true() -> bool {
+    true
+}
+
+/// Object storage settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Config>,
+}
+
+/// S3 settings. Credentials never go here: they come from the environment
+/// or the usual AWS configuration files.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Custom endpoint (MinIO, other S3-compatible stores); empty = AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+/// The landmark cohort rule (SPEC §3).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CohortConfig {
+    /// W: days from signup to the landmark (default 90, at least 1).
+    #[serde(default = "default_window_days")]
+    pub window_days: u32,
+    /// Qualifying course ids (exact match); absent = every course counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub courses: Option<Vec<String>>,
+    /// Distinct qualifying courses needed before the landmark (default 1).
+    #[serde(default = "default_min_courses")]
+    pub min_courses: u32,
+}
+
+impl Default for CohortConfig {
+    fn default() -> Self {
+        CohortConfig { window_days: default_window_days(), courses: None, min_courses: default_min_courses() }
+    }
+}
+
+fn default_window_days() -> u32 {
+    90
+}
+fn default_min_courses() -> u32 {
+    1
+}
+
+/// The measurement period `[S, A)` (SPEC §1).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodConfig {
+    /// A: exclusive end (YYYY-MM-DD). Default: today's UTC date. `--as-of` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub as_of: Option<CalendarDate>,
+    /// Length of the period in calendar months (default 12).
+    #[serde(default = "default_months")]
+    pub months: u32,
+}
+
+impl Default for PeriodConfig {
+    fn default() -> Self {
+        PeriodConfig { as_of: None, months: default_months() }
+    }
+}
+
+fn default_months() -> u32 {
+    12
+}
+
+/// Statistics settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatsConfig {
+    /// Significance level of the `significant` column (default 0.05).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig { alpha: default_alpha() }
+    }
+}
+
+fn default_alpha() -> f64 {
+    0.05
+}
+
+/// What to do with fact rows whose account is not in `accounts`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrphanPolicy {
+    /// Drop them, warn, and count them in the manifest.
+    #[default]
+    Warn,
+    /// Stop the run with exit code 3.
+    Error,
+}
+
+/// Data quality policy.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    #[serde(default)]
+    pub orphans: OrphanPolicy,
+}
+
+/// Output location.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Directory that receives the `as_of=YYYY-MM-DD/` partition.
+    /// Relative to the pipeline file's directory.
+    pub path: String,
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CalendarDate(pub NaiveDate);
+
+impl CalendarDate {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map(CalendarDate)
+            .map_err(|_| format!("invalid date `{text}`: expected YYYY-MM-DD"))
+    }
+}
+
+impl<'de> Deserialize<'de> for CalendarDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        CalendarDate::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for CalendarDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.format("%Y-%m-%d").to_string())
+    }
+}

@@ -1,0 +1,62 @@
+//! One error type for the whole job. Each variant knows its exit code (SPEC §8):
+//! 2 invalid command line or pipeline file, 3 input data broke a rule of §4,
+//! 4 an input or output could not be read or written, 1 anything else.
+
+use polars::prelude::PolarsError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The pipeline file or the command line is invalid (exit 2).
+    #[error("{message}")]
+    Config { message: String, hint: Option<String> },
+    /// Input data broke a rule of SPEC §4 (exit 3).
+    #[error("{0}")]
+    Data(String),
+    /// An input or output could not be read or written (exit 4).
+    #[error("{0}")]
+    Io(String),
+    /// Anything else (exit 1): a bug or an engine failure.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config { message: message.into(), hint: None }
+    }
+
+    pub fn config_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Config { message: message.into(), hint: Some(hint.into()) }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config { .. } => 2,
+            Error::Data(_) => 3,
+            Error::Io(_) => 4,
+            Error::Other(_) => 1,
+        }
+    }
+
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Config { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Wraps a polars error raised while working on `what` (a source, a table).
+    pub fn engine(what: &str, err: PolarsError) -> Self {
+        match err {
+            PolarsError::IO { .. } => Error::Io(format!("{what}: {err}")),
+            PolarsError::NoData(_) => Error::Io(format!("{what}: no data: {err}")),
+            other => Error::Other(format!("{what}: {other}")),
+        }
+    }
+
+    pub fn io(what: impl std::fmt::Display, err: std::io::Error) -> Self {
+        Error::Io(format!("{what}: {err}"))
+    }
+}

@@ -1,0 +1,20 @@
+//! Running plans: every output of a stage is collected in one call so that
+//! polars optimizes them together and computes shared scans once.
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Collects `plans` together. `what` names the stage for error messages.
+pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> {
+    if plans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dsl = plans.into_iter().map(|lf| lf.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(dsl, Engine::Auto, OptFlags::default()).map_err(|e| Error::engine(what, e))
+}
+
+/// The optimized plan of `plan` as text (for `cohort-metrics explain`).
+pub fn describe(plan: &LazyFrame) -> Result<String> {
+    plan.describe_optimized_plan().map_err(|e| Error::engine("explaining the plan", e))
+}

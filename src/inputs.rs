@@ -1,0 +1,91 @@
+//! The loaded inputs of a run: every configured source scanned (schema only),
+//! metric requirements checked against the columns found, and fact tables
+//! restricted to known accounts (SPEC §9: orphan rows are dropped).
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use crate::config::{Pipeline, SourceName};
+use crate::error::{Error, Result};
+use crate::source::{scan_source, LoadedSource};
+
+/// Every configured source, scanned.
+pub struct Inputs {
+    pub sources: BTreeMap<SourceName, LoadedSource>,
+}
+
+impl Inputs {
+    /// Scans every source of the pipeline (reads schemas, not data) and checks
+    /// that each metric finds the sources and columns it needs.
+    pub fn scan(pipeline: &Pipeline) -> Result<Inputs> {
+        let mut sources = BTreeMap::new();
+        for (name, source) in &pipeline.sources {
+            let extra: &[String] = if *name == SourceName::Accounts { &pipeline.file.segment_by } else { &[] };
+            sources.insert(*name, scan_source(source, extra)?);
+        }
+        let inputs = Inputs { sources };
+        inputs.check_requirements(pipeline)?;
+        Ok(inputs)
+    }
+
+    /// SPEC §4: "a metric that needs a missing source or column is a
+    /// configuration error naming both". Every problem is reported at once.
+    fn check_requirements(&self, pipeline: &Pipeline) -> Result<()> {
+        let mut problems = Vec::new();
+        for metric in &pipeline.file.metrics {
+            for (source, column) in metric.metric().requires() {
+                match self.sources.get(&source) {
+                    None => problems.push(format!("metric `{}` needs source `{source}`, which the pipeline does not define", metric.id())),
+                    Some(loaded) if !loaded.has_column(column) => problems.push(format!(
+                        "metric `{}` needs column `{column}` of source `{source}` ({}), which is missing",
+                        metric.id(),
+                        loaded.files_shown()
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let list = problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n");
+        Err(Error::config(format!("`{}`: the inputs do not fit the metrics:\n{list}", pipeline.file_path.display())))
+    }
+
+    pub fn get(&self, name: SourceName) -> Option<&LoadedSource> {
+        self.sources.get(&name)
+    }
+
+    /// The account ids of `accounts`.
+    pub fn account_ids(&self) -> Result<LazyFrame> {
+        Ok(self.loaded(SourceName::Accounts)?.frame.clone().select([col("account_id")]))
+    }
+
+    /// A source's typed frame. Fact tables keep only rows whose account is in
+    /// `accounts`; `accounts` gets a null `churn_date` when it has none.
+    pub fn frame(&self, name: SourceName) -> Result<LazyFrame> {
+        let loaded = self.loaded(name)?;
+        if name == SourceName::Accounts {
+            let frame = loaded.frame.clone();
+            return Ok(if loaded.has_column("churn_date") {
+                frame
+            } else {
+                frame.with_column(lit(NULL).cast(DataType::Date).alias("churn_date"))
+            });
+        }
+        Ok(loaded.frame.clone().semi_join(self.account_ids()?, col("account_id"), col("account_id")))
+    }
+
+    /// Fact rows whose account is not in `accounts`.
+    pub fn orphans(&self, name: SourceName) -> Result<LazyFrame> {
+        let loaded = self.loaded(name)?;
+        Ok(loaded.frame.clone().anti_join(self.account_ids()?, col("account_id"), col("account_id")))
+    }
+
+    fn loaded(&self, name: SourceName) -> Result<&LoadedSource> {
+        self.sources
+            .get(&name)
+            .ok_or_else(|| Error::config(format!("source `{name}` is needed but not defined in the pipeline")))
+    }
+}

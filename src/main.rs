@@ -1,0 +1,88 @@
+//! `cohort-metrics`: parse the command line, set up logging, run the command,
+//! map the error to its exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cohort_metrics::error::{Error, Result};
+use cohort_metrics::{catalog, generate, log, run};
+
+mod cli;
+
+use cli::{Cli, Command, LogFormat, PipelineArgs};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let format = match cli.log_format {
+        LogFormat::Text => log::Format::Text,
+        LogFormat::Json => log::Format::Json,
+    };
+    log::init(format, cli.quiet, cli.verbose);
+    match execute(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(&err);
+            ExitCode::from(err.exit_code() as u8)
+        }
+    }
+}
+
+fn report(err: &Error) {
+    let mut message = format!("error: {err}");
+    if let Some(hint) = err.hint() {
+        message.push_str(&format!("\nhint: {hint}"));
+    }
+    match log::format() {
+        log::Format::Json => log::emit(log::Level::Error, "error", &message),
+        log::Format::Text => eprintln!("{message}"),
+    }
+}
+
+fn run_options(args: PipelineArgs) -> run::RunOptions {
+    run::RunOptions { pipeline: args.pipeline, as_of: args.as_of, sets: args.sets, ..Default::default() }
+}
+
+fn execute(command: Command) -> Result<()> {
+    match command {
+        Command::Run(args) => {
+            let mut options = run_options(args.pipeline);
+            options.output = args.output;
+            options.dry_run = args.dry_run;
+            run::run(&options).map(|_| ())
+        }
+        Command::Validate(args) => run::validate(&run_options(args)).map(|_| ()),
+        Command::Explain(args) => {
+            print!("{}", run::explain(&run_options(args))?);
+            Ok(())
+        }
+        Command::Metrics { markdown } => {
+            print!("{}", if markdown { catalog::markdown() } else { catalog::text() });
+            Ok(())
+        }
+        Command::Generate(args) => generate::run(&generate::GenerateOptions {
+            out: args.out,
+            accounts: args.accounts,
+            seed: args.seed,
+            layout: match args.format {
+                cli::GenerateFormat::Mixed => generate::Layout::Mixed,
+                cli::GenerateFormat::Parquet => generate::Layout::Parquet,
+                cli::GenerateFormat::Csv => generate::Layout::Csv,
+            },
+            end: args.end,
+        }),
+        Command::Schema => {
+            let schema = schemars::schema_for!(cohort_metrics::config::PipelineFile);
+            let text = serde_json::to_string_pretty(&schema).map_err(|e| Error::Other(e.to_string()))?;
+            println!("{text}");
+            Ok(())
+        }
+    }
+}

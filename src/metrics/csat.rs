@@ -1,0 +1,77 @@
+//! `csat`: share of satisfied responses in the period, in percent.
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Direction, Kind, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::config::{PipelineFile, SourceName};
+use crate::error::Result;
+use crate::time::{date_lit, in_range};
+
+/// SPEC §5 `csat`: "responses in [S, A): value = 100 × (responses with score ≥
+/// satisfied_min, default 4) / responses". Scores run from 1 to `scale_max`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Csat {
+    /// Lowest score that counts as satisfied (default 4).
+    #[serde(default = "default_satisfied_min")]
+    pub satisfied_min: u32,
+    /// Highest score of the scale (default 5); valid scores are 1..=scale_max.
+    #[serde(default = "default_scale_max")]
+    pub scale_max: u32,
+}
+
+impl Default for Csat {
+    fn default() -> Self {
+        Csat { satisfied_min: default_satisfied_min(), scale_max: default_scale_max() }
+    }
+}
+
+fn default_satisfied_min() -> u32 {
+    4
+}
+fn default_scale_max() -> u32 {
+    5
+}
+
+impl Metric for Csat {
+    fn summary(&self) -> &'static str {
+        "Customer satisfaction in [S, A): 100 × responses with score ≥ satisfied_min / responses."
+    }
+
+    fn requires(&self) -> Vec<(SourceName, &'static str)> {
+        vec![
+            (SourceName::CsatResponses, "account_id"),
+            (SourceName::CsatResponses, "responded_at"),
+            (SourceName::CsatResponses, "score"),
+        ]
+    }
+
+    fn check_config(&self, _file: &PipelineFile) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.scale_max < 2 {
+            problems.push(format!("`scale_max` must be at least 2, got {}", self.scale_max));
+        }
+        if self.satisfied_min < 1 || self.satisfied_min > self.scale_max {
+            problems.push(format!("`satisfied_min` must be between 1 and scale_max ({}), got {}", self.scale_max, self.satisfied_min));
+        }
+        problems
+    }
+
+    fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
+        let responses = ctx
+            .source(SourceName::CsatResponses)?
+            .filter(in_range(col("responded_at"), date_lit(ctx.period.start), date_lit(ctx.period.as_of)))
+            .join(ctx.account_dimensions(), [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Inner));
+        let satisfied = col("score").gt_eq(lit(self.satisfied_min as f64));
+        let plan = Units::new(responses, Reference::PeriodStart, ctx).plan(
+            ctx,
+            "csat",
+            Kind::Percent,
+            Direction::HigherIsBetter,
+            Sums::proportion(satisfied),
+        );
+        Ok(MetricPlan { aggregates: vec![plan], tables: vec![] })
+    }
+}

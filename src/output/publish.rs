@@ -1,0 +1,145 @@
+//! Atomic publish of a partition on local disk (SPEC §7): every file is
+//! written into a hidden staging directory next to the partition, then the
+//! staging directory is swapped in with one `renameat2(RENAME_EXCHANGE)` (or a
+//! rename when there is no previous partition). A reader never sees a
+//! partition that mixes two runs; a failed or killed run leaves the previous
+//! partition as it was, and its leftover staging directory is removed by the
+//! next run.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The partition directory name for `as_of`.
+pub fn partition_name(as_of: chrono::NaiveDate) -> String {
+    format!("as_of={}", as_of.format("%Y-%m-%d"))
+}
+
+/// A staging directory being filled; dropped without `commit`, it is removed.
+pub struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates `<output>/.as_of=DATE.staging-<run_id>/` after removing
+    /// leftovers of earlier killed runs for the same partition.
+    pub fn create(output_dir: &Path, as_of: chrono::NaiveDate, run_id: &str) -> Result<Staging> {
+        let partition = partition_name(as_of);
+        std::fs::create_dir_all(output_dir)
+            .map_err(|e| Error::io(format!("cannot create output directory `{}`", output_dir.display()), e))?;
+        remove_leftovers(output_dir, &partition)?;
+        let dir = output_dir.join(format!(".{partition}.staging-{run_id}"));
+        std::fs::create_dir(&dir).map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
+        Ok(Staging { dir, target: output_dir.join(partition), committed: false })
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Writes `TABLE.parquet` (zstd) into the staging directory.
+    pub fn write_table(&self, table: &str, df: &mut DataFrame) -> Result<()> {
+        let path = self.dir.join(format!("{table}.parquet"));
+        let file = File::create(&path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+        ParquetWriter::new(&file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::full())
+            .finish(df)
+            .map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))?;
+        file.sync_all().map_err(|e| Error::io(format!("cannot flush `{}`", path.display()), e))
+    }
+
+    /// Writes a small text file (manifest, marker) into the staging directory.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<()> {
+        let path = self.dir.join(name);
+        let mut file = File::create(&path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
+    }
+
+    /// Swaps the staging directory in as the partition and removes the old one.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        if self.target.exists() {
+            exchange(&self.dir, &self.target)?;
+            // The staging path now holds the previous partition.
+            std::fs::remove_dir_all(&self.dir)
+                .map_err(|e| Error::io(format!("cannot remove the previous partition at `{}`", self.dir.display()), e))?;
+        } else {
+            std::fs::rename(&self.dir, &self.target).map_err(|e| {
+                Error::io(format!("cannot move `{}` to `{}`", self.dir.display(), self.target.display()), e)
+            })?;
+        }
+        if let Some(parent) = self.target.parent() {
+            if let Ok(dir) = File::open(parent) {
+                let _ = dir.sync_all();
+            }
+        }
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn remove_leftovers(output_dir: &Path, partition: &str) -> Result<()> {
+    let prefix = format!(".{partition}.staging-");
+    let entries = std::fs::read_dir(output_dir)
+        .map_err(|e| Error::io(format!("cannot list output directory `{}`", output_dir.display()), e))?;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let path = entry.path();
+            crate::log::info("publish", &format!("removing leftover staging directory `{}`", path.display()));
+            std::fs::remove_dir_all(&path).map_err(|e| Error::io(format!("cannot remove `{}`", path.display()), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Atomically exchanges two directories (Linux `renameat2`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let to_c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::Io(format!("path `{}` contains a NUL byte", p.display())))
+    };
+    let (ca, cb) = (to_c(a)?, to_c(b)?);
+    // SAFETY: both pointers are valid NUL-terminated paths for the duration of the call.
+    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    if matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+        return exchange_by_renames(a, b);
+    }
+    Err(Error::io(format!("cannot swap `{}` into `{}`", a.display(), b.display()), err))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> Result<()> {
+    exchange_by_renames(a, b)
+}
+
+/// Fallback for file systems without an atomic exchange: move the old
+/// partition aside, then the new one in. Readers may briefly see no
+/// partition (never a mixed one).
+fn exchange_by_renames(staging: &Path, target: &Path) -> Result<()> {
+    let aside = staging.with_extension("previous");
+    std::fs::rename(target, &aside).map_err(|e| Error::io(format!("cannot move `{}` aside", target.display()), e))?;
+    std::fs::rename(staging, target).map_err(|e| Error::io(format!("cannot move `{}` in", staging.display()), e))?;
+    std::fs::rename(&aside, staging).map_err(|e| Error::io(format!("cannot move `{}` back", aside.display()), e))
+}

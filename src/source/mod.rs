@@ -1,0 +1,9 @@
+//! Input tables: finding the files of a source, scanning them lazily, renaming
+//! columns to their canonical names and normalizing types (SPEC §1, §4).
+
+mod files;
+mod normalize;
+pub mod tables;
+
+pub use files::{list_files, SourceFiles};
+pub use normalize::{scan_source, LoadedSource, ParseCheck};

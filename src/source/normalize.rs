@@ -1,0 +1,235 @@
+//! Scanning a source lazily and normalizing its columns: renames from
+//! `columns`, ids to strings, dates and datetimes to UTC calendar dates
+//! (SPEC §1: "Datetime inputs are converted to UTC and truncated to their
+//! date before any comparison. A datetime without a time zone is taken as UTC").
+
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use polars_buffer::Buffer;
+
+use super::files::{list_files, SourceFiles};
+use super::tables::{columns_of, ColumnKind, ColumnSpec};
+use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
+use crate::error::{Error, Result};
+
+/// A scanned source: the lazy frame of its canonical columns and what is
+/// needed to check its rows.
+#[derive(Clone)]
+pub struct LoadedSource {
+    pub name: SourceName,
+    pub files: Vec<PathBuf>,
+    pub format: FileFormat,
+    /// The file columns, renamed to canonical names, not yet typed.
+    pub raw: LazyFrame,
+    /// Canonical, typed columns (plus extra kept columns such as segments).
+    pub frame: LazyFrame,
+    /// Canonical columns present in the source.
+    pub columns: Vec<String>,
+    /// Values that could not be converted to their canonical type.
+    pub parse_checks: Vec<ParseCheck>,
+}
+
+/// A conversion that can fail per row: `bad` is true on `raw` rows whose
+/// value of `column` did not convert.
+#[derive(Clone)]
+pub struct ParseCheck {
+    pub column: String,
+    pub rule: String,
+    pub bad: Expr,
+}
+
+impl LoadedSource {
+    pub fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// The files as one display string for messages.
+    pub fn files_shown(&self) -> String {
+        match self.files.as_slice() {
+            [one] => one.display().to_string(),
+            many => format!("{} ({} files)", many[0].parent().map(|p| p.display().to_string()).unwrap_or_default(), many.len()),
+        }
+    }
+}
+
+/// Scans a source and builds its normalized lazy frame. `extra` names
+/// non-canonical columns to keep as they are (the `segment_by` columns of
+/// `accounts`). Only the schema is read here, never the data.
+pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSource> {
+    let SourceFiles { files, format } = list_files(source)?;
+    let scanned = scan_files(source, &files, format)?;
+    let what = format!("source `{}` ({})", source.name, shown_files(&files));
+    let schema = scanned.clone().collect_schema().map_err(|e| Error::engine(&what, e))?;
+
+    // Canonical name → file name.
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for (canonical, in_file) in &source.config.columns {
+        if !schema.contains(in_file) {
+            return Err(missing_column(&what, in_file, &schema, Some(canonical)));
+        }
+        renames.push((canonical.clone(), in_file.clone()));
+    }
+    let file_name_of = |canonical: &str| -> String {
+        renames.iter().find(|(c, _)| c == canonical).map(|(_, f)| f.clone()).unwrap_or_else(|| canonical.to_string())
+    };
+
+    let mut raw_exprs = Vec::new();
+    let mut typed_exprs = Vec::new();
+    let mut columns = Vec::new();
+    let mut parse_checks = Vec::new();
+    for spec in columns_of(source.name) {
+        let in_file = file_name_of(spec.name);
+        let Some(dtype) = schema.get(&in_file) else {
+            if spec.required {
+                return Err(missing_column(&what, &in_file, &schema, None));
+            }
+            continue;
+        };
+        raw_exprs.push(col(in_file.as_str()).alias(spec.name));
+        let (typed, check) = normalize(spec, dtype, &what)?;
+        typed_exprs.push(typed.alias(spec.name));
+        if let Some(check) = check {
+            parse_checks.push(check);
+        }
+        columns.push(spec.name.to_string());
+    }
+    for name in extra {
+        let in_file = file_name_of(name);
+        if !schema.contains(&in_file) {
+            return Err(Error::config(format!(
+                "`segment_by` names `{name}`, which {what} does not have; its columns are: {}",
+                list_columns(&schema)
+            )));
+        }
+        if !columns.contains(name) {
+            raw_exprs.push(col(in_file.as_str()).alias(name.as_str()));
+            typed_exprs.push(col(name.as_str()));
+            columns.push(name.clone());
+        }
+    }
+    let raw = scanned.select(raw_exprs);
+    let frame = raw.clone().select(typed_exprs);
+    Ok(LoadedSource { name: source.name, files, format, raw, frame, columns, parse_checks })
+}
+
+fn scan_files(source: &ResolvedSource, files: &[PathBuf], format: FileFormat) -> Result<LazyFrame> {
+    let what = format!("source `{}`", source.name);
+    let paths: Vec<PlRefPath> = if source.config.hive_partitioning && !source.is_glob && source.location.is_dir() {
+        vec![PlRefPath::new(source.location.to_string_lossy().as_ref())]
+    } else {
+        files.iter().map(|f| PlRefPath::new(f.to_string_lossy().as_ref())).collect()
+    };
+    let paths = Buffer::from_iter(paths);
+    match format {
+        FileFormat::Parquet => {
+            let mut args = ScanArgsParquet::default();
+            args.glob = false;
+            if source.config.hive_partitioning {
+                args.hive_options.enabled = Some(true);
+                args.glob = true;
+            }
+            LazyFrame::scan_parquet_files(paths, args).map_err(|e| Error::engine(&what, e))
+        }
+        FileFormat::Csv => {
+            let options = source.config.csv.clone().unwrap_or_default();
+            csv_reader(paths, &options).finish().map_err(|e| Error::engine(&what, e))
+        }
+    }
+}
+
+fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
+    let null_values = if options.null_values.is_empty() {
+        None
+    } else {
+        Some(NullValues::AllColumns(options.null_values.iter().map(|s| PlSmallStr::from(s.as_str())).collect()))
+    };
+    LazyCsvReader::new_paths(paths)
+        .with_glob(false)
+        .with_has_header(options.header)
+        .with_separator(options.delimiter.as_bytes().first().copied().unwrap_or(b','))
+        .with_quote_char(options.quote.as_bytes().first().copied())
+        .with_null_values(null_values)
+        .with_try_parse_dates(true)
+        .with_infer_schema_length(Some(10_000))
+}
+
+/// The typed expression of one canonical column given its type in the file,
+/// and the check that finds values that did not convert.
+fn normalize(spec: &ColumnSpec, dtype: &DataType, what: &str) -> Result<(Expr, Option<ParseCheck>)> {
+    let c = col(spec.name);
+    let wrong_type = || {
+        Error::Data(format!(
+            "{what}: column `{}` has type {dtype}, which cannot be read as {}",
+            spec.name,
+            kind_name(spec.kind)
+        ))
+    };
+    let failed = |typed: &Expr, rule: &str| ParseCheck {
+        column: spec.name.to_string(),
+        rule: rule.to_string(),
+        bad: c.clone().is_not_null().and(typed.clone().is_null()),
+    };
+    Ok(match spec.kind {
+        ColumnKind::Id => match dtype {
+            d if d.is_integer() => (c.cast(DataType::String), None),
+            DataType::String => (c, None),
+            DataType::Categorical(_, _) => (c.cast(DataType::String), None),
+            _ => return Err(wrong_type()),
+        },
+        ColumnKind::Day => match dtype {
+            DataType::Date => (c, None),
+            DataType::Datetime(_, Some(_)) => (c.dt().convert_time_zone(TimeZone::UTC).dt().date(), None),
+            DataType::Datetime(_, None) => (c.dt().date(), None),
+            DataType::String => {
+                let options = StrptimeOptions { format: None, strict: false, exact: true, cache: true };
+                let typed = c.clone().str().to_date(options);
+                let check = failed(&typed, "is a date (YYYY-MM-DD) or an ISO 8601 datetime");
+                (typed, Some(check))
+            }
+            _ => return Err(wrong_type()),
+        },
+        ColumnKind::Number => match dtype {
+            d if d.is_primitive_numeric() => (c.cast(DataType::Float64), None),
+            DataType::String => {
+                let typed = c.clone().cast(DataType::Float64);
+                let check = failed(&typed, "is a number");
+                (typed, Some(check))
+            }
+            _ => return Err(wrong_type()),
+        },
+        ColumnKind::Text => match dtype {
+            DataType::String => (c, None),
+            _ => (c.cast(DataType::String), None),
+        },
+    })
+}
+
+fn kind_name(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Id => "an id (integer or string)",
+        ColumnKind::Day => "a date or datetime",
+        ColumnKind::Number => "a number",
+        ColumnKind::Text => "text",
+    }
+}
+
+fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<&str>) -> Error {
+    let mapped = canonical.map(|c| format!(" (mapped from `{c}` in `columns`)")).unwrap_or_default();
+    Error::Data(format!(
+        "{what}: required column `{in_file}`{mapped} is missing; the file has: {}",
+        list_columns(schema)
+    ))
+}
+
+fn list_columns(schema: &Schema) -> String {
+    schema.iter_names().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn shown_files(files: &[PathBuf]) -> String {
+    match files {
+        [one] => format!("`{}`", one.display()),
+        many => format!("`{}` and {} more files", many[0].display(), many.len() - 1),
+    }
+}

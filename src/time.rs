@@ -1,0 +1,214 @@
+//! Time rules (SPEC §1–2), written once and used by every metric.
+//!
+//! All comparisons are on calendar dates. `as_of` (A) is exclusive; the
+//! period is `[S, A)` with `S = A − months` (day clamped to the month's end).
+
+use chrono::{Datelike, Months, NaiveDate};
+use polars::prelude::*;
+
+/// The measurement period `[start, as_of)` and its complete months.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// S: inclusive start.
+    pub start: NaiveDate,
+    /// A: exclusive end.
+    pub as_of: NaiveDate,
+    /// `period.months`.
+    pub months: u32,
+}
+
+impl Period {
+    /// SPEC §1: "S = A − period.months calendar months (day of month clamped
+    /// to the month's last day)".
+    pub fn new(as_of: NaiveDate, months: u32) -> Self {
+        Period { start: add_months(as_of, -(months as i32)), as_of, months }
+    }
+
+    /// SPEC §1: "Complete months of the period: calendar months M with
+    /// S ≤ first_day(M) and first_day(M + 1) ≤ A, oldest first: M1 … Mk."
+    /// Returns the first days of M1 … Mk.
+    pub fn complete_months(&self) -> Vec<NaiveDate> {
+        let mut months = Vec::new();
+        let mut month = first_day(self.start);
+        if month < self.start {
+            month = add_months(month, 1);
+        }
+        while add_months(month, 1) <= self.as_of {
+            months.push(month);
+            month = add_months(month, 1);
+        }
+        months
+    }
+
+    /// M0: the month before M1 (first day), or `None` without complete months.
+    pub fn month_zero(&self) -> Option<NaiveDate> {
+        self.complete_months().first().map(|m1| add_months(*m1, -1))
+    }
+}
+
+/// Adds `n` calendar months, clamping the day to the target month's last day.
+pub fn add_months(date: NaiveDate, n: i32) -> NaiveDate {
+    let shifted = if n >= 0 {
+        date.checked_add_months(Months::new(n as u32))
+    } else {
+        date.checked_sub_months(Months::new(n.unsigned_abs()))
+    };
+    shifted.unwrap_or(date)
+}
+
+/// First day of the date's month.
+pub fn first_day(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+/// A date literal for polars expressions.
+pub fn date_lit(date: NaiveDate) -> Expr {
+    lit(date_to_days(date)).cast(DataType::Date)
+}
+
+/// Days since 1970-01-01, polars' physical representation of `Date`.
+pub fn date_to_days(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
+/// A small frame of months: `month_start` and `month_end` (first day of the
+/// next month), one row per given first day.
+pub fn months_frame(months: &[NaiveDate]) -> LazyFrame {
+    let starts: Vec<i32> = months.iter().map(|m| date_to_days(*m)).collect();
+    let ends: Vec<i32> = months.iter().map(|m| date_to_days(add_months(*m, 1))).collect();
+    let column = |name: &str, days: Vec<i32>| {
+        Column::new(name.into(), days).cast(&DataType::Date).unwrap_or_else(|_| Column::new_empty(name.into(), &DataType::Date))
+    };
+    DataFrame::new_infer_height(vec![column("month_start", starts), column("month_end", ends)])
+        .unwrap_or_default()
+        .lazy()
+}
+
+/// `day + n days` for a Date expression.
+pub fn add_days(day: Expr, n: i64) -> Expr {
+    (day.cast(DataType::Int32) + lit(n as i32)).cast(DataType::Date)
+}
+
+/// `day` falls in `[start, end)`.
+pub fn in_range(day: Expr, start: Expr, end: Expr) -> Expr {
+    day.clone().gt_eq(start).and(day.lt(end))
+}
+
+fn signup() -> Expr {
+    col("signup_date")
+}
+
+fn churn() -> Expr {
+    col("churn_date")
+}
+
+/// SPEC §2: "The account is a customer at instant X when signup_date < X and
+/// (churn_date is null or churn_date ≥ X)." X may be a literal or a column.
+pub fn customer_at(x: Expr) -> Expr {
+    signup().lt(x.clone()).and(churn().is_null().or(churn().gt_eq(x)))
+}
+
+/// SPEC §2: "Churned during [X, Y): in pop(X) and churn_date < Y."
+pub fn churned_during(x: Expr, y: Expr) -> Expr {
+    customer_at(x).and(churn().lt(y))
+}
+
+/// SPEC §2: "Retained over [X, Y): in pop(X) and (churn_date null or ≥ Y)."
+pub fn retained_over(x: Expr, y: Expr) -> Expr {
+    customer_at(x).and(churn().is_null().or(churn().gt_eq(y)))
+}
+
+/// SPEC §2: "Customers in a period [X, Y): signup_date < Y and (churn_date
+/// null or churn_date > X) and (churn_date null or churn_date > signup_date)."
+pub fn customer_in_period(x: Expr, y: Expr) -> Expr {
+    signup()
+        .lt(y)
+        .and(churn().is_null().or(churn().gt(x)))
+        .and(churn().is_null().or(churn().gt(signup())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn period_start_clamps_day_of_month() {
+        // 2026-03-31 minus 1 month: February has 28 days → 2026-02-28.
+        assert_eq!(Period::new(d(2026, 3, 31), 1).start, d(2026, 2, 28));
+        assert_eq!(Period::new(d(2026, 11, 1), 12).start, d(2025, 11, 1));
+    }
+
+    #[test]
+    fn complete_months_on_month_boundaries() {
+        // [2025-11-01, 2026-11-01): Nov 2025 … Oct 2026, 12 months.
+        let p = Period::new(d(2026, 11, 1), 12);
+        let months = p.complete_months();
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[0], d(2025, 11, 1));
+        assert_eq!(months[11], d(2026, 10, 1));
+        assert_eq!(p.month_zero(), Some(d(2025, 10, 1)));
+    }
+
+    #[test]
+    fn complete_months_mid_month() {
+        // [2026-01-15, 2026-04-15): Feb and Mar are complete; Jan and Apr are not.
+        let p = Period::new(d(2026, 4, 15), 3);
+        assert_eq!(p.complete_months(), vec![d(2026, 2, 1), d(2026, 3, 1)]);
+        // [2026-01-15, 2026-02-15): no complete month.
+        assert!(Period::new(d(2026, 2, 15), 1).complete_months().is_empty());
+    }
+
+    fn flags(expr: Expr) -> Vec<Option<bool>> {
+        // signup, churn per account:
+        // a: 2025-01-01 / null        b: 2025-01-01 / 2026-01-01 (churn on S)
+        // c: 2025-01-01 / 2026-11-01 (churn on A)   d: 2026-01-01 / null (signup on S)
+        // e: 2026-03-01 / 2026-03-01 (churn == signup)   f: 2025-06-01 / 2025-12-31
+        let df = df!(
+            "signup_date" => [d(2025,1,1), d(2025,1,1), d(2025,1,1), d(2026,1,1), d(2026,3,1), d(2025,6,1)],
+            "churn_date" => [None, Some(d(2026,1,1)), Some(d(2026,11,1)), None, Some(d(2026,3,1)), Some(d(2025,12,31))],
+        )
+        .unwrap();
+        let out = df.lazy().select([expr.alias("f")]).collect().unwrap();
+        out.column("f").unwrap().bool().unwrap().into_iter().collect()
+    }
+
+    #[test]
+    fn customer_at_boundaries() {
+        let s = date_lit(d(2026, 1, 1));
+        // b churns on S: still a customer at S (churn ≥ X). d signs up on S: not yet (signup < X).
+        assert_eq!(
+            flags(customer_at(s)),
+            vec![Some(true), Some(true), Some(true), Some(false), Some(false), Some(false)]
+        );
+    }
+
+    #[test]
+    fn churned_and_retained_over_period() {
+        let (s, a) = (date_lit(d(2026, 1, 1)), date_lit(d(2026, 11, 1)));
+        // b churns on S → churned during [S, A). c churns on A → retained (churn ≥ A).
+        assert_eq!(
+            flags(churned_during(s.clone(), a.clone())),
+            vec![Some(false), Some(true), Some(false), Some(false), Some(false), Some(false)]
+        );
+        assert_eq!(
+            flags(retained_over(s, a)),
+            vec![Some(true), Some(false), Some(true), Some(false), Some(false), Some(false)]
+        );
+    }
+
+    #[test]
+    fn customers_in_period_boundaries() {
+        let (s, a) = (date_lit(d(2026, 1, 1)), date_lit(d(2026, 11, 1)));
+        // b churns on S: the overlap rule needs churn_date > X, so b is not a customer in [S, A).
+        // c churns on A and d signs up on S: both overlap. e: churn == signup → never a customer.
+        // f churned before S.
+        assert_eq!(
+            flags(customer_in_period(s, a)),
+            vec![Some(true), Some(false), Some(true), Some(true), Some(false), Some(false)]
+        );
+    }
+}
