@@ -12,14 +12,23 @@ fn inputs_of(metric: &MetricConfig) -> String {
             None => by_source.push((source, vec![column])),
         }
     }
-    by_source.iter().map(|(s, c)| format!("{s}({})", c.join(", "))).collect::<Vec<_>>().join("; ")
+    by_source
+        .iter()
+        .map(|(s, c)| format!("{s}({})", c.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One metric per block: id, definition, inputs.
 pub fn text() -> String {
     let mut out = String::new();
     for metric in MetricConfig::catalog() {
-        out.push_str(&format!("{}\n    {}\n    inputs: {}\n", metric.id(), metric.metric().summary(), inputs_of(&metric)));
+        out.push_str(&format!(
+            "{}\n    {}\n    inputs: {}\n",
+            metric.id(),
+            metric.metric().summary(),
+            inputs_of(&metric)
+        ));
     }
     out
 }
@@ -28,7 +37,12 @@ pub fn text() -> String {
 pub fn markdown() -> String {
     let mut out = String::from("| metric | definition | inputs |\n|---|---|---|\n");
     for metric in MetricConfig::catalog() {
-        out.push_str(&format!("| `{}` | {} | {} |\n", metric.id(), metric.metric().summary(), inputs_of(&metric)));
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            metric.id(),
+            metric.metric().summary(),
+            inputs_of(&metric)
+        ));
     }
     out
 }

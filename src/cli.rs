@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// tests the difference, and writes Parquet tables.
 #[derive(Debug, Parser)]
 #[command(name = "cohort-metrics", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 2 invalid command line or pipeline file, 3 input data broke a rule, \
-4 an input or output could not be read or written, 1 anything else.")]
+#[command(
+    after_help = "Exit codes: 0 success, 2 invalid command line or pipeline file, 3 input data broke a rule, \
+4 an input or output could not be read or written, 1 anything else."
+)]
 pub struct Cli {
     /// Log line format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -102,5 +104,6 @@ pub enum GenerateFormat {
 }
 
 fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("`{text}` is not a date: expected YYYY-MM-DD"))
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date: expected YYYY-MM-DD"))
 }

@@ -45,7 +45,9 @@ pub fn account_frame(
     };
     let per_account = completions
         .join(
-            accounts.clone().select([col("account_id"), col("landmark_date")]),
+            accounts
+                .clone()
+                .select([col("account_id"), col("landmark_date")]),
             [col("account_id")],
             [col("account_id")],
             JoinArgs::new(JoinType::Inner),
@@ -62,7 +64,12 @@ pub fn account_frame(
 
     let trained = col("courses_by_landmark").gt_eq(lit(rule.min_courses as i64));
     accounts
-        .join(per_account, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            per_account,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_column(col("courses_by_landmark").fill_null(lit(0i64)))
         .with_columns([
             cohort_at(date_lit(period.start), trained.clone()).alias("cohort_at_start"),
@@ -72,7 +79,9 @@ pub fn account_frame(
 
 /// The cohort at reference date `reference`: trained / untrained / null.
 fn cohort_at(reference: Expr, trained: Expr) -> Expr {
-    let assigned = col("landmark_date").lt_eq(reference).and(customer_at(col("landmark_date")));
+    let assigned = col("landmark_date")
+        .lt_eq(reference)
+        .and(customer_at(col("landmark_date")));
     when(assigned)
         .then(when(trained).then(lit(TRAINED)).otherwise(lit(UNTRAINED)))
         .otherwise(lit(NULL).cast(DataType::String))
@@ -80,12 +89,16 @@ fn cohort_at(reference: Expr, trained: Expr) -> Expr {
 
 /// Completed rows of qualifying courses, observed before A.
 fn qualifying_completions(training: LazyFrame, rule: &CohortConfig, period: &Period) -> LazyFrame {
-    let mut keep = col("completed_at").is_not_null().and(col("completed_at").lt(date_lit(period.as_of)));
+    let mut keep = col("completed_at")
+        .is_not_null()
+        .and(col("completed_at").lt(date_lit(period.as_of)));
     if let Some(courses) = &rule.courses {
         let list = Series::new("courses".into(), courses.clone());
         keep = keep.and(col("course_id").is_in(lit(list).implode(false), false));
     }
-    training.filter(keep).select([col("account_id"), col("course_id"), col("completed_at")])
+    training
+        .filter(keep)
+        .select([col("account_id"), col("course_id"), col("completed_at")])
 }
 
 fn empty_completions() -> LazyFrame {
@@ -101,5 +114,100 @@ fn empty_completions() -> LazyFrame {
 /// The `cohort` column of the `account_cohorts` table: the cohort at R = A,
 /// or `unassigned`.
 pub fn cohort_label_at_as_of() -> Expr {
-    col("cohort_at_as_of").fill_null(lit(UNASSIGNED)).alias("cohort")
+    col("cohort_at_as_of")
+        .fill_null(lit(UNASSIGNED))
+        .alias("cohort")
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use crate::testkit::*;
+
+    fn cohorts(c: &crate::run::Computed, column: &str) -> Vec<String> {
+        column_values(
+            &c.outputs["account_cohorts"],
+            lit(true),
+            &["account_id"],
+            column,
+        )
+    }
+
+    #[test]
+    fn landmark_rule_on_boundary_days() {
+        // 1: c1 on L−1 → trained. 2: c1 on L → untrained. 3: `C1` (case differs) and c9 (not listed) → untrained.
+        // 4: c2 before signup + c1 → trained. 5: signs up on S, completes c1 before L → trained at A.
+        // 6: churn == signup: not a customer at L → unassigned. 7: trained. 8: no training → untrained.
+        let c = Fixture::tiny().compute("[logo_retention]");
+        assert_eq!(
+            cohorts(&c, "account_id"),
+            ["1", "2", "3", "4", "5", "6", "7", "8"]
+        );
+        assert_eq!(
+            cohorts(&c, "cohort"),
+            [
+                "trained",
+                "untrained",
+                "untrained",
+                "trained",
+                "trained",
+                "unassigned",
+                "trained",
+                "untrained"
+            ]
+        );
+        assert_eq!(
+            cohorts(&c, "courses_by_landmark"),
+            ["1", "0", "0", "2", "1", "0", "1", "0"]
+        );
+        assert_eq!(cohorts(&c, "landmark_date")[0], "2025-01-31");
+        assert_eq!(
+            cohorts(&c, "first_completed_at")[..2],
+            ["2025-01-20", "2025-01-31"]
+        );
+        assert_eq!(
+            cohorts(&c, "plan"),
+            ["a", "a", "b", "b", "a", "b", "a", "b"]
+        );
+    }
+
+    #[test]
+    fn min_courses_counts_distinct_courses() {
+        // min_courses 2: only 4 (c2 + c1) qualifies; 1 completed c1 twice (one course).
+        let c = Fixture::tiny().compute_cohort(
+            "[logo_retention]",
+            "{ window_days: 30, courses: [c1, c2], min_courses: 2 }",
+        );
+        assert_eq!(
+            cohorts(&c, "cohort"),
+            [
+                "untrained",
+                "untrained",
+                "untrained",
+                "trained",
+                "untrained",
+                "unassigned",
+                "untrained",
+                "untrained"
+            ]
+        );
+    }
+
+    #[test]
+    fn without_course_list_every_course_counts() {
+        // No `courses`: 3's `C1` and c9 (both before L) make it trained.
+        let c = Fixture::tiny().compute_cohort("[logo_retention]", "{ window_days: 30 }");
+        assert_eq!(cohorts(&c, "cohort")[2], "trained");
+        assert_eq!(cohorts(&c, "courses_by_landmark")[2], "2");
+    }
+
+    #[test]
+    fn window_days_moves_the_landmark() {
+        // W = 10: 1's landmark is 2025-01-11; its completions (01-20, 01-30) come after → untrained.
+        let c = Fixture::tiny()
+            .compute_cohort("[logo_retention]", "{ window_days: 10, courses: [c1, c2] }");
+        assert_eq!(cohorts(&c, "cohort")[0], "untrained");
+        assert_eq!(cohorts(&c, "landmark_date")[0], "2025-01-11");
+    }
 }

@@ -10,7 +10,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The pipeline file or the command line is invalid (exit 2).
     #[error("{message}")]
-    Config { message: String, hint: Option<String> },
+    Config {
+        message: String,
+        hint: Option<String>,
+    },
     /// Input data broke a rule of SPEC §4 (exit 3).
     #[error("{0}")]
     Data(String),
@@ -24,11 +27,17 @@ pub enum Error {
 
 impl Error {
     pub fn config(message: impl Into<String>) -> Self {
-        Error::Config { message: message.into(), hint: None }
+        Error::Config {
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn config_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Error::Config { message: message.into(), hint: Some(hint.into()) }
+        Error::Config {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
     }
 
     pub fn exit_code(&self) -> i32 {

@@ -11,10 +11,12 @@ pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> 
         return Ok(Vec::new());
     }
     let dsl = plans.into_iter().map(|lf| lf.logical_plan).collect();
-    LazyFrame::collect_all_with_engine(dsl, Engine::Auto, OptFlags::default()).map_err(|e| Error::engine(what, e))
+    LazyFrame::collect_all_with_engine(dsl, Engine::Auto, OptFlags::default())
+        .map_err(|e| Error::engine(what, e))
 }
 
 /// The optimized plan of `plan` as text (for `cohort-metrics explain`).
 pub fn describe(plan: &LazyFrame) -> Result<String> {
-    plan.describe_optimized_plan().map_err(|e| Error::engine("explaining the plan", e))
+    plan.describe_optimized_plan()
+        .map_err(|e| Error::engine("explaining the plan", e))
 }

@@ -21,7 +21,11 @@ impl Inputs {
     pub fn scan(pipeline: &Pipeline) -> Result<Inputs> {
         let mut sources = BTreeMap::new();
         for (name, source) in &pipeline.sources {
-            let extra: &[String] = if *name == SourceName::Accounts { &pipeline.file.segment_by } else { &[] };
+            let extra: &[String] = if *name == SourceName::Accounts {
+                &pipeline.file.segment_by
+            } else {
+                &[]
+            };
             sources.insert(*name, scan_source(source, extra)?);
         }
         let inputs = Inputs { sources };
@@ -49,8 +53,15 @@ impl Inputs {
         if problems.is_empty() {
             return Ok(());
         }
-        let list = problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n");
-        Err(Error::config(format!("`{}`: the inputs do not fit the metrics:\n{list}", pipeline.file_path.display())))
+        let list = problems
+            .iter()
+            .map(|p| format!("  - {p}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Err(Error::config(format!(
+            "`{}`: the inputs do not fit the metrics:\n{list}",
+            pipeline.file_path.display()
+        )))
     }
 
     pub fn get(&self, name: SourceName) -> Option<&LoadedSource> {
@@ -59,7 +70,11 @@ impl Inputs {
 
     /// The account ids of `accounts`.
     pub fn account_ids(&self) -> Result<LazyFrame> {
-        Ok(self.loaded(SourceName::Accounts)?.frame.clone().select([col("account_id")]))
+        Ok(self
+            .loaded(SourceName::Accounts)?
+            .frame
+            .clone()
+            .select([col("account_id")]))
     }
 
     /// A source's typed frame. Fact tables keep only rows whose account is in
@@ -74,18 +89,28 @@ impl Inputs {
                 frame.with_column(lit(NULL).cast(DataType::Date).alias("churn_date"))
             });
         }
-        Ok(loaded.frame.clone().semi_join(self.account_ids()?, col("account_id"), col("account_id")))
+        Ok(loaded.frame.clone().semi_join(
+            self.account_ids()?,
+            col("account_id"),
+            col("account_id"),
+        ))
     }
 
     /// Fact rows whose account is not in `accounts`.
     pub fn orphans(&self, name: SourceName) -> Result<LazyFrame> {
         let loaded = self.loaded(name)?;
-        Ok(loaded.frame.clone().anti_join(self.account_ids()?, col("account_id"), col("account_id")))
+        Ok(loaded.frame.clone().anti_join(
+            self.account_ids()?,
+            col("account_id"),
+            col("account_id"),
+        ))
     }
 
     fn loaded(&self, name: SourceName) -> Result<&LoadedSource> {
-        self.sources
-            .get(&name)
-            .ok_or_else(|| Error::config(format!("source `{name}` is needed but not defined in the pipeline")))
+        self.sources.get(&name).ok_or_else(|| {
+            Error::config(format!(
+                "source `{name}` is needed but not defined in the pipeline"
+            ))
+        })
     }
 }

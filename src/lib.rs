@@ -21,4 +21,6 @@ pub mod run;
 pub mod source;
 pub mod stats;
 pub mod summary;
+#[cfg(test)]
+pub mod testkit;
 pub mod time;

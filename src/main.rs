@@ -47,7 +47,12 @@ fn report(err: &Error) {
 }
 
 fn run_options(args: PipelineArgs) -> run::RunOptions {
-    run::RunOptions { pipeline: args.pipeline, as_of: args.as_of, sets: args.sets, ..Default::default() }
+    run::RunOptions {
+        pipeline: args.pipeline,
+        as_of: args.as_of,
+        sets: args.sets,
+        ..Default::default()
+    }
 }
 
 fn execute(command: Command) -> Result<()> {
@@ -64,7 +69,14 @@ fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Metrics { markdown } => {
-            print!("{}", if markdown { catalog::markdown() } else { catalog::text() });
+            print!(
+                "{}",
+                if markdown {
+                    catalog::markdown()
+                } else {
+                    catalog::text()
+                }
+            );
             Ok(())
         }
         Command::Generate(args) => generate::run(&generate::GenerateOptions {
@@ -80,7 +92,8 @@ fn execute(command: Command) -> Result<()> {
         }),
         Command::Schema => {
             let schema = schemars::schema_for!(cohort_metrics::config::PipelineFile);
-            let text = serde_json::to_string_pretty(&schema).map_err(|e| Error::Other(e.to_string()))?;
+            let text =
+                serde_json::to_string_pretty(&schema).map_err(|e| Error::Other(e.to_string()))?;
             println!("{text}");
             Ok(())
         }

@@ -47,14 +47,19 @@ struct Stages {
 impl Stages {
     fn new() -> Self {
         let now = Instant::now();
-        Stages { started: now, last: now, timings: Vec::new() }
+        Stages {
+            started: now,
+            last: now,
+            timings: Vec::new(),
+        }
     }
 
     fn done(&mut self, stage: &str, message: &str) {
         let now = Instant::now();
         let seconds = (now - self.last).as_secs_f64();
         self.last = now;
-        self.timings.push((stage.to_string(), (seconds * 1000.0).round() / 1000.0));
+        self.timings
+            .push((stage.to_string(), (seconds * 1000.0).round() / 1000.0));
         log::info(stage, &format!("{message} ({seconds:.2}s)"));
     }
 
@@ -65,8 +70,19 @@ impl Stages {
 
 /// Reads and resolves the pipeline file.
 pub fn load(options: &RunOptions) -> Result<Pipeline> {
-    let (file, raw) = load_pipeline_file(&options.pipeline, &LoadOptions { sets: options.sets.clone() })?;
-    resolve(file, raw, &options.pipeline, options.as_of, options.output.as_deref())
+    let (file, raw) = load_pipeline_file(
+        &options.pipeline,
+        &LoadOptions {
+            sets: options.sets.clone(),
+        },
+    )?;
+    resolve(
+        file,
+        raw,
+        &options.pipeline,
+        options.as_of,
+        options.output.as_deref(),
+    )
 }
 
 /// The plans of one run, built from the pipeline and the scanned inputs.
@@ -90,11 +106,19 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         &pipeline.period,
         segment_by,
     );
-    let ctx = PlanContext { period: &pipeline.period, inputs, segment_by, accounts: accounts.clone() };
+    let ctx = PlanContext {
+        period: &pipeline.period,
+        inputs,
+        segment_by,
+        accounts: accounts.clone(),
+    };
     let mut aggregates = Vec::new();
     let mut extra: BTreeMap<&'static str, LazyFrame> = BTreeMap::new();
     for metric in &pipeline.file.metrics {
-        let MetricPlan { aggregates: a, tables: t } = metric.metric().plan(&ctx)?;
+        let MetricPlan {
+            aggregates: a,
+            tables: t,
+        } = metric.metric().plan(&ctx)?;
         aggregates.extend(a);
         for table in t {
             extra.insert(table.table, table.frame);
@@ -103,31 +127,66 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
     let as_of = pipeline.period.as_of;
     let mut table_plans = Vec::new();
     for (table, columns, keys) in [
-        ("retention_curve", &tables::RETENTION_CURVE_COLUMNS[..], &["cohort", "segment", "signup_month", "months_since_signup"][..]),
-        ("revenue_movements", &tables::REVENUE_MOVEMENTS_COLUMNS[..], &["month", "cohort", "segment", "movement"][..]),
+        (
+            "retention_curve",
+            &tables::RETENTION_CURVE_COLUMNS[..],
+            &["cohort", "segment", "signup_month", "months_since_signup"][..],
+        ),
+        (
+            "revenue_movements",
+            &tables::REVENUE_MOVEMENTS_COLUMNS[..],
+            &["month", "cohort", "segment", "movement"][..],
+        ),
     ] {
         if let Some(frame) = extra.remove(table) {
-            let sorted = frame.sort(keys.to_vec(), SortMultipleOptions::default().with_nulls_last(false));
-            table_plans.push((table, tables::with_run_columns(sorted, run_id, as_of, columns)));
+            let sorted = frame.sort(
+                keys.to_vec(),
+                SortMultipleOptions::default().with_nulls_last(false),
+            );
+            table_plans.push((
+                table,
+                tables::with_run_columns(sorted, run_id, as_of, columns),
+            ));
         }
     }
     let mut cohort_columns: Vec<&str> = vec!["account_id"];
     cohort_columns.extend(segment_by.iter().map(String::as_str));
-    cohort_columns.extend(["signup_date", "landmark_date", "cohort", "first_completed_at", "courses_by_landmark"]);
+    cohort_columns.extend([
+        "signup_date",
+        "landmark_date",
+        "cohort",
+        "first_completed_at",
+        "courses_by_landmark",
+    ]);
     let account_cohorts = accounts
         .with_column(cohort::cohort_label_at_as_of())
         .sort(["account_id"], SortMultipleOptions::default());
-    table_plans.push(("account_cohorts", tables::with_run_columns(account_cohorts, run_id, as_of, &cohort_columns)));
-    Ok(Plans { aggregates, tables: table_plans })
+    table_plans.push((
+        "account_cohorts",
+        tables::with_run_columns(account_cohorts, run_id, as_of, &cohort_columns),
+    ));
+    Ok(Plans {
+        aggregates,
+        tables: table_plans,
+    })
 }
 
 /// `cohort-metrics validate`: config, inputs and data rules; writes nothing.
 pub fn validate(options: &RunOptions) -> Result<QualityReport> {
     let mut stages = Stages::new();
     let pipeline = load(options)?;
-    stages.done("config", &format!("pipeline `{}` is valid", pipeline.file.name));
+    stages.done(
+        "config",
+        &format!("pipeline `{}` is valid", pipeline.file.name),
+    );
     let inputs = Inputs::scan(&pipeline)?;
-    stages.done("scan", &format!("{} source(s) found with the columns the metrics need", inputs.sources.len()));
+    stages.done(
+        "scan",
+        &format!(
+            "{} source(s) found with the columns the metrics need",
+            inputs.sources.len()
+        ),
+    );
     let report = quality::check(&inputs, &pipeline)?.into_result()?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));
@@ -141,7 +200,10 @@ pub fn explain(options: &RunOptions) -> Result<String> {
     let plans = build_plans(&pipeline, &inputs, "explain")?;
     let mut text = String::new();
     if let Some(aggregates) = crate::metrics::aggregate::combine(&plans.aggregates)? {
-        text.push_str(&format!("== metrics and lift (aggregates of {} metric plans) ==\n", plans.aggregates.len()));
+        text.push_str(&format!(
+            "== metrics and lift (aggregates of {} metric plans) ==\n",
+            plans.aggregates.len()
+        ));
         text.push_str(&crate::execute::describe(&aggregates)?);
         text.push('\n');
     }
@@ -151,6 +213,147 @@ pub fn explain(options: &RunOptions) -> Result<String> {
         text.push('\n');
     }
     Ok(text)
+}
+
+/// Everything a run computes before it writes.
+pub struct Computed {
+    pub run_id: String,
+    pub report: QualityReport,
+    /// Per source: format and files read.
+    pub files: BTreeMap<SourceName, (String, Vec<String>)>,
+    pub warnings: Vec<String>,
+    pub metric_rows: Vec<crate::summary::MetricRow>,
+    pub lift_rows: Vec<crate::summary::LiftRow>,
+    /// Every output table, by name.
+    pub outputs: BTreeMap<&'static str, DataFrame>,
+}
+
+/// Scans, checks, plans, executes and summarizes; writes nothing.
+fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> Result<Computed> {
+    let inputs = Inputs::scan(pipeline)?;
+    let files: BTreeMap<SourceName, (String, Vec<String>)> = inputs
+        .sources
+        .iter()
+        .map(|(name, s)| {
+            let format = format!("{:?}", s.format).to_lowercase();
+            (
+                *name,
+                (
+                    format,
+                    s.files.iter().map(|f| f.display().to_string()).collect(),
+                ),
+            )
+        })
+        .collect();
+    stages.done(
+        "scan",
+        &format!(
+            "{} source(s), {} file(s)",
+            inputs.sources.len(),
+            files.values().map(|f| f.1.len()).sum::<usize>()
+        ),
+    );
+
+    let report = quality::check(&inputs, pipeline)?.into_result()?;
+    let mut warnings: Vec<String> = report
+        .orphans
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(name, n)| {
+            format!("source `{name}`: dropped {n} row(s) whose account_id is not in `accounts`")
+        })
+        .collect();
+    if !inputs.sources.contains_key(&SourceName::Training) {
+        let warning = "no `training` source: every assigned account is untrained".to_string();
+        log::warn("plan", &warning);
+        warnings.push(warning);
+    }
+    stages.done(
+        "check",
+        &format!(
+            "{} input rows pass every rule",
+            report.rows_read.values().sum::<u64>()
+        ),
+    );
+
+    let plans = build_plans(pipeline, &inputs, &run_id)?;
+    let plan_infos: Vec<PlanInfo> = plans
+        .aggregates
+        .iter()
+        .map(|p| PlanInfo {
+            metric: p.metric,
+            kind: p.kind,
+            direction: p.direction,
+        })
+        .collect();
+    let mut lazy = Vec::new();
+    let combined = crate::metrics::aggregate::combine(&plans.aggregates)?;
+    let has_aggregates = combined.is_some();
+    if let Some(combined) = combined {
+        lazy.push(combined);
+    }
+    let table_names: Vec<&'static str> = plans.tables.iter().map(|(t, _)| *t).collect();
+    lazy.extend(plans.tables.into_iter().map(|(_, p)| p));
+    stages.done(
+        "plan",
+        &format!(
+            "{} aggregate plan(s), {} table plan(s)",
+            plan_infos.len(),
+            table_names.len()
+        ),
+    );
+
+    let mut collected = crate::execute::collect_all(lazy, "computing metrics")?.into_iter();
+    let aggregates = if has_aggregates {
+        collected.next().unwrap_or_default()
+    } else {
+        DataFrame::empty()
+    };
+    let mut outputs: BTreeMap<&'static str, DataFrame> =
+        table_names.into_iter().zip(collected).collect();
+    stages.done(
+        "execute",
+        &format!("{} aggregate row(s)", aggregates.height()),
+    );
+
+    let (metric_rows, lift_rows) = if has_aggregates {
+        summarize(&aggregates, &plan_infos, pipeline.file.stats.alpha)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let as_of = pipeline.period.as_of;
+    outputs.insert(
+        "metrics",
+        tables::metrics_table(&run_id, as_of, &metric_rows)?,
+    );
+    outputs.insert("lift", tables::lift_table(&run_id, as_of, &lift_rows)?);
+    for table in ["retention_curve", "revenue_movements"] {
+        if !outputs.contains_key(table) {
+            outputs.insert(table, tables::empty_table(table)?);
+        }
+    }
+    stages.done(
+        "summarize",
+        &format!(
+            "{} metric row(s), {} lift row(s)",
+            metric_rows.len(),
+            lift_rows.len()
+        ),
+    );
+    Ok(Computed {
+        run_id,
+        report,
+        files,
+        warnings,
+        metric_rows,
+        lift_rows,
+        outputs,
+    })
+}
+
+/// Computes every output of a resolved pipeline without writing anything.
+pub fn compute(pipeline: &Pipeline) -> Result<Computed> {
+    compute_stages(pipeline, new_run_id(), &mut Stages::new())
 }
 
 /// `cohort-metrics run`.
@@ -169,71 +372,39 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             pipeline.file.metrics.len()
         ),
     );
-
-    let inputs = Inputs::scan(&pipeline)?;
-    let files: BTreeMap<SourceName, (String, Vec<String>)> = inputs
-        .sources
+    let Computed {
+        run_id,
+        report,
+        files,
+        warnings,
+        mut outputs,
+        ..
+    } = compute_stages(&pipeline, run_id, &mut stages)?;
+    let as_of = pipeline.period.as_of;
+    let rows: Vec<(String, u64)> = TABLES
         .iter()
-        .map(|(name, s)| {
-            let format = format!("{:?}", s.format).to_lowercase();
-            (*name, (format, s.files.iter().map(|f| f.display().to_string()).collect()))
+        .map(|t| {
+            (
+                t.to_string(),
+                outputs.get(t).map(|df| df.height() as u64).unwrap_or(0),
+            )
         })
         .collect();
-    stages.done("scan", &format!("{} source(s), {} file(s)", inputs.sources.len(), files.values().map(|f| f.1.len()).sum::<usize>()));
-
-    let report = quality::check(&inputs, &pipeline)?.into_result()?;
-    let mut warnings: Vec<String> = report
-        .orphans
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(name, n)| format!("source `{name}`: dropped {n} row(s) whose account_id is not in `accounts`"))
-        .collect();
-    if !inputs.sources.contains_key(&SourceName::Training) {
-        let warning = "no `training` source: every assigned account is untrained".to_string();
-        log::warn("plan", &warning);
-        warnings.push(warning);
-    }
-    stages.done("check", &format!("{} input rows pass every rule", report.rows_read.values().sum::<u64>()));
-
-    let plans = build_plans(&pipeline, &inputs, &run_id)?;
-    let plan_infos: Vec<PlanInfo> =
-        plans.aggregates.iter().map(|p| PlanInfo { metric: p.metric, kind: p.kind, direction: p.direction }).collect();
-    let mut lazy = Vec::new();
-    let combined = crate::metrics::aggregate::combine(&plans.aggregates)?;
-    let has_aggregates = combined.is_some();
-    if let Some(combined) = combined {
-        lazy.push(combined);
-    }
-    let table_names: Vec<&str> = plans.tables.iter().map(|(t, _)| *t).collect();
-    lazy.extend(plans.tables.into_iter().map(|(_, p)| p));
-    stages.done("plan", &format!("{} aggregate plan(s), {} table plan(s)", plan_infos.len(), table_names.len()));
-
-    let mut collected = crate::execute::collect_all(lazy, "computing metrics")?.into_iter();
-    let aggregates = if has_aggregates { collected.next().unwrap_or_default() } else { DataFrame::empty() };
-    let mut outputs: BTreeMap<&str, DataFrame> = table_names.into_iter().zip(collected).collect();
-    stages.done("execute", &format!("{} aggregate row(s)", aggregates.height()));
-
-    let (metric_rows, lift_rows) = if has_aggregates {
-        summarize(&aggregates, &plan_infos, pipeline.file.stats.alpha)?
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let as_of = pipeline.period.as_of;
-    outputs.insert("metrics", tables::metrics_table(&run_id, as_of, &metric_rows)?);
-    outputs.insert("lift", tables::lift_table(&run_id, as_of, &lift_rows)?);
-    for table in ["retention_curve", "revenue_movements"] {
-        if !outputs.contains_key(table) {
-            outputs.insert(table, tables::empty_table(table)?);
-        }
-    }
-    let rows: Vec<(String, u64)> =
-        TABLES.iter().map(|t| (t.to_string(), outputs.get(t).map(|df| df.height() as u64).unwrap_or(0))).collect();
-    stages.done("summarize", &format!("{} metric row(s), {} lift row(s)", metric_rows.len(), lift_rows.len()));
 
     if options.dry_run {
         let seconds = stages.total();
-        log::info("done", &format!("dry run: nothing written; {} ({seconds:.2}s)", describe_rows(&rows)));
-        return Ok(RunOutcome { partition: None, rows, seconds });
+        log::info(
+            "done",
+            &format!(
+                "dry run: nothing written; {} ({seconds:.2}s)",
+                describe_rows(&rows)
+            ),
+        );
+        return Ok(RunOutcome {
+            partition: None,
+            rows,
+            seconds,
+        });
     }
 
     let staging = Staging::create(&pipeline.output_dir, as_of, &run_id)?;
@@ -250,7 +421,8 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         pipeline_name: pipeline.file.name.clone(),
         pipeline_path: pipeline.file_path.display().to_string(),
         pipeline_sha256: sha256_hex(&pipeline.raw_text),
-        pipeline: serde_json::to_value(&pipeline.file).map_err(|e| Error::Other(format!("manifest: {e}")))?,
+        pipeline: serde_json::to_value(&pipeline.file)
+            .map_err(|e| Error::Other(format!("manifest: {e}")))?,
         as_of: as_of.to_string(),
         period_start: pipeline.period.start.to_string(),
         period_end: pipeline.period.as_of.to_string(),
@@ -259,28 +431,52 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         inputs: input_entries(&pipeline, &files, &report),
         outputs: rows
             .iter()
-            .map(|(t, n)| OutputEntry { table: t.clone(), file: format!("{t}.parquet"), rows: *n })
+            .map(|(t, n)| OutputEntry {
+                table: t.clone(),
+                file: format!("{t}.parquet"),
+                rows: *n,
+            })
             .collect(),
         timings: stages.timings.clone(),
         warnings,
     };
-    let manifest_text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Other(format!("manifest: {e}")))?;
+    let manifest_text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::Other(format!("manifest: {e}")))?;
     staging.write_text("_manifest.json", &(manifest_text + "\n"))?;
     staging.write_text("_SUCCESS", "")?;
     let partition = staging.commit()?;
     let seconds = stages.total();
-    log::info("done", &format!("wrote {} to `{}` in {seconds:.2}s", describe_rows(&rows), partition.display()));
-    Ok(RunOutcome { partition: Some(partition), rows, seconds })
+    log::info(
+        "done",
+        &format!(
+            "wrote {} to `{}` in {seconds:.2}s",
+            describe_rows(&rows),
+            partition.display()
+        ),
+    );
+    Ok(RunOutcome {
+        partition: Some(partition),
+        rows,
+        seconds,
+    })
 }
 
 fn describe_rows(rows: &[(String, u64)]) -> String {
-    rows.iter().map(|(t, n)| format!("{t}={n}")).collect::<Vec<_>>().join(" ")
+    rows.iter()
+        .map(|(t, n)| format!("{t}={n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A run id: UTC time plus a random suffix, sortable and unique enough.
 fn new_run_id() -> String {
     let now = chrono::Utc::now();
-    let seed = format!("{}-{}-{:?}", now.timestamp_nanos_opt().unwrap_or_default(), std::process::id(), std::thread::current().id());
+    let seed = format!(
+        "{}-{}-{:?}",
+        now.timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id(),
+        std::thread::current().id()
+    );
     let hash = sha256_hex(&seed);
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &hash[..8])
 }

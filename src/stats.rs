@@ -32,7 +32,9 @@ pub fn two_proportion_p(x1: f64, n1: f64, x2: f64, n2: f64) -> Option<f64> {
         return None;
     }
     let pooled = (x1 + x2) / (n1 + n2);
-    let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).max(0.0).sqrt();
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+        .max(0.0)
+        .sqrt();
     p_from_diff(x1 / n1 - x2 / n2, se)
 }
 
@@ -64,7 +66,11 @@ pub fn mean_and_variance(sum: f64, sum_squares: f64, n: f64) -> Option<(f64, Opt
         return None;
     }
     let mean = sum / n;
-    let variance = if n >= 2.0 { Some(((sum_squares - n * mean * mean) / (n - 1.0)).max(0.0)) } else { None };
+    let variance = if n >= 2.0 {
+        Some(((sum_squares - n * mean * mean) / (n - 1.0)).max(0.0))
+    } else {
+        None
+    };
     Some((mean, variance))
 }
 
@@ -135,7 +141,10 @@ mod tests {
         assert!(close(value, 30.0, 1e-12));
         assert!(close(var, 0.061, 1e-12));
         let (lo, hi) = nps_interval(value, var);
-        assert!(close(lo, -18.40754, 1e-4) && close(hi, 78.40754, 1e-4), "{lo} {hi}");
+        assert!(
+            close(lo, -18.40754, 1e-4) && close(hi, 78.40754, 1e-4),
+            "{lo} {hi}"
+        );
         // Against 0 with var 0.05: z = 30/(100·√0.111) = 0.900450 → p = 0.367881.
         let p = nps_p(30.0, 0.061, 0.0, 0.05).unwrap();
         assert!(close(p, 0.367881, 1e-5), "{p}");
@@ -148,7 +157,10 @@ mod tests {
         let var = var.unwrap();
         assert!(close(mean, 2.5, 1e-12) && close(var, 5.0 / 3.0, 1e-12));
         let (lo, hi) = mean_interval(mean, var, 4.0);
-        assert!(close(lo, 1.234849, 1e-5) && close(hi, 3.765151, 1e-5), "{lo} {hi}");
+        assert!(
+            close(lo, 1.234849, 1e-5) && close(hi, 3.765151, 1e-5),
+            "{lo} {hi}"
+        );
         // 2.5 (s² 5/3, n 4) vs 1.0 (s² 1, n 4): z = 1.5/√(0.416667 + 0.25) = 1.837117 → p = 0.066193.
         let p = welch_p(2.5, 5.0 / 3.0, 4.0, 1.0, 1.0, 4.0).unwrap();
         assert!(close(p, 0.066193, 1e-5), "{p}");

@@ -82,12 +82,18 @@ type Key = (usize, Option<String>, Option<String>, i32, i32);
 /// `dimension`, `period_start`, `period_end`, sums) and builds the rows of
 /// `metrics` and `lift`, sorted. Every key gets all three cohorts, an empty
 /// cohort with n = 0 and a null value.
-pub fn summarize(aggregates: &DataFrame, plans: &[PlanInfo], alpha: f64) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
+pub fn summarize(
+    aggregates: &DataFrame,
+    plans: &[PlanInfo],
+    alpha: f64,
+) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
     let grouped = read_totals(aggregates)?;
     let mut metric_rows = Vec::new();
     let mut lift_rows = Vec::new();
     for ((plan, segment, dimension, period_start, period_end), cohorts) in grouped {
-        let info = plans.get(plan).ok_or_else(|| Error::Other(format!("aggregate refers to unknown plan {plan}")))?;
+        let info = plans
+            .get(plan)
+            .ok_or_else(|| Error::Other(format!("aggregate refers to unknown plan {plan}")))?;
         for cohort in ["all", TRAINED, UNTRAINED] {
             let totals = cohorts.get(cohort).copied().unwrap_or_default();
             let estimate = estimate(info.kind, &totals);
@@ -108,7 +114,10 @@ pub fn summarize(aggregates: &DataFrame, plans: &[PlanInfo], alpha: f64) -> Resu
         }
         let trained = cohorts.get(TRAINED).copied().unwrap_or_default();
         let untrained = cohorts.get(UNTRAINED).copied().unwrap_or_default();
-        let (t, u) = (estimate(info.kind, &trained).value, estimate(info.kind, &untrained).value);
+        let (t, u) = (
+            estimate(info.kind, &trained).value,
+            estimate(info.kind, &untrained).value,
+        );
         let p_value = lift_p_value(info.kind, &trained, &untrained);
         lift_rows.push(LiftRow {
             metric: info.metric.to_string(),
@@ -119,7 +128,9 @@ pub fn summarize(aggregates: &DataFrame, plans: &[PlanInfo], alpha: f64) -> Resu
             trained_value: t,
             untrained_value: u,
             abs_diff: t.zip(u).map(|(t, u)| t - u),
-            rel_lift: t.zip(u).and_then(|(t, u)| if u == 0.0 { None } else { Some(t / u - 1.0) }),
+            rel_lift: t
+                .zip(u)
+                .and_then(|(t, u)| if u == 0.0 { None } else { Some(t / u - 1.0) }),
             p_value,
             significant: p_value.map(|p| p < alpha),
             direction: info.direction.as_str(),
@@ -128,32 +139,77 @@ pub fn summarize(aggregates: &DataFrame, plans: &[PlanInfo], alpha: f64) -> Resu
         });
     }
     metric_rows.sort_by(|a, b| {
-        (&a.metric, &a.cohort, &a.segment, &a.dimension, a.period_start)
-            .cmp(&(&b.metric, &b.cohort, &b.segment, &b.dimension, b.period_start))
+        (
+            &a.metric,
+            &a.cohort,
+            &a.segment,
+            &a.dimension,
+            a.period_start,
+        )
+            .cmp(&(
+                &b.metric,
+                &b.cohort,
+                &b.segment,
+                &b.dimension,
+                b.period_start,
+            ))
     });
     lift_rows.sort_by(|a, b| {
-        (&a.metric, &a.segment, &a.dimension, a.period_start).cmp(&(&b.metric, &b.segment, &b.dimension, b.period_start))
+        (&a.metric, &a.segment, &a.dimension, a.period_start).cmp(&(
+            &b.metric,
+            &b.segment,
+            &b.dimension,
+            b.period_start,
+        ))
     });
     Ok((metric_rows, lift_rows))
 }
 
 fn read_totals(df: &DataFrame) -> Result<BTreeMap<Key, BTreeMap<String, Totals>>> {
     let err = |e: PolarsError| Error::Other(format!("reading aggregates: {e}"));
-    let plan = df.column("plan").map_err(err)?.cast(&DataType::UInt32).map_err(err)?;
+    let plan = df
+        .column("plan")
+        .map_err(err)?
+        .cast(&DataType::UInt32)
+        .map_err(err)?;
     let plan = plan.u32().map_err(err)?;
     let string = |name: &str| -> Result<StringChunked> {
-        Ok(df.column(name).map_err(err)?.cast(&DataType::String).map_err(err)?.str().map_err(err)?.clone())
+        Ok(df
+            .column(name)
+            .map_err(err)?
+            .cast(&DataType::String)
+            .map_err(err)?
+            .str()
+            .map_err(err)?
+            .clone())
     };
     let days = |name: &str| -> Result<Int32Chunked> {
-        Ok(df.column(name).map_err(err)?.cast(&DataType::Int32).map_err(err)?.i32().map_err(err)?.clone())
+        Ok(df
+            .column(name)
+            .map_err(err)?
+            .cast(&DataType::Int32)
+            .map_err(err)?
+            .i32()
+            .map_err(err)?
+            .clone())
     };
     let number = |name: &str| -> Result<Float64Chunked> {
-        Ok(df.column(name).map_err(err)?.cast(&DataType::Float64).map_err(err)?.f64().map_err(err)?.clone())
+        Ok(df
+            .column(name)
+            .map_err(err)?
+            .cast(&DataType::Float64)
+            .map_err(err)?
+            .f64()
+            .map_err(err)?
+            .clone())
     };
-    let (cohort, segment, dimension) = (string("cohort")?, string("segment")?, string("dimension")?);
+    let (cohort, segment, dimension) =
+        (string("cohort")?, string("segment")?, string("dimension")?);
     let (start, end) = (days("period_start")?, days("period_end")?);
-    let sums: Vec<Float64Chunked> =
-        crate::metrics::aggregate::SUM_COLUMNS.iter().map(|c| number(c)).collect::<Result<_>>()?;
+    let sums: Vec<Float64Chunked> = crate::metrics::aggregate::SUM_COLUMNS
+        .iter()
+        .map(|c| number(c))
+        .collect::<Result<_>>()?;
     let mut grouped: BTreeMap<Key, BTreeMap<String, Totals>> = BTreeMap::new();
     for i in 0..df.height() {
         let key = (
@@ -164,7 +220,14 @@ fn read_totals(df: &DataFrame) -> Result<BTreeMap<Key, BTreeMap<String, Totals>>
             end.get(i).unwrap_or_default(),
         );
         let value = |k: usize| sums[k].get(i).unwrap_or(0.0);
-        let totals = Totals { num: value(0), den: value(1), sq: value(2), a1: value(3), a2: value(4), n: value(5) };
+        let totals = Totals {
+            num: value(0),
+            den: value(1),
+            sq: value(2),
+            a1: value(3),
+            a2: value(4),
+            n: value(5),
+        };
         let cohort = cohort.get(i).unwrap_or("all").to_string();
         grouped.entry(key).or_default().insert(cohort, totals);
     }
@@ -194,11 +257,16 @@ pub fn estimate(kind: Kind, t: &Totals) -> Estimate {
             stats::wilson(t.num, t.den).map(|(lo, hi)| (100.0 * lo, 100.0 * hi)),
         ),
         Kind::Nps => match stats::nps(t.a1, t.a2, t.den) {
-            Some((value, variance)) => plain(Some(value), Some(stats::nps_interval(value, variance))),
+            Some((value, variance)) => {
+                plain(Some(value), Some(stats::nps_interval(value, variance)))
+            }
             None => plain(None, None),
         },
         Kind::Mean => match stats::mean_and_variance(t.num, t.sq, t.den) {
-            Some((mean, variance)) => plain(Some(mean), variance.map(|v| stats::mean_interval(mean, v, t.den))),
+            Some((mean, variance)) => plain(
+                Some(mean),
+                variance.map(|v| stats::mean_interval(mean, v, t.den)),
+            ),
             None => plain(None, None),
         },
         Kind::Rate => plain(ratio(t.num, t.den), stats::rate_interval(t.num, t.den)),
@@ -212,8 +280,19 @@ pub fn estimate(kind: Kind, t: &Totals) -> Estimate {
             let arpa = ratio(t.a1 / 100.0, t.a2);
             let retention = ratio(t.num, t.den);
             let churn = retention.map(|r| 1.0 - r.powf(1.0 / months.max(1) as f64));
-            let value = arpa.zip(churn).and_then(|(arpa, c)| if c > 0.0 { Some(arpa * margin / c) } else { None });
-            Estimate { numerator: None, denominator: None, value, interval: None }
+            let value = arpa.zip(churn).and_then(|(arpa, c)| {
+                if c > 0.0 {
+                    Some(arpa * margin / c)
+                } else {
+                    None
+                }
+            });
+            Estimate {
+                numerator: None,
+                denominator: None,
+                value,
+                interval: None,
+            }
         }
     }
 }

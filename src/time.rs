@@ -21,7 +21,11 @@ impl Period {
     /// SPEC §1: "S = A − period.months calendar months (day of month clamped
     /// to the month's last day)".
     pub fn new(as_of: NaiveDate, months: u32) -> Self {
-        Period { start: add_months(as_of, -(months as i32)), as_of, months }
+        Period {
+            start: add_months(as_of, -(months as i32)),
+            as_of,
+            months,
+        }
     }
 
     /// SPEC §1: "Complete months of the period: calendar months M with
@@ -75,13 +79,21 @@ pub fn date_to_days(date: NaiveDate) -> i32 {
 /// next month), one row per given first day.
 pub fn months_frame(months: &[NaiveDate]) -> LazyFrame {
     let starts: Vec<i32> = months.iter().map(|m| date_to_days(*m)).collect();
-    let ends: Vec<i32> = months.iter().map(|m| date_to_days(add_months(*m, 1))).collect();
+    let ends: Vec<i32> = months
+        .iter()
+        .map(|m| date_to_days(add_months(*m, 1)))
+        .collect();
     let column = |name: &str, days: Vec<i32>| {
-        Column::new(name.into(), days).cast(&DataType::Date).unwrap_or_else(|_| Column::new_empty(name.into(), &DataType::Date))
+        Column::new(name.into(), days)
+            .cast(&DataType::Date)
+            .unwrap_or_else(|_| Column::new_empty(name.into(), &DataType::Date))
     };
-    DataFrame::new_infer_height(vec![column("month_start", starts), column("month_end", ends)])
-        .unwrap_or_default()
-        .lazy()
+    DataFrame::new_infer_height(vec![
+        column("month_start", starts),
+        column("month_end", ends),
+    ])
+    .unwrap_or_default()
+    .lazy()
 }
 
 /// `day + n days` for a Date expression.
@@ -105,12 +117,14 @@ fn churn() -> Expr {
 /// SPEC §2: "The account is a customer at instant X when signup_date < X and
 /// (churn_date is null or churn_date ≥ X)." X may be a literal or a column.
 pub fn customer_at(x: Expr) -> Expr {
-    signup().lt(x.clone()).and(churn().is_null().or(churn().gt_eq(x)))
+    signup()
+        .lt(x.clone())
+        .and(churn().is_null().or(churn().gt_eq(x)))
 }
 
 /// SPEC §2: "Churned during [X, Y): in pop(X) and churn_date < Y."
 pub fn churned_during(x: Expr, y: Expr) -> Expr {
-    customer_at(x).and(churn().lt(y))
+    customer_at(x).and(churn().is_not_null().and(churn().lt(y)))
 }
 
 /// SPEC §2: "Retained over [X, Y): in pop(X) and (churn_date null or ≥ Y)."
@@ -173,7 +187,8 @@ mod tests {
         )
         .unwrap();
         let out = df.lazy().select([expr.alias("f")]).collect().unwrap();
-        out.column("f").unwrap().bool().unwrap().into_iter().collect()
+        let flags = out.column("f").unwrap().bool().unwrap().clone();
+        (0..flags.len()).map(|i| flags.get(i)).collect()
     }
 
     #[test]
@@ -182,7 +197,14 @@ mod tests {
         // b churns on S: still a customer at S (churn ≥ X). d signs up on S: not yet (signup < X).
         assert_eq!(
             flags(customer_at(s)),
-            vec![Some(true), Some(true), Some(true), Some(false), Some(false), Some(false)]
+            vec![
+                Some(true),
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(false)
+            ]
         );
     }
 
@@ -192,11 +214,25 @@ mod tests {
         // b churns on S → churned during [S, A). c churns on A → retained (churn ≥ A).
         assert_eq!(
             flags(churned_during(s.clone(), a.clone())),
-            vec![Some(false), Some(true), Some(false), Some(false), Some(false), Some(false)]
+            vec![
+                Some(false),
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(false),
+                Some(false)
+            ]
         );
         assert_eq!(
             flags(retained_over(s, a)),
-            vec![Some(true), Some(false), Some(true), Some(false), Some(false), Some(false)]
+            vec![
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(false)
+            ]
         );
     }
 
@@ -208,7 +244,14 @@ mod tests {
         // f churned before S.
         assert_eq!(
             flags(customer_in_period(s, a)),
-            vec![Some(true), Some(false), Some(true), Some(true), Some(false), Some(false)]
+            vec![
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(false)
+            ]
         );
     }
 }

@@ -14,7 +14,11 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
     Ok(out)
 }
 
-fn interpolate_line(line: &str, line_no: usize, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+fn interpolate_line(
+    line: &str,
+    line_no: usize,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String> {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     while let Some(pos) = rest.find('$') {
@@ -25,7 +29,10 @@ fn interpolate_line(line: &str, line_no: usize, lookup: &dyn Fn(&str) -> Option<
             rest = stripped;
         } else if let Some(body_and_rest) = after.strip_prefix('{') {
             let Some(end) = body_and_rest.find('}') else {
-                return Err(Error::config(format!("line {line_no}: unterminated `${{` in `{}`", line.trim_end())));
+                return Err(Error::config(format!(
+                    "line {line_no}: unterminated `${{` in `{}`",
+                    line.trim_end()
+                )));
             };
             let body = &body_and_rest[..end];
             out.push_str(&resolve_variable(body, line_no, lookup)?);
@@ -39,7 +46,11 @@ fn interpolate_line(line: &str, line_no: usize, lookup: &dyn Fn(&str) -> Option<
     Ok(out)
 }
 
-fn resolve_variable(body: &str, line_no: usize, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+fn resolve_variable(
+    body: &str,
+    line_no: usize,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String> {
     let (name, default) = match body.split_once(":-") {
         Some((name, default)) => (name, Some(default)),
         None => (body, None),
@@ -48,7 +59,9 @@ fn resolve_variable(body: &str, line_no: usize, lookup: &dyn Fn(&str) -> Option<
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if !valid_name {
-        return Err(Error::config(format!("line {line_no}: invalid variable name `{name}` in `${{{body}}}`")));
+        return Err(Error::config(format!(
+            "line {line_no}: invalid variable name `{name}` in `${{{body}}}`"
+        )));
     }
     let value = match (lookup(name), default) {
         (Some(value), _) => value,
@@ -61,7 +74,9 @@ fn resolve_variable(body: &str, line_no: usize, lookup: &dyn Fn(&str) -> Option<
         }
     };
     if value.contains('\n') || value.contains('\r') {
-        return Err(Error::config(format!("line {line_no}: the value of `{name}` contains a line break")));
+        return Err(Error::config(format!(
+            "line {line_no}: the value of `{name}` contains a line break"
+        )));
     }
     Ok(value)
 }
@@ -80,7 +95,8 @@ mod tests {
 
     #[test]
     fn substitutes_variables_and_defaults() {
-        let text = "a: s3://${BUCKET}/x\nb: ${MISSING:-fallback}\nc: '${EMPTY:-d}'\nd: $$HOME and $5\n";
+        let text =
+            "a: s3://${BUCKET}/x\nb: ${MISSING:-fallback}\nc: '${EMPTY:-d}'\nd: $$HOME and $5\n";
         let out = interpolate(text, &env).unwrap();
         assert_eq!(out, "a: s3://lake/x\nb: fallback\nc: ''\nd: $HOME and $5\n");
     }

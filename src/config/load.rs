@@ -19,9 +19,11 @@ pub struct LoadOptions {
 /// Reads, interpolates and parses a pipeline file. Returns the parsed file and
 /// its raw text (for the manifest's sha256).
 pub fn load_pipeline_file(path: &Path, options: &LoadOptions) -> Result<(PipelineFile, String)> {
-    let raw = std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read pipeline file `{}`", path.display()), e))?;
+    let raw = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("cannot read pipeline file `{}`", path.display()), e))?;
     let shown = path.display().to_string();
-    let text = interpolate(&raw, &|name| std::env::var(name).ok()).map_err(|e| prefix(&shown, e))?;
+    let text =
+        interpolate(&raw, &|name| std::env::var(name).ok()).map_err(|e| prefix(&shown, e))?;
     let parsed = parse_pipeline_text(&text, &shown)?;
     if options.sets.is_empty() {
         return Ok((parsed, raw));
@@ -31,7 +33,10 @@ pub fn load_pipeline_file(path: &Path, options: &LoadOptions) -> Result<(Pipelin
         apply_set(&mut value, assignment)?;
     }
     let overridden = serde_norway::from_value(value).map_err(|e| {
-        Error::config(format!("`{shown}` after applying --set {}: {e}", options.sets.join(", ")))
+        Error::config(format!(
+            "`{shown}` after applying --set {}: {e}",
+            options.sets.join(", ")
+        ))
     })?;
     Ok((overridden, raw))
 }
@@ -46,8 +51,16 @@ fn yaml_error(shown: &str, err: &serde_norway::Error) -> Error {
     let message = err.to_string();
     match err.location() {
         Some(loc) => {
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            Error::config(format!("`{shown}`:{}:{}: {message}", loc.line(), loc.column()))
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            Error::config(format!(
+                "`{shown}`:{}:{}: {message}",
+                loc.line(),
+                loc.column()
+            ))
         }
         None => Error::config(format!("`{shown}`: {message}")),
     }
@@ -55,7 +68,10 @@ fn yaml_error(shown: &str, err: &serde_norway::Error) -> Error {
 
 fn prefix(shown: &str, err: Error) -> Error {
     match err {
-        Error::Config { message, hint } => Error::Config { message: format!("`{shown}`: {message}"), hint },
+        Error::Config { message, hint } => Error::Config {
+            message: format!("`{shown}`: {message}"),
+            hint,
+        },
         other => other,
     }
 }
@@ -66,11 +82,15 @@ fn prefix(shown: &str, err: Error) -> Error {
 /// parameter of it is set.
 pub fn apply_set(root: &mut Value, assignment: &str) -> Result<()> {
     let Some((key, raw_value)) = assignment.split_once('=') else {
-        return Err(Error::config(format!("--set `{assignment}`: expected KEY=VALUE")));
+        return Err(Error::config(format!(
+            "--set `{assignment}`: expected KEY=VALUE"
+        )));
     };
     let segments: Vec<&str> = key.split('.').collect();
     if segments.iter().any(|s| s.is_empty()) {
-        return Err(Error::config(format!("--set `{assignment}`: empty path segment in `{key}`")));
+        return Err(Error::config(format!(
+            "--set `{assignment}`: empty path segment in `{key}`"
+        )));
     }
     let value: Value = if raw_value.is_empty() {
         Value::String(String::new())
@@ -78,7 +98,9 @@ pub fn apply_set(root: &mut Value, assignment: &str) -> Result<()> {
         serde_norway::from_str(raw_value).unwrap_or_else(|_| Value::String(raw_value.to_string()))
     };
     if matches!(value, Value::Mapping(_) | Value::Sequence(_)) {
-        return Err(Error::config(format!("--set `{assignment}`: only scalar values can be set")));
+        return Err(Error::config(format!(
+            "--set `{assignment}`: only scalar values can be set"
+        )));
     }
     let mut node = root;
     for (i, segment) in segments.iter().enumerate() {
@@ -89,7 +111,12 @@ pub fn apply_set(root: &mut Value, assignment: &str) -> Result<()> {
     Ok(())
 }
 
-fn step<'a>(node: &'a mut Value, segment: &str, last: bool, assignment: &str) -> Result<&'a mut Value> {
+fn step<'a>(
+    node: &'a mut Value,
+    segment: &str,
+    last: bool,
+    assignment: &str,
+) -> Result<&'a mut Value> {
     if let Value::String(id) = node {
         if !last && id == segment {
             let mut map = Mapping::new();
@@ -101,14 +128,25 @@ fn step<'a>(node: &'a mut Value, segment: &str, last: bool, assignment: &str) ->
         Value::Mapping(map) => {
             let key = Value::String(segment.to_string());
             if !map.contains_key(&key) {
-                map.insert(key.clone(), if last { Value::Null } else { Value::Mapping(Mapping::new()) });
+                map.insert(
+                    key.clone(),
+                    if last {
+                        Value::Null
+                    } else {
+                        Value::Mapping(Mapping::new())
+                    },
+                );
             }
-            map.get_mut(&key).ok_or_else(|| Error::config(format!("--set `{assignment}`: cannot set `{segment}`")))
+            map.get_mut(&key).ok_or_else(|| {
+                Error::config(format!("--set `{assignment}`: cannot set `{segment}`"))
+            })
         }
         Value::Sequence(items) => {
             let len = items.len();
             let index: usize = segment.parse().map_err(|_| {
-                Error::config(format!("--set `{assignment}`: `{segment}` indexes a list; use a number below {len}"))
+                Error::config(format!(
+                    "--set `{assignment}`: `{segment}` indexes a list; use a number below {len}"
+                ))
             })?;
             items.get_mut(index).ok_or_else(|| {
                 Error::config(format!("--set `{assignment}`: index {index} is out of range (the list has {len} items)"))
@@ -118,6 +156,8 @@ fn step<'a>(node: &'a mut Value, segment: &str, last: bool, assignment: &str) ->
             *node = Value::Mapping(Mapping::new());
             step(node, segment, last, assignment)
         }
-        _ => Err(Error::config(format!("--set `{assignment}`: `{segment}` is inside a scalar value"))),
+        _ => Err(Error::config(format!(
+            "--set `{assignment}`: `{segment}` is inside a scalar value"
+        ))),
     }
 }

@@ -49,8 +49,15 @@ pub fn resolve(
     output: Option<&str>,
 ) -> Result<Pipeline> {
     let mut problems = Vec::new();
-    let base_dir = file_path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
+    let base_dir = file_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let base_dir = if base_dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base_dir
+    };
 
     if file.cohort.window_days < 1 {
         problems.push("`cohort.window_days` must be at least 1".to_string());
@@ -59,10 +66,16 @@ pub fn resolve(
         problems.push("`cohort.min_courses` must be at least 1".to_string());
     }
     if file.period.months < 1 || file.period.months > 1200 {
-        problems.push(format!("`period.months` must be between 1 and 1200, got {}", file.period.months));
+        problems.push(format!(
+            "`period.months` must be between 1 and 1200, got {}",
+            file.period.months
+        ));
     }
     if !(file.stats.alpha > 0.0 && file.stats.alpha < 1.0) {
-        problems.push(format!("`stats.alpha` must be between 0 and 1 (exclusive), got {}", file.stats.alpha));
+        problems.push(format!(
+            "`stats.alpha` must be between 0 and 1 (exclusive), got {}",
+            file.stats.alpha
+        ));
     }
     if !file.sources.contains_key(&SourceName::Accounts) {
         problems.push("`sources.accounts` is required".to_string());
@@ -104,13 +117,22 @@ pub fn resolve(
         }
     };
 
-    let as_of = as_of.or(file.period.as_of.map(|d| d.0)).unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let as_of = as_of
+        .or(file.period.as_of.map(|d| d.0))
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let period = Period::new(as_of, file.period.months.clamp(1, 1200));
 
     if !problems.is_empty() {
         let shown = file_path.display();
-        let list = problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n");
-        return Err(Error::config(format!("`{shown}`: {} problem(s) in the pipeline:\n{list}", problems.len())));
+        let list = problems
+            .iter()
+            .map(|p| format!("  - {p}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(Error::config(format!(
+            "`{shown}`: {} problem(s) in the pipeline:\n{list}",
+            problems.len()
+        )));
     }
     Ok(Pipeline {
         file,
@@ -122,20 +144,37 @@ pub fn resolve(
     })
 }
 
-fn resolve_source(name: SourceName, config: &SourceConfig, base_dir: &Path) -> std::result::Result<ResolvedSource, String> {
-    let location = local_path(&config.path, base_dir).map_err(|p| format!("`sources.{name}.path`: {p}"))?;
+fn resolve_source(
+    name: SourceName,
+    config: &SourceConfig,
+    base_dir: &Path,
+) -> std::result::Result<ResolvedSource, String> {
+    let location =
+        local_path(&config.path, base_dir).map_err(|p| format!("`sources.{name}.path`: {p}"))?;
     let text = location.to_string_lossy();
     let is_glob = text.contains(['*', '?', '[']);
     let format = config.format.or_else(|| format_from_extension(&location));
     if let Some(csv) = &config.csv {
         if csv.delimiter.len() != 1 {
-            return Err(format!("`sources.{name}.csv.delimiter` must be one byte, got `{}`", csv.delimiter));
+            return Err(format!(
+                "`sources.{name}.csv.delimiter` must be one byte, got `{}`",
+                csv.delimiter
+            ));
         }
         if csv.quote.len() != 1 {
-            return Err(format!("`sources.{name}.csv.quote` must be one byte, got `{}`", csv.quote));
+            return Err(format!(
+                "`sources.{name}.csv.quote` must be one byte, got `{}`",
+                csv.quote
+            ));
         }
     }
-    Ok(ResolvedSource { name, location, is_glob, format, config: config.clone() })
+    Ok(ResolvedSource {
+        name,
+        location,
+        is_glob,
+        format,
+        config: config.clone(),
+    })
 }
 
 fn local_path(path: &str, base_dir: &Path) -> std::result::Result<PathBuf, String> {
@@ -148,7 +187,11 @@ fn local_path(path: &str, base_dir: &Path) -> std::result::Result<PathBuf, Strin
         ));
     }
     let path = Path::new(path);
-    Ok(if path.is_absolute() { path.to_path_buf() } else { base_dir.join(path) })
+    Ok(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base_dir.join(path)
+    })
 }
 
 /// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt` (also gzip'd).

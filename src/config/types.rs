@@ -44,7 +44,9 @@ pub struct PipelineFile {
 }
 
 /// Canonical input table names (SPEC §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceName {
     Accounts,
@@ -205,7 +207,11 @@ pub struct CohortConfig {
 
 impl Default for CohortConfig {
     fn default() -> Self {
-        CohortConfig { window_days: default_window_days(), courses: None, min_courses: default_min_courses() }
+        CohortConfig {
+            window_days: default_window_days(),
+            courses: None,
+            min_courses: default_min_courses(),
+        }
     }
 }
 
@@ -231,7 +237,10 @@ pub struct PeriodConfig {
 
 impl Default for PeriodConfig {
     fn default() -> Self {
-        PeriodConfig { as_of: None, months: default_months() }
+        PeriodConfig {
+            as_of: None,
+            months: default_months(),
+        }
     }
 }
 
@@ -250,7 +259,9 @@ pub struct StatsConfig {
 
 impl Default for StatsConfig {
     fn default() -> Self {
-        StatsConfig { alpha: default_alpha() }
+        StatsConfig {
+            alpha: default_alpha(),
+        }
     }
 }
 

@@ -63,7 +63,8 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
         .map_err(|e| Error::io(format!("cannot create `{}`", options.out.display()), e))?;
     let events_dir = options.out.join("events");
     if events_dir.exists() {
-        std::fs::remove_dir_all(&events_dir).map_err(|e| Error::io(format!("cannot clear `{}`", events_dir.display()), e))?;
+        std::fs::remove_dir_all(&events_dir)
+            .map_err(|e| Error::io(format!("cannot clear `{}`", events_dir.display()), e))?;
     }
     let mut tables = Tables::new();
     let events_format = format_of(options.layout, "events");
@@ -74,7 +75,10 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
             tables.events.write_part(&options.out, events_format)?;
         }
         if (index + 1) % progress_every == 0 && options.accounts >= 100_000 {
-            crate::log::info("generate", &format!("{} of {} accounts", index + 1, options.accounts));
+            crate::log::info(
+                "generate",
+                &format!("{} of {} accounts", index + 1, options.accounts),
+            );
         }
     }
     if !tables.events.is_empty() || tables.events.rows_written == 0 {
@@ -94,7 +98,11 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
         &mut tables.referrals,
     ] {
         for format in [Format::Parquet, Format::Csv] {
-            let _ = std::fs::remove_file(options.out.join(format!("{}.{}", table.name, format.extension())));
+            let _ = std::fs::remove_file(options.out.join(format!(
+                "{}.{}",
+                table.name,
+                format.extension()
+            )));
         }
         table.write_file(&options.out, format_of(options.layout, table.name))?;
         summary.push(format!("{}={}", table.name, table.rows_written));
@@ -104,10 +112,16 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
         .replace("{accounts}", &options.accounts.to_string())
         .replace("{seed}", &options.seed.to_string())
         .replace("{end}", &options.end.to_string());
-    std::fs::write(&doc, text).map_err(|e| Error::io(format!("cannot write `{}`", doc.display()), e))?;
+    std::fs::write(&doc, text)
+        .map_err(|e| Error::io(format!("cannot write `{}`", doc.display()), e))?;
     crate::log::info(
         "generate",
-        &format!("wrote {} to `{}` in {:.1}s", summary.join(" "), options.out.display(), started.elapsed().as_secs_f64()),
+        &format!(
+            "wrote {} to `{}` in {:.1}s",
+            summary.join(" "),
+            options.out.display(),
+            started.elapsed().as_secs_f64()
+        ),
     );
     Ok(())
 }

@@ -21,7 +21,14 @@ const BASE_MRR: [(f64, f64); 3] = [(29.0, 149.0), (300.0, 900.0), (2000.0, 8000.
 const TICKET_PLAN_FACTOR: [f64; 3] = [0.7, 1.0, 1.8];
 const TOUCHPOINT_CHANCE: [f64; 3] = [0.05, 0.3, 0.8];
 const AREAS: [&str; 4] = ["billing", "reporting", "integrations", "admin"];
-const EVENT_NAMES: [&str; 6] = ["login", "dashboard_viewed", "report_created", "export", "invite_sent", "integration_connected"];
+const EVENT_NAMES: [&str; 6] = [
+    "login",
+    "dashboard_viewed",
+    "report_created",
+    "export",
+    "invite_sent",
+    "integration_connected",
+];
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Planted effects: trained accounts (qualifying course before the landmark).
@@ -83,7 +90,11 @@ impl Tables {
             ),
             users: Table::new(
                 "users",
-                vec![("user_id", Int(vec![])), ("account_id", Int(vec![])), ("created_at", Day(vec![]))],
+                vec![
+                    ("user_id", Int(vec![])),
+                    ("account_id", Int(vec![])),
+                    ("created_at", Day(vec![])),
+                ],
             ),
             events: Table::new(
                 "events",
@@ -94,7 +105,14 @@ impl Tables {
                     ("event_name", Text(vec![])),
                 ],
             ),
-            revenue: Table::new("revenue", vec![("account_id", Int(vec![])), ("month", Day(vec![])), ("mrr", Float(vec![]))]),
+            revenue: Table::new(
+                "revenue",
+                vec![
+                    ("account_id", Int(vec![])),
+                    ("month", Day(vec![])),
+                    ("mrr", Float(vec![])),
+                ],
+            ),
             nps: Table::new(
                 "nps_responses",
                 vec![
@@ -106,18 +124,36 @@ impl Tables {
             ),
             csat: Table::new(
                 "csat_responses",
-                vec![("account_id", Int(vec![])), ("responded_at", Instant(vec![])), ("score", Int(vec![]))],
+                vec![
+                    ("account_id", Int(vec![])),
+                    ("responded_at", Instant(vec![])),
+                    ("score", Int(vec![])),
+                ],
             ),
             tickets: Table::new(
                 "tickets",
-                vec![("account_id", Int(vec![])), ("created_at", Instant(vec![])), ("product_area", Text(vec![]))],
+                vec![
+                    ("account_id", Int(vec![])),
+                    ("created_at", Instant(vec![])),
+                    ("product_area", Text(vec![])),
+                ],
             ),
             cancellations: Table::new(
                 "cancellations",
-                vec![("account_id", Int(vec![])), ("requested_at", Day(vec![])), ("outcome", Text(vec![]))],
+                vec![
+                    ("account_id", Int(vec![])),
+                    ("requested_at", Day(vec![])),
+                    ("outcome", Text(vec![])),
+                ],
             ),
-            touchpoints: Table::new("touchpoints", vec![("account_id", Int(vec![])), ("contacted_at", Day(vec![]))]),
-            referrals: Table::new("referrals", vec![("account_id", Int(vec![])), ("referred_at", Day(vec![]))]),
+            touchpoints: Table::new(
+                "touchpoints",
+                vec![("account_id", Int(vec![])), ("contacted_at", Day(vec![]))],
+            ),
+            referrals: Table::new(
+                "referrals",
+                vec![("account_id", Int(vec![])), ("referred_at", Day(vec![]))],
+            ),
         }
     }
 }
@@ -183,9 +219,13 @@ pub fn simulate_account(seed: u64, index: u64, end: NaiveDate, tables: &mut Tabl
 
     let users = simulate_users(&mut rng, id, plan, signup, alive_end, tables);
     simulate_training(&mut rng, id, &users, signup, alive_end, completion, tables);
-    simulate_revenue(&mut rng, id, plan, signup, alive_end, end_day, trained, tables);
+    simulate_revenue(
+        &mut rng, id, plan, signup, alive_end, end_day, trained, tables,
+    );
     simulate_surveys(&mut rng, id, &users, signup, alive_end, trained, tables);
-    simulate_support(&mut rng, id, plan, signup, alive_end, churn, trained, tables);
+    simulate_support(
+        &mut rng, id, plan, signup, alive_end, churn, trained, tables,
+    );
     simulate_events(&mut rng, id, &users, alive_end, end_day, trained, tables);
 }
 
@@ -193,12 +233,23 @@ fn day_to_date(day: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Days::new(day.max(0) as u64)
 }
 
-fn simulate_users(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end: i32, tables: &mut Tables) -> Vec<(i64, i32)> {
+fn simulate_users(
+    rng: &mut Rng,
+    id: i64,
+    plan: usize,
+    signup: i32,
+    alive_end: i32,
+    tables: &mut Tables,
+) -> Vec<(i64, i32)> {
     let (low, high) = USERS[plan];
     let count = rng.int(low, high);
     let mut users = Vec::new();
     for k in 0..count {
-        let created = if k == 0 { signup } else { signup + rng.int(0, 180) as i32 };
+        let created = if k == 0 {
+            signup
+        } else {
+            signup + rng.int(0, 180) as i32
+        };
         if created >= alive_end && k > 0 {
             continue;
         }
@@ -210,25 +261,60 @@ fn simulate_users(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end: i
 }
 
 #[allow(clippy::too_many_arguments)]
-fn training_row(rng: &mut Rng, tables: &mut Tables, id: i64, user: i64, course: &'static str, enrolled: i32, completed: Option<i32>, bonus: f64) {
+fn training_row(
+    rng: &mut Rng,
+    tables: &mut Tables,
+    id: i64,
+    user: i64,
+    course: &'static str,
+    enrolled: i32,
+    completed: Option<i32>,
+    bonus: f64,
+) {
     let score = completed.map(|_| rng.normal(78.0 + bonus, 10.0).clamp(0.0, 100.0).round());
     let completed_at = completed.map(|d| micros(d, rng));
     push!(tables.training, "account_id" => Int(id), "user_id" => Int(user), "course_id" => Text(course),
           "enrolled_at" => Instant(Some(micros(enrolled, rng))), "completed_at" => Instant(completed_at), "score" => Float(score));
 }
 
-fn simulate_training(rng: &mut Rng, id: i64, users: &[(i64, i32)], signup: i32, alive_end: i32, completion: Option<i32>, tables: &mut Tables) {
+fn simulate_training(
+    rng: &mut Rng,
+    id: i64,
+    users: &[(i64, i32)],
+    signup: i32,
+    alive_end: i32,
+    completion: Option<i32>,
+    tables: &mut Tables,
+) {
     let user = |rng: &mut Rng| users[rng.int(0, users.len() as i64 - 1) as usize].0;
     if let Some(c) = completion {
         let done = signup + c;
         let u = user(rng);
         let enrolled = done - rng.int(1, 14) as i32;
-        training_row(rng, tables, id, u, "onboarding-101", enrolled, Some(done), 5.0);
+        training_row(
+            rng,
+            tables,
+            id,
+            u,
+            "onboarding-101",
+            enrolled,
+            Some(done),
+            5.0,
+        );
         if rng.chance(0.4) {
             let second = signup + rng.int(c.max(0) as i64, 89) as i32;
             let u = user(rng);
             let enrolled = second - rng.int(1, 20) as i32;
-            training_row(rng, tables, id, u, "admin-cert", enrolled, Some(second), 5.0);
+            training_row(
+                rng,
+                tables,
+                id,
+                u,
+                "admin-cert",
+                enrolled,
+                Some(second),
+                5.0,
+            );
         }
     } else if rng.chance(0.35) {
         // Completed after the landmark: must not make the account "trained".
@@ -236,13 +322,25 @@ fn simulate_training(rng: &mut Rng, id: i64, users: &[(i64, i32)], signup: i32, 
         if late < alive_end {
             let u = user(rng);
             let enrolled = late - rng.int(1, 14) as i32;
-            training_row(rng, tables, id, u, "onboarding-101", enrolled, Some(late), 0.0);
+            training_row(
+                rng,
+                tables,
+                id,
+                u,
+                "onboarding-101",
+                enrolled,
+                Some(late),
+                0.0,
+            );
         }
     }
     for (course, chance) in [("advanced-analytics", 0.3), ("api-basics", 0.2)] {
         if rng.chance(chance) {
             let day = signup + rng.int(0, (alive_end - signup).max(1) as i64) as i32;
-            let completed = rng.chance(0.7).then_some(day + rng.int(1, 30) as i32).filter(|d| *d < alive_end);
+            let completed = rng
+                .chance(0.7)
+                .then_some(day + rng.int(1, 30) as i32)
+                .filter(|d| *d < alive_end);
             let u = user(rng);
             training_row(rng, tables, id, u, course, day, completed, 0.0);
         }
@@ -255,10 +353,23 @@ fn simulate_training(rng: &mut Rng, id: i64, users: &[(i64, i32)], signup: i32, 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn simulate_revenue(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end: i32, end_day: i32, trained: bool, tables: &mut Tables) {
+fn simulate_revenue(
+    rng: &mut Rng,
+    id: i64,
+    plan: usize,
+    signup: i32,
+    alive_end: i32,
+    end_day: i32,
+    trained: bool,
+    tables: &mut Tables,
+) {
     let (low, high) = BASE_MRR[plan];
     let mut mrr = rng.between(low, high);
-    let expansion = if trained { Effects::EXPANSION_TRAINED } else { Effects::EXPANSION_UNTRAINED };
+    let expansion = if trained {
+        Effects::EXPANSION_TRAINED
+    } else {
+        Effects::EXPANSION_UNTRAINED
+    };
     let mut month = first_day(day_to_date(signup));
     let mut first = true;
     while date_to_days(month) < alive_end.min(end_day) {
@@ -274,7 +385,13 @@ fn simulate_revenue(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end:
         if !paused {
             let total = (mrr * 100.0).round() / 100.0;
             let month_day = date_to_days(month);
-            let day_in_month = |rng: &mut Rng| if rng.chance(0.2) { month_day + rng.int(0, 27) as i32 } else { month_day };
+            let day_in_month = |rng: &mut Rng| {
+                if rng.chance(0.2) {
+                    month_day + rng.int(0, 27) as i32
+                } else {
+                    month_day
+                }
+            };
             if rng.chance(0.1) {
                 let part = (total * 0.7 * 100.0).round() / 100.0;
                 let d1 = day_in_month(rng);
@@ -291,13 +408,27 @@ fn simulate_revenue(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end:
     }
 }
 
-fn simulate_surveys(rng: &mut Rng, id: i64, users: &[(i64, i32)], signup: i32, alive_end: i32, trained: bool, tables: &mut Tables) {
-    let mean = if trained { Effects::NPS_MEAN_TRAINED } else { Effects::NPS_MEAN_UNTRAINED };
+fn simulate_surveys(
+    rng: &mut Rng,
+    id: i64,
+    users: &[(i64, i32)],
+    signup: i32,
+    alive_end: i32,
+    trained: bool,
+    tables: &mut Tables,
+) {
+    let mean = if trained {
+        Effects::NPS_MEAN_TRAINED
+    } else {
+        Effects::NPS_MEAN_UNTRAINED
+    };
     let mut day = signup + 60;
     while day < alive_end {
         if rng.chance(0.45) {
             let score = rng.normal(mean, 2.3).round().clamp(0.0, 10.0) as i64;
-            let user = rng.chance(0.9).then(|| users[rng.int(0, users.len() as i64 - 1) as usize].0);
+            let user = rng
+                .chance(0.9)
+                .then(|| users[rng.int(0, users.len() as i64 - 1) as usize].0);
             let at = micros(day, rng);
             push!(tables.nps, "account_id" => Int(id), "user_id" => OptInt(user), "responded_at" => Instant(Some(at)), "score" => Int(score));
         }
@@ -306,9 +437,26 @@ fn simulate_surveys(rng: &mut Rng, id: i64, users: &[(i64, i32)], signup: i32, a
 }
 
 #[allow(clippy::too_many_arguments)]
-fn simulate_support(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end: i32, churn: Option<i32>, trained: bool, tables: &mut Tables) {
-    let rate = if trained { Effects::TICKETS_TRAINED } else { Effects::TICKETS_UNTRAINED } * TICKET_PLAN_FACTOR[plan];
-    let csat_weights: [f64; 5] = if trained { [0.03, 0.05, 0.12, 0.40, 0.40] } else { [0.06, 0.09, 0.20, 0.40, 0.25] };
+fn simulate_support(
+    rng: &mut Rng,
+    id: i64,
+    plan: usize,
+    signup: i32,
+    alive_end: i32,
+    churn: Option<i32>,
+    trained: bool,
+    tables: &mut Tables,
+) {
+    let rate = if trained {
+        Effects::TICKETS_TRAINED
+    } else {
+        Effects::TICKETS_UNTRAINED
+    } * TICKET_PLAN_FACTOR[plan];
+    let csat_weights: [f64; 5] = if trained {
+        [0.03, 0.05, 0.12, 0.40, 0.40]
+    } else {
+        [0.06, 0.09, 0.20, 0.40, 0.25]
+    };
     let mut month_start = signup;
     while month_start < alive_end {
         let month_end = (month_start + 30).min(alive_end);
@@ -342,15 +490,35 @@ fn simulate_support(rng: &mut Rng, id: i64, plan: usize, signup: i32, alive_end:
     if let Some(churned) = churn {
         if rng.chance(if trained { 0.4 } else { 0.7 }) {
             let day = (churned - rng.int(0, 30) as i32).max(signup);
-            let outcome = if rng.chance(0.8) { "churned" } else { "CHURNED" };
+            let outcome = if rng.chance(0.8) {
+                "churned"
+            } else {
+                "CHURNED"
+            };
             push!(tables.cancellations, "account_id" => Int(id), "requested_at" => Day(Some(day)), "outcome" => Text(outcome));
         }
     }
 }
 
-fn simulate_events(rng: &mut Rng, id: i64, users: &[(i64, i32)], alive_end: i32, end_day: i32, trained: bool, tables: &mut Tables) {
-    let active = if trained { Effects::ACTIVE_TRAINED } else { Effects::ACTIVE_UNTRAINED };
-    let report_share = if trained { Effects::REPORT_SHARE_TRAINED } else { Effects::REPORT_SHARE_UNTRAINED };
+fn simulate_events(
+    rng: &mut Rng,
+    id: i64,
+    users: &[(i64, i32)],
+    alive_end: i32,
+    end_day: i32,
+    trained: bool,
+    tables: &mut Tables,
+) {
+    let active = if trained {
+        Effects::ACTIVE_TRAINED
+    } else {
+        Effects::ACTIVE_UNTRAINED
+    };
+    let report_share = if trained {
+        Effects::REPORT_SHARE_TRAINED
+    } else {
+        Effects::REPORT_SHARE_UNTRAINED
+    };
     let weights = [0.45, 0.25, report_share, 0.07, 0.03, 0.02];
     let window_start = end_day - 400;
     let gap_log = (1.0 - active).ln();

@@ -57,9 +57,14 @@ impl Buffer {
             Buffer::OptInt(v) => Column::new(name, std::mem::take(v)),
             Buffer::Float(v) => Column::new(name, std::mem::take(v)),
             Buffer::Text(v) => Column::new(name, std::mem::take(v)),
-            Buffer::Day(v) => Column::new(name, std::mem::take(v)).cast(&DataType::Date).map_err(err)?,
+            Buffer::Day(v) => Column::new(name, std::mem::take(v))
+                .cast(&DataType::Date)
+                .map_err(err)?,
             Buffer::Instant(v) => Column::new(name, std::mem::take(v))
-                .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+                .cast(&DataType::Datetime(
+                    TimeUnit::Microseconds,
+                    Some(TimeZone::UTC),
+                ))
                 .map_err(err)?,
         })
     }
@@ -75,7 +80,12 @@ pub struct Table {
 
 impl Table {
     pub fn new(name: &'static str, columns: Vec<(&'static str, Buffer)>) -> Self {
-        Table { name, columns, rows_written: 0, parts: 0 }
+        Table {
+            name,
+            columns,
+            rows_written: 0,
+            parts: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -96,8 +106,13 @@ impl Table {
     }
 
     fn frame(&mut self) -> Result<DataFrame> {
-        let columns = self.columns.iter_mut().map(|(n, b)| b.take(n)).collect::<Result<Vec<_>>>()?;
-        DataFrame::new_infer_height(columns).map_err(|e| Error::Other(format!("generating `{}`: {e}", self.name)))
+        let columns = self
+            .columns
+            .iter_mut()
+            .map(|(n, b)| b.take(n))
+            .collect::<Result<Vec<_>>>()?;
+        DataFrame::new_infer_height(columns)
+            .map_err(|e| Error::Other(format!("generating `{}`: {e}", self.name)))
     }
 
     /// Writes everything buffered as `DIR/NAME.EXT`.
@@ -112,7 +127,8 @@ impl Table {
     /// Writes everything buffered as the next part `DIR/NAME/part-NNNNN.EXT`.
     pub fn write_part(&mut self, dir: &Path, format: Format) -> Result<()> {
         let folder = dir.join(self.name);
-        std::fs::create_dir_all(&folder).map_err(|e| Error::io(format!("cannot create `{}`", folder.display()), e))?;
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| Error::io(format!("cannot create `{}`", folder.display()), e))?;
         let path = folder.join(format!("part-{:05}.{}", self.parts, format.extension()));
         self.parts += 1;
         let mut df = self.frame()?;
@@ -122,9 +138,13 @@ impl Table {
 }
 
 fn write_frame(df: &mut DataFrame, path: &Path, format: Format) -> Result<()> {
-    let file = File::create(path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+    let file = File::create(path)
+        .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
     let result = match format {
-        Format::Parquet => ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).finish(df).map(|_| ()),
+        Format::Parquet => ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map(|_| ()),
         Format::Csv => CsvWriter::new(file).include_header(true).finish(df),
     };
     result.map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))

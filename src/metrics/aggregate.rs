@@ -47,22 +47,41 @@ pub struct Sums {
 impl Sums {
     /// Every part zero and `n` = 1.
     pub fn zero() -> Self {
-        Sums { num: lit(0.0), den: lit(0.0), sq: lit(0.0), a1: lit(0.0), a2: lit(0.0), n: lit(1.0) }
+        Sums {
+            num: lit(0.0),
+            den: lit(0.0),
+            sq: lit(0.0),
+            a1: lit(0.0),
+            a2: lit(0.0),
+            n: lit(1.0),
+        }
     }
 
     /// A unit that counts in the denominator and, when `hit`, in the numerator.
     pub fn proportion(hit: Expr) -> Self {
-        Sums { num: hit.cast(DataType::Float64), den: lit(1.0), ..Sums::zero() }
+        Sums {
+            num: hit.cast(DataType::Float64),
+            den: lit(1.0),
+            ..Sums::zero()
+        }
     }
 
     /// A unit contributing `num` and `den` to a ratio of sums.
     pub fn ratio(num: Expr, den: Expr) -> Self {
-        Sums { num, den, ..Sums::zero() }
+        Sums {
+            num,
+            den,
+            ..Sums::zero()
+        }
     }
 
     fn exprs(self) -> Vec<Expr> {
         let parts = [self.num, self.den, self.sq, self.a1, self.a2, self.n];
-        parts.into_iter().zip(SUM_COLUMNS).map(|(e, name)| e.cast(DataType::Float64).fill_null(lit(0.0)).alias(name)).collect()
+        parts
+            .into_iter()
+            .zip(SUM_COLUMNS)
+            .map(|(e, name)| e.cast(DataType::Float64).fill_null(lit(0.0)).alias(name))
+            .collect()
     }
 }
 
@@ -101,7 +120,14 @@ impl Units {
     }
 
     /// Finishes the plan for `metric`.
-    pub fn plan(self, ctx: &PlanContext, metric: &'static str, kind: Kind, direction: Direction, sums: Sums) -> AggregatePlan {
+    pub fn plan(
+        self,
+        ctx: &PlanContext,
+        metric: &'static str,
+        kind: Kind,
+        direction: Direction,
+        sums: Sums,
+    ) -> AggregatePlan {
         let mut columns = vec![col(self.reference.column()).alias("cohort")];
         columns.extend(ctx.segment_by.iter().map(|s| col(s.as_str())));
         columns.push(self.dimension.alias("dimension"));
@@ -114,7 +140,12 @@ impl Units {
             &["dimension", "period_start", "period_end"],
             &SUM_COLUMNS,
         );
-        AggregatePlan { metric, kind, direction, units }
+        AggregatePlan {
+            metric,
+            kind,
+            direction,
+            units,
+        }
     }
 }
 
@@ -127,7 +158,12 @@ impl Units {
 /// the segment columns, the `keys` and the `sums`. The result has `cohort`,
 /// `segment`, the keys and the summed columns. Sums are first taken at the
 /// finest grain and then rolled up, so the large frame is grouped once.
-pub fn by_cohort_and_segment(units: LazyFrame, segment_by: &[String], keys: &[&str], sums: &[&str]) -> LazyFrame {
+pub fn by_cohort_and_segment(
+    units: LazyFrame,
+    segment_by: &[String],
+    keys: &[&str],
+    sums: &[&str],
+) -> LazyFrame {
     let segment_cols: Vec<Expr> = segment_by.iter().map(|s| col(s.as_str())).collect();
     let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     let sum_aggs: Vec<Expr> = sums.iter().map(|s| col(*s).sum()).collect();
@@ -140,7 +176,12 @@ pub fn by_cohort_and_segment(units: LazyFrame, segment_by: &[String], keys: &[&s
     let mut segment_variants = vec![lit(NULL).cast(DataType::String)];
     for name in segment_by {
         segment_variants.push(concat_str(
-            [lit(format!("{name}=")), col(name.as_str()).cast(DataType::String).fill_null(lit("(null)"))],
+            [
+                lit(format!("{name}=")),
+                col(name.as_str())
+                    .cast(DataType::String)
+                    .fill_null(lit("(null)")),
+            ],
             "",
             false,
         ));
@@ -149,7 +190,10 @@ pub fn by_cohort_and_segment(units: LazyFrame, segment_by: &[String], keys: &[&s
     for assigned_only in [true, false] {
         for segment in &segment_variants {
             let (frame, cohort) = if assigned_only {
-                (base.clone().filter(col("cohort").is_not_null()), col("cohort"))
+                (
+                    base.clone().filter(col("cohort").is_not_null()),
+                    col("cohort"),
+                )
             } else {
                 (base.clone(), lit("all"))
             };
@@ -172,7 +216,13 @@ pub fn combine(plans: &[AggregatePlan]) -> Result<Option<LazyFrame>> {
         .enumerate()
         .map(|(i, p)| p.units.clone().with_column(lit(i as u32).alias("plan")))
         .collect();
-    let combined = concat(frames, UnionArgs { to_supertypes: true, ..Default::default() })
-        .map_err(|e| Error::Other(format!("combining metric plans: {e}")))?;
+    let combined = concat(
+        frames,
+        UnionArgs {
+            to_supertypes: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Error::Other(format!("combining metric plans: {e}")))?;
     Ok(Some(combined))
 }

@@ -24,7 +24,10 @@ pub struct Csat {
 
 impl Default for Csat {
     fn default() -> Self {
-        Csat { satisfied_min: default_satisfied_min(), scale_max: default_scale_max() }
+        Csat {
+            satisfied_min: default_satisfied_min(),
+            scale_max: default_scale_max(),
+        }
     }
 }
 
@@ -51,10 +54,16 @@ impl Metric for Csat {
     fn check_config(&self, _file: &PipelineFile) -> Vec<String> {
         let mut problems = Vec::new();
         if self.scale_max < 2 {
-            problems.push(format!("`scale_max` must be at least 2, got {}", self.scale_max));
+            problems.push(format!(
+                "`scale_max` must be at least 2, got {}",
+                self.scale_max
+            ));
         }
         if self.satisfied_min < 1 || self.satisfied_min > self.scale_max {
-            problems.push(format!("`satisfied_min` must be between 1 and scale_max ({}), got {}", self.scale_max, self.satisfied_min));
+            problems.push(format!(
+                "`satisfied_min` must be between 1 and scale_max ({}), got {}",
+                self.scale_max, self.satisfied_min
+            ));
         }
         problems
     }
@@ -62,8 +71,17 @@ impl Metric for Csat {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let responses = ctx
             .source(SourceName::CsatResponses)?
-            .filter(in_range(col("responded_at"), date_lit(ctx.period.start), date_lit(ctx.period.as_of)))
-            .join(ctx.account_dimensions(), [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Inner));
+            .filter(in_range(
+                col("responded_at"),
+                date_lit(ctx.period.start),
+                date_lit(ctx.period.as_of),
+            ))
+            .join(
+                ctx.account_dimensions(),
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Inner),
+            );
         let satisfied = col("score").gt_eq(lit(self.satisfied_min as f64));
         let plan = Units::new(responses, Reference::PeriodStart, ctx).plan(
             ctx,
@@ -72,6 +90,32 @@ impl Metric for Csat {
             Direction::HigherIsBetter,
             Sums::proportion(satisfied),
         );
-        Ok(MetricPlan { aggregates: vec![plan], tables: vec![] })
+        Ok(MetricPlan {
+            aggregates: vec![plan],
+            tables: vec![],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::stats::wilson;
+    use crate::testkit::*;
+
+    #[test]
+    fn csat_share_of_satisfied_in_percent() {
+        // In [S, A): 1→5, 1→4, 3→2, 4→3, 8→4 (2→1 on 2025-10-31 is before S).
+        // satisfied_min 4: all 3/5 = 60 %; trained {1, 4}: 5, 4, 3 → 2/3; untrained {3}: 0/1.
+        let c = Fixture::tiny().compute("[{ csat: { satisfied_min: 4, scale_max: 5 } }]");
+        let all = row(&c, "csat", "all", None, None);
+        assert_close(all.value, 60.0);
+        let (lo, hi) = wilson(3.0, 5.0).unwrap();
+        assert_close(all.ci_low, 100.0 * lo);
+        assert_close(all.ci_high, 100.0 * hi);
+        assert_close(value(&c, "csat", "trained"), 200.0 / 3.0);
+        assert_close(value(&c, "csat", "untrained"), 0.0);
+        // satisfied_min 3 counts the 3 as well: all 4/5.
+        let c = Fixture::tiny().compute("[{ csat: { satisfied_min: 3 } }]");
+        assert_close(value(&c, "csat", "all"), 80.0);
     }
 }

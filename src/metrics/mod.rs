@@ -77,7 +77,11 @@ impl PlanContext<'_> {
     /// The account columns that row-level metrics join to their rows:
     /// `account_id`, both cohort columns and the segment columns.
     pub fn account_dimensions(&self) -> LazyFrame {
-        let mut columns = vec![col("account_id"), col("cohort_at_start"), col("cohort_at_as_of")];
+        let mut columns = vec![
+            col("account_id"),
+            col("cohort_at_start"),
+            col("cohort_at_as_of"),
+        ];
         columns.extend(self.segment_by.iter().map(|s| col(s.as_str())));
         self.accounts.clone().select(columns)
     }

@@ -82,7 +82,11 @@ metric_registry! {
 
 impl MetricConfig {
     pub fn check_config(&self, file: &PipelineFile) -> Vec<String> {
-        self.metric().check_config(file).into_iter().map(|p| format!("metric `{}`: {p}", self.id())).collect()
+        self.metric()
+            .check_config(file)
+            .into_iter()
+            .map(|p| format!("metric `{}`: {p}", self.id()))
+            .collect()
     }
 }
 
@@ -94,7 +98,10 @@ fn params_from_empty<'de, P: Deserialize<'de>, E: de::Error>() -> Result<P, E> {
 }
 
 fn unknown_metric<E: de::Error>(id: &str) -> E {
-    E::custom(format!("unknown metric `{id}`; run `cohort-metrics metrics` for the catalog: {}", MetricConfig::IDS.join(", ")))
+    E::custom(format!(
+        "unknown metric `{id}`; run `cohort-metrics metrics` for the catalog: {}",
+        MetricConfig::IDS.join(", ")
+    ))
 }
 
 impl<'de> Deserialize<'de> for MetricConfig {
@@ -110,7 +117,9 @@ impl<'de> Deserialize<'de> for MetricConfig {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetricConfig, A::Error> {
                 let Some(id) = map.next_key::<String>()? else {
-                    return Err(de::Error::custom("empty metric entry: expected `id` or `id: {params}`"));
+                    return Err(de::Error::custom(
+                        "empty metric entry: expected `id` or `id: {params}`",
+                    ));
                 };
                 let config = MetricConfig::with_params(&id, &mut map)?;
                 if let Some(extra) = map.next_key::<String>()? {

@@ -24,7 +24,9 @@ pub struct RetentionCurve {
 
 impl Default for RetentionCurve {
     fn default() -> Self {
-        RetentionCurve { max_months: default_max_months() }
+        RetentionCurve {
+            max_months: default_max_months(),
+        }
     }
 }
 
@@ -38,12 +40,18 @@ impl Metric for RetentionCurve {
     }
 
     fn requires(&self) -> Vec<(SourceName, &'static str)> {
-        vec![(SourceName::Accounts, "account_id"), (SourceName::Accounts, "signup_date")]
+        vec![
+            (SourceName::Accounts, "account_id"),
+            (SourceName::Accounts, "signup_date"),
+        ]
     }
 
     fn check_config(&self, _file: &PipelineFile) -> Vec<String> {
         if self.max_months > 600 {
-            return vec![format!("`max_months` must be at most 600, got {}", self.max_months)];
+            return vec![format!(
+                "`max_months` must be at most 600, got {}",
+                self.max_months
+            )];
         }
         Vec::new()
     }
@@ -54,18 +62,22 @@ impl Metric for RetentionCurve {
         let ks = DataFrame::new_infer_height(vec![Column::new("months_since_signup".into(), ks)])
             .unwrap_or_default()
             .lazy();
-        let checkpoint = col("signup_date")
-            .dt()
-            .offset_by(concat_str([col("months_since_signup").cast(DataType::String), lit("mo")], "", false));
+        let checkpoint = col("signup_date").dt().offset_by(concat_str(
+            [col("months_since_signup").cast(DataType::String), lit("mo")],
+            "",
+            false,
+        ));
         let mut columns = vec![col("cohort_at_as_of").alias("cohort")];
         columns.extend(ctx.segment_by.iter().map(|s| col(s.as_str())));
         columns.extend([
             col("signup_date").dt().month_start().alias("signup_month"),
             col("months_since_signup"),
             lit(1.0).alias("at_risk"),
-            (col("churn_date").is_null().or(col("churn_date").gt_eq(col("checkpoint"))))
-                .cast(DataType::Float64)
-                .alias("retained"),
+            (col("churn_date")
+                .is_null()
+                .or(col("churn_date").gt_eq(col("checkpoint"))))
+            .cast(DataType::Float64)
+            .alias("retained"),
         ]);
         let units = ctx
             .accounts
@@ -86,17 +98,93 @@ impl Metric for RetentionCurve {
             .group_by([col("cohort"), col("segment"), col("months_since_signup")])
             .agg([col("at_risk").sum(), col("retained").sum()])
             .with_column(lit(NULL).cast(DataType::Date).alias("signup_month"));
-        let curve = concat([by_month, pooled], UnionArgs { diagonal: true, ..Default::default() })
-            .map_err(|e| crate::error::Error::Other(format!("retention_curve plan: {e}")))?
-            .select([
-                col("cohort"),
-                col("segment"),
-                col("signup_month"),
-                col("months_since_signup").cast(DataType::Int64),
-                col("at_risk").cast(DataType::Int64),
-                col("retained").cast(DataType::Int64),
-                (col("retained") / col("at_risk")).alias("rate"),
-            ]);
-        Ok(MetricPlan { aggregates: vec![], tables: vec![TablePlan { table: "retention_curve", frame: curve }] })
+        let curve = concat(
+            [by_month, pooled],
+            UnionArgs {
+                diagonal: true,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| crate::error::Error::Other(format!("retention_curve plan: {e}")))?
+        .select([
+            col("cohort"),
+            col("segment"),
+            col("signup_month"),
+            col("months_since_signup").cast(DataType::Int64),
+            col("at_risk").cast(DataType::Int64),
+            col("retained").cast(DataType::Int64),
+            (col("retained") / col("at_risk")).alias("rate"),
+        ]);
+        Ok(MetricPlan {
+            aggregates: vec![],
+            tables: vec![TablePlan {
+                table: "retention_curve",
+                frame: curve,
+            }],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::*;
+
+    use crate::testkit::*;
+
+    fn curve(
+        c: &crate::run::Computed,
+        cohort: &str,
+        signup_month: Option<&str>,
+        column: &str,
+    ) -> Vec<String> {
+        let month = match signup_month {
+            Some(m) => col("signup_month").eq(crate::time::date_lit(
+                chrono::NaiveDate::parse_from_str(m, "%Y-%m-%d").unwrap(),
+            )),
+            None => col("signup_month").is_null(),
+        };
+        let filter = col("cohort")
+            .eq(lit(cohort))
+            .and(col("segment").is_null())
+            .and(month);
+        column_values(
+            &c.outputs["retention_curve"],
+            filter,
+            &["months_since_signup"],
+            column,
+        )
+    }
+
+    #[test]
+    fn retention_curve_by_months_since_signup() {
+        // All 8 accounts signed up before A = 2026-01-01. Checkpoint = add_months(signup, k).
+        // k = 0: all 8 at risk, all retained (6's churn equals its signup: churn ≥ checkpoint).
+        // k = 1: all at risk; 6 (churn 03-01 < 04-01) lost → 7/8.  k = 2: 5's checkpoint is A itself (≤ A) → 8 at risk, 7/8.
+        // k = 3: 5 (2026-02-01) and 8 (2026-01-10) not yet at risk → 6 at risk, 6 lost → 5/6.
+        let c = Fixture::tiny().compute("[{ retention_curve: { max_months: 3 } }]");
+        assert_eq!(
+            curve(&c, "all", None, "months_since_signup"),
+            ["0", "1", "2", "3"]
+        );
+        assert_eq!(curve(&c, "all", None, "at_risk"), ["8", "8", "8", "6"]);
+        assert_eq!(curve(&c, "all", None, "retained"), ["8", "7", "7", "5"]);
+        // Cohorts at R = A: trained {1, 4, 5, 7}, untrained {2, 3, 8}; 6 is unassigned (only in `all`).
+        assert_eq!(curve(&c, "trained", None, "at_risk"), ["4", "4", "4", "3"]);
+        assert_eq!(curve(&c, "trained", None, "retained"), ["4", "4", "4", "3"]);
+        assert_eq!(
+            curve(&c, "untrained", None, "at_risk"),
+            ["3", "3", "3", "2"]
+        );
+        // Signup month 2025-01: accounts 1, 2, 3, all retained through k = 3.
+        assert_eq!(
+            curve(&c, "all", Some("2025-01-01"), "at_risk"),
+            ["3", "3", "3", "3"]
+        );
+        assert_eq!(
+            curve(&c, "all", Some("2025-01-01"), "rate"),
+            ["1.0", "1.0", "1.0", "1.0"]
+        );
+        let k3 = curve(&c, "all", None, "rate")[3].parse::<f64>().unwrap();
+        assert!((k3 - 5.0 / 6.0).abs() < 1e-12);
     }
 }

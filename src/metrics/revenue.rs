@@ -19,7 +19,11 @@ pub const CHURN: &str = "churn";
 
 /// The revenue columns every revenue metric needs.
 pub fn requirements() -> Vec<(SourceName, &'static str)> {
-    vec![(SourceName::Revenue, "account_id"), (SourceName::Revenue, "month"), (SourceName::Revenue, "mrr")]
+    vec![
+        (SourceName::Revenue, "account_id"),
+        (SourceName::Revenue, "month"),
+        (SourceName::Revenue, "mrr"),
+    ]
 }
 
 /// SPEC §4 revenue: "month truncated to its first day; rows of one
@@ -32,7 +36,9 @@ pub fn monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
         .select([
             col("account_id"),
             col("month").dt().month_start().alias("month"),
-            (col("mrr") * lit(100.0)).round(0, RoundMode::HalfAwayFromZero).alias("mrr_cents"),
+            (col("mrr") * lit(100.0))
+                .round(0, RoundMode::HalfAwayFromZero)
+                .alias("mrr_cents"),
         ])
         .filter(col("month").lt(date_lit(ctx.period.as_of)))
         .group_by([col("account_id"), col("month")])
@@ -64,8 +70,16 @@ pub fn monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
         .filter(col("mrr_cents").gt(lit(0.0)))
         .group_by([col("account_id")])
         .agg([col("month").min().alias("first_paid_month")]);
-    let cur = mrr.clone().select([col("account_id"), col("month"), col("mrr_cents").alias("cur")]);
-    let prev = mrr.select([col("account_id"), col("month").alias("prev_month"), col("mrr_cents").alias("prev")]);
+    let cur = mrr.clone().select([
+        col("account_id"),
+        col("month"),
+        col("mrr_cents").alias("cur"),
+    ]);
+    let prev = mrr.select([
+        col("account_id"),
+        col("month").alias("prev_month"),
+        col("mrr_cents").alias("prev"),
+    ]);
     let left = JoinArgs::new(JoinType::Left);
     let (prev_c, cur_c) = (col("prev"), col("cur"));
     let movement = when(prev_c.clone().eq(lit(0.0)).and(cur_c.clone().gt(lit(0.0))))
@@ -74,27 +88,66 @@ pub fn monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
                 .then(lit(NEW))
                 .otherwise(lit(REACTIVATION)),
         )
-        .when(prev_c.clone().gt(lit(0.0)).and(cur_c.clone().gt(prev_c.clone())))
+        .when(
+            prev_c
+                .clone()
+                .gt(lit(0.0))
+                .and(cur_c.clone().gt(prev_c.clone())),
+        )
         .then(lit(EXPANSION))
-        .when(prev_c.clone().gt(lit(0.0)).and(cur_c.clone().gt(lit(0.0))).and(cur_c.clone().lt(prev_c.clone())))
+        .when(
+            prev_c
+                .clone()
+                .gt(lit(0.0))
+                .and(cur_c.clone().gt(lit(0.0)))
+                .and(cur_c.clone().lt(prev_c.clone())),
+        )
         .then(lit(CONTRACTION))
         .when(prev_c.clone().gt(lit(0.0)).and(cur_c.clone().eq(lit(0.0))))
         .then(lit(CHURN))
         .otherwise(lit(NULL).cast(DataType::String));
-    let amount = when(col("movement").eq(lit(NEW)).or(col("movement").eq(lit(REACTIVATION))))
-        .then(cur_c.clone())
-        .when(col("movement").eq(lit(EXPANSION)))
-        .then(cur_c.clone() - prev_c.clone())
-        .when(col("movement").eq(lit(CONTRACTION)).or(col("movement").eq(lit(CHURN))))
-        .then((prev_c.clone() - cur_c.clone()).abs())
-        .otherwise(lit(0.0));
-    grid.join(cur, [col("account_id"), col("month")], [col("account_id"), col("month")], left.clone())
-        .join(prev, [col("account_id"), col("prev_month")], [col("account_id"), col("prev_month")], left.clone())
-        .join(first_paid, [col("account_id")], [col("account_id")], left)
-        .with_columns([col("cur").fill_null(lit(0.0)), col("prev").fill_null(lit(0.0))])
-        .with_column(movement.alias("movement"))
-        .with_column(amount.alias("amount"))
-        .select([col("account_id"), col("month"), col("prev"), col("cur"), col("movement"), col("amount")])
+    let amount = when(
+        col("movement")
+            .eq(lit(NEW))
+            .or(col("movement").eq(lit(REACTIVATION))),
+    )
+    .then(cur_c.clone())
+    .when(col("movement").eq(lit(EXPANSION)))
+    .then(cur_c.clone() - prev_c.clone())
+    .when(
+        col("movement")
+            .eq(lit(CONTRACTION))
+            .or(col("movement").eq(lit(CHURN))),
+    )
+    .then((prev_c.clone() - cur_c.clone()).abs())
+    .otherwise(lit(0.0));
+    grid.join(
+        cur,
+        [col("account_id"), col("month")],
+        [col("account_id"), col("month")],
+        left.clone(),
+    )
+    .join(
+        prev,
+        [col("account_id"), col("prev_month")],
+        [col("account_id"), col("prev_month")],
+        left.clone(),
+    )
+    .join(first_paid, [col("account_id")], [col("account_id")], left)
+    .with_columns([
+        col("cur").fill_null(lit(0.0)),
+        col("prev").fill_null(lit(0.0)),
+    ])
+    .with_column(movement.alias("movement"))
+    .with_column(amount.alias("amount"))
+    .select([
+        col("account_id"),
+        col("month"),
+        col("prev"),
+        col("cur"),
+        col("movement"),
+        col("amount"),
+    ])
 }
 
 /// Per account with revenue: MRR in M0 and in Mk (cents), and over M1…Mk the
@@ -107,27 +160,50 @@ pub fn account_revenue_summary(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
     };
     let m0 = add_months(*first, -1);
     let mrr = monthly_mrr(ctx)?;
-    let at = |month: NaiveDate| col("mrr_cents").filter(col("month").eq(date_lit(month))).sum();
+    let at = |month: NaiveDate| {
+        col("mrr_cents")
+            .filter(col("month").eq(date_lit(month)))
+            .sum()
+    };
     let endpoints = mrr
         .clone()
         .group_by([col("account_id")])
         .agg([at(m0).alias("mrr_m0"), at(*last).alias("mrr_mk")]);
     let is_expansion = col("movement").eq(lit(EXPANSION)).fill_null(lit(false));
-    let in_period = monthly_movements(ctx, mrr).group_by([col("account_id")]).agg([
-        col("cur").sum().alias("mrr_sum"),
-        col("cur").gt(lit(0.0)).cast(DataType::Float64).sum().alias("paid_months"),
-        col("amount").filter(is_expansion.clone()).sum().alias("expansion_sum"),
-        is_expansion.any(false).alias("expanded"),
-    ]);
+    let in_period = monthly_movements(ctx, mrr)
+        .group_by([col("account_id")])
+        .agg([
+            col("cur").sum().alias("mrr_sum"),
+            col("cur")
+                .gt(lit(0.0))
+                .cast(DataType::Float64)
+                .sum()
+                .alias("paid_months"),
+            col("amount")
+                .filter(is_expansion.clone())
+                .sum()
+                .alias("expansion_sum"),
+            is_expansion.any(false).alias("expanded"),
+        ]);
     let summary = endpoints
-        .join(in_period, [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Left))
+        .join(
+            in_period,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
         .with_columns([
             col("mrr_sum").fill_null(lit(0.0)),
             col("paid_months").fill_null(lit(0.0)),
             col("expansion_sum").fill_null(lit(0.0)),
             col("expanded").fill_null(lit(false)),
         ])
-        .join(ctx.account_dimensions(), [col("account_id")], [col("account_id")], JoinArgs::new(JoinType::Inner));
+        .join(
+            ctx.account_dimensions(),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        );
     Ok(Some(summary))
 }
 

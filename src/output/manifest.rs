@@ -50,7 +50,10 @@ pub struct OutputEntry {
 
 /// The sha256 of the pipeline file's text, hex.
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The inputs section from the loaded sources and the quality report.
@@ -71,7 +74,8 @@ pub fn input_entries(
                 paths,
                 rows_read: report.rows_read.get(name).copied().unwrap_or(0),
                 rows_dropped: dropped,
-                rows_dropped_reason: (dropped > 0).then(|| "account_id not in accounts".to_string()),
+                rows_dropped_reason: (dropped > 0)
+                    .then(|| "account_id not in accounts".to_string()),
             }
         })
         .collect()

@@ -31,12 +31,21 @@ impl Staging {
     /// leftovers of earlier killed runs for the same partition.
     pub fn create(output_dir: &Path, as_of: chrono::NaiveDate, run_id: &str) -> Result<Staging> {
         let partition = partition_name(as_of);
-        std::fs::create_dir_all(output_dir)
-            .map_err(|e| Error::io(format!("cannot create output directory `{}`", output_dir.display()), e))?;
+        std::fs::create_dir_all(output_dir).map_err(|e| {
+            Error::io(
+                format!("cannot create output directory `{}`", output_dir.display()),
+                e,
+            )
+        })?;
         remove_leftovers(output_dir, &partition)?;
         let dir = output_dir.join(format!(".{partition}.staging-{run_id}"));
-        std::fs::create_dir(&dir).map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
-        Ok(Staging { dir, target: output_dir.join(partition), committed: false })
+        std::fs::create_dir(&dir)
+            .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
+        Ok(Staging {
+            dir,
+            target: output_dir.join(partition),
+            committed: false,
+        })
     }
 
     pub fn target(&self) -> &Path {
@@ -46,19 +55,22 @@ impl Staging {
     /// Writes `TABLE.parquet` (zstd) into the staging directory.
     pub fn write_table(&self, table: &str, df: &mut DataFrame) -> Result<()> {
         let path = self.dir.join(format!("{table}.parquet"));
-        let file = File::create(&path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+        let file = File::create(&path)
+            .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
         ParquetWriter::new(&file)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::full())
             .finish(df)
             .map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))?;
-        file.sync_all().map_err(|e| Error::io(format!("cannot flush `{}`", path.display()), e))
+        file.sync_all()
+            .map_err(|e| Error::io(format!("cannot flush `{}`", path.display()), e))
     }
 
     /// Writes a small text file (manifest, marker) into the staging directory.
     pub fn write_text(&self, name: &str, text: &str) -> Result<()> {
         let path = self.dir.join(name);
-        let mut file = File::create(&path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+        let mut file = File::create(&path)
+            .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
         file.write_all(text.as_bytes())
             .and_then(|_| file.sync_all())
             .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
@@ -69,11 +81,25 @@ impl Staging {
         if self.target.exists() {
             exchange(&self.dir, &self.target)?;
             // The staging path now holds the previous partition.
-            std::fs::remove_dir_all(&self.dir)
-                .map_err(|e| Error::io(format!("cannot remove the previous partition at `{}`", self.dir.display()), e))?;
+            std::fs::remove_dir_all(&self.dir).map_err(|e| {
+                Error::io(
+                    format!(
+                        "cannot remove the previous partition at `{}`",
+                        self.dir.display()
+                    ),
+                    e,
+                )
+            })?;
         } else {
             std::fs::rename(&self.dir, &self.target).map_err(|e| {
-                Error::io(format!("cannot move `{}` to `{}`", self.dir.display(), self.target.display()), e)
+                Error::io(
+                    format!(
+                        "cannot move `{}` to `{}`",
+                        self.dir.display(),
+                        self.target.display()
+                    ),
+                    e,
+                )
             })?;
         }
         if let Some(parent) = self.target.parent() {
@@ -96,13 +122,21 @@ impl Drop for Staging {
 
 fn remove_leftovers(output_dir: &Path, partition: &str) -> Result<()> {
     let prefix = format!(".{partition}.staging-");
-    let entries = std::fs::read_dir(output_dir)
-        .map_err(|e| Error::io(format!("cannot list output directory `{}`", output_dir.display()), e))?;
+    let entries = std::fs::read_dir(output_dir).map_err(|e| {
+        Error::io(
+            format!("cannot list output directory `{}`", output_dir.display()),
+            e,
+        )
+    })?;
     for entry in entries.flatten() {
         if entry.file_name().to_string_lossy().starts_with(&prefix) {
             let path = entry.path();
-            crate::log::info("publish", &format!("removing leftover staging directory `{}`", path.display()));
-            std::fs::remove_dir_all(&path).map_err(|e| Error::io(format!("cannot remove `{}`", path.display()), e))?;
+            crate::log::info(
+                "publish",
+                &format!("removing leftover staging directory `{}`", path.display()),
+            );
+            std::fs::remove_dir_all(&path)
+                .map_err(|e| Error::io(format!("cannot remove `{}`", path.display()), e))?;
         }
     }
     Ok(())
@@ -114,11 +148,20 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let to_c = |p: &Path| {
-        CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::Io(format!("path `{}` contains a NUL byte", p.display())))
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| Error::Io(format!("path `{}` contains a NUL byte", p.display())))
     };
     let (ca, cb) = (to_c(a)?, to_c(b)?);
     // SAFETY: both pointers are valid NUL-terminated paths for the duration of the call.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
     if rc == 0 {
         return Ok(());
     }
@@ -126,7 +169,10 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
     if matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
         return exchange_by_renames(a, b);
     }
-    Err(Error::io(format!("cannot swap `{}` into `{}`", a.display(), b.display()), err))
+    Err(Error::io(
+        format!("cannot swap `{}` into `{}`", a.display(), b.display()),
+        err,
+    ))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -139,7 +185,10 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
 /// partition (never a mixed one).
 fn exchange_by_renames(staging: &Path, target: &Path) -> Result<()> {
     let aside = staging.with_extension("previous");
-    std::fs::rename(target, &aside).map_err(|e| Error::io(format!("cannot move `{}` aside", target.display()), e))?;
-    std::fs::rename(staging, target).map_err(|e| Error::io(format!("cannot move `{}` in", staging.display()), e))?;
-    std::fs::rename(&aside, staging).map_err(|e| Error::io(format!("cannot move `{}` back", aside.display()), e))
+    std::fs::rename(target, &aside)
+        .map_err(|e| Error::io(format!("cannot move `{}` aside", target.display()), e))?;
+    std::fs::rename(staging, target)
+        .map_err(|e| Error::io(format!("cannot move `{}` in", staging.display()), e))?;
+    std::fs::rename(&aside, staging)
+        .map_err(|e| Error::io(format!("cannot move `{}` back", aside.display()), e))
 }

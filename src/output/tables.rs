@@ -7,25 +7,46 @@ use crate::summary::{LiftRow, MetricRow};
 use crate::time::date_to_days;
 
 /// Table names, in the order they are written.
-pub const TABLES: [&str; 5] = ["metrics", "lift", "retention_curve", "revenue_movements", "account_cohorts"];
+pub const TABLES: [&str; 5] = [
+    "metrics",
+    "lift",
+    "retention_curve",
+    "revenue_movements",
+    "account_cohorts",
+];
 
 fn date_column(name: &str, days: Vec<Option<i32>>) -> Result<Column> {
-    Column::new(name.into(), days).cast(&DataType::Date).map_err(|e| Error::Other(format!("building `{name}`: {e}")))
+    Column::new(name.into(), days)
+        .cast(&DataType::Date)
+        .map_err(|e| Error::Other(format!("building `{name}`: {e}")))
 }
 
 fn frame(table: &str, columns: Vec<Column>) -> Result<DataFrame> {
-    DataFrame::new_infer_height(columns).map_err(|e| Error::Other(format!("building table `{table}`: {e}")))
+    DataFrame::new_infer_height(columns)
+        .map_err(|e| Error::Other(format!("building table `{table}`: {e}")))
 }
 
 /// Adds `run_id` and `as_of` in front of a lazy table and orders its columns.
-pub fn with_run_columns(frame: LazyFrame, run_id: &str, as_of: chrono::NaiveDate, columns: &[&str]) -> LazyFrame {
-    let mut select = vec![lit(run_id).alias("run_id"), crate::time::date_lit(as_of).alias("as_of")];
+pub fn with_run_columns(
+    frame: LazyFrame,
+    run_id: &str,
+    as_of: chrono::NaiveDate,
+    columns: &[&str],
+) -> LazyFrame {
+    let mut select = vec![
+        lit(run_id).alias("run_id"),
+        crate::time::date_lit(as_of).alias("as_of"),
+    ];
     select.extend(columns.iter().map(|c| col(*c)));
     frame.select(select)
 }
 
 /// The `metrics` table.
-pub fn metrics_table(run_id: &str, as_of: chrono::NaiveDate, rows: &[MetricRow]) -> Result<DataFrame> {
+pub fn metrics_table(
+    run_id: &str,
+    as_of: chrono::NaiveDate,
+    rows: &[MetricRow],
+) -> Result<DataFrame> {
     let n = rows.len();
     let text = |f: &dyn Fn(&MetricRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     let number = |f: &dyn Fn(&MetricRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
@@ -38,8 +59,14 @@ pub fn metrics_table(run_id: &str, as_of: chrono::NaiveDate, rows: &[MetricRow])
             Column::new("cohort".into(), text(&|r| Some(r.cohort.clone()))),
             Column::new("segment".into(), text(&|r| r.segment.clone())),
             Column::new("dimension".into(), text(&|r| r.dimension.clone())),
-            date_column("period_start", rows.iter().map(|r| Some(r.period_start)).collect())?,
-            date_column("period_end", rows.iter().map(|r| Some(r.period_end)).collect())?,
+            date_column(
+                "period_start",
+                rows.iter().map(|r| Some(r.period_start)).collect(),
+            )?,
+            date_column(
+                "period_end",
+                rows.iter().map(|r| Some(r.period_end)).collect(),
+            )?,
             Column::new("numerator".into(), number(&|r| r.numerator)),
             Column::new("denominator".into(), number(&|r| r.denominator)),
             Column::new("value".into(), number(&|r| r.value)),
@@ -59,29 +86,64 @@ pub fn lift_table(run_id: &str, as_of: chrono::NaiveDate, rows: &[LiftRow]) -> R
         vec![
             Column::new("run_id".into(), vec![run_id; n]),
             date_column("as_of", vec![Some(date_to_days(as_of)); n])?,
-            Column::new("metric".into(), rows.iter().map(|r| r.metric.clone()).collect::<Vec<_>>()),
-            Column::new("segment".into(), rows.iter().map(|r| r.segment.clone()).collect::<Vec<_>>()),
-            Column::new("dimension".into(), rows.iter().map(|r| r.dimension.clone()).collect::<Vec<_>>()),
-            date_column("period_start", rows.iter().map(|r| Some(r.period_start)).collect())?,
-            date_column("period_end", rows.iter().map(|r| Some(r.period_end)).collect())?,
+            Column::new(
+                "metric".into(),
+                rows.iter().map(|r| r.metric.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "segment".into(),
+                rows.iter().map(|r| r.segment.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "dimension".into(),
+                rows.iter().map(|r| r.dimension.clone()).collect::<Vec<_>>(),
+            ),
+            date_column(
+                "period_start",
+                rows.iter().map(|r| Some(r.period_start)).collect(),
+            )?,
+            date_column(
+                "period_end",
+                rows.iter().map(|r| Some(r.period_end)).collect(),
+            )?,
             Column::new("trained_value".into(), number(&|r| r.trained_value)),
             Column::new("untrained_value".into(), number(&|r| r.untrained_value)),
             Column::new("abs_diff".into(), number(&|r| r.abs_diff)),
             Column::new("rel_lift".into(), number(&|r| r.rel_lift)),
             Column::new("p_value".into(), number(&|r| r.p_value)),
-            Column::new("significant".into(), rows.iter().map(|r| r.significant).collect::<Vec<_>>()),
-            Column::new("direction".into(), rows.iter().map(|r| r.direction).collect::<Vec<_>>()),
-            Column::new("n_trained".into(), rows.iter().map(|r| r.n_trained).collect::<Vec<i64>>()),
-            Column::new("n_untrained".into(), rows.iter().map(|r| r.n_untrained).collect::<Vec<i64>>()),
+            Column::new(
+                "significant".into(),
+                rows.iter().map(|r| r.significant).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "direction".into(),
+                rows.iter().map(|r| r.direction).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "n_trained".into(),
+                rows.iter().map(|r| r.n_trained).collect::<Vec<i64>>(),
+            ),
+            Column::new(
+                "n_untrained".into(),
+                rows.iter().map(|r| r.n_untrained).collect::<Vec<i64>>(),
+            ),
         ],
     )
 }
 
 /// Columns of `retention_curve` after run_id and as_of.
-pub const RETENTION_CURVE_COLUMNS: [&str; 7] =
-    ["cohort", "segment", "signup_month", "months_since_signup", "at_risk", "retained", "rate"];
+pub const RETENTION_CURVE_COLUMNS: [&str; 7] = [
+    "cohort",
+    "segment",
+    "signup_month",
+    "months_since_signup",
+    "at_risk",
+    "retained",
+    "rate",
+];
 /// Columns of `revenue_movements` after run_id and as_of.
-pub const REVENUE_MOVEMENTS_COLUMNS: [&str; 6] = ["month", "cohort", "segment", "movement", "mrr", "accounts"];
+pub const REVENUE_MOVEMENTS_COLUMNS: [&str; 6] =
+    ["month", "cohort", "segment", "movement", "mrr", "accounts"];
 
 /// An empty table with the schema of `table` (for tables whose metric is not
 /// configured, so that every partition has the same files).
@@ -103,7 +165,16 @@ pub fn empty_table(table: &str) -> Result<DataFrame> {
             f("rate"),
         ],
         "revenue_movements" => {
-            vec![s("run_id"), d("as_of"), d("month"), s("cohort"), s("segment"), s("movement"), f("mrr"), i("accounts")]
+            vec![
+                s("run_id"),
+                d("as_of"),
+                d("month"),
+                s("cohort"),
+                s("segment"),
+                s("movement"),
+                f("mrr"),
+                i("accounts"),
+            ]
         }
         other => return Err(Error::Other(format!("no empty schema for table `{other}`"))),
     };

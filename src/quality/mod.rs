@@ -84,7 +84,12 @@ pub fn rules(inputs: &Inputs, pipeline: &Pipeline) -> Vec<Rule> {
         }
         for spec in columns_of(*name) {
             if !spec.nullable && loaded.has_column(spec.name) {
-                rules.push(rule(loaded, spec.name, "must not be null", col(spec.name).is_null()));
+                rules.push(rule(
+                    loaded,
+                    spec.name,
+                    "must not be null",
+                    col(spec.name).is_null(),
+                ));
             }
         }
         rules.extend(source_rules(loaded, pipeline));
@@ -93,7 +98,12 @@ pub fn rules(inputs: &Inputs, pipeline: &Pipeline) -> Vec<Rule> {
 }
 
 fn rule(loaded: &LoadedSource, column: &str, text: &str, bad: Expr) -> Rule {
-    Rule { source: loaded.name, column: column.into(), rule: text.into(), offending: loaded.frame.clone().filter(bad) }
+    Rule {
+        source: loaded.name,
+        column: column.into(),
+        rule: text.into(),
+        offending: loaded.frame.clone().filter(bad),
+    }
 }
 
 fn unique_rule(loaded: &LoadedSource, column: &str) -> Rule {
@@ -109,13 +119,22 @@ fn unique_rule(loaded: &LoadedSource, column: &str) -> Rule {
         source: loaded.name,
         column: column.into(),
         rule: "must be unique".into(),
-        offending: loaded.frame.clone().semi_join(duplicated, col(column), col(column)).sort([column], Default::default()),
+        offending: loaded
+            .frame
+            .clone()
+            .semi_join(duplicated, col(column), col(column))
+            .sort([column], Default::default()),
     }
 }
 
 fn integer_between(column: &str, low: f64, high: f64) -> Expr {
     let c = col(column);
-    c.clone().is_not_null().and(c.clone().lt(lit(low)).or(c.clone().gt(lit(high))).or(c.clone().round(0, RoundMode::HalfAwayFromZero).neq(c)))
+    c.clone().is_not_null().and(
+        c.clone()
+            .lt(lit(low))
+            .or(c.clone().gt(lit(high)))
+            .or(c.clone().round(0, RoundMode::HalfAwayFromZero).neq(c)),
+    )
 }
 
 fn source_rules(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
@@ -125,27 +144,55 @@ fn source_rules(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
         SourceName::Accounts => {
             rules.push(unique_rule(loaded, "account_id"));
             if has("churn_date") {
-                rules.push(rule(loaded, "churn_date", "must be on or after signup_date", col("churn_date").lt(col("signup_date"))));
+                rules.push(rule(
+                    loaded,
+                    "churn_date",
+                    "must be on or after signup_date",
+                    col("churn_date").lt(col("signup_date")),
+                ));
             }
         }
         SourceName::Users => rules.push(unique_rule(loaded, "user_id")),
-        SourceName::Revenue => rules.push(rule(loaded, "mrr", "must be ≥ 0", col("mrr").lt(lit(0.0)))),
-        SourceName::NpsResponses => {
-            rules.push(rule(loaded, "score", "must be an integer from 0 to 10", integer_between("score", 0.0, 10.0)))
+        SourceName::Revenue => {
+            rules.push(rule(loaded, "mrr", "must be ≥ 0", col("mrr").lt(lit(0.0))))
         }
+        SourceName::NpsResponses => rules.push(rule(
+            loaded,
+            "score",
+            "must be an integer from 0 to 10",
+            integer_between("score", 0.0, 10.0),
+        )),
         SourceName::CsatResponses => {
             let scale_max = csat_scale_max(pipeline);
             let text = format!("must be an integer from 1 to {scale_max} (the csat scale_max)");
-            rules.push(rule(loaded, "score", &text, integer_between("score", 1.0, scale_max as f64)));
+            rules.push(rule(
+                loaded,
+                "score",
+                &text,
+                integer_between("score", 1.0, scale_max as f64),
+            ));
         }
         SourceName::Training if has("score") => {
-            let bad = col("score").is_not_null().and(col("score").lt(lit(0.0)).or(col("score").gt(lit(100.0))));
+            let bad = col("score")
+                .is_not_null()
+                .and(col("score").lt(lit(0.0)).or(col("score").gt(lit(100.0))));
             rules.push(rule(loaded, "score", "must be between 0 and 100", bad));
         }
         SourceName::Cancellations => {
             let outcomes = Series::new("outcomes".into(), ["saved", "churned"]);
-            let bad = col("outcome").is_not_null().and(col("outcome").str().to_lowercase().is_in(lit(outcomes).implode(false), false).not());
-            rules.push(rule(loaded, "outcome", "must be `saved` or `churned` (any case)", bad));
+            let bad = col("outcome").is_not_null().and(
+                col("outcome")
+                    .str()
+                    .to_lowercase()
+                    .is_in(lit(outcomes).implode(false), false)
+                    .not(),
+            );
+            rules.push(rule(
+                loaded,
+                "outcome",
+                "must be `saved` or `churned` (any case)",
+                bad,
+            ));
         }
         _ => {}
     }
@@ -168,22 +215,42 @@ fn csat_scale_max(pipeline: &Pipeline) -> u32 {
 pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
     let rules = rules(inputs, pipeline);
     let sources: Vec<SourceName> = inputs.sources.keys().copied().collect();
-    let facts: Vec<SourceName> = sources.iter().copied().filter(|s| *s != SourceName::Accounts).collect();
+    let facts: Vec<SourceName> = sources
+        .iter()
+        .copied()
+        .filter(|s| *s != SourceName::Accounts)
+        .collect();
 
     let mut plans = Vec::new();
     for name in &sources {
-        plans.push(inputs.sources[name].frame.clone().select([len().cast(DataType::UInt64).alias("rows")]));
+        plans.push(
+            inputs.sources[name]
+                .frame
+                .clone()
+                .select([len().cast(DataType::UInt64).alias("rows")]),
+        );
     }
     for name in &facts {
-        plans.push(inputs.orphans(*name)?.select([len().cast(DataType::UInt64).alias("rows")]));
+        plans.push(
+            inputs
+                .orphans(*name)?
+                .select([len().cast(DataType::UInt64).alias("rows")]),
+        );
     }
     for rule in &rules {
-        plans.push(rule.offending.clone().select([len().cast(DataType::UInt64).alias("rows")]));
+        plans.push(
+            rule.offending
+                .clone()
+                .select([len().cast(DataType::UInt64).alias("rows")]),
+        );
         plans.push(rule.offending.clone().limit(EXAMPLES as u32));
     }
     let results = crate::execute::collect_all(plans, "checking input data")?;
     let count = |df: &DataFrame| -> u64 {
-        df.column("rows").ok().and_then(|c| c.u64().ok().and_then(|ca| ca.get(0))).unwrap_or(0)
+        df.column("rows")
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|ca| ca.get(0)))
+            .unwrap_or(0)
     };
     let mut results = results.into_iter();
     let mut report = QualityReport::default();
@@ -216,9 +283,12 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         }
         if pipeline.file.quality.orphans == OrphanPolicy::Error {
             let loaded = &inputs.sources[name];
-            let examples = crate::execute::collect_all(vec![inputs.orphans(*name)?.limit(EXAMPLES as u32)], "finding orphan rows")?
-                .pop()
-                .unwrap_or_default();
+            let examples = crate::execute::collect_all(
+                vec![inputs.orphans(*name)?.limit(EXAMPLES as u32)],
+                "finding orphan rows",
+            )?
+            .pop()
+            .unwrap_or_default();
             report.violations.push(Violation {
                 source: *name,
                 files: loaded.files_shown(),

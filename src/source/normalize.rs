@@ -49,7 +49,14 @@ impl LoadedSource {
     pub fn files_shown(&self) -> String {
         match self.files.as_slice() {
             [one] => one.display().to_string(),
-            many => format!("{} ({} files)", many[0].parent().map(|p| p.display().to_string()).unwrap_or_default(), many.len()),
+            many => format!(
+                "{} ({} files)",
+                many[0]
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                many.len()
+            ),
         }
     }
 }
@@ -61,7 +68,10 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
     let SourceFiles { files, format } = list_files(source)?;
     let scanned = scan_files(source, &files, format)?;
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
-    let schema = scanned.clone().collect_schema().map_err(|e| Error::engine(&what, e))?;
+    let schema = scanned
+        .clone()
+        .collect_schema()
+        .map_err(|e| Error::engine(&what, e))?;
 
     // Canonical name → file name.
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -72,7 +82,11 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
         renames.push((canonical.clone(), in_file.clone()));
     }
     let file_name_of = |canonical: &str| -> String {
-        renames.iter().find(|(c, _)| c == canonical).map(|(_, f)| f.clone()).unwrap_or_else(|| canonical.to_string())
+        renames
+            .iter()
+            .find(|(c, _)| c == canonical)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| canonical.to_string())
     };
 
     let mut raw_exprs = Vec::new();
@@ -111,16 +125,28 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
     }
     let raw = scanned.select(raw_exprs);
     let frame = raw.clone().select(typed_exprs);
-    Ok(LoadedSource { name: source.name, files, format, raw, frame, columns, parse_checks })
+    Ok(LoadedSource {
+        name: source.name,
+        files,
+        format,
+        raw,
+        frame,
+        columns,
+        parse_checks,
+    })
 }
 
 fn scan_files(source: &ResolvedSource, files: &[PathBuf], format: FileFormat) -> Result<LazyFrame> {
     let what = format!("source `{}`", source.name);
-    let paths: Vec<PlRefPath> = if source.config.hive_partitioning && !source.is_glob && source.location.is_dir() {
-        vec![PlRefPath::new(source.location.to_string_lossy().as_ref())]
-    } else {
-        files.iter().map(|f| PlRefPath::new(f.to_string_lossy().as_ref())).collect()
-    };
+    let paths: Vec<PlRefPath> =
+        if source.config.hive_partitioning && !source.is_glob && source.location.is_dir() {
+            vec![PlRefPath::new(source.location.to_string_lossy().as_ref())]
+        } else {
+            files
+                .iter()
+                .map(|f| PlRefPath::new(f.to_string_lossy().as_ref()))
+                .collect()
+        };
     let paths = Buffer::from_iter(paths);
     match format {
         FileFormat::Parquet => {
@@ -134,7 +160,9 @@ fn scan_files(source: &ResolvedSource, files: &[PathBuf], format: FileFormat) ->
         }
         FileFormat::Csv => {
             let options = source.config.csv.clone().unwrap_or_default();
-            csv_reader(paths, &options).finish().map_err(|e| Error::engine(&what, e))
+            csv_reader(paths, &options)
+                .finish()
+                .map_err(|e| Error::engine(&what, e))
         }
     }
 }
@@ -143,12 +171,25 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
     let null_values = if options.null_values.is_empty() {
         None
     } else {
-        Some(NullValues::AllColumns(options.null_values.iter().map(|s| PlSmallStr::from(s.as_str())).collect()))
+        Some(NullValues::AllColumns(
+            options
+                .null_values
+                .iter()
+                .map(|s| PlSmallStr::from(s.as_str()))
+                .collect(),
+        ))
     };
     LazyCsvReader::new_paths(paths)
         .with_glob(false)
         .with_has_header(options.header)
-        .with_separator(options.delimiter.as_bytes().first().copied().unwrap_or(b','))
+        .with_separator(
+            options
+                .delimiter
+                .as_bytes()
+                .first()
+                .copied()
+                .unwrap_or(b','),
+        )
         .with_quote_char(options.quote.as_bytes().first().copied())
         .with_null_values(null_values)
         .with_try_parse_dates(true)
@@ -157,7 +198,11 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
 
 /// The typed expression of one canonical column given its type in the file,
 /// and the check that finds values that did not convert.
-fn normalize(spec: &ColumnSpec, dtype: &DataType, what: &str) -> Result<(Expr, Option<ParseCheck>)> {
+fn normalize(
+    spec: &ColumnSpec,
+    dtype: &DataType,
+    what: &str,
+) -> Result<(Expr, Option<ParseCheck>)> {
     let c = col(spec.name);
     let wrong_type = || {
         Error::Data(format!(
@@ -180,10 +225,17 @@ fn normalize(spec: &ColumnSpec, dtype: &DataType, what: &str) -> Result<(Expr, O
         },
         ColumnKind::Day => match dtype {
             DataType::Date => (c, None),
-            DataType::Datetime(_, Some(_)) => (c.dt().convert_time_zone(TimeZone::UTC).dt().date(), None),
+            DataType::Datetime(_, Some(_)) => {
+                (c.dt().convert_time_zone(TimeZone::UTC).dt().date(), None)
+            }
             DataType::Datetime(_, None) => (c.dt().date(), None),
             DataType::String => {
-                let options = StrptimeOptions { format: None, strict: false, exact: true, cache: true };
+                let options = StrptimeOptions {
+                    format: None,
+                    strict: false,
+                    exact: true,
+                    cache: true,
+                };
                 let typed = c.clone().str().to_date(options);
                 let check = failed(&typed, "is a date (YYYY-MM-DD) or an ISO 8601 datetime");
                 (typed, Some(check))
@@ -216,7 +268,9 @@ fn kind_name(kind: ColumnKind) -> &'static str {
 }
 
 fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<&str>) -> Error {
-    let mapped = canonical.map(|c| format!(" (mapped from `{c}` in `columns`)")).unwrap_or_default();
+    let mapped = canonical
+        .map(|c| format!(" (mapped from `{c}` in `columns`)"))
+        .unwrap_or_default();
     Error::Data(format!(
         "{what}: required column `{in_file}`{mapped} is missing; the file has: {}",
         list_columns(schema)
@@ -224,7 +278,11 @@ fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<
 }
 
 fn list_columns(schema: &Schema) -> String {
-    schema.iter_names().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    schema
+        .iter_names()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn shown_files(files: &[PathBuf]) -> String {

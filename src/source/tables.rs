@@ -28,7 +28,12 @@ pub struct ColumnSpec {
 }
 
 const fn col(name: &'static str, kind: ColumnKind, required: bool, nullable: bool) -> ColumnSpec {
-    ColumnSpec { name, kind, required, nullable }
+    ColumnSpec {
+        name,
+        kind,
+        required,
+        nullable,
+    }
 }
 
 use ColumnKind::*;
@@ -78,8 +83,14 @@ const CANCELLATIONS: &[ColumnSpec] = &[
     col("requested_at", Day, true, false),
     col("outcome", Text, true, false),
 ];
-const TOUCHPOINTS: &[ColumnSpec] = &[col("account_id", Id, true, false), col("contacted_at", Day, true, false)];
-const REFERRALS: &[ColumnSpec] = &[col("account_id", Id, true, false), col("referred_at", Day, true, false)];
+const TOUCHPOINTS: &[ColumnSpec] = &[
+    col("account_id", Id, true, false),
+    col("contacted_at", Day, true, false),
+];
+const REFERRALS: &[ColumnSpec] = &[
+    col("account_id", Id, true, false),
+    col("referred_at", Day, true, false),
+];
 
 /// The canonical columns of a source.
 pub fn columns_of(source: SourceName) -> &'static [ColumnSpec] {
