@@ -40,7 +40,12 @@ impl Inputs {
         for metric in &pipeline.file.metrics {
             for (source, column) in metric.metric().requires() {
                 match self.sources.get(&source) {
-                    None => problems.push(format!("metric `{}` needs source `{source}`, which the pipeline does not define", metric.id())),
+                    None => {
+                        let problem = format!("metric `{}` needs source `{source}`, which the pipeline does not define", metric.id());
+                        if !problems.contains(&problem) {
+                            problems.push(problem);
+                        }
+                    }
                     Some(loaded) if !loaded.has_column(column) => problems.push(format!(
                         "metric `{}` needs column `{column}` of source `{source}` ({}), which is missing",
                         metric.id(),

@@ -1,0 +1,366 @@
+//! The command line: exit codes, messages, idempotent and atomic publishing.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+const ACCOUNTS: &str = "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,2025-11-01,a\n3,2025-06-01,,b\n";
+const TRAINING: &str = "account_id,course_id,completed_at\n1,c1,2025-01-10\n";
+
+fn fixture(metrics: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("accounts.csv"), ACCOUNTS).unwrap();
+    std::fs::write(dir.path().join("training.csv"), TRAINING).unwrap();
+    let pipeline = format!(
+        "name: t\nsources:\n  accounts: {{ path: accounts.csv }}\n  training: {{ path: training.csv }}\n\
+         cohort: {{ window_days: 30 }}\nperiod: {{ as_of: 2026-01-01, months: 2 }}\nsegment_by: [plan]\n\
+         metrics: {metrics}\noutput: {{ path: out }}\n"
+    );
+    std::fs::write(dir.path().join("p.yaml"), pipeline).unwrap();
+    dir
+}
+
+#[test]
+fn unknown_key_is_exit_2_with_line_and_column() {
+    let dir = fixture("[logo_retention]");
+    let path = dir.path().join("p.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("months: 2 }", "months: 2, mnths: 3 }");
+    std::fs::write(&path, text).unwrap();
+    bin().arg("validate").arg(&path).assert().code(2).stderr(
+        predicate::str::contains(":6:").and(predicate::str::contains("unknown field `mnths`")),
+    );
+}
+
+#[test]
+fn unknown_metric_is_exit_2_naming_it() {
+    let dir = fixture("[logo_retention, nps_typo]");
+    bin()
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown metric `nps_typo`"));
+}
+
+#[test]
+fn metric_without_its_source_is_a_config_error() {
+    let dir = fixture("[nps]");
+    bin()
+        .arg("validate")
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "metric `nps` needs source `nps_responses`",
+        ));
+}
+
+#[test]
+fn broken_rule_is_exit_3_with_examples_and_nothing_written() {
+    let dir = fixture("[logo_retention]");
+    std::fs::write(dir.path().join("accounts.csv"), "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n1,2025-02-01,,a\n2,2025-03-01,2025-01-01,b\n")
+        .unwrap();
+    bin()
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("source `accounts`")
+                .and(predicate::str::contains(
+                    "column `account_id`: must be unique — 2 row(s)",
+                ))
+                .and(predicate::str::contains(
+                    "column `churn_date`: must be on or after signup_date — 1 row(s)",
+                ))
+                .and(predicate::str::contains(
+                    "account_id=2, signup_date=2025-03-01, churn_date=2025-01-01, plan=b",
+                )),
+        );
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn missing_input_file_is_exit_4() {
+    let dir = fixture("[logo_retention]");
+    std::fs::remove_file(dir.path().join("training.csv")).unwrap();
+    bin()
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .code(4)
+        .stderr(
+            predicate::str::contains("source `training`")
+                .and(predicate::str::contains("no such file")),
+        );
+}
+
+#[test]
+fn set_overrides_and_as_of_flag() {
+    let dir = fixture("[logo_retention]");
+    let out = dir.path().join("elsewhere");
+    bin()
+        .args(["-q", "run"])
+        .arg(dir.path().join("p.yaml"))
+        .args([
+            "--as-of",
+            "2026-02-01",
+            "--set",
+            "period.months=1",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let metrics = read_table(&out.join("as_of=2026-02-01"), "metrics");
+    // Period [2026-01-01, 2026-02-01): pop(S) = {1, 3}; both retained.
+    assert_eq!(
+        overall(&metrics, "logo_retention", "all", "denominator"),
+        2.0
+    );
+    bin()
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .args(["--set", "period.months=abc"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("period.months=abc"));
+}
+
+#[test]
+fn reruns_are_identical_and_replace_the_partition_atomically() {
+    let dir = fixture("[logo_retention, churn_rate, { retention_curve: { max_months: 6 } }]");
+    let pipeline = dir.path().join("p.yaml");
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let partition = dir.path().join("out/as_of=2026-01-01");
+    let first: Vec<String> = [
+        "metrics",
+        "lift",
+        "retention_curve",
+        "revenue_movements",
+        "account_cohorts",
+    ]
+    .iter()
+    .map(|t| contents(&partition, t))
+    .collect();
+    let manifest1 = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
+    // A leftover staging directory of a killed run is cleaned up.
+    std::fs::create_dir(dir.path().join("out/.as_of=2026-01-01.staging-killed")).unwrap();
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let second: Vec<String> = [
+        "metrics",
+        "lift",
+        "retention_curve",
+        "revenue_movements",
+        "account_cohorts",
+    ]
+    .iter()
+    .map(|t| contents(&partition, t))
+    .collect();
+    assert_eq!(first, second);
+    let manifest2 = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
+    assert_ne!(manifest1, manifest2, "a new run id");
+    let entries: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(entries, ["as_of=2026-01-01"]);
+    let mut files: Vec<String> = std::fs::read_dir(&partition)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "_SUCCESS",
+            "_manifest.json",
+            "account_cohorts.parquet",
+            "lift.parquet",
+            "metrics.parquet",
+            "retention_curve.parquet",
+            "revenue_movements.parquet"
+        ]
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&manifest2).unwrap();
+    assert_eq!(manifest["as_of"], "2026-01-01");
+    assert_eq!(manifest["period_start"], "2025-11-01");
+    assert_eq!(manifest["inputs"][0]["source"], "accounts");
+    assert_eq!(manifest["inputs"][0]["rows_read"], 3);
+    assert_eq!(manifest["outputs"][4]["table"], "account_cohorts");
+    assert_eq!(manifest["outputs"][4]["rows"], 3);
+}
+
+#[test]
+fn failed_run_leaves_previous_partition_intact() {
+    let dir = fixture("[logo_retention]");
+    let pipeline = dir.path().join("p.yaml");
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let partition = dir.path().join("out/as_of=2026-01-01");
+    let before = contents(&partition, "metrics");
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        "account_id,signup_date,plan\n1,2025-01-01,a\n1,2025-01-01,a\n",
+    )
+    .unwrap();
+    bin().args(["-q", "run"]).arg(&pipeline).assert().code(3);
+    assert_eq!(contents(&partition, "metrics"), before);
+    assert!(partition.join("_SUCCESS").exists());
+}
+
+#[test]
+fn output_table_types_and_column_order() {
+    let dir = fixture("[logo_retention]");
+    bin()
+        .args(["-q", "run"])
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .success();
+    let partition = dir.path().join("out/as_of=2026-01-01");
+    let schema = |table: &str| -> Vec<String> {
+        read_table(&partition, table)
+            .schema()
+            .iter()
+            .map(|(n, t)| format!("{n}:{t}"))
+            .collect()
+    };
+    assert_eq!(
+        schema("metrics"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "metric:str",
+            "cohort:str",
+            "segment:str",
+            "dimension:str",
+            "period_start:date",
+            "period_end:date",
+            "numerator:f64",
+            "denominator:f64",
+            "value:f64",
+            "ci_low:f64",
+            "ci_high:f64",
+            "n:i64"
+        ]
+    );
+    assert_eq!(
+        schema("lift"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "metric:str",
+            "segment:str",
+            "dimension:str",
+            "period_start:date",
+            "period_end:date",
+            "trained_value:f64",
+            "untrained_value:f64",
+            "abs_diff:f64",
+            "rel_lift:f64",
+            "p_value:f64",
+            "significant:bool",
+            "direction:str",
+            "n_trained:i64",
+            "n_untrained:i64"
+        ]
+    );
+    assert_eq!(
+        schema("account_cohorts"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "account_id:str",
+            "plan:str",
+            "signup_date:date",
+            "landmark_date:date",
+            "cohort:str",
+            "first_completed_at:date",
+            "courses_by_landmark:i64"
+        ]
+    );
+    assert_eq!(
+        schema("retention_curve"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "cohort:str",
+            "segment:str",
+            "signup_month:date",
+            "months_since_signup:i64",
+            "at_risk:i64",
+            "retained:i64",
+            "rate:f64"
+        ]
+    );
+    assert_eq!(
+        schema("revenue_movements"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "month:date",
+            "cohort:str",
+            "segment:str",
+            "movement:str",
+            "mrr:f64",
+            "accounts:i64"
+        ]
+    );
+}
+
+#[test]
+fn json_logs_and_quiet_mode() {
+    let dir = fixture("[logo_retention]");
+    let output = bin()
+        .args(["--log-format", "json", "run"])
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
+    for line in stderr.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(value["stage"].is_string());
+    }
+    assert!(stderr.contains("\"stage\":\"done\""));
+    bin()
+        .args(["-q", "run"])
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn catalog_lists_every_metric_and_matches_the_readme() {
+    let output = bin().args(["metrics", "--markdown"]).assert().success();
+    let catalog = String::from_utf8(output.get_output().stdout.clone()).unwrap();
+    for id in cohort_metrics::metrics::MetricConfig::IDS {
+        assert!(catalog.contains(&format!("| `{id}` |")), "{id} missing");
+    }
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(catalog.trim()),
+        "README's metric catalog differs from `cohort-metrics metrics --markdown`"
+    );
+}
+
+#[test]
+fn schema_is_json_and_names_the_metrics() {
+    let output = bin().arg("schema").assert().success();
+    let schema: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    let text = schema.to_string();
+    assert!(text.contains("\"retention_curve\"") && text.contains("max_months"));
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn sample_pipeline_validates() {
+    bin()
+        .args(["-q", "validate"])
+        .arg(repo().join("pipelines/education_impact.yaml"))
+        .assert()
+        .success();
+}

@@ -1,0 +1,68 @@
+//! Helpers for the integration tests: run the real binary, read the Parquet it wrote.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use polars::prelude::*;
+
+pub fn bin() -> Command {
+    Command::cargo_bin("cohort-metrics").expect("binary built")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Reads `TABLE.parquet` of a partition.
+pub fn read_table(partition: &Path, table: &str) -> DataFrame {
+    let path = partition.join(format!("{table}.parquet"));
+    let file =
+        std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    ParquetReader::new(file).finish().expect("read parquet")
+}
+
+/// Filters a table and returns one f64 column.
+pub fn floats(df: &DataFrame, filter: Expr, column: &str) -> Vec<Option<f64>> {
+    let out = df.clone().lazy().filter(filter).collect().expect("filter");
+    let values = out
+        .column(column)
+        .expect("column")
+        .cast(&DataType::Float64)
+        .expect("cast");
+    let values = values.f64().expect("f64");
+    (0..values.len()).map(|i| values.get(i)).collect()
+}
+
+/// The single value of `column` for a metric's overall row of `cohort`.
+pub fn overall(metrics: &DataFrame, metric: &str, cohort: &str, column: &str) -> f64 {
+    let filter = col("metric")
+        .eq(lit(metric))
+        .and(col("cohort").eq(lit(cohort)))
+        .and(col("segment").is_null())
+        .and(col("dimension").is_null());
+    let values = floats(metrics, filter, column);
+    assert_eq!(values.len(), 1, "{metric}/{cohort}: expected one row");
+    values[0].unwrap_or(f64::NAN)
+}
+
+/// The lift row's `column` for a metric without segment or dimension.
+pub fn lift_value(lift: &DataFrame, metric: &str, column: &str) -> f64 {
+    let filter = col("metric")
+        .eq(lit(metric))
+        .and(col("segment").is_null())
+        .and(col("dimension").is_null());
+    let values = floats(lift, filter, column);
+    assert_eq!(values.len(), 1, "{metric}: expected one lift row");
+    values[0].unwrap_or(f64::NAN)
+}
+
+/// Table contents without run_id, as sorted CSV text (for idempotence checks).
+pub fn contents(partition: &Path, table: &str) -> String {
+    let mut df = read_table(partition, table);
+    let _ = df.drop_in_place("run_id");
+    let mut buffer = Vec::new();
+    CsvWriter::new(&mut buffer).finish(&mut df).expect("csv");
+    String::from_utf8(buffer).expect("utf8")
+}

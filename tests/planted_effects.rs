@@ -1,0 +1,116 @@
+//! End to end: generate a dataset with planted effects, run the pipeline
+//! binary on it, read the Parquet outputs and check that the effects are
+//! recovered and that revenue movements reconcile with MRR.
+
+mod common;
+
+use common::*;
+use polars::prelude::*;
+
+fn write_pipeline(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .expect("sample pipeline")
+        .replace("../sample_data/", "data/")
+        .replace("../out/education_impact", "out");
+    let path = dir.join("pipeline.yaml");
+    std::fs::write(&path, text).expect("write pipeline");
+    path
+}
+
+#[test]
+fn planted_effects_are_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .args([
+            "-q",
+            "generate",
+            "--accounts",
+            "6000",
+            "--seed",
+            "7",
+            "--out",
+        ])
+        .arg(dir.path().join("data"))
+        .assert()
+        .success();
+    let pipeline = write_pipeline(dir.path());
+    bin()
+        .args(["-q", "run"])
+        .arg(&pipeline)
+        .assert()
+        .success()
+        .stdout("");
+    let partition = dir.path().join("out/as_of=2026-11-01");
+    assert!(partition.join("_SUCCESS").exists());
+    let metrics = read_table(&partition, "metrics");
+    let lift = read_table(&partition, "lift");
+
+    // Trained churn is lower, significantly.
+    assert!(
+        overall(&metrics, "churn_rate", "trained", "value")
+            < overall(&metrics, "churn_rate", "untrained", "value")
+    );
+    assert!(lift_value(&lift, "churn_rate", "p_value") < 0.05);
+    assert!(lift_value(&lift, "logo_retention", "abs_diff") > 0.0);
+    // Net revenue retention and upsell are higher.
+    assert!(
+        overall(&metrics, "net_revenue_retention", "trained", "value")
+            > overall(&metrics, "net_revenue_retention", "untrained", "value")
+    );
+    assert!(lift_value(&lift, "upsell_rate", "abs_diff") > 0.0);
+    assert!(lift_value(&lift, "upsell_rate", "p_value") < 0.05);
+    // NPS and CSAT are higher.
+    assert!(lift_value(&lift, "nps", "abs_diff") > 0.0);
+    assert!(lift_value(&lift, "nps", "p_value") < 0.05);
+    assert!(lift_value(&lift, "csat", "abs_diff") > 0.0);
+    assert!(lift_value(&lift, "csat", "p_value") < 0.05);
+    // Ratios of sums carry no p-value.
+    assert!(lift_value(&lift, "net_revenue_retention", "p_value").is_nan());
+
+    // Revenue movements reconcile: Σ MRR(Mk) − Σ MRR(M0) = Σ(new + reactivation + expansion − contraction − churn).
+    let movements = read_table(&partition, "revenue_movements");
+    let net = movements
+        .lazy()
+        .filter(col("cohort").eq(lit("all")).and(col("segment").is_null()))
+        .select([when(
+            col("movement")
+                .eq(lit("contraction"))
+                .or(col("movement").eq(lit("churn"))),
+        )
+        .then(-col("mrr"))
+        .otherwise(col("mrr"))
+        .sum()
+        .alias("net")])
+        .collect()
+        .unwrap();
+    let net = net.column("net").unwrap().f64().unwrap().get(0).unwrap();
+    let revenue_file = std::fs::File::open(dir.path().join("data/revenue.parquet")).unwrap();
+    let revenue = ParquetReader::new(revenue_file).finish().unwrap();
+    let month_total = |first_day: &str| -> f64 {
+        let day = chrono::NaiveDate::parse_from_str(first_day, "%Y-%m-%d").unwrap();
+        let df = revenue
+            .clone()
+            .lazy()
+            .filter(
+                col("month")
+                    .dt()
+                    .month_start()
+                    .eq(cohort_metrics::time::date_lit(day)),
+            )
+            .select([col("mrr").sum()])
+            .collect()
+            .unwrap();
+        df.column("mrr")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(0)
+            .unwrap_or(0.0)
+    };
+    // Period [2025-11-01, 2026-11-01): M0 = Oct 2025, Mk = Oct 2026.
+    let expected = month_total("2026-10-01") - month_total("2025-10-01");
+    assert!(
+        (net - expected).abs() < 0.01,
+        "movements {net} vs MRR change {expected}"
+    );
+}
