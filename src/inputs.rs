@@ -13,6 +13,8 @@ use crate::source::{scan_source, LoadedSource};
 /// Every configured source, scanned.
 pub struct Inputs {
     pub sources: BTreeMap<SourceName, LoadedSource>,
+    /// `account_id` of `accounts`, cached: every fact table is restricted to it.
+    account_ids: Option<LazyFrame>,
 }
 
 impl Inputs {
@@ -28,7 +30,13 @@ impl Inputs {
             };
             sources.insert(*name, scan_source(source, extra)?);
         }
-        let inputs = Inputs { sources };
+        let account_ids = sources
+            .get(&SourceName::Accounts)
+            .map(|accounts| accounts.frame.clone().select([col("account_id")]).cache());
+        let inputs = Inputs {
+            sources,
+            account_ids,
+        };
         inputs.check_requirements(pipeline)?;
         Ok(inputs)
     }
@@ -75,11 +83,9 @@ impl Inputs {
 
     /// The account ids of `accounts`.
     pub fn account_ids(&self) -> Result<LazyFrame> {
-        Ok(self
-            .loaded(SourceName::Accounts)?
-            .frame
+        self.account_ids
             .clone()
-            .select([col("account_id")]))
+            .ok_or_else(|| Error::config("source `accounts` is required"))
     }
 
     /// A source's typed frame. Fact tables keep only rows whose account is in

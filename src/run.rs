@@ -105,7 +105,8 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         &pipeline.file.cohort,
         &pipeline.period,
         segment_by,
-    );
+    )
+    .cache();
     let ctx = PlanContext {
         period: &pipeline.period,
         inputs,

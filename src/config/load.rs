@@ -161,3 +161,119 @@ fn step<'a>(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::MetricConfig;
+
+    const PIPELINE: &str = "name: t
+sources:
+  accounts: { path: a.csv }
+period: { as_of: 2026-01-01 }
+metrics:
+  - logo_retention
+  - retention_curve: { max_months: 6 }
+  - csat:
+output: { path: out }
+";
+
+    #[test]
+    fn parses_ids_and_ids_with_parameters() {
+        let file = parse_pipeline_text(PIPELINE, "p.yaml").unwrap();
+        let ids: Vec<&str> = file.metrics.iter().map(|m| m.id()).collect();
+        assert_eq!(ids, ["logo_retention", "retention_curve", "csat"]);
+        match &file.metrics[1] {
+            MetricConfig::RetentionCurve(p) => assert_eq!(p.max_months, 6),
+            other => panic!("{other:?}"),
+        }
+        match &file.metrics[2] {
+            MetricConfig::Csat(p) => assert_eq!((p.satisfied_min, p.scale_max), (4, 5)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(file.period.months, 12);
+        assert_eq!(file.cohort.window_days, 90);
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let bad_param = PIPELINE.replace("max_months: 6", "max_month: 6");
+        let err = parse_pipeline_text(&bad_param, "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("`p.yaml`:7:"), "{err}");
+        assert!(err.contains("unknown field `max_month`"), "{err}");
+        let wrong_type = PIPELINE.replace("max_months: 6", "max_months: six");
+        let err = parse_pipeline_text(&wrong_type, "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":7:") && err.contains("invalid type"), "{err}");
+        let bad_date = PIPELINE.replace("2026-01-01", "2026-13-01");
+        let err = parse_pipeline_text(&bad_date, "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":4:") && err.contains("invalid date `2026-13-01`"),
+            "{err}"
+        );
+        let unknown_source = PIPELINE.replace("accounts: {", "acounts: {");
+        let err = parse_pipeline_text(&unknown_source, "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":3:") && err.contains("acounts"), "{err}");
+        let two_keys = PIPELINE.replace(
+            "- retention_curve: { max_months: 6 }",
+            "- { retention_curve: {}, nps: {} }",
+        );
+        let err = parse_pipeline_text(&two_keys, "p.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("second key `nps`"), "{err}");
+    }
+
+    #[test]
+    fn set_overrides_scalars_by_path() {
+        let mut value: Value = serde_norway::from_str(PIPELINE).unwrap();
+        apply_set(&mut value, "period.months=3").unwrap();
+        apply_set(&mut value, "cohort.window_days=30").unwrap();
+        apply_set(&mut value, "metrics.1.retention_curve.max_months=12").unwrap();
+        let file: PipelineFile =
+            serde_norway::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(file.period.months, 3);
+        assert_eq!(file.cohort.window_days, 30);
+        match &file.metrics[1] {
+            MetricConfig::RetentionCurve(p) => assert_eq!(p.max_months, 12),
+            other => panic!("{other:?}"),
+        }
+        // An unknown parameter is caught when the result is read.
+        let mut unknown: Value = serde_norway::from_str(PIPELINE).unwrap();
+        apply_set(&mut unknown, "metrics.0.logo_retention.x=1").unwrap();
+        assert!(serde_norway::from_value::<PipelineFile>(unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `x`"));
+        // A bare id becomes `{id: {}}` when one of its parameters is set.
+        let mut value: Value = serde_norway::from_str(PIPELINE).unwrap();
+        apply_set(&mut value, "metrics.2.csat.satisfied_min=3").unwrap();
+        let file: PipelineFile = serde_norway::from_value(value).unwrap();
+        match &file.metrics[2] {
+            MetricConfig::Csat(p) => assert_eq!(p.satisfied_min, 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_rejects_bad_paths() {
+        let mut value: Value = serde_norway::from_str(PIPELINE).unwrap();
+        assert!(apply_set(&mut value, "period.months").is_err());
+        assert!(apply_set(&mut value, "metrics.9.x=1")
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
+        assert!(apply_set(&mut value, "name.x=1")
+            .unwrap_err()
+            .to_string()
+            .contains("inside a scalar"));
+        assert!(apply_set(&mut value, "period..months=1").is_err());
+    }
+}

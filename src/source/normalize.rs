@@ -124,6 +124,13 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
         }
     }
     let raw = scanned.select(raw_exprs);
+    // CSV parsing (dates above all) is the costly part of a CSV scan: parse
+    // each CSV source once per query and share it between all its uses.
+    let raw = if format == FileFormat::Csv {
+        raw.cache()
+    } else {
+        raw
+    };
     let frame = raw.clone().select(typed_exprs);
     Ok(LoadedSource {
         name: source.name,
