@@ -26,7 +26,14 @@ fn main() -> ExitCode {
         LogFormat::Json => log::Format::Json,
     };
     log::init(format, cli.quiet, cli.verbose);
-    match execute(cli.command) {
+    // A panic is a bug; it still ends with exit code 1 and a clear line, never a half-written output.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command)))
+        .unwrap_or_else(|_| {
+            Err(Error::Other(
+                "internal error (a bug): the job stopped; nothing was published".into(),
+            ))
+        });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             report(&err);
@@ -64,10 +71,7 @@ fn execute(command: Command) -> Result<()> {
             run::run(&options).map(|_| ())
         }
         Command::Validate(args) => run::validate(&run_options(args)).map(|_| ()),
-        Command::Explain(args) => {
-            print!("{}", run::explain(&run_options(args))?);
-            Ok(())
-        }
+        Command::Explain(args) => print_out(&run::explain(&run_options(args))?),
         Command::Metrics { markdown } => {
             print!(
                 "{}",
@@ -94,8 +98,22 @@ fn execute(command: Command) -> Result<()> {
             let schema = schemars::schema_for!(cohort_metrics::config::PipelineFile);
             let text =
                 serde_json::to_string_pretty(&schema).map_err(|e| Error::Other(e.to_string()))?;
-            println!("{text}");
-            Ok(())
+            print_out(&(text + "\n"))
         }
+    }
+}
+
+/// Writes command output to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("cannot write to stdout", e))
+        }
+        _ => Ok(()),
     }
 }
