@@ -1,6 +1,7 @@
 //! Input tables: finding the files of a source, scanning them lazily, renaming
 //! columns to their canonical names and normalizing types (SPEC §1, §4).
 
+mod dates;
 mod files;
 mod normalize;
 pub mod tables;

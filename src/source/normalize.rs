@@ -199,7 +199,7 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         )
         .with_quote_char(options.quote.as_bytes().first().copied())
         .with_null_values(null_values)
-        .with_try_parse_dates(true)
+        .with_try_parse_dates(false)
         .with_infer_schema_length(Some(10_000))
 }
 
@@ -237,13 +237,7 @@ fn normalize(
             }
             DataType::Datetime(_, None) => (c.dt().date(), None),
             DataType::String => {
-                let options = StrptimeOptions {
-                    format: None,
-                    strict: false,
-                    exact: true,
-                    cache: true,
-                };
-                let typed = c.clone().str().to_date(options);
+                let typed = super::dates::text_to_day(c.clone());
                 let check = failed(&typed, "is a date (YYYY-MM-DD) or an ISO 8601 datetime");
                 (typed, Some(check))
             }
@@ -296,5 +290,74 @@ fn shown_files(files: &[PathBuf]) -> String {
     match files {
         [one] => format!("`{}`", one.display()),
         many => format!("`{}` and {} more files", many[0].display(), many.len() - 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn renamed_columns_csv_options_and_time_zones() {
+        // accounts with other column names, `;` as delimiter and "NA" as null.
+        // NPS responses with offsets: 2025-12-31T23:30:00-02:00 is 2026-01-01T01:30Z → on A, excluded;
+        // 2025-11-01T01:00:00+02:00 is 2025-10-31T23:00Z → before S, excluded; 2025-11-01T00:30:00+00:30 is
+        // 2025-11-01T00:00Z → on S, included; a datetime without zone is UTC.
+        let fixture = Fixture::tiny();
+        fixture.file(
+            "accounts_renamed.csv",
+            "id;joined;left;plan\n1;2025-01-01;NA;a\n2;2025-01-01;2025-11-01;a\n3;2025-01-01;2026-01-01;b\n",
+        );
+        fixture.file(
+            "nps_tz.csv",
+            "account_id,responded_at,score\n1,2025-12-31T23:30:00-02:00,10\n2,2025-11-01T01:00:00+02:00,10\n\
+             3,2025-11-01T00:30:00+00:30,0\n1,2025-12-31 23:59:59,9\n",
+        );
+        let text = std::fs::read_to_string(fixture.pipeline("[nps, logo_retention]", ""))
+            .unwrap()
+            .replace(
+                "accounts: { path: accounts.csv }",
+                "accounts: { path: accounts_renamed.csv, columns: { account_id: id, signup_date: joined, churn_date: left }, \
+                 csv: { delimiter: \";\", null_values: [NA] } }",
+            )
+            .replace("nps_responses: { path: nps.csv }", "nps_responses: { path: nps_tz.csv }");
+        let c = fixture.compute_path(fixture.file("renamed.yaml", &text));
+        // pop(S) = {1, 2, 3}; 2 churns on S → retained {1, 3} = 2/3.
+        assert_close(value(&c, "logo_retention", "all"), 2.0 / 3.0);
+        // Kept: 3 → 0 (detractor), 1 → 9 (promoter): NPS = 100 × (1 − 1)/2 = 0.
+        let nps = row(&c, "nps", "all", None, None);
+        assert_eq!((nps.numerator, nps.denominator), (Some(0.0), Some(2.0)));
+    }
+
+    #[test]
+    fn directories_and_globs_read_every_file() {
+        // The revenue table split over two files in a directory; `_`/`.` files are skipped.
+        let fixture = Fixture::tiny();
+        let dir = fixture.dir.path().join("revenue_parts");
+        std::fs::create_dir(&dir).unwrap();
+        let (head, tail) = REVENUE.split_at(REVENUE.find("4,2025-10-01").unwrap());
+        std::fs::write(dir.join("part-0.csv"), head).unwrap();
+        std::fs::write(
+            dir.join("part-1.csv"),
+            format!("account_id,month,mrr\n{tail}"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("_ignored.csv"),
+            "account_id,month,mrr\n1,2025-10-01,1000000\n",
+        )
+        .unwrap();
+        for path in ["revenue_parts", "revenue_parts/part-*.csv"] {
+            let text = std::fs::read_to_string(fixture.pipeline("[net_revenue_retention]", ""))
+                .unwrap()
+                .replace(
+                    "revenue: { path: revenue.csv }",
+                    &format!("revenue: {{ path: \"{path}\" }}"),
+                );
+            let c = fixture.compute_path(fixture.file("parts.yaml", &text));
+            // Same as the single file: NRR = 165/380.
+            assert_close(value(&c, "net_revenue_retention", "all"), 165.0 / 380.0);
+            assert_eq!(c.files[&crate::config::SourceName::Revenue].1.len(), 2);
+        }
     }
 }

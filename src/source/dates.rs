@@ -1,0 +1,156 @@
+//! Reading calendar dates from text (SPEC §1): `YYYY-MM-DD`, or an ISO 8601
+//! datetime `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]][Z|±HH[:MM]]`. Datetimes are
+//! converted to UTC and truncated to their date; without a zone they are UTC.
+//! One pass per value with no format-string interpretation, so mixed zones in
+//! one column work and large CSV files parse fast.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+fn digits(bytes: &[u8], from: usize, len: usize) -> Option<i64> {
+    let slice = bytes.get(from..from + len)?;
+    slice.iter().try_fold(0i64, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as i64)
+    })
+}
+
+/// Days since 1970-01-01 of the UTC date of `text`, or `None` when it is not
+/// a date or an ISO 8601 datetime.
+pub fn parse_utc_day(text: &str) -> Option<i32> {
+    let bytes = text.trim().as_bytes();
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        digits(bytes, 0, 4)? as i32,
+        digits(bytes, 5, 2)? as u32,
+        digits(bytes, 8, 2)? as u32,
+    )?;
+    let days = crate::time::date_to_days(date);
+    if bytes.len() == 10 {
+        return Some(days);
+    }
+    if !matches!(bytes[10], b'T' | b't' | b' ') || bytes.get(13) != Some(&b':') {
+        return None;
+    }
+    let (hours, minutes) = (digits(bytes, 11, 2)?, digits(bytes, 14, 2)?);
+    let mut pos = 16;
+    let mut seconds = 0;
+    if bytes.get(pos) == Some(&b':') {
+        seconds = digits(bytes, pos + 1, 2)?;
+        pos += 3;
+        if matches!(bytes.get(pos), Some(b'.') | Some(b',')) {
+            pos += 1;
+            while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
+                pos += 1;
+            }
+        }
+    }
+    if hours > 23 || minutes > 59 || seconds > 60 {
+        return None;
+    }
+    while bytes.get(pos) == Some(&b' ') {
+        pos += 1;
+    }
+    let offset = match &bytes[pos..] {
+        [] | [b'Z'] | [b'z'] | [b'U', b'T', b'C'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (h, m) = match rest {
+                [_, _] => (digits(rest, 0, 2)?, 0),
+                [_, _, _, _] => (digits(rest, 0, 2)?, digits(rest, 2, 2)?),
+                [_, _, b':', _, _] => (digits(rest, 0, 2)?, digits(rest, 3, 2)?),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let offset = h * 3600 + m * 60;
+            if *sign == b'-' {
+                -offset
+            } else {
+                offset
+            }
+        }
+        _ => return None,
+    };
+    let utc_seconds = hours * 3600 + minutes * 60 + seconds - offset;
+    Some(days + utc_seconds.div_euclid(SECONDS_PER_DAY) as i32)
+}
+
+/// Polars function: a String column to a Date column (unparseable → null).
+fn utc_days(column: Column) -> PolarsResult<Column> {
+    let text = column.str()?;
+    let days: Int32Chunked = text.iter().map(|v| v.and_then(parse_utc_day)).collect();
+    days.with_name(column.name().clone())
+        .into_column()
+        .cast(&DataType::Date)
+}
+
+/// The expression turning a String column into UTC calendar dates.
+pub fn text_to_day(text: Expr) -> Expr {
+    text.map(utc_days, |_, field| {
+        Ok(Field::new(field.name().clone(), DataType::Date))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> i32 {
+        crate::time::date_to_days(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
+    }
+
+    #[test]
+    fn dates_and_datetimes_to_utc_days() {
+        assert_eq!(parse_utc_day("2026-01-01"), Some(day("2026-01-01")));
+        assert_eq!(parse_utc_day(" 2026-01-01 "), Some(day("2026-01-01")));
+        assert_eq!(
+            parse_utc_day("2025-12-31T23:59:59Z"),
+            Some(day("2025-12-31"))
+        );
+        assert_eq!(
+            parse_utc_day("2025-12-31 23:59:59.999999"),
+            Some(day("2025-12-31"))
+        );
+        // Offsets move the instant across midnight UTC in both directions.
+        assert_eq!(
+            parse_utc_day("2025-12-31T23:30:00-02:00"),
+            Some(day("2026-01-01"))
+        );
+        assert_eq!(
+            parse_utc_day("2026-01-01T01:00:00+02:00"),
+            Some(day("2025-12-31"))
+        );
+        assert_eq!(
+            parse_utc_day("2026-01-01T01:00:00.5+0200"),
+            Some(day("2025-12-31"))
+        );
+        assert_eq!(
+            parse_utc_day("2026-01-01T00:00+00"),
+            Some(day("2026-01-01"))
+        );
+        assert_eq!(
+            parse_utc_day("2026-01-01T12:00:00.000000+0000"),
+            Some(day("2026-01-01"))
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_date() {
+        for bad in [
+            "",
+            "2026-1-01",
+            "2026-02-30",
+            "01/02/2026",
+            "2026-01-01X",
+            "2026-01-01T25:00",
+            "2026-01-01T10:00+5",
+            "tomorrow",
+        ] {
+            assert_eq!(parse_utc_day(bad), None, "{bad}");
+        }
+    }
+}
