@@ -43,33 +43,37 @@ pub fn account_frame(
         Some(training) => qualifying_completions(training, rule, period),
         None => empty_completions(),
     };
-    let per_account = completions
-        .join(
-            accounts
-                .clone()
-                .select([col("account_id"), col("landmark_date")]),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+    let completions = completions.join(
+        accounts
+            .clone()
+            .select([col("account_id"), col("landmark_date")]),
+        [col("account_id")],
+        [col("account_id")],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let first_completed =
+        completions
+            .clone()
+            .group_by([col("account_id")])
+            .agg([col("completed_at").min().alias("first_completed_at")]);
+    let by_landmark = completions
+        .filter(col("completed_at").lt(col("landmark_date")))
         .group_by([col("account_id")])
-        .agg([
-            col("completed_at").min().alias("first_completed_at"),
-            col("course_id")
-                .filter(col("completed_at").lt(col("landmark_date")))
-                .n_unique()
-                .cast(DataType::Int64)
-                .alias("courses_by_landmark"),
-        ]);
+        .agg([col("course_id")
+            .n_unique()
+            .cast(DataType::Int64)
+            .alias("courses_by_landmark")]);
+    let left = JoinArgs::new(JoinType::Left);
 
     let trained = col("courses_by_landmark").gt_eq(lit(rule.min_courses as i64));
     accounts
         .join(
-            per_account,
+            first_completed,
             [col("account_id")],
             [col("account_id")],
-            JoinArgs::new(JoinType::Left),
+            left.clone(),
         )
+        .join(by_landmark, [col("account_id")], [col("account_id")], left)
         .with_column(col("courses_by_landmark").fill_null(lit(0i64)))
         .with_columns([
             cohort_at(date_lit(period.start), trained.clone()).alias("cohort_at_start"),

@@ -160,9 +160,11 @@ pub fn account_revenue_summary(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
     };
     let m0 = add_months(*first, -1);
     let mrr = monthly_mrr(ctx)?;
+    // when/then keeps the aggregation vectorized (a filter inside `agg` runs per group).
     let at = |month: NaiveDate| {
-        col("mrr_cents")
-            .filter(col("month").eq(date_lit(month)))
+        when(col("month").eq(date_lit(month)))
+            .then(col("mrr_cents"))
+            .otherwise(lit(0.0))
             .sum()
     };
     let endpoints = mrr
@@ -179,8 +181,9 @@ pub fn account_revenue_summary(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
                 .cast(DataType::Float64)
                 .sum()
                 .alias("paid_months"),
-            col("amount")
-                .filter(is_expansion.clone())
+            when(is_expansion.clone())
+                .then(col("amount"))
+                .otherwise(lit(0.0))
                 .sum()
                 .alias("expansion_sum"),
             is_expansion.any(false).alias("expanded"),
