@@ -107,12 +107,7 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         segment_by,
     )
     .cache();
-    let ctx = PlanContext {
-        period: &pipeline.period,
-        inputs,
-        segment_by,
-        accounts: accounts.clone(),
-    };
+    let ctx = PlanContext::new(&pipeline.period, inputs, segment_by, accounts.clone());
     let mut aggregates = Vec::new();
     let mut extra: BTreeMap<&'static str, LazyFrame> = BTreeMap::new();
     for metric in &pipeline.file.metrics {

@@ -71,9 +71,42 @@ pub struct PlanContext<'a> {
     /// One row per account: `account_id`, `signup_date`, `churn_date`,
     /// `landmark_date`, `cohort_at_start`, `cohort_at_as_of`, segment columns.
     pub accounts: LazyFrame,
+    /// Intermediate frames shared by several metrics, built once per run.
+    shared: std::cell::RefCell<std::collections::BTreeMap<&'static str, LazyFrame>>,
 }
 
-impl PlanContext<'_> {
+impl<'a> PlanContext<'a> {
+    pub fn new(
+        period: &'a Period,
+        inputs: &'a Inputs,
+        segment_by: &'a [String],
+        accounts: LazyFrame,
+    ) -> Self {
+        PlanContext {
+            period,
+            inputs,
+            segment_by,
+            accounts,
+            shared: Default::default(),
+        }
+    }
+
+    /// A frame that several metrics use (e.g. MRR per account and month):
+    /// built on first use, then shared as one cached node so that a run
+    /// computes it once however many metrics read it.
+    pub fn shared(
+        &self,
+        key: &'static str,
+        build: impl FnOnce() -> Result<LazyFrame>,
+    ) -> Result<LazyFrame> {
+        if let Some(frame) = self.shared.borrow().get(key) {
+            return Ok(frame.clone());
+        }
+        let frame = build()?.cache();
+        self.shared.borrow_mut().insert(key, frame.clone());
+        Ok(frame)
+    }
+
     /// The account columns that row-level metrics join to their rows:
     /// `account_id`, both cohort columns and the segment columns.
     pub fn account_dimensions(&self) -> LazyFrame {

@@ -31,6 +31,10 @@ pub fn requirements() -> Vec<(SourceName, &'static str)> {
 /// after A are not observed yet and are dropped. Columns: `account_id`,
 /// `month`, `mrr_cents` (Float64 holding whole cents).
 pub fn monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
+    ctx.shared("monthly_mrr", || build_monthly_mrr(ctx))
+}
+
+fn build_monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
     Ok(ctx
         .source(SourceName::Revenue)?
         .select([
@@ -56,7 +60,13 @@ pub fn monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
 /// | expansion | prev > 0, cur > prev | cur − prev |
 /// | contraction | prev > 0, 0 < cur < prev | prev − cur |
 /// | churn | prev > 0, cur = 0 | prev |
-pub fn monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
+pub fn monthly_movements(ctx: &PlanContext) -> Result<LazyFrame> {
+    ctx.shared("monthly_movements", || {
+        Ok(build_monthly_movements(ctx, monthly_mrr(ctx)?))
+    })
+}
+
+fn build_monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
     let months = ctx.period.complete_months();
     let grid = mrr
         .clone()
@@ -154,9 +164,21 @@ pub fn monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
 /// sum of MRR, the months with MRR > 0, the sum of expansion amounts and
 /// whether any expansion happened. `None` when the period has no complete month.
 pub fn account_revenue_summary(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
+    if ctx.period.complete_months().is_empty() {
+        return Ok(None);
+    }
+    ctx.shared("account_revenue_summary", || {
+        build_account_revenue_summary(ctx)
+    })
+    .map(Some)
+}
+
+fn build_account_revenue_summary(ctx: &PlanContext) -> Result<LazyFrame> {
     let months = ctx.period.complete_months();
     let (Some(first), Some(last)) = (months.first(), months.last()) else {
-        return Ok(None);
+        return Err(crate::error::Error::Other(
+            "revenue summary without a complete month".into(),
+        ));
     };
     let m0 = add_months(*first, -1);
     let mrr = monthly_mrr(ctx)?;
@@ -172,22 +194,20 @@ pub fn account_revenue_summary(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
         .group_by([col("account_id")])
         .agg([at(m0).alias("mrr_m0"), at(*last).alias("mrr_mk")]);
     let is_expansion = col("movement").eq(lit(EXPANSION)).fill_null(lit(false));
-    let in_period = monthly_movements(ctx, mrr)
-        .group_by([col("account_id")])
-        .agg([
-            col("cur").sum().alias("mrr_sum"),
-            col("cur")
-                .gt(lit(0.0))
-                .cast(DataType::Float64)
-                .sum()
-                .alias("paid_months"),
-            when(is_expansion.clone())
-                .then(col("amount"))
-                .otherwise(lit(0.0))
-                .sum()
-                .alias("expansion_sum"),
-            is_expansion.any(false).alias("expanded"),
-        ]);
+    let in_period = monthly_movements(ctx)?.group_by([col("account_id")]).agg([
+        col("cur").sum().alias("mrr_sum"),
+        col("cur")
+            .gt(lit(0.0))
+            .cast(DataType::Float64)
+            .sum()
+            .alias("paid_months"),
+        when(is_expansion.clone())
+            .then(col("amount"))
+            .otherwise(lit(0.0))
+            .sum()
+            .alias("expansion_sum"),
+        is_expansion.any(false).alias("expanded"),
+    ]);
     let summary = endpoints
         .join(
             in_period,
@@ -207,7 +227,7 @@ pub fn account_revenue_summary(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
             [col("account_id")],
             JoinArgs::new(JoinType::Inner),
         );
-    Ok(Some(summary))
+    Ok(summary)
 }
 
 fn previous_month(month_start: Expr) -> Expr {

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::by_cohort_and_segment;
-use super::revenue::{monthly_movements, monthly_mrr, requirements};
+use super::revenue::{monthly_movements, requirements};
 use super::{Metric, MetricPlan, PlanContext, TablePlan};
 use crate::config::SourceName;
 use crate::error::Result;
@@ -36,7 +36,7 @@ impl Metric for RevenueMovements {
             col("amount"),
             lit(1.0).alias("accounts"),
         ]);
-        let units = monthly_movements(ctx, monthly_mrr(ctx)?)
+        let units = monthly_movements(ctx)?
             .filter(col("movement").is_not_null())
             .join(
                 ctx.account_dimensions(),
