@@ -1,5 +1,6 @@
 //! `logo_retention` and `churn_rate`: two views of pop(S) over `[S, A)`.
 
+use polars::prelude::Expr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +8,28 @@ use super::{Direction, Kind, Metric, MetricPlan, PlanContext, Reference, Sums, U
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::time::{churned_during, customer_at, date_lit, retained_over};
+
+/// A proportion over pop(S): `outcome(S, A)` says which accounts count.
+fn over_customers_at_start(
+    ctx: &PlanContext,
+    metric: &'static str,
+    direction: Direction,
+    outcome: fn(Expr, Expr) -> Expr,
+) -> MetricPlan {
+    let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
+    let population = ctx.accounts.clone().filter(customer_at(s.clone()));
+    let plan = Units::new(population, Reference::PeriodStart, ctx).plan(
+        ctx,
+        metric,
+        Kind::Proportion,
+        direction,
+        Sums::proportion(outcome(s, a)),
+    );
+    MetricPlan {
+        aggregates: vec![plan],
+        tables: vec![],
+    }
+}
 
 fn account_requirements() -> Vec<(SourceName, &'static str)> {
     vec![
@@ -30,19 +53,12 @@ impl Metric for LogoRetention {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
-        let population = ctx.accounts.clone().filter(customer_at(s.clone()));
-        let plan = Units::new(population, Reference::PeriodStart, ctx).plan(
+        Ok(over_customers_at_start(
             ctx,
             "logo_retention",
-            Kind::Proportion,
             Direction::HigherIsBetter,
-            Sums::proportion(retained_over(s, a)),
-        );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+            retained_over,
+        ))
     }
 }
 
@@ -61,19 +77,12 @@ impl Metric for ChurnRate {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
-        let population = ctx.accounts.clone().filter(customer_at(s.clone()));
-        let plan = Units::new(population, Reference::PeriodStart, ctx).plan(
+        Ok(over_customers_at_start(
             ctx,
             "churn_rate",
-            Kind::Proportion,
             Direction::LowerIsBetter,
-            Sums::proportion(churned_during(s, a)),
-        );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+            churned_during,
+        ))
     }
 }
 

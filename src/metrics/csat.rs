@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::{Direction, Kind, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::config::{PipelineFile, SourceName};
 use crate::error::Result;
-use crate::time::{date_lit, in_range};
 
 /// SPEC §5 `csat`: "responses in [S, A): value = 100 × (responses with score ≥
 /// satisfied_min, default 4) / responses". Scores run from 1 to `scale_max`.
@@ -69,19 +68,7 @@ impl Metric for Csat {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let responses = ctx
-            .source(SourceName::CsatResponses)?
-            .filter(in_range(
-                col("responded_at"),
-                date_lit(ctx.period.start),
-                date_lit(ctx.period.as_of),
-            ))
-            .join(
-                ctx.account_dimensions(),
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Inner),
-            );
+        let responses = ctx.rows_in_period(SourceName::CsatResponses, "responded_at")?;
         let satisfied = col("score").gt_eq(lit(self.satisfied_min as f64));
         let plan = Units::new(responses, Reference::PeriodStart, ctx).plan(
             ctx,

@@ -119,6 +119,25 @@ impl<'a> PlanContext<'a> {
         self.accounts.clone().select(columns)
     }
 
+    /// SPEC §3: "A row-level metric takes the cohort of the row's account."
+    /// The rows of `source` whose `day_column` falls in `[S, A)`, with the
+    /// account's cohorts and segment columns joined.
+    pub fn rows_in_period(&self, source: SourceName, day_column: &str) -> Result<LazyFrame> {
+        let (s, a) = (
+            crate::time::date_lit(self.period.start),
+            crate::time::date_lit(self.period.as_of),
+        );
+        Ok(self
+            .source(source)?
+            .filter(crate::time::in_range(col(day_column), s, a))
+            .join(
+                self.account_dimensions(),
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Inner),
+            ))
+    }
+
     /// A source's normalized frame (orphans already dropped).
     pub fn source(&self, name: SourceName) -> Result<LazyFrame> {
         self.inputs.frame(name)

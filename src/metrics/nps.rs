@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::{Direction, Kind, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::config::SourceName;
 use crate::error::Result;
-use crate::time::{date_lit, in_range};
 
 /// SPEC §5 `nps`: "responses with responded_at in [S, A): promoters 9–10,
 /// passives 7–8, detractors 0–6; value = 100 × (promoters − detractors) /
@@ -31,19 +30,7 @@ impl Metric for Nps {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let responses = ctx
-            .source(SourceName::NpsResponses)?
-            .filter(in_range(
-                col("responded_at"),
-                date_lit(ctx.period.start),
-                date_lit(ctx.period.as_of),
-            ))
-            .join(
-                ctx.account_dimensions(),
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Inner),
-            );
+        let responses = ctx.rows_in_period(SourceName::NpsResponses, "responded_at")?;
         let promoter = col("score").gt_eq(lit(9.0)).cast(DataType::Float64);
         let detractor = col("score").lt_eq(lit(6.0)).cast(DataType::Float64);
         let sums = Sums {
