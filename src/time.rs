@@ -96,6 +96,31 @@ pub fn months_frame(months: &[NaiveDate]) -> LazyFrame {
     .lazy()
 }
 
+/// The largest k with `add_months(from, k) ≤ to` (day clamped to the month's
+/// end), for Date expressions; negative when `to` is before `from`. Integer
+/// arithmetic only, so it is cheap on large frames:
+/// `12·(y(to) − y(from)) + m(to) − m(from)`, minus 1 when the clamped day of
+/// `from` falls after the day of `to`.
+pub fn months_until(from: Expr, to: Expr) -> Expr {
+    let year = |e: Expr| e.dt().year().cast(DataType::Int64);
+    let month = |e: Expr| e.dt().month().cast(DataType::Int64);
+    let day = |e: Expr| e.dt().day().cast(DataType::Int64);
+    let month_start = to.clone().dt().month_start();
+    let days_in_month = (month_start
+        .clone()
+        .dt()
+        .offset_by(lit("1mo"))
+        .cast(DataType::Int64)
+        - month_start.cast(DataType::Int64))
+    .cast(DataType::Int64);
+    let clamped_day = when(day(from.clone()).gt(days_in_month.clone()))
+        .then(days_in_month)
+        .otherwise(day(from.clone()));
+    let whole =
+        lit(12i64) * (year(to.clone()) - year(from.clone())) + month(to.clone()) - month(from);
+    whole - clamped_day.gt(day(to)).cast(DataType::Int64)
+}
+
 /// `day + n days` for a Date expression.
 pub fn add_days(day: Expr, n: i64) -> Expr {
     (day.cast(DataType::Int32) + lit(n as i32)).cast(DataType::Date)
@@ -189,6 +214,46 @@ mod tests {
         let out = df.lazy().select([expr.alias("f")]).collect().unwrap();
         let flags = out.column("f").unwrap().bool().unwrap().clone();
         (0..flags.len()).map(|i| flags.get(i)).collect()
+    }
+
+    #[test]
+    fn months_until_agrees_with_add_months() {
+        // Every pair of days over two years (with month ends and a leap day) against add_months.
+        let start = d(2023, 12, 25);
+        let days: Vec<NaiveDate> = (0..800)
+            .step_by(7)
+            .map(|i| start + chrono::Days::new(i))
+            .chain([d(2024, 2, 29), d(2024, 1, 31), d(2024, 3, 31)])
+            .collect();
+        let (mut from, mut to) = (Vec::new(), Vec::new());
+        for a in &days {
+            for b in &days {
+                from.push(*a);
+                to.push(*b);
+            }
+        }
+        let df = df!("from" => from.clone(), "to" => to.clone()).unwrap();
+        let out = df
+            .lazy()
+            .select([months_until(col("from"), col("to")).alias("k")])
+            .collect()
+            .unwrap();
+        let ks = out.column("k").unwrap().i64().unwrap().clone();
+        for i in 0..from.len() {
+            let k = ks.get(i).unwrap();
+            assert!(
+                add_months(from[i], k as i32) <= to[i],
+                "{} {} {k}",
+                from[i],
+                to[i]
+            );
+            assert!(
+                add_months(from[i], k as i32 + 1) > to[i],
+                "{} {} {k}",
+                from[i],
+                to[i]
+            );
+        }
     }
 
     #[test]

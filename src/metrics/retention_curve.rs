@@ -8,7 +8,7 @@ use super::aggregate::by_cohort_and_segment;
 use super::{Metric, MetricPlan, PlanContext, TablePlan};
 use crate::config::{PipelineFile, SourceName};
 use crate::error::Result;
-use crate::time::date_lit;
+use crate::time::{date_lit, months_until};
 
 /// SPEC §5 `retention_curve`: "Accounts with signup_date < A. For k = 0 …
 /// max_months (default 24) and each signup month (plus pooled, signup_month
@@ -62,11 +62,9 @@ impl Metric for RetentionCurve {
         let ks = DataFrame::new_infer_height(vec![Column::new("months_since_signup".into(), ks)])
             .unwrap_or_default()
             .lazy();
-        let checkpoint = col("signup_date").dt().offset_by(concat_str(
-            [col("months_since_signup").cast(DataType::String), lit("mo")],
-            "",
-            false,
-        ));
+        // add_months(signup, k) ≤ A  ⟺  k ≤ months_until(signup, A); the same with the churn date.
+        let observable = months_until(col("signup_date"), a.clone());
+        let survived = months_until(col("signup_date"), col("churn_date"));
         let mut columns = vec![col("cohort_at_as_of").alias("cohort")];
         columns.extend(ctx.segment_by.iter().map(|s| col(s.as_str())));
         columns.extend([
@@ -75,17 +73,17 @@ impl Metric for RetentionCurve {
             lit(1.0).alias("at_risk"),
             (col("churn_date")
                 .is_null()
-                .or(col("churn_date").gt_eq(col("checkpoint"))))
+                .or(col("months_since_signup").lt_eq(col("survived"))))
             .cast(DataType::Float64)
             .alias("retained"),
         ]);
         let units = ctx
             .accounts
             .clone()
-            .filter(col("signup_date").lt(a.clone()))
+            .filter(col("signup_date").lt(a))
+            .with_columns([observable.alias("observable"), survived.alias("survived")])
             .cross_join(ks, None)
-            .with_column(checkpoint.alias("checkpoint"))
-            .filter(col("checkpoint").lt_eq(a))
+            .filter(col("months_since_signup").lt_eq(col("observable")))
             .select(columns);
         let by_month = by_cohort_and_segment(
             units,
