@@ -364,3 +364,54 @@ fn sample_pipeline_validates() {
         .assert()
         .success();
 }
+
+#[test]
+fn orphans_are_dropped_and_counted_or_fatal() {
+    let dir = fixture("[logo_retention]");
+    std::fs::write(
+        dir.path().join("training.csv"),
+        "account_id,course_id,completed_at\n1,c1,2025-01-10\n42,c1,2025-01-10\n",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("p.yaml");
+    bin()
+        .arg("run")
+        .arg(&pipeline)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "source `training`: dropped 1 row(s) whose account_id is not in `accounts`",
+        ));
+    let manifest =
+        std::fs::read_to_string(dir.path().join("out/as_of=2026-01-01/_manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let training = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "training")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            training["rows_read"].as_u64(),
+            training["rows_dropped"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(manifest["warnings"].as_array().unwrap().len(), 1);
+
+    let text = std::fs::read_to_string(&pipeline)
+        .unwrap()
+        .replace("output:", "quality: { orphans: error }\noutput:");
+    std::fs::write(&pipeline, text).unwrap();
+    bin()
+        .arg("validate")
+        .arg(&pipeline)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("must be an account_id of `accounts`")
+                .and(predicate::str::contains("account_id=42")),
+        );
+}

@@ -1,6 +1,10 @@
 //! SPEC §4 rules as lazy checks, run before anything is written (SPEC §9):
 //! every broken rule is reported at once with the source, file, column, rule,
 //! the number of offending rows and up to five example rows.
+//!
+//! Row rules of a source are counted together in one scan of it (with its
+//! orphan rows); uniqueness rules need their own group-by. Example rows are
+//! fetched only for rules that failed.
 
 mod report;
 
@@ -9,23 +13,36 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::inputs::Inputs;
 use crate::metrics::MetricConfig;
 use crate::source::tables::columns_of;
-use crate::source::LoadedSource;
+use crate::source::{typed_column, LoadedSource};
 
 pub use report::format_examples;
 
 /// How many example rows a violation shows.
 pub const EXAMPLES: usize = 5;
 
-/// One rule over one source: `offending` holds the rows that break it.
-pub struct Rule {
-    pub source: SourceName,
-    pub column: String,
-    pub rule: String,
-    pub offending: LazyFrame,
+/// Column of the check frame that flags rows whose account is unknown.
+const ORPHAN: &str = "__orphan";
+
+/// How a rule finds offending rows.
+#[derive(Clone)]
+enum Check {
+    /// Rows of [`LoadedSource::checked`] where the expression is true.
+    Row(Expr),
+    /// Non-null values of the column that appear more than once.
+    Unique,
+}
+
+/// One rule over one source.
+#[derive(Clone)]
+struct Rule {
+    source: SourceName,
+    column: String,
+    rule: String,
+    check: Check,
 }
 
 /// A broken rule, with its count and examples.
@@ -66,69 +83,26 @@ impl QualityReport {
                 format_examples(&v.examples, "      ")
             ));
         }
-        Err(Error::Data(message))
+        Err(crate::error::Error::Data(message))
     }
 }
 
-/// Builds the rules for every loaded source.
-pub fn rules(inputs: &Inputs, pipeline: &Pipeline) -> Vec<Rule> {
-    let mut rules = Vec::new();
-    for (name, loaded) in &inputs.sources {
-        for check in &loaded.parse_checks {
-            rules.push(Rule {
-                source: *name,
-                column: check.column.clone(),
-                rule: check.rule.clone(),
-                offending: loaded.raw.clone().filter(check.bad.clone()),
-            });
-        }
-        for spec in columns_of(*name) {
-            if !spec.nullable && loaded.has_column(spec.name) {
-                rules.push(rule(
-                    loaded,
-                    spec.name,
-                    "must not be null",
-                    col(spec.name).is_null(),
-                ));
-            }
-        }
-        rules.extend(source_rules(loaded, pipeline));
-    }
-    rules
+/// The typed value of `column` in the check frame.
+fn typed(column: &str) -> Expr {
+    col(typed_column(column))
 }
 
-fn rule(loaded: &LoadedSource, column: &str, text: &str, bad: Expr) -> Rule {
+fn row_rule(source: SourceName, column: &str, rule: &str, bad: Expr) -> Rule {
     Rule {
-        source: loaded.name,
+        source,
         column: column.into(),
-        rule: text.into(),
-        offending: loaded.frame.clone().filter(bad),
-    }
-}
-
-fn unique_rule(loaded: &LoadedSource, column: &str) -> Rule {
-    let duplicated = loaded
-        .frame
-        .clone()
-        .filter(col(column).is_not_null())
-        .group_by([col(column)])
-        .agg([len().alias("copies")])
-        .filter(col("copies").gt(lit(1)))
-        .select([col(column)]);
-    Rule {
-        source: loaded.name,
-        column: column.into(),
-        rule: "must be unique".into(),
-        offending: loaded
-            .frame
-            .clone()
-            .semi_join(duplicated, col(column), col(column))
-            .sort([column], Default::default()),
+        rule: rule.into(),
+        check: Check::Row(bad),
     }
 }
 
 fn integer_between(column: &str, low: f64, high: f64) -> Expr {
-    let c = col(column);
+    let c = typed(column);
     c.clone().is_not_null().and(
         c.clone()
             .lt(lit(low))
@@ -137,27 +111,58 @@ fn integer_between(column: &str, low: f64, high: f64) -> Expr {
     )
 }
 
-fn source_rules(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
-    let mut rules = Vec::new();
+/// Every rule of SPEC §4 that applies to a loaded source.
+fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
+    let name = loaded.name;
+    let mut rules: Vec<Rule> = loaded
+        .parse_checks
+        .iter()
+        .map(|c| row_rule(name, &c.column, &c.rule, c.bad.clone()))
+        .collect();
+    for spec in columns_of(name) {
+        if !spec.nullable && loaded.has_column(spec.name) {
+            // On the raw value: a value that does not parse is reported by its parse check only.
+            rules.push(row_rule(
+                name,
+                spec.name,
+                "must not be null",
+                col(spec.name).is_null(),
+            ));
+        }
+    }
     let has = |c: &str| loaded.has_column(c);
-    match loaded.name {
+    match name {
         SourceName::Accounts => {
-            rules.push(unique_rule(loaded, "account_id"));
+            rules.push(Rule {
+                source: name,
+                column: "account_id".into(),
+                rule: "must be unique".into(),
+                check: Check::Unique,
+            });
             if has("churn_date") {
-                rules.push(rule(
-                    loaded,
+                let bad = typed("churn_date").lt(typed("signup_date"));
+                rules.push(row_rule(
+                    name,
                     "churn_date",
                     "must be on or after signup_date",
-                    col("churn_date").lt(col("signup_date")),
+                    bad,
                 ));
             }
         }
-        SourceName::Users => rules.push(unique_rule(loaded, "user_id")),
-        SourceName::Revenue => {
-            rules.push(rule(loaded, "mrr", "must be ≥ 0", col("mrr").lt(lit(0.0))))
-        }
-        SourceName::NpsResponses => rules.push(rule(
-            loaded,
+        SourceName::Users => rules.push(Rule {
+            source: name,
+            column: "user_id".into(),
+            rule: "must be unique".into(),
+            check: Check::Unique,
+        }),
+        SourceName::Revenue => rules.push(row_rule(
+            name,
+            "mrr",
+            "must be ≥ 0",
+            typed("mrr").lt(lit(0.0)),
+        )),
+        SourceName::NpsResponses => rules.push(row_rule(
+            name,
             "score",
             "must be an integer from 0 to 10",
             integer_between("score", 0.0, 10.0),
@@ -165,30 +170,30 @@ fn source_rules(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
         SourceName::CsatResponses => {
             let scale_max = csat_scale_max(pipeline);
             let text = format!("must be an integer from 1 to {scale_max} (the csat scale_max)");
-            rules.push(rule(
-                loaded,
+            rules.push(row_rule(
+                name,
                 "score",
                 &text,
                 integer_between("score", 1.0, scale_max as f64),
             ));
         }
         SourceName::Training if has("score") => {
-            let bad = col("score")
-                .is_not_null()
-                .and(col("score").lt(lit(0.0)).or(col("score").gt(lit(100.0))));
-            rules.push(rule(loaded, "score", "must be between 0 and 100", bad));
+            let bad = typed("score").is_not_null().and(
+                typed("score")
+                    .lt(lit(0.0))
+                    .or(typed("score").gt(lit(100.0))),
+            );
+            rules.push(row_rule(name, "score", "must be between 0 and 100", bad));
         }
         SourceName::Cancellations => {
             let outcomes = Series::new("outcomes".into(), ["saved", "churned"]);
-            let bad = col("outcome").is_not_null().and(
-                col("outcome")
-                    .str()
-                    .to_lowercase()
-                    .is_in(lit(outcomes).implode(false), false)
-                    .not(),
-            );
-            rules.push(rule(
-                loaded,
+            let known = typed("outcome")
+                .str()
+                .to_lowercase()
+                .is_in(lit(outcomes).implode(false), false);
+            let bad = typed("outcome").is_not_null().and(known.not());
+            rules.push(row_rule(
+                name,
                 "outcome",
                 "must be `saved` or `churned` (any case)",
                 bad,
@@ -211,98 +216,173 @@ fn csat_scale_max(pipeline: &Pipeline) -> u32 {
         .unwrap_or(5)
 }
 
-/// Runs every rule, counts rows and orphans, in one pass over the inputs.
-pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
-    let rules = rules(inputs, pipeline);
-    let sources: Vec<SourceName> = inputs.sources.keys().copied().collect();
-    let facts: Vec<SourceName> = sources
-        .iter()
-        .copied()
-        .filter(|s| *s != SourceName::Accounts)
-        .collect();
+/// The frame rules run on: the source's check frame, with [`ORPHAN`] for
+/// fact tables (account_id not in `accounts`).
+fn check_frame(inputs: &Inputs, loaded: &LoadedSource) -> Result<LazyFrame> {
+    if loaded.name == SourceName::Accounts {
+        return Ok(loaded.checked.clone().with_column(lit(false).alias(ORPHAN)));
+    }
+    let known = inputs
+        .account_ids()?
+        .with_column(lit(true).alias("__known"));
+    Ok(loaded
+        .checked
+        .clone()
+        .join(
+            known,
+            [typed("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(
+            col("__known")
+                .is_null()
+                .and(typed("account_id").is_not_null())
+                .alias(ORPHAN),
+        ))
+}
 
+/// The raw columns of a source, for example rows.
+fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
+    loaded.columns.iter().map(|c| col(c.as_str())).collect()
+}
+
+fn count_of(df: &DataFrame, column: &str) -> u64 {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|ca| ca.get(0)))
+        .unwrap_or(0)
+}
+
+/// Runs every rule, counts rows and orphans: one scan per source for the
+/// row rules, one group-by per uniqueness rule, then examples of the rules
+/// that failed.
+pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
     let mut plans = Vec::new();
-    for name in &sources {
-        plans.push(
-            inputs.sources[name]
-                .frame
-                .clone()
-                .select([len().cast(DataType::UInt64).alias("rows")]),
-        );
+    let mut layout = Vec::new();
+    for (name, loaded) in &inputs.sources {
+        let rules = rules_of(loaded, pipeline);
+        let frame = check_frame(inputs, loaded)?;
+        let mut counts = vec![
+            len().cast(DataType::UInt64).alias("rows"),
+            col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
+        ];
+        for (i, rule) in rules.iter().enumerate() {
+            if let Check::Row(bad) = &rule.check {
+                counts.push(
+                    bad.clone()
+                        .fill_null(lit(false))
+                        .sum()
+                        .cast(DataType::UInt64)
+                        .alias(format!("rule_{i}")),
+                );
+            }
+        }
+        plans.push(frame.clone().select(counts));
+        for rule in &rules {
+            if let Check::Unique = rule.check {
+                plans.push(
+                    duplicates(loaded, &rule.column)
+                        .select([len().cast(DataType::UInt64).alias("rows")]),
+                );
+            }
+        }
+        layout.push((*name, frame, rules));
     }
-    for name in &facts {
-        plans.push(
-            inputs
-                .orphans(*name)?
-                .select([len().cast(DataType::UInt64).alias("rows")]),
-        );
-    }
-    for rule in &rules {
-        plans.push(
-            rule.offending
-                .clone()
-                .select([len().cast(DataType::UInt64).alias("rows")]),
-        );
-        plans.push(rule.offending.clone().limit(EXAMPLES as u32));
-    }
-    let results = crate::execute::collect_all(plans, "checking input data")?;
-    let count = |df: &DataFrame| -> u64 {
-        df.column("rows")
-            .ok()
-            .and_then(|c| c.u64().ok().and_then(|ca| ca.get(0)))
-            .unwrap_or(0)
-    };
-    let mut results = results.into_iter();
+    let mut results = crate::execute::collect_all(plans, "checking input data")?.into_iter();
+
     let mut report = QualityReport::default();
-    for name in &sources {
-        let df = results.next().unwrap_or_default();
-        report.rows_read.insert(*name, count(&df));
-    }
-    for name in &facts {
-        let df = results.next().unwrap_or_default();
-        report.orphans.insert(*name, count(&df));
-    }
-    for rule in rules {
-        let counted = results.next().unwrap_or_default();
-        let examples = results.next().unwrap_or_default();
-        let n = count(&counted);
-        if n > 0 {
-            report.violations.push(Violation {
-                source: rule.source,
-                files: inputs.sources[&rule.source].files_shown(),
-                column: rule.column,
-                rule: rule.rule,
-                count: n,
-                examples,
-            });
+    let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
+    for (name, frame, rules) in layout {
+        let loaded = &inputs.sources[&name];
+        let counts = results.next().unwrap_or_default();
+        report.rows_read.insert(name, count_of(&counts, "rows"));
+        if name != SourceName::Accounts {
+            report.orphans.insert(name, count_of(&counts, ORPHAN));
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            let (n, offending) = match &rule.check {
+                Check::Row(bad) => (
+                    count_of(&counts, &format!("rule_{i}")),
+                    frame.clone().filter(bad.clone()),
+                ),
+                Check::Unique => {
+                    let n = count_of(&results.next().unwrap_or_default(), "rows");
+                    let dups = duplicates(loaded, &rule.column);
+                    let rows = loaded.checked.clone().join(
+                        dups,
+                        [typed(&rule.column)],
+                        [col("__key")],
+                        JoinArgs::new(JoinType::Semi),
+                    );
+                    (n, rows.sort([rule.column.as_str()], Default::default()))
+                }
+            };
+            if n > 0 {
+                failed.push((
+                    rule.clone(),
+                    n,
+                    offending.select(raw_columns(loaded)).limit(EXAMPLES as u32),
+                ));
+            }
+        }
+        let orphans = report.orphans.get(&name).copied().unwrap_or(0);
+        if orphans > 0 {
+            if pipeline.file.quality.orphans == OrphanPolicy::Error {
+                let rule = row_rule(
+                    name,
+                    "account_id",
+                    "must be an account_id of `accounts` (quality.orphans: error)",
+                    col(ORPHAN),
+                );
+                let examples = frame
+                    .clone()
+                    .filter(col(ORPHAN))
+                    .select(raw_columns(loaded))
+                    .limit(EXAMPLES as u32);
+                failed.push((rule, orphans, examples));
+            } else {
+                crate::log::warn("check", &format!("source `{name}`: dropped {orphans} row(s) whose account_id is not in `accounts`"));
+            }
         }
     }
-    for (name, orphans) in &report.orphans {
-        if *orphans == 0 {
-            continue;
-        }
-        if pipeline.file.quality.orphans == OrphanPolicy::Error {
-            let loaded = &inputs.sources[name];
-            let examples = crate::execute::collect_all(
-                vec![inputs.orphans(*name)?.limit(EXAMPLES as u32)],
-                "finding orphan rows",
-            )?
-            .pop()
-            .unwrap_or_default();
-            report.violations.push(Violation {
-                source: *name,
-                files: loaded.files_shown(),
-                column: "account_id".into(),
-                rule: "must be an account_id of `accounts` (quality.orphans: error)".into(),
-                count: *orphans,
-                examples,
-            });
-        } else {
-            crate::log::warn(
-                "check",
-                &format!("source `{name}`: dropped {orphans} row(s) whose account_id is not in `accounts`"),
-            );
-        }
+    let examples = crate::execute::collect_all(
+        failed.iter().map(|f| f.2.clone()).collect(),
+        "finding example rows",
+    )?;
+    for ((rule, count, _), examples) in failed.into_iter().zip(examples) {
+        report.violations.push(Violation {
+            source: rule.source,
+            files: inputs.sources[&rule.source].files_shown(),
+            column: rule.column,
+            rule: rule.rule,
+            count,
+            examples,
+        });
     }
     Ok(report)
+}
+
+/// The rows of a source whose `column` value is not unique (non-null only).
+fn duplicates(loaded: &LoadedSource, column: &str) -> LazyFrame {
+    let duplicated = loaded
+        .checked
+        .clone()
+        .select([typed(column).alias(column)])
+        .filter(col(column).is_not_null())
+        .group_by([col(column)])
+        .agg([len().alias("copies")])
+        .filter(col("copies").gt(lit(1)))
+        .select([col(column)]);
+    loaded
+        .checked
+        .clone()
+        .select([typed(column).alias("__key")])
+        .join(
+            duplicated,
+            [col("__key")],
+            [col(column)],
+            JoinArgs::new(JoinType::Semi),
+        )
 }

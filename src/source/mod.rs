@@ -7,4 +7,4 @@ mod normalize;
 pub mod tables;
 
 pub use files::{list_files, SourceFiles};
-pub use normalize::{scan_source, LoadedSource, ParseCheck};
+pub use normalize::{scan_source, typed_column, LoadedSource, ParseCheck};

@@ -29,10 +29,18 @@ pub struct LoadedSource {
     pub columns: Vec<String>,
     /// Values that could not be converted to their canonical type.
     pub parse_checks: Vec<ParseCheck>,
+    /// The raw columns plus each typed column as [`typed_column`]: every data
+    /// rule is evaluated on this frame, so one scan checks them all.
+    pub checked: LazyFrame,
 }
 
-/// A conversion that can fail per row: `bad` is true on `raw` rows whose
-/// value of `column` did not convert.
+/// Name of the typed version of `column` in [`LoadedSource::checked`].
+pub fn typed_column(column: &str) -> String {
+    format!("{column}__typed")
+}
+
+/// A conversion that can fail per row: `bad` is true on rows of
+/// [`LoadedSource::checked`] whose value of `column` did not convert.
 #[derive(Clone)]
 pub struct ParseCheck {
     pub column: String,
@@ -131,8 +139,16 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
     } else {
         raw
     };
+    let checked = raw.clone().with_columns(
+        typed_exprs
+            .iter()
+            .zip(&columns)
+            .map(|(e, name)| e.clone().alias(typed_column(name)))
+            .collect::<Vec<_>>(),
+    );
     let frame = raw.clone().select(typed_exprs);
     Ok(LoadedSource {
+        checked,
         name: source.name,
         files,
         format,
@@ -218,10 +234,13 @@ fn normalize(
             kind_name(spec.kind)
         ))
     };
-    let failed = |typed: &Expr, rule: &str| ParseCheck {
+    let failed = |rule: &str| ParseCheck {
         column: spec.name.to_string(),
         rule: rule.to_string(),
-        bad: c.clone().is_not_null().and(typed.clone().is_null()),
+        bad: c
+            .clone()
+            .is_not_null()
+            .and(col(typed_column(spec.name)).is_null()),
     };
     Ok(match spec.kind {
         ColumnKind::Id => match dtype {
@@ -238,7 +257,7 @@ fn normalize(
             DataType::Datetime(_, None) => (c.dt().date(), None),
             DataType::String => {
                 let typed = super::dates::text_to_day(c.clone());
-                let check = failed(&typed, "is a date (YYYY-MM-DD) or an ISO 8601 datetime");
+                let check = failed("is a date (YYYY-MM-DD) or an ISO 8601 datetime");
                 (typed, Some(check))
             }
             _ => return Err(wrong_type()),
@@ -247,7 +266,7 @@ fn normalize(
             d if d.is_primitive_numeric() => (c.cast(DataType::Float64), None),
             DataType::String => {
                 let typed = c.clone().cast(DataType::Float64);
-                let check = failed(&typed, "is a number");
+                let check = failed("is a number");
                 (typed, Some(check))
             }
             _ => return Err(wrong_type()),
