@@ -187,11 +187,35 @@ fn local_path(path: &str, base_dir: &Path) -> std::result::Result<PathBuf, Strin
         ));
     }
     let path = Path::new(path);
-    Ok(if path.is_absolute() {
+    let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         base_dir.join(path)
-    })
+    };
+    Ok(normalize(&joined))
+}
+
+/// Removes `.` and `name/..` pairs without touching the file system, so that
+/// logs and the manifest show `out/x` rather than `pipelines/../out/x`.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }
 
 /// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt` (also gzip'd).
