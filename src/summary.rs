@@ -270,6 +270,7 @@ pub fn estimate(kind: Kind, t: &Totals) -> Estimate {
             None => plain(None, None),
         },
         Kind::Rate => plain(ratio(t.num, t.den), stats::rate_interval(t.num, t.den)),
+        Kind::Count => plain(Some(t.num), stats::rate_interval(t.num, 1.0)),
         Kind::Ratio { divisor } => Estimate {
             numerator: Some(t.num / divisor),
             denominator: Some(t.den / divisor),
@@ -312,6 +313,6 @@ pub fn lift_p_value(kind: Kind, t: &Totals, u: &Totals) -> Option<f64> {
             stats::welch_p(m1, var1?, t.den, m2, var2?, u.den)
         }
         Kind::Rate => stats::rate_p(t.num, t.den, u.num, u.den),
-        Kind::Ratio { .. } | Kind::LifetimeValue { .. } => None,
+        Kind::Count | Kind::Ratio { .. } | Kind::LifetimeValue { .. } => None,
     }
 }

@@ -25,6 +25,8 @@ pub enum Kind {
     Mean,
     /// Counts per account: `num` = count, `den` = accounts; Poisson.
     Rate,
+    /// A count (`num`) with its Poisson interval; `den` = accounts; no p-value.
+    Count,
     /// A ratio of sums: no interval, no p-value. `numerator`/`denominator`
     /// are the sums divided by `divisor` (100 for sums kept in cents).
     Ratio { divisor: f64 },

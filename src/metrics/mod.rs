@@ -9,13 +9,20 @@
 pub mod aggregate;
 mod churn;
 mod csat;
+mod customer_base_coverage;
+mod education_engagement;
+mod knowledge_retention;
 mod monthly_churn_rate;
 mod nps;
+mod referral_rate;
 mod registry;
 mod retention_curve;
 pub mod revenue;
 mod revenue_movements;
 mod revenue_ratios;
+mod save_rate;
+mod support_incident_rate;
+mod training_completion_rate;
 
 use polars::prelude::*;
 
@@ -136,6 +143,42 @@ impl<'a> PlanContext<'a> {
                 [col("account_id")],
                 JoinArgs::new(JoinType::Inner),
             ))
+    }
+
+    /// SPEC §2 "customers in a period" `[S, A)`: the account frame (cohorts,
+    /// segments) restricted to accounts whose relationship overlaps the period.
+    pub fn customers_in_period(&self) -> LazyFrame {
+        let (s, a) = (
+            crate::time::date_lit(self.period.start),
+            crate::time::date_lit(self.period.as_of),
+        );
+        self.accounts
+            .clone()
+            .filter(crate::time::customer_in_period(s, a))
+    }
+
+    /// SPEC §5: "Counted facts count only for accounts that are customers in
+    /// the period." Customers in `[S, A)` with `count`: how many rows of
+    /// `source` each has with `day_column` in `[S, A)` (0 when none).
+    pub fn customers_with_counts(&self, source: SourceName, day_column: &str) -> Result<LazyFrame> {
+        let (s, a) = (
+            crate::time::date_lit(self.period.start),
+            crate::time::date_lit(self.period.as_of),
+        );
+        let counts = self
+            .source(source)?
+            .filter(crate::time::in_range(col(day_column), s, a))
+            .group_by([col("account_id")])
+            .agg([len().cast(DataType::Float64).alias("count")]);
+        Ok(self
+            .customers_in_period()
+            .join(
+                counts,
+                [col("account_id")],
+                [col("account_id")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column(col("count").fill_null(lit(0.0))))
     }
 
     /// A source's normalized frame (orphans already dropped).

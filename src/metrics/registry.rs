@@ -78,6 +78,13 @@ metric_registry! {
     "customer_lifetime_value" => CustomerLifetimeValue(super::revenue_ratios::CustomerLifetimeValue),
     "nps" => Nps(super::nps::Nps),
     "csat" => Csat(super::csat::Csat),
+    "training_completion_rate" => TrainingCompletionRate(super::training_completion_rate::TrainingCompletionRate),
+    "knowledge_retention" => KnowledgeRetention(super::knowledge_retention::KnowledgeRetention),
+    "education_engagement" => EducationEngagement(super::education_engagement::EducationEngagement),
+    "support_incident_rate" => SupportIncidentRate(super::support_incident_rate::SupportIncidentRate),
+    "save_rate" => SaveRate(super::save_rate::SaveRate),
+    "customer_base_coverage" => CustomerBaseCoverage(super::customer_base_coverage::CustomerBaseCoverage),
+    "referral_rate" => ReferralRate(super::referral_rate::ReferralRate),
 }
 
 impl MetricConfig {
