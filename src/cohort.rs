@@ -93,6 +93,15 @@ fn cohort_at(reference: Expr, trained: Expr) -> Expr {
 
 /// Completed rows of qualifying courses, observed before A.
 fn qualifying_completions(training: LazyFrame, rule: &CohortConfig, period: &Period) -> LazyFrame {
+    qualifying_rows(training, rule, period).select([
+        col("account_id"),
+        col("course_id"),
+        col("completed_at"),
+    ])
+}
+
+/// Completed rows of qualifying courses observed before A, all columns kept.
+fn qualifying_rows(training: LazyFrame, rule: &CohortConfig, period: &Period) -> LazyFrame {
     let mut keep = col("completed_at")
         .is_not_null()
         .and(col("completed_at").lt(date_lit(period.as_of)));
@@ -100,9 +109,68 @@ fn qualifying_completions(training: LazyFrame, rule: &CohortConfig, period: &Per
         let list = Series::new("courses".into(), courses.clone());
         keep = keep.and(col("course_id").is_in(lit(list).implode(false), false));
     }
-    training
-        .filter(keep)
-        .select([col("account_id"), col("course_id"), col("completed_at")])
+    training.filter(keep)
+}
+
+/// SPEC §3 user level: "when training rows carry user_id, a user's cohort is
+/// decided by the same rule from the user's own completions, with the user's
+/// created_at (users table) in place of signup_date". The user is "a customer
+/// at L" when its account is. `users` has `user_id`, `account_id` and
+/// `created_at` (null falls back to the account's signup date); `accounts` is
+/// the frame of [`account_frame`]. Returns `user_id`, `account_id`,
+/// `cohort_at_start`, `cohort_at_as_of`.
+pub fn user_cohorts(
+    users: LazyFrame,
+    accounts: LazyFrame,
+    training: LazyFrame,
+    rule: &CohortConfig,
+    period: &Period,
+) -> LazyFrame {
+    let users = users
+        .select([col("user_id"), col("account_id"), col("created_at")])
+        .join(
+            accounts.select([col("account_id"), col("signup_date"), col("churn_date")]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(
+            add_days(
+                col("created_at").fill_null(col("signup_date")),
+                rule.window_days as i64,
+            )
+            .alias("landmark_date"),
+        );
+    let courses = qualifying_rows(training, rule, period)
+        .filter(col("user_id").is_not_null())
+        .select([col("user_id"), col("course_id"), col("completed_at")])
+        .join(
+            users.clone().select([col("user_id"), col("landmark_date")]),
+            [col("user_id")],
+            [col("user_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("completed_at").lt(col("landmark_date")))
+        .group_by([col("user_id")])
+        .agg([col("course_id")
+            .n_unique()
+            .cast(DataType::Int64)
+            .alias("courses_by_landmark")]);
+    let trained = col("courses_by_landmark").gt_eq(lit(rule.min_courses as i64));
+    users
+        .join(
+            courses,
+            [col("user_id")],
+            [col("user_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("courses_by_landmark").fill_null(lit(0i64)))
+        .select([
+            col("user_id"),
+            col("account_id"),
+            cohort_at(date_lit(period.start), trained.clone()).alias("cohort_at_start"),
+            cohort_at(date_lit(period.as_of), trained).alias("cohort_at_as_of"),
+        ])
 }
 
 fn empty_completions() -> LazyFrame {

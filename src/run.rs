@@ -107,7 +107,13 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         segment_by,
     )
     .cache();
-    let ctx = PlanContext::new(&pipeline.period, inputs, segment_by, accounts.clone());
+    let ctx = PlanContext::new(
+        &pipeline.period,
+        inputs,
+        segment_by,
+        &pipeline.file.cohort,
+        accounts.clone(),
+    );
     let mut aggregates = Vec::new();
     let mut extra: BTreeMap<&'static str, LazyFrame> = BTreeMap::new();
     for metric in &pipeline.file.metrics {

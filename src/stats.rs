@@ -102,6 +102,29 @@ pub fn rate_p(c1: f64, n1: f64, c2: f64, n2: f64) -> Option<f64> {
     p_from_diff(c1 / n1 - c2 / n2, (c1 / (n1 * n1) + c2 / (n2 * n2)).sqrt())
 }
 
+/// Phi coefficient of a 2×2 table: (ad − bc)/√((a+b)(c+d)(a+c)(b+d)); null
+/// when a margin is 0.
+pub fn phi(a: f64, b: f64, c: f64, d: f64) -> Option<f64> {
+    let margins = (a + b) * (c + d) * (a + c) * (b + d);
+    if margins > 0.0 {
+        Some((a * d - b * c) / margins.sqrt())
+    } else {
+        None
+    }
+}
+
+/// Tetrachoric correlation by the cos-π approximation: cos(π / (1 + √(ad/bc)));
+/// 1 when bc = 0 < ad, −1 when ad = 0 < bc, null when both are 0.
+pub fn tetrachoric(a: f64, b: f64, c: f64, d: f64) -> Option<f64> {
+    let (ad, bc) = (a * d, b * c);
+    match (ad > 0.0, bc > 0.0) {
+        (false, false) => None,
+        (true, false) => Some(1.0),
+        (false, true) => Some(-1.0),
+        (true, true) => Some((std::f64::consts::PI / (1.0 + (ad / bc).sqrt())).cos()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +187,22 @@ mod tests {
         // 2.5 (s² 5/3, n 4) vs 1.0 (s² 1, n 4): z = 1.5/√(0.416667 + 0.25) = 1.837117 → p = 0.066193.
         let p = welch_p(2.5, 5.0 / 3.0, 4.0, 1.0, 1.0, 4.0).unwrap();
         assert!(close(p, 0.066193, 1e-5), "{p}");
+    }
+
+    #[test]
+    fn association_measures() {
+        // SPEC example: a=100, b=50, c=90, d=1000 → tetrachoric 0.8526.
+        // ad/bc = 100000/4500 = 22.2222, √ = 4.714045, cos(π/5.714045) = 0.852590.
+        let t = tetrachoric(100.0, 50.0, 90.0, 1000.0).unwrap();
+        assert!((t - 0.8526).abs() < 5e-5, "{t}");
+        // phi = (100000 − 4500)/√(150·1090·190·1050) = 95500/180605.2 = 0.528778.
+        let p = phi(100.0, 50.0, 90.0, 1000.0).unwrap();
+        assert!((p - 95500.0 / (150.0f64 * 1090.0 * 190.0 * 1050.0).sqrt()).abs() < 1e-12);
+        assert!((p - 0.528778).abs() < 1e-6, "{p}");
+        assert_eq!(tetrachoric(5.0, 0.0, 3.0, 2.0), Some(1.0));
+        assert_eq!(tetrachoric(0.0, 4.0, 3.0, 2.0), Some(-1.0));
+        assert_eq!(tetrachoric(0.0, 0.0, 3.0, 2.0), None);
+        assert_eq!(phi(0.0, 0.0, 3.0, 2.0), None);
     }
 
     #[test]

@@ -94,6 +94,18 @@ pub fn summarize(
         let info = plans
             .get(plan)
             .ok_or_else(|| Error::Other(format!("aggregate refers to unknown plan {plan}")))?;
+        if let Kind::Association(measure) = info.kind {
+            metric_rows.push(association_row(
+                info,
+                measure,
+                &cohorts,
+                segment,
+                dimension,
+                period_start,
+                period_end,
+            ));
+            continue;
+        }
         for cohort in ["all", TRAINED, UNTRAINED] {
             let totals = cohorts.get(cohort).copied().unwrap_or_default();
             let estimate = estimate(info.kind, &totals);
@@ -163,6 +175,42 @@ pub fn summarize(
         ))
     });
     Ok((metric_rows, lift_rows))
+}
+
+/// SPEC §5 `key_action_correlation`: one row for the cohort `all` from the
+/// 2×2 table a = trained & did, b = trained & not, c = untrained & did,
+/// d = untrained & not.
+fn association_row(
+    info: &PlanInfo,
+    measure: crate::metrics::Association,
+    cohorts: &BTreeMap<String, Totals>,
+    segment: Option<String>,
+    dimension: Option<String>,
+    period_start: i32,
+    period_end: i32,
+) -> MetricRow {
+    let trained = cohorts.get(TRAINED).copied().unwrap_or_default();
+    let untrained = cohorts.get(UNTRAINED).copied().unwrap_or_default();
+    let (a, b) = (trained.num, trained.den - trained.num);
+    let (c, d) = (untrained.num, untrained.den - untrained.num);
+    let value = match measure {
+        crate::metrics::Association::Phi => stats::phi(a, b, c, d),
+        crate::metrics::Association::Tetrachoric => stats::tetrachoric(a, b, c, d),
+    };
+    MetricRow {
+        metric: info.metric.to_string(),
+        cohort: "all".to_string(),
+        segment,
+        dimension,
+        period_start,
+        period_end,
+        numerator: None,
+        denominator: None,
+        value,
+        ci_low: None,
+        ci_high: None,
+        n: (trained.n + untrained.n).round() as i64,
+    }
 }
 
 fn read_totals(df: &DataFrame) -> Result<BTreeMap<Key, BTreeMap<String, Totals>>> {
@@ -271,6 +319,13 @@ pub fn estimate(kind: Kind, t: &Totals) -> Estimate {
         },
         Kind::Rate => plain(ratio(t.num, t.den), stats::rate_interval(t.num, t.den)),
         Kind::Count => plain(Some(t.num), stats::rate_interval(t.num, 1.0)),
+        Kind::Median => Estimate {
+            numerator: None,
+            denominator: None,
+            value: (t.n > 0.0).then_some(t.num),
+            interval: None,
+        },
+        Kind::Association(_) => Estimate::default(),
         Kind::Ratio { divisor } => Estimate {
             numerator: Some(t.num / divisor),
             denominator: Some(t.den / divisor),
@@ -313,6 +368,10 @@ pub fn lift_p_value(kind: Kind, t: &Totals, u: &Totals) -> Option<f64> {
             stats::welch_p(m1, var1?, t.den, m2, var2?, u.den)
         }
         Kind::Rate => stats::rate_p(t.num, t.den, u.num, u.den),
-        Kind::Count | Kind::Ratio { .. } | Kind::LifetimeValue { .. } => None,
+        Kind::Count
+        | Kind::Median
+        | Kind::Association(_)
+        | Kind::Ratio { .. }
+        | Kind::LifetimeValue { .. } => None,
     }
 }

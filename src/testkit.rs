@@ -350,3 +350,35 @@ pub fn row_at<'a>(
         })
         .unwrap_or_else(|| panic!("no row {metric}/{cohort}/{dimension:?}/{start}"))
 }
+
+/// Product events. Customers in [S, A) are {1, 3, 4, 5, 8}; cohorts at S:
+/// 1, 4 trained, 3 untrained, 5 and 8 unassigned.
+pub const EVENTS: &str = "account_id,user_id,event_time,event_name
+1,11,2025-12-31T23:59:00Z,login
+1,11,2025-11-10T10:00:00Z,report_created
+1,12,2025-12-20T10:00:00Z,login
+1,11,2025-12-05T10:00:00Z,login
+1,11,2025-12-06T10:00:00Z,login
+1,12,2025-12-07T10:00:00Z,export
+3,31,2026-01-01T00:00:00Z,login
+3,31,2025-12-31T22:30:00-03:00,report_created
+3,32,2025-12-10T10:00:00Z,login
+4,41,2025-11-01T01:00:00+02:00,report_created
+4,41,2025-12-28T10:00:00Z,login
+5,51,2025-11-20T10:00:00Z,report_created
+2,21,2025-12-15T10:00:00Z,login
+";
+
+impl Fixture {
+    /// Computes `metrics` over the tiny dataset plus [`EVENTS`].
+    pub fn compute_events(&self, metrics: &str) -> Computed {
+        self.file("events.csv", EVENTS);
+        let text = std::fs::read_to_string(self.pipeline(metrics, ""))
+            .expect("pipeline")
+            .replace(
+                "  revenue: { path: revenue.csv }\n",
+                "  revenue: { path: revenue.csv }\n  events: { path: events.csv }\n",
+            );
+        self.compute_path(self.file("events.yaml", &text))
+    }
+}

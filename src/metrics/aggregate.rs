@@ -27,12 +27,24 @@ pub enum Kind {
     Rate,
     /// A count (`num`) with its Poisson interval; `den` = accounts; no p-value.
     Count,
+    /// A median (`num`) of `n` values: no interval, no p-value.
+    Median,
+    /// A 2×2 association of cohort (trained/untrained) and an outcome
+    /// (`num` of `den`): one row for the cohort `all`, no lift row.
+    Association(Association),
     /// A ratio of sums: no interval, no p-value. `numerator`/`denominator`
     /// are the sums divided by `divisor` (100 for sums kept in cents).
     Ratio { divisor: f64 },
     /// Customer lifetime value: `a1` = Σ MRR (cents), `a2` = account-months
     /// with MRR > 0, `num`/`den` = retained/pop(S); no interval.
     LifetimeValue { months: u32, margin: f64 },
+}
+
+/// Measures of association for [`Kind::Association`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Association {
+    Phi,
+    Tetrachoric,
 }
 
 /// What one unit contributes to the sums. Unset parts contribute 0, except
@@ -227,4 +239,77 @@ pub fn combine(plans: &[AggregatePlan]) -> Result<Option<LazyFrame>> {
     )
     .map_err(|e| Error::Other(format!("combining metric plans: {e}")))?;
     Ok(Some(combined))
+}
+
+/// Medians cannot be rolled up from sums, so the unit rows are repeated per
+/// cohort variant (own cohort, `all`) and segment variant and grouped once.
+/// `units` has `cohort`, the segment columns and `value_column`. The result
+/// has the columns of a sums aggregate: `num` = median, `den` = `n` = count.
+pub fn median_by_cohort_and_segment(
+    units: LazyFrame,
+    ctx: &PlanContext,
+    value_column: &str,
+    dimension: &str,
+) -> LazyFrame {
+    let mut segment_variants = vec![lit(NULL).cast(DataType::String)];
+    for name in ctx.segment_by {
+        segment_variants.push(concat_str(
+            [
+                lit(format!("{name}=")),
+                col(name.as_str())
+                    .cast(DataType::String)
+                    .fill_null(lit("(null)")),
+            ],
+            "",
+            false,
+        ));
+    }
+    let mut frames = Vec::new();
+    for assigned_only in [true, false] {
+        for segment in &segment_variants {
+            let (frame, cohort) = if assigned_only {
+                (
+                    units.clone().filter(col("cohort").is_not_null()),
+                    col("cohort"),
+                )
+            } else {
+                (units.clone(), lit("all"))
+            };
+            frames.push(frame.select([
+                cohort.alias("cohort"),
+                segment.clone().alias("segment"),
+                col(value_column).alias("value"),
+            ]));
+        }
+    }
+    let stacked = concat(frames, UnionArgs::default()).unwrap_or(units);
+    let count = len().cast(DataType::Float64);
+    stacked
+        .group_by([col("cohort"), col("segment")])
+        .agg([
+            col("value").median().alias("num"),
+            count.clone().alias("den"),
+            lit(0.0).alias("sq"),
+            lit(0.0).alias("a1"),
+            lit(0.0).alias("a2"),
+            count.alias("n"),
+        ])
+        .with_columns([
+            lit(dimension).alias("dimension"),
+            crate::time::date_lit(ctx.period.start).alias("period_start"),
+            crate::time::date_lit(ctx.period.as_of).alias("period_end"),
+        ])
+        .select([
+            col("cohort"),
+            col("segment"),
+            col("dimension"),
+            col("period_start"),
+            col("period_end"),
+            col("num"),
+            col("den"),
+            col("sq"),
+            col("a1"),
+            col("a2"),
+            col("n"),
+        ])
 }

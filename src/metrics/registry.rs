@@ -85,6 +85,12 @@ metric_registry! {
     "save_rate" => SaveRate(super::save_rate::SaveRate),
     "customer_base_coverage" => CustomerBaseCoverage(super::customer_base_coverage::CustomerBaseCoverage),
     "referral_rate" => ReferralRate(super::referral_rate::ReferralRate),
+    "active_user_rate" => ActiveUserRate(super::active_user_rate::ActiveUserRate),
+    "feature_adoption_rate" => FeatureAdoptionRate(super::feature_adoption_rate::FeatureAdoptionRate),
+    "key_action_rate" => KeyActionRate(super::key_action_rate::KeyActionRate),
+    "key_action_correlation" => KeyActionCorrelation(super::key_action_correlation::KeyActionCorrelation),
+    "return_rate" => ReturnRate(super::return_rate::ReturnRate),
+    "time_to_first_value" => TimeToFirstValue(super::time_to_first_value::TimeToFirstValue),
 }
 
 impl MetricConfig {

@@ -1,0 +1,169 @@
+//! Shared adoption logic (SPEC §5 "Adoption"): who the subjects are
+//! (accounts or users), their cohorts, and their events.
+//!
+//! "The account population is the accounts that are customers in the period.
+//! The user population is the users table's users with created_at < A (or,
+//! without a users table, every user_id seen in events before A) whose
+//! account is a customer in the period."
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::PlanContext;
+use crate::config::SourceName;
+use crate::error::{Error, Result};
+use crate::time::date_lit;
+
+/// Whose adoption is measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Accounts (the default).
+    #[default]
+    Account,
+    /// Users (needs `user_id` in events).
+    User,
+}
+
+/// The columns an adoption metric reads at `level`.
+pub fn requirements(level: Level) -> Vec<(SourceName, &'static str)> {
+    let mut needs = vec![
+        (SourceName::Events, "account_id"),
+        (SourceName::Events, "event_time"),
+        (SourceName::Events, "event_name"),
+    ];
+    if level == Level::User {
+        needs.push((SourceName::Events, "user_id"));
+    }
+    needs
+}
+
+fn subject_key(level: Level) -> &'static str {
+    match level {
+        Level::Account => "account_id",
+        Level::User => "user_id",
+    }
+}
+
+/// The population at `level`: `subject_id`, `cohort_at_start`,
+/// `cohort_at_as_of` and the segment columns (of the subject's account).
+pub fn population(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
+    match level {
+        Level::Account => Ok(ctx
+            .customers_in_period()
+            .with_column(col("account_id").alias("subject_id"))),
+        Level::User => ctx.shared("user_population", || user_population(ctx)),
+    }
+}
+
+fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
+    let a = date_lit(ctx.period.as_of);
+    let users = match ctx.inputs.get(SourceName::Users) {
+        Some(_) => {
+            let users = ctx.source(SourceName::Users)?;
+            let users = if ctx
+                .inputs
+                .get(SourceName::Users)
+                .is_some_and(|u| u.has_column("created_at"))
+            {
+                users
+            } else {
+                users.with_column(lit(NULL).cast(DataType::Date).alias("created_at"))
+            };
+            users.filter(col("created_at").is_null().or(col("created_at").lt(a)))
+        }
+        None => ctx
+            .source(SourceName::Events)?
+            .filter(col("event_time").lt(a).and(col("user_id").is_not_null()))
+            .select([col("user_id"), col("account_id")])
+            .unique_stable(None, UniqueKeepStrategy::First)
+            .with_column(lit(NULL).cast(DataType::Date).alias("created_at")),
+    };
+    let customers = ctx.customers_in_period().select([col("account_id")]);
+    let users = users.semi_join(customers, col("account_id"), col("account_id"));
+    let mut dims: Vec<Expr> = vec![col("account_id")];
+    dims.extend(ctx.segment_by.iter().map(|s| col(s.as_str())));
+    let segments = ctx.accounts.clone().select(dims);
+    let user_level_training = ctx.inputs.get(SourceName::Users).is_some()
+        && ctx
+            .inputs
+            .get(SourceName::Training)
+            .is_some_and(|t| t.has_column("user_id"));
+    let with_cohorts = if user_level_training {
+        crate::cohort::user_cohorts(
+            users,
+            ctx.accounts.clone(),
+            ctx.source(SourceName::Training)?,
+            ctx.cohort_rule,
+            ctx.period,
+        )
+    } else {
+        users.select([col("user_id"), col("account_id")]).join(
+            ctx.accounts.clone().select([
+                col("account_id"),
+                col("cohort_at_start"),
+                col("cohort_at_as_of"),
+            ]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+    };
+    Ok(with_cohorts
+        .join(
+            segments,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(col("user_id").alias("subject_id")))
+}
+
+/// Events before A of the subjects: `subject_id`, `day`, `event_name`.
+pub fn events(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
+    let key = subject_key(level);
+    Ok(ctx
+        .source(SourceName::Events)?
+        .filter(
+            col("event_time")
+                .lt(date_lit(ctx.period.as_of))
+                .and(col(key).is_not_null()),
+        )
+        .select([
+            col(key).alias("subject_id"),
+            col("event_time").alias("day"),
+            col("event_name"),
+        ]))
+}
+
+/// The population with `flag` = whether the subject is among `subjects`
+/// (a frame with `subject_id`, possibly repeated).
+pub fn flag_subjects(population: LazyFrame, subjects: LazyFrame, flag: &str) -> LazyFrame {
+    let marked = subjects
+        .select([col("subject_id")])
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .with_column(lit(true).alias(flag));
+    population
+        .join(
+            marked,
+            [col("subject_id")],
+            [col("subject_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(flag).fill_null(lit(false)))
+}
+
+/// Checks an `event` parameter that the metric requires.
+pub fn check_event(event: &str) -> Vec<String> {
+    if event.trim().is_empty() {
+        vec!["`event` is required: the event_name of the key action".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Error for a level the metric does not support.
+pub fn unsupported_level(metric: &str) -> Error {
+    Error::config(format!("metric `{metric}` supports only `level: account`"))
+}
