@@ -90,6 +90,8 @@ pub struct Plans {
     pub aggregates: Vec<AggregatePlan>,
     /// (table, plan) for retention_curve, revenue_movements, account_cohorts.
     pub tables: Vec<(&'static str, LazyFrame)>,
+    /// Plans finished in Rust (survival).
+    pub custom: Vec<crate::metrics::CustomPlan>,
 }
 
 /// Builds every plan; nothing is executed.
@@ -115,6 +117,7 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         accounts.clone(),
     );
     let mut aggregates = Vec::new();
+    let mut custom = Vec::new();
     let mut extra: BTreeMap<&'static str, LazyFrame> = BTreeMap::new();
     for metric in &pipeline.file.metrics {
         let MetricPlan {
@@ -125,6 +128,7 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         for table in t {
             extra.insert(table.table, table.frame);
         }
+        custom.extend(metric.metric().custom_plans(&ctx)?);
     }
     let as_of = pipeline.period.as_of;
     let mut table_plans = Vec::new();
@@ -170,6 +174,7 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
     Ok(Plans {
         aggregates,
         tables: table_plans,
+        custom,
     })
 }
 
@@ -296,6 +301,11 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
     }
     let table_names: Vec<&'static str> = plans.tables.iter().map(|(t, _)| *t).collect();
     lazy.extend(plans.tables.into_iter().map(|(_, p)| p));
+    let mut finishers = Vec::new();
+    for custom in plans.custom {
+        lazy.push(custom.frame);
+        finishers.push(custom.finish);
+    }
     stages.done(
         "plan",
         &format!(
@@ -312,17 +322,25 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         DataFrame::empty()
     };
     let mut outputs: BTreeMap<&'static str, DataFrame> =
-        table_names.into_iter().zip(collected).collect();
+        table_names.into_iter().zip(collected.by_ref()).collect();
+    let custom_frames: Vec<DataFrame> = collected.collect();
     stages.done(
         "execute",
         &format!("{} aggregate row(s)", aggregates.height()),
     );
 
-    let (metric_rows, lift_rows) = if has_aggregates {
-        summarize(&aggregates, &plan_infos, pipeline.file.stats.alpha)?
+    let alpha = pipeline.file.stats.alpha;
+    let (mut metric_rows, mut lift_rows) = if has_aggregates {
+        summarize(&aggregates, &plan_infos, alpha)?
     } else {
         (Vec::new(), Vec::new())
     };
+    for (finish, frame) in finishers.iter().zip(&custom_frames) {
+        let (m, l) = finish(frame, alpha)?;
+        metric_rows.extend(m);
+        lift_rows.extend(l);
+    }
+    crate::summary::sort_rows(&mut metric_rows, &mut lift_rows);
     let as_of = pipeline.period.as_of;
     outputs.insert(
         "metrics",

@@ -125,6 +125,66 @@ pub fn tetrachoric(a: f64, b: f64, c: f64, d: f64) -> Option<f64> {
     }
 }
 
+/// Events and censorings per time of one group: time → (events, censored).
+pub type Lifetimes = std::collections::BTreeMap<i64, (f64, f64)>;
+
+/// Kaplan–Meier S(t) and its Greenwood variance
+/// S(t)² Σ dᵢ/(nᵢ(nᵢ − dᵢ)) over event times tᵢ ≤ t. `None` when nobody is
+/// under observation at t (no time ≥ t).
+pub fn kaplan_meier(group: &Lifetimes, t: i64) -> Option<(f64, f64)> {
+    let total: f64 = group.values().map(|(d, c)| d + c).sum();
+    let still_observed: f64 = group.range(t..).map(|(_, (d, c))| d + c).sum();
+    if !(still_observed > 0.0) {
+        return None;
+    }
+    let (mut survival, mut greenwood, mut at_risk) = (1.0, 0.0, total);
+    for (_, (d, c)) in group.range(..=t) {
+        if *d > 0.0 {
+            survival *= 1.0 - d / at_risk;
+            if at_risk > *d {
+                greenwood += d / (at_risk * (at_risk - d));
+            }
+        }
+        at_risk -= d + c;
+    }
+    Some((survival, survival * survival * greenwood))
+}
+
+/// Greenwood 95% interval S ± z·√var, clamped to [0, 1].
+pub fn survival_interval(survival: f64, variance: f64) -> (f64, f64) {
+    let half = Z * variance.sqrt();
+    ((survival - half).max(0.0), (survival + half).min(1.0))
+}
+
+/// Log-rank test of two groups (1 degree of freedom): χ² = (O₁ − E₁)²/V,
+/// p = erfc(√χ²/√2). `None` when the variance is 0.
+pub fn log_rank_p(first: &Lifetimes, second: &Lifetimes) -> Option<f64> {
+    let mut times: Vec<i64> = first
+        .iter()
+        .chain(second.iter())
+        .filter(|(_, (d, _))| *d > 0.0)
+        .map(|(t, _)| *t)
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let at_risk = |g: &Lifetimes, t: i64| -> f64 { g.range(t..).map(|(_, (d, c))| d + c).sum() };
+    let events = |g: &Lifetimes, t: i64| -> f64 { g.get(&t).map(|(d, _)| *d).unwrap_or(0.0) };
+    let (mut observed, mut expected, mut variance) = (0.0, 0.0, 0.0);
+    for t in times {
+        let (n1, n2) = (at_risk(first, t), at_risk(second, t));
+        let (n, d) = (n1 + n2, events(first, t) + events(second, t));
+        if n <= 0.0 {
+            continue;
+        }
+        observed += events(first, t);
+        expected += d * n1 / n;
+        if n > 1.0 {
+            variance += d * (n1 / n) * (1.0 - n1 / n) * (n - d) / (n - 1.0);
+        }
+    }
+    p_from_diff(observed - expected, variance.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +263,46 @@ mod tests {
         assert_eq!(tetrachoric(0.0, 4.0, 3.0, 2.0), Some(-1.0));
         assert_eq!(tetrachoric(0.0, 0.0, 3.0, 2.0), None);
         assert_eq!(phi(0.0, 0.0, 3.0, 2.0), None);
+    }
+
+    fn lifetimes(rows: &[(i64, bool)]) -> Lifetimes {
+        let mut group = Lifetimes::new();
+        for (t, event) in rows {
+            let entry = group.entry(*t).or_insert((0.0, 0.0));
+            if *event {
+                entry.0 += 1.0
+            } else {
+                entry.1 += 1.0
+            }
+        }
+        group
+    }
+
+    #[test]
+    fn kaplan_meier_greenwood_and_log_rank() {
+        // Group 1: 1, 2+, 3, 4, 5+ (+ = censored). S(1) = 4/5; S(3) = 0.8·2/3 = 0.533333;
+        // Greenwood var(3) = 0.533333²·(1/(5·4) + 1/(3·2)) = 0.0616296; S(4) = 0.266667; nobody observed after 5.
+        let g1 = lifetimes(&[(1, true), (2, false), (3, true), (4, true), (5, false)]);
+        let (s1, _) = kaplan_meier(&g1, 1).unwrap();
+        assert!(close(s1, 0.8, 1e-12));
+        let (s3, v3) = kaplan_meier(&g1, 3).unwrap();
+        assert!(
+            close(s3, 0.533333, 1e-6) && close(v3, 0.0616296, 1e-7),
+            "{s3} {v3}"
+        );
+        assert!(close(kaplan_meier(&g1, 2).unwrap().0, 0.8, 1e-12));
+        assert!(close(kaplan_meier(&g1, 4).unwrap().0, 0.266667, 1e-6));
+        assert!(kaplan_meier(&g1, 6).is_none());
+        let (lo, hi) = survival_interval(s3, v3);
+        // 0.533333 ± 1.959964·0.248253: the upper bound clamps at 1.
+        assert!(
+            close(lo, 0.533333 - 1.959964 * 0.248253, 1e-5) && hi == 1.0,
+            "{lo} {hi}"
+        );
+        // Group 2: 2, 3, 4+, 6. Log-rank: O₁ = 3, E₁ = 2.555556, V = 1.146914, χ² = 0.172228 → p = 0.678139.
+        let g2 = lifetimes(&[(2, true), (3, true), (4, false), (6, true)]);
+        let p = log_rank_p(&g1, &g2).unwrap();
+        assert!(close(p, 0.678139, 1e-6), "{p}");
     }
 
     #[test]

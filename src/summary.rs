@@ -150,6 +150,12 @@ pub fn summarize(
             n_untrained: untrained.n.round() as i64,
         });
     }
+    sort_rows(&mut metric_rows, &mut lift_rows);
+    Ok((metric_rows, lift_rows))
+}
+
+/// Sorts rows by their key columns (SPEC §7: "Rows sorted by their leading key columns").
+pub fn sort_rows(metric_rows: &mut [MetricRow], lift_rows: &mut [LiftRow]) {
     metric_rows.sort_by(|a, b| {
         (
             &a.metric,
@@ -174,7 +180,6 @@ pub fn summarize(
             b.period_start,
         ))
     });
-    Ok((metric_rows, lift_rows))
 }
 
 /// SPEC §5 `key_action_correlation`: one row for the cohort `all` from the

@@ -28,6 +28,7 @@ mod revenue_movements;
 mod revenue_ratios;
 mod save_rate;
 mod support_incident_rate;
+mod survival;
 mod time_to_first_value;
 mod training_completion_rate;
 
@@ -221,6 +222,20 @@ pub struct MetricPlan {
     pub tables: Vec<TablePlan>,
 }
 
+/// Rows computed in Rust from a small collected frame and `stats.alpha`.
+pub type FinishRows = Box<
+    dyn Fn(
+        &DataFrame,
+        f64,
+    ) -> Result<(Vec<crate::summary::MetricRow>, Vec<crate::summary::LiftRow>)>,
+>;
+
+/// See [`Metric::custom_plans`].
+pub struct CustomPlan {
+    pub frame: LazyFrame,
+    pub finish: FinishRows,
+}
+
 /// One metric of SPEC §5.
 pub trait Metric {
     /// One line for `cohort-metrics metrics` and the README.
@@ -233,4 +248,10 @@ pub trait Metric {
     }
     /// Builds the lazy plan.
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan>;
+    /// Plans whose statistics cannot be built from sums (survival curves):
+    /// a small lazy frame, collected with everything else, and a function
+    /// that turns it into rows.
+    fn custom_plans(&self, _ctx: &PlanContext) -> Result<Vec<CustomPlan>> {
+        Ok(Vec::new())
+    }
 }

@@ -91,6 +91,7 @@ metric_registry! {
     "key_action_correlation" => KeyActionCorrelation(super::key_action_correlation::KeyActionCorrelation),
     "return_rate" => ReturnRate(super::return_rate::ReturnRate),
     "time_to_first_value" => TimeToFirstValue(super::time_to_first_value::TimeToFirstValue),
+    "survival" => Survival(super::survival::Survival),
 }
 
 impl MetricConfig {
