@@ -155,6 +155,16 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
             ));
         }
     }
+    if let Some(frame) = extra.remove("account_health") {
+        // Columns: account_id, cohort, health_score, then one per configured signal.
+        let sorted = frame.sort(["account_id"], SortMultipleOptions::default());
+        let with_run = sorted.select([
+            lit(run_id).alias("run_id"),
+            crate::time::date_lit(as_of).alias("as_of"),
+            col("*"),
+        ]);
+        table_plans.push(("account_health", with_run));
+    }
     let mut cohort_columns: Vec<&str> = vec!["account_id"];
     cohort_columns.extend(segment_by.iter().map(String::as_str));
     cohort_columns.extend([
@@ -347,7 +357,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         tables::metrics_table(&run_id, as_of, &metric_rows)?,
     );
     outputs.insert("lift", tables::lift_table(&run_id, as_of, &lift_rows)?);
-    for table in ["retention_curve", "revenue_movements"] {
+    for table in ["retention_curve", "revenue_movements", "account_health"] {
         if !outputs.contains_key(table) {
             outputs.insert(table, tables::empty_table(table)?);
         }

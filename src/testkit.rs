@@ -382,3 +382,15 @@ impl Fixture {
         self.compute_path(self.file("events.yaml", &text))
     }
 }
+
+impl Fixture {
+    /// Computes `metrics` over the catalog tables and [`EVENTS`].
+    pub fn compute_all(&self, metrics: &str) -> Computed {
+        self.file("events.csv", EVENTS);
+        let text = std::fs::read_to_string(self.pipeline(metrics, "")).expect("pipeline").replace(
+            "  training: { path: training.csv }\n",
+            "  training: { path: training_edu.csv }\n  tickets: { path: tickets.csv }\n  cancellations: { path: cancellations.csv }\n  touchpoints: { path: touchpoints.csv }\n  referrals: { path: referrals.csv }\n  events: { path: events.csv }\n",
+        );
+        self.compute_path(self.file("all.yaml", &text))
+    }
+}

@@ -179,6 +179,7 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
             "_SUCCESS",
             "_manifest.json",
             "account_cohorts.parquet",
+            "account_health.parquet",
             "lift.parquet",
             "metrics.parquet",
             "retention_curve.parquet",

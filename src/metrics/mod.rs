@@ -14,6 +14,7 @@ mod csat;
 mod customer_base_coverage;
 mod education_engagement;
 mod feature_adoption_rate;
+mod health_score;
 mod key_action_correlation;
 mod key_action_rate;
 mod knowledge_retention;

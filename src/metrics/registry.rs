@@ -92,6 +92,7 @@ metric_registry! {
     "return_rate" => ReturnRate(super::return_rate::ReturnRate),
     "time_to_first_value" => TimeToFirstValue(super::time_to_first_value::TimeToFirstValue),
     "survival" => Survival(super::survival::Survival),
+    "health_score" => HealthScore(super::health_score::HealthScore),
 }
 
 impl MetricConfig {

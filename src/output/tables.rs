@@ -7,12 +7,13 @@ use crate::summary::{LiftRow, MetricRow};
 use crate::time::date_to_days;
 
 /// Table names, in the order they are written.
-pub const TABLES: [&str; 5] = [
+pub const TABLES: [&str; 6] = [
     "metrics",
     "lift",
     "retention_curve",
     "revenue_movements",
     "account_cohorts",
+    "account_health",
 ];
 
 fn date_column(name: &str, days: Vec<Option<i32>>) -> Result<Column> {
@@ -176,6 +177,13 @@ pub fn empty_table(table: &str) -> Result<DataFrame> {
                 i("accounts"),
             ]
         }
+        "account_health" => vec![
+            s("run_id"),
+            d("as_of"),
+            s("account_id"),
+            s("cohort"),
+            f("health_score"),
+        ],
         other => return Err(Error::Other(format!("no empty schema for table `{other}`"))),
     };
     frame(table, columns)
