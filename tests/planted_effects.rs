@@ -64,6 +64,61 @@ fn planted_effects_are_recovered() {
     assert!(lift_value(&lift, "nps", "p_value") < 0.05);
     assert!(lift_value(&lift, "csat", "abs_diff") > 0.0);
     assert!(lift_value(&lift, "csat", "p_value") < 0.05);
+    // Catalog effects planted by the generator (GENERATOR.md): fewer tickets, more activity and key actions,
+    // more returning accounts, faster first value, longer survival, better scores, more saves and referrals,
+    // higher health.
+    for (metric, dimension, trained_better) in [
+        ("support_incident_rate", None, false),
+        ("active_user_rate", Some("window=30d"), true),
+        ("key_action_rate", None, true),
+        ("return_rate", None, true),
+        ("time_to_first_value", Some("reached_within"), true),
+        ("survival", Some("days=365"), true),
+        ("knowledge_retention", Some("mean_score"), true),
+        ("save_rate", None, true),
+        ("referral_rate", None, true),
+        ("health_score", None, true),
+    ] {
+        let dim = match dimension {
+            Some(d) => col("dimension").eq(lit(d)),
+            None => col("dimension").is_null(),
+        };
+        let filter = col("metric")
+            .eq(lit(metric))
+            .and(col("segment").is_null())
+            .and(dim);
+        let diff = floats(&lift, filter.clone(), "abs_diff");
+        let p = floats(&lift, filter, "p_value");
+        assert!(!diff.is_empty(), "{metric}: no lift row");
+        let (diff, p) = (diff[0].unwrap(), p[0].unwrap());
+        assert_eq!(
+            diff > 0.0,
+            trained_better,
+            "{metric} {dimension:?}: trained − untrained = {diff}"
+        );
+        assert!(p < 0.05, "{metric} {dimension:?}: p = {p}");
+    }
+    // Median days to first value: trained faster.
+    let median = |cohort: &str| {
+        let filter = col("metric")
+            .eq(lit("time_to_first_value"))
+            .and(col("cohort").eq(lit(cohort)))
+            .and(col("segment").is_null())
+            .and(col("dimension").eq(lit("median_days")));
+        floats(&metrics, filter, "value")[0].unwrap()
+    };
+    assert!(median("trained") < median("untrained"));
+    // The association of training and the key action is positive.
+    let phi = floats(
+        &metrics,
+        col("metric")
+            .eq(lit("key_action_correlation"))
+            .and(col("segment").is_null())
+            .and(col("dimension").eq(lit("phi"))),
+        "value",
+    );
+    assert!(phi[0].unwrap() > 0.0);
+
     // Ratios of sums carry no p-value.
     assert!(lift_value(&lift, "net_revenue_retention", "p_value").is_nan());
 

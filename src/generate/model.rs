@@ -46,6 +46,7 @@ impl Effects {
     pub const ACTIVE_UNTRAINED: f64 = 0.035;
     pub const REPORT_SHARE_TRAINED: f64 = 0.15;
     pub const REPORT_SHARE_UNTRAINED: f64 = 0.07;
+    pub const SCORE_BONUS_TRAINED: f64 = 8.0;
 }
 
 /// All generated tables.
@@ -287,6 +288,12 @@ fn simulate_training(
     tables: &mut Tables,
 ) {
     let user = |rng: &mut Rng| users[rng.int(0, users.len() as i64 - 1) as usize].0;
+    // Planted: trained accounts score higher on every course.
+    let bonus = if completion.is_some() {
+        Effects::SCORE_BONUS_TRAINED
+    } else {
+        0.0
+    };
     if let Some(c) = completion {
         let done = signup + c;
         let u = user(rng);
@@ -299,7 +306,7 @@ fn simulate_training(
             "onboarding-101",
             enrolled,
             Some(done),
-            5.0,
+            bonus,
         );
         if rng.chance(0.4) {
             let second = signup + rng.int(c.max(0) as i64, 89) as i32;
@@ -313,7 +320,7 @@ fn simulate_training(
                 "admin-cert",
                 enrolled,
                 Some(second),
-                5.0,
+                bonus,
             );
         }
     } else if rng.chance(0.35) {
@@ -342,7 +349,7 @@ fn simulate_training(
                 .then_some(day + rng.int(1, 30) as i32)
                 .filter(|d| *d < alive_end);
             let u = user(rng);
-            training_row(rng, tables, id, u, course, day, completed, 0.0);
+            training_row(rng, tables, id, u, course, day, completed, bonus);
         }
     }
     if rng.chance(0.15) {

@@ -167,3 +167,37 @@ pub fn check_event(event: &str) -> Vec<String> {
 pub fn unsupported_level(metric: &str) -> Error {
     Error::config(format!("metric `{metric}` supports only `level: account`"))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn user_level_cohorts_follow_each_users_own_landmark() {
+        // With a users table and user_id in training, each user gets the landmark rule from its own created_at
+        // (W = 30) and completions: 11 (created 01-01, c1 on 01-20 < L 01-31) trained; 12 (created 06-01, c1 on
+        // 07-15 ≥ L 07-01) untrained; 32 (c2 on 01-10) trained; 41 (06-01, c1 on 08-15) untrained;
+        // 51 (created on S, L 12-01 > S) unassigned at S; 99 created on A is not in the population.
+        // report_created in [S, A): 11, 51 → all 2/5; trained {11, 32} 1/2; untrained {12, 41} 0/2.
+        let fixture = Fixture::tiny();
+        fixture.file("users.csv", "user_id,account_id,created_at\n11,1,2025-01-01\n12,1,2025-06-01\n32,3,2025-01-01\n41,4,2025-06-01\n51,5,2025-11-01\n99,8,2026-01-01\n");
+        fixture.file(
+            "training_users.csv",
+            "account_id,user_id,course_id,completed_at\n1,11,c1,2025-01-20\n1,12,c1,2025-07-15\n3,32,c2,2025-01-10\n4,41,c1,2025-08-15\n5,51,c1,2025-11-15\n",
+        );
+        fixture.file("events.csv", EVENTS);
+        let text = std::fs::read_to_string(fixture.pipeline("[{ key_action_rate: { event: report_created, level: user } }]", ""))
+            .unwrap()
+            .replace(
+                "  training: { path: training.csv }\n",
+                "  training: { path: training_users.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
+            );
+        let c = fixture.compute_path(fixture.file("users.yaml", &text));
+        assert_eq!(row(&c, "key_action_rate", "all", None, None).n, 5);
+        assert_close(value(&c, "key_action_rate", "all"), 0.4);
+        assert_close(value(&c, "key_action_rate", "trained"), 0.5);
+        assert_eq!(row(&c, "key_action_rate", "trained", None, None).n, 2);
+        assert_close(value(&c, "key_action_rate", "untrained"), 0.0);
+        assert_eq!(row(&c, "key_action_rate", "untrained", None, None).n, 2);
+    }
+}
