@@ -20,3 +20,10 @@ pub fn describe(plan: &LazyFrame) -> Result<String> {
     plan.describe_optimized_plan()
         .map_err(|e| Error::engine("explaining the plan", e))
 }
+
+/// The optimized plan of several outputs collected together (`collect_all`).
+pub fn describe_all(plans: Vec<LazyFrame>) -> Result<String> {
+    let dsl = plans.into_iter().map(|lf| lf.logical_plan).collect();
+    LazyFrame::explain_all(dsl, OptFlags::default())
+        .map_err(|e| Error::engine("explaining the plans", e))
+}

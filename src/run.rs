@@ -97,10 +97,12 @@ pub struct Plans {
 /// Builds every plan; nothing is executed.
 pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result<Plans> {
     let segment_by = &pipeline.file.segment_by;
+    // Read once: the cohort rule and the education metrics share it.
     let training = match inputs.get(SourceName::Training) {
-        Some(_) => Some(inputs.frame(SourceName::Training)?),
+        Some(_) => Some(inputs.frame(SourceName::Training)?.cache()),
         None => None,
     };
+    let training_shared = training.clone();
     let accounts = cohort::account_frame(
         inputs.frame(SourceName::Accounts)?,
         training,
@@ -116,6 +118,9 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         &pipeline.file.cohort,
         accounts.clone(),
     );
+    if let Some(training) = &training_shared {
+        ctx.seed(SourceName::Training.as_str(), training.clone());
+    }
     let mut aggregates = Vec::new();
     let mut custom = Vec::new();
     let mut extra: BTreeMap<&'static str, LazyFrame> = BTreeMap::new();
@@ -215,20 +220,37 @@ pub fn explain(options: &RunOptions) -> Result<String> {
     let pipeline = load(options)?;
     let inputs = Inputs::scan(&pipeline)?;
     let plans = build_plans(&pipeline, &inputs, "explain")?;
-    let mut text = String::new();
+    let mut sections: Vec<(String, LazyFrame)> = Vec::new();
     if let Some(aggregates) = crate::metrics::aggregate::combine(&plans.aggregates)? {
-        text.push_str(&format!(
-            "== metrics and lift (aggregates of {} metric plans) ==\n",
+        let title = format!(
+            "metrics and lift (aggregates of {} metric plans)",
             plans.aggregates.len()
+        );
+        sections.push((title, aggregates));
+    }
+    sections.extend(
+        plans
+            .tables
+            .into_iter()
+            .map(|(table, plan)| (table.to_string(), plan)),
+    );
+    sections.extend(
+        plans
+            .custom
+            .into_iter()
+            .map(|c| ("metrics and lift (survival counts)".to_string(), c.frame)),
+    );
+    let mut text = String::new();
+    for (title, plan) in &sections {
+        text.push_str(&format!(
+            "== {title} ==\n{}\n\n",
+            crate::execute::describe(plan)?
         ));
-        text.push_str(&crate::execute::describe(&aggregates)?);
-        text.push('\n');
     }
-    for (table, plan) in &plans.tables {
-        text.push_str(&format!("\n== {table} ==\n"));
-        text.push_str(&crate::execute::describe(plan)?);
-        text.push('\n');
-    }
+    let together = crate::execute::describe_all(sections.into_iter().map(|(_, p)| p).collect())?;
+    text.push_str(&format!(
+        "== every output together, as one run executes them (shared scans appear once, as CACHE nodes) ==\n{together}\n"
+    ));
     Ok(text)
 }
 

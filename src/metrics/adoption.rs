@@ -74,8 +74,8 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
             users.filter(col("created_at").is_null().or(col("created_at").lt(a)))
         }
         None => ctx
-            .source(SourceName::Events)?
-            .filter(col("event_time").lt(a).and(col("user_id").is_not_null()))
+            .daily_events()?
+            .filter(col("user_id").is_not_null())
             .select([col("user_id"), col("account_id")])
             .unique_stable(None, UniqueKeepStrategy::First)
             .with_column(lit(NULL).cast(DataType::Date).alias("created_at")),
@@ -123,18 +123,11 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
 /// Events before A of the subjects: `subject_id`, `day`, `event_name`.
 pub fn events(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
     let key = subject_key(level);
-    Ok(ctx
-        .source(SourceName::Events)?
-        .filter(
-            col("event_time")
-                .lt(date_lit(ctx.period.as_of))
-                .and(col(key).is_not_null()),
-        )
-        .select([
-            col(key).alias("subject_id"),
-            col("event_time").alias("day"),
-            col("event_name"),
-        ]))
+    Ok(ctx.daily_events()?.filter(col(key).is_not_null()).select([
+        col(key).alias("subject_id"),
+        col("event_time").alias("day"),
+        col("event_name"),
+    ]))
 }
 
 /// The population with `flag` = whether the subject is among `subjects`

@@ -231,9 +231,7 @@ impl Metric for HealthScore {
         let mut signals: Vec<(&'static str, Expr)> = Vec::new();
 
         if s.active_days_30.is_some() || s.key_action_30.is_some() {
-            let events = ctx
-                .source(SourceName::Events)?
-                .filter(col("event_time").lt(date_lit(a)));
+            let events = ctx.daily_events()?;
             let recent = in_range(col("event_time"), days_before(30), date_lit(a));
             let mut aggs = vec![
                 len().alias("events_before_a"),

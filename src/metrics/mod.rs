@@ -195,8 +195,41 @@ impl<'a> PlanContext<'a> {
     }
 
     /// A source's normalized frame (orphans already dropped).
+    /// Registers an already shared (cached) frame under `key`.
+    pub fn seed(&self, key: &'static str, frame: LazyFrame) {
+        self.shared.borrow_mut().insert(key, frame);
+    }
+
+    /// Tables other than `events` are read once per run and shared by every
+    /// metric; `events` (the one large table) is read through
+    /// [`PlanContext::daily_events`] or scanned with the metric's own filters.
     pub fn source(&self, name: SourceName) -> Result<LazyFrame> {
-        self.inputs.frame(name)
+        if name == SourceName::Events {
+            return self.inputs.frame(name);
+        }
+        self.shared(name.as_str(), || self.inputs.frame(name))
+    }
+
+    /// Events before A reduced to one row per account, user, day and
+    /// event_name (`account_id`, `user_id` when present, `event_time` as the
+    /// day, `event_name`): what every adoption metric needs, read once.
+    pub fn daily_events(&self) -> Result<LazyFrame> {
+        self.shared("daily_events", || {
+            let has_user = self
+                .inputs
+                .get(SourceName::Events)
+                .is_some_and(|e| e.has_column("user_id"));
+            let mut columns = vec![col("account_id"), col("event_time"), col("event_name")];
+            if has_user {
+                columns.push(col("user_id"));
+            }
+            Ok(self
+                .inputs
+                .frame(SourceName::Events)?
+                .filter(col("event_time").lt(crate::time::date_lit(self.period.as_of)))
+                .select(columns)
+                .unique(None, UniqueKeepStrategy::Any))
+        })
     }
 }
 

@@ -58,12 +58,8 @@ impl Metric for TimeToFirstValue {
         let window = ctx.cohort_rule.window_days as u64;
         let end = ctx.period.as_of - chrono::Days::new(window);
         let first = ctx
-            .source(SourceName::Events)?
-            .filter(
-                col("event_name")
-                    .eq(lit(self.event.as_str()))
-                    .and(col("event_time").lt(date_lit(ctx.period.as_of))),
-            )
+            .daily_events()?
+            .filter(col("event_name").eq(lit(self.event.as_str())))
             .group_by([col("account_id")])
             .agg([col("event_time").min().alias("first_day")]);
         let days = (col("first_day").cast(DataType::Int64)
