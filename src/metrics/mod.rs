@@ -210,9 +210,9 @@ impl<'a> PlanContext<'a> {
         self.shared(name.as_str(), || self.inputs.frame(name))
     }
 
-    /// Events before A reduced to one row per account, user, day and
-    /// event_name (`account_id`, `user_id` when present, `event_time` as the
-    /// day, `event_name`): what every adoption metric needs, read once.
+    /// Events before A with only the columns adoption metrics need
+    /// (`account_id`, `user_id` when present, `event_time` as a day,
+    /// `event_name`), read once and shared by every adoption metric.
     pub fn daily_events(&self) -> Result<LazyFrame> {
         self.shared("daily_events", || {
             let has_user = self
@@ -227,8 +227,7 @@ impl<'a> PlanContext<'a> {
                 .inputs
                 .frame(SourceName::Events)?
                 .filter(col("event_time").lt(crate::time::date_lit(self.period.as_of)))
-                .select(columns)
-                .unique(None, UniqueKeepStrategy::Any))
+                .select(columns))
         })
     }
 }
