@@ -416,3 +416,23 @@ fn orphans_are_dropped_and_counted_or_fatal() {
                 .and(predicate::str::contains("account_id=42")),
         );
 }
+
+#[test]
+fn metric_without_its_column_is_a_config_error_found_before_reading_data() {
+    // training.csv has no enrolled_at, which training_completion_rate needs; the data rows are broken too
+    // (unparseable date) but validate stops at the configuration, before reading any row.
+    let dir = fixture("[training_completion_rate]");
+    std::fs::write(
+        dir.path().join("training.csv"),
+        "account_id,course_id,completed_at\n1,c1,not-a-date\n",
+    )
+    .unwrap();
+    bin()
+        .arg("validate")
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "metric `training_completion_rate` needs column `enrolled_at` of source `training`",
+        ));
+}
