@@ -67,6 +67,41 @@ pub struct LiftRow {
     pub n_untrained: i64,
 }
 
+impl LiftRow {
+    /// SPEC §7 `lift`: trained against untrained for one key
+    /// (segment, dimension, period_start, period_end); values with their n.
+    pub fn compare(
+        metric: &str,
+        key: (Option<String>, Option<String>, i32, i32),
+        trained: (Option<f64>, f64),
+        untrained: (Option<f64>, f64),
+        p_value: Option<f64>,
+        alpha: f64,
+        direction: Direction,
+    ) -> LiftRow {
+        let (segment, dimension, period_start, period_end) = key;
+        let (t, u) = (trained.0, untrained.0);
+        LiftRow {
+            metric: metric.to_string(),
+            segment,
+            dimension,
+            period_start,
+            period_end,
+            trained_value: t,
+            untrained_value: u,
+            abs_diff: t.zip(u).map(|(t, u)| t - u),
+            rel_lift: t
+                .zip(u)
+                .and_then(|(t, u)| if u == 0.0 { None } else { Some(t / u - 1.0) }),
+            p_value,
+            significant: p_value.map(|p| p < alpha),
+            direction: direction.as_str(),
+            n_trained: trained.1.round() as i64,
+            n_untrained: untrained.1.round() as i64,
+        }
+    }
+}
+
 /// Value and interval of one cohort.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Estimate {
@@ -131,24 +166,15 @@ pub fn summarize(
             estimate(info.kind, &untrained).value,
         );
         let p_value = lift_p_value(info.kind, &trained, &untrained);
-        lift_rows.push(LiftRow {
-            metric: info.metric.to_string(),
-            segment,
-            dimension,
-            period_start,
-            period_end,
-            trained_value: t,
-            untrained_value: u,
-            abs_diff: t.zip(u).map(|(t, u)| t - u),
-            rel_lift: t
-                .zip(u)
-                .and_then(|(t, u)| if u == 0.0 { None } else { Some(t / u - 1.0) }),
+        lift_rows.push(LiftRow::compare(
+            info.metric,
+            (segment, dimension, period_start, period_end),
+            (t, trained.n),
+            (u, untrained.n),
             p_value,
-            significant: p_value.map(|p| p < alpha),
-            direction: info.direction.as_str(),
-            n_trained: trained.n.round() as i64,
-            n_untrained: untrained.n.round() as i64,
-        });
+            alpha,
+            info.direction,
+        ));
     }
     sort_rows(&mut metric_rows, &mut lift_rows);
     Ok((metric_rows, lift_rows))

@@ -187,19 +187,7 @@ pub fn by_cohort_and_segment(
     finest.extend(key_cols.iter().cloned());
     let base = units.group_by(finest).agg(sum_aggs.clone());
 
-    let mut segment_variants = vec![lit(NULL).cast(DataType::String)];
-    for name in segment_by {
-        segment_variants.push(concat_str(
-            [
-                lit(format!("{name}=")),
-                col(name.as_str())
-                    .cast(DataType::String)
-                    .fill_null(lit("(null)")),
-            ],
-            "",
-            false,
-        ));
-    }
+    let segment_variants = segment_variants(segment_by);
     let mut frames = Vec::new();
     for assigned_only in [true, false] {
         for segment in &segment_variants {
@@ -217,6 +205,19 @@ pub fn by_cohort_and_segment(
         }
     }
     concat(frames, UnionArgs::default()).unwrap_or(base)
+}
+
+/// The `segment` values every unit is counted under: null (all segments)
+/// and `"col=value"` (`"col=(null)"`) for each `segment_by` column.
+fn segment_variants(segment_by: &[String]) -> Vec<Expr> {
+    let mut variants = vec![lit(NULL).cast(DataType::String)];
+    for name in segment_by {
+        let value = col(name.as_str())
+            .cast(DataType::String)
+            .fill_null(lit("(null)"));
+        variants.push(concat_str([lit(format!("{name}=")), value], "", false));
+    }
+    variants
 }
 
 /// Concatenates the unit frames of every aggregate plan into one frame with a
@@ -251,19 +252,7 @@ pub fn median_by_cohort_and_segment(
     value_column: &str,
     dimension: &str,
 ) -> LazyFrame {
-    let mut segment_variants = vec![lit(NULL).cast(DataType::String)];
-    for name in ctx.segment_by {
-        segment_variants.push(concat_str(
-            [
-                lit(format!("{name}=")),
-                col(name.as_str())
-                    .cast(DataType::String)
-                    .fill_null(lit("(null)")),
-            ],
-            "",
-            false,
-        ));
-    }
+    let segment_variants = segment_variants(ctx.segment_by);
     let mut frames = Vec::new();
     for assigned_only in [true, false] {
         for segment in &segment_variants {

@@ -197,24 +197,15 @@ fn rows(
             }
             let (t, nt) = values[TRAINED];
             let (u, nu) = values[UNTRAINED];
-            lift_rows.push(LiftRow {
-                metric: "survival".into(),
-                segment: segment.clone(),
-                dimension,
-                period_start: start,
-                period_end: end,
-                trained_value: t,
-                untrained_value: u,
-                abs_diff: t.zip(u).map(|(t, u)| t - u),
-                rel_lift: t
-                    .zip(u)
-                    .and_then(|(t, u)| if u == 0.0 { None } else { Some(t / u - 1.0) }),
+            lift_rows.push(LiftRow::compare(
+                "survival",
+                (segment.clone(), dimension, start, end),
+                (t, nt),
+                (u, nu),
                 p_value,
-                significant: p_value.map(|p| p < alpha),
-                direction: Direction::HigherIsBetter.as_str(),
-                n_trained: nt.round() as i64,
-                n_untrained: nu.round() as i64,
-            });
+                alpha,
+                Direction::HigherIsBetter,
+            ));
         }
     }
     Ok((metric_rows, lift_rows))
