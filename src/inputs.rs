@@ -77,6 +77,51 @@ impl Inputs {
         )))
     }
 
+    /// Turns an engine error raised while reading into a precise one when a
+    /// CSV file of the inputs has a malformed line (SPEC §9: "a malformed CSV
+    /// line ... gives its own clear message"). Only runs on the error path.
+    pub fn diagnose(&self, err: Error) -> Error {
+        if !matches!(err, Error::Other(_) | Error::Io(_)) {
+            return err;
+        }
+        self.check_csv_lines().err().unwrap_or(err)
+    }
+
+    /// Every CSV line has as many fields as the header (quotes honoured);
+    /// the CSV reader would otherwise drop or pad fields silently. Reads each
+    /// CSV file once, line by line.
+    pub fn check_csv_lines(&self) -> Result<()> {
+        for (name, loaded) in &self.sources {
+            if loaded.format != crate::config::FileFormat::Csv {
+                continue;
+            }
+            let options = loaded.csv.clone();
+            for file in &loaded.files {
+                let delimiter = options
+                    .delimiter
+                    .as_bytes()
+                    .first()
+                    .copied()
+                    .unwrap_or(b',');
+                let quote = options.quote.as_bytes().first().copied().unwrap_or(b'"');
+                if let Some((line, expected, found)) =
+                    crate::source::file_checks::find_ragged_line(file, delimiter, quote)
+                {
+                    let what = if found == 0 {
+                        "a quoted field is never closed".to_string()
+                    } else {
+                        format!("{found} field(s) where the header has {expected}")
+                    };
+                    return Err(Error::Data(format!(
+                        "source `{name}` (`{}`), line {line}: malformed CSV line: {what}",
+                        file.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn get(&self, name: SourceName) -> Option<&LoadedSource> {
         self.sources.get(&name)
     }

@@ -436,3 +436,145 @@ fn metric_without_its_column_is_a_config_error_found_before_reading_data() {
             "metric `training_completion_rate` needs column `enrolled_at` of source `training`",
         ));
 }
+
+/// A pipeline over `accounts.csv` and a revenue directory of Parquet files.
+fn revenue_fixture() -> tempfile::TempDir {
+    let dir = fixture("[logo_retention, net_revenue_retention]");
+    let path = dir.path().join("p.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  training: { path: training.csv }\n",
+        "  training: { path: training.csv }\n  revenue: { path: \"rev/*.parquet\" }\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::create_dir(dir.path().join("rev")).unwrap();
+    dir
+}
+
+fn write_revenue(path: &std::path::Path, ids: polars::prelude::Column) {
+    use polars::prelude::*;
+    let months = Column::new("month".into(), [19631i32, 19631])
+        .cast(&DataType::Date)
+        .unwrap();
+    let mut df =
+        DataFrame::new_infer_height(vec![ids, months, Column::new("mrr".into(), [10.0, 20.0])])
+            .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+#[test]
+fn file_level_faults_have_their_own_messages() {
+    use polars::prelude::Column;
+    let dir = revenue_fixture();
+    let pipeline = dir.path().join("p.yaml");
+    let run = || bin().args(["-q", "validate"]).arg(&pipeline).assert();
+
+    // Empty glob → exit 4 naming the pattern.
+    run().code(4).stderr(
+        predicate::str::contains("source `revenue`: no data files found at")
+            .and(predicate::str::contains("rev/*.parquet")),
+    );
+
+    // Two files whose account_id types differ → exit 3 naming both files.
+    write_revenue(
+        &dir.path().join("rev/a.parquet"),
+        Column::new("account_id".into(), [1i64, 2]),
+    );
+    write_revenue(
+        &dir.path().join("rev/b.parquet"),
+        Column::new("account_id".into(), ["1", "2"]),
+    );
+    run().code(3).stderr(
+        predicate::str::contains("column `account_id` is Int64 in")
+            .and(predicate::str::contains("b.parquet")),
+    );
+    std::fs::remove_file(dir.path().join("rev/b.parquet")).unwrap();
+    run().success();
+
+    // A truncated Parquet file → exit 4 naming it.
+    let bytes = std::fs::read(dir.path().join("rev/a.parquet")).unwrap();
+    std::fs::write(dir.path().join("rev/c.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    run().code(4).stderr(predicate::str::contains(
+        "c.parquet` is not a readable Parquet file",
+    ));
+    std::fs::remove_file(dir.path().join("rev/c.parquet")).unwrap();
+
+    // A malformed CSV line → exit 3 with the line number.
+    let accounts = dir.path().join("accounts.csv");
+    std::fs::write(
+        &accounts,
+        "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,,b,extra\n",
+    )
+    .unwrap();
+    run().code(3).stderr(predicate::str::contains(
+        "line 3: malformed CSV line: 5 field(s) where the header has 4",
+    ));
+
+    // The wrong delimiter → exit 3 with a hint.
+    std::fs::write(
+        &accounts,
+        "account_id;signup_date;churn_date;plan\n1;2025-01-01;;a\n",
+    )
+    .unwrap();
+    run().code(3).stderr(predicate::str::contains(
+        "hint: the header reads as one column containing `;`",
+    ));
+
+    // An empty file → exit 3 naming it.
+    std::fs::write(&accounts, "").unwrap();
+    run()
+        .code(3)
+        .stderr(predicate::str::contains("accounts.csv` is empty"));
+}
+
+#[test]
+fn yaml_alias_bombs_and_deep_nesting_are_rejected_quickly() {
+    let dir = fixture("[logo_retention]");
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..12 {
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            format!("b{}", i - 1)
+        };
+        bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+    }
+    let path = dir.path().join("bomb.yaml");
+    std::fs::write(&path, bomb).unwrap();
+    let started = std::time::Instant::now();
+    bin().arg("validate").arg(&path).assert().code(2);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    // Deep nesting, also through `--set` (which reads the document as a generic value).
+    let deep = format!("name: t\nx: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    std::fs::write(&path, deep).unwrap();
+    let started = std::time::Instant::now();
+    bin().arg("validate").arg(&path).assert().code(2);
+    bin()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "period.months=3"])
+        .assert()
+        .code(2);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn as_of_cannot_be_used_to_escape_the_output_directory() {
+    let dir = fixture("[logo_retention]");
+    bin()
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .args(["--set", "period.as_of=../../../tmp/x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid date"));
+    bin()
+        .arg("run")
+        .arg(dir.path().join("p.yaml"))
+        .args(["--as-of", "../x"])
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("out").exists());
+}

@@ -2,6 +2,7 @@
 //! columns to their canonical names and normalizing types (SPEC §1, §4).
 
 mod dates;
+pub mod file_checks;
 mod files;
 mod normalize;
 pub mod tables;

@@ -29,6 +29,8 @@ pub struct LoadedSource {
     pub columns: Vec<String>,
     /// Values that could not be converted to their canonical type.
     pub parse_checks: Vec<ParseCheck>,
+    /// CSV options in effect (defaults for Parquet sources).
+    pub csv: CsvOptions,
     /// The raw columns plus each typed column as [`typed_column`]: every data
     /// rule is evaluated on this frame, so one scan checks them all.
     pub checked: LazyFrame,
@@ -74,6 +76,10 @@ impl LoadedSource {
 /// `accounts`). Only the schema is read here, never the data.
 pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSource> {
     let SourceFiles { files, format } = list_files(source)?;
+    super::file_checks::check_not_empty(source.name, &files)?;
+    if format == FileFormat::Parquet {
+        super::file_checks::check_parquet_files(source.name, &files)?;
+    }
     let scanned = scan_files(source, &files, format)?;
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
     let schema = scanned
@@ -149,6 +155,7 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
     let frame = raw.clone().select(typed_exprs);
     Ok(LoadedSource {
         checked,
+        csv: source.config.csv.clone().unwrap_or_default(),
         name: source.name,
         files,
         format,
@@ -291,10 +298,23 @@ fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<
     let mapped = canonical
         .map(|c| format!(" (mapped from `{c}` in `columns`)"))
         .unwrap_or_default();
-    Error::Data(format!(
+    let message = format!(
         "{what}: required column `{in_file}`{mapped} is missing; the file has: {}",
         list_columns(schema)
-    ))
+    );
+    let only = schema
+        .iter_names()
+        .next()
+        .filter(|_| schema.len() == 1)
+        .map(|n| n.to_string());
+    match only.and_then(|name| [';', '\t', '|', ','].into_iter().find(|d| name.contains(*d))) {
+        Some(delimiter) => Error::Data(format!(
+            "{message}\nhint: the header reads as one column containing `{}`: set `csv: {{ delimiter: \"{}\" }}` for this source",
+            delimiter.escape_default(),
+            delimiter.escape_default()
+        )),
+        None => Error::Data(message),
+    }
 }
 
 fn list_columns(schema: &Schema) -> String {

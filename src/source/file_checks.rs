@@ -1,0 +1,127 @@
+//! File-level faults, each with its own message (SPEC §9): unreadable or
+//! truncated Parquet files, Parquet files of one source whose columns differ
+//! in type, empty files, and CSV lines with the wrong number of fields.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::config::SourceName;
+use crate::error::{Error, Result};
+
+/// Reads every Parquet file's footer (metadata only): a truncated or corrupt
+/// file is an I/O error naming it; a column whose type differs between files
+/// is a data error naming both files.
+pub fn check_parquet_files(source: SourceName, files: &[PathBuf]) -> Result<()> {
+    // (file, column → type as text) of the first file.
+    let mut first: Option<(&PathBuf, Vec<(String, String)>)> = None;
+    for path in files {
+        let file = File::open(path).map_err(|e| {
+            Error::io(
+                format!("source `{source}`: cannot open `{}`", path.display()),
+                e,
+            )
+        })?;
+        let schema = ParquetReader::new(file).schema().map_err(|e| {
+            Error::Io(format!(
+                "source `{source}`: `{}` is not a readable Parquet file (truncated or corrupt?): {e}",
+                path.display()
+            ))
+        })?;
+        let types: Vec<(String, String)> = schema
+            .iter()
+            .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype)))
+            .collect();
+        match &first {
+            None => first = Some((path, types)),
+            Some((first_path, first_types)) => {
+                for (name, dtype) in &types {
+                    if let Some((_, other)) = first_types.iter().find(|(n, _)| n == name) {
+                        if other != dtype {
+                            return Err(Error::Data(format!(
+                                "source `{source}`: column `{name}` is {other} in `{}` but {dtype} in `{}`; every file of a source must give a column the same type",
+                                first_path.display(),
+                                path.display()
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An empty file (no bytes) is reported by name.
+pub fn check_not_empty(source: SourceName, files: &[PathBuf]) -> Result<()> {
+    for path in files {
+        if std::fs::metadata(path)
+            .map(|m| m.len() == 0)
+            .unwrap_or(false)
+        {
+            return Err(Error::Data(format!(
+                "source `{source}`: `{}` is empty (not even a header line)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The first line of a CSV file whose field count differs from the header's:
+/// (line number, fields expected, fields found). Quotes are honoured,
+/// including line breaks inside quoted fields.
+pub fn find_ragged_line(path: &Path, delimiter: u8, quote: u8) -> Option<(usize, usize, usize)> {
+    let reader = BufReader::new(File::open(path).ok()?);
+    let mut expected = None;
+    let mut in_quotes = false;
+    let mut fields = 1;
+    let mut record_start = 1;
+    for (index, line) in reader.split(b'\n').enumerate() {
+        let line = line.ok()?;
+        let line_no = index + 1;
+        if !in_quotes {
+            record_start = line_no;
+            fields = 1;
+        }
+        for &byte in &line {
+            if byte == quote {
+                in_quotes = !in_quotes;
+            } else if byte == delimiter && !in_quotes {
+                fields += 1;
+            }
+        }
+        if in_quotes {
+            continue;
+        }
+        let empty = line.iter().all(|b| *b == b'\r' || *b == b' ');
+        match expected {
+            None => expected = Some(fields),
+            Some(n) if n != fields && !empty => return Some((record_start, n, fields)),
+            _ => {}
+        }
+    }
+    if in_quotes {
+        return Some((record_start, expected.unwrap_or(0), 0));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_ragged_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv");
+        std::fs::write(&path, "a,b,c\n1,\"x,y\",3\n4,\"multi\nline\",6\n7,8\n").unwrap();
+        assert_eq!(find_ragged_line(&path, b',', b'"'), Some((5, 3, 2)));
+        std::fs::write(&path, "a,b\n1,2\n\n3,4\n").unwrap();
+        assert_eq!(find_ragged_line(&path, b',', b'"'), None);
+        std::fs::write(&path, "a,b\n1,\"open\n").unwrap();
+        assert_eq!(find_ragged_line(&path, b',', b'"'), Some((2, 2, 0)));
+    }
+}
