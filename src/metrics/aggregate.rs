@@ -8,6 +8,9 @@ use polars::prelude::*;
 use super::{AggregatePlan, Direction, PlanContext, Reference};
 use crate::error::{Error, Result};
 
+/// Granularity of summed contributions: 2¹⁶ steps per unit.
+const QUANTUM: f64 = 65536.0;
+
 /// The sum columns every unit frame carries.
 pub const SUM_COLUMNS: [&str; 6] = ["num", "den", "sq", "a1", "a2", "n"];
 
@@ -89,12 +92,20 @@ impl Sums {
         }
     }
 
+    /// Each contribution is rounded to a multiple of 2⁻¹⁶ (integers are
+    /// unchanged). Such values add up exactly in f64 — whatever order a
+    /// parallel group-by adds them in — as long as a sum of fractional values
+    /// stays below 2³⁷, so reruns give bit-identical results.
     fn exprs(self) -> Vec<Expr> {
         let parts = [self.num, self.den, self.sq, self.a1, self.a2, self.n];
         parts
             .into_iter()
             .zip(SUM_COLUMNS)
-            .map(|(e, name)| e.cast(DataType::Float64).fill_null(lit(0.0)).alias(name))
+            .map(|(e, name)| {
+                let value = e.cast(DataType::Float64).fill_null(lit(0.0));
+                ((value * lit(QUANTUM)).round(0, RoundMode::HalfAwayFromZero) / lit(QUANTUM))
+                    .alias(name)
+            })
             .collect()
     }
 }
