@@ -82,10 +82,12 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
     }
     let scanned = scan_files(source, &files, format)?;
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
-    let schema = scanned
-        .clone()
-        .collect_schema()
-        .map_err(|e| Error::engine(&what, e))?;
+    let schema = scanned.clone().collect_schema().map_err(|e| match e {
+        PolarsError::NoData(_) => {
+            Error::Data(format!("{what}: the file has no header line (no columns)"))
+        }
+        other => Error::engine(&what, other),
+    })?;
 
     // Canonical name → file name.
     let mut renames: Vec<(String, String)> = Vec::new();
