@@ -8,6 +8,6 @@ mod load;
 mod resolve;
 mod types;
 
-pub use load::{load_pipeline_file, LoadOptions};
+pub use load::{apply_set, load_pipeline_file, parse_pipeline_text, LoadOptions};
 pub use resolve::{format_from_extension, resolve, Pipeline, ResolvedSource};
 pub use types::*;
