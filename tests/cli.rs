@@ -578,3 +578,22 @@ fn as_of_cannot_be_used_to_escape_the_output_directory() {
         .code(2);
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn every_config_problem_is_listed_with_its_line() {
+    let dir = fixture("[logo_retention, { retention_curve: { max_months: 700 } }]");
+    let path = dir.path().join("p.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("window_days: 30", "window_days: 0");
+    std::fs::write(&path, text).unwrap();
+    bin().arg("validate").arg(&path).assert().code(2).stderr(
+        predicate::str::contains("2 problem(s)")
+            .and(predicate::str::contains(
+                ":5:11: `cohort.window_days` must be at least 1",
+            ))
+            .and(predicate::str::contains(
+                "metric `retention_curve`: `max_months` must be at most 600",
+            )),
+    );
+}

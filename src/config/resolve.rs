@@ -126,7 +126,10 @@ pub fn resolve(
         let shown = file_path.display();
         let list = problems
             .iter()
-            .map(|p| format!("  - {p}"))
+            .map(|p| match locate(&raw_text, p) {
+                Some((line, column)) => format!("  - {shown}:{line}:{column}: {p}"),
+                None => format!("  - {p}"),
+            })
             .collect::<Vec<_>>()
             .join("\n");
         return Err(Error::config(format!(
@@ -216,6 +219,20 @@ fn normalize(path: &Path) -> PathBuf {
     } else {
         out
     }
+}
+
+/// Where in the file a problem's first `key` (or `a.b.key`) is written:
+/// the first line that holds `key:` (or, for a bare metric id, the id).
+fn locate(text: &str, problem: &str) -> Option<(usize, usize)> {
+    let token = problem.split('`').nth(1)?;
+    let leaf = token.rsplit('.').next()?;
+    let with_colon = format!("{leaf}:");
+    text.lines().enumerate().find_map(|(i, line)| {
+        let code = line.split('#').next().unwrap_or("");
+        code.find(&with_colon)
+            .or_else(|| code.find(&format!("- {leaf}")).map(|c| c + 2))
+            .map(|column| (i + 1, column + 1))
+    })
 }
 
 /// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt` (also gzip'd).
