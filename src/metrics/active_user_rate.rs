@@ -74,10 +74,7 @@ impl Metric for ActiveUserRate {
                     ),
             );
         }
-        Ok(MetricPlan {
-            aggregates,
-            tables: vec![],
-        })
+        Ok(MetricPlan::many(aggregates))
     }
 }
 

@@ -25,10 +25,7 @@ fn over_customers_at_start(
         direction,
         Sums::proportion(outcome(s, a)),
     );
-    MetricPlan {
-        aggregates: vec![plan],
-        tables: vec![],
-    }
+    MetricPlan::one(plan)
 }
 
 fn account_requirements() -> Vec<(SourceName, &'static str)> {

@@ -77,10 +77,7 @@ impl Metric for Csat {
             Direction::HigherIsBetter,
             Sums::proportion(satisfied),
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

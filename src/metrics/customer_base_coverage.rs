@@ -35,10 +35,7 @@ impl Metric for CustomerBaseCoverage {
             Direction::HigherIsBetter,
             Sums::proportion(col("count").gt(lit(0.0))),
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

@@ -57,10 +57,7 @@ impl Metric for EducationEngagement {
             Direction::HigherIsBetter,
             Sums::proportion(col("engaged").fill_null(lit(false))),
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

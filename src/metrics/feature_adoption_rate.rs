@@ -69,10 +69,7 @@ impl Metric for FeatureAdoptionRate {
                 Direction::HigherIsBetter,
                 Sums::proportion(col("used")),
             );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

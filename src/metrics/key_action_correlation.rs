@@ -58,10 +58,7 @@ impl Metric for KeyActionCorrelation {
                 )
         })
         .collect();
-        Ok(MetricPlan {
-            aggregates,
-            tables: vec![],
-        })
+        Ok(MetricPlan::many(aggregates))
     }
 }
 

@@ -55,10 +55,7 @@ impl Metric for KeyActionRate {
             Direction::HigherIsBetter,
             Sums::proportion(col("did")),
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

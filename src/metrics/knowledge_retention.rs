@@ -82,10 +82,7 @@ impl Metric for KnowledgeRetention {
                 Direction::HigherIsBetter,
                 Sums::proportion(col("score").gt_eq(lit(self.pass_mark))),
             );
-        Ok(MetricPlan {
-            aggregates: vec![mean, pass],
-            tables: vec![],
-        })
+        Ok(MetricPlan::many(vec![mean, pass]))
     }
 }
 

@@ -269,6 +269,24 @@ pub struct CustomPlan {
     pub finish: FinishRows,
 }
 
+impl MetricPlan {
+    /// A plan with one aggregate and no extra table.
+    pub fn one(aggregate: AggregatePlan) -> Self {
+        MetricPlan {
+            aggregates: vec![aggregate],
+            tables: vec![],
+        }
+    }
+
+    /// A plan with several aggregates and no extra table.
+    pub fn many(aggregates: Vec<AggregatePlan>) -> Self {
+        MetricPlan {
+            aggregates,
+            tables: vec![],
+        }
+    }
+}
+
 /// One metric of SPEC §5.
 pub trait Metric {
     /// One line for `cohort-metrics metrics` and the README.

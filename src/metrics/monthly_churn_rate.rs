@@ -43,10 +43,7 @@ impl Metric for MonthlyChurnRate {
                 Direction::LowerIsBetter,
                 Sums::proportion(churned_during(col("month_start"), col("month_end"))),
             );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

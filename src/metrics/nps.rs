@@ -47,10 +47,7 @@ impl Metric for Nps {
             Direction::HigherIsBetter,
             sums,
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

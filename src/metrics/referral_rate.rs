@@ -47,10 +47,7 @@ impl Metric for ReferralRate {
                 Direction::HigherIsBetter,
                 Sums::ratio(col("count"), lit(1.0)),
             );
-        Ok(MetricPlan {
-            aggregates: vec![share, count],
-            tables: vec![],
-        })
+        Ok(MetricPlan::many(vec![share, count]))
     }
 }
 

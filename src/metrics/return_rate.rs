@@ -77,10 +77,7 @@ impl Metric for ReturnRate {
                 Direction::HigherIsBetter,
                 Sums::proportion(col("returned")),
             );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

@@ -43,10 +43,7 @@ fn over_revenue_summary(
         Direction::HigherIsBetter,
         sums,
     );
-    Ok(MetricPlan {
-        aggregates: vec![plan],
-        tables: vec![],
-    })
+    Ok(MetricPlan::one(plan))
 }
 
 /// SPEC §5 `expansion_revenue_rate`: "Σ expansion over M1…Mk / Σ MRR over all
@@ -256,10 +253,7 @@ impl Metric for CustomerLifetimeValue {
             Direction::HigherIsBetter,
             sums,
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

@@ -37,10 +37,7 @@ impl Metric for SaveRate {
             Direction::HigherIsBetter,
             Sums::proportion(saved),
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 

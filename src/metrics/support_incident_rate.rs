@@ -115,10 +115,7 @@ impl Metric for SupportIncidentRate {
                 .period(col("month_start"), col("month_end"));
             aggregates.push(rate(ctx, units));
         }
-        Ok(MetricPlan {
-            aggregates,
-            tables: vec![],
-        })
+        Ok(MetricPlan::many(aggregates))
     }
 }
 

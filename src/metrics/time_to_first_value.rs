@@ -109,10 +109,7 @@ impl Metric for TimeToFirstValue {
             direction: Direction::LowerIsBetter,
             units: median_by_cohort_and_segment(reached_accounts, ctx, "days", "median_days"),
         };
-        Ok(MetricPlan {
-            aggregates: vec![median, reached],
-            tables: vec![],
-        })
+        Ok(MetricPlan::many(vec![median, reached]))
     }
 }
 

@@ -41,10 +41,7 @@ impl Metric for TrainingCompletionRate {
             Direction::HigherIsBetter,
             Sums::proportion(completed),
         );
-        Ok(MetricPlan {
-            aggregates: vec![plan],
-            tables: vec![],
-        })
+        Ok(MetricPlan::one(plan))
     }
 }
 
