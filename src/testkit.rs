@@ -305,6 +305,11 @@ pub const TRAINING_EDU: &str = "account_id,course_id,enrolled_at,completed_at,sc
 8,c9,2025-10-01,2025-10-20T00:00:00Z,60
 ";
 
+/// Pipeline lines of the support and success tables.
+const CATALOG_SOURCES: &str = "  tickets: { path: tickets.csv }\n  cancellations: { path: cancellations.csv }\n  touchpoints: { path: touchpoints.csv }\n  referrals: { path: referrals.csv }\n";
+/// Pipeline line of the events table.
+const EVENTS_SOURCE: &str = "  events: { path: events.csv }\n";
+
 impl Fixture {
     /// The tiny dataset plus the support, success and education tables.
     pub fn catalog() -> Self {
@@ -323,11 +328,24 @@ impl Fixture {
 
     /// Computes `metrics` over [`Fixture::catalog`]'s tables.
     pub fn compute_catalog(&self, metrics: &str) -> Computed {
-        let text = std::fs::read_to_string(self.pipeline(metrics, "")).expect("pipeline").replace(
-            "  training: { path: training.csv }\n",
-            "  training: { path: training_edu.csv }\n  tickets: { path: tickets.csv }\n  cancellations: { path: cancellations.csv }\n  touchpoints: { path: touchpoints.csv }\n  referrals: { path: referrals.csv }\n",
-        );
-        self.compute_path(self.file("catalog.yaml", &text))
+        self.compute_with_sources(metrics, "training_edu.csv", CATALOG_SOURCES)
+    }
+
+    /// Computes `metrics` with `training` read from `training_file` and
+    /// `extra_sources` (YAML lines) added to the pipeline's sources.
+    pub fn compute_with_sources(
+        &self,
+        metrics: &str,
+        training_file: &str,
+        extra_sources: &str,
+    ) -> Computed {
+        let text = std::fs::read_to_string(self.pipeline(metrics, ""))
+            .expect("pipeline")
+            .replace(
+                "  training: { path: training.csv }\n",
+                &format!("  training: {{ path: {training_file} }}\n{extra_sources}"),
+            );
+        self.compute_path(self.file("with_sources.yaml", &text))
     }
 }
 
@@ -373,13 +391,7 @@ impl Fixture {
     /// Computes `metrics` over the tiny dataset plus [`EVENTS`].
     pub fn compute_events(&self, metrics: &str) -> Computed {
         self.file("events.csv", EVENTS);
-        let text = std::fs::read_to_string(self.pipeline(metrics, ""))
-            .expect("pipeline")
-            .replace(
-                "  revenue: { path: revenue.csv }\n",
-                "  revenue: { path: revenue.csv }\n  events: { path: events.csv }\n",
-            );
-        self.compute_path(self.file("events.yaml", &text))
+        self.compute_with_sources(metrics, "training.csv", EVENTS_SOURCE)
     }
 }
 
@@ -387,10 +399,10 @@ impl Fixture {
     /// Computes `metrics` over the catalog tables and [`EVENTS`].
     pub fn compute_all(&self, metrics: &str) -> Computed {
         self.file("events.csv", EVENTS);
-        let text = std::fs::read_to_string(self.pipeline(metrics, "")).expect("pipeline").replace(
-            "  training: { path: training.csv }\n",
-            "  training: { path: training_edu.csv }\n  tickets: { path: tickets.csv }\n  cancellations: { path: cancellations.csv }\n  touchpoints: { path: touchpoints.csv }\n  referrals: { path: referrals.csv }\n  events: { path: events.csv }\n",
-        );
-        self.compute_path(self.file("all.yaml", &text))
+        self.compute_with_sources(
+            metrics,
+            "training_edu.csv",
+            &format!("{CATALOG_SOURCES}{EVENTS_SOURCE}"),
+        )
     }
 }

@@ -179,13 +179,11 @@ mod tests {
             "account_id,user_id,course_id,completed_at\n1,11,c1,2025-01-20\n1,12,c1,2025-07-15\n3,32,c2,2025-01-10\n4,41,c1,2025-08-15\n5,51,c1,2025-11-15\n",
         );
         fixture.file("events.csv", EVENTS);
-        let text = std::fs::read_to_string(fixture.pipeline("[{ key_action_rate: { event: report_created, level: user } }]", ""))
-            .unwrap()
-            .replace(
-                "  training: { path: training.csv }\n",
-                "  training: { path: training_users.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
-            );
-        let c = fixture.compute_path(fixture.file("users.yaml", &text));
+        let c = fixture.compute_with_sources(
+            "[{ key_action_rate: { event: report_created, level: user } }]",
+            "training_users.csv",
+            "  users: { path: users.csv }\n  events: { path: events.csv }\n",
+        );
         assert_eq!(row(&c, "key_action_rate", "all", None, None).n, 5);
         assert_close(value(&c, "key_action_rate", "all"), 0.4);
         assert_close(value(&c, "key_action_rate", "trained"), 0.5);
