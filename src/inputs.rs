@@ -8,7 +8,9 @@ use polars::prelude::*;
 
 use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
+use crate::source::file_checks::find_ragged_line;
 use crate::source::{scan_source, LoadedSource};
+use crate::storage::Location;
 
 /// Every configured source, scanned.
 pub struct Inputs {
@@ -104,17 +106,26 @@ impl Inputs {
                     .copied()
                     .unwrap_or(b',');
                 let quote = options.quote.as_bytes().first().copied().unwrap_or(b'"');
-                if let Some((line, expected, found)) =
-                    crate::source::file_checks::find_ragged_line(file, delimiter, quote)
-                {
+                let ragged = match file {
+                    Location::Local(path) => std::fs::File::open(path).ok().and_then(|f| {
+                        find_ragged_line(std::io::BufReader::new(f), delimiter, quote)
+                    }),
+                    Location::S3 { bucket, key } => match &loaded.s3 {
+                        Some(s3) => {
+                            let bytes = s3.get(bucket, key)?;
+                            find_ragged_line(bytes.as_slice(), delimiter, quote)
+                        }
+                        None => None,
+                    },
+                };
+                if let Some((line, expected, found)) = ragged {
                     let what = if found == 0 {
                         "a quoted field is never closed".to_string()
                     } else {
                         format!("{found} field(s) where the header has {expected}")
                     };
                     return Err(Error::Data(format!(
-                        "source `{name}` (`{}`), line {line}: malformed CSV line: {what}",
-                        file.display()
+                        "source `{name}` (`{file}`), line {line}: malformed CSV line: {what}"
                     )));
                 }
             }

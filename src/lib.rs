@@ -20,6 +20,7 @@ pub mod quality;
 pub mod run;
 pub mod source;
 pub mod stats;
+pub mod storage;
 pub mod summary;
 #[cfg(test)]
 pub mod testkit;

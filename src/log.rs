@@ -60,6 +60,7 @@ pub fn emit(level: Level, stage: &str, message: &str) {
     if level < min_level {
         return;
     }
+    let message = &crate::storage::redact(message);
     let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
     match format {
         Format::Text => eprintln!("{ts} {:<5} {stage}: {message}", level.name()),

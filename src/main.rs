@@ -43,7 +43,8 @@ fn main() -> ExitCode {
 }
 
 fn report(err: &Error) {
-    let mut message = format!("error: {err}");
+    // Secrets never leave the process, whatever a server echoed back.
+    let mut message = cohort_metrics::storage::redact(&format!("error: {err}"));
     if let Some(hint) = err.hint() {
         message.push_str(&format!("\nhint: {hint}"));
     }

@@ -13,9 +13,11 @@ use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::metrics::{AggregatePlan, MetricPlan, PlanContext};
 use crate::output::manifest::{input_entries, sha256_hex, Manifest, OutputEntry};
-use crate::output::publish::Staging;
+use crate::output::publish::{partition_name, Staging};
+use crate::output::s3_publish::{self, ScratchDir};
 use crate::output::tables::{self, TABLES};
 use crate::quality::{self, QualityReport};
+use crate::storage::Location;
 use crate::summary::{summarize, PlanInfo};
 use crate::{cohort, log};
 
@@ -32,7 +34,8 @@ pub struct RunOptions {
 /// What a finished run reports.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
-    pub partition: Option<PathBuf>,
+    /// Where the partition was published (a local path or an `s3://` URI).
+    pub partition: Option<String>,
     pub rows: Vec<(String, u64)>,
     pub seconds: f64,
 }
@@ -277,10 +280,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
             let format = format!("{:?}", s.format).to_lowercase();
             (
                 *name,
-                (
-                    format,
-                    s.files.iter().map(|f| f.display().to_string()).collect(),
-                ),
+                (format, s.files.iter().map(|f| f.to_string()).collect()),
             )
         })
         .collect();
@@ -459,7 +459,17 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         });
     }
 
-    let staging = Staging::create(&pipeline.output_dir, as_of, &run_id)?;
+    // On S3 the partition is staged in a private local directory first.
+    let scratch = match &pipeline.output_dir {
+        Location::Local(_) => None,
+        Location::S3 { .. } => Some(ScratchDir::create(&run_id)?),
+    };
+    let staging_root = match (&pipeline.output_dir, &scratch) {
+        (Location::Local(dir), _) => dir.clone(),
+        (_, Some(scratch)) => scratch.path().to_path_buf(),
+        (_, None) => unreachable!("a scratch directory exists for S3 outputs"),
+    };
+    let staging = Staging::create(&staging_root, as_of, &run_id)?;
     for table in TABLES {
         if let Some(df) = outputs.get_mut(table) {
             staging.write_table(table, df)?;
@@ -495,15 +505,37 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let manifest_text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::Other(format!("manifest: {e}")))?;
     staging.write_text("_manifest.json", &(manifest_text + "\n"))?;
-    staging.write_text("_SUCCESS", "")?;
-    let partition = staging.commit()?;
+    let partition = match &pipeline.output_dir {
+        Location::Local(_) => {
+            staging.write_text("_SUCCESS", "")?;
+            staging.commit()?.display().to_string()
+        }
+        Location::S3 { bucket, key } => {
+            let s3 = pipeline
+                .s3
+                .as_ref()
+                .ok_or_else(|| Error::Other("S3 client missing for an s3:// output".into()))?;
+            let mut files: Vec<String> = TABLES.iter().map(|t| format!("{t}.parquet")).collect();
+            files.push("_manifest.json".into());
+            let uri = s3_publish::publish(
+                s3,
+                bucket,
+                key,
+                &partition_name(as_of),
+                staging.dir(),
+                &files,
+            )?;
+            drop(staging);
+            drop(scratch);
+            uri
+        }
+    };
     let seconds = stages.total();
     log::info(
         "done",
         &format!(
-            "wrote {} to `{}` in {seconds:.2}s",
-            describe_rows(&rows),
-            partition.display()
+            "wrote {} to `{partition}` in {seconds:.2}s",
+            describe_rows(&rows)
         ),
     );
     Ok(RunOutcome {

@@ -33,14 +33,7 @@ fn sigkill_at_any_point_leaves_the_previous_partition_intact() {
     std::fs::write(&pipeline, text).unwrap();
     bin().args(["-q", "run"]).arg(&pipeline).assert().success();
     let partition = dir.path().join("out/as_of=2026-11-01");
-    let tables = [
-        "metrics",
-        "lift",
-        "retention_curve",
-        "revenue_movements",
-        "account_cohorts",
-        "account_health",
-    ];
+    let tables = TABLES;
     let before: Vec<String> = tables.iter().map(|t| contents(&partition, t)).collect();
     let manifest = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
 

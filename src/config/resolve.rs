@@ -4,11 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use super::types::{FileFormat, PipelineFile, SourceConfig, SourceName};
 use crate::error::{Error, Result};
+use crate::storage::s3::{S3Settings, S3};
+use crate::storage::Location;
 use crate::time::Period;
 
 /// A validated pipeline, ready to plan.
@@ -20,22 +23,26 @@ pub struct Pipeline {
     pub raw_text: String,
     pub period: Period,
     pub sources: BTreeMap<SourceName, ResolvedSource>,
-    /// Directory that receives `as_of=YYYY-MM-DD/`.
-    pub output_dir: PathBuf,
+    /// Directory or S3 prefix that receives `as_of=YYYY-MM-DD/`.
+    pub output_dir: Location,
+    /// The S3 client, when any path is on S3.
+    pub s3: Option<Arc<S3>>,
 }
 
 /// One input with its path made absolute and its format known.
 #[derive(Debug, Clone)]
 pub struct ResolvedSource {
     pub name: SourceName,
-    /// Absolute local path (file, directory or glob).
-    pub location: PathBuf,
+    /// Local path (file, directory or glob) or S3 key / prefix / glob.
+    pub location: Location,
     /// Whether `location` holds a glob pattern.
     pub is_glob: bool,
     /// The format, when given or inferable from the path; otherwise inferred
     /// from the files found at scan time.
     pub format: Option<FileFormat>,
     pub config: SourceConfig,
+    /// The S3 client, for a source on S3.
+    pub s3: Option<Arc<S3>>,
 }
 
 /// Resolves paths and checks the configuration as a whole.
@@ -106,8 +113,8 @@ pub fn resolve(
     }
 
     let output_dir = match output {
-        Some(path) => local_path(path, Path::new(".")),
-        None => local_path(&file.output.path, &base_dir),
+        Some(path) => Location::parse(path, Path::new(".")),
+        None => Location::parse(&file.output.path, &base_dir),
     };
     let output_dir = match output_dir {
         Ok(dir) => Some(dir),
@@ -115,6 +122,24 @@ pub fn resolve(
             problems.push(format!("output: {problem}"));
             None
         }
+    };
+
+    let uses_s3 = sources
+        .values()
+        .any(|s: &ResolvedSource| s.location.is_s3())
+        || output_dir.as_ref().is_some_and(Location::is_s3);
+    let s3 = if uses_s3 {
+        let settings = S3Settings::from_config(file.storage.s3.as_ref());
+        problems.extend(settings.problems());
+        let client = S3::new(settings);
+        for source in sources.values_mut() {
+            if source.location.is_s3() {
+                source.s3 = Some(client.clone());
+            }
+        }
+        Some(client)
+    } else {
+        None
     };
 
     let as_of = as_of
@@ -143,7 +168,8 @@ pub fn resolve(
         raw_text,
         period,
         sources,
-        output_dir: output_dir.unwrap_or_default(),
+        output_dir: output_dir.unwrap_or(Location::Local(PathBuf::from("."))),
+        s3,
     })
 }
 
@@ -152,11 +178,12 @@ fn resolve_source(
     config: &SourceConfig,
     base_dir: &Path,
 ) -> std::result::Result<ResolvedSource, String> {
-    let location =
-        local_path(&config.path, base_dir).map_err(|p| format!("`sources.{name}.path`: {p}"))?;
-    let text = location.to_string_lossy();
-    let is_glob = text.contains(['*', '?', '[']);
-    let format = config.format.or_else(|| format_from_extension(&location));
+    let location = Location::parse(&config.path, base_dir)
+        .map_err(|p| format!("`sources.{name}.path`: {p}"))?;
+    let is_glob = location.is_glob();
+    let format = config
+        .format
+        .or_else(|| format_from_name(&location.file_name().unwrap_or_default()));
     if let Some(csv) = &config.csv {
         if csv.delimiter.len() != 1 {
             return Err(format!(
@@ -177,48 +204,8 @@ fn resolve_source(
         is_glob,
         format,
         config: config.clone(),
+        s3: None,
     })
-}
-
-fn local_path(path: &str, base_dir: &Path) -> std::result::Result<PathBuf, String> {
-    if path.trim().is_empty() {
-        return Err("the path is empty".into());
-    }
-    if path.contains("://") {
-        return Err(format!(
-            "`{path}`: only local paths are supported in this version (object storage URIs are not read or written yet)"
-        ));
-    }
-    let path = Path::new(path);
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base_dir.join(path)
-    };
-    Ok(normalize(&joined))
-}
-
-/// Removes `.` and `name/..` pairs without touching the file system, so that
-/// logs and the manifest show `out/x` rather than `pipelines/../out/x`.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        out
-    }
 }
 
 /// Where in the file a problem's first `key` (or `a.b.key`) is written:
@@ -237,7 +224,12 @@ fn locate(text: &str, problem: &str) -> Option<(usize, usize)> {
 
 /// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt` (also gzip'd).
 pub fn format_from_extension(path: &Path) -> Option<FileFormat> {
-    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    format_from_name(&path.file_name()?.to_string_lossy())
+}
+
+/// [`format_from_extension`] of a file or object name.
+pub fn format_from_name(name: &str) -> Option<FileFormat> {
+    let name = name.to_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     if name.ends_with(".parquet") || name.ends_with(".pq") {
         Some(FileFormat::Parquet)

@@ -186,8 +186,32 @@ pub struct S3Config {
     /// Custom endpoint (MinIO, other S3-compatible stores); empty = AWS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// Allow `http://` endpoints (local MinIO or test servers); AWS needs https.
     #[serde(default)]
     pub allow_http: bool,
+    /// Path-style addressing (`endpoint/bucket/key`) instead of virtual-hosted
+    /// style (`bucket.endpoint/key`). Default: true when `endpoint` is set
+    /// (MinIO and most S3-compatible stores), false on AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_style: Option<bool>,
+    /// Retries of a failed request before the run gives up (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// First wait between retries in milliseconds, doubled each time (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_ms: Option<u64>,
+    /// Longest wait between two retries in milliseconds (default 15000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff_ms: Option<u64>,
+    /// No retry starts after this many seconds since the first try (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_timeout_secs: Option<u64>,
+    /// Time limit to open a connection, in seconds (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_secs: Option<u64>,
+    /// Time limit of one request, body included, in seconds (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout_secs: Option<u64>,
 }
 
 /// The landmark cohort rule (SPEC §3).

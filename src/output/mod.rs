@@ -3,4 +3,5 @@
 
 pub mod manifest;
 pub mod publish;
+pub mod s3_publish;
 pub mod tables;

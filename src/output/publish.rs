@@ -52,6 +52,11 @@ impl Staging {
         &self.target
     }
 
+    /// The staging directory being filled.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Writes `TABLE.parquet` (zstd) into the staging directory.
     pub fn write_table(&self, table: &str, df: &mut DataFrame) -> Result<()> {
         let path = self.dir.join(format!("{table}.parquet"));

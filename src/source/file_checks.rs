@@ -3,37 +3,23 @@
 //! in type, empty files, and CSV lines with the wrong number of fields.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::io::BufRead;
 
 use polars::prelude::*;
 
-use crate::config::SourceName;
+use crate::config::{ResolvedSource, SourceName};
 use crate::error::{Error, Result};
+use crate::storage::Location;
 
 /// Reads every Parquet file's footer (metadata only): a truncated or corrupt
 /// file is an I/O error naming it; a column whose type differs between files
 /// is a data error naming both files.
-pub fn check_parquet_files(source: SourceName, files: &[PathBuf]) -> Result<()> {
+pub fn check_parquet_files(resolved: &ResolvedSource, files: &[Location]) -> Result<()> {
+    let source = resolved.name;
     // (file, column → type as text) of the first file.
-    let mut first: Option<(&PathBuf, Vec<(String, String)>)> = None;
+    let mut first: Option<(&Location, Vec<(String, String)>)> = None;
     for path in files {
-        let file = File::open(path).map_err(|e| {
-            Error::io(
-                format!("source `{source}`: cannot open `{}`", path.display()),
-                e,
-            )
-        })?;
-        let schema = ParquetReader::new(file).schema().map_err(|e| {
-            Error::Io(format!(
-                "source `{source}`: `{}` is not a readable Parquet file (truncated or corrupt?): {e}",
-                path.display()
-            ))
-        })?;
-        let types: Vec<(String, String)> = schema
-            .iter()
-            .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype)))
-            .collect();
+        let types = parquet_column_types(resolved, path)?;
         match &first {
             None => first = Some((path, types)),
             Some((first_path, first_types)) => {
@@ -41,9 +27,7 @@ pub fn check_parquet_files(source: SourceName, files: &[PathBuf]) -> Result<()> 
                     if let Some((_, other)) = first_types.iter().find(|(n, _)| n == name) {
                         if other != dtype {
                             return Err(Error::Data(format!(
-                                "source `{source}`: column `{name}` is {other} in `{}` but {dtype} in `{}`; every file of a source must give a column the same type",
-                                first_path.display(),
-                                path.display()
+                                "source `{source}`: column `{name}` is {other} in `{first_path}` but {dtype} in `{path}`; every file of a source must give a column the same type"
                             )));
                         }
                     }
@@ -54,9 +38,56 @@ pub fn check_parquet_files(source: SourceName, files: &[PathBuf]) -> Result<()> 
     Ok(())
 }
 
-/// An empty file (no bytes) is reported by name.
-pub fn check_not_empty(source: SourceName, files: &[PathBuf]) -> Result<()> {
-    for path in files {
+/// Column name → type (as text) from a Parquet file's footer (only the
+/// footer is read: on S3 a few ranged requests).
+fn parquet_column_types(
+    resolved: &ResolvedSource,
+    location: &Location,
+) -> Result<Vec<(String, String)>> {
+    let source = resolved.name;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::Io(crate::storage::redact(&format!(
+            "source `{source}`: `{location}` is not a readable Parquet file (truncated or corrupt?): {e}"
+        )))
+    };
+    match location {
+        Location::Local(path) => {
+            let file = File::open(path).map_err(|e| {
+                Error::io(
+                    format!("source `{source}`: cannot open `{}`", path.display()),
+                    e,
+                )
+            })?;
+            let schema = ParquetReader::new(file)
+                .schema()
+                .map_err(|e| unreadable(&e))?;
+            Ok(schema
+                .iter()
+                .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype)))
+                .collect())
+        }
+        Location::S3 { .. } => {
+            let args = ScanArgsParquet {
+                cloud_options: resolved.s3.as_ref().map(|s| s.cloud_options().clone()),
+                glob: false,
+                ..Default::default()
+            };
+            let path = location.polars_path();
+            let schema = LazyFrame::scan_parquet(path, args)
+                .and_then(|mut lf| lf.collect_schema())
+                .map_err(|e| unreadable(&e))?;
+            Ok(schema
+                .iter()
+                .map(|(name, dtype)| (name.to_string(), format!("{dtype:?}")))
+                .collect())
+        }
+    }
+}
+
+/// An empty file (no bytes) is reported by name. (On S3 the listing's sizes
+/// are checked while listing.)
+pub fn check_not_empty(source: SourceName, files: &[Location]) -> Result<()> {
+    for path in files.iter().filter_map(Location::as_local) {
         if std::fs::metadata(path)
             .map(|m| m.len() == 0)
             .unwrap_or(false)
@@ -73,8 +104,11 @@ pub fn check_not_empty(source: SourceName, files: &[PathBuf]) -> Result<()> {
 /// The first line of a CSV file whose field count differs from the header's:
 /// (line number, fields expected, fields found). Quotes are honoured,
 /// including line breaks inside quoted fields.
-pub fn find_ragged_line(path: &Path, delimiter: u8, quote: u8) -> Option<(usize, usize, usize)> {
-    let reader = BufReader::new(File::open(path).ok()?);
+pub fn find_ragged_line(
+    reader: impl BufRead,
+    delimiter: u8,
+    quote: u8,
+) -> Option<(usize, usize, usize)> {
     let mut expected = None;
     let mut in_quotes = false;
     let mut fields = 1;
@@ -113,15 +147,19 @@ pub fn find_ragged_line(path: &Path, delimiter: u8, quote: u8) -> Option<(usize,
 mod tests {
     use super::*;
 
+    fn open(path: &std::path::Path) -> std::io::BufReader<File> {
+        std::io::BufReader::new(File::open(path).unwrap())
+    }
+
     #[test]
     fn finds_the_first_ragged_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.csv");
         std::fs::write(&path, "a,b,c\n1,\"x,y\",3\n4,\"multi\nline\",6\n7,8\n").unwrap();
-        assert_eq!(find_ragged_line(&path, b',', b'"'), Some((5, 3, 2)));
+        assert_eq!(find_ragged_line(open(&path), b',', b'"'), Some((5, 3, 2)));
         std::fs::write(&path, "a,b\n1,2\n\n3,4\n").unwrap();
-        assert_eq!(find_ragged_line(&path, b',', b'"'), None);
+        assert_eq!(find_ragged_line(open(&path), b',', b'"'), None);
         std::fs::write(&path, "a,b\n1,\"open\n").unwrap();
-        assert_eq!(find_ragged_line(&path, b',', b'"'), Some((2, 2, 0)));
+        assert_eq!(find_ragged_line(open(&path), b',', b'"'), Some((2, 2, 0)));
     }
 }

@@ -1,24 +1,43 @@
 //! Which files a source path stands for: a file, a directory (every data file
-//! below it, sorted) or a glob.
+//! below it, sorted) or a glob; on local disk or on S3, where a "directory"
+//! is a key prefix.
 
 use std::path::{Path, PathBuf};
 
-use crate::config::format_from_extension;
+use crate::config::{format_from_extension, format_from_name};
 use crate::config::{FileFormat, ResolvedSource};
 use crate::error::{Error, Result};
+use crate::storage::s3::{ObjectInfo, S3};
+use crate::storage::Location;
 
 /// The files behind a source and their format.
 #[derive(Debug, Clone)]
 pub struct SourceFiles {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Location>,
     pub format: FileFormat,
+    /// Whether the source path is a directory or prefix (not a file or glob).
+    pub is_dir: bool,
 }
 
 /// Lists the files of a source in a stable (sorted) order.
 pub fn list_files(source: &ResolvedSource) -> Result<SourceFiles> {
-    let shown = source.location.display().to_string();
+    match &source.location {
+        Location::Local(path) => list_local(source, path),
+        Location::S3 { bucket, key } => {
+            let s3 = source
+                .s3
+                .as_ref()
+                .ok_or_else(|| Error::Other("S3 client missing for an s3:// source".into()))?;
+            list_s3(source, s3, bucket, key)
+        }
+    }
+}
+
+fn list_local(source: &ResolvedSource, location: &Path) -> Result<SourceFiles> {
+    let shown = location.display().to_string();
+    let mut is_dir = false;
     let mut files = if source.is_glob {
-        let pattern = source.location.to_string_lossy().to_string();
+        let pattern = location.to_string_lossy().to_string();
         let paths = glob::glob(&pattern).map_err(|e| {
             Error::config(format!(
                 "`sources.{}.path`: invalid glob `{pattern}`: {e}",
@@ -39,7 +58,7 @@ pub fn list_files(source: &ResolvedSource) -> Result<SourceFiles> {
         }
         files
     } else {
-        let metadata = std::fs::metadata(&source.location).map_err(|e| {
+        let metadata = std::fs::metadata(location).map_err(|e| {
             Error::Io(format!(
                 "source `{}`: cannot read `{shown}`: {}",
                 source.name,
@@ -47,8 +66,9 @@ pub fn list_files(source: &ResolvedSource) -> Result<SourceFiles> {
             ))
         })?;
         if metadata.is_dir() {
+            is_dir = true;
             let mut files = Vec::new();
-            walk(&source.location, &mut files).map_err(|e| {
+            walk(location, &mut files).map_err(|e| {
                 Error::io(
                     format!("source `{}`: cannot list `{shown}`", source.name),
                     e,
@@ -62,24 +82,116 @@ pub fn list_files(source: &ResolvedSource) -> Result<SourceFiles> {
             });
             files
         } else {
-            vec![source.location.clone()]
+            vec![location.to_path_buf()]
         }
     };
     files.sort();
+    let first_format = files.first().and_then(|f| format_from_extension(f));
+    finish(
+        source,
+        &shown,
+        files.into_iter().map(Location::Local).collect(),
+        first_format,
+        is_dir,
+    )
+}
+
+/// Lists an S3 source: a glob is matched against the keys under its literal
+/// prefix (`*` does not cross `/`); a key ending in `/` is a prefix; any
+/// other key is an object if one exists, else a prefix if anything is under
+/// it. Names starting with `.` or `_` below a prefix are skipped, as on disk.
+fn list_s3(source: &ResolvedSource, s3: &S3, bucket: &str, key: &str) -> Result<SourceFiles> {
+    let shown = source.location.to_string();
+    let data_file = |rel: &str| {
+        !rel.split('/')
+            .any(|part| part.starts_with('.') || part.starts_with('_'))
+            && format_from_name(rel).is_some()
+            && source
+                .format
+                .is_none_or(|fmt| format_from_name(rel) == Some(fmt))
+    };
+    let mut is_dir = false;
+    let objects: Vec<ObjectInfo> = if source.is_glob {
+        let literal = &key[..key.find(['*', '?', '[']).unwrap_or(key.len())];
+        let prefix = &literal[..literal.rfind('/').map(|i| i + 1).unwrap_or(0)];
+        let pattern = glob::Pattern::new(key).map_err(|e| {
+            Error::config(format!(
+                "`sources.{}.path`: invalid glob `{shown}`: {e}",
+                source.name
+            ))
+        })?;
+        let options = glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        };
+        s3.list(bucket, prefix)?
+            .into_iter()
+            .filter(|o| pattern.matches_with(&o.key, options))
+            .collect()
+    } else if let Some(size) = (!key.is_empty() && !key.ends_with('/'))
+        .then(|| s3.head(bucket, key))
+        .transpose()?
+        .flatten()
+    {
+        vec![ObjectInfo {
+            key: key.to_string(),
+            size,
+        }]
+    } else {
+        let prefix = if key.is_empty() || key.ends_with('/') {
+            key.to_string()
+        } else {
+            format!("{key}/")
+        };
+        is_dir = true;
+        let all = s3.list(bucket, &prefix)?;
+        if all.is_empty() {
+            return Err(Error::Io(format!(
+                "source `{}`: no such object or prefix `{shown}` (bucket `{bucket}`, key `{key}`)",
+                source.name
+            )));
+        }
+        all.into_iter()
+            .filter(|o| data_file(&o.key[prefix.len()..]))
+            .collect()
+    };
+    if let Some(empty) = objects.iter().find(|o| o.size == 0) {
+        return Err(Error::Data(format!(
+            "source `{}`: `s3://{bucket}/{}` is empty (not even a header line)",
+            source.name, empty.key
+        )));
+    }
+    let first_format = objects.first().and_then(|o| format_from_name(&o.key));
+    let files = objects
+        .into_iter()
+        .map(|o| Location::S3 {
+            bucket: bucket.to_string(),
+            key: o.key,
+        })
+        .collect();
+    finish(source, &shown, files, first_format, is_dir)
+}
+
+fn finish(
+    source: &ResolvedSource,
+    shown: &str,
+    files: Vec<Location>,
+    first_format: Option<FileFormat>,
+    is_dir: bool,
+) -> Result<SourceFiles> {
     if files.is_empty() {
         return Err(Error::Io(format!(
             "source `{}`: no data files found at `{shown}`",
             source.name
         )));
     }
-    let format = match source.format.or_else(|| format_from_extension(&files[0])) {
+    let format = match source.format.or(first_format) {
         Some(format) => format,
         None => {
             return Err(Error::config_hint(
                 format!(
                     "source `{}`: cannot tell the format of `{}` from its name",
-                    source.name,
-                    files[0].display()
+                    source.name, files[0]
                 ),
                 format!(
                     "add `format: parquet` or `format: csv` to `sources.{}`",
@@ -88,7 +200,11 @@ pub fn list_files(source: &ResolvedSource) -> Result<SourceFiles> {
             ))
         }
     };
-    Ok(SourceFiles { files, format })
+    Ok(SourceFiles {
+        files,
+        format,
+        is_dir,
+    })
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

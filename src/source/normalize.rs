@@ -3,8 +3,6 @@
 //! (SPEC §1: "Datetime inputs are converted to UTC and truncated to their
 //! date before any comparison. A datetime without a time zone is taken as UTC").
 
-use std::path::PathBuf;
-
 use polars::prelude::*;
 
 use polars_buffer::Buffer;
@@ -13,14 +11,17 @@ use super::files::{list_files, SourceFiles};
 use super::tables::{columns_of, ColumnKind, ColumnSpec};
 use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
+use crate::storage::Location;
 
 /// A scanned source: the lazy frame of its canonical columns and what is
 /// needed to check its rows.
 #[derive(Clone)]
 pub struct LoadedSource {
     pub name: SourceName,
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Location>,
     pub format: FileFormat,
+    /// The S3 client, for a source on S3.
+    pub s3: Option<std::sync::Arc<crate::storage::s3::S3>>,
     /// The file columns, renamed to canonical names, not yet typed.
     pub raw: LazyFrame,
     /// Canonical, typed columns (plus extra kept columns such as segments).
@@ -58,15 +59,8 @@ impl LoadedSource {
     /// The files as one display string for messages.
     pub fn files_shown(&self) -> String {
         match self.files.as_slice() {
-            [one] => one.display().to_string(),
-            many => format!(
-                "{} ({} files)",
-                many[0]
-                    .parent()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                many.len()
-            ),
+            [one] => one.to_string(),
+            many => format!("{} ({} files)", many[0].parent_shown(), many.len()),
         }
     }
 }
@@ -75,12 +69,16 @@ impl LoadedSource {
 /// non-canonical columns to keep as they are (the `segment_by` columns of
 /// `accounts`). Only the schema is read here, never the data.
 pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSource> {
-    let SourceFiles { files, format } = list_files(source)?;
+    let SourceFiles {
+        files,
+        format,
+        is_dir,
+    } = list_files(source)?;
     super::file_checks::check_not_empty(source.name, &files)?;
     if format == FileFormat::Parquet {
-        super::file_checks::check_parquet_files(source.name, &files)?;
+        super::file_checks::check_parquet_files(source, &files)?;
     }
-    let scanned = scan_files(source, &files, format)?;
+    let scanned = scan_files(source, &files, format, is_dir)?;
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
     let schema = scanned.clone().collect_schema().map_err(|e| match e {
         PolarsError::NoData(_) => {
@@ -159,6 +157,7 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
         checked,
         csv: source.config.csv.clone().unwrap_or_default(),
         name: source.name,
+        s3: source.s3.clone(),
         files,
         format,
         raw,
@@ -168,31 +167,50 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
     })
 }
 
-fn scan_files(source: &ResolvedSource, files: &[PathBuf], format: FileFormat) -> Result<LazyFrame> {
+fn scan_files(
+    source: &ResolvedSource,
+    files: &[Location],
+    format: FileFormat,
+    is_dir: bool,
+) -> Result<LazyFrame> {
     let what = format!("source `{}`", source.name);
-    let paths: Vec<PlRefPath> =
-        if source.config.hive_partitioning && !source.is_glob && source.location.is_dir() {
-            vec![PlRefPath::new(source.location.to_string_lossy().as_ref())]
-        } else {
-            files
-                .iter()
-                .map(|f| PlRefPath::new(f.to_string_lossy().as_ref()))
-                .collect()
+    let paths: Vec<PlRefPath> = if source.config.hive_partitioning && is_dir {
+        // The directory itself, so that polars reads the partition columns
+        // from the `key=value` path segments.
+        let dir = match &source.location {
+            Location::S3 { bucket, key } if !key.is_empty() && !key.ends_with('/') => {
+                Location::S3 {
+                    bucket: bucket.clone(),
+                    key: format!("{key}/"),
+                }
+            }
+            other => other.clone(),
         };
+        vec![dir.polars_path()]
+    } else {
+        files.iter().map(Location::polars_path).collect()
+    };
+    let cloud = source.s3.as_ref().map(|s3| s3.cloud_options().clone());
     let paths = Buffer::from_iter(paths);
     match format {
         FileFormat::Parquet => {
-            let mut args = ScanArgsParquet::default();
-            args.glob = false;
-            if source.config.hive_partitioning {
+            let hive = source.config.hive_partitioning;
+            let mut args = ScanArgsParquet {
+                // Files are listed by us; only a Hive directory is expanded
+                // by polars.
+                glob: hive,
+                cloud_options: cloud,
+                ..ScanArgsParquet::default()
+            };
+            if hive {
                 args.hive_options.enabled = Some(true);
-                args.glob = true;
             }
             LazyFrame::scan_parquet_files(paths, args).map_err(|e| Error::engine(&what, e))
         }
         FileFormat::Csv => {
             let options = source.config.csv.clone().unwrap_or_default();
             csv_reader(paths, &options)
+                .with_cloud_options(cloud)
                 .finish()
                 .map_err(|e| Error::engine(&what, e))
         }
@@ -327,10 +345,10 @@ fn list_columns(schema: &Schema) -> String {
         .join(", ")
 }
 
-fn shown_files(files: &[PathBuf]) -> String {
+fn shown_files(files: &[Location]) -> String {
     match files {
-        [one] => format!("`{}`", one.display()),
-        many => format!("`{}` and {} more files", many[0].display(), many.len() - 1),
+        [one] => format!("`{one}`"),
+        many => format!("`{}` and {} more files", many[0], many.len() - 1),
     }
 }
 

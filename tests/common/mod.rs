@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use polars::prelude::*;
 
+pub mod s3;
+
 pub fn bin() -> Command {
     Command::cargo_bin("cohort-metrics").expect("binary built")
 }
@@ -65,4 +67,28 @@ pub fn contents(partition: &Path, table: &str) -> String {
     let mut buffer = Vec::new();
     CsvWriter::new(&mut buffer).finish(&mut df).expect("csv");
     String::from_utf8(buffer).expect("utf8")
+}
+
+/// The tables of a run (SPEC §7), listed here rather than taken from the
+/// code under test.
+pub const TABLES: [&str; 6] = [
+    "metrics",
+    "lift",
+    "retention_curve",
+    "revenue_movements",
+    "account_cohorts",
+    "account_health",
+];
+
+/// A copy of the bundled `sample_data/` under `dir`.
+pub fn copy_sample_data(dir: &Path) -> PathBuf {
+    let copy = dir.join("sample_data");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(repo().join("sample_data"))
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success(), "copy sample_data");
+    copy
 }

@@ -1,0 +1,375 @@
+//! The S3 client: one set of settings (`storage.s3` of the pipeline plus the
+//! environment) for polars' reads and for our own listing and writes.
+//!
+//! Polars keeps one object store per bucket and settings in a cache; we take
+//! our store from that same cache ([`build_object_store`] with the same
+//! [`CloudOptions`]), so our listing and uploads and polars' scans share one
+//! client per bucket: one connection pool, one retry policy, one set of
+//! credentials.
+//!
+//! Credentials never come from the pipeline file: they are read by the
+//! object store from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+//! `AWS_SESSION_TOKEN`, from `~/.aws/credentials` and `~/.aws/config`, from
+//! web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, EKS) or from the instance
+//! metadata service, in that order. No message carries them (see
+//! [`super::redact`]).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3ConfigKey;
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload};
+use polars::io::cloud::{build_object_store, CloudOptions, CloudRetryConfig};
+use polars::prelude::PlRefPath;
+
+use super::redact;
+use crate::config::S3Config;
+use crate::error::{Error, Result};
+
+/// Files larger than this are uploaded in parts of this size.
+pub const MULTIPART_PART_SIZE: usize = 8 * 1024 * 1024;
+/// Parts of one upload in flight at once.
+const MULTIPART_CONCURRENCY: usize = 4;
+
+/// Settings in effect, with the defaults filled in.
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub allow_http: bool,
+    pub path_style: bool,
+    pub max_retries: u32,
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    pub retry_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl S3Settings {
+    /// `storage.s3` with defaults. The region falls back to `AWS_REGION` /
+    /// `AWS_DEFAULT_REGION`, then `us-east-1`.
+    pub fn from_config(config: Option<&S3Config>) -> S3Settings {
+        let default = S3Config::default();
+        let c = config.unwrap_or(&default);
+        let endpoint = c
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| e.trim_end_matches('/').to_string());
+        let region = c
+            .region
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .or_else(|| std::env::var("AWS_REGION").ok())
+            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        S3Settings {
+            path_style: c.path_style.unwrap_or(endpoint.is_some()),
+            region,
+            endpoint,
+            allow_http: c.allow_http,
+            max_retries: c.max_retries.unwrap_or(3),
+            backoff: Duration::from_millis(c.backoff_ms.unwrap_or(100)),
+            max_backoff: Duration::from_millis(c.max_backoff_ms.unwrap_or(15_000)),
+            retry_timeout: Duration::from_secs(c.retry_timeout_secs.unwrap_or(60)),
+            connect_timeout: Duration::from_secs(c.connect_timeout_secs.unwrap_or(10)),
+            request_timeout: Duration::from_secs(c.request_timeout_secs.unwrap_or(300)),
+        }
+    }
+
+    /// Problems with the settings, for the configuration check.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(endpoint) = &self.endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                problems.push(format!(
+                    "`storage.s3.endpoint`: `{endpoint}` must start with `https://` (or `http://` with `allow_http: true`)"
+                ));
+            } else if endpoint.starts_with("http://") && !self.allow_http {
+                problems.push(format!(
+                    "`storage.s3.endpoint`: `{endpoint}` is plain http; set `allow_http: true` to allow it"
+                ));
+            }
+        }
+        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
+            problems.push("`storage.s3`: timeouts must be at least 1 second".into());
+        }
+        problems
+    }
+
+    /// The same settings as polars' cloud options (and so as our own store).
+    fn cloud_options(&self) -> CloudOptions {
+        let mut keys: Vec<(AmazonS3ConfigKey, String)> = vec![
+            (AmazonS3ConfigKey::Region, self.region.clone()),
+            (
+                AmazonS3ConfigKey::VirtualHostedStyleRequest,
+                (!self.path_style).to_string(),
+            ),
+            (
+                AmazonS3ConfigKey::Client(ClientConfigKey::AllowHttp),
+                self.allow_http.to_string(),
+            ),
+            (
+                AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                format!("{}s", self.connect_timeout.as_secs()),
+            ),
+            (
+                AmazonS3ConfigKey::Client(ClientConfigKey::Timeout),
+                format!("{}s", self.request_timeout.as_secs()),
+            ),
+        ];
+        if let Some(endpoint) = &self.endpoint {
+            keys.push((AmazonS3ConfigKey::Endpoint, endpoint.clone()));
+        }
+        CloudOptions::default()
+            .with_aws(keys)
+            .with_retry_config(CloudRetryConfig {
+                max_retries: Some(self.max_retries as usize),
+                retry_timeout: Some(self.retry_timeout),
+                retry_init_backoff: Some(self.backoff),
+                retry_max_backoff: Some(self.max_backoff),
+                retry_base_multiplier: None,
+            })
+    }
+}
+
+/// The S3 client of a run.
+#[derive(Clone)]
+pub struct S3 {
+    settings: S3Settings,
+    options: CloudOptions,
+}
+
+impl std::fmt::Debug for S3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only the settings: nothing that could hold a credential.
+        f.debug_struct("S3")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// One object found by a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+}
+
+impl S3 {
+    pub fn new(settings: S3Settings) -> Arc<S3> {
+        let options = settings.cloud_options();
+        Arc::new(S3 { settings, options })
+    }
+
+    pub fn settings(&self) -> &S3Settings {
+        &self.settings
+    }
+
+    /// Options to hand to polars' scans.
+    pub fn cloud_options(&self) -> &CloudOptions {
+        &self.options
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        polars_async::ASYNC.block_on(future)
+    }
+
+    async fn store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+        let url = PlRefPath::new(format!("s3://{bucket}/").as_str());
+        let (_, store) = build_object_store(url, Some(&self.options), false)
+            .await
+            .map_err(|e| {
+                Error::Io(redact(&format!(
+                    "S3 bucket `{bucket}`: cannot set up the client: {e}"
+                )))
+            })?;
+        Ok(store.to_dyn_object_store().await.into_owned())
+    }
+
+    /// Size of `s3://bucket/key`, or `None` when there is no such object.
+    pub fn head(&self, bucket: &str, key: &str) -> Result<Option<u64>> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            match store.head(&ObjectPath::from(key)).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(self.error("read", bucket, key, e)),
+            }
+        })
+    }
+
+    /// Every object under `prefix` (recursively), sorted by key.
+    pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            let path = ObjectPath::from(prefix);
+            let listed: Vec<_> = store
+                .list((!prefix.is_empty()).then_some(&path))
+                .try_collect()
+                .await
+                .map_err(|e| self.error("list", bucket, prefix, e))?;
+            let mut out: Vec<ObjectInfo> = listed
+                .into_iter()
+                .map(|m| ObjectInfo {
+                    key: m.location.to_string(),
+                    size: m.size,
+                })
+                .collect();
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            Ok(out)
+        })
+    }
+
+    /// The whole object.
+    pub fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            let result = store
+                .get(&ObjectPath::from(key))
+                .await
+                .map_err(|e| self.error("read", bucket, key, e))?;
+            let bytes = result
+                .bytes()
+                .await
+                .map_err(|e| self.error("read", bucket, key, e))?;
+            Ok(bytes.to_vec())
+        })
+    }
+
+    /// Uploads a small in-memory object in one request.
+    pub fn put_bytes(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            store
+                .put(&ObjectPath::from(key), PutPayload::from(bytes))
+                .await
+                .map_err(|e| self.error("write", bucket, key, e))?;
+            Ok(())
+        })
+    }
+
+    /// Uploads a local file: one request up to [`MULTIPART_PART_SIZE`], a
+    /// multipart upload above it (aborted if any part fails, so that no
+    /// half-written object appears).
+    pub fn put_file(&self, bucket: &str, key: &str, file: &Path) -> Result<()> {
+        let bytes = std::fs::read(file)
+            .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
+        if bytes.len() <= MULTIPART_PART_SIZE {
+            return self.put_bytes(bucket, key, bytes);
+        }
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            let mut upload = store
+                .put_multipart(&ObjectPath::from(key))
+                .await
+                .map_err(|e| self.error("write", bucket, key, e))?;
+            // Parts are started in order and sent a few at a time.
+            let parts: Vec<_> = bytes
+                .chunks(MULTIPART_PART_SIZE)
+                .map(|chunk| upload.put_part(PutPayload::from(chunk.to_vec())))
+                .collect();
+            let sent: std::result::Result<Vec<()>, _> = futures::stream::iter(parts)
+                .buffer_unordered(MULTIPART_CONCURRENCY)
+                .try_collect()
+                .await;
+            let done = match sent {
+                Ok(_) => upload.complete().await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                // Best effort: a store that cannot be reached cannot be told
+                // either; its lifecycle rule cleans up (see the README).
+                let _ = upload.abort().await;
+                return Err(self.error("write", bucket, key, e));
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes an object; a missing one is not an error.
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            match store.delete(&ObjectPath::from(key)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(self.error("delete", bucket, key, e)),
+            }
+        })
+    }
+
+    /// An I/O error (exit 4) naming the operation, bucket and key, the
+    /// retries allowed and the server's answer, with secrets removed.
+    fn error(&self, op: &str, bucket: &str, key: &str, err: object_store::Error) -> Error {
+        let what = match &err {
+            object_store::Error::NotFound { .. } => "no such object".to_string(),
+            object_store::Error::Unauthenticated { .. }
+            | object_store::Error::PermissionDenied { .. } => format!(
+                "access denied; check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS profile): {}",
+                server_message(&err.to_string())
+            ),
+            _ => server_message(&err.to_string()),
+        };
+        Error::Io(redact(&format!(
+            "S3 {op} of `s3://{bucket}/{key}` failed (bucket `{bucket}`, key `{key}`, up to {} retries): {what}",
+            self.settings.max_retries
+        )))
+    }
+}
+
+/// The useful part of an object store error: an S3 XML error body is
+/// reduced to its `Code` and `Message` (it may echo request details).
+fn server_message(text: &str) -> String {
+    let tag = |name: &str| -> Option<String> {
+        let start = text.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = text[start..].find(&format!("</{name}>"))? + start;
+        Some(text[start..end].to_string())
+    };
+    if let Some(code) = tag("Code") {
+        let before = text.split('<').next().unwrap_or("").trim();
+        let message = tag("Message").unwrap_or_default();
+        return format!("{before} {code}: {message}").trim().to_string();
+    }
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_have_defaults_and_checks() {
+        let s = S3Settings::from_config(None);
+        assert!(!s.path_style);
+        assert_eq!(s.max_retries, 3);
+        let config = S3Config {
+            endpoint: Some("http://127.0.0.1:9000/".into()),
+            ..Default::default()
+        };
+        let s = S3Settings::from_config(Some(&config));
+        assert!(s.path_style, "an endpoint defaults to path-style");
+        assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(s.problems()[0].contains("allow_http"));
+        let config = S3Config {
+            endpoint: Some("  ".into()),
+            ..Default::default()
+        };
+        assert!(S3Settings::from_config(Some(&config)).endpoint.is_none());
+    }
+
+    #[test]
+    fn xml_error_bodies_are_reduced_to_code_and_message() {
+        let body = "Client error with status 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature does not match</Message><StringToSign>AWS4-HMAC secret-ish</StringToSign></Error>";
+        assert_eq!(
+            server_message(body),
+            "Client error with status 403 Forbidden: SignatureDoesNotMatch: The request signature does not match"
+        );
+        assert_eq!(server_message("plain"), "plain");
+    }
+}

@@ -1,0 +1,381 @@
+//! Inputs read from and outputs published to S3 (SPEC §4, §7), against a real
+//! S3-compatible server on 127.0.0.1 (see `tests/common/s3.rs`).
+
+mod common;
+
+use std::path::Path;
+
+use common::s3::S3Server;
+use common::*;
+use polars::prelude::*;
+
+/// The sample pipeline with every source under `s3://lake/sample_data/` and
+/// the output under `s3://results/education_impact`.
+fn s3_pipeline(dir: &Path, extra_s3: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml")).unwrap();
+    let text = text
+        .replace("../sample_data/", "s3://lake/sample_data/")
+        .replace(
+            "output:   { path: ../out/education_impact }",
+            "output:   { path: s3://results/education_impact }",
+        )
+        .replace(
+            "cohort:   {",
+            &format!(
+                "storage:\n  s3: {{ endpoint: \"${{S3_ENDPOINT}}\", allow_http: true, region: us-east-1{extra_s3} }}\ncohort:   {{"
+            ),
+        );
+    assert!(text.contains("s3://results/") && text.contains("storage:"));
+    let path = dir.join("s3_pipeline.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// sample_data/ with a wide, incompressible `payload` column added to the
+/// events: no metric reads it, so a scan that fetches only the needed
+/// columns downloads a small part of the file.
+fn sample_with_payload(dir: &Path) -> std::path::PathBuf {
+    let copy = copy_sample_data(dir);
+    let events = copy.join("events/part-00000.parquet");
+    let file = std::fs::File::open(&events).unwrap();
+    let mut df = ParquetReader::new(file).finish().unwrap();
+    let n = df.height();
+    let payload: Vec<String> = (0..n)
+        .map(|i| {
+            let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            (0..6)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    format!("{x:016x}")
+                })
+                .collect()
+        })
+        .collect();
+    df.with_column(Column::new("payload".into(), payload))
+        .unwrap();
+    let file = std::fs::File::create(&events).unwrap();
+    ParquetWriter::new(file)
+        .with_row_group_size(Some(50_000))
+        .finish(&mut df)
+        .unwrap();
+    copy
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// The sample pipeline run on disk with its output under `dir/local`;
+/// returns the partition.
+fn local_run(dir: &Path) -> std::path::PathBuf {
+    let local = bin()
+        .arg("run")
+        .arg(repo().join("pipelines/education_impact.yaml"))
+        .arg("--output")
+        .arg(dir.join("local"))
+        .output()
+        .unwrap();
+    assert!(local.status.success(), "{}", stderr_of(&local));
+    dir.join("local/as_of=2026-11-01")
+}
+
+/// `command` of `pipeline` against the server; fails the test unless it succeeds.
+fn succeed(server: &S3Server, dir: &Path, command: &str, pipeline: &Path) -> std::process::Output {
+    let output = server
+        .command(dir)
+        .arg(command)
+        .arg(pipeline)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{command} failed:\n{}",
+        stderr_of(&output)
+    );
+    output
+}
+
+#[test]
+fn sample_pipeline_on_s3_gives_the_same_tables_as_on_disk() {
+    let Some(server) = S3Server::start(&["lake", "results"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample_with_payload(dir.path());
+    server.upload_dir(&data, "lake", "sample_data/");
+    let events_size = server
+        .list("lake", "sample_data/events/")
+        .into_iter()
+        .map(|(_, size)| size)
+        .sum::<u64>();
+
+    // A stale table and an old marker from an earlier run.
+    let partition = "education_impact/as_of=2026-11-01/";
+    server.put("results", &format!("{partition}old_table.parquet"), "stale");
+    server.put("results", &format!("{partition}_SUCCESS"), "");
+
+    let pipeline = s3_pipeline(dir.path(), "");
+    let explain = succeed(&server, dir.path(), "explain", &pipeline);
+    let plan = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        plan.contains("s3://lake/sample_data/events/part-00000.parquet"),
+        "the plan reads the events from S3:\n{plan}"
+    );
+
+    let before = server.requests().len();
+    let run = succeed(&server, dir.path(), "run", &pipeline);
+
+    // Only the needed columns of the events were fetched: ranged reads
+    // that add up to far less than the file.
+    let fetched: u64 = server.requests()[before..]
+        .iter()
+        .filter(|r| {
+            r["method"] == "GET" && r["path"] == "/lake/sample_data/events/part-00000.parquet"
+        })
+        .map(|r| {
+            let range = r["range"]
+                .as_str()
+                .expect("every read of the events is ranged");
+            let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
+            b.parse::<u64>().unwrap() - a.parse::<u64>().unwrap() + 1
+        })
+        .sum();
+    assert!(fetched > 0, "the events were read");
+    assert!(
+        fetched * 2 < events_size,
+        "projection pushdown: fetched {fetched} of {events_size} bytes"
+    );
+
+    let local_partition = local_run(dir.path());
+
+    let downloaded = dir.path().join("downloaded");
+    let mut keys = server.download("results", partition, &downloaded);
+    keys.sort();
+    let mut expected: Vec<String> = TABLES
+        .iter()
+        .map(|t| format!("{partition}{t}.parquet"))
+        .chain([
+            format!("{partition}_SUCCESS"),
+            format!("{partition}_manifest.json"),
+        ])
+        .collect();
+    expected.sort();
+    assert_eq!(
+        keys, expected,
+        "stale objects removed, every table and the marker present"
+    );
+    for table in TABLES {
+        assert_eq!(
+            contents(&downloaded, table),
+            contents(&local_partition, table),
+            "table {table}: S3 and local runs differ"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(downloaded.join("_manifest.json")).unwrap())
+            .unwrap();
+    let manifest_text = manifest.to_string();
+    assert!(manifest_text.contains("s3://lake/sample_data/accounts.csv"));
+    assert!(!manifest_text.contains(&server.secret_access_key));
+    assert!(!stderr_of(&run).contains(&server.secret_access_key));
+}
+
+#[test]
+fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
+    let Some(server) = S3Server::start(&["lake", "results"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    server.upload_dir(&repo().join("sample_data"), "lake", "sample_data/");
+    let pipeline = s3_pipeline(dir.path(), ", max_retries: 2, backoff_ms: 10");
+
+    // A missing object.
+    let missing = server
+        .command(dir.path())
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--set")
+        .arg("sources.accounts.path=s3://lake/nowhere/accounts.csv")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(4), "{}", stderr_of(&missing));
+    let message = stderr_of(&missing);
+    assert!(
+        message.contains("s3://lake/nowhere/accounts.csv") && message.contains("bucket `lake`"),
+        "{message}"
+    );
+
+    // Wrong credentials: refused, and the secret is in no output.
+    let secret = "Wr0ngSecretValue/ThatMustNeverBePrinted+42";
+    for format in ["text", "json"] {
+        let denied = server
+            .command(dir.path())
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .arg("--log-format")
+            .arg(format)
+            .arg("-v")
+            .arg("run")
+            .arg(&pipeline)
+            .output()
+            .unwrap();
+        assert_eq!(denied.status.code(), Some(4), "{}", stderr_of(&denied));
+        let all = format!(
+            "{}{}",
+            stderr_of(&denied),
+            String::from_utf8_lossy(&denied.stdout)
+        );
+        assert!(
+            all.contains("access denied") && all.contains("bucket `lake`"),
+            "{all}"
+        );
+        assert!(!all.contains(secret), "the secret was printed:\n{all}");
+        assert!(!all.contains(&server.secret_access_key));
+    }
+
+    // The server is down: exit 4 after the retries, naming bucket and key.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let down = server
+        .command(dir.path())
+        .env("S3_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .arg("run")
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(4), "{}", stderr_of(&down));
+    let message = stderr_of(&down);
+    assert!(
+        message.contains("bucket `lake`")
+            && message.contains("key `sample_data/")
+            && message.contains("retries"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_server_dying_mid_upload_leaves_no_success_marker_and_a_rerun_completes() {
+    let Some(server) = S3Server::start(&["lake", "results"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    server.upload_dir(&repo().join("sample_data"), "lake", "sample_data/");
+    let pipeline = s3_pipeline(dir.path(), ", max_retries: 1, backoff_ms: 10");
+    let partition = "education_impact/as_of=2026-11-01/";
+    let run = |extra: &[&str]| {
+        server
+            .command(dir.path())
+            .arg("run")
+            .arg(&pipeline)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = run(&[]);
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let names = |listed: Vec<(String, u64)>| -> Vec<String> {
+        listed
+            .into_iter()
+            .map(|(k, _)| k[partition.len()..].to_string())
+            .collect()
+    };
+    assert!(names(server.list("results", partition)).contains(&"_SUCCESS".to_string()));
+
+    // A second run with other settings dies after its second upload.
+    server.die_after_puts("results", 2);
+    let second = run(&["--set", "stats.alpha=0.01"]);
+    assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
+    assert!(
+        stderr_of(&second).contains("bucket `results`"),
+        "{}",
+        stderr_of(&second)
+    );
+    server.revive();
+    let after = names(server.list("results", partition));
+    assert!(
+        !after.contains(&"_SUCCESS".to_string()),
+        "a partition mixing two runs must not be marked ready: {after:?}"
+    );
+
+    // The rerun completes the partition: every table from one run.
+    let third = run(&["--set", "stats.alpha=0.01"]);
+    assert!(third.status.success(), "{}", stderr_of(&third));
+    let downloaded = dir.path().join("downloaded");
+    let keys = server.download("results", partition, &downloaded);
+    assert!(keys.iter().any(|k| k.ends_with("_SUCCESS")));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(downloaded.join("_manifest.json")).unwrap())
+            .unwrap();
+    let run_id = manifest["run_id"].as_str().unwrap();
+    for table in TABLES {
+        let df = read_table(&downloaded, table);
+        if df.height() == 0 {
+            continue;
+        }
+        let ids = df.column("run_id").unwrap().unique().unwrap();
+        assert_eq!(ids.len(), 1, "{table}: one run");
+        assert_eq!(
+            ids.str().unwrap().get(0),
+            Some(run_id),
+            "{table} comes from the run of the manifest"
+        );
+    }
+}
+
+/// `sample_data/` with the events split into two Hive partitions
+/// (`events_hive/half=0/`, `events_hive/half=1/`).
+fn sample_with_hive_events(dir: &Path) -> std::path::PathBuf {
+    let copy = copy_sample_data(dir);
+    let file = std::fs::File::open(copy.join("events/part-00000.parquet")).unwrap();
+    let events = ParquetReader::new(file).finish().unwrap();
+    let n = events.height();
+    for half in 0..2 {
+        let mask: BooleanChunked = (0..n).map(|i| i % 2 == half).collect();
+        let mut part = events.filter(&mask).unwrap();
+        let folder = copy.join(format!("events_hive/half={half}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let file = std::fs::File::create(folder.join("part-00000.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut part).unwrap();
+    }
+    copy
+}
+
+#[test]
+fn hive_prefixes_and_globs_on_s3_read_like_the_files_on_disk() {
+    let Some(server) = S3Server::start(&["lake", "results"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample_with_hive_events(dir.path());
+    server.upload_dir(&data, "lake", "sample_data/");
+    let pipeline = s3_pipeline(dir.path(), "");
+    let text = std::fs::read_to_string(&pipeline)
+        .unwrap()
+        .replace(
+            "{ path: s3://lake/sample_data/events/, format: parquet }",
+            "{ path: s3://lake/sample_data/events_hive/, format: parquet, hive_partitioning: true }",
+        )
+        .replace("s3://lake/sample_data/tickets.parquet", "s3://lake/sample_data/tick*.parquet")
+        .replace("s3://lake/sample_data/referrals.parquet", "\"s3://lake/sample_data/referral[s].parquet\"");
+    assert!(text.contains("events_hive") && text.contains("tick*"));
+    std::fs::write(&pipeline, text).unwrap();
+
+    let explain = succeed(&server, dir.path(), "explain", &pipeline);
+    let plan = String::from_utf8_lossy(&explain.stdout);
+    assert!(plan.contains("events_hive"), "{plan}");
+
+    succeed(&server, dir.path(), "run", &pipeline);
+    let local_partition = local_run(dir.path());
+    let downloaded = dir.path().join("downloaded");
+    server.download("results", "education_impact/as_of=2026-11-01/", &downloaded);
+    for table in TABLES {
+        assert_eq!(
+            contents(&downloaded, table),
+            contents(&local_partition, table),
+            "table {table}: the Hive-partitioned S3 events and the local file differ"
+        );
+    }
+}
