@@ -1,7 +1,9 @@
 //! Minimal structured logging on stderr: one line per stage, `text` or `json`.
 //! Quiet (`-q`) prints only warnings and errors; verbose (`-v`) adds debug lines.
 
-use std::sync::OnceLock;
+use std::io::{IsTerminal, Write};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -62,6 +64,14 @@ pub fn emit(level: Level, stage: &str, message: &str) {
     }
     let message = &crate::storage::redact(message);
     let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    // Hold the progress lock so that the live line never interleaves.
+    let _live = PROGRESS.get().map(|p| {
+        let guard = p.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.shown {
+            eprint!("\r\x1b[2K");
+        }
+        guard
+    });
     match format {
         Format::Text => eprintln!("{ts} {:<5} {stage}: {message}", level.name()),
         Format::Json => {
@@ -86,4 +96,68 @@ pub fn warn(stage: &str, message: &str) {
 
 pub fn debug(stage: &str, message: &str) {
     emit(Level::Debug, stage, message)
+}
+
+/// The live progress line: the running stage and its elapsed time, redrawn
+/// in place on a terminal. Nothing is drawn when stderr is not a terminal,
+/// in JSON format or with `-q`, so logs and pipes get only the stage lines.
+struct Live {
+    stage: Option<(String, Instant)>,
+    /// Whether a live line is on the screen (and must be erased before a log line).
+    shown: bool,
+}
+
+static PROGRESS: OnceLock<Mutex<Live>> = OnceLock::new();
+
+fn live_enabled() -> bool {
+    let (format, min_level) = SETTINGS
+        .get()
+        .map(|s| (s.format, s.min_level))
+        .unwrap_or((Format::Text, Level::Info));
+    format == Format::Text && min_level <= Level::Info && std::io::stderr().is_terminal()
+}
+
+/// Marks `stage` as running (`None`: nothing runs) for the live line.
+pub fn progress(stage: Option<&str>) {
+    if !live_enabled() {
+        return;
+    }
+    let live = PROGRESS.get_or_init(|| {
+        std::thread::spawn(redraw);
+        Mutex::new(Live {
+            stage: None,
+            shown: false,
+        })
+    });
+    let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+    if live.shown {
+        eprint!("\r\x1b[2K");
+        live.shown = false;
+    }
+    live.stage = stage.map(|s| (s.to_string(), Instant::now()));
+}
+
+/// Redraws the live line a few times a second once a stage has run for 1 s.
+fn redraw() {
+    let frames = ['|', '/', '-', '\\'];
+    let mut tick = 0usize;
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let Some(live) = PROGRESS.get() else { continue };
+        let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((stage, started)) = &live.stage else {
+            continue;
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        if elapsed < 1.0 {
+            continue;
+        }
+        tick += 1;
+        eprint!(
+            "\r\x1b[2K{} {stage}: running for {elapsed:.0}s",
+            frames[tick % 4]
+        );
+        let _ = std::io::stderr().flush();
+        live.shown = true;
+    }
 }

@@ -40,7 +40,27 @@ pub struct RunOutcome {
     pub seconds: f64,
 }
 
-/// Stage timer: logs each stage and keeps the durations for the manifest.
+/// The stages of a run, in order: the live progress line (on a terminal)
+/// names the one after the last finished stage.
+const STAGE_ORDER: [&str; 8] = [
+    "config",
+    "scan",
+    "check",
+    "plan",
+    "execute",
+    "summarize",
+    "write",
+    "publish",
+];
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        log::progress(None);
+    }
+}
+
+/// Stage timer: logs each stage and keeps the durations for the manifest;
+/// on a terminal a live line shows the running stage.
 struct Stages {
     started: Instant,
     last: Instant,
@@ -50,6 +70,7 @@ struct Stages {
 impl Stages {
     fn new() -> Self {
         let now = Instant::now();
+        log::progress(Some(STAGE_ORDER[0]));
         Stages {
             started: now,
             last: now,
@@ -64,6 +85,11 @@ impl Stages {
         self.timings
             .push((stage.to_string(), (seconds * 1000.0).round() / 1000.0));
         log::info(stage, &format!("{message} ({seconds:.2}s)"));
+        let next = STAGE_ORDER
+            .iter()
+            .position(|s| *s == stage)
+            .and_then(|i| STAGE_ORDER.get(i + 1));
+        log::progress(next.copied());
     }
 
     fn total(&self) -> f64 {
