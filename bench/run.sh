@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Benchmark harness (not part of `cargo test`): see docs/BENCHMARKS.md.
+#
+#   bench/run.sh [SCALE...]       SCALE: S (10k accounts), M (100k), L (1M); default S M L
+#
+# Environment: RUNS (default 3) runs per contender, the median is reported;
+# BENCH_DATA_ROOT (default bench/data) where the generated data is kept
+# (generated once per scale and reused); CARGO_TARGET_DIR as for the build.
+#
+# For each scale it generates the data (timed separately), checks that the
+# numbers of every contender agree with ours (bench/compare.py), then times
+# every contender RUNS times with /usr/bin/time (wall time and peak RSS), and
+# writes bench/results/SCALE.tsv and a markdown table to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-3}"
+DATA_ROOT="${BENCH_DATA_ROOT:-bench/data}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cohort-metrics-target}"
+SCALES=("$@")
+[ ${#SCALES[@]} -gt 0 ] || SCALES=(S M L)
+
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is required (apt-get install time)" >&2; exit 1; }
+python3 -c "import duckdb, polars" 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'duckdb>=1.1' 'polars>=1.20'
+cargo build --release --quiet
+BIN="$CARGO_TARGET_DIR/release/cohort-metrics"
+mkdir -p bench/results "$DATA_ROOT"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+accounts_of() {
+  case "$1" in
+    S) echo 10000 ;;
+    M) echo 100000 ;;
+    L) echo 1000000 ;;
+    *) echo "bench: unknown scale $1 (S, M or L)" >&2; exit 2 ;;
+  esac
+}
+
+# measure NAME COMMAND...: one timed run; appends "NAME seconds max_rss_kb".
+measure() {
+  local name="$1"
+  shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || {
+    echo "bench: $name failed:" >&2
+    cat "$WORK/err" >&2
+    exit 1
+  }
+  echo "$name $(cat "$WORK/time")" >>"$RESULTS"
+}
+
+for scale in "${SCALES[@]}"; do
+  accounts="$(accounts_of "$scale")"
+  data="$DATA_ROOT/$scale"
+  RESULTS="bench/results/$scale.tsv"
+  : >"$RESULTS"
+  if [ ! -f "$data/GENERATOR.md" ]; then
+    echo "bench: generating $scale ($accounts accounts) into $data" >&2
+    rm -rf "$data"
+    measure generate "$BIN" -q generate --accounts "$accounts" --out "$data"
+  fi
+  events_rows="$(python3 -c "import polars as pl, sys; print(pl.scan_parquet(sys.argv[1] + '/events/*.parquet').select(pl.len()).collect().item())" "$data")"
+  export BENCH_DATA="$PWD/$data"
+
+  echo "bench: $scale: checking that the contenders agree with our numbers" >&2
+  BENCH_OUT="$WORK/ours" "$BIN" -q run bench/pipeline.yaml
+  python3 bench/duckdb_metrics.py "$data" "$WORK/duckdb.parquet"
+  python3 bench/compare.py "$WORK/ours/as_of=2026-11-01" "$WORK/duckdb.parquet" >&2
+  python3 bench/polars_heavy.py "$data" "$WORK/polars.parquet"
+  python3 bench/compare.py "$WORK/ours/as_of=2026-11-01" "$WORK/polars.parquet" >&2
+
+  for run in $(seq "$RUNS"); do
+    echo "bench: $scale: run $run of $RUNS" >&2
+    rm -rf "$WORK/ours" "$WORK/heavy"
+    BENCH_OUT="$WORK/ours" measure ours "$BIN" -q run bench/pipeline.yaml
+    measure duckdb python3 bench/duckdb_metrics.py "$data" "$WORK/duckdb.parquet"
+    BENCH_OUT="$WORK/heavy" measure ours_events "$BIN" -q run bench/pipeline_heavy.yaml
+    measure polars_events python3 bench/polars_heavy.py "$data" "$WORK/polars.parquet"
+    measure floor_duckdb python3 bench/floor.py duckdb "$data"
+    measure floor_polars python3 bench/floor.py polars "$data"
+  done
+
+  python3 - "$RESULTS" "$scale" "$accounts" "$events_rows" <<'EOF'
+import statistics, sys
+path, scale, accounts, events = sys.argv[1:]
+runs = {}
+for line in open(path):
+    name, seconds, rss = line.split()
+    runs.setdefault(name, []).append((float(seconds), int(rss)))
+med = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
+rss = {k: max(r for _, r in v) / 1024 / 1024 for k, v in runs.items()}
+floor = min(med["floor_duckdb"], med["floor_polars"])
+print(f"\n### {scale}: {int(accounts):,} accounts, {int(events):,} events\n")
+if "generate" in med:
+    print(f"Generation: {med['generate']:.1f} s, peak RSS {rss['generate']:.2f} GiB.\n")
+print("| contender | wall s (median of %d) | peak RSS GiB | / DuckDB | / floor |" % len(runs["ours"]))
+print("|---|---:|---:|---:|---:|")
+labels = {
+    "ours": "cohort-metrics, full pipeline (27 metrics)",
+    "duckdb": "DuckDB SQL (22 of the 27 metrics)",
+    "ours_events": "cohort-metrics, 4 event metrics",
+    "polars_events": "Python polars, the same 4 event metrics",
+    "floor_duckdb": "floor: scan needed columns (DuckDB)",
+    "floor_polars": "floor: scan needed columns (polars)",
+}
+for key, label in labels.items():
+    if key in med:
+        print(f"| {label} | {med[key]:.2f} | {rss[key]:.2f} | {med[key] / med['duckdb']:.2f} | {med[key] / floor:.2f} |")
+EOF
+done
