@@ -41,7 +41,7 @@ pub fn account_frame(
 
     let completions = match training {
         Some(training) => qualifying_completions(training, rule, period),
-        None => empty_completions(),
+        None => empty_completions(&accounts),
     };
     let completions = completions.join(
         accounts
@@ -173,14 +173,16 @@ pub fn user_cohorts(
         ])
 }
 
-fn empty_completions() -> LazyFrame {
-    let df = DataFrame::new_infer_height(vec![
-        Column::new_empty("account_id".into(), &DataType::String),
-        Column::new_empty("course_id".into(), &DataType::String),
-        Column::new_empty("completed_at".into(), &DataType::Date),
-    ])
-    .unwrap_or_default();
-    df.lazy()
+/// No completions, with the account id type of `accounts`.
+fn empty_completions(accounts: &LazyFrame) -> LazyFrame {
+    accounts
+        .clone()
+        .select([
+            col("account_id"),
+            lit(NULL).cast(DataType::String).alias("course_id"),
+            lit(NULL).cast(DataType::Date).alias("completed_at"),
+        ])
+        .filter(lit(false))
 }
 
 /// The `cohort` column of the `account_cohorts` table: the cohort at R = A,

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
 use crate::source::file_checks::find_ragged_line;
-use crate::source::{scan_source, LoadedSource};
+use crate::source::{build_source, open_source, LoadedSource};
 use crate::storage::Location;
 
 /// Every configured source, scanned.
@@ -23,14 +23,24 @@ impl Inputs {
     /// Scans every source of the pipeline (reads schemas, not data) and checks
     /// that each metric finds the sources and columns it needs.
     pub fn scan(pipeline: &Pipeline) -> Result<Inputs> {
+        let opened = pipeline
+            .sources
+            .iter()
+            .map(|(name, source)| Ok((*name, open_source(source)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let id_type = if opened.iter().all(|(_, o)| o.integer_ids()) {
+            DataType::Int64
+        } else {
+            DataType::String
+        };
         let mut sources = BTreeMap::new();
-        for (name, source) in &pipeline.sources {
-            let extra: &[String] = if *name == SourceName::Accounts {
+        for (name, opened) in opened {
+            let extra: &[String] = if name == SourceName::Accounts {
                 &pipeline.file.segment_by
             } else {
                 &[]
             };
-            sources.insert(*name, scan_source(source, extra)?);
+            sources.insert(name, build_source(opened, extra, &id_type)?);
         }
         let account_ids = sources
             .get(&SourceName::Accounts)

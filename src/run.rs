@@ -97,6 +97,24 @@ impl Stages {
     }
 }
 
+/// SPEC §7: `account_id` is a String column sorted as text, also when the
+/// run compared integer ids as integers (see `build_source`): cast and
+/// re-sort the per-account tables.
+fn ids_as_text(df: DataFrame) -> Result<DataFrame> {
+    match df.schema().get("account_id") {
+        Some(DataType::String) | None => Ok(df),
+        Some(_) => df
+            .lazy()
+            .with_column(col("account_id").cast(DataType::String))
+            .sort(
+                ["account_id"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .collect()
+            .map_err(|e| Error::engine("writing account ids as text", e)),
+    }
+}
+
 /// Reads and resolves the pipeline file.
 pub fn load(options: &RunOptions) -> Result<Pipeline> {
     let (file, raw) = load_pipeline_file(
@@ -379,8 +397,11 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
     } else {
         DataFrame::empty()
     };
-    let mut outputs: BTreeMap<&'static str, DataFrame> =
-        table_names.into_iter().zip(collected.by_ref()).collect();
+    let mut outputs: BTreeMap<&'static str, DataFrame> = table_names
+        .into_iter()
+        .zip(collected.by_ref())
+        .map(|(table, df)| Ok((table, ids_as_text(df)?)))
+        .collect::<Result<_>>()?;
     let custom_frames: Vec<DataFrame> = collected.collect();
     stages.done(
         "execute",

@@ -8,4 +8,6 @@ mod normalize;
 pub mod tables;
 
 pub use files::{list_files, SourceFiles};
-pub use normalize::{scan_source, typed_column, LoadedSource, ParseCheck};
+pub use normalize::{
+    build_source, open_source, typed_column, LoadedSource, OpenedSource, ParseCheck,
+};

@@ -65,10 +65,52 @@ impl LoadedSource {
     }
 }
 
-/// Scans a source and builds its normalized lazy frame. `extra` names
-/// non-canonical columns to keep as they are (the `segment_by` columns of
-/// `accounts`). Only the schema is read here, never the data.
-pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSource> {
+/// A source whose files are listed and whose schema is read, not yet typed.
+pub struct OpenedSource<'a> {
+    source: &'a ResolvedSource,
+    files: Vec<Location>,
+    format: FileFormat,
+    scanned: LazyFrame,
+    schema: SchemaRef,
+    what: String,
+}
+
+impl OpenedSource<'_> {
+    /// Whether every id column present in the files is an integer column
+    /// whose values all fit in Int64.
+    pub fn integer_ids(&self) -> bool {
+        columns_of(self.source.name)
+            .iter()
+            .filter(|spec| spec.kind == ColumnKind::Id)
+            .filter_map(|spec| self.schema.get(&self.file_name_of(spec.name)))
+            .all(|dtype| {
+                // Only types every value of which fits in Int64 exactly.
+                matches!(
+                    dtype,
+                    DataType::Int8
+                        | DataType::Int16
+                        | DataType::Int32
+                        | DataType::Int64
+                        | DataType::UInt8
+                        | DataType::UInt16
+                        | DataType::UInt32
+                )
+            })
+    }
+
+    /// The name in the file of a canonical column.
+    fn file_name_of(&self, canonical: &str) -> String {
+        self.source
+            .config
+            .columns
+            .get(canonical)
+            .cloned()
+            .unwrap_or_else(|| canonical.to_string())
+    }
+}
+
+/// Lists a source's files and reads their schema; no data is read.
+pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
     let SourceFiles {
         files,
         format,
@@ -86,6 +128,35 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
         }
         other => Error::engine(&what, other),
     })?;
+    Ok(OpenedSource {
+        source,
+        files,
+        format,
+        scanned,
+        schema,
+        what,
+    })
+}
+
+/// Builds the normalized lazy frame of an opened source. `extra` names
+/// non-canonical columns to keep as they are (the `segment_by` columns of
+/// `accounts`). Ids become `id_type`: String (always correct: SPEC §4 "ids
+/// are compared as strings"), or Int64 when every id column of every
+/// source is an integer column, where comparing the integers is the same
+/// as comparing their decimal strings and much faster.
+pub fn build_source(
+    opened: OpenedSource<'_>,
+    extra: &[String],
+    id_type: &DataType,
+) -> Result<LoadedSource> {
+    let OpenedSource {
+        source,
+        files,
+        format,
+        scanned,
+        schema,
+        what,
+    } = opened;
 
     // Canonical name → file name.
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -116,7 +187,7 @@ pub fn scan_source(source: &ResolvedSource, extra: &[String]) -> Result<LoadedSo
             continue;
         };
         raw_exprs.push(col(in_file.as_str()).alias(spec.name));
-        let (typed, check) = normalize(spec, dtype, &what)?;
+        let (typed, check) = normalize(spec, dtype, &what, id_type)?;
         typed_exprs.push(typed.alias(spec.name));
         if let Some(check) = check {
             parse_checks.push(check);
@@ -252,6 +323,7 @@ fn normalize(
     spec: &ColumnSpec,
     dtype: &DataType,
     what: &str,
+    id_type: &DataType,
 ) -> Result<(Expr, Option<ParseCheck>)> {
     let c = col(spec.name);
     let wrong_type = || {
@@ -271,7 +343,7 @@ fn normalize(
     };
     Ok(match spec.kind {
         ColumnKind::Id => match dtype {
-            d if d.is_integer() => (c.cast(DataType::String), None),
+            d if d.is_integer() => (c.cast(id_type.clone()), None),
             DataType::String => (c, None),
             DataType::Categorical(_, _) => (c.cast(DataType::String), None),
             _ => return Err(wrong_type()),
