@@ -262,10 +262,10 @@ def run(con):
     parts.append(f"""
     WITH t AS (
         SELECT CASE WHEN grouping(plan) = 1 THEN NULL ELSE 'plan=' || coalesce(plan, '(null)') END AS segment,
-               count(*) FILTER (cohort = 'trained' AND did) AS a,
-               count(*) FILTER (cohort = 'trained' AND NOT did) AS b,
-               count(*) FILTER (cohort = 'untrained' AND did) AS c,
-               count(*) FILTER (cohort = 'untrained' AND NOT did) AS d
+               count(*) FILTER (cohort = 'trained' AND did)::DOUBLE AS a,
+               count(*) FILTER (cohort = 'trained' AND NOT did)::DOUBLE AS b,
+               count(*) FILTER (cohort = 'untrained' AND did)::DOUBLE AS c,
+               count(*) FILTER (cohort = 'untrained' AND NOT did)::DOUBLE AS d
         FROM (SELECT c.cohort, c.plan, e.account_id IS NOT NULL AS did
               FROM ({customers}) c LEFT JOIN (
                   SELECT DISTINCT account_id FROM ev WHERE event_name = 'report_created'

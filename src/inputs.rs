@@ -128,14 +128,10 @@ impl Inputs {
                         None => None,
                     },
                 };
-                if let Some((line, expected, found)) = ragged {
-                    let what = if found == 0 {
-                        "a quoted field is never closed".to_string()
-                    } else {
-                        format!("{found} field(s) where the header has {expected}")
-                    };
+                if let Some(bad) = ragged {
                     return Err(Error::Data(format!(
-                        "source `{name}` (`{file}`), line {line}: malformed CSV line: {what}"
+                        "source `{name}` (`{file}`), line {}: malformed CSV line: {}",
+                        bad.line, bad.problem
                     )));
                 }
             }

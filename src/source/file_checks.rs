@@ -101,14 +101,18 @@ pub fn check_not_empty(source: SourceName, files: &[Location]) -> Result<()> {
     Ok(())
 }
 
-/// The first line of a CSV file whose field count differs from the header's:
-/// (line number, fields expected, fields found). Quotes are honoured,
-/// including line breaks inside quoted fields.
-pub fn find_ragged_line(
-    reader: impl BufRead,
-    delimiter: u8,
-    quote: u8,
-) -> Option<(usize, usize, usize)> {
+/// The first malformed record of a CSV file: its line number and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedLine {
+    pub line: usize,
+    pub problem: String,
+}
+
+/// The first record of a CSV file whose field count differs from the
+/// header's, whose quoted field is never closed, or that has text right
+/// after a closing quote (`"a"b`). Quotes are honoured, including line
+/// breaks inside quoted fields and doubled quotes.
+pub fn find_ragged_line(reader: impl BufRead, delimiter: u8, quote: u8) -> Option<MalformedLine> {
     let mut expected = None;
     let mut in_quotes = false;
     let mut fields = 1;
@@ -120,8 +124,17 @@ pub fn find_ragged_line(
             record_start = line_no;
             fields = 1;
         }
+        let mut just_closed = false;
         for &byte in &line {
+            if just_closed && byte != quote && byte != delimiter && byte != b'\r' {
+                return Some(MalformedLine {
+                    line: record_start,
+                    problem: "text follows the closing quote of a field".into(),
+                });
+            }
+            just_closed = false;
             if byte == quote {
+                just_closed = in_quotes;
                 in_quotes = !in_quotes;
             } else if byte == delimiter && !in_quotes {
                 fields += 1;
@@ -133,14 +146,19 @@ pub fn find_ragged_line(
         let empty = line.iter().all(|b| *b == b'\r' || *b == b' ');
         match expected {
             None => expected = Some(fields),
-            Some(n) if n != fields && !empty => return Some((record_start, n, fields)),
+            Some(n) if n != fields && !empty => {
+                return Some(MalformedLine {
+                    line: record_start,
+                    problem: format!("{fields} field(s) where the header has {n}"),
+                })
+            }
             _ => {}
         }
     }
-    if in_quotes {
-        return Some((record_start, expected.unwrap_or(0), 0));
-    }
-    None
+    in_quotes.then(|| MalformedLine {
+        line: record_start,
+        problem: "a quoted field is never closed".into(),
+    })
 }
 
 #[cfg(test)]
@@ -156,10 +174,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.csv");
         std::fs::write(&path, "a,b,c\n1,\"x,y\",3\n4,\"multi\nline\",6\n7,8\n").unwrap();
-        assert_eq!(find_ragged_line(open(&path), b',', b'"'), Some((5, 3, 2)));
+        let found = |path: &std::path::Path| {
+            find_ragged_line(open(path), b',', b'"').map(|m| (m.line, m.problem))
+        };
+        assert_eq!(
+            found(&path),
+            Some((5, "2 field(s) where the header has 3".to_string()))
+        );
         std::fs::write(&path, "a,b\n1,2\n\n3,4\n").unwrap();
-        assert_eq!(find_ragged_line(open(&path), b',', b'"'), None);
+        assert_eq!(found(&path), None);
         std::fs::write(&path, "a,b\n1,\"open\n").unwrap();
-        assert_eq!(find_ragged_line(open(&path), b',', b'"'), Some((2, 2, 0)));
+        assert_eq!(
+            found(&path),
+            Some((2, "a quoted field is never closed".to_string()))
+        );
+        // A doubled quote inside a quoted field is an escaped quote.
+        std::fs::write(&path, "a,b\n1,\"say \"\"hi\"\"\"\r\n").unwrap();
+        assert_eq!(found(&path), None);
+        // The quote closes on line 3 and text follows it: three fields, but
+        // not a well-formed CSV record.
+        std::fs::write(&path, "a,b,c\n1,\"x,0\n1,\"y,0\n").unwrap();
+        assert_eq!(
+            found(&path),
+            Some((2, "text follows the closing quote of a field".to_string()))
+        );
     }
 }
