@@ -142,7 +142,15 @@ pub struct Plans {
 }
 
 /// Builds every plan; nothing is executed.
-pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result<Plans> {
+/// `event_rows`: the events' row count when known (from the data checks);
+/// it decides whether the events are shared in memory (see
+/// `PlanContext::daily_events`).
+pub fn build_plans(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    run_id: &str,
+    event_rows: Option<u64>,
+) -> Result<Plans> {
     let segment_by = &pipeline.file.segment_by;
     // Read once: the cohort rule and the education metrics share it.
     let training = match inputs.get(SourceName::Training) {
@@ -164,7 +172,8 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, run_id: &str) -> Result
         segment_by,
         &pipeline.file.cohort,
         accounts.clone(),
-    );
+    )
+    .with_event_rows(event_rows);
     if let Some(training) = &training_shared {
         ctx.seed(SourceName::Training.as_str(), training.clone());
     }
@@ -266,7 +275,7 @@ pub fn validate(options: &RunOptions) -> Result<QualityReport> {
 pub fn explain(options: &RunOptions) -> Result<String> {
     let pipeline = load(options)?;
     let inputs = Inputs::scan(&pipeline)?;
-    let plans = build_plans(&pipeline, &inputs, "explain")?;
+    let plans = build_plans(&pipeline, &inputs, "explain", None)?;
     let mut sections: Vec<(String, LazyFrame)> = Vec::new();
     if let Some(aggregates) = crate::metrics::aggregate::combine(&plans.aggregates)? {
         let title = format!(
@@ -359,7 +368,8 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         ),
     );
 
-    let plans = build_plans(pipeline, &inputs, &run_id)?;
+    let event_rows = report.rows_read.get(&SourceName::Events).copied();
+    let plans = build_plans(pipeline, &inputs, &run_id, event_rows)?;
     let plan_infos: Vec<PlanInfo> = plans
         .aggregates
         .iter()

@@ -91,6 +91,8 @@ pub struct PlanContext<'a> {
     pub accounts: LazyFrame,
     /// Intermediate frames shared by several metrics, built once per run.
     shared: std::cell::RefCell<std::collections::BTreeMap<&'static str, LazyFrame>>,
+    /// Whether [`PlanContext::daily_events`] is one shared (cached) frame.
+    share_events: bool,
 }
 
 impl<'a> PlanContext<'a> {
@@ -108,7 +110,16 @@ impl<'a> PlanContext<'a> {
             cohort_rule,
             accounts,
             shared: Default::default(),
+            share_events: false,
         }
+    }
+
+    /// Shares one in-memory copy of the events between the adoption
+    /// metrics when the events have at most [`SHARED_EVENTS_MAX_ROWS`] rows
+    /// (`rows`: the events' row count, `None` when not known).
+    pub fn with_event_rows(mut self, rows: Option<u64>) -> Self {
+        self.share_events = rows.is_some_and(|n| n <= SHARED_EVENTS_MAX_ROWS);
+        self
     }
 
     /// A frame that several metrics use (e.g. MRR per account and month):
@@ -214,12 +225,21 @@ impl<'a> PlanContext<'a> {
     /// (`account_id`, `user_id` when present, `event_time` as a day,
     /// `event_name`).
     ///
-    /// Deliberately not shared through a cache: a cached frame is held in
-    /// memory whole, and the events are the largest input by far. Every
-    /// adoption metric streams its own scan (reading only its columns)
-    /// instead: on 1M accounts / 113M events 267 s and 6.3 GB peak RSS,
-    /// against 194 s and 15.2 GB with the cache (docs/BENCHMARKS.md).
+    /// Up to [`SHARED_EVENTS_MAX_ROWS`] rows they are read once and shared
+    /// through a cache, which holds them in memory whole. Above that every
+    /// adoption metric streams its own scan (reading only its columns), so
+    /// that memory does not grow with the events: on 1M accounts / 113M
+    /// events 267 s and 6.3 GB peak RSS, against 194 s and 15.2 GB with the
+    /// shared copy; on 100k accounts / 11M events sharing is faster (17 s
+    /// against 25 s) for 1.6 GB (docs/BENCHMARKS.md).
     pub fn daily_events(&self) -> Result<LazyFrame> {
+        if self.share_events {
+            return self.shared("daily_events", || self.event_columns());
+        }
+        self.event_columns()
+    }
+
+    fn event_columns(&self) -> Result<LazyFrame> {
         let has_user = self
             .inputs
             .get(SourceName::Events)
@@ -235,6 +255,10 @@ impl<'a> PlanContext<'a> {
             .select(columns))
     }
 }
+
+/// Events up to this many rows (about 1.5 GB in memory) are read once and
+/// shared by the adoption metrics; larger ones are streamed per metric.
+pub const SHARED_EVENTS_MAX_ROWS: u64 = 20_000_000;
 
 /// Aggregates that feed the `metrics` and `lift` tables.
 pub struct AggregatePlan {
