@@ -59,6 +59,15 @@ def grouped(metric: str, base: str, num: str, den: str, value: str = "num / den"
     return query, value
 
 
+def cohort_at(reference: str) -> str:
+    """SPEC §3: the cohort at reference date R of rows with `lm` (landmark),
+    `signup_date`, `churn_date` and `courses` (qualifying courses by L)."""
+    return f"""CASE WHEN lm <= {reference} AND signup_date < lm
+                     AND (churn_date IS NULL OR churn_date >= lm)
+                THEN CASE WHEN coalesce(courses, 0) >= 1 THEN 'trained' ELSE 'untrained' END
+           END AS cohort"""
+
+
 def run(con):
     con.execute(f"""
     CREATE TEMP TABLE acc AS
@@ -75,8 +84,7 @@ def run(con):
         GROUP BY ALL
     )
     SELECT a.*,
-           CASE WHEN lm <= DATE '{S}' AND signup_date < lm AND (churn_date IS NULL OR churn_date >= lm)
-                THEN CASE WHEN coalesce(courses, 0) >= 1 THEN 'trained' ELSE 'untrained' END END AS cohort,
+           {cohort_at(f"DATE '{S}'")},
            signup_date < DATE '{A}' AND (churn_date IS NULL OR churn_date > DATE '{S}')
                AND (churn_date IS NULL OR churn_date > signup_date) AS in_period
     FROM a LEFT JOIN done USING (account_id)
@@ -97,8 +105,7 @@ def run(con):
         GROUP BY ALL
     )
     SELECT u.*,
-           CASE WHEN lm <= DATE '{S}' AND signup_date < lm AND (churn_date IS NULL OR churn_date >= lm)
-                THEN CASE WHEN coalesce(courses, 0) >= 1 THEN 'trained' ELSE 'untrained' END END AS cohort
+           {cohort_at(f"DATE '{S}'")}
     FROM u LEFT JOIN done USING (user_id)
     """)
     # Events of the period, reduced once to (account, user, day, event) facts.
@@ -290,8 +297,7 @@ def run(con):
     con.execute(f"""
     CREATE TEMP TABLE acc_a AS
     SELECT acc.* REPLACE (
-        CASE WHEN lm <= DATE '{A}' AND signup_date < lm AND (churn_date IS NULL OR churn_date >= lm)
-             THEN CASE WHEN coalesce(courses, 0) >= 1 THEN 'trained' ELSE 'untrained' END END AS cohort)
+        {cohort_at(f"DATE '{A}'")})
     FROM acc LEFT JOIN (
         SELECT t.account_id, count(DISTINCT t.course_id) AS courses
         FROM 'training.parquet' t JOIN acc a USING (account_id)
