@@ -66,10 +66,8 @@ pub fn emit(level: Level, stage: &str, message: &str) {
     let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
     // Hold the progress lock so that the live line never interleaves.
     let _live = PROGRESS.get().map(|p| {
-        let guard = p.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.shown {
-            eprint!("\r\x1b[2K");
-        }
+        let mut guard = p.lock().unwrap_or_else(|e| e.into_inner());
+        guard.erase();
         guard
     });
     match format {
@@ -107,6 +105,16 @@ struct Live {
     shown: bool,
 }
 
+impl Live {
+    /// Clears the live line from the screen, if one is shown.
+    fn erase(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}
+
 static PROGRESS: OnceLock<Mutex<Live>> = OnceLock::new();
 
 fn live_enabled() -> bool {
@@ -130,10 +138,7 @@ pub fn progress(stage: Option<&str>) {
         })
     });
     let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
-    if live.shown {
-        eprint!("\r\x1b[2K");
-        live.shown = false;
-    }
+    live.erase();
     live.stage = stage.map(|s| (s.to_string(), Instant::now()));
 }
 

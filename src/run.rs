@@ -517,14 +517,13 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     }
 
     // On S3 the partition is staged in a private local directory first.
-    let scratch = match &pipeline.output_dir {
-        Location::Local(_) => None,
-        Location::S3 { .. } => Some(ScratchDir::create(&run_id)?),
-    };
-    let staging_root = match (&pipeline.output_dir, &scratch) {
-        (Location::Local(dir), _) => dir.clone(),
-        (_, Some(scratch)) => scratch.path().to_path_buf(),
-        (_, None) => unreachable!("a scratch directory exists for S3 outputs"),
+    let (scratch, staging_root) = match &pipeline.output_dir {
+        Location::Local(dir) => (None, dir.clone()),
+        Location::S3 { .. } => {
+            let scratch = ScratchDir::create(&run_id)?;
+            let root = scratch.path().to_path_buf();
+            (Some(scratch), root)
+        }
     };
     let staging = Staging::create(&staging_root, as_of, &run_id)?;
     for table in TABLES {

@@ -82,7 +82,7 @@ impl OpenedSource<'_> {
         columns_of(self.source.name)
             .iter()
             .filter(|spec| spec.kind == ColumnKind::Id)
-            .filter_map(|spec| self.schema.get(&self.file_name_of(spec.name)))
+            .filter_map(|spec| self.schema.get(&file_name_of(self.source, spec.name)))
             .all(|dtype| {
                 // Only types every value of which fits in Int64 exactly.
                 matches!(
@@ -97,16 +97,16 @@ impl OpenedSource<'_> {
                 )
             })
     }
+}
 
-    /// The name in the file of a canonical column.
-    fn file_name_of(&self, canonical: &str) -> String {
-        self.source
-            .config
-            .columns
-            .get(canonical)
-            .cloned()
-            .unwrap_or_else(|| canonical.to_string())
-    }
+/// The name in the file of a canonical column (the source's `columns` map).
+fn file_name_of(source: &ResolvedSource, canonical: &str) -> String {
+    source
+        .config
+        .columns
+        .get(canonical)
+        .cloned()
+        .unwrap_or_else(|| canonical.to_string())
 }
 
 /// Lists a source's files and reads their schema; no data is read.
@@ -158,21 +158,13 @@ pub fn build_source(
         what,
     } = opened;
 
-    // Canonical name → file name.
-    let mut renames: Vec<(String, String)> = Vec::new();
+    // Every column named in `columns` must exist.
     for (canonical, in_file) in &source.config.columns {
         if !schema.contains(in_file) {
             return Err(missing_column(&what, in_file, &schema, Some(canonical)));
         }
-        renames.push((canonical.clone(), in_file.clone()));
     }
-    let file_name_of = |canonical: &str| -> String {
-        renames
-            .iter()
-            .find(|(c, _)| c == canonical)
-            .map(|(_, f)| f.clone())
-            .unwrap_or_else(|| canonical.to_string())
-    };
+    let file_name_of = |canonical: &str| file_name_of(source, canonical);
 
     let mut raw_exprs = Vec::new();
     let mut typed_exprs = Vec::new();
