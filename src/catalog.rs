@@ -19,30 +19,27 @@ fn inputs_of(metric: &MetricConfig) -> String {
         .join("; ")
 }
 
+/// Each metric's id, one-line description and inputs, in catalog order.
+fn entries() -> Vec<(&'static str, &'static str, String)> {
+    MetricConfig::catalog()
+        .iter()
+        .map(|m| (m.id(), m.metric().description(), inputs_of(m)))
+        .collect()
+}
+
 /// One metric per block: id, definition, inputs.
 pub fn text() -> String {
-    let mut out = String::new();
-    for metric in MetricConfig::catalog() {
-        out.push_str(&format!(
-            "{}\n    {}\n    inputs: {}\n",
-            metric.id(),
-            metric.metric().summary(),
-            inputs_of(&metric)
-        ));
-    }
-    out
+    entries()
+        .into_iter()
+        .map(|(id, description, inputs)| format!("{id}\n    {description}\n    inputs: {inputs}\n"))
+        .collect()
 }
 
 /// The catalog as a Markdown table.
 pub fn markdown() -> String {
     let mut out = String::from("| metric | definition | inputs |\n|---|---|---|\n");
-    for metric in MetricConfig::catalog() {
-        out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            metric.id(),
-            metric.metric().summary(),
-            inputs_of(&metric)
-        ));
+    for (id, description, inputs) in entries() {
+        out.push_str(&format!("| `{id}` | {description} | {inputs} |\n"));
     }
     out
 }

@@ -1,9 +1,187 @@
-//! Running plans: every output of a stage is collected in one call so that
-//! polars optimizes them together and computes shared scans once.
+//! The execute stage: every output of a run is collected in one call, so
+//! that polars optimizes the plans together and computes shared scans once;
+//! then the collected frames are routed to their tables and the statistics
+//! stage (`crate::stats::stage`) turns the aggregates into `metrics` and
+//! `lift` rows.
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::metrics::aggregate::combine;
+use crate::metrics::FinishRows;
+use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
+use crate::plan::Plans;
+use crate::stats::{evaluate, sort_rows, AggregateInfo, LiftRow, MetricRow};
+
+/// The collected frames of one run, routed.
+pub struct Collected {
+    /// The combined aggregates of every metric (empty without aggregates).
+    pub aggregates: DataFrame,
+    /// What each aggregate plan measures, by its index in `aggregates`' `plan` column.
+    pub infos: Vec<AggregateInfo>,
+    /// Output tables in their published shape, by name.
+    pub tables: BTreeMap<&'static str, DataFrame>,
+    /// Custom plans: the metric's id, how to finish, the collected frame.
+    custom: Vec<(&'static str, FinishRows, DataFrame)>,
+}
+
+/// What a run computed: the rows of `metrics` and `lift`, and every output
+/// table by name.
+pub struct Outputs {
+    pub metric_rows: Vec<MetricRow>,
+    pub lift_rows: Vec<LiftRow>,
+    pub tables: BTreeMap<&'static str, DataFrame>,
+}
+
+/// The lazy outputs of a run, in the order they are collected.
+struct Prepared {
+    aggregates: Option<LazyFrame>,
+    infos: Vec<AggregateInfo>,
+    /// Tables in their published shape, in the order of [`TABLES`].
+    tables: Vec<(&'static str, LazyFrame)>,
+    custom: Vec<(&'static str, FinishRows, LazyFrame)>,
+}
+
+fn prepare(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<Prepared> {
+    let infos = plans
+        .aggregates
+        .iter()
+        .map(|a| AggregateInfo {
+            metric: a.metric,
+            kind: a.plan.kind,
+            direction: a.plan.direction,
+        })
+        .collect();
+    let aggregates = combine(plans.aggregates.into_iter().map(|a| a.plan.units).collect())?;
+    let mut planned = plans.tables;
+    let tables = TABLES
+        .iter()
+        .filter_map(|table| {
+            let frame = planned.remove(table)?;
+            Some((*table, tables::shape(table, frame, run, segment_by)))
+        })
+        .collect();
+    let custom = plans
+        .custom
+        .into_iter()
+        .map(|c| (c.metric, c.plan.finish, c.plan.frame))
+        .collect();
+    Ok(Prepared {
+        aggregates,
+        infos,
+        tables,
+        custom,
+    })
+}
+
+/// Shapes the plans' tables, collects everything in one call and routes the
+/// frames.
+pub fn collect(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<Collected> {
+    let prepared = prepare(plans, run, segment_by)?;
+    let has_aggregates = prepared.aggregates.is_some();
+    let mut lazy: Vec<LazyFrame> = prepared.aggregates.into_iter().collect();
+    let table_names: Vec<&'static str> = prepared.tables.iter().map(|(t, _)| *t).collect();
+    lazy.extend(prepared.tables.into_iter().map(|(_, frame)| frame));
+    let mut finishers = Vec::new();
+    for (metric, finish, frame) in prepared.custom {
+        lazy.push(frame);
+        finishers.push((metric, finish));
+    }
+
+    let mut collected = collect_all(lazy, "computing metrics")?.into_iter();
+    let aggregates = if has_aggregates {
+        collected.next().unwrap_or_default()
+    } else {
+        DataFrame::empty()
+    };
+    let tables = table_names
+        .into_iter()
+        .zip(collected.by_ref())
+        .map(|(table, df)| Ok((table, ids_as_text(df)?)))
+        .collect::<Result<_>>()?;
+    let custom = finishers
+        .into_iter()
+        .zip(collected)
+        .map(|((metric, finish), frame)| (metric, finish, frame))
+        .collect();
+    Ok(Collected {
+        aggregates,
+        infos: prepared.infos,
+        tables,
+        custom,
+    })
+}
+
+/// `cohort-metrics explain`: the optimized plan of every output, then of all
+/// of them together as a run collects them.
+pub fn explain(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<String> {
+    let prepared = prepare(plans, run, segment_by)?;
+    let mut sections: Vec<(String, LazyFrame)> = Vec::new();
+    if let Some(aggregates) = prepared.aggregates {
+        let title = format!(
+            "metrics and lift (aggregates of {} metric plans)",
+            prepared.infos.len()
+        );
+        sections.push((title, aggregates));
+    }
+    sections.extend(
+        prepared
+            .tables
+            .into_iter()
+            .map(|(table, plan)| (table.to_string(), plan)),
+    );
+    sections.extend(
+        prepared
+            .custom
+            .into_iter()
+            .map(|(metric, _, frame)| (format!("metrics and lift ({metric} counts)"), frame)),
+    );
+    let mut text = String::new();
+    for (title, plan) in &sections {
+        text.push_str(&format!("== {title} ==\n{}\n\n", describe(plan)?));
+    }
+    let together = describe_all(sections.into_iter().map(|(_, p)| p).collect())?;
+    text.push_str(&format!(
+        "== every output together, as one run executes them (shared scans appear once, as CACHE nodes) ==\n{together}\n"
+    ));
+    Ok(text)
+}
+
+/// The statistics stage and the `metrics` and `lift` tables; tables whose
+/// metric is not configured are written empty with their schema.
+pub fn statistics(collected: Collected, alpha: f64, run: &RunColumns) -> Result<Outputs> {
+    let Collected {
+        aggregates,
+        infos,
+        mut tables,
+        custom,
+    } = collected;
+    let (mut metric_rows, mut lift_rows) = if infos.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        evaluate(&aggregates, &infos, alpha)?
+    };
+    for (metric, finish, frame) in &custom {
+        let (m, l) = finish(frame, metric, alpha)?;
+        metric_rows.extend(m);
+        lift_rows.extend(l);
+    }
+    sort_rows(&mut metric_rows, &mut lift_rows);
+    tables.insert("metrics", tables::metrics_table(run, &metric_rows)?);
+    tables.insert("lift", tables::lift_table(run, &lift_rows)?);
+    for table in ["retention_curve", "revenue_movements", "account_health"] {
+        if !tables.contains_key(table) {
+            tables.insert(table, tables::empty_table(table)?);
+        }
+    }
+    Ok(Outputs {
+        metric_rows,
+        lift_rows,
+        tables,
+    })
+}
 
 /// Collects `plans` together. `what` names the stage for error messages.
 ///
@@ -21,13 +199,13 @@ pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> 
 }
 
 /// The optimized plan of `plan` as text (for `cohort-metrics explain`).
-pub fn describe(plan: &LazyFrame) -> Result<String> {
+fn describe(plan: &LazyFrame) -> Result<String> {
     plan.describe_optimized_plan()
         .map_err(|e| Error::engine("explaining the plan", e))
 }
 
 /// The optimized plan of several outputs collected together (`collect_all`).
-pub fn describe_all(plans: Vec<LazyFrame>) -> Result<String> {
+fn describe_all(plans: Vec<LazyFrame>) -> Result<String> {
     let dsl = plans.into_iter().map(|lf| lf.logical_plan).collect();
     LazyFrame::explain_all(dsl, OptFlags::default())
         .map_err(|e| Error::engine("explaining the plans", e))

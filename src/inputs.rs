@@ -36,7 +36,7 @@ impl Inputs {
         let mut sources = BTreeMap::new();
         for (name, opened) in opened {
             let extra: &[String] = if name == SourceName::Accounts {
-                &pipeline.file.segment_by
+                &pipeline.segment_by
             } else {
                 &[]
             };
@@ -57,7 +57,7 @@ impl Inputs {
     /// configuration error naming both". Every problem is reported at once.
     fn check_requirements(&self, pipeline: &Pipeline) -> Result<()> {
         let mut problems = Vec::new();
-        for metric in &pipeline.file.metrics {
+        for metric in &pipeline.metrics {
             for (source, column) in metric.metric().requires() {
                 match self.sources.get(&source) {
                     None => {

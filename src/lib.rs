@@ -3,8 +3,10 @@
 //! rule, computes retention, revenue and survey metrics per cohort with
 //! proper statistics, and publishes Parquet tables.
 //!
-//! Layers, data flowing one way: `config` → plan (`source`, `inputs`,
-//! `quality`, `time`, `cohort`, `metrics`) → `execute`/`summary` → `output`.
+//! Stages, data flowing one way (docs/ARCHITECTURE.md): `config` → `inputs`
+//! (`source`, `storage`) → `quality` → `plan` (`cohort`, `time`, `metrics`)
+//! → `execute` (with the statistics stage of `stats`) → `output` (`tables`,
+//! `partition`). `run` keeps their order and logging.
 
 pub mod catalog;
 pub mod cohort;
@@ -16,12 +18,12 @@ pub mod inputs;
 pub mod log;
 pub mod metrics;
 pub mod output;
+pub mod plan;
 pub mod quality;
 pub mod run;
 pub mod source;
 pub mod stats;
 pub mod storage;
-pub mod summary;
 #[cfg(test)]
 pub mod testkit;
 pub mod time;

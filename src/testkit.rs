@@ -1,6 +1,6 @@
 //! Test helpers: a tiny dataset written as CSV files into a temporary
 //! directory, run through the real pipeline (scan → check → plan → execute →
-//! summarize). Expected values in the tests are computed by hand from the
+//! statistics). Expected values in the tests are computed by hand from the
 //! tables below.
 //!
 //! A = 2026-01-01, months = 2 → S = 2025-11-01; complete months Nov and Dec
@@ -20,7 +20,7 @@
 use std::path::PathBuf;
 
 use crate::run::{compute, load, Computed, RunOptions};
-use crate::summary::{LiftRow, MetricRow};
+use crate::stats::{LiftRow, MetricRow};
 
 pub const ACCOUNTS: &str = "account_id,signup_date,churn_date,plan
 1,2025-01-01,,a
@@ -103,17 +103,21 @@ impl Fixture {
 
     /// The tiny dataset above.
     pub fn tiny() -> Self {
-        let fixture = Fixture::new();
-        for (name, text) in [
+        Fixture::new().with_files(&[
             ("accounts.csv", ACCOUNTS),
             ("training.csv", TRAINING),
             ("revenue.csv", REVENUE),
             ("nps.csv", NPS),
             ("csat.csv", CSAT),
-        ] {
-            fixture.file(name, text);
+        ])
+    }
+
+    /// Writes each (name, text) into the fixture's directory.
+    pub fn with_files(self, files: &[(&str, &str)]) -> Self {
+        for (name, text) in files {
+            self.file(name, text);
         }
-        fixture
+        self
     }
 
     pub fn file(&self, name: &str, text: &str) -> PathBuf {
@@ -203,6 +207,11 @@ pub fn row<'a>(
 /// The value of the overall (no segment, no dimension) row.
 pub fn value(c: &Computed, metric: &str, cohort: &str) -> Option<f64> {
     row(c, metric, cohort, None, None).value
+}
+
+/// The value of (metric, cohort, no segment, dimension).
+pub fn dimension_value(c: &Computed, metric: &str, cohort: &str, dimension: &str) -> Option<f64> {
+    row(c, metric, cohort, None, Some(dimension)).value
 }
 
 /// The lift row of (metric, segment, dimension).
@@ -313,17 +322,13 @@ const EVENTS_SOURCE: &str = "  events: { path: events.csv }\n";
 impl Fixture {
     /// The tiny dataset plus the support, success and education tables.
     pub fn catalog() -> Self {
-        let fixture = Fixture::tiny();
-        for (name, text) in [
+        Fixture::tiny().with_files(&[
             ("tickets.csv", TICKETS),
             ("cancellations.csv", CANCELLATIONS),
             ("touchpoints.csv", TOUCHPOINTS),
             ("referrals.csv", REFERRALS),
             ("training_edu.csv", TRAINING_EDU),
-        ] {
-            fixture.file(name, text);
-        }
-        fixture
+        ])
     }
 
     /// Computes `metrics` over [`Fixture::catalog`]'s tables.

@@ -157,6 +157,32 @@ pub fn retained_over(x: Expr, y: Expr) -> Expr {
     customer_at(x).and(churn().is_null().or(churn().gt_eq(y)))
 }
 
+/// SPEC §5 `survival`: the churn is an event seen at `a` when churn_date < A
+/// (otherwise the account is censored at `a`).
+pub fn churned_before(a: Expr) -> Expr {
+    churn().is_not_null().and(churn().lt(a))
+}
+
+/// The end of the relationship as seen at `a`: the churn date when the
+/// account churned before `a`, otherwise `a`.
+pub fn relationship_end(a: Expr) -> Expr {
+    when(churned_before(a.clone())).then(churn()).otherwise(a)
+}
+
+/// Whole months from signup to churn: [`months_until`](signup_date,
+/// churn_date), null for an account that has not churned. Computed once per
+/// account for [`customer_months_after_signup`].
+pub fn months_retained() -> Expr {
+    months_until(signup(), churn())
+}
+
+/// SPEC §5 `retention_curve`: still a customer `k` months after signup,
+/// "churn_date null or ≥ add_months(signup_date, k)", which is
+/// k ≤ [`months_retained`] (passed in as a column).
+pub fn customer_months_after_signup(k: Expr, months_retained: Expr) -> Expr {
+    churn().is_null().or(k.lt_eq(months_retained))
+}
+
 /// SPEC §2: "Customers in a period [X, Y): signup_date < Y and (churn_date
 /// null or churn_date > X) and (churn_date null or churn_date > signup_date)."
 pub fn customer_in_period(x: Expr, y: Expr) -> Expr {

@@ -8,21 +8,42 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::types::{FileFormat, PipelineFile, SourceConfig, SourceName};
+use super::types::{
+    CohortConfig, FileFormat, OrphanPolicy, PipelineFile, SourceConfig, SourceName,
+};
 use crate::error::{Error, Result};
+use crate::metrics::MetricConfig;
+use crate::quality::DataRule;
 use crate::storage::s3::{S3Settings, S3};
 use crate::storage::Location;
 use crate::time::Period;
 
-/// A validated pipeline, ready to plan.
+/// A validated pipeline, ready to plan. Everything after resolution reads
+/// this, never the parsed file.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    pub file: PipelineFile,
+    /// The pipeline's name (recorded in the manifest).
+    pub name: String,
     pub file_path: PathBuf,
     /// The pipeline file's text as read (before interpolation), for its sha256.
     pub raw_text: String,
+    /// The pipeline as it was configured (after `${VAR}` and `--set`), as
+    /// the manifest records it.
+    pub recorded: serde_json::Value,
     pub period: Period,
     pub sources: BTreeMap<SourceName, ResolvedSource>,
+    /// The landmark rule (SPEC §3).
+    pub cohort: CohortConfig,
+    /// Account columns every metric is broken down by.
+    pub segment_by: Vec<String>,
+    /// Significance level of the lift tests (SPEC §6).
+    pub alpha: f64,
+    /// What to do with fact rows whose account is unknown (SPEC §9).
+    pub orphans: OrphanPolicy,
+    /// The metrics to compute, in the file's order.
+    pub metrics: Vec<MetricConfig>,
+    /// Data rules that the metrics' parameters add (SPEC §4).
+    pub data_rules: Vec<DataRule>,
     /// Directory or S3 prefix that receives `as_of=YYYY-MM-DD/`.
     pub output_dir: Location,
     /// The S3 client, when any path is on S3.
@@ -99,7 +120,7 @@ pub fn resolve(
         problems.push("`metrics` is empty: name at least one metric".to_string());
     }
     for metric in &file.metrics {
-        problems.extend(metric.check_config(&file));
+        problems.extend(metric.check_config());
     }
 
     let mut sources = BTreeMap::new();
@@ -162,12 +183,26 @@ pub fn resolve(
             problems.len()
         )));
     }
+    let recorded = serde_json::to_value(&file)
+        .map_err(|e| Error::Other(format!("recording the pipeline: {e}")))?;
+    let data_rules = file
+        .metrics
+        .iter()
+        .flat_map(|m| m.metric().data_rules())
+        .collect();
     Ok(Pipeline {
-        file,
+        name: file.name,
         file_path: file_path.to_path_buf(),
         raw_text,
+        recorded,
         period,
         sources,
+        cohort: file.cohort,
+        segment_by: file.segment_by,
+        alpha: file.stats.alpha,
+        orphans: file.quality.orphans,
+        metrics: file.metrics,
+        data_rules,
         output_dir: output_dir.unwrap_or(Location::Local(PathBuf::from("."))),
         s3,
     })

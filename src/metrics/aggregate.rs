@@ -5,50 +5,12 @@
 
 use polars::prelude::*;
 
-use super::{AggregatePlan, Direction, PlanContext, Reference};
+use super::{AggregatePlan, PlanContext, Reference};
 use crate::error::{Error, Result};
+use crate::stats::{Direction, Kind, SUM_COLUMNS};
 
 /// Granularity of summed contributions: 2¹⁶ steps per unit.
 const QUANTUM: f64 = 65536.0;
-
-/// The sum columns every unit frame carries.
-pub const SUM_COLUMNS: [&str; 6] = ["num", "den", "sq", "a1", "a2", "n"];
-
-/// How the shared statistics stage turns sums into a value, an interval and
-/// a lift p-value (SPEC §6).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Kind {
-    /// x/n with a Wilson interval; pooled two-proportion z-test.
-    Proportion,
-    /// 100·x/n with the Wilson interval × 100 (CSAT).
-    Percent,
-    /// NPS from promoters (`a1`), detractors (`a2`) and responses (`den`).
-    Nps,
-    /// Mean of values: `num` = Σx, `sq` = Σx², `den` = count; Welch z.
-    Mean,
-    /// Counts per account: `num` = count, `den` = accounts; Poisson.
-    Rate,
-    /// A count (`num`) with its Poisson interval; `den` = accounts; no p-value.
-    Count,
-    /// A median (`num`) of `n` values: no interval, no p-value.
-    Median,
-    /// A 2×2 association of cohort (trained/untrained) and an outcome
-    /// (`num` of `den`): one row for the cohort `all`, no lift row.
-    Association(Association),
-    /// A ratio of sums: no interval, no p-value. `numerator`/`denominator`
-    /// are the sums divided by `divisor` (100 for sums kept in cents).
-    Ratio { divisor: f64 },
-    /// Customer lifetime value: `a1` = Σ MRR (cents), `a2` = account-months
-    /// with MRR > 0, `num`/`den` = retained/pop(S); no interval.
-    LifetimeValue { months: u32, margin: f64 },
-}
-
-/// Measures of association for [`Kind::Association`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Association {
-    Phi,
-    Tetrachoric,
-}
 
 /// What one unit contributes to the sums. Unset parts contribute 0, except
 /// `n` (the units counted in `n`), which defaults to 1 per unit.
@@ -144,17 +106,26 @@ impl Units {
         self
     }
 
-    /// Finishes the plan for `metric`.
+    /// Finishes the plan as a proportion where higher is better: every unit
+    /// counts in the denominator, and in the numerator when `hit`.
+    pub fn share(self, ctx: &PlanContext, hit: Expr) -> AggregatePlan {
+        self.plan(
+            ctx,
+            Kind::Proportion,
+            Direction::HigherIsBetter,
+            Sums::proportion(hit),
+        )
+    }
+
+    /// Finishes the plan: what the units' sums measure, and which way is good.
     pub fn plan(
         self,
         ctx: &PlanContext,
-        metric: &'static str,
         kind: Kind,
         direction: Direction,
         sums: Sums,
     ) -> AggregatePlan {
-        let mut columns = vec![col(self.reference.column()).alias("cohort")];
-        columns.extend(ctx.segment_by.iter().map(|s| col(s.as_str())));
+        let mut columns = ctx.unit_columns(self.reference);
         columns.push(self.dimension.alias("dimension"));
         columns.push(self.period_start.cast(DataType::Date).alias("period_start"));
         columns.push(self.period_end.cast(DataType::Date).alias("period_end"));
@@ -166,7 +137,6 @@ impl Units {
             &SUM_COLUMNS,
         );
         AggregatePlan {
-            metric,
             kind,
             direction,
             units,
@@ -198,24 +168,39 @@ pub fn by_cohort_and_segment(
     finest.extend(key_cols.iter().cloned());
     let base = units.group_by(finest).agg(sum_aggs.clone());
 
-    let segment_variants = segment_variants(segment_by);
-    let mut frames = Vec::new();
+    let frames = cohort_and_segment_variants(&base, segment_by)
+        .into_iter()
+        .map(|(frame, cohort, segment)| {
+            let mut group = vec![cohort.alias("cohort"), segment.alias("segment")];
+            group.extend(key_cols.iter().cloned());
+            frame.group_by(group).agg(sum_aggs.clone())
+        })
+        .collect::<Vec<_>>();
+    concat(frames, UnionArgs::default()).unwrap_or(base)
+}
+
+/// Every (frame, cohort, segment) a unit is counted under: its own cohort
+/// (assigned units only) and `all`, each with every segment variant.
+fn cohort_and_segment_variants(
+    units: &LazyFrame,
+    segment_by: &[String],
+) -> Vec<(LazyFrame, Expr, Expr)> {
+    let segments = segment_variants(segment_by);
+    let mut variants = Vec::new();
     for assigned_only in [true, false] {
-        for segment in &segment_variants {
+        for segment in &segments {
             let (frame, cohort) = if assigned_only {
                 (
-                    base.clone().filter(col("cohort").is_not_null()),
+                    units.clone().filter(col("cohort").is_not_null()),
                     col("cohort"),
                 )
             } else {
-                (base.clone(), lit("all"))
+                (units.clone(), lit("all"))
             };
-            let mut group = vec![cohort.alias("cohort"), segment.clone().alias("segment")];
-            group.extend(key_cols.iter().cloned());
-            frames.push(frame.group_by(group).agg(sum_aggs.clone()));
+            variants.push((frame, cohort, segment.clone()));
         }
     }
-    concat(frames, UnionArgs::default()).unwrap_or(base)
+    variants
 }
 
 /// The `segment` values every unit is counted under: null (all segments)
@@ -232,15 +217,15 @@ fn segment_variants(segment_by: &[String]) -> Vec<Expr> {
 }
 
 /// Concatenates the unit frames of every aggregate plan into one frame with a
-/// `plan` index column (position in `plans`).
-pub fn combine(plans: &[AggregatePlan]) -> Result<Option<LazyFrame>> {
-    if plans.is_empty() {
+/// `plan` index column (position in `units`).
+pub fn combine(units: Vec<LazyFrame>) -> Result<Option<LazyFrame>> {
+    if units.is_empty() {
         return Ok(None);
     }
-    let frames: Vec<LazyFrame> = plans
-        .iter()
+    let frames: Vec<LazyFrame> = units
+        .into_iter()
         .enumerate()
-        .map(|(i, p)| p.units.clone().with_column(lit(i as u32).alias("plan")))
+        .map(|(i, frame)| frame.with_column(lit(i as u32).alias("plan")))
         .collect();
     let combined = concat(
         frames,
@@ -263,25 +248,16 @@ pub fn median_by_cohort_and_segment(
     value_column: &str,
     dimension: &str,
 ) -> LazyFrame {
-    let segment_variants = segment_variants(ctx.segment_by);
-    let mut frames = Vec::new();
-    for assigned_only in [true, false] {
-        for segment in &segment_variants {
-            let (frame, cohort) = if assigned_only {
-                (
-                    units.clone().filter(col("cohort").is_not_null()),
-                    col("cohort"),
-                )
-            } else {
-                (units.clone(), lit("all"))
-            };
-            frames.push(frame.select([
+    let frames = cohort_and_segment_variants(&units, ctx.segment_by)
+        .into_iter()
+        .map(|(frame, cohort, segment)| {
+            frame.select([
                 cohort.alias("cohort"),
-                segment.clone().alias("segment"),
+                segment.alias("segment"),
                 col(value_column).alias("value"),
-            ]));
-        }
-    }
+            ])
+        })
+        .collect::<Vec<_>>();
     let stacked = concat(frames, UnionArgs::default()).unwrap_or(units);
     let count = len().cast(DataType::Float64);
     stacked

@@ -11,7 +11,6 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Metric;
-use crate::config::PipelineFile;
 
 macro_rules! metric_registry {
     ($( $id:literal => $variant:ident($params:ty) ),* $(,)?) => {
@@ -66,39 +65,40 @@ macro_rules! metric_registry {
 }
 
 metric_registry! {
-    "logo_retention" => LogoRetention(super::churn::LogoRetention),
-    "churn_rate" => ChurnRate(super::churn::ChurnRate),
-    "monthly_churn_rate" => MonthlyChurnRate(super::monthly_churn_rate::MonthlyChurnRate),
-    "retention_curve" => RetentionCurve(super::retention_curve::RetentionCurve),
-    "revenue_movements" => RevenueMovements(super::revenue_movements::RevenueMovements),
-    "expansion_revenue_rate" => ExpansionRevenueRate(super::revenue_ratios::ExpansionRevenueRate),
-    "net_revenue_retention" => NetRevenueRetention(super::revenue_ratios::NetRevenueRetention),
-    "gross_revenue_retention" => GrossRevenueRetention(super::revenue_ratios::GrossRevenueRetention),
-    "upsell_rate" => UpsellRate(super::revenue_ratios::UpsellRate),
-    "customer_lifetime_value" => CustomerLifetimeValue(super::revenue_ratios::CustomerLifetimeValue),
-    "nps" => Nps(super::nps::Nps),
-    "csat" => Csat(super::csat::Csat),
-    "training_completion_rate" => TrainingCompletionRate(super::training_completion_rate::TrainingCompletionRate),
-    "knowledge_retention" => KnowledgeRetention(super::knowledge_retention::KnowledgeRetention),
-    "education_engagement" => EducationEngagement(super::education_engagement::EducationEngagement),
-    "support_incident_rate" => SupportIncidentRate(super::support_incident_rate::SupportIncidentRate),
-    "save_rate" => SaveRate(super::save_rate::SaveRate),
-    "customer_base_coverage" => CustomerBaseCoverage(super::customer_base_coverage::CustomerBaseCoverage),
-    "referral_rate" => ReferralRate(super::referral_rate::ReferralRate),
-    "active_user_rate" => ActiveUserRate(super::active_user_rate::ActiveUserRate),
-    "feature_adoption_rate" => FeatureAdoptionRate(super::feature_adoption_rate::FeatureAdoptionRate),
-    "key_action_rate" => KeyActionRate(super::key_action_rate::KeyActionRate),
-    "key_action_correlation" => KeyActionCorrelation(super::key_action_correlation::KeyActionCorrelation),
-    "return_rate" => ReturnRate(super::return_rate::ReturnRate),
-    "time_to_first_value" => TimeToFirstValue(super::time_to_first_value::TimeToFirstValue),
-    "survival" => Survival(super::survival::Survival),
+    "logo_retention" => LogoRetention(super::retention::logo_retention::LogoRetention),
+    "churn_rate" => ChurnRate(super::retention::churn_rate::ChurnRate),
+    "monthly_churn_rate" => MonthlyChurnRate(super::retention::monthly_churn_rate::MonthlyChurnRate),
+    "retention_curve" => RetentionCurve(super::retention::retention_curve::RetentionCurve),
+    "survival" => Survival(super::retention::survival::Survival),
+    "revenue_movements" => RevenueMovements(super::revenue::revenue_movements::RevenueMovements),
+    "expansion_revenue_rate" => ExpansionRevenueRate(super::revenue::expansion_revenue_rate::ExpansionRevenueRate),
+    "net_revenue_retention" => NetRevenueRetention(super::revenue::net_revenue_retention::NetRevenueRetention),
+    "gross_revenue_retention" => GrossRevenueRetention(super::revenue::gross_revenue_retention::GrossRevenueRetention),
+    "upsell_rate" => UpsellRate(super::revenue::upsell_rate::UpsellRate),
+    "customer_lifetime_value" => CustomerLifetimeValue(super::revenue::customer_lifetime_value::CustomerLifetimeValue),
+    "active_user_rate" => ActiveUserRate(super::adoption::active_user_rate::ActiveUserRate),
+    "feature_adoption_rate" => FeatureAdoptionRate(super::adoption::feature_adoption_rate::FeatureAdoptionRate),
+    "key_action_rate" => KeyActionRate(super::adoption::key_action_rate::KeyActionRate),
+    "key_action_correlation" => KeyActionCorrelation(super::adoption::key_action_correlation::KeyActionCorrelation),
+    "return_rate" => ReturnRate(super::adoption::return_rate::ReturnRate),
+    "time_to_first_value" => TimeToFirstValue(super::adoption::time_to_first_value::TimeToFirstValue),
+    "training_completion_rate" => TrainingCompletionRate(super::education::training_completion_rate::TrainingCompletionRate),
+    "knowledge_retention" => KnowledgeRetention(super::education::knowledge_retention::KnowledgeRetention),
+    "education_engagement" => EducationEngagement(super::education::education_engagement::EducationEngagement),
+    "support_incident_rate" => SupportIncidentRate(super::success::support_incident_rate::SupportIncidentRate),
+    "save_rate" => SaveRate(super::success::save_rate::SaveRate),
+    "customer_base_coverage" => CustomerBaseCoverage(super::success::customer_base_coverage::CustomerBaseCoverage),
+    "referral_rate" => ReferralRate(super::success::referral_rate::ReferralRate),
+    "nps" => Nps(super::survey::nps::Nps),
+    "csat" => Csat(super::survey::csat::Csat),
     "health_score" => HealthScore(super::health_score::HealthScore),
 }
 
 impl MetricConfig {
-    pub fn check_config(&self, file: &PipelineFile) -> Vec<String> {
+    /// Parameter problems, each prefixed with the metric's id.
+    pub fn check_config(&self) -> Vec<String> {
         self.metric()
-            .check_config(file)
+            .check_config()
             .into_iter()
             .map(|p| format!("metric `{}`: {p}", self.id()))
             .collect()

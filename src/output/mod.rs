@@ -1,7 +1,5 @@
-//! Outputs (SPEC §7): the tables' schemas, Parquet writing, the manifest and
-//! the atomic publish of the `as_of=YYYY-MM-DD/` partition.
+//! Outputs (SPEC §7): the tables' schemas and shapes ([`tables`]), and the
+//! publish of the `as_of=YYYY-MM-DD/` partition ([`partition`]).
 
-pub mod manifest;
-pub mod publish;
-pub mod s3_publish;
+pub mod partition;
 pub mod tables;

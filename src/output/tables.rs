@@ -1,10 +1,11 @@
 //! The output tables: exact column names, order and types (SPEC §7).
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::summary::{LiftRow, MetricRow};
-use crate::time::date_to_days;
+use crate::stats::{LiftRow, MetricRow};
+use crate::time::{date_lit, date_to_days};
 
 /// Table names, in the order they are written.
 pub const TABLES: [&str; 6] = [
@@ -27,109 +28,205 @@ fn frame(table: &str, columns: Vec<Column>) -> Result<DataFrame> {
         .map_err(|e| Error::Other(format!("building table `{table}`: {e}")))
 }
 
+/// What every table of one run carries in front: `run_id` and `as_of`.
+#[derive(Debug, Clone)]
+pub struct RunColumns {
+    pub run_id: String,
+    pub as_of: NaiveDate,
+}
+
+impl RunColumns {
+    fn exprs(&self) -> Vec<Expr> {
+        vec![
+            lit(self.run_id.as_str()).alias("run_id"),
+            date_lit(self.as_of).alias("as_of"),
+        ]
+    }
+}
+
 /// Adds `run_id` and `as_of` in front of a lazy table and orders its columns.
-pub fn with_run_columns(
-    frame: LazyFrame,
-    run_id: &str,
-    as_of: chrono::NaiveDate,
-    columns: &[&str],
-) -> LazyFrame {
-    let mut select = vec![
-        lit(run_id).alias("run_id"),
-        crate::time::date_lit(as_of).alias("as_of"),
-    ];
+fn with_run_columns(frame: LazyFrame, run: &RunColumns, columns: &[&str]) -> LazyFrame {
+    let mut select = run.exprs();
     select.extend(columns.iter().map(|c| col(*c)));
     frame.select(select)
 }
 
-/// The `metrics` table.
-pub fn metrics_table(
-    run_id: &str,
-    as_of: chrono::NaiveDate,
-    rows: &[MetricRow],
-) -> Result<DataFrame> {
+/// SPEC §7: a table of the plan stage in its published shape: its rows
+/// sorted by the leading key columns, `run_id` and `as_of` in front, its
+/// columns in order. `segment_by` columns follow `account_id` in
+/// `account_cohorts`.
+pub fn shape(table: &str, frame: LazyFrame, run: &RunColumns, segment_by: &[String]) -> LazyFrame {
+    let sorted = |keys: &[&str]| {
+        frame.clone().sort(
+            keys.to_vec(),
+            SortMultipleOptions::default().with_nulls_last(false),
+        )
+    };
+    match table {
+        "retention_curve" => with_run_columns(
+            sorted(&["cohort", "segment", "signup_month", "months_since_signup"]),
+            run,
+            &RETENTION_CURVE_COLUMNS,
+        ),
+        "revenue_movements" => with_run_columns(
+            sorted(&["month", "cohort", "segment", "movement"]),
+            run,
+            &REVENUE_MOVEMENTS_COLUMNS,
+        ),
+        "account_cohorts" => {
+            let mut columns: Vec<&str> = vec!["account_id"];
+            columns.extend(segment_by.iter().map(String::as_str));
+            columns.extend(ACCOUNT_COHORTS_COLUMNS);
+            let sorted = frame.sort(["account_id"], SortMultipleOptions::default());
+            with_run_columns(sorted, run, &columns)
+        }
+        // account_health: account_id, cohort, health_score, then one column per configured signal.
+        _ => {
+            let mut select = run.exprs();
+            select.push(col("*"));
+            frame
+                .sort(["account_id"], SortMultipleOptions::default())
+                .select(select)
+        }
+    }
+}
+
+/// SPEC §7: `account_id` is a String column sorted as text, also when the
+/// run compared integer ids as integers (see `build_source`): cast and
+/// re-sort the per-account tables.
+pub fn ids_as_text(df: DataFrame) -> Result<DataFrame> {
+    match df.schema().get("account_id") {
+        Some(DataType::String) | None => Ok(df),
+        Some(_) => df
+            .lazy()
+            .with_column(col("account_id").cast(DataType::String))
+            .sort(
+                ["account_id"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .collect()
+            .map_err(|e| Error::engine("writing account ids as text", e)),
+    }
+}
+
+/// The leading columns of a `metrics` or `lift` row.
+struct Leading<'a> {
+    metric: &'a str,
+    /// `metrics` only.
+    cohort: Option<&'a str>,
+    segment: Option<&'a str>,
+    dimension: Option<&'a str>,
+    period_start: i32,
+    period_end: i32,
+}
+
+impl<'a> Leading<'a> {
+    fn of(
+        metric: &'a str,
+        cohort: Option<&'a str>,
+        segment: &'a Option<String>,
+        dimension: &'a Option<String>,
+    ) -> Self {
+        Leading {
+            metric,
+            cohort,
+            segment: segment.as_deref(),
+            dimension: dimension.as_deref(),
+            period_start: 0,
+            period_end: 0,
+        }
+    }
+
+    fn period(self, period_start: i32, period_end: i32) -> Self {
+        Leading {
+            period_start,
+            period_end,
+            ..self
+        }
+    }
+}
+
+/// `run_id`, `as_of`, `metric`, `cohort` (when the rows have one), `segment`,
+/// `dimension`, `period_start`, `period_end`.
+fn leading_columns(run: &RunColumns, rows: &[Leading], with_cohort: bool) -> Result<Vec<Column>> {
     let n = rows.len();
-    let text = |f: &dyn Fn(&MetricRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let text = |f: &dyn Fn(&Leading) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let days = |f: &dyn Fn(&Leading) -> i32| rows.iter().map(|r| Some(f(r))).collect();
+    let mut columns = vec![
+        Column::new("run_id".into(), vec![run.run_id.as_str(); n]),
+        date_column("as_of", vec![Some(date_to_days(run.as_of)); n])?,
+        Column::new("metric".into(), text(&|r| Some(r.metric.to_string()))),
+    ];
+    if with_cohort {
+        columns.push(Column::new(
+            "cohort".into(),
+            text(&|r| r.cohort.map(str::to_string)),
+        ));
+    }
+    columns.extend([
+        Column::new("segment".into(), text(&|r| r.segment.map(str::to_string))),
+        Column::new(
+            "dimension".into(),
+            text(&|r| r.dimension.map(str::to_string)),
+        ),
+        date_column("period_start", days(&|r| r.period_start))?,
+        date_column("period_end", days(&|r| r.period_end))?,
+    ]);
+    Ok(columns)
+}
+
+/// The `metrics` table.
+pub fn metrics_table(run: &RunColumns, rows: &[MetricRow]) -> Result<DataFrame> {
+    let leading: Vec<Leading> = rows
+        .iter()
+        .map(|r| {
+            Leading::of(&r.metric, Some(&r.cohort), &r.segment, &r.dimension)
+                .period(r.period_start, r.period_end)
+        })
+        .collect();
+    let mut columns = leading_columns(run, &leading, true)?;
     let number = |f: &dyn Fn(&MetricRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
-    frame(
-        "metrics",
-        vec![
-            Column::new("run_id".into(), vec![run_id; n]),
-            date_column("as_of", vec![Some(date_to_days(as_of)); n])?,
-            Column::new("metric".into(), text(&|r| Some(r.metric.clone()))),
-            Column::new("cohort".into(), text(&|r| Some(r.cohort.clone()))),
-            Column::new("segment".into(), text(&|r| r.segment.clone())),
-            Column::new("dimension".into(), text(&|r| r.dimension.clone())),
-            date_column(
-                "period_start",
-                rows.iter().map(|r| Some(r.period_start)).collect(),
-            )?,
-            date_column(
-                "period_end",
-                rows.iter().map(|r| Some(r.period_end)).collect(),
-            )?,
-            Column::new("numerator".into(), number(&|r| r.numerator)),
-            Column::new("denominator".into(), number(&|r| r.denominator)),
-            Column::new("value".into(), number(&|r| r.value)),
-            Column::new("ci_low".into(), number(&|r| r.ci_low)),
-            Column::new("ci_high".into(), number(&|r| r.ci_high)),
-            Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<i64>>()),
-        ],
-    )
+    columns.extend([
+        Column::new("numerator".into(), number(&|r| r.numerator)),
+        Column::new("denominator".into(), number(&|r| r.denominator)),
+        Column::new("value".into(), number(&|r| r.value)),
+        Column::new("ci_low".into(), number(&|r| r.ci_low)),
+        Column::new("ci_high".into(), number(&|r| r.ci_high)),
+        Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<i64>>()),
+    ]);
+    frame("metrics", columns)
 }
 
 /// The `lift` table.
-pub fn lift_table(run_id: &str, as_of: chrono::NaiveDate, rows: &[LiftRow]) -> Result<DataFrame> {
-    let n = rows.len();
+pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
+    let leading: Vec<Leading> = rows
+        .iter()
+        .map(|r| {
+            Leading::of(&r.metric, None, &r.segment, &r.dimension)
+                .period(r.period_start, r.period_end)
+        })
+        .collect();
+    let mut columns = leading_columns(run, &leading, false)?;
     let number = |f: &dyn Fn(&LiftRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
-    frame(
-        "lift",
-        vec![
-            Column::new("run_id".into(), vec![run_id; n]),
-            date_column("as_of", vec![Some(date_to_days(as_of)); n])?,
-            Column::new(
-                "metric".into(),
-                rows.iter().map(|r| r.metric.clone()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "segment".into(),
-                rows.iter().map(|r| r.segment.clone()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "dimension".into(),
-                rows.iter().map(|r| r.dimension.clone()).collect::<Vec<_>>(),
-            ),
-            date_column(
-                "period_start",
-                rows.iter().map(|r| Some(r.period_start)).collect(),
-            )?,
-            date_column(
-                "period_end",
-                rows.iter().map(|r| Some(r.period_end)).collect(),
-            )?,
-            Column::new("trained_value".into(), number(&|r| r.trained_value)),
-            Column::new("untrained_value".into(), number(&|r| r.untrained_value)),
-            Column::new("abs_diff".into(), number(&|r| r.abs_diff)),
-            Column::new("rel_lift".into(), number(&|r| r.rel_lift)),
-            Column::new("p_value".into(), number(&|r| r.p_value)),
-            Column::new(
-                "significant".into(),
-                rows.iter().map(|r| r.significant).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "direction".into(),
-                rows.iter().map(|r| r.direction).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "n_trained".into(),
-                rows.iter().map(|r| r.n_trained).collect::<Vec<i64>>(),
-            ),
-            Column::new(
-                "n_untrained".into(),
-                rows.iter().map(|r| r.n_untrained).collect::<Vec<i64>>(),
-            ),
-        ],
-    )
+    let whole = |f: &dyn Fn(&LiftRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+    columns.extend([
+        Column::new("trained_value".into(), number(&|r| r.trained_value)),
+        Column::new("untrained_value".into(), number(&|r| r.untrained_value)),
+        Column::new("abs_diff".into(), number(&|r| r.abs_diff)),
+        Column::new("rel_lift".into(), number(&|r| r.rel_lift)),
+        Column::new("p_value".into(), number(&|r| r.p_value)),
+        Column::new(
+            "significant".into(),
+            rows.iter().map(|r| r.significant).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "direction".into(),
+            rows.iter().map(|r| r.direction).collect::<Vec<_>>(),
+        ),
+        Column::new("n_trained".into(), whole(&|r| r.n_trained)),
+        Column::new("n_untrained".into(), whole(&|r| r.n_untrained)),
+    ]);
+    frame("lift", columns)
 }
 
 /// Columns of `retention_curve` after run_id and as_of.
@@ -141,6 +238,15 @@ pub const RETENTION_CURVE_COLUMNS: [&str; 7] = [
     "at_risk",
     "retained",
     "rate",
+];
+/// Columns of `account_cohorts` after run_id, as_of, account_id and the
+/// segment columns.
+const ACCOUNT_COHORTS_COLUMNS: [&str; 5] = [
+    "signup_date",
+    "landmark_date",
+    "cohort",
+    "first_completed_at",
+    "courses_by_landmark",
 ];
 /// Columns of `revenue_movements` after run_id and as_of.
 pub const REVENUE_MOVEMENTS_COLUMNS: [&str; 6] =

@@ -6,6 +6,7 @@
 //! orphan rows); uniqueness rules need their own group-by. Example rows are
 //! fetched only for rules that failed.
 
+mod data_rule;
 mod report;
 
 use std::collections::BTreeMap;
@@ -15,10 +16,11 @@ use polars::prelude::*;
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::metrics::MetricConfig;
 use crate::source::tables::columns_of;
-use crate::source::{typed_column, LoadedSource};
+use crate::source::LoadedSource;
 
+pub use data_rule::{csat_score, DataRule};
+use data_rule::{integer_between, typed};
 pub use report::format_examples;
 
 /// How many example rows a violation shows.
@@ -87,11 +89,6 @@ impl QualityReport {
     }
 }
 
-/// The typed value of `column` in the check frame.
-fn typed(column: &str) -> Expr {
-    col(typed_column(column))
-}
-
 fn row_rule(source: SourceName, column: &str, rule: &str, bad: Expr) -> Rule {
     Rule {
         source,
@@ -99,16 +96,6 @@ fn row_rule(source: SourceName, column: &str, rule: &str, bad: Expr) -> Rule {
         rule: rule.into(),
         check: Check::Row(bad),
     }
-}
-
-fn integer_between(column: &str, low: f64, high: f64) -> Expr {
-    let c = typed(column);
-    c.clone().is_not_null().and(
-        c.clone()
-            .lt(lit(low))
-            .or(c.clone().gt(lit(high)))
-            .or(c.clone().round(0, RoundMode::HalfAwayFromZero).neq(c)),
-    )
 }
 
 /// Every rule of SPEC §4 that applies to a loaded source.
@@ -167,15 +154,14 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
             "must be an integer from 0 to 10",
             integer_between("score", 0.0, 10.0),
         )),
-        SourceName::CsatResponses => {
-            let scale_max = csat_scale_max(pipeline);
-            let text = format!("must be an integer from 1 to {scale_max} (the csat scale_max)");
-            rules.push(row_rule(
-                name,
-                "score",
-                &text,
-                integer_between("score", 1.0, scale_max as f64),
-            ));
+        SourceName::CsatResponses
+            if !pipeline
+                .data_rules
+                .iter()
+                .any(|r| r.source == name && r.column == "score") =>
+        {
+            let default = data_rule::csat_score(5);
+            rules.push(row_rule(name, default.column, &default.rule, default.bad));
         }
         SourceName::Training if has("score") => {
             let bad = typed("score").is_not_null().and(
@@ -201,19 +187,10 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
         }
         _ => {}
     }
+    for rule in pipeline.data_rules.iter().filter(|r| r.source == name) {
+        rules.push(row_rule(name, rule.column, &rule.rule, rule.bad.clone()));
+    }
     rules
-}
-
-fn csat_scale_max(pipeline: &Pipeline) -> u32 {
-    pipeline
-        .file
-        .metrics
-        .iter()
-        .find_map(|m| match m {
-            MetricConfig::Csat(csat) => Some(csat.scale_max),
-            _ => None,
-        })
-        .unwrap_or(5)
 }
 
 /// The frame rules run on: the source's check frame, with [`ORPHAN`] for
@@ -332,7 +309,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         }
         let orphans = report.orphans.get(&name).copied().unwrap_or(0);
         if orphans > 0 {
-            if pipeline.file.quality.orphans == OrphanPolicy::Error {
+            if pipeline.orphans == OrphanPolicy::Error {
                 let rule = row_rule(
                     name,
                     "account_id",

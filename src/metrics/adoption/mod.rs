@@ -1,0 +1,196 @@
+//! Shared adoption logic (SPEC §5 "Adoption"): who the subjects are
+//! (accounts or users), their cohorts, and their events.
+//!
+//! "The account population is the accounts that are customers in the period.
+//! The user population is the users table's users with created_at < A (or,
+//! without a users table, every user_id seen in events before A) whose
+//! account is a customer in the period."
+
+pub mod active_user_rate;
+pub mod feature_adoption_rate;
+pub mod key_action_correlation;
+pub mod key_action_rate;
+pub mod return_rate;
+pub mod time_to_first_value;
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::metrics::PlanContext;
+use crate::time::date_lit;
+
+/// Whose adoption is measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Accounts (the default).
+    #[default]
+    Account,
+    /// Users (needs `user_id` in events).
+    User,
+}
+
+/// The columns an adoption metric reads at `level`.
+pub fn requirements(level: Level) -> Vec<(SourceName, &'static str)> {
+    let mut needs = vec![
+        (SourceName::Events, "account_id"),
+        (SourceName::Events, "event_time"),
+        (SourceName::Events, "event_name"),
+    ];
+    if level == Level::User {
+        needs.push((SourceName::Events, "user_id"));
+    }
+    needs
+}
+
+fn subject_key(level: Level) -> &'static str {
+    match level {
+        Level::Account => "account_id",
+        Level::User => "user_id",
+    }
+}
+
+/// The population at `level`: `subject_id`, `cohort_at_start`,
+/// `cohort_at_as_of` and the segment columns (of the subject's account).
+pub fn population(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
+    match level {
+        Level::Account => Ok(ctx
+            .customers_in_period()
+            .with_column(col("account_id").alias("subject_id"))),
+        Level::User => ctx.shared("user_population", || user_population(ctx)),
+    }
+}
+
+fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
+    let a = date_lit(ctx.period.as_of);
+    let users = match ctx.inputs.get(SourceName::Users) {
+        Some(_) => {
+            let users = ctx.source(SourceName::Users)?;
+            let users = if ctx
+                .inputs
+                .get(SourceName::Users)
+                .is_some_and(|u| u.has_column("created_at"))
+            {
+                users
+            } else {
+                users.with_column(lit(NULL).cast(DataType::Date).alias("created_at"))
+            };
+            users.filter(col("created_at").is_null().or(col("created_at").lt(a)))
+        }
+        None => ctx
+            .daily_events()?
+            .filter(col("user_id").is_not_null())
+            .select([col("user_id"), col("account_id")])
+            .unique_stable(None, UniqueKeepStrategy::First)
+            .with_column(lit(NULL).cast(DataType::Date).alias("created_at")),
+    };
+    let customers = ctx.customers_in_period().select([col("account_id")]);
+    let users = users.semi_join(customers, col("account_id"), col("account_id"));
+    let mut columns: Vec<Expr> = vec![col("account_id")];
+    columns.extend(ctx.segment_columns());
+    let segments = ctx.accounts.clone().select(columns);
+    let user_level_training = ctx.inputs.get(SourceName::Users).is_some()
+        && ctx
+            .inputs
+            .get(SourceName::Training)
+            .is_some_and(|t| t.has_column("user_id"));
+    let with_cohorts = if user_level_training {
+        crate::cohort::user_cohorts(
+            users,
+            ctx.accounts.clone(),
+            ctx.source(SourceName::Training)?,
+            ctx.cohort_rule,
+            ctx.period,
+        )
+    } else {
+        users.select([col("user_id"), col("account_id")]).join(
+            ctx.accounts.clone().select([
+                col("account_id"),
+                col("cohort_at_start"),
+                col("cohort_at_as_of"),
+            ]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+    };
+    Ok(with_cohorts
+        .join(
+            segments,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(col("user_id").alias("subject_id")))
+}
+
+/// Events before A of the subjects: `subject_id`, `day`, `event_name`.
+pub fn events(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
+    let key = subject_key(level);
+    Ok(ctx.daily_events()?.filter(col(key).is_not_null()).select([
+        col(key).alias("subject_id"),
+        col("event_time").alias("day"),
+        col("event_name"),
+    ]))
+}
+
+/// The population with `flag` = whether the subject is among `subjects`
+/// (a frame with `subject_id`, possibly repeated).
+pub fn flag_subjects(population: LazyFrame, subjects: LazyFrame, flag: &str) -> LazyFrame {
+    let marked = subjects
+        .select([col("subject_id")])
+        .unique_stable(None, UniqueKeepStrategy::First)
+        .with_column(lit(true).alias(flag));
+    population
+        .join(
+            marked,
+            [col("subject_id")],
+            [col("subject_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(flag).fill_null(lit(false)))
+}
+
+/// Checks an `event` parameter that the metric requires.
+pub fn check_event(event: &str) -> Vec<String> {
+    if event.trim().is_empty() {
+        vec!["`event` is required: the event_name of the key action".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn user_level_cohorts_follow_each_users_own_landmark() {
+        // With a users table and user_id in training, each user gets the landmark rule from its own created_at
+        // (W = 30) and completions: 11 (created 01-01, c1 on 01-20 < L 01-31) trained; 12 (created 06-01, c1 on
+        // 07-15 ≥ L 07-01) untrained; 32 (c2 on 01-10) trained; 41 (06-01, c1 on 08-15) untrained;
+        // 51 (created on S, L 12-01 > S) unassigned at S; 99 created on A is not in the population.
+        // report_created in [S, A): 11, 51 → all 2/5; trained {11, 32} 1/2; untrained {12, 41} 0/2.
+        let fixture = Fixture::tiny();
+        fixture.file("users.csv", "user_id,account_id,created_at\n11,1,2025-01-01\n12,1,2025-06-01\n32,3,2025-01-01\n41,4,2025-06-01\n51,5,2025-11-01\n99,8,2026-01-01\n");
+        fixture.file(
+            "training_users.csv",
+            "account_id,user_id,course_id,completed_at\n1,11,c1,2025-01-20\n1,12,c1,2025-07-15\n3,32,c2,2025-01-10\n4,41,c1,2025-08-15\n5,51,c1,2025-11-15\n",
+        );
+        fixture.file("events.csv", EVENTS);
+        let c = fixture.compute_with_sources(
+            "[{ key_action_rate: { event: report_created, level: user } }]",
+            "training_users.csv",
+            "  users: { path: users.csv }\n  events: { path: events.csv }\n",
+        );
+        assert_eq!(row(&c, "key_action_rate", "all", None, None).n, 5);
+        assert_close(value(&c, "key_action_rate", "all"), 0.4);
+        assert_close(value(&c, "key_action_rate", "trained"), 0.5);
+        assert_eq!(row(&c, "key_action_rate", "trained", None, None).n, 2);
+        assert_close(value(&c, "key_action_rate", "untrained"), 0.0);
+        assert_eq!(row(&c, "key_action_rate", "untrained", None, None).n, 2);
+    }
+}

@@ -1,0 +1,143 @@
+//! The signals of `health_score`, each a 0–100 column per current customer
+//! (null where the account has no data for it).
+
+use polars::prelude::*;
+
+use super::HealthScore;
+use crate::cohort::{TRAINED, UNTRAINED};
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::metrics::{left_join_filled, PlanContext, Reference};
+use crate::time::{date_lit, in_range};
+
+/// A named signal expression over the customers frame.
+pub type Signal = (&'static str, Expr);
+
+/// The customers frame with what the configured signals read joined to it,
+/// and the signals themselves, in the order of `HealthScore::weights`.
+pub fn signals(
+    config: &HealthScore,
+    ctx: &PlanContext,
+    customers: LazyFrame,
+) -> Result<(LazyFrame, Vec<Signal>)> {
+    let s = &config.signals;
+    let mut frame = customers;
+    let mut signals: Vec<Signal> = Vec::new();
+    if s.active_days_30.is_some() || s.key_action_30.is_some() {
+        frame = event_signals(config, ctx, frame, &mut signals)?;
+    }
+    if let Some(x) = &s.tickets_90 {
+        let tickets = ctx
+            .source(SourceName::Tickets)?
+            .filter(in_range(
+                col("created_at"),
+                days_before(ctx, 90),
+                as_of(ctx),
+            ))
+            .group_by([col("account_id")])
+            .agg([len().cast(DataType::Float64).alias("tickets")]);
+        frame = left_join_filled(frame, tickets, &["account_id"], "tickets", lit(0.0));
+        let scaled =
+            (lit(100.0) - col("tickets") * lit(100.0 / x.bad_at.max(1) as f64)).clip_min(lit(0.0));
+        signals.push(("tickets_90", scaled));
+    }
+    if s.nps_latest.is_some() {
+        frame = join_account(frame, latest(ctx, SourceName::NpsResponses, "nps")?);
+        signals.push(("nps_latest", col("nps") * lit(10.0)));
+    }
+    if let Some(x) = &s.csat_latest {
+        frame = join_account(frame, latest(ctx, SourceName::CsatResponses, "csat")?);
+        signals.push((
+            "csat_latest",
+            (col("csat") - lit(1.0)) * lit(100.0 / (x.scale_max as f64 - 1.0)),
+        ));
+    }
+    if s.trained.is_some() {
+        let cohort = col(Reference::AsOf.column());
+        signals.push((
+            "trained",
+            when(cohort.clone().eq(lit(TRAINED)))
+                .then(lit(100.0))
+                .when(cohort.eq(lit(UNTRAINED)))
+                .then(lit(0.0))
+                .otherwise(lit(NULL)),
+        ));
+    }
+    Ok((frame, signals))
+}
+
+fn as_of(ctx: &PlanContext) -> Expr {
+    date_lit(ctx.period.as_of)
+}
+
+fn days_before(ctx: &PlanContext, n: u64) -> Expr {
+    date_lit(ctx.period.as_of - chrono::Days::new(n))
+}
+
+fn join_account(frame: LazyFrame, per_account: LazyFrame) -> LazyFrame {
+    frame.join(
+        per_account,
+        [col("account_id")],
+        [col("account_id")],
+        JoinArgs::new(JoinType::Left),
+    )
+}
+
+/// `active_days_30` and `key_action_30`: from the events of the 30 days
+/// before A; no data for an account without any event before A.
+fn event_signals(
+    config: &HealthScore,
+    ctx: &PlanContext,
+    frame: LazyFrame,
+    signals: &mut Vec<Signal>,
+) -> Result<LazyFrame> {
+    let s = &config.signals;
+    let recent = in_range(col("event_time"), days_before(ctx, 30), as_of(ctx));
+    let mut aggs = vec![
+        len().alias("events_before_a"),
+        col("event_time")
+            .filter(recent.clone())
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("active_days"),
+    ];
+    if let Some(event) = &config.event {
+        aggs.push(
+            recent
+                .and(col("event_name").eq(lit(event.as_str())))
+                .any(false)
+                .alias("key_action"),
+        );
+    }
+    let per_account = ctx.daily_events()?.group_by([col("account_id")]).agg(aggs);
+    let has_events = col("events_before_a").is_not_null();
+    if let Some(x) = &s.active_days_30 {
+        let scaled =
+            (col("active_days") * lit(100.0 / x.good_at.max(1) as f64)).clip_max(lit(100.0));
+        signals.push((
+            "active_days_30",
+            when(has_events.clone()).then(scaled).otherwise(lit(NULL)),
+        ));
+    }
+    if s.key_action_30.is_some() {
+        let hit = when(col("key_action").fill_null(lit(false)))
+            .then(lit(100.0))
+            .otherwise(lit(0.0));
+        signals.push((
+            "key_action_30",
+            when(has_events).then(hit).otherwise(lit(NULL)),
+        ));
+    }
+    Ok(join_account(frame, per_account))
+}
+
+/// The latest `score` per account among the responses of `source` before A,
+/// as column `name`.
+fn latest(ctx: &PlanContext, source: SourceName, name: &str) -> Result<LazyFrame> {
+    Ok(ctx
+        .source(source)?
+        .filter(col("responded_at").lt(as_of(ctx)))
+        .sort(["responded_at"], SortMultipleOptions::default())
+        .group_by([col("account_id")])
+        .agg([col("score").last().alias(name)]))
+}

@@ -1,0 +1,225 @@
+//! `survival`: Kaplan–Meier survival from the landmark per cohort, with
+//! Greenwood intervals and a log-rank test of trained against untrained.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::cohort::{TRAINED, UNTRAINED};
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::metrics::aggregate::by_cohort_and_segment;
+use crate::metrics::{CustomPlan, Metric, MetricPlan, PlanContext, Reference};
+use crate::stats::{
+    kaplan_meier, log_rank_p, survival_interval, Direction, Estimate, FrameColumns, Lifetimes,
+    LiftRow, MetricRow, RowKey,
+};
+use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
+
+/// SPEC §5 `survival`: "Kaplan–Meier from the landmark, R = A: time = days
+/// from L to churn (event, when churn_date < A) or to A (censored). Rows per
+/// `days` in `at_days` (default [30, 90, 180, 365]): S(t), Greenwood 95% CI;
+/// lift p-value from the log-rank test".
+///
+/// Only assigned accounts have a landmark to count from, so the cohort `all`
+/// is trained + untrained here. S(t) is null when nobody is still observed
+/// at t; `n` is the number of accounts in the group.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Survival {
+    /// Days after the landmark to report (default [30, 90, 180, 365]).
+    #[serde(default = "default_at_days")]
+    pub at_days: Vec<u32>,
+}
+
+impl Default for Survival {
+    fn default() -> Self {
+        Survival {
+            at_days: default_at_days(),
+        }
+    }
+}
+
+fn default_at_days() -> Vec<u32> {
+    vec![30, 90, 180, 365]
+}
+
+type Groups = BTreeMap<(Option<String>, String), Lifetimes>;
+
+impl Metric for Survival {
+    fn description(&self) -> &'static str {
+        "Kaplan–Meier share of accounts still customers t days after their landmark (per `days=t`), Greenwood interval, log-rank test."
+    }
+
+    fn requires(&self) -> Vec<(SourceName, &'static str)> {
+        vec![
+            (SourceName::Accounts, "account_id"),
+            (SourceName::Accounts, "signup_date"),
+        ]
+    }
+
+    fn check_config(&self) -> Vec<String> {
+        if self.at_days.is_empty() {
+            return vec!["`at_days` must list at least one day".into()];
+        }
+        Vec::new()
+    }
+
+    fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
+        let a = date_lit(ctx.period.as_of);
+        let mut columns = ctx.unit_columns(Reference::AsOf);
+        columns.extend([
+            (relationship_end(a.clone()).cast(DataType::Int64)
+                - col("landmark_date").cast(DataType::Int64))
+            .alias("time"),
+            churned_before(a).alias("event"),
+            lit(1.0).alias("count"),
+        ]);
+        let units = ctx
+            .accounts
+            .clone()
+            .filter(col(Reference::AsOf.column()).is_not_null())
+            .select(columns);
+        let frame = by_cohort_and_segment(units, ctx.segment_by, &["time", "event"], &["count"]);
+        let at_days = self.at_days.clone();
+        let (start, end) = (
+            date_to_days(ctx.period.start),
+            date_to_days(ctx.period.as_of),
+        );
+        let finish = move |df: &DataFrame, metric: &str, alpha: f64| {
+            rows(df, metric, &at_days, start, end, alpha)
+        };
+        Ok(MetricPlan {
+            custom: vec![CustomPlan {
+                frame,
+                finish: Box::new(finish),
+            }],
+            ..MetricPlan::default()
+        })
+    }
+}
+
+fn read_groups(df: &DataFrame) -> Result<Groups> {
+    let columns = FrameColumns::new(df, "survival counts");
+    let (cohort, segment) = (columns.text("cohort")?, columns.text("segment")?);
+    let time = columns.whole("time")?;
+    let event = columns.flag("event")?;
+    let count = columns.number("count")?;
+    let mut groups = Groups::new();
+    for i in 0..df.height() {
+        let key = (
+            segment.get(i).map(str::to_string),
+            cohort.get(i).unwrap_or("all").to_string(),
+        );
+        let entry = groups
+            .entry(key)
+            .or_default()
+            .entry(time.get(i).unwrap_or(0))
+            .or_insert((0.0, 0.0));
+        let n = count.get(i).unwrap_or(0.0);
+        if event.get(i).unwrap_or(false) {
+            entry.0 += n;
+        } else {
+            entry.1 += n;
+        }
+    }
+    Ok(groups)
+}
+
+fn rows(
+    df: &DataFrame,
+    metric: &str,
+    at_days: &[u32],
+    start: i32,
+    end: i32,
+    alpha: f64,
+) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
+    let groups = read_groups(df)?;
+    let empty = Lifetimes::new();
+    let segments: BTreeSet<Option<String>> = groups.keys().map(|(s, _)| s.clone()).collect();
+    let (mut metric_rows, mut lift_rows) = (Vec::new(), Vec::new());
+    for segment in segments {
+        let group = |cohort: &str| {
+            groups
+                .get(&(segment.clone(), cohort.to_string()))
+                .unwrap_or(&empty)
+        };
+        let p_value = log_rank_p(group(TRAINED), group(UNTRAINED));
+        for &days in at_days {
+            let key = RowKey {
+                segment: segment.clone(),
+                dimension: Some(format!("days={days}")),
+                period_start: start,
+                period_end: end,
+            };
+            let mut values = BTreeMap::new();
+            for cohort in ["all", TRAINED, UNTRAINED] {
+                let lifetimes = group(cohort);
+                let survival = kaplan_meier(lifetimes, days as i64);
+                let n: f64 = lifetimes.values().map(|(d, c)| d + c).sum();
+                values.insert(cohort, (survival.map(|e| e.0), n));
+                let estimate = Estimate {
+                    value: survival.map(|e| e.0),
+                    interval: survival.map(|(s, v)| survival_interval(s, v)),
+                    ..Estimate::default()
+                };
+                metric_rows.push(MetricRow::new(metric, cohort, &key, estimate, n));
+            }
+            lift_rows.push(LiftRow::compare(
+                metric,
+                &key,
+                values[TRAINED],
+                values[UNTRAINED],
+                p_value,
+                alpha,
+                Direction::HigherIsBetter,
+            ));
+        }
+    }
+    Ok((metric_rows, lift_rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn kaplan_meier_from_the_landmark() {
+        // Assigned at A (W = 30): 1 T (L 01-31, no churn → censored at A: 335 days), 2 U (L 01-31, churn 11-01:
+        // event at 274), 3 U (L 01-31, churn on A → censored at 335), 4 T (L 07-01, churn 12-01: event at 153),
+        // 5 T (L 12-01, censored at 31), 7 T (L 03-03, churn 10-15: event at 226), 8 U (L 11-09, censored at 53).
+        // trained {1: 335+, 4: 153, 5: 31+, 7: 226}: S(30) = 1; S(180) = 1 − 1/3 = 2/3 (5 censored at 31, 3 at risk
+        // at 153); S(300) = 2/3 · (1 − 1/2) = 1/3 (7 at 226 with 2 at risk).
+        // untrained {2: 274, 3: 335+, 8: 53+}: S(300) = 1 − 1/2 = 1/2 (2 at risk at 274). S(400): nobody observed.
+        let c = Fixture::tiny().compute("[{ survival: { at_days: [30, 180, 300, 400] } }]");
+        let at = |cohort: &str, days: &str| row(&c, "survival", cohort, None, Some(days));
+        assert_close(at("trained", "days=30").value, 1.0);
+        assert_close(at("trained", "days=180").value, 2.0 / 3.0);
+        assert_close(at("trained", "days=300").value, 1.0 / 3.0);
+        assert_close(at("untrained", "days=300").value, 0.5);
+        assert_eq!(at("trained", "days=400").value, None);
+        assert_eq!(at("trained", "days=30").n, 4);
+        // all = trained + untrained (7 accounts): events at 153, 226, 274; at risk 5, 4, 3 after 31+ and 53+.
+        // S(300) = (4/5)(3/4)(2/3) = 0.4.
+        assert_close(at("all", "days=300").value, 0.4);
+        let l = c
+            .lift_rows
+            .iter()
+            .find(|r| {
+                r.metric == "survival"
+                    && r.segment.is_none()
+                    && r.dimension.as_deref() == Some("days=300")
+            })
+            .unwrap();
+        assert_close(l.abs_diff, 1.0 / 3.0 - 0.5);
+        // Log-rank: O(trained) = 2, E = 3/5 + 2/4 + 1/3 = 1.433333, V = 0.24 + 0.25 + 0.222222 = 0.712222,
+        // χ² = 0.450858 → p = 0.501928.
+        assert!(
+            (l.p_value.unwrap() - 0.501928).abs() < 1e-5,
+            "{:?}",
+            l.p_value
+        );
+    }
+}

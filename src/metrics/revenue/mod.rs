@@ -1,0 +1,122 @@
+//! Revenue: MRR per account and month, its movements, and the ratios over
+//! the complete months of the period (expansion rate, net and gross revenue
+//! retention, upsell rate, customer lifetime value).
+
+pub mod customer_lifetime_value;
+pub mod expansion_revenue_rate;
+pub mod gross_revenue_retention;
+pub mod mrr;
+pub mod net_revenue_retention;
+pub mod revenue_movements;
+pub mod upsell_rate;
+
+use polars::prelude::*;
+
+use crate::error::Result;
+use crate::metrics::{MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::stats::{Direction, Kind};
+use mrr::revenue_per_account;
+
+/// Revenue sums are whole cents; outputs are in the currency unit.
+pub(crate) const CENTS_PER_UNIT: f64 = 100.0;
+
+/// No complete month in the period: the revenue metrics have no rows.
+pub(crate) const NO_COMPLETE_MONTH: &str = "the period has no complete month; no rows";
+
+/// Builds one aggregate over [`revenue_per_account`], or nothing when the
+/// period has no complete month.
+pub(crate) fn over_revenue_per_account(
+    ctx: &PlanContext,
+    kind: Kind,
+    filter: Option<Expr>,
+    sums: Sums,
+) -> Result<MetricPlan> {
+    let Some(per_account) = revenue_per_account(ctx)? else {
+        return Ok(MetricPlan::skipped(NO_COMPLETE_MONTH));
+    };
+    let units = match filter {
+        Some(f) => per_account.filter(f),
+        None => per_account,
+    };
+    Ok(revenue_plan(ctx, units, kind, sums))
+}
+
+/// Revenue metrics count accounts with their cohort at S; more is better.
+pub(crate) fn revenue_plan(
+    ctx: &PlanContext,
+    units: LazyFrame,
+    kind: Kind,
+    sums: Sums,
+) -> MetricPlan {
+    MetricPlan::one(Units::new(units, Reference::PeriodStart, ctx).plan(
+        ctx,
+        kind,
+        Direction::HigherIsBetter,
+        sums,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    const ALL: &str = "[expansion_revenue_rate, net_revenue_retention, gross_revenue_retention, upsell_rate, customer_lifetime_value]";
+
+    #[test]
+    fn revenue_retention_ratios() {
+        // Base = MRR(Oct) > 0: {1: 100, 2: 50, 4: 200, 8: 30}, Σ = 380. Dec: 1: 120, 2: 0, 4: 0, 8: 45 → Σ 165.
+        // NRR = 165/380; GRR = (min(120,100) + 0 + 0 + min(45,30))/380 = 130/380.
+        // trained {1, 4}: NRR 120/300, GRR 100/300. untrained {2}: 0/50.
+        let c = Fixture::tiny().compute(ALL);
+        assert_close(value(&c, "net_revenue_retention", "all"), 165.0 / 380.0);
+        assert_close(value(&c, "gross_revenue_retention", "all"), 130.0 / 380.0);
+        assert_close(value(&c, "net_revenue_retention", "trained"), 0.4);
+        assert_close(
+            value(&c, "gross_revenue_retention", "trained"),
+            100.0 / 300.0,
+        );
+        assert_close(value(&c, "net_revenue_retention", "untrained"), 0.0);
+        let nrr = row(&c, "net_revenue_retention", "all", None, None);
+        assert_eq!(
+            (nrr.numerator, nrr.denominator, nrr.n),
+            (Some(165.0), Some(380.0), 4)
+        );
+        assert_eq!((nrr.ci_low, nrr.ci_high), (None, None));
+        assert_eq!(lift(&c, "net_revenue_retention", None).p_value, None);
+    }
+
+    #[test]
+    fn expansion_rate_and_upsell() {
+        // Σ expansion over Nov–Dec = 20 (1) + 15 (8) = 35; Σ MRR Nov = 120 + 90 + 200 + 40 + 30 = 480, Dec = 275 → 755.
+        // trained {1, 4}: 20/(240 + 200); untrained {2, 3}: 0/160.
+        // upsell: paying in Nov or Dec = {1, 3, 4, 5, 8}; expanded {1, 8} → 2/5; trained 1/2; untrained {3} 0/1.
+        let c = Fixture::tiny().compute(ALL);
+        assert_close(value(&c, "expansion_revenue_rate", "all"), 35.0 / 755.0);
+        assert_close(value(&c, "expansion_revenue_rate", "trained"), 20.0 / 440.0);
+        assert_close(value(&c, "expansion_revenue_rate", "untrained"), 0.0);
+        assert_close(value(&c, "upsell_rate", "all"), 0.4);
+        assert_close(value(&c, "upsell_rate", "trained"), 0.5);
+        assert_close(value(&c, "upsell_rate", "untrained"), 0.0);
+        assert_eq!(row(&c, "upsell_rate", "all", None, None).n, 5);
+    }
+
+    #[test]
+    fn customer_lifetime_value() {
+        // ARPA = 755 / 9 paid account-months (Nov: 1, 3, 4, 5, 8; Dec: 1, 3, 5, 8); logo retention 3/5;
+        // c = 1 − 0.6^(1/2) → CLV = 83.889/0.225403 = 372.172357.
+        // trained: 440/3 account-months, retention 1/2 → 500.751322; untrained: 160/2, retention 1/2 → 273.137085.
+        let c = Fixture::tiny().compute(ALL);
+        assert!((value(&c, "customer_lifetime_value", "all").unwrap() - 372.1723570).abs() < 1e-6);
+        assert!(
+            (value(&c, "customer_lifetime_value", "trained").unwrap() - 500.7513225).abs() < 1e-6
+        );
+        assert!(
+            (value(&c, "customer_lifetime_value", "untrained").unwrap() - 273.1370850).abs() < 1e-6
+        );
+        // gross_margin 0.8 scales it.
+        let c = Fixture::tiny().compute("[{ customer_lifetime_value: { gross_margin: 0.8 } }]");
+        assert!(
+            (value(&c, "customer_lifetime_value", "all").unwrap() - 0.8 * 372.1723570).abs() < 1e-6
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! `referral_rate`: share of customers who referred someone, and the count.
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::stats::{Direction, Kind};
+
+/// SPEC §5 `referral_rate`: "accounts with ≥ 1 referral in [S, A) / customers
+/// in period (numerator = referring accounts; dimension `referrals` gives the
+/// count of referrals)". The `referrals` row is a count (value = referrals,
+/// denominator = customers in period, Poisson interval of the count).
+/// Takes no parameters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralRate {}
+
+impl Metric for ReferralRate {
+    fn description(&self) -> &'static str {
+        "Customers in [S, A) who referred at least once / customers in the period; dimension `referrals`: the number of referrals."
+    }
+
+    fn requires(&self) -> Vec<(SourceName, &'static str)> {
+        vec![
+            (SourceName::Referrals, "account_id"),
+            (SourceName::Referrals, "referred_at"),
+        ]
+    }
+
+    fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
+        let customers = ctx.customers_with_counts(SourceName::Referrals, "referred_at")?;
+        let share = Units::new(customers.clone(), Reference::PeriodStart, ctx)
+            .share(ctx, col("count").gt(lit(0.0)));
+        let count = Units::new(customers, Reference::PeriodStart, ctx)
+            .dimension(lit("referrals"))
+            .plan(
+                ctx,
+                Kind::Count,
+                Direction::HigherIsBetter,
+                Sums::ratio(col("count"), lit(1.0)),
+            );
+        Ok(MetricPlan::many(vec![share, count]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn referring_customers_and_referral_count() {
+        // Customers {1, 3, 4, 5, 8}; referrals in [S, A): 1 (twice), 5; 2 is not a customer in the period.
+        // share: {1, 5} = 2/5; trained {1, 4}: 1/2; untrained {3}: 0/1. Count: all 3, trained 2, untrained 0.
+        let c = Fixture::catalog().compute_catalog("[referral_rate]");
+        assert_close(value(&c, "referral_rate", "all"), 0.4);
+        assert_close(value(&c, "referral_rate", "trained"), 0.5);
+        assert_close(
+            row(&c, "referral_rate", "all", None, Some("referrals")).value,
+            3.0,
+        );
+        assert_close(
+            row(&c, "referral_rate", "trained", None, Some("referrals")).value,
+            2.0,
+        );
+        assert_close(
+            row(&c, "referral_rate", "untrained", None, Some("referrals")).value,
+            0.0,
+        );
+        assert_eq!(
+            row(&c, "referral_rate", "all", None, Some("referrals")).denominator,
+            Some(5.0)
+        );
+    }
+}

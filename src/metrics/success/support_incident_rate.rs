@@ -1,0 +1,186 @@
+//! `support_incident_rate`: tickets per customer, overall, per product area
+//! and per complete month.
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::metrics::{
+    left_join_filled, AggregatePlan, Metric, MetricPlan, PlanContext, Reference, Sums, Units,
+};
+use crate::stats::{Direction, Kind};
+use crate::time::{customer_in_period, date_lit, in_range, months_frame};
+
+/// SPEC §5 `support_incident_rate`: "tickets created in [S, A) / customers in
+/// period (tickets per account). Also one row per product_area (dimension
+/// `product_area=X`) when the column exists, and with `monthly: true` one row
+/// per complete month (customers in that month)". Poisson statistics (§6).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupportIncidentRate {
+    /// Also emit one row per complete month (default false).
+    #[serde(default)]
+    pub monthly: bool,
+}
+
+fn rate(ctx: &PlanContext, units: Units) -> AggregatePlan {
+    units.plan(
+        ctx,
+        Kind::Rate,
+        Direction::LowerIsBetter,
+        Sums::ratio(col("count"), lit(1.0)),
+    )
+}
+
+impl Metric for SupportIncidentRate {
+    fn description(&self) -> &'static str {
+        "Tickets created in [S, A) per customer in the period; also per product_area and, with `monthly: true`, per complete month."
+    }
+
+    fn requires(&self) -> Vec<(SourceName, &'static str)> {
+        vec![
+            (SourceName::Tickets, "account_id"),
+            (SourceName::Tickets, "created_at"),
+        ]
+    }
+
+    fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
+        let customers = ctx.customers_with_counts(SourceName::Tickets, "created_at")?;
+        let mut aggregates = vec![rate(
+            ctx,
+            Units::new(customers, Reference::PeriodStart, ctx),
+        )];
+        let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
+        let tickets = ctx.source(SourceName::Tickets)?;
+
+        let has_area = ctx
+            .inputs
+            .get(SourceName::Tickets)
+            .is_some_and(|t| t.has_column("product_area"));
+        if has_area {
+            let in_period =
+                tickets
+                    .clone()
+                    .filter(in_range(col("created_at"), s.clone(), a.clone()));
+            let area = col("product_area").fill_null(lit("(null)"));
+            let counts = in_period
+                .clone()
+                .group_by([col("account_id"), area.clone().alias("product_area")])
+                .agg([len().cast(DataType::Float64).alias("count")]);
+            let areas = in_period
+                .select([area.alias("product_area")])
+                .unique_stable(None, UniqueKeepStrategy::First);
+            let grid = left_join_filled(
+                ctx.customers_in_period().cross_join(areas, None),
+                counts,
+                &["account_id", "product_area"],
+                "count",
+                lit(0.0),
+            );
+            let dimension = concat_str([lit("product_area="), col("product_area")], "", false);
+            aggregates.push(rate(
+                ctx,
+                Units::new(grid, Reference::PeriodStart, ctx).dimension(dimension),
+            ));
+        }
+
+        if self.monthly {
+            let counts = tickets
+                .filter(in_range(col("created_at"), s, a))
+                .group_by([
+                    col("account_id"),
+                    col("created_at").dt().month_start().alias("month_start"),
+                ])
+                .agg([len().cast(DataType::Float64).alias("count")]);
+            let customer_months = ctx
+                .accounts
+                .clone()
+                .cross_join(months_frame(&ctx.period.complete_months()), None)
+                .filter(customer_in_period(col("month_start"), col("month_end")));
+            let grid = left_join_filled(
+                customer_months,
+                counts,
+                &["account_id", "month_start"],
+                "count",
+                lit(0.0),
+            );
+            let units = Units::new(grid, Reference::PeriodStart, ctx)
+                .period(col("month_start"), col("month_end"));
+            aggregates.push(rate(ctx, units));
+        }
+        Ok(MetricPlan::many(aggregates))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn tickets_per_customer_overall_by_area_and_month() {
+        // Customers in [S, A): {1, 3, 4, 5, 8}. Tickets in the period: 1 → 2 (11-05 billing, 12-31 23:59:59 admin),
+        // 3 → 1, 4 → 1 (2025-10-31T23:00-02:00 is 11-01 01:00 UTC). Out: 1's ticket on A; 2 is not a customer.
+        // all 4/5; trained {1, 4}: 3/2; untrained {3}: 1/1.
+        let c =
+            Fixture::catalog().compute_catalog("[{ support_incident_rate: { monthly: true } }]");
+        let all = row(&c, "support_incident_rate", "all", None, None);
+        assert_close(all.value, 0.8);
+        assert_eq!(
+            (all.numerator, all.denominator, all.n),
+            (Some(4.0), Some(5.0), 5)
+        );
+        // Poisson: (4 ± 1.959964·2)/5.
+        assert_close(all.ci_low, (4.0 - 1.959964 * 2.0) / 5.0);
+        assert_close(value(&c, "support_incident_rate", "trained"), 1.5);
+        assert_close(value(&c, "support_incident_rate", "untrained"), 1.0);
+        // z = (1.5 − 1)/√(3/4 + 1/1) = 0.377964 → p = erfc(0.377964/√2) = 0.705457.
+        let l = lift(&c, "support_incident_rate", None);
+        assert!(
+            (l.p_value.unwrap() - 0.705457).abs() < 1e-5,
+            "{:?}",
+            l.p_value
+        );
+        assert_eq!(l.direction, "lower_is_better");
+        // Per area over the 5 customers: billing 3/5, admin 1/5.
+        assert_close(
+            row(
+                &c,
+                "support_incident_rate",
+                "all",
+                None,
+                Some("product_area=billing"),
+            )
+            .value,
+            0.6,
+        );
+        assert_close(
+            row(
+                &c,
+                "support_incident_rate",
+                "all",
+                None,
+                Some("product_area=admin"),
+            )
+            .value,
+            0.2,
+        );
+        // Nov: customers {1, 3, 4, 5, 8}, tickets 3 → 0.6. Dec: customers {1, 3, 5, 8} (4 churns on 12-01), 1 ticket → 0.25.
+        let nov = c
+            .metric_rows
+            .iter()
+            .find(|r| {
+                r.metric == "support_incident_rate"
+                    && r.cohort == "all"
+                    && r.segment.is_none()
+                    && r.dimension.is_none()
+                    && r.period_end == day("2025-12-01")
+            })
+            .unwrap();
+        assert_close(nov.value, 0.6);
+        let dec = row_at(&c, "support_incident_rate", "all", None, "2025-12-01");
+        assert_close(dec.value, 0.25);
+        assert_eq!(dec.n, 4);
+    }
+}

@@ -1,0 +1,92 @@
+//! `nps`: Net Promoter Score of the responses in the period.
+
+use polars::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::stats::{Direction, Kind};
+
+/// SPEC §5 `nps`: "responses with responded_at in [S, A): promoters 9–10,
+/// passives 7–8, detractors 0–6; value = 100 × (promoters − detractors) /
+/// responses; numerator = promoters − detractors, denominator = responses".
+/// Takes no parameters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nps {}
+
+impl Metric for Nps {
+    fn description(&self) -> &'static str {
+        "Net Promoter Score of the responses in [S, A): 100 × (promoters 9–10 − detractors 0–6) / responses."
+    }
+
+    fn requires(&self) -> Vec<(SourceName, &'static str)> {
+        vec![
+            (SourceName::NpsResponses, "account_id"),
+            (SourceName::NpsResponses, "responded_at"),
+            (SourceName::NpsResponses, "score"),
+        ]
+    }
+
+    fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
+        let responses = ctx.rows_in_period(SourceName::NpsResponses, "responded_at")?;
+        let promoter = col("score").gt_eq(lit(9.0)).cast(DataType::Float64);
+        let detractor = col("score").lt_eq(lit(6.0)).cast(DataType::Float64);
+        let sums = Sums {
+            num: promoter.clone() - detractor.clone(),
+            den: lit(1.0),
+            a1: promoter,
+            a2: detractor,
+            ..Sums::zero()
+        };
+        let plan = Units::new(responses, Reference::PeriodStart, ctx).plan(
+            ctx,
+            Kind::Nps,
+            Direction::HigherIsBetter,
+            sums,
+        );
+        Ok(MetricPlan::one(plan))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::*;
+
+    #[test]
+    fn nps_counts_responses_in_the_period_only() {
+        // In [2025-11-01, 2026-01-01): 1→10 (00:00 on S), 1→9 (23:59:59 before A), 3→6, 4→7, 8→3.
+        // Out: 2→0 at 00:00 on A, 3→0 at 23:59:59 before S.
+        // all: P = 2, D = 2 (6 and 3), N = 5 → NPS 0. trained {1, 4}: 10, 9, 7 → P 2, D 0, N 3 → 66.67.
+        // untrained {3}: 6 → D 1, N 1 → −100. 8 is unassigned at S.
+        let c = Fixture::tiny().compute("[nps]");
+        let all = row(&c, "nps", "all", None, None);
+        assert_eq!(
+            (all.numerator, all.denominator, all.n),
+            (Some(0.0), Some(5.0), 5)
+        );
+        assert_close(all.value, 0.0);
+        let trained = row(&c, "nps", "trained", None, None);
+        assert_close(trained.value, 200.0 / 3.0);
+        assert_eq!(
+            (trained.numerator, trained.denominator),
+            (Some(2.0), Some(3.0))
+        );
+        assert_close(value(&c, "nps", "untrained"), -100.0);
+        // var(trained) = (2/3 + 0 − 4/9)/3 = 2/27; var(untrained) = (0 + 1 − 1)/1 = 0.
+        // CI(trained) = 66.67 ± 100·1.959964·√(2/27).
+        let half = 100.0 * 1.959964 * (2.0f64 / 27.0).sqrt();
+        assert_close(trained.ci_low, 200.0 / 3.0 - half);
+        // z = (66.67 + 100)/(100·√(2/27)) = 6.123724 → p = erfc(6.123724/√2) = 9.1413e-10.
+        let l = lift(&c, "nps", None);
+        assert!(
+            (l.p_value.unwrap() - 9.141298e-10).abs() < 1e-14,
+            "{:?}",
+            l.p_value
+        );
+        assert_eq!(l.significant, Some(true));
+        assert_close(l.abs_diff, 200.0 / 3.0 + 100.0);
+    }
+}

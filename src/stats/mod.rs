@@ -1,0 +1,22 @@
+//! Statistics, in one place (SPEC §6). Metrics import this module; it never
+//! imports them.
+//!
+//! - [`kind`]: what an aggregate measures ([`Kind`]), its [`Direction`], and
+//!   the [`Totals`] its units sum to.
+//! - [`formulas`]: Wilson, z-tests, NPS variance, Welch, Poisson, phi and
+//!   tetrachoric, Kaplan–Meier, Greenwood, log-rank.
+//! - [`estimate`]: a cohort's value and interval per kind, and the lift p-value.
+//! - [`rows`]: the rows of the `metrics` and `lift` tables.
+//! - [`stage`]: the statistics stage of a run, from collected aggregates to rows.
+
+pub mod estimate;
+pub mod formulas;
+pub mod kind;
+pub mod rows;
+pub mod stage;
+
+pub use estimate::{estimate, lift_p_value, Estimate};
+pub use formulas::*;
+pub use kind::{Association, Direction, Kind, Totals, SUM_COLUMNS};
+pub use rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey};
+pub use stage::{evaluate, AggregateInfo};

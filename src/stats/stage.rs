@@ -1,0 +1,112 @@
+//! The statistics stage: turns the summed aggregates of every metric into
+//! `metrics` rows (value, interval, n) and pairs trained with untrained into
+//! `lift` rows (SPEC §6). Metric modules never compute statistics themselves.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::estimate::{association, estimate, lift_p_value, Estimate};
+use super::kind::{Direction, Kind, Totals, SUM_COLUMNS};
+use super::rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey};
+use crate::cohort::{TRAINED, UNTRAINED};
+use crate::error::{Error, Result};
+
+/// What the statistics stage needs to know about each aggregate plan.
+#[derive(Debug, Clone)]
+pub struct AggregateInfo {
+    pub metric: &'static str,
+    pub kind: Kind,
+    pub direction: Direction,
+}
+
+/// Reads the combined aggregate frame (`plan`, `cohort`, `segment`,
+/// `dimension`, `period_start`, `period_end`, sums) and builds the rows of
+/// `metrics` and `lift`, sorted. Every key gets all three cohorts, an empty
+/// cohort with n = 0 and a null value.
+pub fn evaluate(
+    aggregates: &DataFrame,
+    plans: &[AggregateInfo],
+    alpha: f64,
+) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
+    let grouped = read_totals(aggregates)?;
+    let mut metric_rows = Vec::new();
+    let mut lift_rows = Vec::new();
+    for ((plan, key), cohorts) in grouped {
+        let info = plans
+            .get(plan)
+            .ok_or_else(|| Error::Other(format!("aggregate refers to unknown plan {plan}")))?;
+        let totals = |cohort: &str| cohorts.get(cohort).copied().unwrap_or_default();
+        let (trained, untrained) = (totals(TRAINED), totals(UNTRAINED));
+        if let Kind::Association(measure) = info.kind {
+            let value = Estimate {
+                value: association(measure, &trained, &untrained),
+                ..Estimate::default()
+            };
+            let n = trained.n + untrained.n;
+            metric_rows.push(MetricRow::new(info.metric, "all", &key, value, n));
+            continue;
+        }
+        for cohort in ["all", TRAINED, UNTRAINED] {
+            let totals = totals(cohort);
+            let value = estimate(info.kind, &totals);
+            metric_rows.push(MetricRow::new(info.metric, cohort, &key, value, totals.n));
+        }
+        let (t, u) = (
+            estimate(info.kind, &trained).value,
+            estimate(info.kind, &untrained).value,
+        );
+        lift_rows.push(LiftRow::compare(
+            info.metric,
+            &key,
+            (t, trained.n),
+            (u, untrained.n),
+            lift_p_value(info.kind, &trained, &untrained),
+            alpha,
+            info.direction,
+        ));
+    }
+    sort_rows(&mut metric_rows, &mut lift_rows);
+    Ok((metric_rows, lift_rows))
+}
+
+type Grouped = BTreeMap<(usize, RowKey), BTreeMap<String, Totals>>;
+
+fn read_totals(df: &DataFrame) -> Result<Grouped> {
+    let columns = FrameColumns::new(df, "aggregates");
+    let plan = columns.index("plan")?;
+    let (cohort, segment, dimension) = (
+        columns.text("cohort")?,
+        columns.text("segment")?,
+        columns.text("dimension")?,
+    );
+    let (start, end) = (columns.days("period_start")?, columns.days("period_end")?);
+    let sums: Vec<Float64Chunked> = SUM_COLUMNS
+        .iter()
+        .map(|c| columns.number(c))
+        .collect::<Result<_>>()?;
+    let mut grouped = Grouped::new();
+    for i in 0..columns.height() {
+        let key = RowKey {
+            segment: segment.get(i).map(str::to_string),
+            dimension: dimension.get(i).map(str::to_string),
+            period_start: start.get(i).unwrap_or_default(),
+            period_end: end.get(i).unwrap_or_default(),
+        };
+        let value = |k: usize| sums[k].get(i).unwrap_or(0.0);
+        let totals = Totals {
+            num: value(0),
+            den: value(1),
+            sq: value(2),
+            a1: value(3),
+            a2: value(4),
+            n: value(5),
+        };
+        let cohort = cohort.get(i).unwrap_or("all").to_string();
+        grouped
+            .entry((plan.get(i).unwrap_or_default() as usize, key))
+            .or_default()
+            .insert(cohort, totals);
+    }
+    Ok(grouped)
+}
