@@ -9,6 +9,24 @@ use polars::prelude::*;
 
 pub mod s3;
 
+const ACCOUNTS: &str = "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,2025-11-01,a\n3,2025-06-01,,b\n";
+const TRAINING: &str = "account_id,course_id,completed_at\n1,c1,2025-01-10\n";
+
+/// A temporary directory with `p.yaml`: three accounts, one training row and
+/// the metrics of the YAML list `metrics`.
+pub fn fixture(metrics: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("accounts.csv"), ACCOUNTS).unwrap();
+    std::fs::write(dir.path().join("training.csv"), TRAINING).unwrap();
+    let pipeline = format!(
+        "name: t\nsources:\n  accounts: {{ path: accounts.csv }}\n  training: {{ path: training.csv }}\n\
+         cohort: {{ window_days: 30 }}\nperiod: {{ as_of: 2026-01-01, months: 2 }}\nsegment_by: [plan]\n\
+         metrics: {metrics}\noutput: {{ path: out }}\n"
+    );
+    std::fs::write(dir.path().join("p.yaml"), pipeline).unwrap();
+    dir
+}
+
 pub fn bin() -> Command {
     Command::cargo_bin("cohort-metrics").expect("binary built")
 }

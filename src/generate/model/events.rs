@@ -1,0 +1,50 @@
+//! Product events of the last 400 days, user by user.
+
+use chrono::Datelike;
+
+use super::{day_to_date, micros, Buffer, Effects, Rng, Tables, EVENT_NAMES};
+
+pub(super) fn simulate_events(
+    rng: &mut Rng,
+    id: i64,
+    users: &[(i64, i32)],
+    alive_end: i32,
+    end_day: i32,
+    trained: bool,
+    tables: &mut Tables,
+) {
+    let active = if trained {
+        Effects::ACTIVE_TRAINED
+    } else {
+        Effects::ACTIVE_UNTRAINED
+    };
+    let report_share = if trained {
+        Effects::REPORT_SHARE_TRAINED
+    } else {
+        Effects::REPORT_SHARE_UNTRAINED
+    };
+    let weights = [0.45, 0.25, report_share, 0.07, 0.03, 0.02];
+    let window_start = end_day - 400;
+    let gap_log = (1.0 - active).ln();
+    for &(user, created) in users {
+        let mut day = created.max(window_start);
+        loop {
+            day += (rng.uniform().max(1e-12).ln() / gap_log).floor() as i32 + 1;
+            if day >= alive_end.min(end_day) {
+                break;
+            }
+            let weekday = (day + 4).rem_euclid(7); // 0 = Sunday
+            if (weekday == 0 || weekday == 6) && !rng.chance(0.3) {
+                continue;
+            }
+            if day_to_date(day).month() == 12 && !rng.chance(0.7) {
+                continue;
+            }
+            for _ in 0..rng.int(1, 4) {
+                let name = EVENT_NAMES[rng.weighted(&weights)];
+                let at = micros(day, rng);
+                push!(tables.events, "account_id" => Int(id), "user_id" => Int(user), "event_time" => Instant(Some(at)), "event_name" => Text(name));
+            }
+        }
+    }
+}

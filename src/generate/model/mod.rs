@@ -1,0 +1,306 @@
+//! The simulation of one account: signup, training, churn, revenue, surveys,
+//! tickets, product events. The planted effects are listed in
+//! [`super::GENERATOR_MD`] and recovered by the integration tests.
+//!
+//! This file draws the account itself (plan, region, signup, training intent,
+//! churn) and holds the tables; the other files each draw one part of the
+//! account's life, in a fixed order from one random stream per account.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::rng::Rng;
+use super::tables::{Buffer, Table};
+use crate::config::SourceName;
+use crate::time::date_to_days;
+
+/// Appends one row to a table (defined before the files that use it).
+macro_rules! push {
+    ($table:expr, $($column:literal => $variant:ident($value:expr)),+ $(,)?) => {
+        $( if let Buffer::$variant(v) = $table.col($column) { v.push($value); } )+
+    };
+}
+
+mod events;
+mod revenue;
+mod shape;
+mod support;
+mod training;
+
+use events::simulate_events;
+use revenue::simulate_revenue;
+use shape::Shape;
+use support::{simulate_support, simulate_surveys};
+use training::{simulate_training, simulate_users};
+
+pub const PLANS: [&str; 3] = ["starter", "growth", "enterprise"];
+const PLAN_WEIGHTS: [f64; 3] = [0.55, 0.35, 0.10];
+const REGIONS: [&str; 3] = ["na", "emea", "apac"];
+const REGION_WEIGHTS: [f64; 3] = [0.5, 0.3, 0.2];
+/// Monthly churn hazard of an untrained account, by plan.
+pub const MONTHLY_CHURN: [f64; 3] = [0.035, 0.022, 0.012];
+/// Share of accounts that complete a qualifying course before the landmark, by plan.
+const TRAINING_PROPENSITY: [f64; 3] = [0.25, 0.40, 0.55];
+const USERS: [(i64, i64); 3] = [(1, 5), (3, 12), (8, 30)];
+const BASE_MRR: [(f64, f64); 3] = [(29.0, 149.0), (300.0, 900.0), (2000.0, 8000.0)];
+const TICKET_PLAN_FACTOR: [f64; 3] = [0.7, 1.0, 1.8];
+const TOUCHPOINT_CHANCE: [f64; 3] = [0.05, 0.3, 0.8];
+const AREAS: [&str; 4] = ["billing", "reporting", "integrations", "admin"];
+const EVENT_NAMES: [&str; 6] = [
+    "login",
+    "dashboard_viewed",
+    "report_created",
+    "export",
+    "invite_sent",
+    "integration_connected",
+];
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Planted effects: trained accounts (qualifying course before the landmark).
+pub struct Effects;
+impl Effects {
+    pub const CHURN_HAZARD_RATIO: f64 = 0.5;
+    pub const EXPANSION_TRAINED: f64 = 0.06;
+    pub const EXPANSION_UNTRAINED: f64 = 0.03;
+    pub const CONTRACTION: f64 = 0.02;
+    pub const NPS_MEAN_TRAINED: f64 = 8.0;
+    pub const NPS_MEAN_UNTRAINED: f64 = 6.6;
+    pub const TICKETS_TRAINED: f64 = 0.35;
+    pub const TICKETS_UNTRAINED: f64 = 0.6;
+    pub const ACTIVE_TRAINED: f64 = 0.06;
+    pub const ACTIVE_UNTRAINED: f64 = 0.035;
+    pub const REPORT_SHARE_TRAINED: f64 = 0.15;
+    pub const REPORT_SHARE_UNTRAINED: f64 = 0.07;
+    pub const SCORE_BONUS_TRAINED: f64 = 8.0;
+}
+
+/// All generated tables.
+pub struct Tables {
+    pub accounts: Table,
+    pub training: Table,
+    pub users: Table,
+    pub events: Table,
+    pub revenue: Table,
+    pub nps: Table,
+    pub csat: Table,
+    pub tickets: Table,
+    pub cancellations: Table,
+    pub touchpoints: Table,
+    pub referrals: Table,
+}
+
+impl Tables {
+    /// Empty tables with the canonical columns of each source (see `Shape`).
+    pub fn new() -> Self {
+        use SourceName::*;
+        Tables {
+            accounts: Shape {
+                extra_text: &["plan", "region"],
+                ..Shape::of(Accounts)
+            }
+            .table(),
+            training: Shape {
+                only: Some(&[
+                    "account_id",
+                    "user_id",
+                    "course_id",
+                    "enrolled_at",
+                    "completed_at",
+                    "score",
+                ]),
+                instants: true,
+                ..Shape::of(Training)
+            }
+            .table(),
+            users: Shape::of(Users).table(),
+            events: Shape {
+                only: Some(&["account_id", "user_id", "event_time", "event_name"]),
+                instants: true,
+                ..Shape::of(Events)
+            }
+            .table(),
+            revenue: Shape::of(Revenue).table(),
+            nps: Shape {
+                only: Some(&["account_id", "user_id", "responded_at", "score"]),
+                instants: true,
+                whole_numbers: true,
+                sometimes_null: &["user_id"],
+                ..Shape::of(NpsResponses)
+            }
+            .table(),
+            csat: Shape {
+                only: Some(&["account_id", "responded_at", "score"]),
+                instants: true,
+                whole_numbers: true,
+                ..Shape::of(CsatResponses)
+            }
+            .table(),
+            tickets: Shape {
+                instants: true,
+                ..Shape::of(Tickets)
+            }
+            .table(),
+            cancellations: Shape::of(Cancellations).table(),
+            touchpoints: Shape::of(Touchpoints).table(),
+            referrals: Shape::of(Referrals).table(),
+        }
+    }
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn micros(day: i32, rng: &mut Rng) -> i64 {
+    day as i64 * DAY_MICROS + rng.int(0, DAY_MICROS / 1_000_000 - 1) * 1_000_000
+}
+
+/// Simulates account number `index` (id = index + 1) up to the day before `end`.
+pub fn simulate_account(seed: u64, index: u64, end: NaiveDate, tables: &mut Tables) {
+    let mut rng = Rng::new(seed, index);
+    let id = index as i64 + 1;
+    let end_day = date_to_days(end);
+    let plan = rng.weighted(&PLAN_WEIGHTS);
+    let region = rng.weighted(&REGION_WEIGHTS);
+
+    // Signups over four years, growing over time, fewer in July and December.
+    let span = 4 * 365;
+    let mut signup = end_day - 1;
+    for _ in 0..3 {
+        signup = end_day - 1 - ((1.0 - rng.uniform().sqrt()) * span as f64) as i32;
+        let month = day_to_date(signup).month();
+        if !((month == 7 || month == 12) && rng.chance(0.35)) {
+            break;
+        }
+    }
+
+    // Training before the landmark (day 90) and churn with the planted hazard ratio.
+    let mut completion: Option<i32> = rng.chance(TRAINING_PROPENSITY[plan]).then(|| {
+        if rng.chance(0.1) {
+            -(rng.int(1, 20) as i32)
+        } else {
+            rng.int(3, 85) as i32
+        }
+    });
+    let daily = -(1.0 - MONTHLY_CHURN[plan]).ln() / 30.4375;
+    let mut lifetime = rng.exponential(daily);
+    if let Some(c) = completion {
+        if lifetime > c.max(0) as f64 {
+            lifetime = c.max(0) as f64 + rng.exponential(daily * Effects::CHURN_HAZARD_RATIO);
+        } else {
+            completion = None;
+        }
+    }
+    let churn_day = signup as i64 + 1 + lifetime.floor().min(1e6) as i64;
+    let churn = (churn_day < end_day as i64).then_some(churn_day as i32);
+    let alive_end = churn.unwrap_or(end_day);
+    let trained = completion.is_some();
+    push!(tables.accounts, "account_id" => Int(id), "signup_date" => Day(Some(signup)), "churn_date" => Day(churn),
+          "plan" => Text(PLANS[plan]), "region" => Text(REGIONS[region]));
+
+    let users = simulate_users(&mut rng, id, plan, signup, alive_end, tables);
+    simulate_training(&mut rng, id, &users, signup, alive_end, completion, tables);
+    simulate_revenue(
+        &mut rng, id, plan, signup, alive_end, end_day, trained, tables,
+    );
+    simulate_surveys(&mut rng, id, &users, signup, alive_end, trained, tables);
+    simulate_support(
+        &mut rng, id, plan, signup, alive_end, churn, trained, tables,
+    );
+    simulate_events(&mut rng, id, &users, alive_end, end_day, trained, tables);
+}
+
+fn day_to_date(day: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Days::new(day.max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant_and_len(buffer: &Buffer) -> (&'static str, usize) {
+        match buffer {
+            Buffer::Int(v) => ("Int", v.len()),
+            Buffer::OptInt(v) => ("OptInt", v.len()),
+            Buffer::Float(v) => ("Float", v.len()),
+            Buffer::Text(v) => ("Text", v.len()),
+            Buffer::Day(v) => ("Day", v.len()),
+            Buffer::Instant(v) => ("Instant", v.len()),
+        }
+    }
+
+    fn all(t: &Tables) -> [&Table; 11] {
+        [
+            &t.accounts,
+            &t.training,
+            &t.users,
+            &t.events,
+            &t.revenue,
+            &t.nps,
+            &t.csat,
+            &t.tickets,
+            &t.cancellations,
+            &t.touchpoints,
+            &t.referrals,
+        ]
+    }
+
+    /// The generated files keep their columns, order and types when
+    /// `source::tables` changes, unless this list is changed with it.
+    #[test]
+    fn generated_columns_are_pinned() {
+        let tables = Tables::new();
+        let schema: Vec<String> = all(&tables)
+            .iter()
+            .map(|t| {
+                let columns: Vec<String> = t
+                    .columns
+                    .iter()
+                    .map(|(name, b)| format!("{name} {}", variant_and_len(b).0))
+                    .collect();
+                format!("{}: {}", t.name, columns.join(", "))
+            })
+            .collect();
+        assert_eq!(
+            schema,
+            [
+                "accounts: account_id Int, signup_date Day, churn_date Day, plan Text, region Text",
+                "training: account_id Int, user_id Int, course_id Text, enrolled_at Instant, completed_at Instant, score Float",
+                "users: user_id Int, account_id Int, created_at Day",
+                "events: account_id Int, user_id Int, event_time Instant, event_name Text",
+                "revenue: account_id Int, month Day, mrr Float",
+                "nps_responses: account_id Int, user_id OptInt, responded_at Instant, score Int",
+                "csat_responses: account_id Int, responded_at Instant, score Int",
+                "tickets: account_id Int, created_at Instant, product_area Text",
+                "cancellations: account_id Int, requested_at Day, outcome Text",
+                "touchpoints: account_id Int, contacted_at Day",
+                "referrals: account_id Int, referred_at Day",
+            ]
+        );
+    }
+
+    /// Every column gets a value in every row: a column the spec adds but the
+    /// simulation does not fill, or a buffer of another variant than the one
+    /// `push!` writes, would leave it short.
+    #[test]
+    fn every_column_is_filled_in_every_row() {
+        let mut tables = Tables::new();
+        let end = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        for index in 0..300 {
+            simulate_account(42, index, end, &mut tables);
+        }
+        for table in all(&tables) {
+            let lengths: Vec<usize> = table
+                .columns
+                .iter()
+                .map(|(_, b)| variant_and_len(b).1)
+                .collect();
+            assert!(
+                lengths[0] > 0 && lengths.iter().all(|n| *n == lengths[0]),
+                "{}: {lengths:?}",
+                table.name
+            );
+        }
+    }
+}

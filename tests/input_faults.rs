@@ -1,0 +1,149 @@
+//! Faults in the input files: orphan rows, and file-level faults (empty
+//! globs, mixed column types, truncated Parquet, malformed or empty CSV).
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+#[test]
+fn orphans_are_dropped_and_counted_or_fatal() {
+    let dir = fixture("[logo_retention]");
+    std::fs::write(
+        dir.path().join("training.csv"),
+        "account_id,course_id,completed_at\n1,c1,2025-01-10\n42,c1,2025-01-10\n",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("p.yaml");
+    bin()
+        .arg("run")
+        .arg(&pipeline)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "source `training`: dropped 1 row(s) whose account_id is not in `accounts`",
+        ));
+    let manifest =
+        std::fs::read_to_string(dir.path().join("out/as_of=2026-01-01/_manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let training = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "training")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            training["rows_read"].as_u64(),
+            training["rows_dropped"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(manifest["warnings"].as_array().unwrap().len(), 1);
+
+    let text = std::fs::read_to_string(&pipeline)
+        .unwrap()
+        .replace("output:", "quality: { orphans: error }\noutput:");
+    std::fs::write(&pipeline, text).unwrap();
+    bin()
+        .arg("validate")
+        .arg(&pipeline)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("must be an account_id of `accounts`")
+                .and(predicate::str::contains("account_id=42")),
+        );
+}
+
+/// A pipeline over `accounts.csv` and a revenue directory of Parquet files.
+fn revenue_fixture() -> tempfile::TempDir {
+    let dir = fixture("[logo_retention, net_revenue_retention]");
+    let path = dir.path().join("p.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  training: { path: training.csv }\n",
+        "  training: { path: training.csv }\n  revenue: { path: \"rev/*.parquet\" }\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    std::fs::create_dir(dir.path().join("rev")).unwrap();
+    dir
+}
+
+fn write_revenue(path: &std::path::Path, ids: polars::prelude::Column) {
+    use polars::prelude::*;
+    let months = Column::new("month".into(), [19631i32, 19631])
+        .cast(&DataType::Date)
+        .unwrap();
+    let mut df =
+        DataFrame::new_infer_height(vec![ids, months, Column::new("mrr".into(), [10.0, 20.0])])
+            .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+#[test]
+fn file_level_faults_have_their_own_messages() {
+    use polars::prelude::Column;
+    let dir = revenue_fixture();
+    let pipeline = dir.path().join("p.yaml");
+    let run = || bin().args(["-q", "validate"]).arg(&pipeline).assert();
+
+    // Empty glob → exit 4 naming the pattern.
+    run().code(4).stderr(
+        predicate::str::contains("source `revenue`: no data files found at")
+            .and(predicate::str::contains("rev/*.parquet")),
+    );
+
+    // Two files whose account_id types differ → exit 3 naming both files.
+    write_revenue(
+        &dir.path().join("rev/a.parquet"),
+        Column::new("account_id".into(), [1i64, 2]),
+    );
+    write_revenue(
+        &dir.path().join("rev/b.parquet"),
+        Column::new("account_id".into(), ["1", "2"]),
+    );
+    run().code(3).stderr(
+        predicate::str::contains("column `account_id` is Int64 in")
+            .and(predicate::str::contains("b.parquet")),
+    );
+    std::fs::remove_file(dir.path().join("rev/b.parquet")).unwrap();
+    run().success();
+
+    // A truncated Parquet file → exit 4 naming it.
+    let bytes = std::fs::read(dir.path().join("rev/a.parquet")).unwrap();
+    std::fs::write(dir.path().join("rev/c.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    run().code(4).stderr(predicate::str::contains(
+        "c.parquet` is not a readable Parquet file",
+    ));
+    std::fs::remove_file(dir.path().join("rev/c.parquet")).unwrap();
+
+    // A malformed CSV line → exit 3 with the line number.
+    let accounts = dir.path().join("accounts.csv");
+    std::fs::write(
+        &accounts,
+        "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,,b,extra\n",
+    )
+    .unwrap();
+    run().code(3).stderr(predicate::str::contains(
+        "line 3: malformed CSV line: 5 field(s) where the header has 4",
+    ));
+
+    // The wrong delimiter → exit 3 with a hint.
+    std::fs::write(
+        &accounts,
+        "account_id;signup_date;churn_date;plan\n1;2025-01-01;;a\n",
+    )
+    .unwrap();
+    run().code(3).stderr(predicate::str::contains(
+        "hint: the header reads as one column containing `;`",
+    ));
+
+    // An empty file → exit 3 naming it.
+    std::fs::write(&accounts, "").unwrap();
+    run()
+        .code(3)
+        .stderr(predicate::str::contains("accounts.csv` is empty"));
+}

@@ -1,0 +1,187 @@
+//! Publishing: identical reruns, the atomic replacement of a partition, a
+//! failed run leaving the previous one intact, and the types of the output tables.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn reruns_are_identical_and_replace_the_partition_atomically() {
+    let dir = fixture("[logo_retention, churn_rate, { retention_curve: { max_months: 6 } }]");
+    let pipeline = dir.path().join("p.yaml");
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let partition = dir.path().join("out/as_of=2026-01-01");
+    let first: Vec<String> = [
+        "metrics",
+        "lift",
+        "retention_curve",
+        "revenue_movements",
+        "account_cohorts",
+    ]
+    .iter()
+    .map(|t| contents(&partition, t))
+    .collect();
+    let manifest1 = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
+    // A leftover staging directory of a killed run is cleaned up.
+    std::fs::create_dir(dir.path().join("out/.as_of=2026-01-01.staging-killed")).unwrap();
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let second: Vec<String> = [
+        "metrics",
+        "lift",
+        "retention_curve",
+        "revenue_movements",
+        "account_cohorts",
+    ]
+    .iter()
+    .map(|t| contents(&partition, t))
+    .collect();
+    assert_eq!(first, second);
+    let manifest2 = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
+    assert_ne!(manifest1, manifest2, "a new run id");
+    let entries: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(entries, ["as_of=2026-01-01"]);
+    let mut files: Vec<String> = std::fs::read_dir(&partition)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "_SUCCESS",
+            "_manifest.json",
+            "account_cohorts.parquet",
+            "account_health.parquet",
+            "lift.parquet",
+            "metrics.parquet",
+            "retention_curve.parquet",
+            "revenue_movements.parquet"
+        ]
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&manifest2).unwrap();
+    assert_eq!(manifest["as_of"], "2026-01-01");
+    assert_eq!(manifest["period_start"], "2025-11-01");
+    assert_eq!(manifest["inputs"][0]["source"], "accounts");
+    assert_eq!(manifest["inputs"][0]["rows_read"], 3);
+    assert_eq!(manifest["outputs"][4]["table"], "account_cohorts");
+    assert_eq!(manifest["outputs"][4]["rows"], 3);
+}
+
+#[test]
+fn failed_run_leaves_previous_partition_intact() {
+    let dir = fixture("[logo_retention]");
+    let pipeline = dir.path().join("p.yaml");
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let partition = dir.path().join("out/as_of=2026-01-01");
+    let before = contents(&partition, "metrics");
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        "account_id,signup_date,plan\n1,2025-01-01,a\n1,2025-01-01,a\n",
+    )
+    .unwrap();
+    bin().args(["-q", "run"]).arg(&pipeline).assert().code(3);
+    assert_eq!(contents(&partition, "metrics"), before);
+    assert!(partition.join("_SUCCESS").exists());
+}
+
+#[test]
+fn output_table_types_and_column_order() {
+    let dir = fixture("[logo_retention]");
+    bin()
+        .args(["-q", "run"])
+        .arg(dir.path().join("p.yaml"))
+        .assert()
+        .success();
+    let partition = dir.path().join("out/as_of=2026-01-01");
+    let schema = |table: &str| -> Vec<String> {
+        read_table(&partition, table)
+            .schema()
+            .iter()
+            .map(|(n, t)| format!("{n}:{t}"))
+            .collect()
+    };
+    assert_eq!(
+        schema("metrics"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "metric:str",
+            "cohort:str",
+            "segment:str",
+            "dimension:str",
+            "period_start:date",
+            "period_end:date",
+            "numerator:f64",
+            "denominator:f64",
+            "value:f64",
+            "ci_low:f64",
+            "ci_high:f64",
+            "n:i64"
+        ]
+    );
+    assert_eq!(
+        schema("lift"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "metric:str",
+            "segment:str",
+            "dimension:str",
+            "period_start:date",
+            "period_end:date",
+            "trained_value:f64",
+            "untrained_value:f64",
+            "abs_diff:f64",
+            "rel_lift:f64",
+            "p_value:f64",
+            "significant:bool",
+            "direction:str",
+            "n_trained:i64",
+            "n_untrained:i64"
+        ]
+    );
+    assert_eq!(
+        schema("account_cohorts"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "account_id:str",
+            "plan:str",
+            "signup_date:date",
+            "landmark_date:date",
+            "cohort:str",
+            "first_completed_at:date",
+            "courses_by_landmark:i64"
+        ]
+    );
+    assert_eq!(
+        schema("retention_curve"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "cohort:str",
+            "segment:str",
+            "signup_month:date",
+            "months_since_signup:i64",
+            "at_risk:i64",
+            "retained:i64",
+            "rate:f64"
+        ]
+    );
+    assert_eq!(
+        schema("revenue_movements"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "month:date",
+            "cohort:str",
+            "segment:str",
+            "movement:str",
+            "mrr:f64",
+            "accounts:i64"
+        ]
+    );
+}
