@@ -2,35 +2,27 @@
 
 use chrono::Datelike;
 
-use super::{day_to_date, micros, Buffer, Effects, Rng, Tables, EVENT_NAMES};
+use super::{day_to_date, micros, Account, Buffer, Effects, Rng, Tables, EVENT_NAMES};
 
 pub(super) fn simulate_events(
     rng: &mut Rng,
-    id: i64,
+    account: &Account,
     users: &[(i64, i32)],
-    alive_end: i32,
-    end_day: i32,
-    trained: bool,
     tables: &mut Tables,
 ) {
-    let active = if trained {
-        Effects::ACTIVE_TRAINED
-    } else {
-        Effects::ACTIVE_UNTRAINED
-    };
-    let report_share = if trained {
-        Effects::REPORT_SHARE_TRAINED
-    } else {
-        Effects::REPORT_SHARE_UNTRAINED
-    };
+    let active = account.planted(Effects::ACTIVE_TRAINED, Effects::ACTIVE_UNTRAINED);
+    let report_share = account.planted(
+        Effects::REPORT_SHARE_TRAINED,
+        Effects::REPORT_SHARE_UNTRAINED,
+    );
     let weights = [0.45, 0.25, report_share, 0.07, 0.03, 0.02];
-    let window_start = end_day - 400;
+    let window_start = account.end_day - 400;
     let gap_log = (1.0 - active).ln();
     for &(user, created) in users {
         let mut day = created.max(window_start);
         loop {
             day += (rng.uniform().max(1e-12).ln() / gap_log).floor() as i32 + 1;
-            if day >= alive_end.min(end_day) {
+            if day >= account.alive_end.min(account.end_day) {
                 break;
             }
             let weekday = (day + 4).rem_euclid(7); // 0 = Sunday
@@ -43,7 +35,7 @@ pub(super) fn simulate_events(
             for _ in 0..rng.int(1, 4) {
                 let name = EVENT_NAMES[rng.weighted(&weights)];
                 let at = micros(day, rng);
-                push!(tables.events, "account_id" => Int(id), "user_id" => Int(user), "event_time" => Instant(Some(at)), "event_name" => Text(name));
+                push!(tables.events, "account_id" => Int(account.id), "user_id" => Int(user), "event_time" => Instant(Some(at)), "event_name" => Text(name));
             }
         }
     }

@@ -152,6 +152,30 @@ impl Default for Tables {
     }
 }
 
+/// One simulated account, as the simulation of each of its tables sees it.
+pub(super) struct Account {
+    pub(super) id: i64,
+    pub(super) plan: usize,
+    pub(super) signup: i32,
+    /// The churn day, or the end day for an account that has not churned.
+    pub(super) alive_end: i32,
+    pub(super) churn: Option<i32>,
+    /// The day the data ends (exclusive).
+    pub(super) end_day: i32,
+    pub(super) trained: bool,
+}
+
+impl Account {
+    /// `if_trained` for a trained account, `if_untrained` otherwise.
+    pub(super) fn planted(&self, if_trained: f64, if_untrained: f64) -> f64 {
+        if self.trained {
+            if_trained
+        } else {
+            if_untrained
+        }
+    }
+}
+
 fn micros(day: i32, rng: &mut Rng) -> i64 {
     day as i64 * DAY_MICROS + rng.int(0, DAY_MICROS / 1_000_000 - 1) * 1_000_000
 }
@@ -199,16 +223,21 @@ pub fn simulate_account(seed: u64, index: u64, end: NaiveDate, tables: &mut Tabl
     push!(tables.accounts, "account_id" => Int(id), "signup_date" => Day(Some(signup)), "churn_date" => Day(churn),
           "plan" => Text(PLANS[plan]), "region" => Text(REGIONS[region]));
 
-    let users = simulate_users(&mut rng, id, plan, signup, alive_end, tables);
-    simulate_training(&mut rng, id, &users, signup, alive_end, completion, tables);
-    simulate_revenue(
-        &mut rng, id, plan, signup, alive_end, end_day, trained, tables,
-    );
-    simulate_surveys(&mut rng, id, &users, signup, alive_end, trained, tables);
-    simulate_support(
-        &mut rng, id, plan, signup, alive_end, churn, trained, tables,
-    );
-    simulate_events(&mut rng, id, &users, alive_end, end_day, trained, tables);
+    let account = Account {
+        id,
+        plan,
+        signup,
+        alive_end,
+        churn,
+        end_day,
+        trained,
+    };
+    let users = simulate_users(&mut rng, &account, tables);
+    simulate_training(&mut rng, &account, &users, completion, tables);
+    simulate_revenue(&mut rng, &account, tables);
+    simulate_surveys(&mut rng, &account, &users, tables);
+    simulate_support(&mut rng, &account, tables);
+    simulate_events(&mut rng, &account, &users, tables);
 }
 
 fn day_to_date(day: i32) -> NaiveDate {

@@ -1,29 +1,16 @@
 //! Monthly recurring revenue from signup to churn, with the planted expansion.
 
-use super::{day_to_date, Buffer, Effects, Rng, Tables, BASE_MRR};
+use super::{day_to_date, Account, Buffer, Effects, Rng, Tables, BASE_MRR};
 use crate::time::{add_months, date_to_days, first_day};
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn simulate_revenue(
-    rng: &mut Rng,
-    id: i64,
-    plan: usize,
-    signup: i32,
-    alive_end: i32,
-    end_day: i32,
-    trained: bool,
-    tables: &mut Tables,
-) {
-    let (low, high) = BASE_MRR[plan];
+pub(super) fn simulate_revenue(rng: &mut Rng, account: &Account, tables: &mut Tables) {
+    let (low, high) = BASE_MRR[account.plan];
     let mut mrr = rng.between(low, high);
-    let expansion = if trained {
-        Effects::EXPANSION_TRAINED
-    } else {
-        Effects::EXPANSION_UNTRAINED
-    };
-    let mut month = first_day(day_to_date(signup));
+    let expansion = account.planted(Effects::EXPANSION_TRAINED, Effects::EXPANSION_UNTRAINED);
+    let mut month = first_day(day_to_date(account.signup));
     let mut first = true;
-    while date_to_days(month) < alive_end.min(end_day) {
+    while date_to_days(month) < account.alive_end.min(account.end_day) {
         if !first {
             let r = rng.uniform();
             if r < expansion {
@@ -46,12 +33,12 @@ pub(super) fn simulate_revenue(
             if rng.chance(0.1) {
                 let part = (total * 0.7 * 100.0).round() / 100.0;
                 let d1 = day_in_month(rng);
-                push!(tables.revenue, "account_id" => Int(id), "month" => Day(Some(d1)), "mrr" => Float(Some(part)));
+                push!(tables.revenue, "account_id" => Int(account.id), "month" => Day(Some(d1)), "mrr" => Float(Some(part)));
                 let d2 = day_in_month(rng);
-                push!(tables.revenue, "account_id" => Int(id), "month" => Day(Some(d2)), "mrr" => Float(Some(((total - part) * 100.0).round() / 100.0)));
+                push!(tables.revenue, "account_id" => Int(account.id), "month" => Day(Some(d2)), "mrr" => Float(Some(((total - part) * 100.0).round() / 100.0)));
             } else {
                 let d = day_in_month(rng);
-                push!(tables.revenue, "account_id" => Int(id), "month" => Day(Some(d)), "mrr" => Float(Some(total)));
+                push!(tables.revenue, "account_id" => Int(account.id), "month" => Day(Some(d)), "mrr" => Float(Some(total)));
             }
         }
         first = false;

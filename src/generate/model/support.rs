@@ -1,96 +1,78 @@
 //! Surveys and support: NPS responses, tickets with their CSAT responses,
 //! touchpoints, referrals and cancellation requests.
 
-use super::{micros, Buffer, Effects, Rng, Tables, AREAS, TICKET_PLAN_FACTOR, TOUCHPOINT_CHANCE};
+use super::{
+    micros, Account, Buffer, Effects, Rng, Tables, AREAS, TICKET_PLAN_FACTOR, TOUCHPOINT_CHANCE,
+};
 
 pub(super) fn simulate_surveys(
     rng: &mut Rng,
-    id: i64,
+    account: &Account,
     users: &[(i64, i32)],
-    signup: i32,
-    alive_end: i32,
-    trained: bool,
     tables: &mut Tables,
 ) {
-    let mean = if trained {
-        Effects::NPS_MEAN_TRAINED
-    } else {
-        Effects::NPS_MEAN_UNTRAINED
-    };
-    let mut day = signup + 60;
-    while day < alive_end {
+    let mean = account.planted(Effects::NPS_MEAN_TRAINED, Effects::NPS_MEAN_UNTRAINED);
+    let mut day = account.signup + 60;
+    while day < account.alive_end {
         if rng.chance(0.45) {
             let score = rng.normal(mean, 2.3).round().clamp(0.0, 10.0) as i64;
             let user = rng
                 .chance(0.9)
                 .then(|| users[rng.int(0, users.len() as i64 - 1) as usize].0);
             let at = micros(day, rng);
-            push!(tables.nps, "account_id" => Int(id), "user_id" => OptInt(user), "responded_at" => Instant(Some(at)), "score" => Int(score));
+            push!(tables.nps, "account_id" => Int(account.id), "user_id" => OptInt(user), "responded_at" => Instant(Some(at)), "score" => Int(score));
         }
         day += 182;
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn simulate_support(
-    rng: &mut Rng,
-    id: i64,
-    plan: usize,
-    signup: i32,
-    alive_end: i32,
-    churn: Option<i32>,
-    trained: bool,
-    tables: &mut Tables,
-) {
-    let rate = if trained {
-        Effects::TICKETS_TRAINED
-    } else {
-        Effects::TICKETS_UNTRAINED
-    } * TICKET_PLAN_FACTOR[plan];
-    let csat_weights: [f64; 5] = if trained {
+pub(super) fn simulate_support(rng: &mut Rng, account: &Account, tables: &mut Tables) {
+    let rate = account.planted(Effects::TICKETS_TRAINED, Effects::TICKETS_UNTRAINED)
+        * TICKET_PLAN_FACTOR[account.plan];
+    let csat_weights: [f64; 5] = if account.trained {
         [0.03, 0.05, 0.12, 0.40, 0.40]
     } else {
         [0.06, 0.09, 0.20, 0.40, 0.25]
     };
-    let mut month_start = signup;
-    while month_start < alive_end {
-        let month_end = (month_start + 30).min(alive_end);
+    let mut month_start = account.signup;
+    while month_start < account.alive_end {
+        let month_end = (month_start + 30).min(account.alive_end);
         for _ in 0..rng.poisson(rate) {
             let day = month_start + rng.int(0, (month_end - month_start - 1).max(0) as i64) as i32;
             let at = micros(day, rng);
             let area = AREAS[rng.int(0, 3) as usize];
-            push!(tables.tickets, "account_id" => Int(id), "created_at" => Instant(Some(at)), "product_area" => Text(area));
+            push!(tables.tickets, "account_id" => Int(account.id), "created_at" => Instant(Some(at)), "product_area" => Text(area));
             if rng.chance(0.5) {
                 let score = rng.weighted(&csat_weights) as i64 + 1;
                 let responded = at + rng.int(1, 3 * 86_400) * 1_000_000;
-                push!(tables.csat, "account_id" => Int(id), "responded_at" => Instant(Some(responded)), "score" => Int(score));
+                push!(tables.csat, "account_id" => Int(account.id), "responded_at" => Instant(Some(responded)), "score" => Int(score));
             }
         }
-        if rng.chance(TOUCHPOINT_CHANCE[plan]) {
+        if rng.chance(TOUCHPOINT_CHANCE[account.plan]) {
             let day = month_start + rng.int(0, (month_end - month_start - 1).max(0) as i64) as i32;
-            push!(tables.touchpoints, "account_id" => Int(id), "contacted_at" => Day(Some(day)));
+            push!(tables.touchpoints, "account_id" => Int(account.id), "contacted_at" => Day(Some(day)));
         }
-        let referral = if trained { 0.006 } else { 0.003 } * (1.0 + plan as f64);
+        let referral = account.planted(0.006, 0.003) * (1.0 + account.plan as f64);
         if rng.chance(referral) {
             let day = month_start + rng.int(0, (month_end - month_start - 1).max(0) as i64) as i32;
-            push!(tables.referrals, "account_id" => Int(id), "referred_at" => Day(Some(day)));
+            push!(tables.referrals, "account_id" => Int(account.id), "referred_at" => Day(Some(day)));
         }
         if rng.chance(0.004) {
             let day = month_start + rng.int(0, (month_end - month_start - 1).max(0) as i64) as i32;
             let outcome = if rng.chance(0.5) { "saved" } else { "Saved" };
-            push!(tables.cancellations, "account_id" => Int(id), "requested_at" => Day(Some(day)), "outcome" => Text(outcome));
+            push!(tables.cancellations, "account_id" => Int(account.id), "requested_at" => Day(Some(day)), "outcome" => Text(outcome));
         }
         month_start += 30;
     }
-    if let Some(churned) = churn {
-        if rng.chance(if trained { 0.4 } else { 0.7 }) {
-            let day = (churned - rng.int(0, 30) as i32).max(signup);
+    if let Some(churned) = account.churn {
+        if rng.chance(account.planted(0.4, 0.7)) {
+            let day = (churned - rng.int(0, 30) as i32).max(account.signup);
             let outcome = if rng.chance(0.8) {
                 "churned"
             } else {
                 "CHURNED"
             };
-            push!(tables.cancellations, "account_id" => Int(id), "requested_at" => Day(Some(day)), "outcome" => Text(outcome));
+            push!(tables.cancellations, "account_id" => Int(account.id), "requested_at" => Day(Some(day)), "outcome" => Text(outcome));
         }
     }
 }

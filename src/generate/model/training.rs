@@ -1,31 +1,28 @@
 //! Users of an account and their course enrolments, including the planted
 //! training before the landmark and the late completions that must not count.
 
-use super::{micros, Buffer, Effects, Rng, Tables, USERS};
+use super::{micros, Account, Buffer, Effects, Rng, Tables, USERS};
 
 pub(super) fn simulate_users(
     rng: &mut Rng,
-    id: i64,
-    plan: usize,
-    signup: i32,
-    alive_end: i32,
+    account: &Account,
     tables: &mut Tables,
 ) -> Vec<(i64, i32)> {
-    let (low, high) = USERS[plan];
+    let (low, high) = USERS[account.plan];
     let count = rng.int(low, high);
     let mut users = Vec::new();
     for k in 0..count {
         let created = if k == 0 {
-            signup
+            account.signup
         } else {
-            signup + rng.int(0, 180) as i32
+            account.signup + rng.int(0, 180) as i32
         };
-        if created >= alive_end && k > 0 {
+        if created >= account.alive_end && k > 0 {
             continue;
         }
-        let user_id = id * 1000 + k;
+        let user_id = account.id * 1000 + k;
         users.push((user_id, created));
-        push!(tables.users, "user_id" => Int(user_id), "account_id" => Int(id), "created_at" => Day(Some(created)));
+        push!(tables.users, "user_id" => Int(user_id), "account_id" => Int(account.id), "created_at" => Day(Some(created)));
     }
     users
 }
@@ -47,16 +44,54 @@ fn training_row(
           "enrolled_at" => Instant(Some(micros(enrolled, rng))), "completed_at" => Instant(completed_at), "score" => Float(score));
 }
 
+/// The account's users, who take the courses.
+struct Learners<'a> {
+    id: i64,
+    users: &'a [(i64, i32)],
+}
+
+impl Learners<'_> {
+    /// A user drawn at random.
+    fn pick(&self, rng: &mut Rng) -> i64 {
+        self.users[rng.int(0, self.users.len() as i64 - 1) as usize].0
+    }
+
+    /// A completion of `course` on `done` by a random user, enrolled 1 to
+    /// `enrolled_within` days before.
+    fn complete(
+        &self,
+        rng: &mut Rng,
+        tables: &mut Tables,
+        course: &'static str,
+        (done, enrolled_within): (i32, i64),
+        bonus: f64,
+    ) {
+        let user = self.pick(rng);
+        let enrolled = done - rng.int(1, enrolled_within) as i32;
+        training_row(
+            rng,
+            tables,
+            self.id,
+            user,
+            course,
+            enrolled,
+            Some(done),
+            bonus,
+        );
+    }
+}
+
 pub(super) fn simulate_training(
     rng: &mut Rng,
-    id: i64,
+    account: &Account,
     users: &[(i64, i32)],
-    signup: i32,
-    alive_end: i32,
     completion: Option<i32>,
     tables: &mut Tables,
 ) {
-    let user = |rng: &mut Rng| users[rng.int(0, users.len() as i64 - 1) as usize].0;
+    let learners = Learners {
+        id: account.id,
+        users,
+    };
     // Planted: trained accounts score higher on every course.
     let bonus = if completion.is_some() {
         Effects::SCORE_BONUS_TRAINED
@@ -64,66 +99,35 @@ pub(super) fn simulate_training(
         0.0
     };
     if let Some(c) = completion {
-        let done = signup + c;
-        let u = user(rng);
-        let enrolled = done - rng.int(1, 14) as i32;
-        training_row(
-            rng,
-            tables,
-            id,
-            u,
-            "onboarding-101",
-            enrolled,
-            Some(done),
-            bonus,
-        );
+        let done = account.signup + c;
+        learners.complete(rng, tables, "onboarding-101", (done, 14), bonus);
         if rng.chance(0.4) {
-            let second = signup + rng.int(c.max(0) as i64, 89) as i32;
-            let u = user(rng);
-            let enrolled = second - rng.int(1, 20) as i32;
-            training_row(
-                rng,
-                tables,
-                id,
-                u,
-                "admin-cert",
-                enrolled,
-                Some(second),
-                bonus,
-            );
+            let second = account.signup + rng.int(c.max(0) as i64, 89) as i32;
+            learners.complete(rng, tables, "admin-cert", (second, 20), bonus);
         }
     } else if rng.chance(0.35) {
         // Completed after the landmark: must not make the account "trained".
-        let late = signup + rng.int(91, 500) as i32;
-        if late < alive_end {
-            let u = user(rng);
-            let enrolled = late - rng.int(1, 14) as i32;
-            training_row(
-                rng,
-                tables,
-                id,
-                u,
-                "onboarding-101",
-                enrolled,
-                Some(late),
-                0.0,
-            );
+        let late = account.signup + rng.int(91, 500) as i32;
+        if late < account.alive_end {
+            learners.complete(rng, tables, "onboarding-101", (late, 14), 0.0);
         }
     }
     for (course, chance) in [("advanced-analytics", 0.3), ("api-basics", 0.2)] {
         if rng.chance(chance) {
-            let day = signup + rng.int(0, (alive_end - signup).max(1) as i64) as i32;
+            let day = account.signup
+                + rng.int(0, (account.alive_end - account.signup).max(1) as i64) as i32;
             let completed = rng
                 .chance(0.7)
                 .then_some(day + rng.int(1, 30) as i32)
-                .filter(|d| *d < alive_end);
-            let u = user(rng);
-            training_row(rng, tables, id, u, course, day, completed, bonus);
+                .filter(|d| *d < account.alive_end);
+            let u = learners.pick(rng);
+            training_row(rng, tables, account.id, u, course, day, completed, bonus);
         }
     }
     if rng.chance(0.15) {
-        let day = signup + rng.int(0, (alive_end - signup).max(1) as i64) as i32;
-        let u = user(rng);
-        training_row(rng, tables, id, u, "admin-cert", day, None, 0.0);
+        let day =
+            account.signup + rng.int(0, (account.alive_end - account.signup).max(1) as i64) as i32;
+        let u = learners.pick(rng);
+        training_row(rng, tables, account.id, u, "admin-cert", day, None, 0.0);
     }
 }

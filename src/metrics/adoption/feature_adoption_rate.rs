@@ -73,22 +73,13 @@ mod tests {
     fn one_row_per_feature() {
         // Customers {1, 3, 4, 5, 8}. In [S, A): login {1, 3, 4}, report_created {1, 5}, export {1}.
         let c = Fixture::tiny().compute_events("[feature_adoption_rate]");
-        assert_close(
-            dimension_value(&c, "feature_adoption_rate", "all", "login"),
-            0.6,
-        );
-        assert_close(
-            dimension_value(&c, "feature_adoption_rate", "all", "report_created"),
-            0.4,
-        );
-        assert_close(
-            dimension_value(&c, "feature_adoption_rate", "all", "export"),
-            0.2,
-        );
-        assert_close(
-            dimension_value(&c, "feature_adoption_rate", "trained", "login"),
-            1.0,
-        );
+        let adoption = |cohort: &str, feature: &str| {
+            dimension_value(&c, "feature_adoption_rate", cohort, feature)
+        };
+        assert_close(adoption("all", "login"), 0.6);
+        assert_close(adoption("all", "report_created"), 0.4);
+        assert_close(adoption("all", "export"), 0.2);
+        assert_close(adoption("trained", "login"), 1.0);
         // An explicit list reports only those features, also when nobody used one.
         let c = Fixture::tiny()
             .compute_events("[{ feature_adoption_rate: { features: [export, invite_sent] } }]");

@@ -145,25 +145,11 @@ mod tests {
         assert_eq!(l.direction, "lower_is_better");
         // Per area over the 5 customers: billing 3/5, admin 1/5.
         assert_close(
-            row(
-                &c,
-                "support_incident_rate",
-                "all",
-                None,
-                Some("product_area=billing"),
-            )
-            .value,
+            dimension_value(&c, "support_incident_rate", "all", "product_area=billing"),
             0.6,
         );
         assert_close(
-            row(
-                &c,
-                "support_incident_rate",
-                "all",
-                None,
-                Some("product_area=admin"),
-            )
-            .value,
+            dimension_value(&c, "support_incident_rate", "all", "product_area=admin"),
             0.2,
         );
         // Nov: customers {1, 3, 4, 5, 8}, tickets 3 → 0.6. Dec: customers {1, 3, 5, 8} (4 churns on 12-01), 1 ticket → 0.25.
