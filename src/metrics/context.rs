@@ -161,13 +161,13 @@ impl<'a> PlanContext<'a> {
         ))
     }
 
-    /// A source's normalized frame (orphans already dropped).
     /// Registers an already shared (cached) frame under `key`.
     pub fn seed(&self, key: &'static str, frame: LazyFrame) {
         self.shared.borrow_mut().insert(key, frame);
     }
 
-    /// Tables other than `events` are read once per run and shared by every
+    /// A source's normalized frame (orphans already dropped). Tables other
+    /// than `events` are read once per run and shared by every
     /// metric; `events` (the one large table) is read through
     /// [`PlanContext::daily_events`] or scanned with the metric's own filters.
     pub fn source(&self, name: SourceName) -> Result<LazyFrame> {
