@@ -71,13 +71,16 @@ fn revenue_fixture() -> tempfile::TempDir {
 }
 
 fn write_revenue(path: &std::path::Path, ids: polars::prelude::Column) {
+    write_revenue_mrr(path, ids, [10.0, 20.0]);
+}
+
+fn write_revenue_mrr(path: &std::path::Path, ids: polars::prelude::Column, mrr: [f64; 2]) {
     use polars::prelude::*;
     let months = Column::new("month".into(), [19631i32, 19631])
         .cast(&DataType::Date)
         .unwrap();
     let mut df =
-        DataFrame::new_infer_height(vec![ids, months, Column::new("mrr".into(), [10.0, 20.0])])
-            .unwrap();
+        DataFrame::new_infer_height(vec![ids, months, Column::new("mrr".into(), mrr)]).unwrap();
     ParquetWriter::new(std::fs::File::create(path).unwrap())
         .finish(&mut df)
         .unwrap();
@@ -146,4 +149,53 @@ fn file_level_faults_have_their_own_messages() {
     run()
         .code(3)
         .stderr(predicate::str::contains("accounts.csv` is empty"));
+}
+
+#[test]
+fn nan_and_infinite_numbers_break_a_rule() {
+    use polars::prelude::Column;
+    let dir = revenue_fixture();
+    let pipeline = dir.path().join("p.yaml");
+    // Parquet: NaN and +inf would both pass `mrr ≥ 0` (NaN sorts above every number).
+    write_revenue_mrr(
+        &dir.path().join("rev/a.parquet"),
+        Column::new("account_id".into(), [1i64, 2]),
+        [f64::NAN, f64::INFINITY],
+    );
+    bin()
+        .args(["-q", "run"])
+        .arg(&pipeline)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains(
+                "column `mrr`: must be a finite number (not NaN or ±infinity) — 2 row(s) break it",
+            )
+            .and(predicate::str::contains("must be ≥ 0").not()),
+        );
+    assert!(!dir.path().join("out").exists(), "nothing is published");
+
+    // CSV: the texts NaN and -inf are numbers to the parser, and not finite.
+    std::fs::remove_file(dir.path().join("rev/a.parquet")).unwrap();
+    let text = std::fs::read_to_string(&pipeline)
+        .unwrap()
+        .replace("rev/*.parquet", "revenue.csv");
+    std::fs::write(&pipeline, text).unwrap();
+    std::fs::write(
+        dir.path().join("revenue.csv"),
+        "account_id,month,mrr\n1,2025-10-01,10\n1,2025-11-01,NaN\n2,2025-10-01,-inf\n",
+    )
+    .unwrap();
+    bin()
+        .args(["-q", "validate"])
+        .arg(&pipeline)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains(
+                "column `mrr`: must be a finite number (not NaN or ±infinity) — 2 row(s) break it",
+            )
+            .and(predicate::str::contains("mrr=NaN"))
+            .and(predicate::str::contains("mrr=-inf")),
+        );
 }

@@ -16,7 +16,7 @@ use polars::prelude::*;
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::source::tables::columns_of;
+use crate::source::tables::{columns_of, ColumnKind};
 use crate::source::LoadedSource;
 
 pub use data_rule::{csat_score, DataRule};
@@ -107,6 +107,17 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
         .map(|c| row_rule(name, &c.column, &c.rule, c.bad.clone()))
         .collect();
     for spec in columns_of(name) {
+        if spec.kind == ColumnKind::Number && loaded.has_column(spec.name) {
+            // NaN compares above every number and ±inf passes a range on one
+            // side: without this rule `mrr` NaN or inf would pass `mrr ≥ 0`.
+            let value = typed(spec.name);
+            rules.push(row_rule(
+                name,
+                spec.name,
+                "must be a finite number (not NaN or ±infinity)",
+                value.clone().is_not_null().and(value.is_finite().not()),
+            ));
+        }
         if !spec.nullable && loaded.has_column(spec.name) {
             // On the raw value: a value that does not parse is reported by its parse check only.
             rules.push(row_rule(
