@@ -5,6 +5,12 @@
 //! partition that mixes two runs; a failed or killed run leaves the previous
 //! partition as it was, and its leftover staging directory is removed by the
 //! next run.
+//!
+//! Where the file system has no atomic exchange (NFS), the previous partition
+//! is first moved aside to `.as_of=DATE.previous-<run_id>`, then the new one
+//! in. A run killed between those two renames leaves no partition but the
+//! aside copy: the next run moves it back before anything else, and removes
+//! aside copies that a finished swap left behind.
 
 use std::fs::File;
 use std::io::Write;
@@ -125,24 +131,48 @@ impl Drop for Staging {
     }
 }
 
+/// Removes what killed runs left for `partition`: staging directories, and
+/// aside copies of a previous partition. An aside copy with no partition
+/// beside it is the previous partition of a fallback swap killed halfway: it
+/// is moved back instead.
 fn remove_leftovers(output_dir: &Path, partition: &str) -> Result<()> {
-    let prefix = format!(".{partition}.staging-");
+    let staging = format!(".{partition}.staging-");
+    let aside = format!(".{partition}.previous-");
+    let target = output_dir.join(partition);
     let entries = std::fs::read_dir(output_dir).map_err(|e| {
         Error::io(
             format!("cannot list output directory `{}`", output_dir.display()),
             e,
         )
     })?;
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let path = entry.path();
-            crate::log::info(
+    let mut leftovers: Vec<(PathBuf, bool)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let is_aside = name.starts_with(&aside);
+            (is_aside || name.starts_with(&staging)).then(|| (entry.path(), is_aside))
+        })
+        .collect();
+    leftovers.sort();
+    for (path, is_aside) in leftovers {
+        if is_aside && !target.exists() {
+            crate::log::warn(
                 "publish",
-                &format!("removing leftover staging directory `{}`", path.display()),
+                &format!(
+                    "restoring the previous partition from `{}` (a run was stopped while swapping it)",
+                    path.display()
+                ),
             );
-            std::fs::remove_dir_all(&path)
-                .map_err(|e| Error::io(format!("cannot remove `{}`", path.display()), e))?;
+            std::fs::rename(&path, &target)
+                .map_err(|e| Error::io(format!("cannot move `{}` back", path.display()), e))?;
+            continue;
         }
+        crate::log::info(
+            "publish",
+            &format!("removing leftover `{}`", path.display()),
+        );
+        std::fs::remove_dir_all(&path)
+            .map_err(|e| Error::io(format!("cannot remove `{}`", path.display()), e))?;
     }
     Ok(())
 }
@@ -186,14 +216,86 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
 }
 
 /// Fallback for file systems without an atomic exchange: move the old
-/// partition aside, then the new one in. Readers may briefly see no
-/// partition (never a mixed one).
+/// partition aside under a name of this run, then the new one in. Readers
+/// may briefly see no partition (never a mixed one); see the module doc for
+/// how a kill in between is repaired.
 fn exchange_by_renames(staging: &Path, target: &Path) -> Result<()> {
-    let aside = staging.with_extension("previous");
+    let aside = aside_path(staging);
     std::fs::rename(target, &aside)
         .map_err(|e| Error::io(format!("cannot move `{}` aside", target.display()), e))?;
     std::fs::rename(staging, target)
         .map_err(|e| Error::io(format!("cannot move `{}` in", staging.display()), e))?;
     std::fs::rename(&aside, staging)
         .map_err(|e| Error::io(format!("cannot move `{}` back", aside.display()), e))
+}
+
+/// `.as_of=DATE.previous-<run_id>` beside the staging directory
+/// `.as_of=DATE.staging-<run_id>` of the same run.
+fn aside_path(staging: &Path) -> PathBuf {
+    let name = staging
+        .file_name()
+        .map(|n| n.to_string_lossy().replacen(".staging-", ".previous-", 1))
+        .unwrap_or_else(|| ".previous".to_string());
+    staging.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition_with(dir: &Path, name: &str, marker: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("marker"), marker).unwrap();
+        path
+    }
+
+    fn marker(path: &Path) -> String {
+        std::fs::read_to_string(path.join("marker")).unwrap()
+    }
+
+    #[test]
+    fn fallback_swap_uses_an_aside_name_of_its_own_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = partition_with(dir.path(), "as_of=2026-01-01", "old");
+        let staging = partition_with(dir.path(), ".as_of=2026-01-01.staging-run2", "new");
+        // A leftover of another run's fallback swap does not block this one.
+        partition_with(dir.path(), ".as_of=2026-01-01.previous-run1", "older");
+        exchange_by_renames(&staging, &target).unwrap();
+        assert_eq!(marker(&target), "new");
+        assert_eq!(marker(&staging), "old");
+        assert_eq!(
+            aside_path(&staging),
+            dir.path().join(".as_of=2026-01-01.previous-run2")
+        );
+        assert!(!aside_path(&staging).exists());
+    }
+
+    #[test]
+    fn next_run_restores_a_partition_left_aside_by_a_killed_swap() {
+        // Killed between "move the old partition aside" and "move the new one in":
+        // no partition, the aside copy and the dead run's staging directory.
+        let dir = tempfile::tempdir().unwrap();
+        partition_with(dir.path(), ".as_of=2026-01-01.previous-run1", "old");
+        partition_with(dir.path(), ".as_of=2026-01-01.staging-run1", "new");
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let staging = Staging::create(dir.path(), date, "run2").unwrap();
+        assert_eq!(marker(&dir.path().join("as_of=2026-01-01")), "old");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".as_of=2026-01-01.staging-run2", "as_of=2026-01-01"]
+        );
+        drop(staging);
+
+        // With the partition in place, an aside copy is a leftover and goes.
+        partition_with(dir.path(), ".as_of=2026-01-01.previous-run3", "stale");
+        let _staging = Staging::create(dir.path(), date, "run4").unwrap();
+        assert!(!dir.path().join(".as_of=2026-01-01.previous-run3").exists());
+        assert_eq!(marker(&dir.path().join("as_of=2026-01-01")), "old");
+    }
 }
