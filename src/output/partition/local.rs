@@ -89,6 +89,9 @@ impl Staging {
 
     /// Swaps the staging directory in as the partition and removes the old one.
     pub fn commit(mut self) -> Result<PathBuf> {
+        // The files are synced as they are written; their directory entries
+        // must be durable before the swap makes them the partition.
+        sync_dir(&self.dir)?;
         if self.target.exists() {
             exchange(&self.dir, &self.target)?;
             // The staging path now holds the previous partition.
@@ -114,9 +117,7 @@ impl Staging {
             })?;
         }
         if let Some(parent) = self.target.parent() {
-            if let Ok(dir) = File::open(parent) {
-                let _ = dir.sync_all();
-            }
+            sync_dir(parent)?;
         }
         self.committed = true;
         Ok(self.target.clone())
@@ -129,6 +130,13 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Makes a directory's entries durable (fsync of the directory itself).
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("cannot sync directory `{}`", dir.display()), e))
 }
 
 /// Removes what killed runs left for `partition`: staging directories, and
