@@ -185,3 +185,34 @@ fn output_table_types_and_column_order() {
         ]
     );
 }
+
+#[test]
+fn manifest_hashes_the_file_and_the_resolved_pipeline() {
+    let dir = fixture("[logo_retention]");
+    let pipeline = dir.path().join("p.yaml");
+    let manifest = |sets: &[&str]| -> serde_json::Value {
+        let mut command = bin();
+        command.args(["-q", "run"]).arg(&pipeline);
+        for set in sets {
+            command.args(["--set", set]);
+        }
+        command.assert().success();
+        let path = dir.path().join("out/as_of=2026-01-01/_manifest.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (plain, again, overridden) = (manifest(&[]), manifest(&[]), manifest(&["stats.alpha=0.1"]));
+    // The file is the same text every time; `--set` changes only the resolved hash.
+    assert_eq!(plain["pipeline_sha256"], overridden["pipeline_sha256"]);
+    assert_eq!(
+        plain["resolved_pipeline_sha256"],
+        again["resolved_pipeline_sha256"]
+    );
+    assert_ne!(
+        plain["resolved_pipeline_sha256"],
+        overridden["resolved_pipeline_sha256"]
+    );
+    assert_eq!(
+        plain["resolved_pipeline_sha256"].as_str().map(str::len),
+        Some(64)
+    );
+}

@@ -33,6 +33,9 @@ pub struct Manifest {
     pub pipeline_name: String,
     pub pipeline_path: String,
     pub pipeline_sha256: String,
+    /// The sha256 of the pipeline as resolved (after `${VAR}`, `--set` and
+    /// defaults): two runs with equal hashes ran the same configuration.
+    pub resolved_pipeline_sha256: String,
     /// The pipeline after interpolation, overrides and defaults.
     pub pipeline: serde_json::Value,
     pub as_of: String,
@@ -73,6 +76,7 @@ impl Manifest {
             pipeline_name: pipeline.name.clone(),
             pipeline_path: pipeline.file_path.display().to_string(),
             pipeline_sha256: sha256_hex(&pipeline.raw_text),
+            resolved_pipeline_sha256: sha256_hex(&pipeline.recorded.to_string()),
             pipeline: pipeline.recorded.clone(),
             as_of: pipeline.period.as_of.to_string(),
             period_start: pipeline.period.start.to_string(),
