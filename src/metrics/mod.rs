@@ -22,7 +22,7 @@ mod survey;
 use polars::prelude::*;
 
 pub use aggregate::{Sums, Units};
-pub use context::{left_join_filled, PlanContext, Reference, SHARED_EVENTS_MAX_ROWS};
+pub use context::{left_join_filled, PlanContext, Reference};
 pub use registry::MetricConfig;
 
 use crate::config::SourceName;

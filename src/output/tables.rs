@@ -121,27 +121,20 @@ struct Leading<'a> {
 }
 
 impl<'a> Leading<'a> {
-    fn of(
+    fn new(
         metric: &'a str,
         cohort: Option<&'a str>,
         segment: &'a Option<String>,
         dimension: &'a Option<String>,
+        (period_start, period_end): (i32, i32),
     ) -> Self {
         Leading {
             metric,
             cohort,
             segment: segment.as_deref(),
             dimension: dimension.as_deref(),
-            period_start: 0,
-            period_end: 0,
-        }
-    }
-
-    fn period(self, period_start: i32, period_end: i32) -> Self {
-        Leading {
             period_start,
             period_end,
-            ..self
         }
     }
 }
@@ -180,8 +173,8 @@ pub fn metrics_table(run: &RunColumns, rows: &[MetricRow]) -> Result<DataFrame> 
     let leading: Vec<Leading> = rows
         .iter()
         .map(|r| {
-            Leading::of(&r.metric, Some(&r.cohort), &r.segment, &r.dimension)
-                .period(r.period_start, r.period_end)
+            let period = (r.period_start, r.period_end);
+            Leading::new(&r.metric, Some(&r.cohort), &r.segment, &r.dimension, period)
         })
         .collect();
     let mut columns = leading_columns(run, &leading, true)?;
@@ -202,8 +195,8 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
     let leading: Vec<Leading> = rows
         .iter()
         .map(|r| {
-            Leading::of(&r.metric, None, &r.segment, &r.dimension)
-                .period(r.period_start, r.period_end)
+            let period = (r.period_start, r.period_end);
+            Leading::new(&r.metric, None, &r.segment, &r.dimension, period)
         })
         .collect();
     let mut columns = leading_columns(run, &leading, false)?;

@@ -54,10 +54,6 @@ impl Staging {
         })
     }
 
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// The staging directory being filled.
     pub fn dir(&self) -> &Path {
         &self.dir
