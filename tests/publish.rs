@@ -11,30 +11,24 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
     let pipeline = dir.path().join("p.yaml");
     bin().args(["-q", "run"]).arg(&pipeline).assert().success();
     let partition = dir.path().join("out/as_of=2026-01-01");
-    let first: Vec<String> = [
-        "metrics",
-        "lift",
-        "retention_curve",
-        "revenue_movements",
-        "account_cohorts",
-    ]
-    .iter()
-    .map(|t| contents(&partition, t))
-    .collect();
+    let tables = || -> Vec<String> {
+        [
+            "metrics",
+            "lift",
+            "retention_curve",
+            "revenue_movements",
+            "account_cohorts",
+        ]
+        .iter()
+        .map(|t| contents(&partition, t))
+        .collect()
+    };
+    let first = tables();
     let manifest1 = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
     // A leftover staging directory of a killed run is cleaned up.
     std::fs::create_dir(dir.path().join("out/.as_of=2026-01-01.staging-killed")).unwrap();
     bin().args(["-q", "run"]).arg(&pipeline).assert().success();
-    let second: Vec<String> = [
-        "metrics",
-        "lift",
-        "retention_curve",
-        "revenue_movements",
-        "account_cohorts",
-    ]
-    .iter()
-    .map(|t| contents(&partition, t))
-    .collect();
+    let second = tables();
     assert_eq!(first, second);
     let manifest2 = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
     assert_ne!(manifest1, manifest2, "a new run id");
