@@ -8,9 +8,7 @@ use polars::prelude::*;
 
 use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
-use crate::source::file_checks::find_ragged_line;
-use crate::source::{build_source, open_source, LoadedSource};
-use crate::storage::Location;
+use crate::source::{build_source, open_source, IdValues, LoadedSource, OpenedSource};
 
 /// Every configured source, scanned.
 pub struct Inputs {
@@ -28,11 +26,7 @@ impl Inputs {
             .iter()
             .map(|(name, source)| Ok((*name, open_source(source)?)))
             .collect::<Result<Vec<_>>>()?;
-        let id_type = if opened.iter().all(|(_, o)| o.integer_ids()) {
-            DataType::Int64
-        } else {
-            DataType::String
-        };
+        let id_type = id_type(&opened)?;
         let mut sources = BTreeMap::new();
         for (name, opened) in opened {
             let extra: &[String] = if name == SourceName::Accounts {
@@ -89,56 +83,6 @@ impl Inputs {
         )))
     }
 
-    /// Turns an engine error raised while reading into a precise one when a
-    /// CSV file of the inputs has a malformed line (SPEC §9: "a malformed CSV
-    /// line ... gives its own clear message"). Only runs on the error path.
-    pub fn diagnose(&self, err: Error) -> Error {
-        if !matches!(err, Error::Other(_) | Error::Io(_)) {
-            return err;
-        }
-        self.check_csv_lines().err().unwrap_or(err)
-    }
-
-    /// Every CSV line has as many fields as the header (quotes honoured);
-    /// the CSV reader would otherwise drop or pad fields silently. Reads each
-    /// CSV file once, line by line.
-    pub fn check_csv_lines(&self) -> Result<()> {
-        for (name, loaded) in &self.sources {
-            if loaded.format != crate::config::FileFormat::Csv {
-                continue;
-            }
-            let options = loaded.csv.clone();
-            for file in &loaded.files {
-                let delimiter = options
-                    .delimiter
-                    .as_bytes()
-                    .first()
-                    .copied()
-                    .unwrap_or(b',');
-                let quote = options.quote.as_bytes().first().copied().unwrap_or(b'"');
-                let ragged = match file {
-                    Location::Local(path) => std::fs::File::open(path).ok().and_then(|f| {
-                        find_ragged_line(std::io::BufReader::new(f), delimiter, quote)
-                    }),
-                    Location::S3 { bucket, key } => match &loaded.s3 {
-                        Some(s3) => {
-                            let bytes = s3.get(bucket, key)?;
-                            find_ragged_line(bytes.as_slice(), delimiter, quote)
-                        }
-                        None => None,
-                    },
-                };
-                if let Some(bad) = ragged {
-                    return Err(Error::Data(format!(
-                        "source `{name}` (`{file}`), line {}: malformed CSV line: {}",
-                        bad.line, bad.problem
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-
     pub fn get(&self, name: SourceName) -> Option<&LoadedSource> {
         self.sources.get(&name)
     }
@@ -186,4 +130,35 @@ impl Inputs {
             ))
         })
     }
+}
+
+/// The type ids are compared as (see [`build_source`]): Int64 when every id
+/// column is an integer column or CSV text whose every value is an integer's
+/// own decimal form, else String. Reads only the id columns of CSV sources,
+/// and only when no typed source already decides for text.
+fn id_type(opened: &[(SourceName, OpenedSource<'_>)]) -> Result<DataType> {
+    let values: Vec<IdValues> = opened.iter().map(|(_, o)| o.id_values()).collect();
+    if values.contains(&IdValues::Text) {
+        return Ok(DataType::String);
+    }
+    let checks: Vec<LazyFrame> = opened
+        .iter()
+        .filter(|(_, o)| o.id_values() == IdValues::TextToCheck)
+        .map(|(_, o)| o.ids_are_canonical_integers())
+        .collect();
+    if checks.is_empty() {
+        return Ok(DataType::Int64);
+    }
+    let results = crate::execute::collect_all(checks, "reading the ids of the CSV sources")?;
+    let canonical = results.iter().all(|df| {
+        df.column("canonical")
+            .ok()
+            .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
+            .unwrap_or(false)
+    });
+    Ok(if canonical {
+        DataType::Int64
+    } else {
+        DataType::String
+    })
 }

@@ -247,7 +247,6 @@ fn count_of(df: &DataFrame, column: &str) -> u64 {
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
 pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
-    inputs.check_csv_lines()?;
     let mut plans = Vec::new();
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
@@ -279,9 +278,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         }
         layout.push((*name, frame, rules));
     }
-    let mut results = crate::execute::collect_all(plans, "checking input data")
-        .map_err(|e| inputs.diagnose(e))?
-        .into_iter();
+    let mut results = crate::execute::collect_all(plans, "checking input data")?.into_iter();
 
     let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();

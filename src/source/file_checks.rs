@@ -3,7 +3,7 @@
 //! in type, empty files, and CSV lines with the wrong number of fields.
 
 use std::fs::File;
-use std::io::BufRead;
+use std::io::Read;
 
 use polars::prelude::*;
 
@@ -101,6 +101,15 @@ pub fn check_not_empty(source: SourceName, files: &[Location]) -> Result<()> {
     Ok(())
 }
 
+/// The longest CSV record accepted, in bytes. Longer usually means a file
+/// that is not line-oriented CSV (no `\n` at all, a binary file, an
+/// unclosed quote); the CSV reader would hold such a record whole in memory.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How much of a CSV file is read at a time by the line check: memory stays
+/// at one chunk whatever the file holds.
+const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+
 /// The first malformed record of a CSV file: its line number and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedLine {
@@ -108,95 +117,238 @@ pub struct MalformedLine {
     pub problem: String,
 }
 
-/// The first record of a CSV file whose field count differs from the
-/// header's, whose quoted field is never closed, or that has text right
-/// after a closing quote (`"a"b`). Quotes are honoured, including line
+/// Checks CSV record structure while the bytes stream through, holding no
+/// line: every record has as many fields as the header, no quoted field is
+/// left open, no text follows a closing quote (`"a"b`), and no record is
+/// longer than [`MAX_RECORD_BYTES`]. Quotes are honoured, including line
 /// breaks inside quoted fields and doubled quotes.
-pub fn find_ragged_line(reader: impl BufRead, delimiter: u8, quote: u8) -> Option<MalformedLine> {
-    let mut expected = None;
-    let mut in_quotes = false;
-    let mut fields = 1;
-    let mut record_start = 1;
-    for (index, line) in reader.split(b'\n').enumerate() {
-        let line = line.ok()?;
-        let line_no = index + 1;
-        if !in_quotes {
-            record_start = line_no;
-            fields = 1;
-        }
-        let mut just_closed = false;
-        for &byte in &line {
-            if just_closed && byte != quote && byte != delimiter && byte != b'\r' {
-                return Some(MalformedLine {
-                    line: record_start,
-                    problem: "text follows the closing quote of a field".into(),
-                });
-            }
-            just_closed = false;
-            if byte == quote {
-                just_closed = in_quotes;
-                in_quotes = !in_quotes;
-            } else if byte == delimiter && !in_quotes {
-                fields += 1;
-            }
-        }
-        if in_quotes {
-            continue;
-        }
-        let empty = line.iter().all(|b| *b == b'\r' || *b == b' ');
-        match expected {
-            None => expected = Some(fields),
-            Some(n) if n != fields && !empty => {
-                return Some(MalformedLine {
-                    line: record_start,
-                    problem: format!("{fields} field(s) where the header has {n}"),
-                })
-            }
-            _ => {}
+pub struct LineCheck {
+    delimiter: u8,
+    quote: u8,
+    expected: Option<usize>,
+    in_quotes: bool,
+    just_closed: bool,
+    fields: usize,
+    /// Physical line number of the current byte (1-based).
+    line: usize,
+    record_start: usize,
+    record_bytes: u64,
+    /// The current physical line holds only spaces and `\r` so far.
+    blank: bool,
+    found: Option<MalformedLine>,
+}
+
+impl LineCheck {
+    pub fn new(delimiter: u8, quote: u8) -> LineCheck {
+        LineCheck {
+            delimiter,
+            quote,
+            expected: None,
+            in_quotes: false,
+            just_closed: false,
+            fields: 1,
+            line: 1,
+            record_start: 1,
+            record_bytes: 0,
+            blank: true,
+            found: None,
         }
     }
-    in_quotes.then(|| MalformedLine {
-        line: record_start,
-        problem: "a quoted field is never closed".into(),
-    })
+
+    /// Feeds the next bytes; false once a malformed record was found (the
+    /// rest of the file need not be read).
+    pub fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &byte in bytes {
+            if self.found.is_some() {
+                return false;
+            }
+            self.record_bytes += 1;
+            if self.record_bytes > MAX_RECORD_BYTES {
+                self.fail(format!(
+                    "a record longer than {} MiB (is the file CSV with `\\n` line ends?)",
+                    MAX_RECORD_BYTES / (1024 * 1024)
+                ));
+                return false;
+            }
+            if byte == b'\n' {
+                self.end_line();
+                continue;
+            }
+            if byte != b'\r' && byte != b' ' {
+                self.blank = false;
+            }
+            if self.just_closed && byte != self.quote && byte != self.delimiter && byte != b'\r' {
+                self.fail("text follows the closing quote of a field".into());
+                return false;
+            }
+            self.just_closed = false;
+            if byte == self.quote {
+                self.just_closed = self.in_quotes;
+                self.in_quotes = !self.in_quotes;
+            } else if byte == self.delimiter && !self.in_quotes {
+                self.fields += 1;
+            }
+        }
+        self.found.is_none()
+    }
+
+    /// The first malformed record, once every byte was fed.
+    pub fn finish(mut self) -> Option<MalformedLine> {
+        if self.found.is_none() && !(self.blank && !self.in_quotes && self.fields == 1) {
+            // A last line without `\n`.
+            self.end_line();
+        }
+        if self.found.is_none() && self.in_quotes {
+            let line = self.record_start;
+            self.found = Some(MalformedLine {
+                line,
+                problem: "a quoted field is never closed".into(),
+            });
+        }
+        self.found
+    }
+
+    fn end_line(&mut self) {
+        self.just_closed = false;
+        if !self.in_quotes {
+            let blank = self.blank && self.fields == 1;
+            match self.expected {
+                None => self.expected = Some(self.fields),
+                Some(n) if n != self.fields && !blank => {
+                    let fields = self.fields;
+                    self.fail(format!("{fields} field(s) where the header has {n}"));
+                    return;
+                }
+                _ => {}
+            }
+            self.fields = 1;
+            self.record_start = self.line + 1;
+            self.record_bytes = 0;
+        }
+        self.line += 1;
+        self.blank = true;
+    }
+
+    fn fail(&mut self, problem: String) {
+        self.found = Some(MalformedLine {
+            line: self.record_start,
+            problem,
+        });
+    }
+}
+
+/// Checks the record structure of every CSV file of a source, reading each
+/// file in chunks (ranged requests on S3): memory stays bounded whatever
+/// the file. SPEC §9: "a malformed CSV line ... gives its own clear message".
+pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()> {
+    let options = source.config.csv.clone().unwrap_or_default();
+    let delimiter = options.delimiter.as_bytes().first().copied().unwrap_or(b',');
+    let quote = options.quote.as_bytes().first().copied().unwrap_or(b'"');
+    for file in files {
+        let mut check = LineCheck::new(delimiter, quote);
+        match file {
+            Location::Local(path) => {
+                let mut reader = File::open(path).map_err(|e| {
+                    Error::io(format!("source `{}`: cannot open `{file}`", source.name), e)
+                })?;
+                let mut buffer = vec![0u8; CHUNK_BYTES as usize];
+                loop {
+                    let n = reader.read(&mut buffer).map_err(|e| {
+                        Error::io(format!("source `{}`: cannot read `{file}`", source.name), e)
+                    })?;
+                    if n == 0 || !check.feed(&buffer[..n]) {
+                        break;
+                    }
+                }
+            }
+            Location::S3 { bucket, key } => {
+                let s3 = source
+                    .s3
+                    .as_ref()
+                    .ok_or_else(|| Error::Other("S3 client missing for an s3:// source".into()))?;
+                s3.read_chunks(bucket, key, CHUNK_BYTES, &mut |bytes| check.feed(bytes))?;
+            }
+        }
+        if let Some(bad) = check.finish() {
+            return Err(Error::Data(format!(
+                "source `{}` (`{file}`), line {}: malformed CSV line: {}",
+                source.name, bad.line, bad.problem
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn open(path: &std::path::Path) -> std::io::BufReader<File> {
-        std::io::BufReader::new(File::open(path).unwrap())
+    /// The check over `text` fed in chunks of every size from 1 byte up:
+    /// the answer must not depend on where the chunks end.
+    fn check(text: &str) -> Option<(usize, String)> {
+        let whole = {
+            let mut c = LineCheck::new(b',', b'"');
+            c.feed(text.as_bytes());
+            c.finish()
+        };
+        for size in 1..=text.len().max(1) {
+            let mut c = LineCheck::new(b',', b'"');
+            for chunk in text.as_bytes().chunks(size) {
+                if !c.feed(chunk) {
+                    break;
+                }
+            }
+            assert_eq!(c.finish(), whole, "chunks of {size} bytes");
+        }
+        whole.map(|m| (m.line, m.problem))
     }
 
     #[test]
     fn finds_the_first_ragged_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.csv");
-        std::fs::write(&path, "a,b,c\n1,\"x,y\",3\n4,\"multi\nline\",6\n7,8\n").unwrap();
-        let found = |path: &std::path::Path| {
-            find_ragged_line(open(path), b',', b'"').map(|m| (m.line, m.problem))
-        };
         assert_eq!(
-            found(&path),
+            check("a,b,c\n1,\"x,y\",3\n4,\"multi\nline\",6\n7,8\n"),
             Some((5, "2 field(s) where the header has 3".to_string()))
         );
-        std::fs::write(&path, "a,b\n1,2\n\n3,4\n").unwrap();
-        assert_eq!(found(&path), None);
-        std::fs::write(&path, "a,b\n1,\"open\n").unwrap();
+        // Blank lines are skipped; the last line may lack its `\n`.
+        assert_eq!(check("a,b\n1,2\n\n3,4\n"), None);
+        assert_eq!(check("a,b\n1,2\n \r\n3,4"), None);
         assert_eq!(
-            found(&path),
+            check("a,b\n1,2\n3"),
+            Some((3, "1 field(s) where the header has 2".to_string()))
+        );
+        assert_eq!(
+            check("a,b\n1,\"open\n"),
             Some((2, "a quoted field is never closed".to_string()))
         );
         // A doubled quote inside a quoted field is an escaped quote.
-        std::fs::write(&path, "a,b\n1,\"say \"\"hi\"\"\"\r\n").unwrap();
-        assert_eq!(found(&path), None);
+        assert_eq!(check("a,b\n1,\"say \"\"hi\"\"\"\r\n"), None);
         // The quote closes on line 3 and text follows it: three fields, but
         // not a well-formed CSV record.
-        std::fs::write(&path, "a,b,c\n1,\"x,0\n1,\"y,0\n").unwrap();
         assert_eq!(
-            found(&path),
+            check("a,b,c\n1,\"x,0\n1,\"y,0\n"),
             Some((2, "text follows the closing quote of a field".to_string()))
         );
+    }
+
+    #[test]
+    fn a_record_longer_than_the_cap_is_an_error_without_holding_it() {
+        let mut c = LineCheck::new(b',', b'"');
+        assert!(c.feed(b"a,b\n1,2\n"));
+        // A file with no line break: fed 1 MiB at a time, never held.
+        let chunk = vec![b'x'; 1024 * 1024];
+        let mut fed = 0u64;
+        while c.feed(&chunk) {
+            fed += chunk.len() as u64;
+            assert!(fed <= MAX_RECORD_BYTES, "the check must stop at the cap");
+        }
+        let found = c.finish().unwrap();
+        assert_eq!(found.line, 3);
+        assert!(found.problem.contains("longer than 16 MiB"), "{}", found.problem);
+        // Exactly at the cap is accepted.
+        let mut c = LineCheck::new(b',', b'"');
+        assert!(c.feed(b"a\n"));
+        let record = vec![b'y'; MAX_RECORD_BYTES as usize];
+        assert!(c.feed(&record));
+        assert_eq!(c.finish(), None);
     }
 }

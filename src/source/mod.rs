@@ -9,5 +9,5 @@ pub mod tables;
 
 pub use files::{list_files, SourceFiles};
 pub use normalize::{
-    build_source, open_source, typed_column, LoadedSource, OpenedSource, ParseCheck,
+    build_source, open_source, typed_column, IdValues, LoadedSource, OpenedSource, ParseCheck,
 };

@@ -75,26 +75,81 @@ pub struct OpenedSource<'a> {
     what: String,
 }
 
+/// What the id columns of a source allow (see [`build_source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdValues {
+    /// Integer columns whose values all fit in Int64 (typed Parquet).
+    Integers,
+    /// CSV text: integers only if every value is an integer's own decimal
+    /// form, which only reading the values can tell.
+    TextToCheck,
+    /// Text columns of a typed file: compared as written.
+    Text,
+}
+
 impl OpenedSource<'_> {
-    /// Whether every id column present in the files is an integer column
-    /// whose values all fit in Int64.
-    pub fn integer_ids(&self) -> bool {
+    /// What the id columns present in the files allow.
+    pub fn id_values(&self) -> IdValues {
+        if self.format == FileFormat::Csv {
+            return IdValues::TextToCheck;
+        }
+        let integers = self.id_columns().all(|(_, dtype)| {
+            // Only types every value of which fits in Int64 exactly.
+            matches!(
+                dtype,
+                DataType::Int8
+                    | DataType::Int16
+                    | DataType::Int32
+                    | DataType::Int64
+                    | DataType::UInt8
+                    | DataType::UInt16
+                    | DataType::UInt32
+            )
+        });
+        if integers {
+            IdValues::Integers
+        } else {
+            IdValues::Text
+        }
+    }
+
+    /// A one-row query that is true when every non-null value of every id
+    /// column is the decimal form an Int64 prints (`7`, `-7`; not `007`,
+    /// `+7`, ` 7`, `7.0` or an integer beyond Int64): exactly the text for
+    /// which comparing integers is comparing what was written, and for
+    /// which writing the integer back gives the input bytes.
+    pub fn ids_are_canonical_integers(&self) -> LazyFrame {
+        let checks: Vec<Expr> = self
+            .id_columns()
+            .map(|(name, _)| {
+                let c = col(name.as_str());
+                c.clone()
+                    .is_null()
+                    .or(c
+                        .clone()
+                        .cast(DataType::Int64)
+                        .cast(DataType::String)
+                        .eq(c))
+                    .fill_null(lit(false))
+                    .all(true)
+                    .alias(name.as_str())
+            })
+            .collect();
+        let all = checks
+            .into_iter()
+            .reduce(Expr::and)
+            .unwrap_or_else(|| lit(true));
+        self.scanned.clone().select([all.alias("canonical")])
+    }
+
+    /// The id columns present in the files: name in the file, type.
+    fn id_columns(&self) -> impl Iterator<Item = (String, &DataType)> + '_ {
         columns_of(self.source.name)
             .iter()
             .filter(|spec| spec.kind == ColumnKind::Id)
-            .filter_map(|spec| self.schema.get(&file_name_of(self.source, spec.name)))
-            .all(|dtype| {
-                // Only types every value of which fits in Int64 exactly.
-                matches!(
-                    dtype,
-                    DataType::Int8
-                        | DataType::Int16
-                        | DataType::Int32
-                        | DataType::Int64
-                        | DataType::UInt8
-                        | DataType::UInt16
-                        | DataType::UInt32
-                )
+            .filter_map(|spec| {
+                let name = file_name_of(self.source, spec.name);
+                self.schema.get(&name).map(|dtype| (name, dtype))
             })
     }
 }
@@ -117,8 +172,11 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
         is_dir,
     } = list_files(source)?;
     super::file_checks::check_not_empty(source.name, &files)?;
-    if format == FileFormat::Parquet {
-        super::file_checks::check_parquet_files(source, &files)?;
+    match format {
+        FileFormat::Parquet => super::file_checks::check_parquet_files(source, &files)?,
+        // Before any read by the CSV reader, which would drop or pad fields
+        // of a ragged line silently.
+        FileFormat::Csv => super::file_checks::check_csv_lines(source, &files)?,
     }
     let scanned = scan_files(source, &files, format, is_dir)?;
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
@@ -142,8 +200,11 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
 /// non-canonical columns to keep as they are (the `segment_by` columns of
 /// `accounts`). Ids become `id_type`: String (always correct: SPEC §4 "ids
 /// are compared as strings"), or Int64 when every id column of every
-/// source is an integer column, where comparing the integers is the same
-/// as comparing their decimal strings and much faster.
+/// source is an integer column or CSV text whose every value is an
+/// integer's own decimal form (see
+/// [`OpenedSource::ids_are_canonical_integers`]): there comparing the
+/// integers is the same as comparing the strings and much faster, and the
+/// output writes the same bytes back.
 pub fn build_source(
     opened: OpenedSource<'_>,
     extra: &[String],
@@ -306,7 +367,12 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_quote_char(options.quote.as_bytes().first().copied())
         .with_null_values(null_values)
         .with_try_parse_dates(false)
-        .with_infer_schema_length(Some(10_000))
+        // Every column as the text that was written: no type is guessed from
+        // the first rows (a guessed integer loses `007`'s zeros, and a text
+        // value after the guessing window would fail the read). Ids stay
+        // text unless every value proves integer (`Inputs::scan`), numbers
+        // and dates are parsed per column with a check that names bad rows.
+        .with_infer_schema_length(Some(0))
 }
 
 /// The typed expression of one canonical column given its type in the file,
@@ -336,7 +402,9 @@ fn normalize(
     Ok(match spec.kind {
         ColumnKind::Id => match dtype {
             d if d.is_integer() => (c.cast(id_type.clone()), None),
-            DataType::String => (c, None),
+            // Text becomes Int64 only when every value was proven to be an
+            // integer's own decimal form (`IdValues::TextToCheck`).
+            DataType::String => (c.cast(id_type.clone()), None),
             DataType::Categorical(_, _) => (c.cast(DataType::String), None),
             _ => return Err(wrong_type()),
         },

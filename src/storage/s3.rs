@@ -243,6 +243,40 @@ impl S3 {
         })
     }
 
+    /// Reads an object `chunk` bytes at a time (ranged requests), handing
+    /// each piece to `each` until it returns false: memory stays at one
+    /// chunk whatever the object's size.
+    pub fn read_chunks(
+        &self,
+        bucket: &str,
+        key: &str,
+        chunk: u64,
+        each: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<()> {
+        let size = self.head(bucket, key)?.ok_or_else(|| {
+            Error::Io(redact(&format!(
+                "S3 read of `s3://{bucket}/{key}` failed: no such object"
+            )))
+        })?;
+        let path = ObjectPath::from(key);
+        let mut start = 0u64;
+        while start < size {
+            let end = (start + chunk).min(size);
+            let bytes = self.block_on(async {
+                let store = self.store(bucket).await?;
+                store
+                    .get_range(&path, start..end)
+                    .await
+                    .map_err(|e| self.error("read", bucket, key, e))
+            })?;
+            if !each(&bytes) {
+                break;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
     /// Uploads a small in-memory object in one request.
     pub fn put_bytes(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()> {
         self.block_on(async {
