@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod output;
 pub mod plan;
 pub mod quality;
+pub mod redact;
 pub mod run;
 pub mod source;
 pub mod stats;

@@ -62,7 +62,7 @@ pub fn emit(level: Level, stage: &str, message: &str) {
     if level < min_level {
         return;
     }
-    let message = &crate::storage::redact(message);
+    let message = &crate::redact::redact(message);
     let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
     // Hold the progress lock so that the live line never interleaves.
     let _live = PROGRESS.get().map(|p| {

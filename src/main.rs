@@ -44,10 +44,11 @@ fn main() -> ExitCode {
 
 fn report(err: &Error) {
     // Secrets never leave the process, whatever a server echoed back.
-    let mut message = cohort_metrics::storage::redact(&format!("error: {err}"));
+    let mut message = format!("error: {err}");
     if let Some(hint) = err.hint() {
         message.push_str(&format!("\nhint: {hint}"));
     }
+    let message = cohort_metrics::redact::redact(&message);
     match log::format() {
         log::Format::Json => log::emit(log::Level::Error, "error", &message),
         log::Format::Text => eprintln!("{message}"),
@@ -72,7 +73,9 @@ fn execute(command: Command) -> Result<()> {
             run::run(&options).map(|_| ())
         }
         Command::Validate(args) => run::validate(&run_options(args)).map(|_| ()),
-        Command::Explain(args) => print_out(&run::explain(&run_options(args))?),
+        Command::Explain(args) => print_out(&cohort_metrics::redact::redact(&run::explain(
+            &run_options(args),
+        )?)),
         Command::Metrics { markdown } => {
             print!(
                 "{}",

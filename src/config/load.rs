@@ -23,7 +23,7 @@ pub fn load_pipeline_file(path: &Path, options: &LoadOptions) -> Result<(Pipelin
         .map_err(|e| Error::io(format!("cannot read pipeline file `{}`", path.display()), e))?;
     let shown = path.display().to_string();
     let text =
-        interpolate(&raw, &|name| std::env::var(name).ok()).map_err(|e| prefix(&shown, e))?;
+        interpolate(&raw, &secret_aware_env).map_err(|e| prefix(&shown, e))?;
     let parsed = parse_pipeline_text(&text, &shown)?;
     if options.sets.is_empty() {
         return Ok((parsed, raw));
@@ -39,6 +39,16 @@ pub fn load_pipeline_file(path: &Path, options: &LoadOptions) -> Result<(Pipelin
         ))
     })?;
     Ok((overridden, raw))
+}
+
+/// A variable of the environment; a value whose name looks secret is
+/// registered with the redaction, so that it is masked wherever it lands.
+fn secret_aware_env(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok()?;
+    if crate::redact::is_secret_name(name) {
+        crate::redact::register(&value);
+    }
+    Some(value)
 }
 
 /// Parses pipeline text strictly: unknown keys, unknown metric ids and wrong

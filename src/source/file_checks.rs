@@ -46,7 +46,7 @@ fn parquet_column_types(
 ) -> Result<Vec<(String, String)>> {
     let source = resolved.name;
     let unreadable = |e: &dyn std::fmt::Display| {
-        Error::Io(crate::storage::redact(&format!(
+        Error::Io(crate::redact::redact(&format!(
             "source `{source}`: `{location}` is not a readable Parquet file (truncated or corrupt?): {e}"
         )))
     };

@@ -169,21 +169,6 @@ fn normalize(path: &Path) -> PathBuf {
     }
 }
 
-/// Replaces the values of the secret AWS environment variables wherever they
-/// occur in `text`. Every message that leaves the process goes through this,
-/// so that a secret echoed by a server or a library is never printed.
-pub fn redact(text: &str) -> String {
-    let mut out = text.to_string();
-    for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
-        if let Ok(secret) = std::env::var(name) {
-            if secret.len() >= 4 && out.contains(&secret) {
-                out = out.replace(&secret, "***");
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@
 //! `AWS_SESSION_TOKEN`, from `~/.aws/credentials` and `~/.aws/config`, from
 //! web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, EKS) or from the instance
 //! metadata service, in that order. No message carries them (see
-//! [`super::redact`]).
+//! [`crate::redact`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload};
 use polars::io::cloud::{build_object_store, CloudOptions, CloudRetryConfig};
 use polars::prelude::PlRefPath;
 
-use super::redact;
+use crate::redact::redact;
 use crate::config::S3Config;
 use crate::error::{Error, Result};
 

@@ -36,8 +36,9 @@ pub struct Manifest {
     /// The sha256 of the pipeline as resolved (after `${VAR}`, `--set` and
     /// defaults): two runs with equal hashes ran the same configuration.
     pub resolved_pipeline_sha256: String,
-    /// The pipeline after interpolation, overrides and defaults.
-    pub pipeline: serde_json::Value,
+    /// The pipeline file as written: `${VAR}` references unexpanded, so no
+    /// value from the environment lands here (see `resolved_pipeline_sha256`).
+    pub pipeline: String,
     pub as_of: String,
     pub period_start: String,
     pub period_end: String,
@@ -77,7 +78,7 @@ impl Manifest {
             pipeline_path: pipeline.file_path.display().to_string(),
             pipeline_sha256: sha256_hex(&pipeline.raw_text),
             resolved_pipeline_sha256: sha256_hex(&pipeline.recorded.to_string()),
-            pipeline: pipeline.recorded.clone(),
+            pipeline: pipeline.raw_text.clone(),
             as_of: pipeline.period.as_of.to_string(),
             period_start: pipeline.period.start.to_string(),
             period_end: pipeline.period.as_of.to_string(),

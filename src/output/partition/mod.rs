@@ -73,8 +73,11 @@ impl Partition {
     /// Writes `_manifest.json` and publishes the partition; returns where it
     /// now is (a local path or an `s3://` URI).
     pub fn commit(self, manifest: &Manifest, s3: Option<&Arc<S3>>) -> Result<String> {
-        let text = serde_json::to_string_pretty(manifest)
-            .map_err(|e| Error::Other(format!("manifest: {e}")))?;
+        // Paths and names may carry interpolated secrets: one redaction.
+        let text = crate::redact::redact(
+            &serde_json::to_string_pretty(manifest)
+                .map_err(|e| Error::Other(format!("manifest: {e}")))?,
+        );
         self.staging.write_text(manifest::FILE, &(text + "\n"))?;
         match &self.target {
             Location::Local(_) => {
