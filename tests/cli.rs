@@ -258,3 +258,21 @@ fn every_config_problem_is_listed_with_its_line() {
             )),
     );
 }
+
+#[test]
+fn an_s3_output_key_the_client_would_rename_is_a_config_error() {
+    let dir = fixture("[logo_retention]");
+    for (output, shown) in [
+        ("s3://results/run~1", "`~`"),
+        ("s3://results/as%20of", "`%`"),
+        ("s3://results/out/*", "not allowed in an S3 output path"),
+    ] {
+        bin()
+            .arg("run")
+            .arg(dir.path().join("p.yaml"))
+            .args(["--output", output])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(shown).and(predicate::str::contains(output)));
+    }
+}

@@ -245,6 +245,24 @@ fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
         assert!(!all.contains(&server.secret_access_key));
     }
 
+    // A listed object whose key the client would read percent-encoded (as
+    // another key): a configuration error naming the key, not a silent miss.
+    server.put("lake", "odd/accounts~v2.csv", "account_id,signup_date\n1,2025-01-01\n");
+    let odd = server
+        .command(dir.path())
+        .arg("validate")
+        .arg(&pipeline)
+        .arg("--set")
+        .arg("sources.accounts.path=s3://lake/odd/")
+        .output()
+        .unwrap();
+    assert_eq!(odd.status.code(), Some(2), "{}", stderr_of(&odd));
+    let message = stderr_of(&odd);
+    assert!(
+        message.contains("s3://lake/odd/accounts~v2.csv") && message.contains("`~`"),
+        "{message}"
+    );
+
     // The server is down: exit 4 after the retries, naming bucket and key.
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

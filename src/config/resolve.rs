@@ -138,6 +138,12 @@ pub fn resolve(
         None => Location::parse(&file.output.path, &base_dir),
     };
     let output_dir = match output_dir {
+        Ok(dir) if dir.is_s3() && dir.is_glob() => {
+            problems.push(format!(
+                "output: `{dir}`: `*`, `?`, `[` and `]` are not allowed in an S3 output path"
+            ));
+            None
+        }
         Ok(dir) => Some(dir),
         Err(problem) => {
             problems.push(format!("output: {problem}"));

@@ -155,6 +155,14 @@ fn list_s3(source: &ResolvedSource, s3: &S3, bucket: &str, key: &str) -> Result<
             .filter(|o| data_file(&o.key[prefix.len()..]))
             .collect()
     };
+    for object in &objects {
+        crate::storage::check_s3_key(&object.key).map_err(|problem| {
+            Error::config(format!(
+                "source `{}`: cannot read `s3://{bucket}/{}`: {problem}",
+                source.name, object.key
+            ))
+        })?;
+    }
     if let Some(empty) = objects.iter().find(|o| o.size == 0) {
         return Err(Error::Data(format!(
             "source `{}`: `s3://{bucket}/{}` is empty (not even a header line)",

@@ -50,6 +50,7 @@ impl Location {
             if key.contains("//") {
                 return Err(format!("`{text}`: an S3 key must not contain `//`"));
             }
+            check_s3_key(key).map_err(|problem| format!("`{text}`: {problem}"))?;
             return Ok(Location::S3 {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
@@ -137,6 +138,36 @@ impl Location {
     }
 }
 
+/// Characters of an S3 key that the object store client would write
+/// percent-encoded (`a~b` becomes the key `a%7Eb`): keys are compared as
+/// text, so they are refused instead of being silently renamed. `*`, `?`,
+/// `[` and `]` are glob syntax in a source path (refused in an output path).
+pub const S3_KEY_REFUSED: &[char] = &['\\', '{', '^', '}', '%', '`', '"', '>', '<', '~', '#', '|'];
+
+/// Whether an S3 key (or key prefix) is one the client writes and lists
+/// unchanged: none of [`S3_KEY_REFUSED`], no control character, no `.` or
+/// `..` segment.
+pub fn check_s3_key(key: &str) -> Result<(), String> {
+    if let Some(c) = key
+        .chars()
+        .find(|c| S3_KEY_REFUSED.contains(c) || c.is_control())
+    {
+        return Err(format!(
+            "the S3 key contains `{}`, which the S3 client would store percent-encoded (as another key); rename it without any of {}",
+            c.escape_default(),
+            S3_KEY_REFUSED
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if key.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err("an S3 key must not have a `.` or `..` segment".into());
+    }
+    Ok(())
+}
+
 /// S3 bucket naming rules (the subset that matters for a clear message).
 fn valid_bucket(bucket: &str) -> bool {
     (3..=63).contains(&bucket.len())
@@ -217,6 +248,24 @@ mod tests {
             .unwrap_err()
             .contains("gs://"));
         assert!(Location::parse(" ", base).is_err());
+        // Keys the client would store percent-encoded are refused, naming
+        // the character; glob syntax stays allowed (refused for outputs by
+        // the resolver).
+        for (path, shown) in [
+            ("s3://lake/out~1/", "`~`"),
+            ("s3://lake/a/%41.csv", "`%`"),
+            ("s3://lake/run#2/x.csv", "`#`"),
+            ("s3://lake/{a}/x.csv", "`{`"),
+        ] {
+            let problem = Location::parse(path, base).unwrap_err();
+            assert!(problem.contains(shown) && problem.contains("percent-encoded"), "{problem}");
+        }
+        assert!(Location::parse("s3://lake/a/../b", base)
+            .unwrap_err()
+            .contains("`..`"));
+        assert!(Location::parse("s3://lake/e/part-[0-9]?.csv", base)
+            .unwrap()
+            .is_glob());
     }
 
     #[test]
