@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "cohort-metrics", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 success, 2 invalid command line or pipeline file, 3 input data broke a rule, \
-4 an input or output could not be read or written, 1 anything else."
+    after_help = "Exit codes: 0 success, 2 invalid command line or pipeline file, 3 input data broke a rule \
+(verify: the partition is not intact), 4 an input or output could not be read or written, 5 another run \
+holds the output partition's lock, 1 anything else."
 )]
 pub struct Cli {
     /// Log line format on stderr.
@@ -51,6 +52,20 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Print the JSON Schema of the pipeline file.
     Schema,
+    /// Check a published partition: every table's size and sha256 against
+    /// the manifest and `_SUCCESS`, and every row's run id. Exit 0 intact,
+    /// 3 not intact, 4 unreadable or without `_SUCCESS`.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The partition: a directory `…/as_of=YYYY-MM-DD` or `s3://bucket/prefix/as_of=YYYY-MM-DD`.
+    pub partition: String,
+    /// S3-compatible endpoint for an `s3://` partition outside AWS (e.g. MinIO);
+    /// plain `http://` is allowed. Credentials and region come from the environment.
+    #[arg(long, value_name = "URL", env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +90,10 @@ pub struct RunArgs {
     /// Compute everything but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// When another run holds the output partition's lock, wait up to this many
+    /// seconds for it, then exit with code 5 naming the holder.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait_lock: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One error type for the whole job. Each variant knows its exit code (SPEC §8):
 //! 2 invalid command line or pipeline file, 3 input data broke a rule of §4,
-//! 4 an input or output could not be read or written, 1 anything else.
+//! 4 an input or output could not be read or written, 5 another run holds
+//! the output partition's lock, 1 anything else.
 
 use polars::prelude::PolarsError;
 
@@ -20,6 +21,10 @@ pub enum Error {
     /// An input or output could not be read or written (exit 4).
     #[error("{0}")]
     Io(String),
+    /// Another run holds the lock of the output partition (exit 5): a
+    /// scheduler can tell "another run is publishing" from a failure.
+    #[error("{0}")]
+    Locked(String),
     /// Anything else (exit 1): a bug or an engine failure.
     #[error("{0}")]
     Other(String),
@@ -45,6 +50,7 @@ impl Error {
             Error::Config { .. } => 2,
             Error::Data(_) => 3,
             Error::Io(_) => 4,
+            Error::Locked(_) => 5,
             Error::Other(_) => 1,
         }
     }
@@ -60,6 +66,9 @@ impl Error {
     pub fn engine(what: &str, err: PolarsError) -> Self {
         match err {
             PolarsError::IO { .. } => Error::Io(format!("{what}: {err}")),
+            // A read that failed inside the engine (the streaming engine
+            // wraps errors in context): still an I/O error, exit 4.
+            PolarsError::Context { .. } if is_io(&err) => Error::Io(format!("{what}: {err}")),
             PolarsError::NoData(_) => Error::Io(format!("{what}: no data: {err}")),
             other => Error::Other(format!("{what}: {other}")),
         }
@@ -67,5 +76,14 @@ impl Error {
 
     pub fn io(what: impl std::fmt::Display, err: std::io::Error) -> Self {
         Error::Io(format!("{what}: {err}"))
+    }
+}
+
+/// Whether a polars error is, underneath its context, an I/O error.
+fn is_io(err: &PolarsError) -> bool {
+    match err {
+        PolarsError::IO { .. } => true,
+        PolarsError::Context { error, .. } => is_io(error),
+        _ => false,
     }
 }

@@ -70,6 +70,7 @@ fn execute(command: Command) -> Result<()> {
             let mut options = run_options(args.pipeline);
             options.output = args.output;
             options.dry_run = args.dry_run;
+            options.wait_lock = std::time::Duration::from_secs(args.wait_lock);
             run::run(&options).map(|_| ())
         }
         Command::Validate(args) => run::validate(&run_options(args)).map(|_| ()),
@@ -98,6 +99,13 @@ fn execute(command: Command) -> Result<()> {
             },
             end: args.end,
         }),
+        Command::Verify(args) => {
+            let verified = run::verify(&args.partition, args.s3_endpoint.as_deref())?;
+            print_out(&format!(
+                "intact: run {}, schema version {}, {} table(s), {} bytes\n",
+                verified.run_id, verified.schema_version, verified.tables, verified.bytes
+            ))
+        }
         Command::Schema => {
             let schema = schemars::schema_for!(cohort_metrics::config::PipelineFile);
             let text =

@@ -16,6 +16,7 @@ use crate::execute::{self, Outputs};
 use crate::inputs::Inputs;
 use crate::log;
 use crate::output::partition::manifest::{sha256_hex, Manifest, RunRecord};
+use crate::output::partition::lock::LockRequest;
 use crate::output::partition::Partition;
 use crate::output::tables::{RunColumns, TABLES};
 use crate::plan::build_plans;
@@ -30,6 +31,8 @@ pub struct RunOptions {
     pub output: Option<String>,
     pub sets: Vec<String>,
     pub dry_run: bool,
+    /// How long to wait for another run's lock of the output partition.
+    pub wait_lock: std::time::Duration,
 }
 
 /// What a finished run reports.
@@ -270,6 +273,23 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             pipeline.metrics.len()
         ),
     );
+    // The partition's lock first: a second run on the same output stops
+    // here (exit 5) instead of computing everything before it finds out.
+    let lock = if options.dry_run {
+        None
+    } else {
+        Some(Partition::lock(
+            &pipeline.output_dir,
+            pipeline.period.as_of,
+            pipeline.s3.as_ref(),
+            &LockRequest {
+                setting: pipeline.lock,
+                run_id: &run_id,
+                wait: options.wait_lock,
+                expiry: pipeline.lock_expiry,
+            },
+        )?)
+    };
     let Computed {
         run_id,
         report,
@@ -304,7 +324,14 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         });
     }
 
-    let partition = Partition::stage(&pipeline.output_dir, pipeline.period.as_of, &run_id)?;
+    let lock = lock.ok_or_else(|| crate::error::Error::Other("no partition lock".into()))?;
+    let partition = Partition::stage(
+        lock,
+        &pipeline.output_dir,
+        pipeline.period.as_of,
+        &run_id,
+        pipeline.s3.as_ref(),
+    )?;
     partition.write_tables(&mut outputs)?;
     stages.done("write", &format!("{} table(s) staged", TABLES.len()));
     let manifest = Manifest::new(
@@ -319,7 +346,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             warnings,
         },
     );
-    let published = partition.commit(&manifest, pipeline.s3.as_ref())?;
+    let published = partition.commit(manifest)?;
     let seconds = stages.total();
     log::info(
         "done",
@@ -353,4 +380,23 @@ fn new_run_id() -> String {
     );
     let hash = sha256_hex(&seed);
     format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &hash[..8])
+}
+
+/// `cohort-metrics verify PARTITION`: a local directory or an `s3://` URI
+/// (with `endpoint` for a store outside AWS).
+pub fn verify(
+    partition: &str,
+    endpoint: Option<&str>,
+) -> Result<crate::output::partition::verify::Verified> {
+    let location = crate::storage::Location::parse(partition, std::path::Path::new("."))
+        .map_err(crate::error::Error::config)?;
+    let s3 = location.is_s3().then(|| {
+        let config = crate::config::S3Config {
+            endpoint: endpoint.map(str::to_string),
+            allow_http: endpoint.is_some_and(|e| e.starts_with("http://")),
+            ..Default::default()
+        };
+        crate::storage::s3::S3::new(crate::storage::s3::S3Settings::from_config(Some(&config)))
+    });
+    crate::output::partition::verify::verify(&location, s3.as_ref())
 }

@@ -237,8 +237,9 @@ fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
             stderr_of(&denied),
             String::from_utf8_lossy(&denied.stdout)
         );
+        // The partition's lease is the first request, on the output bucket.
         assert!(
-            all.contains("access denied") && all.contains("bucket `lake`"),
+            all.contains("access denied") && all.contains("bucket `results`"),
             "{all}"
         );
         assert!(!all.contains(secret), "the secret was printed:\n{all}");
@@ -278,21 +279,27 @@ fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
     assert_eq!(down.status.code(), Some(4), "{}", stderr_of(&down));
     let message = stderr_of(&down);
     assert!(
-        message.contains("bucket `lake`")
-            && message.contains("key `sample_data/")
+        message.contains("bucket `results`")
+            && message.contains("key `education_impact/.as_of=2026-11-01.lock`")
             && message.contains("retries"),
         "{message}"
     );
 }
 
 #[test]
-fn a_server_dying_mid_upload_leaves_no_success_marker_and_a_rerun_completes() {
+fn a_store_dying_mid_upload_leaves_the_previous_partition_and_a_waiting_rerun_takes_over() {
     let Some(server) = S3Server::start(&["lake", "results"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     server.upload_dir(&repo().join("sample_data"), "lake", "sample_data/");
     let pipeline = s3_pipeline(dir.path(), ", max_retries: 1, backoff_ms: 10");
+    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "path: s3://results/education_impact }",
+        "path: s3://results/education_impact, lock_expiry_secs: 8 }",
+    );
+    assert!(text.contains("lock_expiry_secs: 8"));
+    std::fs::write(&pipeline, text).unwrap();
     let partition = "education_impact/as_of=2026-11-01/";
     let run = |extra: &[&str]| {
         server
@@ -313,8 +320,25 @@ fn a_server_dying_mid_upload_leaves_no_success_marker_and_a_rerun_completes() {
     };
     assert!(names(server.list("results", partition)).contains(&"_SUCCESS".to_string()));
 
-    // A second run with other settings dies after its second upload.
-    server.die_after_puts("results", 2);
+    server.download("results", partition, &dir.path().join("first"));
+    let first_manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("first/_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let first_id = first_manifest["run_id"].as_str().unwrap().to_string();
+    let verify = || {
+        server
+            .command(dir.path())
+            .arg("verify")
+            .arg(format!("s3://results/{partition}"))
+            .output()
+            .unwrap()
+    };
+
+    // A second run with other settings dies (the store goes away) after
+    // its second part upload: its table uploads were opened, and recorded
+    // in its lease, but never completed.
+    server.die_after_parts("results", 2);
     let second = run(&["--set", "stats.alpha=0.01"]);
     assert_eq!(second.status.code(), Some(4), "{}", stderr_of(&second));
     assert!(
@@ -323,15 +347,32 @@ fn a_server_dying_mid_upload_leaves_no_success_marker_and_a_rerun_completes() {
         stderr_of(&second)
     );
     server.revive();
+    // The previous partition is exactly as it was: its `_SUCCESS`, its
+    // tables, all of the first run; the dead run's uploads are invisible.
     let after = names(server.list("results", partition));
-    assert!(
-        !after.contains(&"_SUCCESS".to_string()),
-        "a partition mixing two runs must not be marked ready: {after:?}"
-    );
+    assert!(after.contains(&"_SUCCESS".to_string()), "{after:?}");
+    let intact = verify();
+    assert!(intact.status.success(), "{}", stderr_of(&intact));
+    assert!(String::from_utf8_lossy(&intact.stdout).contains(&first_id));
+    assert_eq!(server.multipart_uploads("results").len(), TABLES.len());
 
-    // The rerun completes the partition: every table from one run.
-    let third = run(&["--set", "stats.alpha=0.01"]);
+    // The dead run's lease (it could not delete it) holds the partition
+    // until it expires: a run that does not wait stops with exit code 5.
+    let blocked = run(&["--set", "stats.alpha=0.01"]);
+    assert_eq!(blocked.status.code(), Some(5), "{}", stderr_of(&blocked));
+    assert!(stderr_of(&blocked).contains("locked by run"), "{}", stderr_of(&blocked));
+
+    // A run that waits takes the lease over once expired, says so, aborts
+    // the dead run's uploads and publishes: every table from one run.
+    let third = run(&["--set", "stats.alpha=0.01", "--wait-lock", "30"]);
     assert!(third.status.success(), "{}", stderr_of(&third));
+    assert!(
+        stderr_of(&third).contains("took over the expired lease") && stderr_of(&third).contains("presumed dead"),
+        "{}",
+        stderr_of(&third)
+    );
+    assert!(server.multipart_uploads("results").is_empty());
+    assert!(verify().status.success());
     let downloaded = dir.path().join("downloaded");
     let keys = server.download("results", partition, &downloaded);
     assert!(keys.iter().any(|k| k.ends_with("_SUCCESS")));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::types::{
-    CohortConfig, FileFormat, OrphanPolicy, PipelineFile, SourceConfig, SourceName,
+    CohortConfig, FileFormat, LockSetting, OrphanPolicy, PipelineFile, SourceConfig, SourceName,
 };
 use crate::error::{Error, Result};
 use crate::metrics::MetricConfig;
@@ -48,6 +48,10 @@ pub struct Pipeline {
     pub output_dir: Location,
     /// The S3 client, when any path is on S3.
     pub s3: Option<Arc<S3>>,
+    /// Whether runs lock the output partition (`output.lock`).
+    pub lock: LockSetting,
+    /// Lifetime of an S3 lease without renewal (`output.lock_expiry_secs`).
+    pub lock_expiry: std::time::Duration,
 }
 
 /// One input with its path made absolute and its format known.
@@ -89,6 +93,9 @@ pub fn resolve(
 
     if file.cohort.window_days < 1 {
         problems.push("`cohort.window_days` must be at least 1".to_string());
+    }
+    if file.output.lock_expiry_secs.is_some_and(|s| s < 2) {
+        problems.push("`output.lock_expiry_secs` must be at least 2".to_string());
     }
     if file.cohort.min_courses < 1 {
         problems.push("`cohort.min_courses` must be at least 1".to_string());
@@ -211,6 +218,8 @@ pub fn resolve(
         data_rules,
         output_dir: output_dir.unwrap_or(Location::Local(PathBuf::from("."))),
         s3,
+        lock: file.output.lock,
+        lock_expiry: std::time::Duration::from_secs(file.output.lock_expiry_secs.unwrap_or(300)),
     })
 }
 

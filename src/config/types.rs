@@ -319,6 +319,26 @@ pub struct OutputConfig {
     /// Directory that receives the `as_of=YYYY-MM-DD/` partition.
     /// Relative to the pipeline file's directory.
     pub path: String,
+    /// `auto` (default): one run at a time publishes a partition (a `flock`
+    /// on local disk, a lease object on S3). `none`: no lock, for an S3
+    /// store that refuses conditional writes; never start two runs on one
+    /// output then.
+    #[serde(default)]
+    pub lock: LockSetting,
+    /// How long an S3 lease lasts without renewal (seconds, default 300,
+    /// at least 2); a run renews it every third of that. A lease left by a
+    /// killed run is taken over once expired.
+    #[serde(default)]
+    pub lock_expiry_secs: Option<u64>,
+}
+
+/// Whether runs lock the output partition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LockSetting {
+    #[default]
+    Auto,
+    None,
 }
 
 /// A calendar date written `YYYY-MM-DD`.

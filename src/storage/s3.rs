@@ -14,14 +14,19 @@
 //! metadata service, in that order. No message carries them (see
 //! [`crate::redact`]).
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3ConfigKey;
+use futures::TryStreamExt;
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::multipart::{MultipartStore, PartId};
+use object_store::{BackoffConfig, MultipartId, RetryConfig};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{
+    ClientConfigKey, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
+};
 use polars::io::cloud::{build_object_store, CloudOptions, CloudRetryConfig};
 use polars::prelude::PlRefPath;
 
@@ -105,6 +110,19 @@ impl S3Settings {
 
     /// The same settings as polars' cloud options (and so as our own store).
     fn cloud_options(&self) -> CloudOptions {
+        CloudOptions::default()
+            .with_aws(self.config_keys())
+            .with_retry_config(CloudRetryConfig {
+                max_retries: Some(self.max_retries as usize),
+                retry_timeout: Some(self.retry_timeout),
+                retry_init_backoff: Some(self.backoff),
+                retry_max_backoff: Some(self.max_backoff),
+                retry_base_multiplier: None,
+            })
+    }
+
+    /// The settings as object store configuration keys.
+    fn config_keys(&self) -> Vec<(AmazonS3ConfigKey, String)> {
         let mut keys: Vec<(AmazonS3ConfigKey, String)> = vec![
             (AmazonS3ConfigKey::Region, self.region.clone()),
             (
@@ -127,23 +145,16 @@ impl S3Settings {
         if let Some(endpoint) = &self.endpoint {
             keys.push((AmazonS3ConfigKey::Endpoint, endpoint.clone()));
         }
-        CloudOptions::default()
-            .with_aws(keys)
-            .with_retry_config(CloudRetryConfig {
-                max_retries: Some(self.max_retries as usize),
-                retry_timeout: Some(self.retry_timeout),
-                retry_init_backoff: Some(self.backoff),
-                retry_max_backoff: Some(self.max_backoff),
-                retry_base_multiplier: None,
-            })
+        keys
     }
 }
 
 /// The S3 client of a run.
-#[derive(Clone)]
 pub struct S3 {
     settings: S3Settings,
     options: CloudOptions,
+    /// Per bucket, the client of the multipart commit (see [`S3::multipart`]).
+    multipart: std::sync::Mutex<std::collections::HashMap<String, Arc<AmazonS3>>>,
 }
 
 impl std::fmt::Debug for S3 {
@@ -153,6 +164,24 @@ impl std::fmt::Debug for S3 {
             .field("settings", &self.settings)
             .finish()
     }
+}
+
+/// The condition of [`S3::put_if`].
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// No object exists at the key.
+    Absent,
+    /// The object at the key has this ETag.
+    Is(String),
+}
+
+/// What [`S3::put_if`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// Written; the new object's ETag.
+    Written(Option<String>),
+    /// The condition did not hold: nothing was written.
+    Conflict,
 }
 
 /// One object found by a listing.
@@ -165,7 +194,11 @@ pub struct ObjectInfo {
 impl S3 {
     pub fn new(settings: S3Settings) -> Arc<S3> {
         let options = settings.cloud_options();
-        Arc::new(S3 { settings, options })
+        Arc::new(S3 {
+            settings,
+            options,
+            multipart: Default::default(),
+        })
     }
 
     pub fn settings(&self) -> &S3Settings {
@@ -290,40 +323,232 @@ impl S3 {
     }
 
     /// Uploads a local file: one request up to [`MULTIPART_PART_SIZE`], a
-    /// multipart upload above it (aborted if any part fails, so that no
-    /// half-written object appears).
+    /// multipart upload above it, read from the file one part at a time and
+    /// aborted if any part fails, so that no half-written object appears.
     pub fn put_file(&self, bucket: &str, key: &str, file: &Path) -> Result<()> {
-        let bytes = std::fs::read(file)
-            .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
-        if bytes.len() <= MULTIPART_PART_SIZE {
+        let size = std::fs::metadata(file)
+            .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?
+            .len();
+        if size <= MULTIPART_PART_SIZE as u64 {
+            let bytes = std::fs::read(file)
+                .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
             return self.put_bytes(bucket, key, bytes);
         }
+        let upload_id = self.start_upload(bucket, key)?;
+        let done = self
+            .upload_parts(bucket, key, &upload_id, file)
+            .and_then(|parts| self.complete_upload(bucket, key, &upload_id, parts));
+        if done.is_err() {
+            // Best effort: a store that cannot be reached cannot be told
+            // either; its lifecycle rule cleans up (see the README).
+            let _ = self.abort_upload(bucket, key, &upload_id);
+        }
+        done
+    }
+
+    /// Writes a small object only under a condition (HTTP `If-None-Match: *`
+    /// for [`Condition::Absent`], `If-Match: ETAG` for [`Condition::Is`]):
+    /// the one atomic primitive S3 offers for a lock. A store that refuses
+    /// conditional writes gives an I/O error naming the store.
+    pub fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        condition: &Condition,
+    ) -> Result<Conditional> {
+        let mode = match condition {
+            Condition::Absent => PutMode::Create,
+            Condition::Is(e_tag) => PutMode::Update(UpdateVersion {
+                e_tag: Some(e_tag.clone()),
+                version: None,
+            }),
+        };
         self.block_on(async {
             let store = self.store(bucket).await?;
-            let mut upload = store
-                .put_multipart(&ObjectPath::from(key))
+            match store
+                .put_opts(&ObjectPath::from(key), PutPayload::from(bytes), PutOptions::from(mode))
                 .await
-                .map_err(|e| self.error("write", bucket, key, e))?;
-            // Parts are started in order and sent a few at a time.
-            let parts: Vec<_> = bytes
-                .chunks(MULTIPART_PART_SIZE)
-                .map(|chunk| upload.put_part(PutPayload::from(chunk.to_vec())))
-                .collect();
-            let sent: std::result::Result<Vec<()>, _> = futures::stream::iter(parts)
-                .buffer_unordered(MULTIPART_CONCURRENCY)
-                .try_collect()
-                .await;
-            let done = match sent {
-                Ok(_) => upload.complete().await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = done {
-                // Best effort: a store that cannot be reached cannot be told
-                // either; its lifecycle rule cleans up (see the README).
-                let _ = upload.abort().await;
-                return Err(self.error("write", bucket, key, e));
+            {
+                Ok(result) => Ok(Conditional::Written(result.e_tag)),
+                Err(object_store::Error::AlreadyExists { .. })
+                | Err(object_store::Error::Precondition { .. })
+                | Err(object_store::Error::NotFound { .. }) => Ok(Conditional::Conflict),
+                Err(e @ object_store::Error::NotImplemented { .. }) => Err(Error::Io(redact(&format!(
+                    "the S3 store{} refuses conditional writes (`If-None-Match`/`If-Match`), which the partition lock needs: {e}; \
+                     set `output.lock: none` to publish without a lock (and never start two runs on one output)",
+                    self.settings.endpoint.as_deref().map(|e| format!(" at `{e}`")).unwrap_or_default()
+                )))),
+                Err(e) => Err(self.error("conditional write", bucket, key, e)),
             }
-            Ok(())
+        })
+    }
+
+    /// A small object and its ETag, or `None` when there is none.
+    pub fn get_tagged(&self, bucket: &str, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            let result = match store.get(&ObjectPath::from(key)).await {
+                Ok(result) => result,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(self.error("read", bucket, key, e)),
+            };
+            let e_tag = result.meta.e_tag.clone();
+            let bytes = result
+                .bytes()
+                .await
+                .map_err(|e| self.error("read", bucket, key, e))?;
+            Ok(Some((bytes.to_vec(), e_tag)))
+        })
+    }
+
+    /// The client of the multipart commit: the one client whose uploads have
+    /// ids, so that an upload can be left open (invisible to readers),
+    /// completed later, or aborted by another run. Built like polars' client
+    /// for the scans (environment, then `~/.aws/credentials` and
+    /// `~/.aws/config` where the environment has nothing, then the settings),
+    /// so both use the same credentials and endpoint.
+    fn multipart(&self, bucket: &str) -> Result<Arc<AmazonS3>> {
+        let mut clients = self
+            .multipart
+            .lock()
+            .map_err(|_| Error::Other("S3 client cache poisoned".into()))?;
+        if let Some(client) = clients.get(bucket) {
+            return Ok(client.clone());
+        }
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let from_files = [
+            (".aws/config", "region", AmazonS3ConfigKey::Region),
+            (".aws/credentials", "aws_access_key_id", AmazonS3ConfigKey::AccessKeyId),
+            (".aws/credentials", "aws_secret_access_key", AmazonS3ConfigKey::SecretAccessKey),
+            (".aws/credentials", "aws_session_token", AmazonS3ConfigKey::Token),
+        ];
+        for (file, name, key) in from_files {
+            if builder.get_config_value(&key).is_some() {
+                continue;
+            }
+            let text = home
+                .as_ref()
+                .and_then(|h| std::fs::read_to_string(h.join(file)).ok())
+                .unwrap_or_default();
+            let value = text.lines().find_map(|line| {
+                let (k, v) = line.split_once('=')?;
+                (k.trim() == name).then(|| v.trim().to_string())
+            });
+            if let Some(value) = value {
+                builder = builder.with_config(key, value);
+            }
+        }
+        for (key, value) in self.settings.config_keys() {
+            builder = builder.with_config(key, value);
+        }
+        let client = builder
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig {
+                    init_backoff: self.settings.backoff,
+                    max_backoff: self.settings.max_backoff,
+                    base: 2.0,
+                },
+                max_retries: self.settings.max_retries as usize,
+                retry_timeout: self.settings.retry_timeout,
+            })
+            .build()
+            .map_err(|e| {
+                Error::Io(redact(&format!(
+                    "S3 bucket `{bucket}`: cannot set up the client: {e}"
+                )))
+            })?;
+        let client = Arc::new(client);
+        clients.insert(bucket.to_string(), client.clone());
+        Ok(client)
+    }
+
+    /// Starts a multipart upload to `key`; returns its upload id. Nothing is
+    /// visible at `key` until [`S3::complete_upload`].
+    pub fn start_upload(&self, bucket: &str, key: &str) -> Result<String> {
+        let client = self.multipart(bucket)?;
+        self.block_on(async {
+            client
+                .create_multipart(&ObjectPath::from(key))
+                .await
+                .map_err(|e| self.error("write", bucket, key, e))
+        })
+    }
+
+    /// Uploads a local file as the parts of an open upload, reading it one
+    /// part at a time ([`MULTIPART_PART_SIZE`]; at most
+    /// [`MULTIPART_CONCURRENCY`] parts in memory and in flight).
+    pub fn upload_parts(&self, bucket: &str, key: &str, upload_id: &str, file: &Path) -> Result<Vec<PartId>> {
+        let client = self.multipart(bucket)?;
+        let mut reader = std::fs::File::open(file)
+            .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
+        let path = ObjectPath::from(key);
+        let id: MultipartId = upload_id.to_string();
+        let mut parts: Vec<PartId> = Vec::new();
+        let mut index = 0usize;
+        loop {
+            // One batch: up to MULTIPART_CONCURRENCY parts read, then sent together.
+            let mut batch = Vec::new();
+            for _ in 0..MULTIPART_CONCURRENCY {
+                let mut chunk = Vec::with_capacity(MULTIPART_PART_SIZE);
+                (&mut reader)
+                    .take(MULTIPART_PART_SIZE as u64)
+                    .read_to_end(&mut chunk)
+                    .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
+                if chunk.is_empty() && !(index == 0 && batch.is_empty()) {
+                    break;
+                }
+                let last = chunk.len() < MULTIPART_PART_SIZE;
+                batch.push((index, chunk));
+                index += 1;
+                if last {
+                    break;
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let done = batch.last().is_some_and(|(_, c)| c.len() < MULTIPART_PART_SIZE);
+            let sent: Vec<PartId> = self.block_on(async {
+                futures::future::try_join_all(batch.into_iter().map(|(i, chunk)| {
+                    client.put_part(&path, &id, i, PutPayload::from(chunk))
+                }))
+                .await
+                .map_err(|e| self.error("write", bucket, key, e))
+            })?;
+            parts.extend(sent);
+            if done {
+                break;
+            }
+        }
+        Ok(parts)
+    }
+
+    /// Completes an open upload: the object appears at `key` at once.
+    pub fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, parts: Vec<PartId>) -> Result<()> {
+        let client = self.multipart(bucket)?;
+        self.block_on(async {
+            client
+                .complete_multipart(&ObjectPath::from(key), &upload_id.to_string(), parts)
+                .await
+                .map(|_| ())
+                .map_err(|e| self.error("write", bucket, key, e))
+        })
+    }
+
+    /// Aborts an open upload (its parts are discarded); one that is already
+    /// gone is not an error.
+    pub fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        let client = self.multipart(bucket)?;
+        self.block_on(async {
+            match client
+                .abort_multipart(&ObjectPath::from(key), &upload_id.to_string())
+                .await
+            {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(self.error("abort the upload of", bucket, key, e)),
+            }
         })
     }
 

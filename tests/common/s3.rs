@@ -183,6 +183,14 @@ impl S3Server {
         self.control(serde_json::json!({"op": "die_after_puts", "bucket": bucket, "n": n}));
     }
 
+    /// The server closes its socket right after the `n`-th next upload of a
+    /// multipart part into `bucket`.
+    pub fn die_after_parts(&self, bucket: &str, n: u32) {
+        self.control(serde_json::json!({
+            "op": "die_after_puts", "bucket": bucket, "n": n, "match": "partNumber=",
+        }));
+    }
+
     /// Brings a "dead" server back on the same port, with its data.
     pub fn revive(&self) {
         // SAFETY: sending a signal to our own child process.

@@ -26,11 +26,14 @@ depend on the client under test):
   were started and neither completed nor aborted;
 - {"op": "fail_parts", "n"}: the next n uploads of a multipart part are
   answered with 500 InternalError;
-- {"op": "die_after_puts", "bucket", "n"}: fault injection: the server
-  closes its listening socket right after the n-th following PUT into
-  `bucket` (clients then get "connection refused", as from a dead server);
+- {"op": "die_after_puts", "bucket", "n", "match"?}: fault injection: the
+  server closes its listening socket right after the n-th following PUT into
+  `bucket` (only PUTs whose path or query contains `match`, when given) (clients then get "connection refused", as from a dead server);
   SIGUSR1 brings it back on the same port with its data, like a store
   that recovers.
+
+Conditional writes (`If-None-Match`, `If-Match`) and deletes are served one
+at a time, so that their check and write are atomic as on S3.
 """
 
 import json
@@ -91,8 +94,9 @@ def main() -> None:
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     log = open(log_path, "a", buffering=1)
     app = DomainDispatcherApplication(create_backend_app)
-    state = {"bucket": None, "puts": 0, "fail_parts": 0, "server": None, "port": 0, "dead": False}
+    state = {"bucket": None, "puts": 0, "match": "", "fail_parts": 0, "server": None, "port": 0, "dead": False}
     lock = threading.Lock()
+    atomic = threading.Lock()
 
     def serve(port):
         server = make_server("127.0.0.1", port, logged, threaded=True)
@@ -150,9 +154,18 @@ def main() -> None:
                     b"<Error><Code>InternalError</Code>"
                     b"<Message>injected part failure</Message></Error>"
                 ]
-        response = app(environ, start_response)
+        conditional = environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH")
+        if (method == "PUT" and conditional) or method == "DELETE":
+            # S3 checks a condition and writes in one atomic step; moto checks,
+            # then writes. One request at a time restores the atomicity that
+            # the partition lease relies on.
+            with atomic:
+                response = list(app(environ, start_response))
+        else:
+            response = app(environ, start_response)
         bucket = state["bucket"]
-        if bucket and method == "PUT" and path.startswith(f"/{bucket}/"):
+        counted = state["match"] in path + "?" + (environ.get("QUERY_STRING") or "")
+        if bucket and method == "PUT" and path.startswith(f"/{bucket}/") and counted:
             with lock:
                 state["puts"] -= 1
                 dying = state["puts"] == 0
@@ -182,6 +195,7 @@ def main() -> None:
             with lock:
                 state["bucket"] = request["bucket"]
                 state["puts"] = int(request["n"])
+                state["match"] = request.get("match", "")
             return {"armed": True}
         s3 = client()
         bucket = request["bucket"]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Pipeline, SourceName};
@@ -25,11 +25,18 @@ pub struct RunRecord<'a> {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The layout of the output tables (their names, columns and types). Bump
+/// it whenever a column is added, removed, renamed or changes type, so that
+/// readers can tell which layout a partition has.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub run_id: String,
-    pub tool: &'static str,
-    pub tool_version: &'static str,
+    /// The output tables' layout ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    pub tool: String,
+    pub tool_version: String,
     pub pipeline_name: String,
     pub pipeline_path: String,
     pub pipeline_sha256: String,
@@ -51,7 +58,7 @@ pub struct Manifest {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct InputEntry {
     pub source: String,
     pub format: String,
@@ -61,19 +68,34 @@ pub struct InputEntry {
     pub rows_dropped_reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct OutputEntry {
     pub table: String,
     pub file: String,
     pub rows: u64,
+    /// Size of the file in bytes (filled in when the partition is committed).
+    pub bytes: u64,
+    /// sha256 of the file, hex (filled in when the partition is committed).
+    pub sha256: String,
+}
+
+/// The content of `_SUCCESS`: the run whose partition this is and the
+/// sha256 of each of its files, so that a reader can check that every table
+/// it reads belongs to the run that completed the partition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SuccessMarker {
+    pub run_id: String,
+    /// File name → sha256 (hex): every table and `_manifest.json`.
+    pub files: BTreeMap<String, String>,
 }
 
 impl Manifest {
     pub fn new(pipeline: &Pipeline, run: RunRecord) -> Manifest {
         Manifest {
             run_id: run.run_id.to_string(),
-            tool: env!("CARGO_PKG_NAME"),
-            tool_version: env!("CARGO_PKG_VERSION"),
+            schema_version: SCHEMA_VERSION,
+            tool: env!("CARGO_PKG_NAME").to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
             pipeline_name: pipeline.name.clone(),
             pipeline_path: pipeline.file_path.display().to_string(),
             pipeline_sha256: sha256_hex(&pipeline.raw_text),
@@ -94,6 +116,8 @@ impl Manifest {
                     table: t.clone(),
                     file: format!("{t}.parquet"),
                     rows: *n,
+                    bytes: 0,
+                    sha256: String::new(),
                 })
                 .collect(),
             timings: run.timings,
@@ -104,10 +128,44 @@ impl Manifest {
 
 /// The sha256 of the pipeline file's text, hex.
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hashes a stream of byte chunks: size and sha256 (hex).
+#[derive(Default)]
+pub struct Checksum {
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Checksum {
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.bytes += chunk.len() as u64;
+    }
+
+    pub fn finish(self) -> (u64, String) {
+        (self.bytes, hex(&self.hasher.finalize()))
+    }
+}
+
+/// Size and sha256 of a local file, read 1 MiB at a time.
+pub fn file_checksum(path: &std::path::Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 1024 * 1024];
+    let mut sum = Checksum::default();
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(sum.finish());
+        }
+        sum.update(&buffer[..n]);
+    }
 }
 
 /// The inputs section from the loaded sources and the quality report.

@@ -1,51 +1,116 @@
-//! Publishing a partition to S3 (SPEC §7). An S3 prefix cannot be swapped
-//! atomically, so readers gate on `_SUCCESS` instead:
+//! Publishing a partition to S3 (SPEC §7) without ever hiding or mixing the
+//! previous one. S3 cannot swap a prefix, so the commit uses what it can do
+//! atomically per object, in the manner of Spark's S3A "magic" committer:
 //!
-//! 1. the tables are staged on local disk first (so nothing is uploaded
-//!    unless every table was computed and written);
-//! 2. `_SUCCESS` of the partition is deleted: from here on readers see "not
-//!    ready" instead of a partition that mixes two runs;
-//! 3. every table is uploaded (multipart above 8 MiB, aborted on failure),
-//!    then `_manifest.json`;
-//! 4. objects of an earlier run that this run did not produce are deleted;
-//! 5. `_SUCCESS` is written last.
+//! 1. the tables are staged on local disk first (nothing is uploaded unless
+//!    every table was computed and written);
+//! 2. each table is uploaded as a multipart upload to its final key and
+//!    left open: an open upload is invisible to readers. Its upload id is
+//!    recorded in the partition's lease first, so that if this run is
+//!    killed, the run that takes the lease over aborts it;
+//! 3. the lease is checked (still ours), then every upload is completed
+//!    (milliseconds between the first and the last), then `_manifest.json`
+//!    is written, then `_SUCCESS`, which holds the run id and every file's
+//!    sha256. `_SUCCESS` is never deleted first;
+//! 4. objects of earlier runs that this run did not produce are deleted,
+//!    only after `_SUCCESS`.
 //!
-//! A run that fails or is killed before step 2 leaves the previous partition
-//! and its `_SUCCESS` as they were; one that fails or is killed later leaves
-//! no `_SUCCESS`, and the next successful run completes the partition.
+//! A run that fails or is killed before step 3 leaves the previous partition
+//! exactly as it was (its tables, manifest and `_SUCCESS`); a failure aborts
+//! every upload it opened. During the completions of step 3 a reader can
+//! briefly see new tables beside the previous `_SUCCESS`: the reader
+//! contract (README) closes that window by comparing each table's `run_id`
+//! with the one in `_SUCCESS`.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::storage::s3::S3;
 
-use super::SUCCESS;
+use super::lock::PartitionLock;
+use super::{manifest, SUCCESS};
 
-/// Uploads `files` (names inside `staged`, in order) to
-/// `s3://bucket/prefix/partition/` following the protocol above; returns the
+/// Where a partition goes on S3.
+pub struct Destination<'a> {
+    pub bucket: &'a str,
+    /// The output prefix (`output.path` without the bucket).
+    pub prefix: &'a str,
+    /// `as_of=YYYY-MM-DD`.
+    pub partition: &'a str,
+}
+
+impl Destination<'_> {
+    /// `prefix/partition/`.
+    fn base(&self) -> String {
+        if self.prefix.is_empty() || self.prefix.ends_with('/') {
+            format!("{}{}/", self.prefix, self.partition)
+        } else {
+            format!("{}/{}/", self.prefix, self.partition)
+        }
+    }
+}
+
+/// Uploads the staged `tables` (file names inside `staged`) and commits them
+/// with `manifest` and `success` following the protocol above; returns the
 /// partition's URI.
 pub fn publish(
     s3: &S3,
-    bucket: &str,
-    prefix: &str,
-    partition: &str,
+    lock: &PartitionLock,
+    destination: &Destination,
     staged: &Path,
-    files: &[String],
+    tables: &[String],
+    manifest: &str,
+    success: &str,
 ) -> Result<String> {
-    let base = if prefix.is_empty() || prefix.ends_with('/') {
-        format!("{prefix}{partition}/")
-    } else {
-        format!("{prefix}/{partition}/")
-    };
+    let bucket = destination.bucket;
+    let base = destination.base();
     let uri = format!("s3://{bucket}/{base}");
-    s3.delete(bucket, &format!("{base}{SUCCESS}"))?;
-    for name in files {
-        crate::log::debug("publish", &format!("uploading `{uri}{name}`"));
-        s3.put_file(bucket, &format!("{base}{name}"), &staged.join(name))?;
+
+    // 2. Open one upload per table, record them, send the parts.
+    let mut open: Vec<(String, String)> = Vec::new();
+    let staged_uploads = (|| {
+        for name in tables {
+            let key = format!("{base}{name}");
+            let id = s3.start_upload(bucket, &key)?;
+            open.push((key, id));
+        }
+        if let Some(lease) = lock.lease() {
+            lease.record_uploads(open.clone())?;
+        }
+        let mut parts = Vec::new();
+        for ((key, id), name) in open.iter().zip(tables) {
+            crate::log::debug("publish", &format!("uploading `s3://{bucket}/{key}`"));
+            parts.push(s3.upload_parts(bucket, key, id, &staged.join(name))?);
+        }
+        lock.check()?;
+        Ok(parts)
+    })();
+    let parts = match staged_uploads {
+        Ok(parts) => parts,
+        Err(e) => {
+            abort_all(s3, bucket, &open, lock);
+            return Err(e);
+        }
+    };
+
+    // 3. Complete every upload, then the manifest, then `_SUCCESS`.
+    for (i, ((key, id), parts)) in open.iter().zip(parts).enumerate() {
+        if let Err(e) = s3.complete_upload(bucket, key, id, parts) {
+            abort_all(s3, bucket, &open[i..], lock);
+            return Err(e);
+        }
     }
+    if let Some(lease) = lock.lease() {
+        lease.record_uploads(Vec::new())?;
+    }
+    s3.put_bytes(bucket, &format!("{base}{}", manifest::FILE), manifest.as_bytes().to_vec())?;
+    s3.put_bytes(bucket, &format!("{base}{SUCCESS}"), success.as_bytes().to_vec())?;
+
+    // 4. Only now: what earlier runs left that this one did not write.
     for stale in s3.list(bucket, &base)? {
-        let name = &stale.key[base.len()..];
-        if !files.iter().any(|f| f == name) {
+        let name = stale.key.strip_prefix(&base).unwrap_or(&stale.key);
+        let ours = name == manifest::FILE || name == SUCCESS || tables.iter().any(|t| t == name);
+        if !ours {
             crate::log::info(
                 "publish",
                 &format!("removing `{uri}{name}` left by an earlier run"),
@@ -53,8 +118,20 @@ pub fn publish(
             s3.delete(bucket, &stale.key)?;
         }
     }
-    s3.put_bytes(bucket, &format!("{base}{SUCCESS}"), Vec::new())?;
     Ok(uri)
+}
+
+/// Aborts uploads after a failure (best effort: the store may be the
+/// failure) and clears them from the lease.
+fn abort_all(s3: &S3, bucket: &str, open: &[(String, String)], lock: &PartitionLock) {
+    for (key, id) in open {
+        if let Err(e) = s3.abort_upload(bucket, key, id) {
+            crate::log::warn("publish", &format!("{e}"));
+        }
+    }
+    if let Some(lease) = lock.lease() {
+        let _ = lease.record_uploads(Vec::new());
+    }
 }
 
 /// A private local directory for staging an S3 partition, removed on drop.

@@ -1,0 +1,191 @@
+//! `cohort-metrics verify PARTITION`: is a published partition intact?
+//!
+//! Reads `_SUCCESS` and `_manifest.json`, recomputes every table's size and
+//! sha256 (streamed: local files in 1 MiB reads, S3 objects in ranged
+//! requests) and reads every table's `run_id` column. Intact means: the
+//! manifest is the one `_SUCCESS` names (same run id, same sha256), every
+//! table has the size and sha256 both record, and every row of every table
+//! carries the manifest's run id.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::manifest::{self, file_checksum, Checksum, Manifest, SuccessMarker};
+use super::SUCCESS;
+use crate::error::{Error, Result};
+use crate::storage::s3::S3;
+use crate::storage::Location;
+
+/// What an intact partition holds.
+#[derive(Debug)]
+pub struct Verified {
+    pub run_id: String,
+    pub schema_version: u32,
+    pub tables: usize,
+    pub bytes: u64,
+}
+
+/// Checks the partition at `location`: Ok when intact, a data error (exit
+/// 3) listing every mismatch, an I/O error (exit 4) when it cannot be read
+/// or has no `_SUCCESS`.
+pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
+    let store = Store { location, s3 };
+    let success_text = store.read_text(SUCCESS)?.ok_or_else(|| {
+        Error::Io(format!(
+            "`{location}` has no `{SUCCESS}`: it is not a complete partition (never published, or being published now)"
+        ))
+    })?;
+    let success: SuccessMarker = serde_json::from_str(&success_text).map_err(|e| {
+        Error::Io(format!(
+            "`{}`: not a `{SUCCESS}` this tool writes (run id and checksums): {e}",
+            location.join(SUCCESS)
+        ))
+    })?;
+    let manifest_text = store.read_text(manifest::FILE)?.ok_or_else(|| {
+        Error::Io(format!("`{location}` has `{SUCCESS}` but no `{}`", manifest::FILE))
+    })?;
+    let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| {
+        Error::Io(format!("`{}` is not a manifest: {e}", location.join(manifest::FILE)))
+    })?;
+
+    let mut problems = Vec::new();
+    if manifest.run_id != success.run_id {
+        problems.push(format!(
+            "`{}` is of run `{}` but `{SUCCESS}` of run `{}`",
+            manifest::FILE,
+            manifest.run_id,
+            success.run_id
+        ));
+    }
+    let manifest_sum = manifest::sha256_hex(&manifest_text);
+    if success.files.get(manifest::FILE) != Some(&manifest_sum) {
+        problems.push(format!(
+            "`{}` has sha256 {manifest_sum}, not the one `{SUCCESS}` records",
+            manifest::FILE
+        ));
+    }
+    let mut bytes = 0;
+    for output in &manifest.outputs {
+        let Some((size, sum)) = store.checksum(&output.file)? else {
+            problems.push(format!("`{}` is missing", output.file));
+            continue;
+        };
+        bytes += size;
+        if size != output.bytes || sum != output.sha256 {
+            problems.push(format!(
+                "`{}`: {size} bytes with sha256 {sum}, but the manifest records {} bytes with sha256 {}",
+                output.file, output.bytes, output.sha256
+            ));
+        } else if success.files.get(&output.file) != Some(&sum) {
+            problems.push(format!(
+                "`{}`: sha256 {sum} is not the one `{SUCCESS}` records",
+                output.file
+            ));
+        }
+        for other in store.run_ids(&output.file)? {
+            if other != manifest.run_id {
+                problems.push(format!(
+                    "`{}` holds rows of run `{other}`, not of run `{}`",
+                    output.file, manifest.run_id
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Data(format!(
+            "partition `{location}` is not intact:\n{}",
+            problems
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )));
+    }
+    Ok(Verified {
+        run_id: manifest.run_id,
+        schema_version: manifest.schema_version,
+        tables: manifest.outputs.len(),
+        bytes,
+    })
+}
+
+/// Reads the files of one partition, on disk or on S3.
+struct Store<'a> {
+    location: &'a Location,
+    s3: Option<&'a Arc<S3>>,
+}
+
+impl Store<'_> {
+    fn s3(&self) -> Result<&Arc<S3>> {
+        self.s3
+            .ok_or_else(|| Error::Other("S3 client missing for an s3:// partition".into()))
+    }
+
+    /// A small file's text, `None` when it does not exist.
+    fn read_text(&self, name: &str) -> Result<Option<String>> {
+        let bytes = match self.location.join(name) {
+            Location::Local(path) => match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(Error::io(format!("cannot read `{}`", path.display()), e)),
+            },
+            Location::S3 { bucket, key } => match self.s3()?.get_tagged(&bucket, &key)? {
+                Some((bytes, _)) => bytes,
+                None => return Ok(None),
+            },
+        };
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| Error::Io(format!("`{}` is not UTF-8 text", self.location.join(name))))
+    }
+
+    /// Size and sha256 of a file, `None` when it does not exist.
+    fn checksum(&self, name: &str) -> Result<Option<(u64, String)>> {
+        match self.location.join(name) {
+            Location::Local(path) => match file_checksum(&path) {
+                Ok(sum) => Ok(Some(sum)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::io(format!("cannot read `{}`", path.display()), e)),
+            },
+            Location::S3 { bucket, key } => {
+                let s3 = self.s3()?;
+                if s3.head(&bucket, &key)?.is_none() {
+                    return Ok(None);
+                }
+                let mut sum = Checksum::default();
+                s3.read_chunks(&bucket, &key, 8 * 1024 * 1024, &mut |chunk| {
+                    sum.update(chunk);
+                    true
+                })?;
+                Ok(Some(sum.finish()))
+            }
+        }
+    }
+
+    /// The distinct `run_id` values of a table (only that column is read).
+    fn run_ids(&self, name: &str) -> Result<Vec<String>> {
+        let location = self.location.join(name);
+        let args = ScanArgsParquet {
+            cloud_options: self.s3.map(|s| s.cloud_options().clone()),
+            glob: false,
+            ..Default::default()
+        };
+        let what = format!("reading `run_id` of `{location}`");
+        let ids = LazyFrame::scan_parquet(location.polars_path(), args)
+            .and_then(|lf| {
+                lf.select([col("run_id").cast(DataType::String)])
+                    .unique(None, UniqueKeepStrategy::Any)
+                    .collect()
+            })
+            .map_err(|e| Error::Io(format!("{what}: {e}")))?;
+        let column = ids
+            .column("run_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| Error::Io(format!("{what}: {e}")))?;
+        Ok(column
+            .iter()
+            .map(|v| v.unwrap_or("null").to_string())
+            .collect())
+    }
+}
