@@ -527,13 +527,32 @@ impl S3 {
 
     /// Completes an open upload: the object appears at `key` at once.
     pub fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, parts: Vec<PartId>) -> Result<()> {
-        let client = self.multipart(bucket)?;
+        self.complete_uploads(bucket, vec![(key.to_string(), upload_id.to_string(), parts)])
+            .into_iter()
+            .next()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Completes open uploads (key, upload id, parts) all at once, so that
+    /// they appear together as far as S3 allows: one round trip apart at
+    /// most. One result per upload, in order.
+    pub fn complete_uploads(&self, bucket: &str, uploads: Vec<(String, String, Vec<PartId>)>) -> Vec<Result<()>> {
+        let client = match self.multipart(bucket) {
+            Ok(client) => client,
+            Err(e) => return uploads.iter().map(|_| Err(Error::Io(e.to_string()))).collect(),
+        };
         self.block_on(async {
-            client
-                .complete_multipart(&ObjectPath::from(key), &upload_id.to_string(), parts)
-                .await
-                .map(|_| ())
-                .map_err(|e| self.error("write", bucket, key, e))
+            futures::future::join_all(uploads.into_iter().map(|(key, id, parts)| {
+                let client = client.clone();
+                async move {
+                    client
+                        .complete_multipart(&ObjectPath::from(key.as_str()), &id, parts)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| self.error("write", bucket, &key, e))
+                }
+            }))
+            .await
         })
     }
 

@@ -89,7 +89,12 @@ impl S3Server {
     /// The binary with this server's credentials and nothing else of AWS
     /// from the environment or the home directory.
     pub fn command(&self, home: &Path) -> assert_cmd::Command {
-        let mut cmd = super::bin();
+        assert_cmd::Command::from_std(self.process(home))
+    }
+
+    /// [`S3Server::command`] as a plain process, to spawn and kill.
+    pub fn process(&self, home: &Path) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("cohort-metrics"));
         for var in [
             "AWS_PROFILE",
             "AWS_SESSION_TOKEN",
@@ -106,6 +111,11 @@ impl S3Server {
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("S3_ENDPOINT", self.endpoint());
         cmd
+    }
+
+    /// Deletes every object under `prefix`.
+    pub fn delete_prefix(&self, bucket: &str, prefix: &str) {
+        self.control(serde_json::json!({"op": "delete_prefix", "bucket": bucket, "prefix": prefix}));
     }
 
     /// One request to the control endpoint (set-up and checks are done by

@@ -22,6 +22,7 @@ depend on the client under test):
 - {"op": "download", "bucket", "prefix", "dir"}: the reverse;
 - {"op": "list", "bucket", "prefix"}: [{"key", "size"}];
 - {"op": "put", "bucket", "key", "text"}: one small object;
+- {"op": "delete_prefix", "bucket", "prefix"}: deletes every object under it;
 - {"op": "multipart_uploads", "bucket"}: keys of the multipart uploads that
   were started and neither completed nor aborted;
 - {"op": "fail_parts", "n"}: the next n uploads of a multipart part are
@@ -201,6 +202,11 @@ def main() -> None:
         bucket = request["bucket"]
         if op == "put":
             s3.put_object(Bucket=bucket, Key=request["key"], Body=request["text"].encode())
+            return {}
+        if op == "delete_prefix":
+            listed = s3.list_objects_v2(Bucket=bucket, Prefix=request["prefix"])
+            for item in listed.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=item["Key"])
             return {}
         if op == "multipart_uploads":
             listed = s3.list_multipart_uploads(Bucket=bucket)

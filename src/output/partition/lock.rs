@@ -211,11 +211,9 @@ fn lock_file(dir: &Path, name: &str, request: &LockRequest) -> Result<LockFile> 
             Ok(true) => file = open()?,
             Ok(false) => {
                 if Instant::now() >= deadline {
-                    let mut text = String::new();
-                    let _ = file.read_to_string(&mut text);
-                    let holder = serde_json::from_str::<Holder>(&text)
+                    let holder = read_holder(&mut file)
                         .map(|h| h.describe())
-                        .unwrap_or_else(|_| "another run".to_string());
+                        .unwrap_or_else(|| "another run".to_string());
                     return Err(locked(&path.display().to_string(), &holder, request.wait));
                 }
                 std::thread::sleep(POLL.min(deadline - Instant::now()));
@@ -240,6 +238,23 @@ fn lock_file(dir: &Path, name: &str, request: &LockRequest) -> Result<LockFile> 
         file: Some(file),
         created_dir,
     })
+}
+
+/// The holder written in a lock file. A run writes itself there right after
+/// it takes the lock: a file still empty is read again for up to a second.
+fn read_holder(file: &mut File) -> Option<Holder> {
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        let mut text = String::new();
+        let read = file.rewind().and_then(|_| file.read_to_string(&mut text));
+        if let Ok(holder) = serde_json::from_str::<Holder>(&text) {
+            return Some(holder);
+        }
+        if read.is_err() || Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Whether `path` still names the open `file` (same device and inode).

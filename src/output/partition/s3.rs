@@ -8,19 +8,21 @@
 //!    left open: an open upload is invisible to readers. Its upload id is
 //!    recorded in the partition's lease first, so that if this run is
 //!    killed, the run that takes the lease over aborts it;
-//! 3. the lease is checked (still ours), then every upload is completed
-//!    (milliseconds between the first and the last), then `_manifest.json`
-//!    is written, then `_SUCCESS`, which holds the run id and every file's
-//!    sha256. `_SUCCESS` is never deleted first;
+//! 3. the lease is checked (still ours), then every upload is completed, all
+//!    at once (one round trip between the first and the last), then
+//!    `_manifest.json` is written, then `_SUCCESS`, which holds the run id
+//!    and every file's sha256. `_SUCCESS` is never deleted first;
 //! 4. objects of earlier runs that this run did not produce are deleted,
 //!    only after `_SUCCESS`.
 //!
 //! A run that fails or is killed before step 3 leaves the previous partition
 //! exactly as it was (its tables, manifest and `_SUCCESS`); a failure aborts
-//! every upload it opened. During the completions of step 3 a reader can
-//! briefly see new tables beside the previous `_SUCCESS`: the reader
-//! contract (README) closes that window by comparing each table's `run_id`
-//! with the one in `_SUCCESS`.
+//! every upload it opened. Between the completions of step 3 and the new
+//! `_SUCCESS` (a few round trips; forever for a run killed right there,
+//! until the next run) a reader can see new tables beside the previous
+//! `_SUCCESS`: the reader contract (README) closes that window by comparing
+//! each table's `run_id` with the one in `_SUCCESS` (`cohort-metrics
+//! verify` does the same).
 
 use std::path::{Path, PathBuf};
 
@@ -93,10 +95,22 @@ pub fn publish(
         }
     };
 
-    // 3. Complete every upload, then the manifest, then `_SUCCESS`.
-    for (i, ((key, id), parts)) in open.iter().zip(parts).enumerate() {
-        if let Err(e) = s3.complete_upload(bucket, key, id, parts) {
-            abort_all(s3, bucket, &open[i..], lock);
+    // 3. Complete every upload (all at once), then the manifest, then `_SUCCESS`.
+    let completions = open
+        .iter()
+        .zip(parts)
+        .map(|((key, id), parts)| (key.clone(), id.clone(), parts))
+        .collect();
+    let results = s3.complete_uploads(bucket, completions);
+    if results.iter().any(Result::is_err) {
+        let failed: Vec<(String, String)> = open
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_err())
+            .map(|(u, _)| u.clone())
+            .collect();
+        abort_all(s3, bucket, &failed, lock);
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
             return Err(e);
         }
     }
