@@ -595,3 +595,41 @@ fn a_run_killed_at_any_point_on_s3_leaves_the_previous_partition_and_its_lease_i
     let keys: Vec<String> = server.list("results", "education_impact/").into_iter().map(|(k, _)| k).collect();
     assert!(keys.iter().all(|k| k.starts_with(partition)), "{keys:?}");
 }
+
+#[test]
+fn a_store_without_conditional_writes_is_an_error_unless_the_lock_is_off() {
+    let Some(server) = S3Server::start(&["lake", "results"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    server.upload_dir(&repo().join("sample_data"), "lake", "sample_data/");
+    let pipeline = s3_pipeline(dir.path(), ", max_retries: 0");
+    for mode in ["refuse", "ignore"] {
+        server.conditional(mode);
+        let refused = server.command(dir.path()).arg("run").arg(&pipeline).output().unwrap();
+        assert_eq!(refused.status.code(), Some(4), "{mode}: {}", stderr_of(&refused));
+        let message = stderr_of(&refused);
+        assert!(
+            message.contains("does not honour conditional writes")
+                && message.contains(&server.endpoint())
+                && message.contains("output.lock: none"),
+            "{mode}: {message}"
+        );
+        assert!(server.list("results", "education_impact/").is_empty(), "{mode}: nothing written");
+    }
+    // Explicitly without a lock: published, and no lease was written.
+    let before = server.requests().len();
+    let unlocked = server
+        .command(dir.path())
+        .args(["run", "--set", "output.lock=none"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert!(unlocked.status.success(), "{}", stderr_of(&unlocked));
+    let lease_requests = server.requests()[before..]
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").ends_with(".lock"))
+        .count();
+    assert_eq!(lease_requests, 0, "no lease with `output.lock: none`");
+    assert!(verify_on(&server, dir.path()).status.success());
+}

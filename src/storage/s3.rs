@@ -374,14 +374,24 @@ impl S3 {
                 Err(object_store::Error::AlreadyExists { .. })
                 | Err(object_store::Error::Precondition { .. })
                 | Err(object_store::Error::NotFound { .. }) => Ok(Conditional::Conflict),
-                Err(e @ object_store::Error::NotImplemented { .. }) => Err(Error::Io(redact(&format!(
-                    "the S3 store{} refuses conditional writes (`If-None-Match`/`If-Match`), which the partition lock needs: {e}; \
-                     set `output.lock: none` to publish without a lock (and never start two runs on one output)",
-                    self.settings.endpoint.as_deref().map(|e| format!(" at `{e}`")).unwrap_or_default()
-                )))),
+                Err(e) if refuses_conditions(&e) => Err(self.refuses_conditions(&e.to_string())),
                 Err(e) => Err(self.error("conditional write", bucket, key, e)),
             }
         })
+    }
+
+    /// The error for a store that refuses (or ignores) conditional writes.
+    pub fn refuses_conditions(&self, detail: &str) -> Error {
+        Error::Io(redact(&format!(
+            "the S3 store{} does not honour conditional writes (`If-None-Match`/`If-Match`), which the partition lock needs: {}; \
+             set `output.lock: none` to publish without a lock (and never start two runs on one output)",
+            self.settings
+                .endpoint
+                .as_deref()
+                .map(|e| format!(" at `{e}`"))
+                .unwrap_or_default(),
+            server_message(detail)
+        )))
     }
 
     /// A small object and its ETag, or `None` when there is none.
@@ -598,6 +608,15 @@ impl S3 {
             "S3 {op} of `s3://{bucket}/{key}` failed (bucket `{bucket}`, key `{key}`, up to {} retries): {what}",
             self.settings.max_retries
         )))
+    }
+}
+
+/// Whether a write failed because the store does not implement conditional
+/// requests (HTTP 501 `NotImplemented`, or a client configured without them).
+fn refuses_conditions(err: &object_store::Error) -> bool {
+    matches!(err, object_store::Error::NotImplemented { .. }) || {
+        let text = err.to_string();
+        text.contains("NotImplemented") || text.contains("501 Not Implemented")
     }
 }
 

@@ -113,6 +113,11 @@ impl S3Server {
         cmd
     }
 
+    /// How the server serves conditional writes: "" (as S3), "refuse", "ignore".
+    pub fn conditional(&self, mode: &str) {
+        self.control(serde_json::json!({"op": "conditional", "mode": mode}));
+    }
+
     /// Deletes every object under `prefix`.
     pub fn delete_prefix(&self, bucket: &str, prefix: &str) {
         self.control(serde_json::json!({"op": "delete_prefix", "bucket": bucket, "prefix": prefix}));

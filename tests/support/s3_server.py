@@ -23,6 +23,9 @@ depend on the client under test):
 - {"op": "list", "bucket", "prefix"}: [{"key", "size"}];
 - {"op": "put", "bucket", "key", "text"}: one small object;
 - {"op": "delete_prefix", "bucket", "prefix"}: deletes every object under it;
+- {"op": "conditional", "mode"}: how conditional writes are served: "" (as
+  S3 does), "refuse" (501 NotImplemented, as some S3-compatible stores do) or
+  "ignore" (the condition headers are dropped, as old stores do);
 - {"op": "multipart_uploads", "bucket"}: keys of the multipart uploads that
   were started and neither completed nor aborted;
 - {"op": "fail_parts", "n"}: the next n uploads of a multipart part are
@@ -90,12 +93,27 @@ def _create_canonical_aws_request(self):
 
 access_control.IAMRequestBase._create_aws_request = _create_canonical_aws_request
 
+# A request whose condition headers this server dropped ("ignore" mode) no
+# longer matches its signature; it is let through unchecked, like the old
+# stores that never looked at those headers.
+_unsigned = threading.local()
+_check_signature = access_control.IAMRequestBase.check_signature
+
+
+def _check_signature_unless_dropped(self):
+    if getattr(_unsigned, "skip", False):
+        return
+    return _check_signature(self)
+
+
+access_control.IAMRequestBase.check_signature = _check_signature_unless_dropped
+
 
 def main() -> None:
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     log = open(log_path, "a", buffering=1)
     app = DomainDispatcherApplication(create_backend_app)
-    state = {"bucket": None, "puts": 0, "match": "", "fail_parts": 0, "server": None, "port": 0, "dead": False}
+    state = {"bucket": None, "puts": 0, "match": "", "conditional": "", "fail_parts": 0, "server": None, "port": 0, "dead": False}
     lock = threading.Lock()
     atomic = threading.Lock()
 
@@ -156,6 +174,17 @@ def main() -> None:
                     b"<Message>injected part failure</Message></Error>"
                 ]
         conditional = environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH")
+        if method == "PUT" and conditional and state["conditional"] == "refuse":
+            start_response("501 Not Implemented", [("Content-Type", "application/xml")])
+            return [
+                b"<Error><Code>NotImplemented</Code><Message>A header you provided implies "
+                b"functionality that is not implemented</Message></Error>"
+            ]
+        _unsigned.skip = False
+        if method == "PUT" and conditional and state["conditional"] == "ignore":
+            environ.pop("HTTP_IF_NONE_MATCH", None)
+            environ.pop("HTTP_IF_MATCH", None)
+            _unsigned.skip = True
         if (method == "PUT" and conditional) or method == "DELETE":
             # S3 checks a condition and writes in one atomic step; moto checks,
             # then writes. One request at a time restores the atomicity that
@@ -192,6 +221,9 @@ def main() -> None:
             with lock:
                 state["fail_parts"] = int(request["n"])
             return {"armed": True}
+        if op == "conditional":
+            state["conditional"] = request["mode"]
+            return {"mode": request["mode"]}
         if op == "die_after_puts":
             with lock:
                 state["bucket"] = request["bucket"]

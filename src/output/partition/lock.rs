@@ -387,6 +387,15 @@ impl Lease {
             let e_tag = e_tag.ok_or_else(|| {
                 Error::Io(format!("the S3 store gave no ETag for the lease `{shown}`"))
             })?;
+            // A store that ignores `If-None-Match` would let a second run
+            // overwrite this lease: a second create must be refused.
+            let probe = serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
+            if let Conditional::Written(_) = s3.put_if(bucket, key, probe, &Condition::Absent)? {
+                let _ = s3.delete(bucket, key);
+                return Err(s3.refuses_conditions(&format!(
+                    "a second create of `{shown}` with `If-None-Match: *` was accepted"
+                )));
+            }
             return Ok(Lease::start(s3, bucket, key, request.expiry, holder, e_tag));
         }
     }
