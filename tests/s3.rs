@@ -264,6 +264,36 @@ fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
         "{message}"
     );
 
+    // A large CSV with a ragged second line: the line check reads it in
+    // ranged chunks and stops at the first bad record, so one 4 MiB range
+    // is fetched of the 10 MiB file, and nothing else reads it.
+    let mut big = String::from("account_id,signup_date\n1,2025-01-01,extra\n");
+    while big.len() < 10 * 1024 * 1024 {
+        big.push_str("1234567,2025-01-01\n");
+    }
+    server.put("lake", "big/accounts.csv", &big);
+    let before = server.requests().len();
+    let ragged = server
+        .command(dir.path())
+        .arg("validate")
+        .arg(&pipeline)
+        .arg("--set")
+        .arg("sources.accounts.path=s3://lake/big/accounts.csv")
+        .output()
+        .unwrap();
+    assert_eq!(ragged.status.code(), Some(3), "{}", stderr_of(&ragged));
+    assert!(
+        stderr_of(&ragged).contains("`s3://lake/big/accounts.csv`), line 2: malformed CSV line"),
+        "{}",
+        stderr_of(&ragged)
+    );
+    let gets: Vec<String> = server.requests()[before..]
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["path"] == "/lake/big/accounts.csv")
+        .map(|r| r["range"].as_str().unwrap_or("whole object").to_string())
+        .collect();
+    assert_eq!(gets, ["bytes=0-4194303"], "one ranged read of the first chunk");
+
     // The server is down: exit 4 after the retries, naming bucket and key.
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
