@@ -186,14 +186,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
     );
 
     let report = quality::check(&inputs, pipeline)?.into_result()?;
-    let mut warnings: Vec<String> = report
-        .orphans
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(name, n)| {
-            format!("source `{name}`: dropped {n} row(s) whose account_id is not in `accounts`")
-        })
-        .collect();
+    let mut warnings: Vec<String> = report.warnings.clone();
     if !inputs.sources.contains_key(&SourceName::Training) {
         let warning = "no `training` source: every assigned account is untrained".to_string();
         log::warn("plan", &warning);

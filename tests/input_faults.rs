@@ -7,21 +7,26 @@ use common::*;
 use predicates::prelude::*;
 
 #[test]
-fn orphans_are_dropped_and_counted_or_fatal() {
+fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
     let dir = fixture("[logo_retention]");
-    std::fs::write(
-        dir.path().join("training.csv"),
-        "account_id,course_id,completed_at\n1,c1,2025-01-10\n42,c1,2025-01-10\n",
-    )
-    .unwrap();
+    // 11 rows: 9 of known accounts, one of an unknown account, one without.
+    let mut training = String::from("account_id,course_id,completed_at\n");
+    for id in [1, 2, 3, 1, 2, 3, 1, 2, 3] {
+        training.push_str(&format!("{id},c1,2025-01-10\n"));
+    }
+    training.push_str("42,c1,2025-01-10\n,c1,2025-01-10\n");
+    std::fs::write(dir.path().join("training.csv"), training).unwrap();
     let pipeline = dir.path().join("p.yaml");
+    // 2 of 11 (18.2 %) is below the default 20 %: dropped with a warning
+    // that shows ids of both sides.
     bin()
         .arg("run")
         .arg(&pipeline)
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "source `training`: dropped 1 row(s) whose account_id is not in `accounts`",
+            "source `training`: dropped 2 of 11 row(s) whose account_id is empty or not in `accounts` \
+             (e.g. `42`, (empty); `accounts` has e.g. `1`, `2`, `3`)",
         ));
     let manifest =
         std::fs::read_to_string(dir.path().join("out/as_of=2026-01-01/_manifest.json")).unwrap();
@@ -38,21 +43,39 @@ fn orphans_are_dropped_and_counted_or_fatal() {
             training["rows_read"].as_u64(),
             training["rows_dropped"].as_u64()
         ),
-        (Some(2), Some(1))
+        (Some(11), Some(2))
     );
     assert_eq!(manifest["warnings"].as_array().unwrap().len(), 1);
+    assert_eq!(manifest["quality"]["max_orphan_share"], 0.2);
+    assert_eq!(manifest["quality"]["orphans"], "warn");
 
-    let text = std::fs::read_to_string(&pipeline)
-        .unwrap()
-        .replace("output:", "quality: { orphans: error }\noutput:");
-    std::fs::write(&pipeline, text).unwrap();
+    // Above `quality.max_orphan_share`: exit 3, as ids from another system.
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    let with = |quality: &str| {
+        std::fs::write(&pipeline, text.replace("output:", &format!("quality: {quality}\noutput:"))).unwrap();
+    };
+    with("{ max_orphan_share: 0.1 }");
     bin()
         .arg("validate")
         .arg(&pipeline)
         .assert()
         .code(3)
         .stderr(
-            predicate::str::contains("must be an account_id of `accounts`")
+            predicate::str::contains(
+                "must be an account_id of `accounts` (18.2 % of its rows, above quality.max_orphan_share 10.0 %",
+            )
+            .and(predicate::str::contains("account_id=42"))
+            .and(predicate::str::contains("— 2 row(s) break it")),
+        );
+    // `orphans: error`: any orphan stops the run.
+    with("{ orphans: error }");
+    bin()
+        .arg("validate")
+        .arg(&pipeline)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("must be an account_id of `accounts` (quality.orphans: error)")
                 .and(predicate::str::contains("account_id=42")),
         );
 }

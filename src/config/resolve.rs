@@ -40,6 +40,8 @@ pub struct Pipeline {
     pub alpha: f64,
     /// What to do with fact rows whose account is unknown (SPEC §9).
     pub orphans: OrphanPolicy,
+    /// `quality.max_orphan_share`: above it, dropped rows stop the run.
+    pub max_orphan_share: f64,
     /// The metrics to compute, in the file's order.
     pub metrics: Vec<MetricConfig>,
     /// Data rules that the metrics' parameters add (SPEC §4).
@@ -93,6 +95,16 @@ pub fn resolve(
 
     if file.cohort.window_days < 1 {
         problems.push("`cohort.window_days` must be at least 1".to_string());
+    }
+    if !(0.0..=1.0).contains(&file.quality.max_orphan_share) {
+        problems.push("`quality.max_orphan_share` must be between 0 and 1".to_string());
+    }
+    for (name, source) in &file.sources {
+        if source.churn.is_some() && *name != SourceName::Accounts {
+            problems.push(format!(
+                "`sources.{name}.churn`: only `accounts` takes `churn: none`"
+            ));
+        }
     }
     if file.output.lock_expiry_secs.is_some_and(|s| s < 2) {
         problems.push("`output.lock_expiry_secs` must be at least 2".to_string());
@@ -214,6 +226,7 @@ pub fn resolve(
         segment_by: file.segment_by,
         alpha: file.stats.alpha,
         orphans: file.quality.orphans,
+        max_orphan_share: file.quality.max_orphan_share,
         metrics: file.metrics,
         data_rules,
         output_dir: output_dir.unwrap_or(Location::Local(PathBuf::from("."))),

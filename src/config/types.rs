@@ -127,6 +127,20 @@ pub struct SourceConfig {
     /// Read `key=value` directory names as columns.
     #[serde(default)]
     pub hive_partitioning: bool,
+    /// `accounts` only: `none` declares that the source has no churn date
+    /// (no account has churned, or churn is not tracked). Without it, an
+    /// `accounts` source with no `churn_date` column is an error: unmapped,
+    /// it would make every account retained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub churn: Option<ChurnDeclaration>,
+}
+
+/// `sources.accounts.churn`: the only value is `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChurnDeclaration {
+    /// The accounts source has no churn date column, on purpose.
+    None,
 }
 
 /// CSV reading options.
@@ -305,11 +319,30 @@ pub enum OrphanPolicy {
 }
 
 /// Data quality policy.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualityConfig {
     #[serde(default)]
     pub orphans: OrphanPolicy,
+    /// Largest share of a fact source's rows that may be dropped because
+    /// their account id is empty or not in `accounts` (default 0.2); above
+    /// it the run stops (exit 3): that many orphans means ids from another
+    /// system, not a few stray rows.
+    #[serde(default = "default_max_orphan_share")]
+    pub max_orphan_share: f64,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        QualityConfig {
+            orphans: OrphanPolicy::default(),
+            max_orphan_share: default_max_orphan_share(),
+        }
+    }
+}
+
+fn default_max_orphan_share() -> f64 {
+    0.2
 }
 
 /// Output location.

@@ -65,6 +65,8 @@ pub struct QualityReport {
     pub rows_read: BTreeMap<SourceName, u64>,
     pub orphans: BTreeMap<SourceName, u64>,
     pub violations: Vec<Violation>,
+    /// Warnings for the log and the manifest (dropped rows, thin cohorts).
+    pub warnings: Vec<String>,
 }
 
 impl QualityReport {
@@ -118,7 +120,10 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
                 value.clone().is_not_null().and(value.is_finite().not()),
             ));
         }
-        if !spec.nullable && loaded.has_column(spec.name) {
+        // A fact row with an empty account id is dropped and counted with the
+        // orphans (one rule for "no known account"), not fatal on its own.
+        let fact_account = spec.name == "account_id" && name != SourceName::Accounts;
+        if !spec.nullable && loaded.has_column(spec.name) && !fact_account {
             // On the raw value: a value that does not parse is reported by its parse check only.
             rules.push(row_rule(
                 name,
@@ -222,12 +227,7 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource) -> Result<LazyFrame> {
             [col("account_id")],
             JoinArgs::new(JoinType::Left),
         )
-        .with_column(
-            col("__known")
-                .is_null()
-                .and(typed("account_id").is_not_null())
-                .alias(ORPHAN),
-        ))
+        .with_column(col("__known").is_null().alias(ORPHAN)))
 }
 
 /// The raw columns of a source, for example rows.
@@ -282,6 +282,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
 
     let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
+    let mut orphan_warnings = Vec::new();
     for (name, frame, rules) in layout {
         let loaded = &inputs.sources[&name];
         let counts = results.next().unwrap_or_default();
@@ -316,12 +317,24 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
             }
         }
         let orphans = report.orphans.get(&name).copied().unwrap_or(0);
+        let rows = report.rows_read.get(&name).copied().unwrap_or(0);
         if orphans > 0 {
-            if pipeline.orphans == OrphanPolicy::Error {
+            let share = orphans as f64 / rows.max(1) as f64;
+            let fatal = pipeline.orphans == OrphanPolicy::Error || share > pipeline.max_orphan_share;
+            if fatal {
+                let why = if pipeline.orphans == OrphanPolicy::Error {
+                    "quality.orphans: error".to_string()
+                } else {
+                    format!(
+                        "{:.1} % of its rows, above quality.max_orphan_share {:.1} %: ids from another system?",
+                        share * 100.0,
+                        pipeline.max_orphan_share * 100.0
+                    )
+                };
                 let rule = row_rule(
                     name,
                     "account_id",
-                    "must be an account_id of `accounts` (quality.orphans: error)",
+                    &format!("must be an account_id of `accounts` ({why})"),
                     col(ORPHAN),
                 );
                 let examples = frame
@@ -331,10 +344,11 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
                     .limit(EXAMPLES as u32);
                 failed.push((rule, orphans, examples));
             } else {
-                crate::log::warn("check", &format!("source `{name}`: dropped {orphans} row(s) whose account_id is not in `accounts`"));
+                orphan_warnings.push((name, orphans, rows, frame.clone()));
             }
         }
     }
+    warn_orphans(inputs, orphan_warnings, &mut report)?;
     let examples = crate::execute::collect_all(
         failed.iter().map(|f| f.2.clone()).collect(),
         "finding example rows",
@@ -350,6 +364,58 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         });
     }
     Ok(report)
+}
+
+/// Warns about dropped orphan rows below the fatal share, with example ids
+/// from both sides, so that an id mismatch (two systems' ids) shows at once.
+fn warn_orphans(
+    inputs: &Inputs,
+    orphans: Vec<(SourceName, u64, u64, LazyFrame)>,
+    report: &mut QualityReport,
+) -> Result<()> {
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let distinct = |frame: LazyFrame, column: Expr| {
+        frame
+            .select([column.cast(DataType::String).alias("id")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .sort(
+                ["id"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .limit(EXAMPLES as u32)
+    };
+    let mut plans = vec![distinct(inputs.account_ids()?, col("account_id"))];
+    for (_, _, _, frame) in &orphans {
+        plans.push(distinct(frame.clone().filter(col(ORPHAN)), col("account_id")));
+    }
+    let mut examples = crate::execute::collect_all(plans, "finding example ids")?.into_iter();
+    let known = ids_shown(&examples.next().unwrap_or_default());
+    for (name, count, rows, _) in orphans {
+        let dropped = ids_shown(&examples.next().unwrap_or_default());
+        let message = format!(
+            "source `{name}`: dropped {count} of {rows} row(s) whose account_id is empty or not in `accounts` \
+             (e.g. {dropped}; `accounts` has e.g. {known}); if the two sides look different, this source's ids come from another system: map the right column in `columns`"
+        );
+        crate::log::warn("check", &message);
+        report.warnings.push(message);
+    }
+    Ok(())
+}
+
+/// Up to [`EXAMPLES`] ids as `a`, `b`, … (`(empty)` for a null id).
+fn ids_shown(df: &DataFrame) -> String {
+    df.column("id")
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|ids| {
+            ids.iter()
+                .map(|id| id.map(|v| format!("`{v}`")).unwrap_or_else(|| "(empty)".into()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 /// The rows of a source whose `column` value is not unique (non-null only).

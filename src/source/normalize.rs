@@ -237,6 +237,12 @@ pub fn build_source(
             if spec.required {
                 return Err(missing_column(&what, &in_file, &schema, None));
             }
+            if source.name == SourceName::Accounts
+                && spec.name == "churn_date"
+                && source.config.churn.is_none()
+            {
+                return Err(missing_churn_date(&what, &in_file, &schema));
+            }
             continue;
         };
         raw_exprs.push(col(in_file.as_str()).alias(spec.name));
@@ -469,6 +475,32 @@ fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<
     }
 }
 
+/// An `accounts` source without a churn date: every account would stay a
+/// customer forever (retention 1, churn 0), so it must be mapped or declared.
+fn missing_churn_date(what: &str, in_file: &str, schema: &Schema) -> Error {
+    let looks_like_a_date = |name: &str, dtype: &DataType| {
+        let lower = name.to_lowercase();
+        matches!(dtype, DataType::Date | DataType::Datetime(_, _))
+            || ["date", "_at", "time", "churn", "cancel", "closed", "end", "lost"]
+                .iter()
+                .any(|word| lower.contains(word))
+    };
+    let candidates: Vec<String> = schema
+        .iter()
+        .filter(|(name, dtype)| looks_like_a_date(name, dtype))
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    let candidates = if candidates.is_empty() {
+        format!("no column looks like a date; the file has: {}", list_columns(schema))
+    } else {
+        format!("columns that look like dates: {}", candidates.join(", "))
+    };
+    Error::Data(format!(
+        "{what}: no churn date column (`{in_file}`): without it every account stays a customer (retention 1.0, churn 0.0)\n\
+         hint: map it with `columns: {{ churn_date: <column> }}` ({candidates}), or declare `churn: none` on `sources.accounts` if no account has churned"
+    ))
+}
+
 fn list_columns(schema: &Schema) -> String {
     schema
         .iter_names()
@@ -504,7 +536,10 @@ mod tests {
             "account_id,responded_at,score\n1,2025-12-31T23:30:00-02:00,10\n2,2025-11-01T01:00:00+02:00,10\n\
              3,2025-11-01T00:30:00+00:30,0\n1,2025-12-31 23:59:59,9\n",
         );
-        let text = std::fs::read_to_string(fixture.pipeline("[nps, logo_retention]", ""))
+        // Three of the eight accounts: most fact rows are orphans, on purpose.
+        let text = std::fs::read_to_string(
+            fixture.pipeline("[nps, logo_retention]", "quality: { max_orphan_share: 1 }"),
+        )
             .unwrap()
             .replace(
                 "accounts: { path: accounts.csv }",

@@ -51,11 +51,19 @@ pub struct Manifest {
     pub period_end: String,
     pub period_months: u32,
     pub started_at: String,
+    /// The data checks' policy and thresholds in effect (`quality:`).
+    pub quality: QualityEntry,
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct QualityEntry {
+    pub orphans: String,
+    pub max_orphan_share: f64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -108,6 +116,10 @@ impl Manifest {
             started_at: run
                 .started_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            quality: QualityEntry {
+                orphans: format!("{:?}", pipeline.orphans).to_lowercase(),
+                max_orphan_share: pipeline.max_orphan_share,
+            },
             inputs: input_entries(pipeline, run.files, run.report),
             outputs: run
                 .rows
@@ -187,7 +199,7 @@ fn input_entries(
                 rows_read: report.rows_read.get(name).copied().unwrap_or(0),
                 rows_dropped: dropped,
                 rows_dropped_reason: (dropped > 0)
-                    .then(|| "account_id not in accounts".to_string()),
+                    .then(|| "account_id empty or not in accounts".to_string()),
             }
         })
         .collect()
