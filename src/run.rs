@@ -132,6 +132,7 @@ pub fn validate(options: &RunOptions) -> Result<QualityReport> {
         ),
     );
     let report = quality::check(&inputs, &pipeline)?.into_result()?;
+    quality::plausibility::check(&inputs, &pipeline)?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));
     Ok(report)
@@ -187,11 +188,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
 
     let report = quality::check(&inputs, pipeline)?.into_result()?;
     let mut warnings: Vec<String> = report.warnings.clone();
-    if !inputs.sources.contains_key(&SourceName::Training) {
-        let warning = "no `training` source: every assigned account is untrained".to_string();
-        log::warn("plan", &warning);
-        warnings.push(warning);
-    }
+    warnings.extend(quality::plausibility::check(&inputs, pipeline)?.warnings);
     stages.done(
         "check",
         &format!(

@@ -115,6 +115,11 @@ pub trait Metric {
     fn data_rules(&self) -> Vec<DataRule> {
         Vec::new()
     }
+    /// The reference date of the cohorts it compares (SPEC §3): R = S for
+    /// period metrics, R = A for the metrics that follow accounts to A.
+    fn compares_at(&self) -> context::Reference {
+        context::Reference::PeriodStart
+    }
     /// Builds the lazy plan.
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan>;
 }

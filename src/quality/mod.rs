@@ -7,6 +7,7 @@
 //! fetched only for rules that failed.
 
 mod data_rule;
+pub mod plausibility;
 mod report;
 
 use std::collections::BTreeMap;

@@ -41,6 +41,10 @@ fn default_within_days() -> u32 {
 }
 
 impl Metric for TimeToFirstValue {
+    fn compares_at(&self) -> Reference {
+        Reference::AsOf
+    }
+
     fn description(&self) -> &'static str {
         "Accounts signed up in [S, A − W): median days from signup to the first `event` (`median_days`) and share reaching it within within_days (`reached_within`)."
     }

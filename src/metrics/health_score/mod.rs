@@ -149,6 +149,10 @@ impl HealthScore {
 }
 
 impl Metric for HealthScore {
+    fn compares_at(&self) -> Reference {
+        Reference::AsOf
+    }
+
     fn description(&self) -> &'static str {
         "Per customer at A: weighted mean of the configured 0–100 signals (table `account_health`); metric rows: mean score per cohort."
     }

@@ -35,6 +35,10 @@ fn default_max_months() -> u32 {
 }
 
 impl Metric for RetentionCurve {
+    fn compares_at(&self) -> Reference {
+        Reference::AsOf
+    }
+
     fn description(&self) -> &'static str {
         "Table `retention_curve`: per signup month and k months since signup, accounts at risk and still customers."
     }

@@ -49,6 +49,10 @@ fn default_at_days() -> Vec<u32> {
 type Groups = BTreeMap<(Option<String>, String), Lifetimes>;
 
 impl Metric for Survival {
+    fn compares_at(&self) -> Reference {
+        Reference::AsOf
+    }
+
     fn description(&self) -> &'static str {
         "Kaplan–Meier share of accounts still customers t days after their landmark (per `days=t`), Greenwood interval, log-rank test."
     }

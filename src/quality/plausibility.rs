@@ -1,0 +1,269 @@
+//! Plausibility checks: the inputs pass every SPEC §4 rule, but would they
+//! give numbers worth publishing? A misspelled course, a training export
+//! whose ids match no account, a programme younger than the period: each
+//! gives a run that "works" and compares nothing. Run by `validate` and
+//! `run` after the data rules, before anything is computed or written.
+//!
+//! - **Courses**: every entry of `cohort.courses` must match a `course_id`
+//!   of `training` (an error listing the ids seen, closest first).
+//! - **Cohorts**: with a `training` source, the accounts assigned at R = A
+//!   must include trained and untrained ones (an error: nothing to compare);
+//!   at R = S a missing side is a warning naming the metrics it leaves
+//!   without a comparison.
+
+use polars::prelude::*;
+
+use crate::cohort::{self, TRAINED, UNTRAINED};
+use crate::config::{Pipeline, SourceName};
+use crate::error::{Error, Result};
+use crate::inputs::Inputs;
+use crate::metrics::Reference;
+
+/// Accounts per cohort at one reference date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CohortSizes {
+    pub trained: u64,
+    pub untrained: u64,
+    pub unassigned: u64,
+}
+
+impl std::fmt::Display for CohortSizes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} trained, {} untrained, {} not assigned",
+            self.trained, self.untrained, self.unassigned
+        )
+    }
+}
+
+/// What the checks found, for the logs, the manifest and `validate`.
+#[derive(Debug, Clone, Default)]
+pub struct Plausibility {
+    /// Cohort sizes at R = S and R = A.
+    pub at_start: CohortSizes,
+    pub at_as_of: CohortSizes,
+    /// `cohort.courses` entries and the rows that matched each.
+    pub courses: Vec<(String, u64)>,
+    pub warnings: Vec<String>,
+}
+
+/// How many ids a message lists.
+const IDS_SHOWN: usize = 10;
+
+/// Runs the checks (one `collect_all`: the course ids of `training` and the
+/// cohort counts). Errors (exit 3) name what is wrong and how to fix it.
+pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
+    let has_training = inputs.get(SourceName::Training).is_some();
+    let training = has_training
+        .then(|| inputs.frame(SourceName::Training))
+        .transpose()?;
+    let accounts = cohort::account_frame(
+        inputs.frame(SourceName::Accounts)?,
+        training.clone(),
+        &pipeline.cohort,
+        &pipeline.period,
+        &[],
+    );
+    let count = |column: &str, label: Option<&str>| {
+        let matches = match label {
+            Some(label) => col(column).eq(lit(label)),
+            None => col(column).is_null(),
+        };
+        matches
+            .cast(DataType::UInt64)
+            .sum()
+            .alias(format!("{column}:{}", label.unwrap_or("none")))
+    };
+    let mut counts = Vec::new();
+    for column in ["cohort_at_start", "cohort_at_as_of"] {
+        for label in [Some(TRAINED), Some(UNTRAINED), None] {
+            counts.push(count(column, label));
+        }
+    }
+    let mut plans = vec![accounts.select(counts)];
+    let configured_courses = pipeline.cohort.courses.clone().filter(|_| has_training);
+    if let (Some(training), Some(_)) = (&training, &configured_courses) {
+        plans.push(
+            training
+                .clone()
+                .filter(col("course_id").is_not_null())
+                .group_by([col("course_id")])
+                .agg([len().cast(DataType::UInt64).alias("rows")]),
+        );
+    }
+    let mut results = crate::execute::collect_all(plans, "checking the cohorts")?.into_iter();
+    let sizes = results.next().unwrap_or_default();
+    let size = |column: &str, label: &str| -> u64 {
+        sizes
+            .column(&format!("{column}:{label}"))
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
+            .unwrap_or(0)
+    };
+    let sizes_at = |column: &str| CohortSizes {
+        trained: size(column, TRAINED),
+        untrained: size(column, UNTRAINED),
+        unassigned: size(column, "none"),
+    };
+    let mut found = Plausibility {
+        at_start: sizes_at("cohort_at_start"),
+        at_as_of: sizes_at("cohort_at_as_of"),
+        ..Default::default()
+    };
+
+    if let Some(courses) = &configured_courses {
+        let seen = course_rows(&results.next().unwrap_or_default());
+        found.courses = courses
+            .iter()
+            .map(|c| {
+                let rows = seen.iter().find(|(id, _)| id == c).map(|(_, n)| *n).unwrap_or(0);
+                (c.clone(), rows)
+            })
+            .collect();
+        check_courses(inputs, &found.courses, &seen)?;
+    }
+    if has_training {
+        check_cohorts(pipeline, &mut found)?;
+    } else {
+        found.warnings.push(
+            "no `training` source: no trained-vs-untrained comparison is made (every assigned account counts as untrained)"
+                .to_string(),
+        );
+    }
+    for warning in &found.warnings {
+        crate::log::warn("check", warning);
+    }
+    crate::log::info(
+        "check",
+        &format!(
+            "cohorts at the period start {}: {}; at as_of {}: {}",
+            pipeline.period.start, found.at_start, pipeline.period.as_of, found.at_as_of
+        ),
+    );
+    Ok(found)
+}
+
+/// (course_id, rows) from the group-by, most rows first.
+fn course_rows(df: &DataFrame) -> Vec<(String, u64)> {
+    let (Ok(ids), Ok(rows)) = (df.column("course_id"), df.column("rows")) else {
+        return Vec::new();
+    };
+    let (Ok(ids), Ok(rows)) = (ids.str(), rows.u64()) else {
+        return Vec::new();
+    };
+    let mut seen: Vec<(String, u64)> = ids
+        .iter()
+        .zip(rows.iter())
+        .filter_map(|(id, n)| Some((id?.to_string(), n.unwrap_or(0))))
+        .collect();
+    seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    seen
+}
+
+/// Every entry of `cohort.courses` must match a course id of `training`.
+fn check_courses(inputs: &Inputs, configured: &[(String, u64)], seen: &[(String, u64)]) -> Result<()> {
+    let unmatched: Vec<&String> = configured
+        .iter()
+        .filter(|(_, rows)| *rows == 0)
+        .map(|(c, _)| c)
+        .collect();
+    if unmatched.is_empty() {
+        return Ok(());
+    }
+    let files = inputs
+        .get(SourceName::Training)
+        .map(|t| t.files_shown())
+        .unwrap_or_default();
+    let mut message = format!(
+        "`cohort.courses` names {} course(s) that match no `course_id` of source `training` ({files}); \
+         course ids match exactly, case included:",
+        unmatched.len()
+    );
+    for course in &unmatched {
+        let mut ranked: Vec<&(String, u64)> = seen.iter().collect();
+        ranked.sort_by_key(|(id, rows)| (distance(course, id), std::cmp::Reverse(*rows)));
+        let closest = ranked
+            .iter()
+            .take(IDS_SHOWN)
+            .map(|(id, rows)| format!("`{id}` ({rows} rows)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        message.push_str(&format!(
+            "\n  - `{course}`: the ids seen, closest first: {}",
+            if closest.is_empty() { "none (no completed row has a course id)".into() } else { closest }
+        ));
+    }
+    message.push_str(&format!(
+        "\nhint: copy the ids as written in the training export ({} distinct ids seen)",
+        seen.len()
+    ));
+    Err(Error::Data(message))
+}
+
+/// With a `training` source, the cohorts must have both sides at R = A
+/// (an error otherwise) and should at R = S (a warning).
+fn check_cohorts(pipeline: &Pipeline, found: &mut Plausibility) -> Result<()> {
+    let a = found.at_as_of;
+    let missing = |sizes: CohortSizes| match (sizes.trained, sizes.untrained) {
+        (0, 0) => Some("no account is assigned"),
+        (0, _) => Some("no assigned account is trained"),
+        (_, 0) => Some("no assigned account is untrained"),
+        _ => None,
+    };
+    if let Some(what) = missing(a) {
+        return Err(Error::Data(format!(
+            "cohorts at the end of the period (R = as_of {}): {what} ({a}): there is nothing to compare\n\
+             hint: check that `cohort.courses` and `cohort.min_courses` fit the training export, that its \
+             account ids are those of `accounts`, and that `cohort.window_days` ({}) leaves landmarks before as_of",
+            pipeline.period.as_of, pipeline.cohort.window_days
+        )));
+    }
+    if let Some(what) = missing(found.at_start) {
+        let period_metrics: Vec<String> = pipeline
+            .metrics
+            .iter()
+            .filter(|m| m.metric().compares_at() == Reference::PeriodStart)
+            .map(|m| format!("`{}`", m.id()))
+            .collect();
+        if !period_metrics.is_empty() {
+            found.warnings.push(format!(
+                "cohorts at the start of the period (R = {}): {what} ({}): the period metrics {} have no \
+                 trained-vs-untrained comparison (a young programme, or a backfill?)",
+                pipeline.period.start,
+                found.at_start,
+                period_metrics.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Edit distance between two ids, ignoring case (for "closest first").
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance;
+
+    #[test]
+    fn edit_distance_ignores_case() {
+        assert_eq!(distance("Admin Fundamentals", "admin fundamentals"), 0);
+        assert_eq!(distance("Admin Fundamentalz", "Admin Fundamentals"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+    }
+}
