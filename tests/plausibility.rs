@@ -178,3 +178,88 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
         "{stderr}"
     );
 }
+
+#[test]
+fn invoices_given_as_monthly_revenue_warn_and_point_to_the_invoice_grain() {
+    // Stripe-style invoices: dated when issued, an annual plan billed once.
+    let dir = crm_fixture(MAPPED);
+    std::fs::write(
+        dir.path().join("invoices.csv"),
+        "customer,created,amount\n\
+         001A,2025-09-08,100\n001A,2025-10-08,100\n001A,2025-11-08,100\n001A,2025-12-08,100\n\
+         001B,2025-09-14,50\n001B,2025-10-14,600\n001C,2025-10-20,80\n001C,2025-11-20,80\n001C,2025-11-25,20\n",
+    )
+    .unwrap();
+    let path = with_pipeline(
+        &dir,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: completions.csv }\n  revenue: { path: invoices.csv, columns: { account_id: customer, month: created, mrr: amount } }\n",
+    );
+    let path = {
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("metrics: [logo_retention]", "metrics: [logo_retention, net_revenue_retention]");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let run = bin().arg("validate").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "a warning, not an error: {stderr}");
+    for part in [
+        "source `revenue` does not look like one row per account and month: 100 % of its rows are not dated on the 1st",
+        "1 (account, month) pair(s) have several rows",
+        "the largest month-over-month rise is ×12.0 (account `001B`, 2025-10-01: 600.00 after 50.00)",
+        "declare `grain: invoice` on `sources.revenue`",
+    ] {
+        assert!(stderr.contains(part), "missing `{part}` in:\n{stderr}");
+    }
+    // Month-grain revenue: no warning.
+    std::fs::write(
+        dir.path().join("invoices.csv"),
+        "customer,created,amount\n001A,2025-09-01,100\n001A,2025-10-01,100\n001B,2025-10-01,50\n",
+    )
+    .unwrap();
+    let run = bin().arg("validate").arg(&path).output().unwrap();
+    assert!(!String::from_utf8_lossy(&run.stderr).contains("does not look like"));
+}
+
+#[test]
+fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
+    let dir = crm_fixture(MAPPED);
+    // Segment-style: identifies keyed by email, tracks keyed by `usr_…`.
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "user_id,account_id\nana@acme.com,001A\nbo@globex.com,001B\ncy@initech.com,001C\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("events.csv"),
+        "account_id,user_id,event_time,event_name\n001A,usr_1,2025-11-03T10:00:00Z,login\n\
+         001B,usr_2,2025-11-04T10:00:00Z,login\n001C,usr_3,2025-11-05T10:00:00Z,report\n",
+    )
+    .unwrap();
+    let path = with_pipeline(
+        &dir,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: completions.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
+    );
+    bin()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains(
+                "source `events`: 0 of its 3 user ids (0 %) are user ids of `users`, below quality.min_user_overlap 50 %",
+            )
+            .and(predicate::str::contains("e.g. in `events`: `usr_1`, `usr_2`, `usr_3`; in `users`: `ana@acme.com`"))
+            .and(predicate::str::contains("map the same id in `columns` of both")),
+        );
+    // The same ids on both sides: valid.
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "user_id,account_id,email\nusr_1,001A,ana@acme.com\nusr_2,001B,bo@globex.com\nusr_3,001C,cy@initech.com\n",
+    )
+    .unwrap();
+    bin().arg("validate").arg(&path).assert().success();
+}

@@ -42,6 +42,10 @@ pub struct Pipeline {
     pub orphans: OrphanPolicy,
     /// `quality.max_orphan_share`: above it, dropped rows stop the run.
     pub max_orphan_share: f64,
+    /// `quality.max_off_grain_share`: above it, revenue looks like invoices.
+    pub max_off_grain_share: f64,
+    /// `quality.min_user_overlap`: below it, user ids do not match.
+    pub min_user_overlap: f64,
     /// The metrics to compute, in the file's order.
     pub metrics: Vec<MetricConfig>,
     /// Data rules that the metrics' parameters add (SPEC §4).
@@ -96,8 +100,14 @@ pub fn resolve(
     if file.cohort.window_days < 1 {
         problems.push("`cohort.window_days` must be at least 1".to_string());
     }
-    if !(0.0..=1.0).contains(&file.quality.max_orphan_share) {
-        problems.push("`quality.max_orphan_share` must be between 0 and 1".to_string());
+    for (key, share) in [
+        ("max_orphan_share", file.quality.max_orphan_share),
+        ("max_off_grain_share", file.quality.max_off_grain_share),
+        ("min_user_overlap", file.quality.min_user_overlap),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            problems.push(format!("`quality.{key}` must be between 0 and 1"));
+        }
     }
     for (name, source) in &file.sources {
         if source.churn.is_some() && *name != SourceName::Accounts {
@@ -227,6 +237,8 @@ pub fn resolve(
         alpha: file.stats.alpha,
         orphans: file.quality.orphans,
         max_orphan_share: file.quality.max_orphan_share,
+        max_off_grain_share: file.quality.max_off_grain_share,
+        min_user_overlap: file.quality.min_user_overlap,
         metrics: file.metrics,
         data_rules,
         output_dir: output_dir.unwrap_or(Location::Local(PathBuf::from("."))),

@@ -330,6 +330,15 @@ pub struct QualityConfig {
     /// system, not a few stray rows.
     #[serde(default = "default_max_orphan_share")]
     pub max_orphan_share: f64,
+    /// Share of `revenue` rows not dated on the 1st of a month above which
+    /// a warning points to `grain: invoice` (default 0.5).
+    #[serde(default = "default_max_off_grain_share")]
+    pub max_off_grain_share: f64,
+    /// Smallest share of the user ids of `events` and of `training` that
+    /// must be user ids of `users` (default 0.5); below it the run stops:
+    /// the sources key users differently (emails against ids).
+    #[serde(default = "default_min_user_overlap")]
+    pub min_user_overlap: f64,
 }
 
 impl Default for QualityConfig {
@@ -337,12 +346,22 @@ impl Default for QualityConfig {
         QualityConfig {
             orphans: OrphanPolicy::default(),
             max_orphan_share: default_max_orphan_share(),
+            max_off_grain_share: default_max_off_grain_share(),
+            min_user_overlap: default_min_user_overlap(),
         }
     }
 }
 
 fn default_max_orphan_share() -> f64 {
     0.2
+}
+
+fn default_max_off_grain_share() -> f64 {
+    0.5
+}
+
+fn default_min_user_overlap() -> f64 {
+    0.5
 }
 
 /// Output location.

@@ -10,6 +10,13 @@
 //!   must include trained and untrained ones (an error: nothing to compare);
 //!   at R = S a missing side is a warning naming the metrics it leaves
 //!   without a comparison.
+//! - **Revenue grain**: the share of `revenue` rows not dated on the 1st,
+//!   the (account, month) pairs with several rows and the largest
+//!   month-over-month jump; above `quality.max_off_grain_share` a warning
+//!   points to `grain: invoice`.
+//! - **User ids**: with a `users` source and user ids in `events` or
+//!   `training`, the share of their user ids found in `users` must reach
+//!   `quality.min_user_overlap` (an error with examples from both sides).
 
 use polars::prelude::*;
 
@@ -45,6 +52,8 @@ pub struct Plausibility {
     pub at_as_of: CohortSizes,
     /// `cohort.courses` entries and the rows that matched each.
     pub courses: Vec<(String, u64)>,
+    /// Revenue at month grain: rows not on the 1st / rows.
+    pub revenue_off_grain: Option<f64>,
     pub warnings: Vec<String>,
 }
 
@@ -92,6 +101,14 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
                 .agg([len().cast(DataType::UInt64).alias("rows")]),
         );
     }
+    let revenue = inputs.get(SourceName::Revenue).is_some();
+    if revenue {
+        plans.extend(revenue_grain_plans(inputs.frame(SourceName::Revenue)?));
+    }
+    let user_sides = user_sides(inputs)?;
+    for (_, ids) in &user_sides {
+        plans.extend(overlap_plans(ids.clone(), user_ids(inputs.frame(SourceName::Users)?)));
+    }
     let mut results = crate::execute::collect_all(plans, "checking the cohorts")?.into_iter();
     let sizes = results.next().unwrap_or_default();
     let size = |column: &str, label: &str| -> u64 {
@@ -122,6 +139,14 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
             })
             .collect();
         check_courses(inputs, &found.courses, &seen)?;
+    }
+    if revenue {
+        let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
+        check_revenue_grain(pipeline, &grain, &mut found);
+    }
+    for (side, _) in &user_sides {
+        let overlap: Vec<DataFrame> = (0..4).map(|_| results.next().unwrap_or_default()).collect();
+        check_user_overlap(pipeline, *side, &overlap)?;
     }
     if has_training {
         check_cohorts(pipeline, &mut found)?;
@@ -237,6 +262,192 @@ fn check_cohorts(pipeline: &Pipeline, found: &mut Plausibility) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Three one-row-or-small plans over revenue at month grain: the share of
+/// rows not on the 1st; the (account, month) pairs with several rows; the
+/// largest month-over-month rise of an account's MRR.
+fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
+    let month = col("month").dt().month_start().alias("month_start");
+    let shares = revenue.clone().select([
+        len().cast(DataType::UInt64).alias("rows"),
+        col("month")
+            .dt()
+            .day()
+            .neq(lit(1))
+            .cast(DataType::UInt64)
+            .sum()
+            .alias("off_grain"),
+    ]);
+    let per_month = revenue
+        .clone()
+        .group_by([col("account_id"), month])
+        .agg([len().cast(DataType::UInt64).alias("copies"), col("mrr").sum().alias("mrr")]);
+    let duplicates = per_month.clone().filter(col("copies").gt(lit(1u64))).select([
+        len().cast(DataType::UInt64).alias("pairs"),
+    ]);
+    let previous = per_month.clone().select([
+        col("account_id"),
+        col("month_start").dt().offset_by(lit("1mo")).alias("month_start"),
+        col("mrr").alias("previous"),
+    ]);
+    let jump = per_month
+        .join(
+            previous,
+            [col("account_id"), col("month_start")],
+            [col("account_id"), col("month_start")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("previous").gt(lit(0.0)))
+        .with_column((col("mrr") / col("previous")).alias("ratio"))
+        .sort(["ratio"], SortMultipleOptions::default().with_order_descending(true))
+        .limit(1)
+        .select([
+            col("account_id").cast(DataType::String),
+            col("month_start"),
+            col("previous"),
+            col("mrr"),
+            col("ratio"),
+        ]);
+    vec![shares, duplicates, jump]
+}
+
+/// Warns when revenue does not look like month grain.
+fn check_revenue_grain(pipeline: &Pipeline, grain: &[DataFrame], found: &mut Plausibility) {
+    let number = |df: &DataFrame, column: &str| -> f64 {
+        df.column(column)
+            .ok()
+            .and_then(|c| c.cast(&DataType::Float64).ok())
+            .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
+            .unwrap_or(0.0)
+    };
+    let rows = number(&grain[0], "rows");
+    if rows == 0.0 {
+        return;
+    }
+    let share = number(&grain[0], "off_grain") / rows;
+    found.revenue_off_grain = Some(share);
+    if share <= pipeline.max_off_grain_share {
+        return;
+    }
+    let pairs = number(&grain[1], "pairs");
+    let jump = if grain[2].height() > 0 {
+        let text = |column: &str| {
+            grain[2]
+                .column(column)
+                .ok()
+                .and_then(|c| c.cast(&DataType::String).ok())
+                .and_then(|c| c.str().ok().and_then(|v| v.get(0).map(str::to_string)))
+                .unwrap_or_default()
+        };
+        format!(
+            "; the largest month-over-month rise is ×{:.1} (account `{}`, {}: {:.2} after {:.2})",
+            number(&grain[2], "ratio"),
+            text("account_id"),
+            text("month_start"),
+            number(&grain[2], "mrr"),
+            number(&grain[2], "previous")
+        )
+    } else {
+        String::new()
+    };
+    found.warnings.push(format!(
+        "source `revenue` does not look like one row per account and month: {:.0} % of its rows are not dated on the 1st (above quality.max_off_grain_share {:.0} %), {pairs} (account, month) pair(s) have several rows{jump}. Invoices (an annual invoice read as one month of 12× MRR) give wrong revenue metrics: declare `grain: invoice` on `sources.revenue` if these are invoices",
+        share * 100.0,
+        pipeline.max_off_grain_share * 100.0
+    ));
+}
+
+/// Which side keys users: `events` or `training`.
+#[derive(Debug, Clone, Copy)]
+enum UserSide {
+    Events,
+    Training,
+}
+
+impl UserSide {
+    fn source(self) -> SourceName {
+        match self {
+            UserSide::Events => SourceName::Events,
+            UserSide::Training => SourceName::Training,
+        }
+    }
+}
+
+/// The distinct user ids of each source that joins users by `user_id`,
+/// when a `users` source is configured.
+fn user_sides(inputs: &Inputs) -> Result<Vec<(UserSide, LazyFrame)>> {
+    if inputs.get(SourceName::Users).is_none() {
+        return Ok(Vec::new());
+    }
+    let mut sides = Vec::new();
+    for side in [UserSide::Events, UserSide::Training] {
+        if inputs.get(side.source()).is_some_and(|s| s.has_column("user_id")) {
+            sides.push((side, user_ids(inputs.frame(side.source())?)));
+        }
+    }
+    Ok(sides)
+}
+
+fn user_ids(frame: LazyFrame) -> LazyFrame {
+    frame
+        .select([col("user_id")])
+        .filter(col("user_id").is_not_null())
+        .unique(None, UniqueKeepStrategy::Any)
+}
+
+/// Distinct ids of a side, those found in `users`, and examples of each.
+fn overlap_plans(ids: LazyFrame, users: LazyFrame) -> Vec<LazyFrame> {
+    let examples = |frame: LazyFrame| {
+        frame
+            .select([col("user_id").cast(DataType::String)])
+            .sort(["user_id"], SortMultipleOptions::default())
+            .limit(5)
+    };
+    vec![
+        ids.clone().select([len().cast(DataType::UInt64).alias("n")]),
+        ids.clone()
+            .semi_join(users.clone(), col("user_id"), col("user_id"))
+            .select([len().cast(DataType::UInt64).alias("n")]),
+        examples(ids.anti_join(users.clone(), col("user_id"), col("user_id"))),
+        examples(users),
+    ]
+}
+
+/// Stops the run when too few user ids of a side are user ids of `users`.
+fn check_user_overlap(pipeline: &Pipeline, side: UserSide, overlap: &[DataFrame]) -> Result<()> {
+    let n = |df: &DataFrame| {
+        df.column("n")
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
+            .unwrap_or(0)
+    };
+    let (total, found) = (n(&overlap[0]), n(&overlap[1]));
+    if total == 0 {
+        return Ok(());
+    }
+    let share = found as f64 / total as f64;
+    if share >= pipeline.min_user_overlap {
+        return Ok(());
+    }
+    let shown = |df: &DataFrame| {
+        df.column("user_id")
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+            .map(|v| v.iter().flatten().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    let source = side.source();
+    Err(Error::Data(format!(
+        "source `{source}`: {found} of its {total} user ids ({:.0} %) are user ids of `users`, below \
+         quality.min_user_overlap {:.0} %: user-level metrics would find no one\n\
+         e.g. in `{source}`: {}; in `users`: {}\n\
+         hint: the two sources key users differently (an email against an id?): map the same id in `columns` of both",
+        share * 100.0,
+        pipeline.min_user_overlap * 100.0,
+        shown(&overlap[2]),
+        shown(&overlap[3])
+    )))
 }
 
 /// Edit distance between two ids, ignoring case (for "closest first").

@@ -64,6 +64,8 @@ pub struct Manifest {
 pub struct QualityEntry {
     pub orphans: String,
     pub max_orphan_share: f64,
+    pub max_off_grain_share: f64,
+    pub min_user_overlap: f64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -119,6 +121,8 @@ impl Manifest {
             quality: QualityEntry {
                 orphans: format!("{:?}", pipeline.orphans).to_lowercase(),
                 max_orphan_share: pipeline.max_orphan_share,
+                max_off_grain_share: pipeline.max_off_grain_share,
+                min_user_overlap: pipeline.min_user_overlap,
             },
             inputs: input_entries(pipeline, run.files, run.report),
             outputs: run
