@@ -263,3 +263,92 @@ fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
     .unwrap();
     bin().arg("validate").arg(&path).assert().success();
 }
+
+#[test]
+fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
+    // The same accounts and revenue twice: as ISO dates and currency, and
+    // as a vendor writes them (US dates, epoch seconds, cents).
+    let iso = crm_fixture(MAPPED);
+    std::fs::write(
+        iso.path().join("mrr.csv"),
+        "account_id,month,mrr\n001A,2025-10-01,100.5\n001A,2025-11-01,120\n001B,2025-10-01,50\n001C,2025-12-01,80\n",
+    )
+    .unwrap();
+    let metrics = "metrics: [logo_retention, net_revenue_retention, churn_rate]";
+    let path = with_pipeline(
+        &iso,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: completions.csv }\n  revenue: { path: mrr.csv }\n",
+    );
+    let text = std::fs::read_to_string(&path).unwrap().replace("metrics: [logo_retention]", metrics);
+    std::fs::write(&path, text).unwrap();
+
+    let vendor = crm_fixture(
+        "columns: { account_id: Account ID, signup_date: Created Date, churn_date: Churn Date }, \
+         types: { signup_date: \"%m/%d/%Y\", churn_date: \"%m/%d/%Y\" }",
+    );
+    std::fs::write(
+        vendor.path().join("Accounts.csv"),
+        "Account ID,Account Name,Created Date,Churn Date,Plan Tier\n\
+         001A,Acme,1/1/2025,,Growth\n001B,Globex,1/1/2025,12/1/2025,Starter\n\
+         001C,Initech,1/1/2025,,Starter\n001D,Umbrella,1/1/2025,11/15/2025,Growth\n",
+    )
+    .unwrap();
+    // 2025-10-01 = 1759276800, 2025-11-01 = 1761955200, 2025-12-01 = 1764547200 (UTC);
+    // 1764547199 is 2025-11-30T23:59:59Z.
+    std::fs::write(
+        vendor.path().join("mrr.csv"),
+        "customer,period,amount_cents\n001A,1759276800,10050\n001A,1761955200,12000\n001B,1759276800,5000\n001C,1764547200,8000\n",
+    )
+    .unwrap();
+    let path = with_pipeline(
+        &vendor,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: completions.csv }\n  revenue: { path: mrr.csv, columns: { account_id: customer, month: period, mrr: amount_cents }, \
+         types: { month: epoch_s }, scale: { mrr: 0.01 } }\n",
+    );
+    let text = std::fs::read_to_string(&path).unwrap().replace("metrics: [logo_retention]", metrics);
+    std::fs::write(&path, text).unwrap();
+
+    for dir in [&iso, &vendor] {
+        bin().args(["-q", "run"]).arg(dir.path().join("p.yaml")).assert().success();
+    }
+    let partition = |dir: &tempfile::TempDir| dir.path().join("out/as_of=2026-01-01");
+    for table in ["metrics", "lift", "revenue_movements", "account_cohorts"] {
+        assert_eq!(
+            contents(&partition(&iso), table),
+            contents(&partition(&vendor), table),
+            "{table}"
+        );
+    }
+
+    // A value that does not fit its declared type is a data error naming it.
+    std::fs::write(
+        vendor.path().join("mrr.csv"),
+        "customer,period,amount_cents\n001A,2025-10-01,10050\n",
+    )
+    .unwrap();
+    bin()
+        .arg("validate")
+        .arg(vendor.path().join("p.yaml"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "column `month`: is a number of seconds since 1970-01-01 (epoch_s)",
+        ));
+    // `types` on a column that is not a date, `scale` on one that is not a number: exit 2.
+    for (from, to, message) in [
+        ("types: { month: epoch_s }", "types: { mrr: epoch_s }", "`types` applies to the date columns of `revenue`: `month`"),
+        ("scale: { mrr: 0.01 }", "scale: { month: 0.01 }", "`scale` applies to the number columns of `revenue`: `mrr`"),
+        ("types: { month: epoch_s }", "types: { month: mm/dd }", "is not `epoch_s`, `epoch_ms` or a strftime format"),
+    ] {
+        let path = with_pipeline(&vendor, from, to);
+        bin()
+            .arg("validate")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        with_pipeline(&vendor, to, from);
+    }
+}

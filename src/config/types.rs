@@ -127,6 +127,16 @@ pub struct SourceConfig {
     /// Read `key=value` directory names as columns.
     #[serde(default)]
     pub hive_partitioning: bool,
+    /// How a date column is written, per canonical column: `epoch_s`,
+    /// `epoch_ms` (seconds or milliseconds since 1970-01-01 UTC), or a
+    /// strftime format such as `"%m/%d/%Y"` (with `%z` for an offset;
+    /// without one, times are UTC). Default: ISO dates and datetimes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub types: BTreeMap<String, String>,
+    /// A factor per canonical number column, applied as read: `0.01` turns
+    /// cents into currency units.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scale: BTreeMap<String, f64>,
     /// `accounts` only: `none` declares that the source has no churn date
     /// (no account has churned, or churn is not tracked). Without it, an
     /// `accounts` source with no `churn_date` column is an error: unmapped,

@@ -95,6 +95,86 @@ pub fn text_to_day(text: Expr) -> Expr {
     })
 }
 
+/// How a date column is written (`types:` of a source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DayFormat {
+    /// ISO dates and datetimes ([`parse_utc_day`]).
+    Iso,
+    /// Seconds since 1970-01-01 UTC.
+    EpochSeconds,
+    /// Milliseconds since 1970-01-01 UTC.
+    EpochMillis,
+    /// A strftime format.
+    Format(String),
+}
+
+impl DayFormat {
+    /// `epoch_s`, `epoch_ms` or a strftime format (it must hold a `%`).
+    pub fn parse(text: &str) -> Option<DayFormat> {
+        match text {
+            "epoch_s" => Some(DayFormat::EpochSeconds),
+            "epoch_ms" => Some(DayFormat::EpochMillis),
+            f if f.contains('%') => Some(DayFormat::Format(f.to_string())),
+            _ => None,
+        }
+    }
+
+    /// What a value must look like, for the parse check's rule.
+    pub fn rule(&self) -> String {
+        match self {
+            DayFormat::Iso => "is a date (YYYY-MM-DD) or an ISO 8601 datetime".into(),
+            DayFormat::EpochSeconds => "is a number of seconds since 1970-01-01 (epoch_s)".into(),
+            DayFormat::EpochMillis => "is a number of milliseconds since 1970-01-01 (epoch_ms)".into(),
+            DayFormat::Format(f) => format!("is a date in the format `{f}`"),
+        }
+    }
+}
+
+/// Days since 1970-01-01 of the UTC date of `text` read with a strftime
+/// format: a date, a datetime (UTC) or a datetime with `%z`.
+pub fn parse_day_with(text: &str, format: &str) -> Option<i32> {
+    let text = text.trim();
+    if let Ok(instant) = chrono::DateTime::parse_from_str(text, format) {
+        return Some(crate::time::date_to_days(instant.naive_utc().date()));
+    }
+    if let Ok(datetime) = chrono::NaiveDateTime::parse_from_str(text, format) {
+        return Some(crate::time::date_to_days(datetime.date()));
+    }
+    NaiveDate::parse_from_str(text, format)
+        .ok()
+        .map(crate::time::date_to_days)
+}
+
+/// The expression turning a column written as `format` into UTC dates
+/// (what does not parse becomes null, for the parse check to report).
+pub fn to_day(value: Expr, format: &DayFormat) -> Expr {
+    let epoch = |per_day: f64| {
+        (value.clone().cast(DataType::Float64) / lit(per_day))
+            .floor()
+            .cast(DataType::Int32)
+            .cast(DataType::Date)
+    };
+    match format {
+        DayFormat::Iso => text_to_day(value),
+        DayFormat::EpochSeconds => epoch(SECONDS_PER_DAY as f64),
+        DayFormat::EpochMillis => epoch(SECONDS_PER_DAY as f64 * 1000.0),
+        DayFormat::Format(f) => {
+            let f = f.clone();
+            value.cast(DataType::String).map(
+                move |column: Column| {
+                    let text = column.str()?;
+                    let days: Int32Chunked =
+                        text.iter().map(|v| v.and_then(|t| parse_day_with(t, &f))).collect();
+                    days.with_name(column.name().clone())
+                        .into_column()
+                        .cast(&DataType::Date)
+                },
+                |_, field| Ok(Field::new(field.name().clone(), DataType::Date)),
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +216,24 @@ mod tests {
             parse_utc_day("2026-01-01T12:00:00.000000+0000"),
             Some(day("2026-01-01"))
         );
+    }
+
+    #[test]
+    fn strftime_formats_read_dates_and_datetimes() {
+        assert_eq!(parse_day_with("10/8/2025", "%m/%d/%Y"), Some(day("2025-10-08")));
+        assert_eq!(parse_day_with("31.12.2025", "%d.%m.%Y"), Some(day("2025-12-31")));
+        // A datetime without a zone is UTC; with `%z` it is converted.
+        assert_eq!(
+            parse_day_with("12/31/2025 23:30", "%m/%d/%Y %H:%M"),
+            Some(day("2025-12-31"))
+        );
+        assert_eq!(
+            parse_day_with("12/31/2025 23:30 -0200", "%m/%d/%Y %H:%M %z"),
+            Some(day("2026-01-01"))
+        );
+        assert_eq!(parse_day_with("2025-10-08", "%m/%d/%Y"), None);
+        assert_eq!(DayFormat::parse("epoch_s"), Some(DayFormat::EpochSeconds));
+        assert_eq!(DayFormat::parse("mm/dd/yyyy"), None);
     }
 
     #[test]

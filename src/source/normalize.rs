@@ -7,6 +7,7 @@ use polars::prelude::*;
 
 use polars_buffer::Buffer;
 
+use super::dates::{to_day, DayFormat};
 use super::files::{list_files, SourceFiles};
 use super::tables::{columns_of, ColumnKind, ColumnSpec};
 use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
@@ -219,6 +220,7 @@ pub fn build_source(
         what,
     } = opened;
 
+    check_shapes(source)?;
     // Every column named in `columns` must exist.
     for (canonical, in_file) in &source.config.columns {
         if !schema.contains(in_file) {
@@ -246,7 +248,19 @@ pub fn build_source(
             continue;
         };
         raw_exprs.push(col(in_file.as_str()).alias(spec.name));
-        let (typed, check) = normalize(spec, dtype, &what, id_type)?;
+        let written = Written {
+            day: match source.config.types.get(spec.name) {
+                Some(text) => DayFormat::parse(text).ok_or_else(|| {
+                    Error::config(format!(
+                        "`sources.{}.types.{}`: `{text}` is not `epoch_s`, `epoch_ms` or a strftime format such as \"%m/%d/%Y\"",
+                        source.name, spec.name
+                    ))
+                })?,
+                None => DayFormat::Iso,
+            },
+            scale: source.config.scale.get(spec.name).copied(),
+        };
+        let (typed, check) = normalize(spec, dtype, &what, id_type, &written)?;
         typed_exprs.push(typed.alias(spec.name));
         if let Some(check) = check {
             parse_checks.push(check);
@@ -381,6 +395,54 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_infer_schema_length(Some(0))
 }
 
+/// How a source writes a column (`types:` and `scale:`).
+struct Written {
+    day: DayFormat,
+    scale: Option<f64>,
+}
+
+/// `types:` names date columns of the source and `scale:` its number
+/// columns, with a finite, non-zero factor.
+fn check_shapes(source: &ResolvedSource) -> Result<()> {
+    let columns = columns_of(source.name);
+    let kind_of = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.kind);
+    let names = |kind: ColumnKind| {
+        columns
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| format!("`{}`", c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for column in source.config.types.keys() {
+        if kind_of(column) != Some(ColumnKind::Day) {
+            return Err(Error::config(format!(
+                "`sources.{}.types.{column}`: `types` applies to the date columns of `{}`: {}",
+                source.name,
+                source.name,
+                names(ColumnKind::Day)
+            )));
+        }
+    }
+    for (column, factor) in &source.config.scale {
+        if kind_of(column) != Some(ColumnKind::Number) {
+            return Err(Error::config(format!(
+                "`sources.{}.scale.{column}`: `scale` applies to the number columns of `{}`: {}",
+                source.name,
+                source.name,
+                names(ColumnKind::Number)
+            )));
+        }
+        if !factor.is_finite() || *factor == 0.0 {
+            return Err(Error::config(format!(
+                "`sources.{}.scale.{column}`: the factor must be a finite number other than 0",
+                source.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The typed expression of one canonical column given its type in the file,
 /// and the check that finds values that did not convert.
 fn normalize(
@@ -388,6 +450,7 @@ fn normalize(
     dtype: &DataType,
     what: &str,
     id_type: &DataType,
+    written: &Written,
 ) -> Result<(Expr, Option<ParseCheck>)> {
     let c = col(spec.name);
     let wrong_type = || {
@@ -414,6 +477,16 @@ fn normalize(
             DataType::Categorical(_, _) => (c.cast(DataType::String), None),
             _ => return Err(wrong_type()),
         },
+        ColumnKind::Day if written.day != DayFormat::Iso => match (&written.day, dtype) {
+            (DayFormat::Format(_), DataType::String)
+            | (DayFormat::EpochSeconds | DayFormat::EpochMillis, _)
+                if dtype.is_primitive_numeric() || *dtype == DataType::String =>
+            {
+                let typed = to_day(c.clone(), &written.day);
+                (typed, Some(failed(&written.day.rule())))
+            }
+            _ => return Err(wrong_type()),
+        },
         ColumnKind::Day => match dtype {
             DataType::Date => (c, None),
             DataType::Datetime(_, Some(_)) => {
@@ -421,21 +494,27 @@ fn normalize(
             }
             DataType::Datetime(_, None) => (c.dt().date(), None),
             DataType::String => {
-                let typed = super::dates::text_to_day(c.clone());
+                let typed = to_day(c.clone(), &DayFormat::Iso);
                 let check = failed("is a date (YYYY-MM-DD) or an ISO 8601 datetime");
                 (typed, Some(check))
             }
             _ => return Err(wrong_type()),
         },
-        ColumnKind::Number => match dtype {
-            d if d.is_primitive_numeric() => (c.cast(DataType::Float64), None),
-            DataType::String => {
-                let typed = c.clone().cast(DataType::Float64);
-                let check = failed("is a number");
-                (typed, Some(check))
+        ColumnKind::Number => {
+            let (typed, check) = match dtype {
+                d if d.is_primitive_numeric() => (c.cast(DataType::Float64), None),
+                DataType::String => {
+                    let typed = c.clone().cast(DataType::Float64);
+                    let check = failed("is a number");
+                    (typed, Some(check))
+                }
+                _ => return Err(wrong_type()),
+            };
+            match written.scale {
+                Some(factor) => (typed * lit(factor), check),
+                None => (typed, check),
             }
-            _ => return Err(wrong_type()),
-        },
+        }
         ColumnKind::Text => match dtype {
             DataType::String => (c, None),
             _ => (c.cast(DataType::String), None),
