@@ -36,6 +36,29 @@ impl Inputs {
             };
             sources.insert(name, build_source(opened, extra, &id_type)?);
         }
+        let via_users: Vec<SourceName> = sources
+            .iter()
+            .filter(|(_, s)| s.account_via_users)
+            .map(|(name, _)| *name)
+            .collect();
+        if !via_users.is_empty() {
+            let users = sources.get(&SourceName::Users).ok_or_else(|| {
+                Error::config(format!(
+                    "source `{}` has no `account_id` column; with its `user_id` it could take the account from \
+                     `users`, which the pipeline does not define: map `account_id` in `columns`, or add a `users` source",
+                    via_users[0]
+                ))
+            })?;
+            let map = users
+                .frame
+                .clone()
+                .select([col("user_id"), col("account_id")]);
+            for name in via_users {
+                if let Some(source) = sources.get_mut(&name) {
+                    source.attach_accounts(map.clone());
+                }
+            }
+        }
         let account_ids = sources
             .get(&SourceName::Accounts)
             .map(|accounts| accounts.frame.clone().select([col("account_id")]).cache());

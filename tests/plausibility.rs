@@ -352,3 +352,63 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         with_pipeline(&vendor, to, from);
     }
 }
+
+#[test]
+fn lms_rows_keyed_by_email_take_their_account_from_users() {
+    // The same completions twice: with account ids, and as an LMS exports
+    // them (learner email, no account), with the users export beside.
+    let users = "user_id,account_id\nana@acme.com,001A\ncy@initech.com,001C\nbo@globex.com,001B\n";
+    let by_account = crm_fixture(MAPPED);
+    std::fs::write(by_account.path().join("users.csv"), users).unwrap();
+    std::fs::write(
+        by_account.path().join("completions.csv"),
+        "account_id,user_id,course_id,completed_at\n001A,ana@acme.com,Admin Fundamentals,2025-01-10\n\
+         001C,cy@initech.com,Admin Fundamentals,2025-01-12\n",
+    )
+    .unwrap();
+    with_pipeline(
+        &by_account,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: completions.csv }\n  users: { path: users.csv }\n",
+    );
+    let by_email = crm_fixture(MAPPED);
+    std::fs::write(by_email.path().join("users.csv"), users).unwrap();
+    // Skilljar-style; one learner unknown to `users` (dropped and counted).
+    let mut lms = String::from("Student Email,Course Title,Completed At\n");
+    for _ in 0..5 {
+        lms.push_str("ana@acme.com,Admin Fundamentals,2025-01-10\ncy@initech.com,Admin Fundamentals,2025-01-12\n");
+    }
+    lms.push_str("dee@unknown.io,Admin Fundamentals,2025-01-12\n");
+    std::fs::write(by_email.path().join("lms.csv"), lms).unwrap();
+    with_pipeline(
+        &by_email,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: lms.csv, columns: { user_id: Student Email, course_id: Course Title, completed_at: Completed At } }\n  users: { path: users.csv }\n",
+    );
+    bin().args(["-q", "run"]).arg(by_account.path().join("p.yaml")).assert().success();
+    let run = bin().arg("run").arg(by_email.path().join("p.yaml")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("source `training`: dropped 1 of 11 row(s) whose account_id is empty or not in `accounts`"),
+        "{stderr}"
+    );
+    let partition = |dir: &tempfile::TempDir| dir.path().join("out/as_of=2026-01-01");
+    for table in ["metrics", "lift", "account_cohorts"] {
+        assert_eq!(
+            contents(&partition(&by_account), table),
+            contents(&partition(&by_email), table),
+            "{table}"
+        );
+    }
+    // Without a `users` source the account cannot be found: exit 2 naming the fix.
+    let path = with_pipeline(&by_email, "  users: { path: users.csv }\n", "");
+    bin()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "source `training` has no `account_id` column; with its `user_id` it could take the account from `users`",
+        ));
+}

@@ -36,6 +36,9 @@ pub struct LoadedSource {
     /// The raw columns plus each typed column as [`typed_column`]: every data
     /// rule is evaluated on this frame, so one scan checks them all.
     pub checked: LazyFrame,
+    /// A fact source with a `user_id` but no `account_id`: the account comes
+    /// from `users` ([`LoadedSource::attach_accounts`]).
+    pub account_via_users: bool,
 }
 
 /// Name of the typed version of `column` in [`LoadedSource::checked`].
@@ -53,6 +56,40 @@ pub struct ParseCheck {
 }
 
 impl LoadedSource {
+    /// Gives a source without `account_id` the account of each row's user:
+    /// `users` is `user_id`, `account_id` (typed). A row whose user id is
+    /// empty or not in `users` gets no account, and is dropped and counted
+    /// like any row without a known account.
+    pub fn attach_accounts(&mut self, users: LazyFrame) {
+        let left = JoinArgs::new(JoinType::Left);
+        self.frame = self.frame.clone().join(
+            users.clone(),
+            [col("user_id")],
+            [col("user_id")],
+            left.clone(),
+        );
+        let typed_users = users.select([
+            col("user_id").alias(typed_column("user_id")),
+            col("account_id").alias(typed_column("account_id")),
+        ]);
+        self.checked = self
+            .checked
+            .clone()
+            .join(
+                typed_users,
+                [col(typed_column("user_id"))],
+                [col(typed_column("user_id"))],
+                left,
+            )
+            .with_column(
+                col(typed_column("account_id"))
+                    .cast(DataType::String)
+                    .alias("account_id"),
+            );
+        self.columns.push("account_id".to_string());
+        self.account_via_users = false;
+    }
+
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.iter().any(|c| c == name)
     }
@@ -233,9 +270,20 @@ pub fn build_source(
     let mut typed_exprs = Vec::new();
     let mut columns = Vec::new();
     let mut parse_checks = Vec::new();
+    let mut account_via_users = false;
     for spec in columns_of(source.name) {
         let in_file = file_name_of(spec.name);
         let Some(dtype) = schema.get(&in_file) else {
+            // A fact source keyed by user (an LMS export by email) takes its
+            // accounts from `users` (`Inputs::scan`).
+            let via_users = spec.name == "account_id"
+                && !matches!(source.name, SourceName::Accounts | SourceName::Users)
+                && columns_of(source.name).iter().any(|c| c.name == "user_id")
+                && schema.contains(&file_name_of("user_id"));
+            if via_users {
+                account_via_users = true;
+                continue;
+            }
             if spec.required {
                 return Err(missing_column(&what, &in_file, &schema, None));
             }
@@ -308,6 +356,7 @@ pub fn build_source(
         frame,
         columns,
         parse_checks,
+        account_via_users,
     })
 }
 
