@@ -73,7 +73,10 @@ fn execute(command: Command) -> Result<()> {
             options.wait_lock = std::time::Duration::from_secs(args.wait_lock);
             run::run(&options).map(|_| ())
         }
-        Command::Validate(args) => run::validate(&run_options(args)).map(|_| ()),
+        Command::Validate(args) => {
+            let validated = run::validate(&run_options(args))?;
+            print_out(&cohort_metrics::redact::redact(&validated.summary()))
+        }
         Command::Explain(args) => print_out(&cohort_metrics::redact::redact(&run::explain(
             &run_options(args),
         )?)),

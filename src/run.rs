@@ -118,8 +118,65 @@ pub fn load(options: &RunOptions) -> Result<Pipeline> {
     )
 }
 
+/// What `validate` found: the data checks and the plausibility checks.
+pub struct Validated {
+    pub report: QualityReport,
+    pub plausibility: quality::plausibility::Plausibility,
+    pub pipeline: Pipeline,
+}
+
+impl Validated {
+    /// The coverage summary `validate` ends with: per source its rows, date
+    /// range and dropped rows; the cohort sizes; the courses matched.
+    pub fn summary(&self) -> String {
+        let mut out = String::from("coverage:\n");
+        let width = self
+            .report
+            .rows_read
+            .keys()
+            .map(|n| n.to_string().len())
+            .max()
+            .unwrap_or(6);
+        for (name, rows) in &self.report.rows_read {
+            let range = match self.report.date_ranges.get(name) {
+                Some((column, Some(first), Some(last))) => format!("{column} {first} … {last}"),
+                Some((column, _, _)) => format!("{column}: no dates"),
+                None => String::new(),
+            };
+            let dropped = self.report.orphans.get(name).copied().unwrap_or(0);
+            let dropped = if dropped > 0 {
+                format!(
+                    "; dropped {dropped} ({:.1} %): account_id empty or not in accounts",
+                    dropped as f64 * 100.0 / (*rows).max(1) as f64
+                )
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("  {:<width$}  {rows:>10} rows  {range}{dropped}\n", name.to_string()));
+        }
+        let p = &self.plausibility;
+        out.push_str(&format!(
+            "  cohorts at the period start {}: {}\n  cohorts at as_of {}: {}\n",
+            self.pipeline.period.start, p.at_start, self.pipeline.period.as_of, p.at_as_of
+        ));
+        match (&self.pipeline.cohort.courses, p.courses.is_empty()) {
+            (Some(_), false) => out.push_str(&format!(
+                "  courses matched: {}\n",
+                p.courses
+                    .iter()
+                    .map(|(c, n)| format!("`{c}` ({n} rows)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            (None, _) => out.push_str("  courses: every course qualifies (no `cohort.courses`)\n"),
+            _ => {}
+        }
+        out
+    }
+}
+
 /// `cohort-metrics validate`: config, inputs and data rules; writes nothing.
-pub fn validate(options: &RunOptions) -> Result<QualityReport> {
+pub fn validate(options: &RunOptions) -> Result<Validated> {
     let mut stages = Stages::new();
     let pipeline = load(options)?;
     stages.done("config", &format!("pipeline `{}` is valid", pipeline.name));
@@ -132,10 +189,14 @@ pub fn validate(options: &RunOptions) -> Result<QualityReport> {
         ),
     );
     let report = quality::check(&inputs, &pipeline)?.into_result()?;
-    quality::plausibility::check(&inputs, &pipeline)?;
+    let plausibility = quality::plausibility::check(&inputs, &pipeline)?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));
-    Ok(report)
+    Ok(Validated {
+        report,
+        plausibility,
+        pipeline,
+    })
 }
 
 /// `cohort-metrics explain`: the optimized plan of every output.

@@ -412,3 +412,40 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
             "source `training` has no `account_id` column; with its `user_id` it could take the account from `users`",
         ));
 }
+
+#[test]
+fn validate_ends_with_a_coverage_summary() {
+    let dir = crm_fixture(MAPPED);
+    std::fs::write(
+        dir.path().join("completions.csv"),
+        "account_id,course_id,completed_at\n001A,Admin Fundamentals,2025-01-10\n001C,Admin Fundamentals,2025-01-12\n\
+         001X,Admin Fundamentals,2025-03-01\n001A,Reporting 101,2025-02-01\n",
+    )
+    .unwrap();
+    let path = with_pipeline(
+        &dir,
+        "output:",
+        "quality: { max_orphan_share: 0.5 }\noutput:",
+    );
+    let path = {
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("cohort: { window_days: 30 }", "cohort: { window_days: 30, courses: [Admin Fundamentals] }");
+        std::fs::write(&path, &text).unwrap();
+        path
+    };
+    let output = bin().args(["-q", "validate"]).arg(&path).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "coverage:",
+        "accounts           4 rows  signup_date 2025-01-01 … 2025-01-01",
+        "training           4 rows  completed_at 2025-01-10 … 2025-03-01; dropped 1 (25.0 %): account_id empty or not in accounts",
+        "cohorts at the period start 2025-11-01: 2 trained, 2 untrained, 0 not assigned",
+        "cohorts at as_of 2026-01-01: 2 trained, 2 untrained, 0 not assigned",
+        // Rows of known accounts: the orphan row of `001X` is not counted.
+        "courses matched: `Admin Fundamentals` (2 rows)",
+    ] {
+        assert!(summary.contains(line), "missing `{line}` in:\n{summary}");
+    }
+}

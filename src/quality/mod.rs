@@ -29,6 +29,18 @@ pub const EXAMPLES: usize = 5;
 
 /// Column of the check frame that flags rows whose account is unknown.
 const ORPHAN: &str = "__orphan";
+/// The first and last day of a source's main date column, in the counts.
+const FIRST_DAY: &str = "__first_day";
+const LAST_DAY: &str = "__last_day";
+
+/// The date column that says when a source's rows happened (the first date
+/// column of its canonical table that the source has).
+fn main_day(loaded: &LoadedSource) -> Option<&'static str> {
+    columns_of(loaded.name)
+        .iter()
+        .find(|c| c.kind == ColumnKind::Day && loaded.has_column(c.name))
+        .map(|c| c.name)
+}
 
 /// How a rule finds offending rows.
 #[derive(Clone)]
@@ -68,6 +80,8 @@ pub struct QualityReport {
     pub violations: Vec<Violation>,
     /// Warnings for the log and the manifest (dropped rows, thin cohorts).
     pub warnings: Vec<String>,
+    /// Per source: its main date column, and its first and last day.
+    pub date_ranges: BTreeMap<SourceName, (&'static str, Option<String>, Option<String>)>,
 }
 
 impl QualityReport {
@@ -257,6 +271,10 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
             len().cast(DataType::UInt64).alias("rows"),
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
         ];
+        if let Some(day) = main_day(loaded) {
+            counts.push(typed(day).min().cast(DataType::String).alias(FIRST_DAY));
+            counts.push(typed(day).max().cast(DataType::String).alias(LAST_DAY));
+        }
         for (i, rule) in rules.iter().enumerate() {
             if let Check::Row(bad) = &rule.check {
                 counts.push(
@@ -288,6 +306,17 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         let loaded = &inputs.sources[&name];
         let counts = results.next().unwrap_or_default();
         report.rows_read.insert(name, count_of(&counts, "rows"));
+        if let Some(day) = main_day(loaded) {
+            let text = |column: &str| {
+                counts
+                    .column(column)
+                    .ok()
+                    .and_then(|c| c.str().ok().and_then(|v| v.get(0).map(str::to_string)))
+            };
+            report
+                .date_ranges
+                .insert(name, (day, text(FIRST_DAY), text(LAST_DAY)));
+        }
         if name != SourceName::Accounts {
             report.orphans.insert(name, count_of(&counts, ORPHAN));
         }
