@@ -59,6 +59,19 @@ impl Inputs {
                 }
             }
         }
+        let invoices = pipeline
+            .sources
+            .get(&SourceName::Revenue)
+            .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
+        if let Some(revenue) = sources.get_mut(&SourceName::Revenue).filter(|_| invoices) {
+            let what = format!("source `revenue` ({})", revenue.files_shown());
+            revenue.frame = crate::source::invoices::monthly_revenue(
+                revenue.frame.clone(),
+                revenue.has_column("currency"),
+                &what,
+            )?;
+            revenue.derived = vec!["month".to_string(), "mrr".to_string()];
+        }
         let account_ids = sources
             .get(&SourceName::Accounts)
             .map(|accounts| accounts.frame.clone().select([col("account_id")]).cache());

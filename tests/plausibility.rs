@@ -449,3 +449,90 @@ fn validate_ends_with_a_coverage_summary() {
         assert!(summary.contains(line), "missing `{line}` in:\n{summary}");
     }
 }
+
+/// The CRM fixture with `revenue` given as `file` (with `source` as its
+/// pipeline entry) and revenue metrics.
+fn with_revenue(file: &str, text: &str, source: &str) -> tempfile::TempDir {
+    let dir = crm_fixture(MAPPED);
+    std::fs::write(dir.path().join(file), text).unwrap();
+    with_pipeline(
+        &dir,
+        "  training: { path: completions.csv }\n",
+        &format!("  training: {{ path: completions.csv }}\n  revenue: {source}\n"),
+    );
+    with_pipeline(
+        &dir,
+        "metrics: [logo_retention]",
+        "metrics: [logo_retention, net_revenue_retention, gross_revenue_retention, expansion_revenue_rate, revenue_movements]",
+    );
+    dir
+}
+
+#[test]
+fn invoices_give_the_revenue_tables_of_the_same_data_as_monthly_mrr() {
+    // 001A: monthly invoices. 001B: an annual plan from mid-September
+    // (12 months of 100, Sep 2025 … Aug 2026). 001C: monthly, with a
+    // partial refund in November (80 − 30). 001D: a one-off charge whose
+    // period starts and ends on 20 Oct (zero length: counts in October).
+    let invoices = with_revenue(
+        "invoices.csv",
+        "customer,period_start,period_end,amount_paid,currency\n\
+         001A,2025-09-01,2025-10-01,100,usd\n001A,2025-10-01,2025-11-01,100,usd\n\
+         001A,2025-11-01,2025-12-01,120,usd\n001A,2025-12-01,2026-01-01,120,usd\n\
+         001B,2025-09-15,2026-09-15,1200,usd\n\
+         001C,2025-10-01,2025-11-01,80,usd\n001C,2025-11-01,2025-12-01,80,usd\n001C,2025-11-10,2025-11-10,-30,usd\n\
+         001D,2025-10-20,2025-10-20,40,usd\n",
+        "{ path: invoices.csv, grain: invoice, columns: { account_id: customer, amount: amount_paid } }",
+    );
+    let mut monthly = String::from("account_id,month,mrr\n");
+    for (id, month, mrr) in [
+        ("001A", "2025-09-01", 100), ("001A", "2025-10-01", 100), ("001A", "2025-11-01", 120), ("001A", "2025-12-01", 120),
+        ("001C", "2025-10-01", 80), ("001C", "2025-11-01", 50), ("001D", "2025-10-01", 40),
+    ] {
+        monthly.push_str(&format!("{id},{month},{mrr}\n"));
+    }
+    for m in ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"] {
+        monthly.push_str(&format!("001B,{m}-01,100\n"));
+    }
+    let months = with_revenue("mrr.csv", &monthly, "{ path: mrr.csv }");
+    for dir in [&invoices, &months] {
+        let run = bin().arg("run").arg(dir.path().join("p.yaml")).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{stderr}");
+        assert!(!stderr.contains("does not look like one row per account and month"), "{stderr}");
+    }
+    let partition = |dir: &tempfile::TempDir| dir.path().join("out/as_of=2026-01-01");
+    for table in ["metrics", "lift", "revenue_movements"] {
+        assert_eq!(contents(&partition(&invoices), table), contents(&partition(&months), table), "{table}");
+    }
+    assert!(read_table(&partition(&months), "revenue_movements").height() > 0);
+
+    // Refunds beyond the month's charges: an error naming account and month.
+    std::fs::write(
+        invoices.path().join("invoices.csv"),
+        "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-11-01,100,usd\n001A,2025-10-05,2025-10-05,-150,usd\n",
+    )
+    .unwrap();
+    bin().arg("validate").arg(invoices.path().join("p.yaml")).assert().code(3).stderr(
+        predicate::str::contains("1 account-month(s) sum to a negative amount")
+            .and(predicate::str::contains("account `001A`, 2025-10-01: -50.00")),
+    );
+    // Two currencies: an error naming them.
+    std::fs::write(
+        invoices.path().join("invoices.csv"),
+        "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-11-01,100,usd\n001B,2025-10-01,2025-11-01,90,eur\n",
+    )
+    .unwrap();
+    bin().arg("validate").arg(invoices.path().join("p.yaml")).assert().code(3).stderr(
+        predicate::str::contains("column `currency` holds 2 currencies (`eur`, `usd`)"),
+    );
+    // An end before the start breaks a rule.
+    std::fs::write(
+        invoices.path().join("invoices.csv"),
+        "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-09-01,100,usd\n",
+    )
+    .unwrap();
+    bin().arg("validate").arg(invoices.path().join("p.yaml")).assert().code(3).stderr(
+        predicate::str::contains("column `period_end`: must be on or after period_start"),
+    );
+}

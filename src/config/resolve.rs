@@ -110,6 +110,11 @@ pub fn resolve(
         }
     }
     for (name, source) in &file.sources {
+        if source.grain.is_some() && *name != SourceName::Revenue {
+            problems.push(format!(
+                "`sources.{name}.grain`: only `revenue` takes a `grain`"
+            ));
+        }
         if source.churn.is_some() && *name != SourceName::Accounts {
             problems.push(format!(
                 "`sources.{name}.churn`: only `accounts` takes `churn: none`"

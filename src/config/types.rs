@@ -137,12 +137,28 @@ pub struct SourceConfig {
     /// cents into currency units.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scale: BTreeMap<String, f64>,
+    /// `revenue` only: `month` (default: one row per account and month with
+    /// `month`, `mrr`) or `invoice` (one row per invoice with
+    /// `period_start`, `period_end` (exclusive), `amount` and optionally
+    /// `currency`, spread evenly over the calendar months it covers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grain: Option<Grain>,
     /// `accounts` only: `none` declares that the source has no churn date
     /// (no account has churned, or churn is not tracked). Without it, an
     /// `accounts` source with no `churn_date` column is an error: unmapped,
     /// it would make every account retained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub churn: Option<ChurnDeclaration>,
+}
+
+/// The grain of `revenue` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    /// One row per account and month: `month`, `mrr`.
+    Month,
+    /// One row per invoice: `period_start`, `period_end`, `amount`, `currency`.
+    Invoice,
 }
 
 /// `sources.accounts.churn`: the only value is `none`.

@@ -17,7 +17,7 @@ use polars::prelude::*;
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::source::tables::{columns_of, ColumnKind};
+use crate::source::tables::ColumnKind;
 use crate::source::LoadedSource;
 
 pub use data_rule::{csat_score, DataRule};
@@ -36,7 +36,8 @@ const LAST_DAY: &str = "__last_day";
 /// The date column that says when a source's rows happened (the first date
 /// column of its canonical table that the source has).
 fn main_day(loaded: &LoadedSource) -> Option<&'static str> {
-    columns_of(loaded.name)
+    loaded
+        .spec
         .iter()
         .find(|c| c.kind == ColumnKind::Day && loaded.has_column(c.name))
         .map(|c| c.name)
@@ -123,7 +124,7 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
         .iter()
         .map(|c| row_rule(name, &c.column, &c.rule, c.bad.clone()))
         .collect();
-    for spec in columns_of(name) {
+    for spec in loaded.spec {
         if spec.kind == ColumnKind::Number && loaded.has_column(spec.name) {
             // NaN compares above every number and ±inf passes a range on one
             // side: without this rule `mrr` NaN or inf would pass `mrr ≥ 0`.
@@ -173,11 +174,17 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
             rule: "must be unique".into(),
             check: Check::Unique,
         }),
-        SourceName::Revenue => rules.push(row_rule(
+        SourceName::Revenue if loaded.spec.iter().any(|c| c.name == "mrr") => rules.push(row_rule(
             name,
             "mrr",
             "must be ≥ 0",
             typed("mrr").lt(lit(0.0)),
+        )),
+        SourceName::Revenue => rules.push(row_rule(
+            name,
+            "period_end",
+            "must be on or after period_start (the end is exclusive)",
+            typed("period_end").lt(typed("period_start")),
         )),
         SourceName::NpsResponses => rules.push(row_rule(
             name,

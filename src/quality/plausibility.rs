@@ -102,8 +102,27 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
         );
     }
     let revenue = inputs.get(SourceName::Revenue).is_some();
+    let invoices = pipeline
+        .sources
+        .get(&SourceName::Revenue)
+        .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
     if revenue {
         plans.extend(revenue_grain_plans(inputs.frame(SourceName::Revenue)?));
+    }
+    if invoices {
+        plans.push(
+            inputs
+                .frame(SourceName::Revenue)?
+                .group_by([col("account_id"), col("month")])
+                .agg([col("mrr").sum()])
+                .filter(col("mrr").lt(lit(-0.005)))
+                .sort(["account_id", "month"], SortMultipleOptions::default())
+                .select([
+                    col("account_id").cast(DataType::String),
+                    col("month").cast(DataType::String),
+                    col("mrr"),
+                ]),
+        );
     }
     let user_sides = user_sides(inputs)?;
     for (_, ids) in &user_sides {
@@ -143,6 +162,9 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
     if revenue {
         let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
         check_revenue_grain(pipeline, &grain, &mut found);
+    }
+    if invoices {
+        negative_months(&results.next().unwrap_or_default())?;
     }
     for (side, _) in &user_sides {
         let overlap: Vec<DataFrame> = (0..4).map(|_| results.next().unwrap_or_default()).collect();
@@ -356,6 +378,37 @@ fn check_revenue_grain(pipeline: &Pipeline, grain: &[DataFrame], found: &mut Pla
         share * 100.0,
         pipeline.max_off_grain_share * 100.0
     ));
+}
+
+/// Invoices whose sum for an account and month is negative (refunds beyond
+/// the charges) cannot be monthly revenue: an error naming them.
+fn negative_months(df: &DataFrame) -> Result<()> {
+    if df.height() == 0 {
+        return Ok(());
+    }
+    let text = |column: &str, i: usize| {
+        df.column(column)
+            .ok()
+            .and_then(|c| c.str().ok().and_then(|v| v.get(i).map(str::to_string)))
+            .unwrap_or_default()
+    };
+    let sums = df.column("mrr").ok().and_then(|c| c.f64().ok().cloned());
+    let examples: Vec<String> = (0..df.height().min(5))
+        .map(|i| {
+            format!(
+                "account `{}`, {}: {:.2}",
+                text("account_id", i),
+                text("month", i),
+                sums.as_ref().and_then(|s| s.get(i)).unwrap_or(0.0)
+            )
+        })
+        .collect();
+    Err(Error::Data(format!(
+        "source `revenue` (grain: invoice): {} account-month(s) sum to a negative amount (refunds beyond the \
+         charges of the month), which is not revenue: {}",
+        df.height(),
+        examples.join("; ")
+    )))
 }
 
 /// Which side keys users: `events` or `training`.

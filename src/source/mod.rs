@@ -4,6 +4,7 @@
 mod dates;
 pub mod file_checks;
 mod files;
+pub mod invoices;
 mod normalize;
 pub mod tables;
 

@@ -9,7 +9,7 @@ use polars_buffer::Buffer;
 
 use super::dates::{to_day, DayFormat};
 use super::files::{list_files, SourceFiles};
-use super::tables::{columns_of, ColumnKind, ColumnSpec};
+use super::tables::{columns_for, ColumnKind, ColumnSpec};
 use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
 use crate::storage::Location;
@@ -36,6 +36,12 @@ pub struct LoadedSource {
     /// The raw columns plus each typed column as [`typed_column`]: every data
     /// rule is evaluated on this frame, so one scan checks them all.
     pub checked: LazyFrame,
+    /// Columns of `frame` only, derived from others (`month` and `mrr` of
+    /// revenue from invoices): no data rule reads them.
+    pub derived: Vec<String>,
+    /// The canonical columns of this source (invoice columns for `revenue`
+    /// with `grain: invoice`).
+    pub spec: &'static [ColumnSpec],
     /// A fact source with a `user_id` but no `account_id`: the account comes
     /// from `users` ([`LoadedSource::attach_accounts`]).
     pub account_via_users: bool,
@@ -91,7 +97,7 @@ impl LoadedSource {
     }
 
     pub fn has_column(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c == name)
+        self.columns.iter().chain(&self.derived).any(|c| c == name)
     }
 
     /// The files as one display string for messages.
@@ -182,7 +188,7 @@ impl OpenedSource<'_> {
 
     /// The id columns present in the files: name in the file, type.
     fn id_columns(&self) -> impl Iterator<Item = (String, &DataType)> + '_ {
-        columns_of(self.source.name)
+        columns_for(self.source)
             .iter()
             .filter(|spec| spec.kind == ColumnKind::Id)
             .filter_map(|spec| {
@@ -271,14 +277,15 @@ pub fn build_source(
     let mut columns = Vec::new();
     let mut parse_checks = Vec::new();
     let mut account_via_users = false;
-    for spec in columns_of(source.name) {
+    let spec_of_source = columns_for(source);
+    for spec in spec_of_source {
         let in_file = file_name_of(spec.name);
         let Some(dtype) = schema.get(&in_file) else {
             // A fact source keyed by user (an LMS export by email) takes its
             // accounts from `users` (`Inputs::scan`).
             let via_users = spec.name == "account_id"
                 && !matches!(source.name, SourceName::Accounts | SourceName::Users)
-                && columns_of(source.name).iter().any(|c| c.name == "user_id")
+                && spec_of_source.iter().any(|c| c.name == "user_id")
                 && schema.contains(&file_name_of("user_id"));
             if via_users {
                 account_via_users = true;
@@ -357,6 +364,8 @@ pub fn build_source(
         columns,
         parse_checks,
         account_via_users,
+        derived: Vec::new(),
+        spec: spec_of_source,
     })
 }
 
@@ -453,7 +462,7 @@ struct Written {
 /// `types:` names date columns of the source and `scale:` its number
 /// columns, with a finite, non-zero factor.
 fn check_shapes(source: &ResolvedSource) -> Result<()> {
-    let columns = columns_of(source.name);
+    let columns = columns_for(source);
     let kind_of = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.kind);
     let names = |kind: ColumnKind| {
         columns

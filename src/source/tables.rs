@@ -67,6 +67,15 @@ const REVENUE: &[ColumnSpec] = &[
     col("month", Day, true, false),
     col("mrr", Number, true, false),
 ];
+/// `revenue` with `grain: invoice`: one row per invoice (or credit note),
+/// spread over the months it covers (`source::invoices`).
+const REVENUE_INVOICES: &[ColumnSpec] = &[
+    col("account_id", Id, true, false),
+    col("period_start", Day, true, false),
+    col("period_end", Day, true, false),
+    col("amount", Number, true, false),
+    col("currency", Text, false, true),
+];
 const RESPONSES: &[ColumnSpec] = &[
     col("account_id", Id, true, false),
     col("responded_at", Day, true, false),
@@ -91,6 +100,15 @@ const REFERRALS: &[ColumnSpec] = &[
     col("account_id", Id, true, false),
     col("referred_at", Day, true, false),
 ];
+
+/// The canonical columns of a configured source: `revenue` with
+/// `grain: invoice` has invoice columns.
+pub fn columns_for(source: &crate::config::ResolvedSource) -> &'static [ColumnSpec] {
+    match (source.name, source.config.grain) {
+        (SourceName::Revenue, Some(crate::config::Grain::Invoice)) => REVENUE_INVOICES,
+        (name, _) => columns_of(name),
+    }
+}
 
 /// The canonical columns of a source.
 pub fn columns_of(source: SourceName) -> &'static [ColumnSpec] {
