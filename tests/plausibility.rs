@@ -536,3 +536,41 @@ fn invoices_give_the_revenue_tables_of_the_same_data_as_monthly_mrr() {
         predicate::str::contains("column `period_end`: must be on or after period_start"),
     );
 }
+
+#[test]
+fn zendesk_organization_ids_as_account_ids_stop_the_run_and_name_the_mismatch() {
+    // Zendesk's own organization ids in place of the CRM's account ids:
+    // every ticket would be dropped and support_incident_rate read 0.
+    let dir = crm_fixture(MAPPED);
+    std::fs::write(
+        dir.path().join("zendesk_tickets.csv"),
+        "id,organization_id,created_at,subject\n1,360001234,2025-11-03T10:00:00Z,Login\n\
+         2,360001235,2025-11-04T11:00:00Z,Export\n3,360001234,2025-12-01T09:30:00Z,Billing\n",
+    )
+    .unwrap();
+    let path = with_pipeline(
+        &dir,
+        "  training: { path: completions.csv }\n",
+        "  training: { path: completions.csv }\n  tickets: { path: zendesk_tickets.csv, columns: { account_id: organization_id } }\n",
+    );
+    let path = {
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("metrics: [logo_retention]", "metrics: [logo_retention, support_incident_rate]");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    bin()
+        .arg("run")
+        .arg(&path)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("source `tickets`")
+                .and(predicate::str::contains(
+                    "must be an account_id of `accounts` (100.0 % of its rows, above quality.max_orphan_share 20.0 %: ids from another system?)",
+                ))
+                .and(predicate::str::contains("account_id=360001234")),
+        );
+    assert!(!dir.path().join("out").exists(), "nothing published");
+}
