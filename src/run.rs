@@ -189,7 +189,7 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
         ),
     );
     let report = quality::check(&inputs, &pipeline)?.into_result()?;
-    let plausibility = quality::plausibility::check(&inputs, &pipeline)?;
+    let plausibility = quality::plausibility::check(&inputs, &pipeline, &report)?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));
     Ok(Validated {
@@ -249,7 +249,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
 
     let report = quality::check(&inputs, pipeline)?.into_result()?;
     let mut warnings: Vec<String> = report.warnings.clone();
-    warnings.extend(quality::plausibility::check(&inputs, pipeline)?.warnings);
+    warnings.extend(quality::plausibility::check(&inputs, pipeline, &report)?.warnings);
     stages.done(
         "check",
         &format!(

@@ -250,7 +250,7 @@ fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
         .code(3)
         .stderr(
             predicate::str::contains(
-                "source `events`: 0 of its 3 user ids (0 %) are user ids of `users`, below quality.min_user_overlap 50 %",
+                "source `events`: 0 % of its 3 rows with a user id have a user of `users`, below quality.min_user_overlap 50 %",
             )
             .and(predicate::str::contains("e.g. in `events`: `usr_1`, `usr_2`, `usr_3`; in `users`: `ana@acme.com`"))
             .and(predicate::str::contains("map the same id in `columns` of both")),

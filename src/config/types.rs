@@ -360,8 +360,8 @@ pub struct QualityConfig {
     /// a warning points to `grain: invoice` (default 0.5).
     #[serde(default = "default_max_off_grain_share")]
     pub max_off_grain_share: f64,
-    /// Smallest share of the user ids of `events` and of `training` that
-    /// must be user ids of `users` (default 0.5); below it the run stops:
+    /// Smallest share of the rows of `events` and of `training` with a user
+    /// id whose user is in `users` (default 0.5); below it the run stops:
     /// the sources key users differently (emails against ids).
     #[serde(default = "default_min_user_overlap")]
     pub min_user_overlap: f64,

@@ -81,6 +81,9 @@ pub struct QualityReport {
     pub violations: Vec<Violation>,
     /// Warnings for the log and the manifest (dropped rows, thin cohorts).
     pub warnings: Vec<String>,
+    /// Per source whose user ids are checked: rows whose user is in
+    /// `users`, and rows with a user id.
+    pub user_rows: BTreeMap<SourceName, (u64, u64)>,
     /// Per source: its main date column, and its first and last day.
     pub date_ranges: BTreeMap<SourceName, (&'static str, Option<String>, Option<String>)>,
 }
@@ -240,7 +243,7 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource) -> Result<LazyFrame> {
     let known = inputs
         .account_ids()?
         .with_column(lit(true).alias("__known"));
-    Ok(loaded
+    let frame = loaded
         .checked
         .clone()
         .join(
@@ -249,7 +252,35 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource) -> Result<LazyFrame> {
             [col("account_id")],
             JoinArgs::new(JoinType::Left),
         )
-        .with_column(col("__known").is_null().alias(ORPHAN)))
+        .with_column(col("__known").is_null().alias(ORPHAN));
+    if !checks_user_overlap(inputs, loaded) {
+        return Ok(frame);
+    }
+    // In the same scan: is each row's user a user of `users`?
+    let users = inputs
+        .frame(SourceName::Users)?
+        .select([col("user_id").alias(USER_KNOWN)])
+        .unique(None, UniqueKeepStrategy::Any);
+    Ok(frame
+        .join(
+            users.with_column(lit(true).alias("__user_found")),
+            [typed("user_id")],
+            [col(USER_KNOWN)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("__user_found").is_not_null().alias(USER_KNOWN)))
+}
+
+/// Column of the check frame: the row's user is a user of `users`.
+const USER_KNOWN: &str = "__user_known";
+
+/// Whether a source's user ids are checked against `users` (SPEC: user-level
+/// metrics join them): `events` and `training` with a `user_id` column,
+/// when the pipeline has `users`.
+pub fn checks_user_overlap(inputs: &Inputs, loaded: &LoadedSource) -> bool {
+    matches!(loaded.name, SourceName::Events | SourceName::Training)
+        && loaded.has_column("user_id")
+        && inputs.get(SourceName::Users).is_some()
 }
 
 /// The raw columns of a source, for example rows.
@@ -278,6 +309,17 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
             len().cast(DataType::UInt64).alias("rows"),
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
         ];
+        if checks_user_overlap(inputs, loaded) {
+            counts.push(typed("user_id").is_not_null().cast(DataType::UInt64).sum().alias("__user_rows"));
+            counts.push(
+                typed("user_id")
+                    .is_not_null()
+                    .and(col(USER_KNOWN))
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias("__user_rows_known"),
+            );
+        }
         if let Some(day) = main_day(loaded) {
             counts.push(typed(day).min().cast(DataType::String).alias(FIRST_DAY));
             counts.push(typed(day).max().cast(DataType::String).alias(LAST_DAY));
@@ -313,6 +355,12 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         let loaded = &inputs.sources[&name];
         let counts = results.next().unwrap_or_default();
         report.rows_read.insert(name, count_of(&counts, "rows"));
+        if checks_user_overlap(inputs, loaded) {
+            report.user_rows.insert(
+                name,
+                (count_of(&counts, "__user_rows_known"), count_of(&counts, "__user_rows")),
+            );
+        }
         if let Some(day) = main_day(loaded) {
             let text = |column: &str| {
                 counts

@@ -15,8 +15,9 @@
 //!   month-over-month jump; above `quality.max_off_grain_share` a warning
 //!   points to `grain: invoice`.
 //! - **User ids**: with a `users` source and user ids in `events` or
-//!   `training`, the share of their user ids found in `users` must reach
-//!   `quality.min_user_overlap` (an error with examples from both sides).
+//!   `training`, the share of their rows (with a user id) whose user is in
+//!   `users` must reach `quality.min_user_overlap` (an error with examples
+//!   from both sides). The shares are counted in the data rules' scan.
 
 use polars::prelude::*;
 
@@ -62,7 +63,7 @@ const IDS_SHOWN: usize = 10;
 
 /// Runs the checks (one `collect_all`: the course ids of `training` and the
 /// cohort counts). Errors (exit 3) name what is wrong and how to fix it.
-pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
+pub fn check(inputs: &Inputs, pipeline: &Pipeline, report: &super::QualityReport) -> Result<Plausibility> {
     let has_training = inputs.get(SourceName::Training).is_some();
     let training = has_training
         .then(|| inputs.frame(SourceName::Training))
@@ -124,9 +125,21 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
                 ]),
         );
     }
-    let user_sides = user_sides(inputs)?;
-    for (_, ids) in &user_sides {
-        plans.extend(overlap_plans(ids.clone(), user_ids(inputs.frame(SourceName::Users)?)));
+    // The share of rows whose user is in `users` was counted in the data
+    // rules' scan; examples are read only for a source below the threshold.
+    let short_sides: Vec<(UserSide, f64, u64)> = [UserSide::Events, UserSide::Training]
+        .into_iter()
+        .filter_map(|side| {
+            let (known, total) = *report.user_rows.get(&side.source())?;
+            let share = known as f64 / total.max(1) as f64;
+            (total > 0 && share < pipeline.min_user_overlap).then_some((side, share, total))
+        })
+        .collect();
+    for (side, _, _) in &short_sides {
+        plans.extend(overlap_plans(
+            user_ids(inputs.frame(side.source())?),
+            user_ids(inputs.frame(SourceName::Users)?),
+        ));
     }
     let mut results = crate::execute::collect_all(plans, "checking the cohorts")?.into_iter();
     let sizes = results.next().unwrap_or_default();
@@ -166,9 +179,9 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<Plausibility> {
     if invoices {
         negative_months(&results.next().unwrap_or_default())?;
     }
-    for (side, _) in &user_sides {
-        let overlap: Vec<DataFrame> = (0..4).map(|_| results.next().unwrap_or_default()).collect();
-        check_user_overlap(pipeline, *side, &overlap)?;
+    for (side, share, total) in &short_sides {
+        let examples: Vec<DataFrame> = (0..2).map(|_| results.next().unwrap_or_default()).collect();
+        user_overlap_error(pipeline, *side, *share, *total, &examples)?;
     }
     if has_training {
         check_cohorts(pipeline, &mut found)?;
@@ -427,21 +440,6 @@ impl UserSide {
     }
 }
 
-/// The distinct user ids of each source that joins users by `user_id`,
-/// when a `users` source is configured.
-fn user_sides(inputs: &Inputs) -> Result<Vec<(UserSide, LazyFrame)>> {
-    if inputs.get(SourceName::Users).is_none() {
-        return Ok(Vec::new());
-    }
-    let mut sides = Vec::new();
-    for side in [UserSide::Events, UserSide::Training] {
-        if inputs.get(side.source()).is_some_and(|s| s.has_column("user_id")) {
-            sides.push((side, user_ids(inputs.frame(side.source())?)));
-        }
-    }
-    Ok(sides)
-}
-
 fn user_ids(frame: LazyFrame) -> LazyFrame {
     frame
         .select([col("user_id")])
@@ -449,7 +447,7 @@ fn user_ids(frame: LazyFrame) -> LazyFrame {
         .unique(None, UniqueKeepStrategy::Any)
 }
 
-/// Distinct ids of a side, those found in `users`, and examples of each.
+/// Examples of a side's user ids missing from `users`, and of `users`' ids.
 fn overlap_plans(ids: LazyFrame, users: LazyFrame) -> Vec<LazyFrame> {
     let examples = |frame: LazyFrame| {
         frame
@@ -458,31 +456,19 @@ fn overlap_plans(ids: LazyFrame, users: LazyFrame) -> Vec<LazyFrame> {
             .limit(5)
     };
     vec![
-        ids.clone().select([len().cast(DataType::UInt64).alias("n")]),
-        ids.clone()
-            .semi_join(users.clone(), col("user_id"), col("user_id"))
-            .select([len().cast(DataType::UInt64).alias("n")]),
         examples(ids.anti_join(users.clone(), col("user_id"), col("user_id"))),
         examples(users),
     ]
 }
 
-/// Stops the run when too few user ids of a side are user ids of `users`.
-fn check_user_overlap(pipeline: &Pipeline, side: UserSide, overlap: &[DataFrame]) -> Result<()> {
-    let n = |df: &DataFrame| {
-        df.column("n")
-            .ok()
-            .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
-            .unwrap_or(0)
-    };
-    let (total, found) = (n(&overlap[0]), n(&overlap[1]));
-    if total == 0 {
-        return Ok(());
-    }
-    let share = found as f64 / total as f64;
-    if share >= pipeline.min_user_overlap {
-        return Ok(());
-    }
+/// Too few rows of a side have a user of `users`: the error, with examples.
+fn user_overlap_error(
+    pipeline: &Pipeline,
+    side: UserSide,
+    share: f64,
+    total: u64,
+    examples: &[DataFrame],
+) -> Result<()> {
     let shown = |df: &DataFrame| {
         df.column("user_id")
             .ok()
@@ -492,14 +478,14 @@ fn check_user_overlap(pipeline: &Pipeline, side: UserSide, overlap: &[DataFrame]
     };
     let source = side.source();
     Err(Error::Data(format!(
-        "source `{source}`: {found} of its {total} user ids ({:.0} %) are user ids of `users`, below \
-         quality.min_user_overlap {:.0} %: user-level metrics would find no one\n\
+        "source `{source}`: {:.0} % of its {total} rows with a user id have a user of `users`, below \
+         quality.min_user_overlap {:.0} %: user-level metrics would find almost no one\n\
          e.g. in `{source}`: {}; in `users`: {}\n\
          hint: the two sources key users differently (an email against an id?): map the same id in `columns` of both",
         share * 100.0,
         pipeline.min_user_overlap * 100.0,
-        shown(&overlap[2]),
-        shown(&overlap[3])
+        shown(&examples[0]),
+        shown(&examples[1])
     )))
 }
 
