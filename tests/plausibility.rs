@@ -568,7 +568,8 @@ fn zendesk_organization_ids_as_account_ids_stop_the_run_and_name_the_mismatch() 
         .stderr(
             predicate::str::contains("source `tickets`")
                 .and(predicate::str::contains(
-                    "must be an account_id of `accounts` (100.0 % of its rows, above quality.max_orphan_share 20.0 %: ids from another system?)",
+                    "must be an account_id of `accounts` (100.0 % of its rows, above quality.max_orphan_share 20.0 %: ids from another system? \
+                     `accounts` has e.g. `001A`, `001B`, `001C`, `001D`)",
                 ))
                 .and(predicate::str::contains("account_id=360001234")),
         );

@@ -351,6 +351,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
     let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
     let mut orphan_warnings = Vec::new();
+    let mut known_ids: Option<String> = None;
     for (name, frame, rules) in layout {
         let loaded = &inputs.sources[&name];
         let counts = results.next().unwrap_or_default();
@@ -410,10 +411,15 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
                 let why = if pipeline.orphans == OrphanPolicy::Error {
                     "quality.orphans: error".to_string()
                 } else {
+                    if known_ids.is_none() {
+                        known_ids = Some(account_id_examples(inputs)?);
+                    }
                     format!(
-                        "{:.1} % of its rows, above quality.max_orphan_share {:.1} %: ids from another system?",
+                        "{:.1} % of its rows, above quality.max_orphan_share {:.1} %: ids from another system? \
+                         `accounts` has e.g. {}",
                         share * 100.0,
-                        pipeline.max_orphan_share * 100.0
+                        pipeline.max_orphan_share * 100.0,
+                        known_ids.as_deref().unwrap_or_default()
                     )
                 };
                 let rule = row_rule(
@@ -461,16 +467,6 @@ fn warn_orphans(
     if orphans.is_empty() {
         return Ok(());
     }
-    let distinct = |frame: LazyFrame, column: Expr| {
-        frame
-            .select([column.cast(DataType::String).alias("id")])
-            .unique(None, UniqueKeepStrategy::Any)
-            .sort(
-                ["id"],
-                SortMultipleOptions::default().with_nulls_last(true),
-            )
-            .limit(EXAMPLES as u32)
-    };
     let mut plans = vec![distinct(inputs.account_ids()?, col("account_id"))];
     for (_, _, _, frame) in &orphans {
         plans.push(distinct(frame.clone().filter(col(ORPHAN)), col("account_id")));
@@ -487,6 +483,24 @@ fn warn_orphans(
         report.warnings.push(message);
     }
     Ok(())
+}
+
+/// Up to [`EXAMPLES`] distinct values of `column`, sorted, as `id`.
+fn distinct(frame: LazyFrame, column: Expr) -> LazyFrame {
+    frame
+        .select([column.cast(DataType::String).alias("id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["id"], SortMultipleOptions::default().with_nulls_last(true))
+        .limit(EXAMPLES as u32)
+}
+
+/// Example account ids of `accounts`, shown beside dropped ids.
+fn account_id_examples(inputs: &Inputs) -> Result<String> {
+    let found = crate::execute::collect_all(
+        vec![distinct(inputs.account_ids()?, col("account_id"))],
+        "finding example ids",
+    )?;
+    Ok(found.first().map(ids_shown).unwrap_or_default())
 }
 
 /// Up to [`EXAMPLES`] ids as `a`, `b`, … (`(empty)` for a null id).
