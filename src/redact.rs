@@ -72,7 +72,9 @@ fn storage_credentials() -> &'static [String] {
             .collect();
         let file = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
             .map(std::path::PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials")));
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials"))
+            });
         if let Some(text) = file.and_then(|f| std::fs::read_to_string(f).ok()) {
             for line in text.lines() {
                 if let Some((key, value)) = line.split_once('=') {

@@ -15,8 +15,8 @@ use crate::error::Result;
 use crate::execute::{self, Outputs};
 use crate::inputs::Inputs;
 use crate::log;
-use crate::output::partition::manifest::{sha256_hex, Manifest, RunRecord};
 use crate::output::partition::lock::LockRequest;
+use crate::output::partition::manifest::{sha256_hex, Manifest, RunRecord};
 use crate::output::partition::Partition;
 use crate::output::tables::{RunColumns, TABLES};
 use crate::plan::build_plans;
@@ -152,7 +152,10 @@ impl Validated {
             } else {
                 String::new()
             };
-            out.push_str(&format!("  {:<width$}  {rows:>10} rows  {range}{dropped}\n", name.to_string()));
+            out.push_str(&format!(
+                "  {:<width$}  {rows:>10} rows  {range}{dropped}\n",
+                name.to_string()
+            ));
         }
         let p = &self.plausibility;
         out.push_str(&format!(

@@ -55,12 +55,21 @@ fn two_runs_on_one_output_end_with_0_or_5_and_a_complete_partition() {
             let dir = tempfile::tempdir().unwrap();
             let out = dir.path().join("out");
             if earlier {
-                bin().args(["-q", "run"]).arg(&pipeline).arg("--output").arg(&out).assert().success();
+                bin()
+                    .args(["-q", "run"])
+                    .arg(&pipeline)
+                    .arg("--output")
+                    .arg(&out)
+                    .assert()
+                    .success();
             }
             let first = spawn(&pipeline, &out, &[]);
             std::thread::sleep(Duration::from_millis(offset_ms));
             let second = spawn(&pipeline, &out, &[]);
-            let results = [first.wait_with_output().unwrap(), second.wait_with_output().unwrap()];
+            let results = [
+                first.wait_with_output().unwrap(),
+                second.wait_with_output().unwrap(),
+            ];
             let codes: Vec<Option<i32>> = results.iter().map(|o| o.status.code()).collect();
             let case = format!("earlier partition: {earlier}, offset {offset_ms} ms: {codes:?}");
             for result in &results {
@@ -77,7 +86,11 @@ fn two_runs_on_one_output_end_with_0_or_5_and_a_complete_partition() {
             assert!(codes.contains(&Some(0)), "{case}: one run publishes");
             let partition = out.join("as_of=2026-11-01");
             let verified = verify(&partition);
-            assert!(verified.status.success(), "{case}: {}", stderr_of(&verified));
+            assert!(
+                verified.status.success(),
+                "{case}: {}",
+                stderr_of(&verified)
+            );
             assert_eq!(names_in(&out), ["as_of=2026-11-01"], "{case}: leftovers");
         }
     }
@@ -91,7 +104,10 @@ fn a_run_that_waits_for_the_lock_publishes_after_the_holder() {
     let first = spawn(&pipeline, &out, &[]);
     wait_for_holder(&out);
     let second = spawn(&pipeline, &out, &["--wait-lock", "120"]);
-    let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
     assert!(first.status.success(), "{}", stderr_of(&first));
     assert!(second.status.success(), "{}", stderr_of(&second));
     let partition = out.join("as_of=2026-11-01");
@@ -145,7 +161,13 @@ fn a_locked_partition_is_exit_5_naming_the_holder_and_a_killed_holder_frees_it_a
     // next run takes the partition at once (no wait) and cleans up.
     holder.kill().unwrap();
     holder.wait().unwrap();
-    bin().args(["-q", "run"]).arg(&pipeline).arg("--output").arg(&out).assert().success();
+    bin()
+        .args(["-q", "run"])
+        .arg(&pipeline)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
     assert!(verify(&out.join("as_of=2026-11-01")).status.success());
     assert_eq!(names_in(&out), ["as_of=2026-11-01"]);
 }
@@ -154,7 +176,13 @@ fn a_locked_partition_is_exit_5_naming_the_holder_and_a_killed_holder_frees_it_a
 fn verify_tells_intact_from_altered_and_incomplete_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let run = |out: &str| {
-        bin().args(["-q", "run"]).arg(sample_pipeline()).arg("--output").arg(dir.path().join(out)).assert().success();
+        bin()
+            .args(["-q", "run"])
+            .arg(sample_pipeline())
+            .arg("--output")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
         dir.path().join(out).join("as_of=2026-11-01")
     };
     let partition = run("a");
@@ -162,7 +190,8 @@ fn verify_tells_intact_from_altered_and_incomplete_partitions() {
     let intact = verify(&partition);
     assert_eq!(intact.status.code(), Some(0), "{}", stderr_of(&intact));
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(partition.join("_manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(partition.join("_manifest.json")).unwrap())
+            .unwrap();
     let run_id = manifest["run_id"].as_str().unwrap();
     assert!(String::from_utf8_lossy(&intact.stdout).contains(run_id));
     assert_eq!(manifest["schema_version"], 1);
@@ -176,7 +205,12 @@ fn verify_tells_intact_from_altered_and_incomplete_partitions() {
     // A table of another run, with the manifest and `_SUCCESS` rewritten to
     // its checksum: the checksums agree, the run id gives it away.
     let swapped = dir.path().join("swapped");
-    Command::new("cp").arg("-r").arg(&partition).arg(&swapped).status().unwrap();
+    Command::new("cp")
+        .arg("-r")
+        .arg(&partition)
+        .arg(&swapped)
+        .status()
+        .unwrap();
     std::fs::copy(other.join("lift.parquet"), swapped.join("lift.parquet")).unwrap();
     let (bytes, sum) = {
         use sha2::Digest;
@@ -199,14 +233,27 @@ fn verify_tells_intact_from_altered_and_incomplete_partitions() {
         use sha2::Digest;
         hex(&sha2::Sha256::digest(text.as_bytes())).into()
     };
-    std::fs::write(swapped.join("_SUCCESS"), serde_json::to_string(&success).unwrap()).unwrap();
+    std::fs::write(
+        swapped.join("_SUCCESS"),
+        serde_json::to_string(&success).unwrap(),
+    )
+    .unwrap();
     let mixed = verify(&swapped);
     assert_eq!(mixed.status.code(), Some(3), "{}", stderr_of(&mixed));
-    assert!(stderr_of(&mixed).contains("`lift.parquet` holds rows of run"), "{}", stderr_of(&mixed));
+    assert!(
+        stderr_of(&mixed).contains("`lift.parquet` holds rows of run"),
+        "{}",
+        stderr_of(&mixed)
+    );
 
     // One byte changed in a table: exit 3 naming the table.
     let altered = dir.path().join("altered");
-    Command::new("cp").arg("-r").arg(&partition).arg(&altered).status().unwrap();
+    Command::new("cp")
+        .arg("-r")
+        .arg(&partition)
+        .arg(&altered)
+        .status()
+        .unwrap();
     let path = altered.join("metrics.parquet");
     let mut data = std::fs::read(&path).unwrap();
     let middle = data.len() / 2;
@@ -214,12 +261,21 @@ fn verify_tells_intact_from_altered_and_incomplete_partitions() {
     std::fs::write(&path, data).unwrap();
     let changed = verify(&altered);
     assert_eq!(changed.status.code(), Some(3), "{}", stderr_of(&changed));
-    assert!(stderr_of(&changed).contains("`metrics.parquet`"), "{}", stderr_of(&changed));
+    assert!(
+        stderr_of(&changed).contains("`metrics.parquet`"),
+        "{}",
+        stderr_of(&changed)
+    );
 
     // No `_SUCCESS`: not a complete partition, exit 4.
     std::fs::remove_file(altered.join("_SUCCESS")).unwrap();
     let incomplete = verify(&altered);
-    assert_eq!(incomplete.status.code(), Some(4), "{}", stderr_of(&incomplete));
+    assert_eq!(
+        incomplete.status.code(),
+        Some(4),
+        "{}",
+        stderr_of(&incomplete)
+    );
     assert!(stderr_of(&incomplete).contains("no `_SUCCESS`"));
 }
 

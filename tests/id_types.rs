@@ -166,6 +166,9 @@ fn a_text_id_after_ten_thousand_integer_rows_is_read_as_text() {
     let training = "account_id,course_id,completed_at\nacct-x,c1,2025-01-10\n";
     let cohorts = cohorts_of(&accounts, training, "{ window_days: 30 }");
     assert_eq!(cohorts.len(), 10_001);
-    assert_eq!(cohorts.last().unwrap(), &("acct-x".to_string(), "trained".to_string()));
+    assert_eq!(
+        cohorts.last().unwrap(),
+        &("acct-x".to_string(), "trained".to_string())
+    );
     assert_eq!(cohorts[0], ("1".to_string(), "untrained".to_string()));
 }

@@ -25,9 +25,9 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "source `training`: dropped 2 of 11 row(s) whose account_id is empty or not in `accounts` \
+        "source `training`: dropped 2 of 11 row(s) whose account_id is empty or not in `accounts` \
              (e.g. `42`, (empty); `accounts` has e.g. `1`, `2`, `3`)",
-        ));
+    ));
     let manifest =
         std::fs::read_to_string(dir.path().join("out/as_of=2026-01-01/_manifest.json")).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
@@ -52,7 +52,11 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
     // Above `quality.max_orphan_share`: exit 3, as ids from another system.
     let text = std::fs::read_to_string(&pipeline).unwrap();
     let with = |quality: &str| {
-        std::fs::write(&pipeline, text.replace("output:", &format!("quality: {quality}\noutput:"))).unwrap();
+        std::fs::write(
+            &pipeline,
+            text.replace("output:", &format!("quality: {quality}\noutput:")),
+        )
+        .unwrap();
     };
     with("{ max_orphan_share: 0.1 }");
     bin()
@@ -75,8 +79,10 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
         .assert()
         .code(3)
         .stderr(
-            predicate::str::contains("must be an account_id of `accounts` (quality.orphans: error)")
-                .and(predicate::str::contains("account_id=42")),
+            predicate::str::contains(
+                "must be an account_id of `accounts` (quality.orphans: error)",
+            )
+            .and(predicate::str::contains("account_id=42")),
         );
 }
 

@@ -53,24 +53,33 @@ fn an_unmapped_churn_date_is_an_error_naming_the_candidates() {
         "columns: { account_id: Account ID, signup_date: Created Date }, churn: none",
     ] {
         let dir = crm_fixture(fix);
-        bin().args(["-q", "run"]).arg(dir.path().join("p.yaml")).assert().success();
+        bin()
+            .args(["-q", "run"])
+            .arg(dir.path().join("p.yaml"))
+            .assert()
+            .success();
     }
     // `churn: none` belongs to `accounts` only.
-    let dir = crm_fixture("columns: { account_id: Account ID, signup_date: Created Date }, churn: none");
+    let dir =
+        crm_fixture("columns: { account_id: Account ID, signup_date: Created Date }, churn: none");
     let path = dir.path().join("p.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("training: { path: completions.csv }", "training: { path: completions.csv, churn: none }");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "training: { path: completions.csv }",
+        "training: { path: completions.csv, churn: none }",
+    );
     std::fs::write(&path, text).unwrap();
     bin()
         .arg("validate")
         .arg(&path)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("only `accounts` takes `churn: none`"));
+        .stderr(predicate::str::contains(
+            "only `accounts` takes `churn: none`",
+        ));
 }
 
-const MAPPED: &str = "columns: { account_id: Account ID, signup_date: Created Date, churn_date: Churn Date }";
+const MAPPED: &str =
+    "columns: { account_id: Account ID, signup_date: Created Date, churn_date: Churn Date }";
 
 fn with_pipeline(dir: &tempfile::TempDir, from: &str, to: &str) -> std::path::PathBuf {
     let path = dir.path().join("p.yaml");
@@ -122,15 +131,12 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
     )
     .unwrap();
     let path = with_pipeline(&dir, "output:", "quality: { max_orphan_share: 1 }\noutput:");
-    bin()
-        .arg("run")
-        .arg(&path)
-        .assert()
-        .code(3)
-        .stderr(
-            predicate::str::contains("no assigned account is trained (0 trained, 4 untrained, 0 not assigned)")
-                .and(predicate::str::contains("nothing to compare")),
-        );
+    bin().arg("run").arg(&path).assert().code(3).stderr(
+        predicate::str::contains(
+            "no assigned account is trained (0 trained, 4 untrained, 0 not assigned)",
+        )
+        .and(predicate::str::contains("nothing to compare")),
+    );
     assert!(!dir.path().join("out").exists(), "nothing published");
 
     // A young programme: only an account that signed up in the period is
@@ -149,9 +155,10 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
     )
     .unwrap();
     let path = dir.path().join("p.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("metrics: [logo_retention]", "metrics: [logo_retention, retention_curve]");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "metrics: [logo_retention]",
+        "metrics: [logo_retention, retention_curve]",
+    );
     std::fs::write(&path, text).unwrap();
     let run = bin().arg("run").arg(&path).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -164,7 +171,10 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
         ),
         "{stderr}"
     );
-    assert!(stderr.contains("at as_of 2026-01-01: 1 trained, 4 untrained, 0 not assigned"), "{stderr}");
+    assert!(
+        stderr.contains("at as_of 2026-01-01: 1 trained, 4 untrained, 0 not assigned"),
+        "{stderr}"
+    );
 
     // No training source at all: valid, with one warning.
     let dir = crm_fixture(MAPPED);
@@ -173,7 +183,9 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert_eq!(
-        stderr.matches("no `training` source: no trained-vs-untrained comparison is made").count(),
+        stderr
+            .matches("no `training` source: no trained-vs-untrained comparison is made")
+            .count(),
         1,
         "{stderr}"
     );
@@ -196,9 +208,10 @@ fn invoices_given_as_monthly_revenue_warn_and_point_to_the_invoice_grain() {
         "  training: { path: completions.csv }\n  revenue: { path: invoices.csv, columns: { account_id: customer, month: created, mrr: amount } }\n",
     );
     let path = {
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("metrics: [logo_retention]", "metrics: [logo_retention, net_revenue_retention]");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "metrics: [logo_retention]",
+            "metrics: [logo_retention, net_revenue_retention]",
+        );
         std::fs::write(&path, text).unwrap();
         path
     };
@@ -280,7 +293,9 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         "  training: { path: completions.csv }\n",
         "  training: { path: completions.csv }\n  revenue: { path: mrr.csv }\n",
     );
-    let text = std::fs::read_to_string(&path).unwrap().replace("metrics: [logo_retention]", metrics);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("metrics: [logo_retention]", metrics);
     std::fs::write(&path, text).unwrap();
 
     let vendor = crm_fixture(
@@ -307,11 +322,17 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         "  training: { path: completions.csv }\n  revenue: { path: mrr.csv, columns: { account_id: customer, month: period, mrr: amount_cents }, \
          types: { month: epoch_s }, scale: { mrr: 0.01 } }\n",
     );
-    let text = std::fs::read_to_string(&path).unwrap().replace("metrics: [logo_retention]", metrics);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("metrics: [logo_retention]", metrics);
     std::fs::write(&path, text).unwrap();
 
     for dir in [&iso, &vendor] {
-        bin().args(["-q", "run"]).arg(dir.path().join("p.yaml")).assert().success();
+        bin()
+            .args(["-q", "run"])
+            .arg(dir.path().join("p.yaml"))
+            .assert()
+            .success();
     }
     let partition = |dir: &tempfile::TempDir| dir.path().join("out/as_of=2026-01-01");
     for table in ["metrics", "lift", "revenue_movements", "account_cohorts"] {
@@ -338,9 +359,21 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         ));
     // `types` on a column that is not a date, `scale` on one that is not a number: exit 2.
     for (from, to, message) in [
-        ("types: { month: epoch_s }", "types: { mrr: epoch_s }", "`types` applies to the date columns of `revenue`: `month`"),
-        ("scale: { mrr: 0.01 }", "scale: { month: 0.01 }", "`scale` applies to the number columns of `revenue`: `mrr`"),
-        ("types: { month: epoch_s }", "types: { month: mm/dd }", "is not `epoch_s`, `epoch_ms` or a strftime format"),
+        (
+            "types: { month: epoch_s }",
+            "types: { mrr: epoch_s }",
+            "`types` applies to the date columns of `revenue`: `month`",
+        ),
+        (
+            "scale: { mrr: 0.01 }",
+            "scale: { month: 0.01 }",
+            "`scale` applies to the number columns of `revenue`: `mrr`",
+        ),
+        (
+            "types: { month: epoch_s }",
+            "types: { month: mm/dd }",
+            "is not `epoch_s`, `epoch_ms` or a strftime format",
+        ),
     ] {
         let path = with_pipeline(&vendor, from, to);
         bin()
@@ -385,8 +418,16 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
         "  training: { path: completions.csv }\n",
         "  training: { path: lms.csv, columns: { user_id: Student Email, course_id: Course Title, completed_at: Completed At } }\n  users: { path: users.csv }\n",
     );
-    bin().args(["-q", "run"]).arg(by_account.path().join("p.yaml")).assert().success();
-    let run = bin().arg("run").arg(by_email.path().join("p.yaml")).output().unwrap();
+    bin()
+        .args(["-q", "run"])
+        .arg(by_account.path().join("p.yaml"))
+        .assert()
+        .success();
+    let run = bin()
+        .arg("run")
+        .arg(by_email.path().join("p.yaml"))
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(
@@ -428,14 +469,19 @@ fn validate_ends_with_a_coverage_summary() {
         "quality: { max_orphan_share: 0.5 }\noutput:",
     );
     let path = {
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("cohort: { window_days: 30 }", "cohort: { window_days: 30, courses: [Admin Fundamentals] }");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "cohort: { window_days: 30 }",
+            "cohort: { window_days: 30, courses: [Admin Fundamentals] }",
+        );
         std::fs::write(&path, &text).unwrap();
         path
     };
     let output = bin().args(["-q", "validate"]).arg(&path).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary = String::from_utf8_lossy(&output.stdout);
     for line in [
         "coverage:",
@@ -486,24 +532,43 @@ fn invoices_give_the_revenue_tables_of_the_same_data_as_monthly_mrr() {
     );
     let mut monthly = String::from("account_id,month,mrr\n");
     for (id, month, mrr) in [
-        ("001A", "2025-09-01", 100), ("001A", "2025-10-01", 100), ("001A", "2025-11-01", 120), ("001A", "2025-12-01", 120),
-        ("001C", "2025-10-01", 80), ("001C", "2025-11-01", 50), ("001D", "2025-10-01", 40),
+        ("001A", "2025-09-01", 100),
+        ("001A", "2025-10-01", 100),
+        ("001A", "2025-11-01", 120),
+        ("001A", "2025-12-01", 120),
+        ("001C", "2025-10-01", 80),
+        ("001C", "2025-11-01", 50),
+        ("001D", "2025-10-01", 40),
     ] {
         monthly.push_str(&format!("{id},{month},{mrr}\n"));
     }
-    for m in ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"] {
+    for m in [
+        "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04",
+        "2026-05", "2026-06", "2026-07", "2026-08",
+    ] {
         monthly.push_str(&format!("001B,{m}-01,100\n"));
     }
     let months = with_revenue("mrr.csv", &monthly, "{ path: mrr.csv }");
     for dir in [&invoices, &months] {
-        let run = bin().arg("run").arg(dir.path().join("p.yaml")).output().unwrap();
+        let run = bin()
+            .arg("run")
+            .arg(dir.path().join("p.yaml"))
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(run.status.success(), "{stderr}");
-        assert!(!stderr.contains("does not look like one row per account and month"), "{stderr}");
+        assert!(
+            !stderr.contains("does not look like one row per account and month"),
+            "{stderr}"
+        );
     }
     let partition = |dir: &tempfile::TempDir| dir.path().join("out/as_of=2026-01-01");
     for table in ["metrics", "lift", "revenue_movements"] {
-        assert_eq!(contents(&partition(&invoices), table), contents(&partition(&months), table), "{table}");
+        assert_eq!(
+            contents(&partition(&invoices), table),
+            contents(&partition(&months), table),
+            "{table}"
+        );
     }
     assert!(read_table(&partition(&months), "revenue_movements").height() > 0);
 
@@ -513,28 +578,44 @@ fn invoices_give_the_revenue_tables_of_the_same_data_as_monthly_mrr() {
         "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-11-01,100,usd\n001A,2025-10-05,2025-10-05,-150,usd\n",
     )
     .unwrap();
-    bin().arg("validate").arg(invoices.path().join("p.yaml")).assert().code(3).stderr(
-        predicate::str::contains("1 account-month(s) sum to a negative amount")
-            .and(predicate::str::contains("account `001A`, 2025-10-01: -50.00")),
-    );
+    bin()
+        .arg("validate")
+        .arg(invoices.path().join("p.yaml"))
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("1 account-month(s) sum to a negative amount").and(
+                predicate::str::contains("account `001A`, 2025-10-01: -50.00"),
+            ),
+        );
     // Two currencies: an error naming them.
     std::fs::write(
         invoices.path().join("invoices.csv"),
         "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-11-01,100,usd\n001B,2025-10-01,2025-11-01,90,eur\n",
     )
     .unwrap();
-    bin().arg("validate").arg(invoices.path().join("p.yaml")).assert().code(3).stderr(
-        predicate::str::contains("column `currency` holds 2 currencies (`eur`, `usd`)"),
-    );
+    bin()
+        .arg("validate")
+        .arg(invoices.path().join("p.yaml"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "column `currency` holds 2 currencies (`eur`, `usd`)",
+        ));
     // An end before the start breaks a rule.
     std::fs::write(
         invoices.path().join("invoices.csv"),
         "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-09-01,100,usd\n",
     )
     .unwrap();
-    bin().arg("validate").arg(invoices.path().join("p.yaml")).assert().code(3).stderr(
-        predicate::str::contains("column `period_end`: must be on or after period_start"),
-    );
+    bin()
+        .arg("validate")
+        .arg(invoices.path().join("p.yaml"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "column `period_end`: must be on or after period_start",
+        ));
 }
 
 #[test]
@@ -554,9 +635,10 @@ fn zendesk_organization_ids_as_account_ids_stop_the_run_and_name_the_mismatch() 
         "  training: { path: completions.csv }\n  tickets: { path: zendesk_tickets.csv, columns: { account_id: organization_id } }\n",
     );
     let path = {
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("metrics: [logo_retention]", "metrics: [logo_retention, support_incident_rate]");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "metrics: [logo_retention]",
+            "metrics: [logo_retention, support_incident_rate]",
+        );
         std::fs::write(&path, text).unwrap();
         path
     };

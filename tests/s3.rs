@@ -248,7 +248,11 @@ fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
 
     // A listed object whose key the client would read percent-encoded (as
     // another key): a configuration error naming the key, not a silent miss.
-    server.put("lake", "odd/accounts~v2.csv", "account_id,signup_date\n1,2025-01-01\n");
+    server.put(
+        "lake",
+        "odd/accounts~v2.csv",
+        "account_id,signup_date\n1,2025-01-01\n",
+    );
     let odd = server
         .command(dir.path())
         .arg("validate")
@@ -292,7 +296,11 @@ fn s3_faults_exit_4_with_the_bucket_and_key_and_no_secret() {
         .filter(|r| r["method"] == "GET" && r["path"] == "/lake/big/accounts.csv")
         .map(|r| r["range"].as_str().unwrap_or("whole object").to_string())
         .collect();
-    assert_eq!(gets, ["bytes=0-4194303"], "one ranged read of the first chunk");
+    assert_eq!(
+        gets,
+        ["bytes=0-4194303"],
+        "one ranged read of the first chunk"
+    );
 
     // The server is down: exit 4 after the retries, naming bucket and key.
     let port = {
@@ -390,14 +398,19 @@ fn a_store_dying_mid_upload_leaves_the_previous_partition_and_a_waiting_rerun_ta
     // until it expires: a run that does not wait stops with exit code 5.
     let blocked = run(&["--set", "stats.alpha=0.01"]);
     assert_eq!(blocked.status.code(), Some(5), "{}", stderr_of(&blocked));
-    assert!(stderr_of(&blocked).contains("locked by run"), "{}", stderr_of(&blocked));
+    assert!(
+        stderr_of(&blocked).contains("locked by run"),
+        "{}",
+        stderr_of(&blocked)
+    );
 
     // A run that waits takes the lease over once expired, says so, aborts
     // the dead run's uploads and publishes: every table from one run.
     let third = run(&["--set", "stats.alpha=0.01", "--wait-lock", "30"]);
     assert!(third.status.success(), "{}", stderr_of(&third));
     assert!(
-        stderr_of(&third).contains("took over the expired lease") && stderr_of(&third).contains("presumed dead"),
+        stderr_of(&third).contains("took over the expired lease")
+            && stderr_of(&third).contains("presumed dead"),
         "{}",
         stderr_of(&third)
     );
@@ -530,7 +543,10 @@ fn two_runs_on_one_s3_output_end_with_0_or_5_and_leave_no_upload_or_lease() {
             let first = start(&server);
             std::thread::sleep(std::time::Duration::from_millis(offset_ms));
             let second = start(&server);
-            let results = [first.wait_with_output().unwrap(), second.wait_with_output().unwrap()];
+            let results = [
+                first.wait_with_output().unwrap(),
+                second.wait_with_output().unwrap(),
+            ];
             let codes: Vec<Option<i32>> = results.iter().map(|o| o.status.code()).collect();
             for result in &results {
                 match result.status.code() {
@@ -541,15 +557,23 @@ fn two_runs_on_one_s3_output_end_with_0_or_5_and_leave_no_upload_or_lease() {
             }
             assert!(codes.contains(&Some(0)), "{case}: {codes:?}");
             let verified = verify_on(&server, dir.path());
-            assert!(verified.status.success(), "{case}: {}", stderr_of(&verified));
-            assert!(server.multipart_uploads("results").is_empty(), "{case}: uploads left");
+            assert!(
+                verified.status.success(),
+                "{case}: {}",
+                stderr_of(&verified)
+            );
+            assert!(
+                server.multipart_uploads("results").is_empty(),
+                "{case}: uploads left"
+            );
             let keys: Vec<String> = server
                 .list("results", "education_impact/")
                 .into_iter()
                 .map(|(k, _)| k)
                 .collect();
             assert!(
-                keys.iter().all(|k| k.starts_with("education_impact/as_of=2026-11-01/")),
+                keys.iter()
+                    .all(|k| k.starts_with("education_impact/as_of=2026-11-01/")),
                 "{case}: a lease or stray object is left: {keys:?}"
             );
         }
@@ -572,7 +596,10 @@ fn a_run_killed_at_any_point_on_s3_leaves_the_previous_partition_and_its_lease_i
     let snapshot = |name: &str| {
         let target = dir.path().join(name);
         server.download("results", partition, &target);
-        TABLES.iter().map(|t| contents(&target, t)).collect::<Vec<String>>()
+        TABLES
+            .iter()
+            .map(|t| contents(&target, t))
+            .collect::<Vec<String>>()
     };
     let before = snapshot("before");
 
@@ -593,7 +620,11 @@ fn a_run_killed_at_any_point_on_s3_leaves_the_previous_partition_and_its_lease_i
         // previous `_SUCCESS`: the documented reader check (each table's
         // run id against `_SUCCESS`) sees it, as `verify` does, and the next
         // run completes the partition.
-        assert_eq!(before, snapshot(&format!("after-{i}")), "kill at {fraction}");
+        assert_eq!(
+            before,
+            snapshot(&format!("after-{i}")),
+            "kill at {fraction}"
+        );
         let verified = verify_on(&server, dir.path());
         match verified.status.code() {
             Some(0) => {}
@@ -622,7 +653,11 @@ fn a_run_killed_at_any_point_on_s3_leaves_the_previous_partition_and_its_lease_i
     assert!(last.status.success(), "{}", stderr_of(&last));
     assert!(verify_on(&server, dir.path()).status.success());
     assert_eq!(before, snapshot("last"));
-    let keys: Vec<String> = server.list("results", "education_impact/").into_iter().map(|(k, _)| k).collect();
+    let keys: Vec<String> = server
+        .list("results", "education_impact/")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert!(keys.iter().all(|k| k.starts_with(partition)), "{keys:?}");
 }
 
@@ -636,8 +671,18 @@ fn a_store_without_conditional_writes_is_an_error_unless_the_lock_is_off() {
     let pipeline = s3_pipeline(dir.path(), ", max_retries: 0");
     for mode in ["refuse", "ignore"] {
         server.conditional(mode);
-        let refused = server.command(dir.path()).arg("run").arg(&pipeline).output().unwrap();
-        assert_eq!(refused.status.code(), Some(4), "{mode}: {}", stderr_of(&refused));
+        let refused = server
+            .command(dir.path())
+            .arg("run")
+            .arg(&pipeline)
+            .output()
+            .unwrap();
+        assert_eq!(
+            refused.status.code(),
+            Some(4),
+            "{mode}: {}",
+            stderr_of(&refused)
+        );
         let message = stderr_of(&refused);
         assert!(
             message.contains("does not honour conditional writes")
@@ -645,7 +690,10 @@ fn a_store_without_conditional_writes_is_an_error_unless_the_lock_is_off() {
                 && message.contains("output.lock: none"),
             "{mode}: {message}"
         );
-        assert!(server.list("results", "education_impact/").is_empty(), "{mode}: nothing written");
+        assert!(
+            server.list("results", "education_impact/").is_empty(),
+            "{mode}: nothing written"
+        );
     }
     // Explicitly without a lock: published, and no lease was written.
     let before = server.requests().len();

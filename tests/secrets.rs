@@ -58,12 +58,11 @@ fn a_token_in_a_source_path_and_in_storage_is_never_written_or_printed() {
     let stderr = String::from_utf8_lossy(&run.stderr).to_string();
     assert!(run.status.success(), "{stderr}");
     assert_clean("the run's log", &stderr);
-    assert!(stderr.contains("***"), "the masked value shows as ***:\n{stderr}");
-    let partition = dir
-        .path()
-        .join("out")
-        .join(TOKEN)
-        .join("as_of=2026-01-01");
+    assert!(
+        stderr.contains("***"),
+        "the masked value shows as ***:\n{stderr}"
+    );
+    let partition = dir.path().join("out").join(TOKEN).join("as_of=2026-01-01");
     let manifest = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
     assert_clean("the manifest", &manifest);
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
@@ -71,15 +70,24 @@ fn a_token_in_a_source_path_and_in_storage_is_never_written_or_printed() {
     assert!(written.contains("${API_TOKEN}/accounts.csv"), "{written}");
     assert!(written.contains("${STORE_PASSWORD}"), "{written}");
     assert_eq!(manifest["pipeline_name"], "report-***");
-    assert_eq!(manifest["resolved_pipeline_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        manifest["resolved_pipeline_sha256"].as_str().unwrap().len(),
+        64
+    );
 
     // The same in JSON logs, in `explain` and in `validate`.
-    let json = with_tokens(bin().args(["--log-format", "json", "-v", "validate"]).arg(&pipeline))
-        .output()
-        .unwrap();
+    let json = with_tokens(
+        bin()
+            .args(["--log-format", "json", "-v", "validate"])
+            .arg(&pipeline),
+    )
+    .output()
+    .unwrap();
     assert!(json.status.success());
     assert_clean("JSON logs", &String::from_utf8_lossy(&json.stderr));
-    let explain = with_tokens(bin().arg("explain").arg(&pipeline)).output().unwrap();
+    let explain = with_tokens(bin().arg("explain").arg(&pipeline))
+        .output()
+        .unwrap();
     assert!(explain.status.success());
     let plan = String::from_utf8_lossy(&explain.stdout);
     assert!(plan.contains("accounts.csv"), "{plan}");
@@ -87,7 +95,9 @@ fn a_token_in_a_source_path_and_in_storage_is_never_written_or_printed() {
 
     // An error that names the path: a file missing under the token's directory.
     std::fs::remove_file(dir.path().join(TOKEN).join("training.csv")).unwrap();
-    let failed = with_tokens(bin().arg("run").arg(&pipeline)).output().unwrap();
+    let failed = with_tokens(bin().arg("run").arg(&pipeline))
+        .output()
+        .unwrap();
     assert_eq!(failed.status.code(), Some(4));
     let message = String::from_utf8_lossy(&failed.stderr);
     assert!(message.contains("***/training.csv"), "{message}");
@@ -98,9 +108,10 @@ fn a_token_in_a_source_path_and_in_storage_is_never_written_or_printed() {
 fn a_password_in_the_s3_endpoint_is_masked_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline_with_token(dir.path());
-    let text = std::fs::read_to_string(&pipeline)
-        .unwrap()
-        .replace("\"${API_TOKEN}/accounts.csv\"", "\"s3://lake/accounts.csv\"");
+    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "\"${API_TOKEN}/accounts.csv\"",
+        "\"s3://lake/accounts.csv\"",
+    );
     std::fs::write(&pipeline, text).unwrap();
     // Nothing listens on port 9: the read fails and the message names the endpoint.
     let failed = with_tokens(

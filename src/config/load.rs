@@ -22,8 +22,7 @@ pub fn load_pipeline_file(path: &Path, options: &LoadOptions) -> Result<(Pipelin
     let raw = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("cannot read pipeline file `{}`", path.display()), e))?;
     let shown = path.display().to_string();
-    let text =
-        interpolate(&raw, &secret_aware_env).map_err(|e| prefix(&shown, e))?;
+    let text = interpolate(&raw, &secret_aware_env).map_err(|e| prefix(&shown, e))?;
     let parsed = parse_pipeline_text(&text, &shown)?;
     if options.sets.is_empty() {
         return Ok((parsed, raw));

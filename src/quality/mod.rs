@@ -310,7 +310,13 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
         ];
         if checks_user_overlap(inputs, loaded) {
-            counts.push(typed("user_id").is_not_null().cast(DataType::UInt64).sum().alias("__user_rows"));
+            counts.push(
+                typed("user_id")
+                    .is_not_null()
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias("__user_rows"),
+            );
             counts.push(
                 typed("user_id")
                     .is_not_null()
@@ -359,7 +365,10 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         if checks_user_overlap(inputs, loaded) {
             report.user_rows.insert(
                 name,
-                (count_of(&counts, "__user_rows_known"), count_of(&counts, "__user_rows")),
+                (
+                    count_of(&counts, "__user_rows_known"),
+                    count_of(&counts, "__user_rows"),
+                ),
             );
         }
         if let Some(day) = main_day(loaded) {
@@ -406,7 +415,8 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         let rows = report.rows_read.get(&name).copied().unwrap_or(0);
         if orphans > 0 {
             let share = orphans as f64 / rows.max(1) as f64;
-            let fatal = pipeline.orphans == OrphanPolicy::Error || share > pipeline.max_orphan_share;
+            let fatal =
+                pipeline.orphans == OrphanPolicy::Error || share > pipeline.max_orphan_share;
             if fatal {
                 let why = if pipeline.orphans == OrphanPolicy::Error {
                     "quality.orphans: error".to_string()
@@ -469,7 +479,10 @@ fn warn_orphans(
     }
     let mut plans = vec![distinct(inputs.account_ids()?, col("account_id"))];
     for (_, _, _, frame) in &orphans {
-        plans.push(distinct(frame.clone().filter(col(ORPHAN)), col("account_id")));
+        plans.push(distinct(
+            frame.clone().filter(col(ORPHAN)),
+            col("account_id"),
+        ));
     }
     let mut examples = crate::execute::collect_all(plans, "finding example ids")?.into_iter();
     let known = ids_shown(&examples.next().unwrap_or_default());
@@ -510,7 +523,10 @@ fn ids_shown(df: &DataFrame) -> String {
         .and_then(|c| c.str().ok().cloned())
         .map(|ids| {
             ids.iter()
-                .map(|id| id.map(|v| format!("`{v}`")).unwrap_or_else(|| "(empty)".into()))
+                .map(|id| {
+                    id.map(|v| format!("`{v}`"))
+                        .unwrap_or_else(|| "(empty)".into())
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         })

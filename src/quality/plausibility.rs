@@ -63,7 +63,11 @@ const IDS_SHOWN: usize = 10;
 
 /// Runs the checks (one `collect_all`: the course ids of `training` and the
 /// cohort counts). Errors (exit 3) name what is wrong and how to fix it.
-pub fn check(inputs: &Inputs, pipeline: &Pipeline, report: &super::QualityReport) -> Result<Plausibility> {
+pub fn check(
+    inputs: &Inputs,
+    pipeline: &Pipeline,
+    report: &super::QualityReport,
+) -> Result<Plausibility> {
     let has_training = inputs.get(SourceName::Training).is_some();
     let training = has_training
         .then(|| inputs.frame(SourceName::Training))
@@ -166,7 +170,11 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, report: &super::QualityReport
         found.courses = courses
             .iter()
             .map(|c| {
-                let rows = seen.iter().find(|(id, _)| id == c).map(|(_, n)| *n).unwrap_or(0);
+                let rows = seen
+                    .iter()
+                    .find(|(id, _)| id == c)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0);
                 (c.clone(), rows)
             })
             .collect();
@@ -222,7 +230,11 @@ fn course_rows(df: &DataFrame) -> Vec<(String, u64)> {
 }
 
 /// Every entry of `cohort.courses` must match a course id of `training`.
-fn check_courses(inputs: &Inputs, configured: &[(String, u64)], seen: &[(String, u64)]) -> Result<()> {
+fn check_courses(
+    inputs: &Inputs,
+    configured: &[(String, u64)],
+    seen: &[(String, u64)],
+) -> Result<()> {
     let unmatched: Vec<&String> = configured
         .iter()
         .filter(|(_, rows)| *rows == 0)
@@ -251,7 +263,11 @@ fn check_courses(inputs: &Inputs, configured: &[(String, u64)], seen: &[(String,
             .join(", ");
         message.push_str(&format!(
             "\n  - `{course}`: the ids seen, closest first: {}",
-            if closest.is_empty() { "none (no completed row has a course id)".into() } else { closest }
+            if closest.is_empty() {
+                "none (no completed row has a course id)".into()
+            } else {
+                closest
+            }
         ));
     }
     message.push_str(&format!(
@@ -314,16 +330,20 @@ fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
             .sum()
             .alias("off_grain"),
     ]);
-    let per_month = revenue
-        .clone()
-        .group_by([col("account_id"), month])
-        .agg([len().cast(DataType::UInt64).alias("copies"), col("mrr").sum().alias("mrr")]);
-    let duplicates = per_month.clone().filter(col("copies").gt(lit(1u64))).select([
-        len().cast(DataType::UInt64).alias("pairs"),
+    let per_month = revenue.clone().group_by([col("account_id"), month]).agg([
+        len().cast(DataType::UInt64).alias("copies"),
+        col("mrr").sum().alias("mrr"),
     ]);
+    let duplicates = per_month
+        .clone()
+        .filter(col("copies").gt(lit(1u64)))
+        .select([len().cast(DataType::UInt64).alias("pairs")]);
     let previous = per_month.clone().select([
         col("account_id"),
-        col("month_start").dt().offset_by(lit("1mo")).alias("month_start"),
+        col("month_start")
+            .dt()
+            .offset_by(lit("1mo"))
+            .alias("month_start"),
         col("mrr").alias("previous"),
     ]);
     let jump = per_month
@@ -335,7 +355,10 @@ fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
         )
         .filter(col("previous").gt(lit(0.0)))
         .with_column((col("mrr") / col("previous")).alias("ratio"))
-        .sort(["ratio"], SortMultipleOptions::default().with_order_descending(true))
+        .sort(
+            ["ratio"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
         .limit(1)
         .select([
             col("account_id").cast(DataType::String),
@@ -473,7 +496,13 @@ fn user_overlap_error(
         df.column("user_id")
             .ok()
             .and_then(|c| c.str().ok().cloned())
-            .map(|v| v.iter().flatten().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "))
+            .map(|v| {
+                v.iter()
+                    .flatten()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default()
     };
     let source = side.source();

@@ -124,7 +124,9 @@ impl DayFormat {
         match self {
             DayFormat::Iso => "is a date (YYYY-MM-DD) or an ISO 8601 datetime".into(),
             DayFormat::EpochSeconds => "is a number of seconds since 1970-01-01 (epoch_s)".into(),
-            DayFormat::EpochMillis => "is a number of milliseconds since 1970-01-01 (epoch_ms)".into(),
+            DayFormat::EpochMillis => {
+                "is a number of milliseconds since 1970-01-01 (epoch_ms)".into()
+            }
             DayFormat::Format(f) => format!("is a date in the format `{f}`"),
         }
     }
@@ -163,8 +165,10 @@ pub fn to_day(value: Expr, format: &DayFormat) -> Expr {
             value.cast(DataType::String).map(
                 move |column: Column| {
                     let text = column.str()?;
-                    let days: Int32Chunked =
-                        text.iter().map(|v| v.and_then(|t| parse_day_with(t, &f))).collect();
+                    let days: Int32Chunked = text
+                        .iter()
+                        .map(|v| v.and_then(|t| parse_day_with(t, &f)))
+                        .collect();
                     days.with_name(column.name().clone())
                         .into_column()
                         .cast(&DataType::Date)
@@ -220,8 +224,14 @@ mod tests {
 
     #[test]
     fn strftime_formats_read_dates_and_datetimes() {
-        assert_eq!(parse_day_with("10/8/2025", "%m/%d/%Y"), Some(day("2025-10-08")));
-        assert_eq!(parse_day_with("31.12.2025", "%d.%m.%Y"), Some(day("2025-12-31")));
+        assert_eq!(
+            parse_day_with("10/8/2025", "%m/%d/%Y"),
+            Some(day("2025-10-08"))
+        );
+        assert_eq!(
+            parse_day_with("31.12.2025", "%d.%m.%Y"),
+            Some(day("2025-12-31"))
+        );
         // A datetime without a zone is UTC; with `%z` it is converted.
         assert_eq!(
             parse_day_with("12/31/2025 23:30", "%m/%d/%Y %H:%M"),

@@ -242,7 +242,12 @@ impl LineCheck {
 /// the file. SPEC §9: "a malformed CSV line ... gives its own clear message".
 pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()> {
     let options = source.config.csv.clone().unwrap_or_default();
-    let delimiter = options.delimiter.as_bytes().first().copied().unwrap_or(b',');
+    let delimiter = options
+        .delimiter
+        .as_bytes()
+        .first()
+        .copied()
+        .unwrap_or(b',');
     let quote = options.quote.as_bytes().first().copied().unwrap_or(b'"');
     for file in files {
         let mut check = LineCheck::new(delimiter, quote);
@@ -343,7 +348,11 @@ mod tests {
         }
         let found = c.finish().unwrap();
         assert_eq!(found.line, 3);
-        assert!(found.problem.contains("longer than 16 MiB"), "{}", found.problem);
+        assert!(
+            found.problem.contains("longer than 16 MiB"),
+            "{}",
+            found.problem
+        );
         // Exactly at the cap is accepted.
         let mut c = LineCheck::new(b',', b'"');
         assert!(c.feed(b"a\n"));

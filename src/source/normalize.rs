@@ -169,11 +169,7 @@ impl OpenedSource<'_> {
                 let c = col(name.as_str());
                 c.clone()
                     .is_null()
-                    .or(c
-                        .clone()
-                        .cast(DataType::Int64)
-                        .cast(DataType::String)
-                        .eq(c))
+                    .or(c.clone().cast(DataType::Int64).cast(DataType::String).eq(c))
                     .fill_null(lit(false))
                     .all(true)
                     .alias(name.as_str())
@@ -618,9 +614,11 @@ fn missing_churn_date(what: &str, in_file: &str, schema: &Schema) -> Error {
     let looks_like_a_date = |name: &str, dtype: &DataType| {
         let lower = name.to_lowercase();
         matches!(dtype, DataType::Date | DataType::Datetime(_, _))
-            || ["date", "_at", "time", "churn", "cancel", "closed", "end", "lost"]
-                .iter()
-                .any(|word| lower.contains(word))
+            || [
+                "date", "_at", "time", "churn", "cancel", "closed", "end", "lost",
+            ]
+            .iter()
+            .any(|word| lower.contains(word))
     };
     let candidates: Vec<String> = schema
         .iter()
@@ -628,7 +626,10 @@ fn missing_churn_date(what: &str, in_file: &str, schema: &Schema) -> Error {
         .map(|(name, _)| format!("`{name}`"))
         .collect();
     let candidates = if candidates.is_empty() {
-        format!("no column looks like a date; the file has: {}", list_columns(schema))
+        format!(
+            "no column looks like a date; the file has: {}",
+            list_columns(schema)
+        )
     } else {
         format!("columns that look like dates: {}", candidates.join(", "))
     };

@@ -162,7 +162,10 @@ pub fn check_s3_key(key: &str) -> Result<(), String> {
                 .join(" ")
         ));
     }
-    if key.split('/').any(|segment| segment == "." || segment == "..") {
+    if key
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
         return Err("an S3 key must not have a `.` or `..` segment".into());
     }
     Ok(())
@@ -258,7 +261,10 @@ mod tests {
             ("s3://lake/{a}/x.csv", "`{`"),
         ] {
             let problem = Location::parse(path, base).unwrap_err();
-            assert!(problem.contains(shown) && problem.contains("percent-encoded"), "{problem}");
+            assert!(
+                problem.contains(shown) && problem.contains("percent-encoded"),
+                "{problem}"
+            );
         }
         assert!(Location::parse("s3://lake/a/../b", base)
             .unwrap_err()

@@ -22,17 +22,17 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::multipart::{MultipartStore, PartId};
-use object_store::{BackoffConfig, MultipartId, RetryConfig};
 use object_store::path::Path as ObjectPath;
+use object_store::{BackoffConfig, MultipartId, RetryConfig};
 use object_store::{
     ClientConfigKey, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
 };
 use polars::io::cloud::{build_object_store, CloudOptions, CloudRetryConfig};
 use polars::prelude::PlRefPath;
 
-use crate::redact::redact;
 use crate::config::S3Config;
 use crate::error::{Error, Result};
+use crate::redact::redact;
 
 /// Files larger than this are uploaded in parts of this size.
 pub const MULTIPART_PART_SIZE: usize = 8 * 1024 * 1024;
@@ -367,7 +367,11 @@ impl S3 {
         self.block_on(async {
             let store = self.store(bucket).await?;
             match store
-                .put_opts(&ObjectPath::from(key), PutPayload::from(bytes), PutOptions::from(mode))
+                .put_opts(
+                    &ObjectPath::from(key),
+                    PutPayload::from(bytes),
+                    PutOptions::from(mode),
+                )
                 .await
             {
                 Ok(result) => Ok(Conditional::Written(result.e_tag)),
@@ -430,9 +434,21 @@ impl S3 {
         let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
         let from_files = [
             (".aws/config", "region", AmazonS3ConfigKey::Region),
-            (".aws/credentials", "aws_access_key_id", AmazonS3ConfigKey::AccessKeyId),
-            (".aws/credentials", "aws_secret_access_key", AmazonS3ConfigKey::SecretAccessKey),
-            (".aws/credentials", "aws_session_token", AmazonS3ConfigKey::Token),
+            (
+                ".aws/credentials",
+                "aws_access_key_id",
+                AmazonS3ConfigKey::AccessKeyId,
+            ),
+            (
+                ".aws/credentials",
+                "aws_secret_access_key",
+                AmazonS3ConfigKey::SecretAccessKey,
+            ),
+            (
+                ".aws/credentials",
+                "aws_session_token",
+                AmazonS3ConfigKey::Token,
+            ),
         ];
         for (file, name, key) in from_files {
             if builder.get_config_value(&key).is_some() {
@@ -489,7 +505,13 @@ impl S3 {
     /// Uploads a local file as the parts of an open upload, reading it one
     /// part at a time ([`MULTIPART_PART_SIZE`]; at most
     /// [`MULTIPART_CONCURRENCY`] parts in memory and in flight).
-    pub fn upload_parts(&self, bucket: &str, key: &str, upload_id: &str, file: &Path) -> Result<Vec<PartId>> {
+    pub fn upload_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        file: &Path,
+    ) -> Result<Vec<PartId>> {
         let client = self.multipart(bucket)?;
         let mut reader = std::fs::File::open(file)
             .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
@@ -519,11 +541,15 @@ impl S3 {
             if batch.is_empty() {
                 break;
             }
-            let done = batch.last().is_some_and(|(_, c)| c.len() < MULTIPART_PART_SIZE);
+            let done = batch
+                .last()
+                .is_some_and(|(_, c)| c.len() < MULTIPART_PART_SIZE);
             let sent: Vec<PartId> = self.block_on(async {
-                futures::future::try_join_all(batch.into_iter().map(|(i, chunk)| {
-                    client.put_part(&path, &id, i, PutPayload::from(chunk))
-                }))
+                futures::future::try_join_all(
+                    batch
+                        .into_iter()
+                        .map(|(i, chunk)| client.put_part(&path, &id, i, PutPayload::from(chunk))),
+                )
                 .await
                 .map_err(|e| self.error("write", bucket, key, e))
             })?;
@@ -536,20 +562,38 @@ impl S3 {
     }
 
     /// Completes an open upload: the object appears at `key` at once.
-    pub fn complete_upload(&self, bucket: &str, key: &str, upload_id: &str, parts: Vec<PartId>) -> Result<()> {
-        self.complete_uploads(bucket, vec![(key.to_string(), upload_id.to_string(), parts)])
-            .into_iter()
-            .next()
-            .unwrap_or(Ok(()))
+    pub fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<PartId>,
+    ) -> Result<()> {
+        self.complete_uploads(
+            bucket,
+            vec![(key.to_string(), upload_id.to_string(), parts)],
+        )
+        .into_iter()
+        .next()
+        .unwrap_or(Ok(()))
     }
 
     /// Completes open uploads (key, upload id, parts) all at once, so that
     /// they appear together as far as S3 allows: one round trip apart at
     /// most. One result per upload, in order.
-    pub fn complete_uploads(&self, bucket: &str, uploads: Vec<(String, String, Vec<PartId>)>) -> Vec<Result<()>> {
+    pub fn complete_uploads(
+        &self,
+        bucket: &str,
+        uploads: Vec<(String, String, Vec<PartId>)>,
+    ) -> Vec<Result<()>> {
         let client = match self.multipart(bucket) {
             Ok(client) => client,
-            Err(e) => return uploads.iter().map(|_| Err(Error::Io(e.to_string()))).collect(),
+            Err(e) => {
+                return uploads
+                    .iter()
+                    .map(|_| Err(Error::Io(e.to_string())))
+                    .collect()
+            }
         };
         self.block_on(async {
             futures::future::join_all(uploads.into_iter().map(|(key, id, parts)| {

@@ -120,7 +120,9 @@ impl S3Server {
 
     /// Deletes every object under `prefix`.
     pub fn delete_prefix(&self, bucket: &str, prefix: &str) {
-        self.control(serde_json::json!({"op": "delete_prefix", "bucket": bucket, "prefix": prefix}));
+        self.control(
+            serde_json::json!({"op": "delete_prefix", "bucket": bucket, "prefix": prefix}),
+        );
     }
 
     /// One request to the control endpoint (set-up and checks are done by

@@ -142,9 +142,12 @@ impl PartitionLock {
         let name = format!(".{}.lock", partition_name(as_of));
         let held = match (request.setting, target) {
             (LockSetting::None, _) => Held::None,
-            (LockSetting::Auto, Location::Local(dir)) => Held::Local(lock_file(dir, &name, request)?),
+            (LockSetting::Auto, Location::Local(dir)) => {
+                Held::Local(lock_file(dir, &name, request)?)
+            }
             (LockSetting::Auto, Location::S3 { bucket, key }) => {
-                let s3 = s3.ok_or_else(|| Error::Other("S3 client missing for an s3:// output".into()))?;
+                let s3 =
+                    s3.ok_or_else(|| Error::Other("S3 client missing for an s3:// output".into()))?;
                 let key = if key.is_empty() || key.ends_with('/') {
                     format!("{key}{name}")
                 } else {
@@ -218,12 +221,7 @@ fn lock_file(dir: &Path, name: &str, request: &LockRequest) -> Result<LockFile> 
                 }
                 std::thread::sleep(POLL.min(deadline - Instant::now()));
             }
-            Err(e) => {
-                return Err(Error::io(
-                    format!("cannot lock `{}`", path.display()),
-                    e,
-                ))
-            }
+            Err(e) => return Err(Error::io(format!("cannot lock `{}`", path.display()), e)),
         }
     }
     let text = serde_json::to_string(&Holder::new(request.run_id))
@@ -232,7 +230,12 @@ fn lock_file(dir: &Path, name: &str, request: &LockRequest) -> Result<LockFile> 
         .and_then(|_| file.rewind())
         .and_then(|_| file.write_all(text.as_bytes()))
         .and_then(|_| file.sync_all())
-        .map_err(|e| Error::io(format!("cannot write the lock file `{}`", path.display()), e))?;
+        .map_err(|e| {
+            Error::io(
+                format!("cannot write the lock file `{}`", path.display()),
+                e,
+            )
+        })?;
     Ok(LockFile {
         path,
         file: Some(file),
@@ -311,15 +314,20 @@ impl LeaseState {
     /// Rewrites the lease (new expiry, `change` applied) if it is still
     /// ours; marks it lost otherwise.
     fn rewrite(&self, change: &dyn Fn(&mut Holder)) -> Result<()> {
-        let mut current = self.current.lock().map_err(|_| Error::Other("lease state poisoned".into()))?;
+        let mut current = self
+            .current
+            .lock()
+            .map_err(|_| Error::Other("lease state poisoned".into()))?;
         let mut holder = current.0.clone();
         change(&mut holder);
         holder.expires_at = Some(timestamp(Utc::now() + self.expiry));
         let body = serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
-        match self
-            .s3
-            .put_if(&self.bucket, &self.key, body, &Condition::Is(current.1.clone()))?
-        {
+        match self.s3.put_if(
+            &self.bucket,
+            &self.key,
+            body,
+            &Condition::Is(current.1.clone()),
+        )? {
             Conditional::Written(Some(e_tag)) => {
                 *current = (holder, e_tag);
                 Ok(())
@@ -350,7 +358,8 @@ impl Lease {
         let mut holder = Holder::new(request.run_id);
         loop {
             holder.expires_at = Some(timestamp(Utc::now() + request.expiry));
-            let body = serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
+            let body =
+                serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
             let written = s3.put_if(bucket, key, body.clone(), &Condition::Absent)?;
             let e_tag = match written {
                 Conditional::Written(e_tag) => e_tag,
@@ -389,7 +398,8 @@ impl Lease {
             })?;
             // A store that ignores `If-None-Match` would let a second run
             // overwrite this lease: a second create must be refused.
-            let probe = serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
+            let probe =
+                serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
             if let Conditional::Written(_) = s3.put_if(bucket, key, probe, &Condition::Absent)? {
                 let _ = s3.delete(bucket, key);
                 return Err(s3.refuses_conditions(&format!(
@@ -400,7 +410,14 @@ impl Lease {
         }
     }
 
-    fn start(s3: Arc<S3>, bucket: &str, key: &str, expiry: Duration, holder: Holder, e_tag: String) -> Lease {
+    fn start(
+        s3: Arc<S3>,
+        bucket: &str,
+        key: &str,
+        expiry: Duration,
+        holder: Holder,
+        e_tag: String,
+    ) -> Lease {
         let shared = Arc::new(LeaseState {
             s3,
             bucket: bucket.to_string(),
@@ -457,7 +474,11 @@ impl Lease {
         if state.lost.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let ours = state.current.lock().map(|c| c.1.clone()).unwrap_or_default();
+        let ours = state
+            .current
+            .lock()
+            .map(|c| c.1.clone())
+            .unwrap_or_default();
         match state.s3.get_tagged(&state.bucket, &state.key)? {
             Some((_, Some(e_tag))) if e_tag == ours => state.s3.delete(&state.bucket, &state.key),
             _ => Ok(()),
@@ -470,7 +491,11 @@ impl Drop for Lease {
         if self.renewer.is_some() {
             self.stop_renewing();
             let state = &self.shared;
-            let ours = state.current.lock().map(|c| c.1.clone()).unwrap_or_default();
+            let ours = state
+                .current
+                .lock()
+                .map(|c| c.1.clone())
+                .unwrap_or_default();
             if let Ok(Some((_, Some(e_tag)))) = state.s3.get_tagged(&state.bucket, &state.key) {
                 if e_tag == ours && !state.lost.load(Ordering::SeqCst) {
                     let _ = state.s3.delete(&state.bucket, &state.key);

@@ -117,8 +117,16 @@ pub fn publish(
     if let Some(lease) = lock.lease() {
         lease.record_uploads(Vec::new())?;
     }
-    s3.put_bytes(bucket, &format!("{base}{}", manifest::FILE), manifest.as_bytes().to_vec())?;
-    s3.put_bytes(bucket, &format!("{base}{SUCCESS}"), success.as_bytes().to_vec())?;
+    s3.put_bytes(
+        bucket,
+        &format!("{base}{}", manifest::FILE),
+        manifest.as_bytes().to_vec(),
+    )?;
+    s3.put_bytes(
+        bucket,
+        &format!("{base}{SUCCESS}"),
+        success.as_bytes().to_vec(),
+    )?;
 
     // 4. Only now: what earlier runs left that this one did not write.
     for stale in s3.list(bucket, &base)? {

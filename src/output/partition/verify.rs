@@ -43,10 +43,16 @@ pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
         ))
     })?;
     let manifest_text = store.read_text(manifest::FILE)?.ok_or_else(|| {
-        Error::Io(format!("`{location}` has `{SUCCESS}` but no `{}`", manifest::FILE))
+        Error::Io(format!(
+            "`{location}` has `{SUCCESS}` but no `{}`",
+            manifest::FILE
+        ))
     })?;
     let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| {
-        Error::Io(format!("`{}` is not a manifest: {e}", location.join(manifest::FILE)))
+        Error::Io(format!(
+            "`{}` is not a manifest: {e}",
+            location.join(manifest::FILE)
+        ))
     })?;
 
     let mut problems = Vec::new();
