@@ -62,12 +62,11 @@ fn an_unmapped_churn_date_is_an_error_naming_the_candidates() {
     // `churn: none` belongs to `accounts` only.
     let dir =
         crm_fixture("columns: { account_id: Account ID, signup_date: Created Date }, churn: none");
-    let path = dir.path().join("p.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
+    let path = with_pipeline(
+        &dir,
         "training: { path: completions.csv }",
         "training: { path: completions.csv, churn: none }",
     );
-    std::fs::write(&path, text).unwrap();
     bin()
         .arg("validate")
         .arg(&path)
@@ -154,12 +153,11 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
         "account_id,course_id,completed_at\n001E,Admin Fundamentals,2025-11-25\n",
     )
     .unwrap();
-    let path = dir.path().join("p.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
+    let path = with_pipeline(
+        &dir,
         "metrics: [logo_retention]",
         "metrics: [logo_retention, retention_curve]",
     );
-    std::fs::write(&path, text).unwrap();
     let run = bin().arg("run").arg(&path).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
@@ -202,19 +200,16 @@ fn invoices_given_as_monthly_revenue_warn_and_point_to_the_invoice_grain() {
          001B,2025-09-14,50\n001B,2025-10-14,600\n001C,2025-10-20,80\n001C,2025-11-20,80\n001C,2025-11-25,20\n",
     )
     .unwrap();
-    let path = with_pipeline(
+    with_pipeline(
         &dir,
         "  training: { path: completions.csv }\n",
         "  training: { path: completions.csv }\n  revenue: { path: invoices.csv, columns: { account_id: customer, month: created, mrr: amount } }\n",
     );
-    let path = {
-        let text = std::fs::read_to_string(&path).unwrap().replace(
-            "metrics: [logo_retention]",
-            "metrics: [logo_retention, net_revenue_retention]",
-        );
-        std::fs::write(&path, text).unwrap();
-        path
-    };
+    let path = with_pipeline(
+        &dir,
+        "metrics: [logo_retention]",
+        "metrics: [logo_retention, net_revenue_retention]",
+    );
     let run = bin().arg("validate").arg(&path).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "a warning, not an error: {stderr}");
@@ -288,15 +283,12 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
     )
     .unwrap();
     let metrics = "metrics: [logo_retention, net_revenue_retention, churn_rate]";
-    let path = with_pipeline(
+    with_pipeline(
         &iso,
         "  training: { path: completions.csv }\n",
         "  training: { path: completions.csv }\n  revenue: { path: mrr.csv }\n",
     );
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("metrics: [logo_retention]", metrics);
-    std::fs::write(&path, text).unwrap();
+    with_pipeline(&iso, "metrics: [logo_retention]", metrics);
 
     let vendor = crm_fixture(
         "columns: { account_id: Account ID, signup_date: Created Date, churn_date: Churn Date }, \
@@ -316,16 +308,13 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         "customer,period,amount_cents\n001A,1759276800,10050\n001A,1761955200,12000\n001B,1759276800,5000\n001C,1764547200,8000\n",
     )
     .unwrap();
-    let path = with_pipeline(
+    with_pipeline(
         &vendor,
         "  training: { path: completions.csv }\n",
         "  training: { path: completions.csv }\n  revenue: { path: mrr.csv, columns: { account_id: customer, month: period, mrr: amount_cents }, \
          types: { month: epoch_s }, scale: { mrr: 0.01 } }\n",
     );
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("metrics: [logo_retention]", metrics);
-    std::fs::write(&path, text).unwrap();
+    with_pipeline(&vendor, "metrics: [logo_retention]", metrics);
 
     for dir in [&iso, &vendor] {
         bin()
@@ -463,19 +452,16 @@ fn validate_ends_with_a_coverage_summary() {
          001X,Admin Fundamentals,2025-03-01\n001A,Reporting 101,2025-02-01\n",
     )
     .unwrap();
-    let path = with_pipeline(
+    with_pipeline(
         &dir,
         "output:",
         "quality: { max_orphan_share: 0.5 }\noutput:",
     );
-    let path = {
-        let text = std::fs::read_to_string(&path).unwrap().replace(
-            "cohort: { window_days: 30 }",
-            "cohort: { window_days: 30, courses: [Admin Fundamentals] }",
-        );
-        std::fs::write(&path, &text).unwrap();
-        path
-    };
+    let path = with_pipeline(
+        &dir,
+        "cohort: { window_days: 30 }",
+        "cohort: { window_days: 30, courses: [Admin Fundamentals] }",
+    );
     let output = bin().args(["-q", "validate"]).arg(&path).output().unwrap();
     assert!(
         output.status.success(),
@@ -629,19 +615,16 @@ fn zendesk_organization_ids_as_account_ids_stop_the_run_and_name_the_mismatch() 
          2,360001235,2025-11-04T11:00:00Z,Export\n3,360001234,2025-12-01T09:30:00Z,Billing\n",
     )
     .unwrap();
-    let path = with_pipeline(
+    with_pipeline(
         &dir,
         "  training: { path: completions.csv }\n",
         "  training: { path: completions.csv }\n  tickets: { path: zendesk_tickets.csv, columns: { account_id: organization_id } }\n",
     );
-    let path = {
-        let text = std::fs::read_to_string(&path).unwrap().replace(
-            "metrics: [logo_retention]",
-            "metrics: [logo_retention, support_incident_rate]",
-        );
-        std::fs::write(&path, text).unwrap();
-        path
-    };
+    let path = with_pipeline(
+        &dir,
+        "metrics: [logo_retention]",
+        "metrics: [logo_retention, support_incident_rate]",
+    );
     bin()
         .arg("run")
         .arg(&path)

@@ -187,6 +187,18 @@ pub struct CsvOptions {
     pub quote: String,
 }
 
+impl CsvOptions {
+    /// The delimiter byte (validated to be one byte; `,` otherwise).
+    pub fn delimiter_byte(&self) -> u8 {
+        self.delimiter.as_bytes().first().copied().unwrap_or(b',')
+    }
+
+    /// The quote byte (validated to be one byte; `"` otherwise).
+    pub fn quote_byte(&self) -> u8 {
+        self.quote.as_bytes().first().copied().unwrap_or(b'"')
+    }
+}
+
 impl Default for CsvOptions {
     fn default() -> Self {
         CsvOptions {

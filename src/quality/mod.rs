@@ -22,7 +22,10 @@ use crate::source::LoadedSource;
 
 pub use data_rule::{csat_score, DataRule};
 use data_rule::{integer_between, typed};
+use report::count_of;
 pub use report::format_examples;
+pub use report::values_shown;
+pub(crate) use report::{number_of, text_of};
 
 /// How many example rows a violation shows.
 pub const EXAMPLES: usize = 5;
@@ -288,14 +291,6 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
     loaded.columns.iter().map(|c| col(c.as_str())).collect()
 }
 
-fn count_of(df: &DataFrame, column: &str) -> u64 {
-    df.column(column)
-        .ok()
-        .and_then(|c| c.cast(&DataType::UInt64).ok())
-        .and_then(|c| c.u64().ok().and_then(|ca| ca.get(0)))
-        .unwrap_or(0)
-}
-
 /// Runs every rule, counts rows and orphans: one scan per source for the
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
@@ -372,15 +367,11 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
             );
         }
         if let Some(day) = main_day(loaded) {
-            let text = |column: &str| {
-                counts
-                    .column(column)
-                    .ok()
-                    .and_then(|c| c.str().ok().and_then(|v| v.get(0).map(str::to_string)))
-            };
-            report
-                .date_ranges
-                .insert(name, (day, text(FIRST_DAY), text(LAST_DAY)));
+            let (first, last) = (
+                text_of(&counts, FIRST_DAY, 0),
+                text_of(&counts, LAST_DAY, 0),
+            );
+            report.date_ranges.insert(name, (day, first, last));
         }
         if name != SourceName::Accounts {
             report.orphans.insert(name, count_of(&counts, ORPHAN));
@@ -485,9 +476,9 @@ fn warn_orphans(
         ));
     }
     let mut examples = crate::execute::collect_all(plans, "finding example ids")?.into_iter();
-    let known = ids_shown(&examples.next().unwrap_or_default());
+    let known = values_shown(&examples.next().unwrap_or_default(), "id");
     for (name, count, rows, _) in orphans {
-        let dropped = ids_shown(&examples.next().unwrap_or_default());
+        let dropped = values_shown(&examples.next().unwrap_or_default(), "id");
         let message = format!(
             "source `{name}`: dropped {count} of {rows} row(s) whose account_id is empty or not in `accounts` \
              (e.g. {dropped}; `accounts` has e.g. {known}); if the two sides look different, this source's ids come from another system: map the right column in `columns`"
@@ -513,24 +504,10 @@ fn account_id_examples(inputs: &Inputs) -> Result<String> {
         vec![distinct(inputs.account_ids()?, col("account_id"))],
         "finding example ids",
     )?;
-    Ok(found.first().map(ids_shown).unwrap_or_default())
-}
-
-/// Up to [`EXAMPLES`] ids as `a`, `b`, … (`(empty)` for a null id).
-fn ids_shown(df: &DataFrame) -> String {
-    df.column("id")
-        .ok()
-        .and_then(|c| c.str().ok().cloned())
-        .map(|ids| {
-            ids.iter()
-                .map(|id| {
-                    id.map(|v| format!("`{v}`"))
-                        .unwrap_or_else(|| "(empty)".into())
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+    Ok(found
+        .first()
+        .map(|df| values_shown(df, "id"))
+        .unwrap_or_default())
 }
 
 /// The rows of a source whose `column` value is not unique (non-null only).

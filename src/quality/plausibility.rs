@@ -21,6 +21,8 @@
 
 use polars::prelude::*;
 
+use super::report::{count_of, values_shown};
+use super::{number_of, text_of};
 use crate::cohort::{self, TRAINED, UNTRAINED};
 use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
@@ -53,8 +55,6 @@ pub struct Plausibility {
     pub at_as_of: CohortSizes,
     /// `cohort.courses` entries and the rows that matched each.
     pub courses: Vec<(String, u64)>,
-    /// Revenue at month grain: rows not on the 1st / rows.
-    pub revenue_off_grain: Option<f64>,
     pub warnings: Vec<String>,
 }
 
@@ -147,13 +147,7 @@ pub fn check(
     }
     let mut results = crate::execute::collect_all(plans, "checking the cohorts")?.into_iter();
     let sizes = results.next().unwrap_or_default();
-    let size = |column: &str, label: &str| -> u64 {
-        sizes
-            .column(&format!("{column}:{label}"))
-            .ok()
-            .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
-            .unwrap_or(0)
-    };
+    let size = |column: &str, label: &str| count_of(&sizes, &format!("{column}:{label}"));
     let sizes_at = |column: &str| CohortSizes {
         trained: size(column, TRAINED),
         untrained: size(column, UNTRAINED),
@@ -372,39 +366,24 @@ fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
 
 /// Warns when revenue does not look like month grain.
 fn check_revenue_grain(pipeline: &Pipeline, grain: &[DataFrame], found: &mut Plausibility) {
-    let number = |df: &DataFrame, column: &str| -> f64 {
-        df.column(column)
-            .ok()
-            .and_then(|c| c.cast(&DataType::Float64).ok())
-            .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
-            .unwrap_or(0.0)
-    };
-    let rows = number(&grain[0], "rows");
+    let rows = number_of(&grain[0], "rows");
     if rows == 0.0 {
         return;
     }
-    let share = number(&grain[0], "off_grain") / rows;
-    found.revenue_off_grain = Some(share);
+    let share = number_of(&grain[0], "off_grain") / rows;
     if share <= pipeline.max_off_grain_share {
         return;
     }
-    let pairs = number(&grain[1], "pairs");
+    let pairs = number_of(&grain[1], "pairs");
     let jump = if grain[2].height() > 0 {
-        let text = |column: &str| {
-            grain[2]
-                .column(column)
-                .ok()
-                .and_then(|c| c.cast(&DataType::String).ok())
-                .and_then(|c| c.str().ok().and_then(|v| v.get(0).map(str::to_string)))
-                .unwrap_or_default()
-        };
+        let text = |column: &str| text_of(&grain[2], column, 0).unwrap_or_default();
         format!(
             "; the largest month-over-month rise is ×{:.1} (account `{}`, {}: {:.2} after {:.2})",
-            number(&grain[2], "ratio"),
+            number_of(&grain[2], "ratio"),
             text("account_id"),
             text("month_start"),
-            number(&grain[2], "mrr"),
-            number(&grain[2], "previous")
+            number_of(&grain[2], "mrr"),
+            number_of(&grain[2], "previous")
         )
     } else {
         String::new()
@@ -422,12 +401,7 @@ fn negative_months(df: &DataFrame) -> Result<()> {
     if df.height() == 0 {
         return Ok(());
     }
-    let text = |column: &str, i: usize| {
-        df.column(column)
-            .ok()
-            .and_then(|c| c.str().ok().and_then(|v| v.get(i).map(str::to_string)))
-            .unwrap_or_default()
-    };
+    let text = |column: &str, i: usize| text_of(df, column, i).unwrap_or_default();
     let sums = df.column("mrr").ok().and_then(|c| c.f64().ok().cloned());
     let examples: Vec<String> = (0..df.height().min(5))
         .map(|i| {
@@ -492,19 +466,7 @@ fn user_overlap_error(
     total: u64,
     examples: &[DataFrame],
 ) -> Result<()> {
-    let shown = |df: &DataFrame| {
-        df.column("user_id")
-            .ok()
-            .and_then(|c| c.str().ok().cloned())
-            .map(|v| {
-                v.iter()
-                    .flatten()
-                    .map(|id| format!("`{id}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-    };
+    let shown = |df: &DataFrame| values_shown(df, "user_id");
     let source = side.source();
     Err(Error::Data(format!(
         "source `{source}`: {:.0} % of its {total} rows with a user id have a user of `users`, below \

@@ -1,4 +1,5 @@
-//! Rendering example rows for error messages.
+//! Rendering example rows and values for messages, and reading the scalars
+//! of the small result frames the checks collect.
 
 use polars::prelude::*;
 
@@ -20,6 +21,50 @@ pub fn format_examples(examples: &DataFrame, indent: &str) -> String {
         lines.push(format!("{indent}{}", cells.join(", ")));
     }
     lines.join("\n")
+}
+
+/// The first value of `column` as u64 (0 when absent).
+pub fn count_of(df: &DataFrame, column: &str) -> u64 {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|ca| ca.get(0)))
+        .unwrap_or(0)
+}
+
+/// The `row`-th value of `column` as text (None when absent or null).
+pub fn text_of(df: &DataFrame, column: &str, row: usize) -> Option<String> {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.cast(&DataType::String).ok())
+        .and_then(|c| c.str().ok().and_then(|v| v.get(row).map(str::to_string)))
+}
+
+/// The first value of `column` as f64 (0 when absent).
+pub fn number_of(df: &DataFrame, column: &str) -> f64 {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok())
+        .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
+        .unwrap_or(0.0)
+}
+
+/// Every value of a text column as `a`, `b`, … (`(empty)` for a null).
+pub fn values_shown(df: &DataFrame, column: &str) -> String {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| {
+                    v.map(|v| format!("`{v}`"))
+                        .unwrap_or_else(|| "(empty)".into())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 fn render(value: &AnyValue) -> String {

@@ -242,13 +242,7 @@ impl LineCheck {
 /// the file. SPEC §9: "a malformed CSV line ... gives its own clear message".
 pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()> {
     let options = source.config.csv.clone().unwrap_or_default();
-    let delimiter = options
-        .delimiter
-        .as_bytes()
-        .first()
-        .copied()
-        .unwrap_or(b',');
-    let quote = options.quote.as_bytes().first().copied().unwrap_or(b'"');
+    let (delimiter, quote) = (options.delimiter_byte(), options.quote_byte());
     for file in files {
         let mut check = LineCheck::new(delimiter, quote);
         match file {
@@ -271,7 +265,12 @@ pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()
                     .s3
                     .as_ref()
                     .ok_or_else(|| Error::Other("S3 client missing for an s3:// source".into()))?;
-                s3.read_chunks(bucket, key, CHUNK_BYTES, &mut |bytes| check.feed(bytes))?;
+                if !s3.read_chunks(bucket, key, CHUNK_BYTES, &mut |bytes| check.feed(bytes))? {
+                    return Err(Error::Io(format!(
+                        "source `{}`: `{file}` disappeared while it was read",
+                        source.name
+                    )));
+                }
             }
         }
         if let Some(bad) = check.finish() {

@@ -70,17 +70,11 @@ pub fn monthly_revenue(invoices: LazyFrame, has_currency: bool, what: &str) -> R
     let sized = crate::execute::collect_all(plans, &format!("{what}: sizing the invoices"))?;
     if let Some(currencies) = sized.get(2) {
         if currencies.height() > 1 {
-            let list: Vec<String> = currencies
-                .column("currency")
-                .ok()
-                .and_then(|c| c.str().ok().cloned())
-                .map(|c| c.iter().flatten().map(|v| format!("`{v}`")).collect())
-                .unwrap_or_default();
             return Err(Error::Data(format!(
                 "{what}: column `currency` holds {} currencies ({}); revenue in one table must be in one currency \
                  (convert first, or run one pipeline per currency)",
-                list.len(),
-                list.join(", ")
+                currencies.height(),
+                crate::quality::values_shown(currencies, "currency")
             )));
         }
     }

@@ -430,15 +430,8 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
     LazyCsvReader::new_paths(paths)
         .with_glob(false)
         .with_has_header(options.header)
-        .with_separator(
-            options
-                .delimiter
-                .as_bytes()
-                .first()
-                .copied()
-                .unwrap_or(b','),
-        )
-        .with_quote_char(options.quote.as_bytes().first().copied())
+        .with_separator(options.delimiter_byte())
+        .with_quote_char(Some(options.quote_byte()))
         .with_null_values(null_values)
         .with_try_parse_dates(false)
         // Every column as the text that was written: no type is guessed from

@@ -278,19 +278,17 @@ impl S3 {
 
     /// Reads an object `chunk` bytes at a time (ranged requests), handing
     /// each piece to `each` until it returns false: memory stays at one
-    /// chunk whatever the object's size.
+    /// chunk whatever the object's size. False when there is no such object.
     pub fn read_chunks(
         &self,
         bucket: &str,
         key: &str,
         chunk: u64,
         each: &mut dyn FnMut(&[u8]) -> bool,
-    ) -> Result<()> {
-        let size = self.head(bucket, key)?.ok_or_else(|| {
-            Error::Io(redact(&format!(
-                "S3 read of `s3://{bucket}/{key}` failed: no such object"
-            )))
-        })?;
+    ) -> Result<bool> {
+        let Some(size) = self.head(bucket, key)? else {
+            return Ok(false);
+        };
         let path = ObjectPath::from(key);
         let mut start = 0u64;
         while start < size {
@@ -307,7 +305,7 @@ impl S3 {
             }
             start = end;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Uploads a small in-memory object in one request.

@@ -360,47 +360,25 @@ impl Lease {
             holder.expires_at = Some(timestamp(Utc::now() + request.expiry));
             let body =
                 serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
-            let written = s3.put_if(bucket, key, body.clone(), &Condition::Absent)?;
-            let e_tag = match written {
-                Conditional::Written(e_tag) => e_tag,
-                Conditional::Conflict => match s3.get_tagged(bucket, key)? {
-                    // Released in between: try again at once.
-                    None => continue,
-                    Some((text, e_tag)) => {
-                        let other: Option<Holder> = serde_json::from_slice(&text).ok();
-                        let expired = other.as_ref().is_none_or(|h| h.expired(Utc::now()));
-                        match (expired, e_tag) {
-                            (true, Some(e_tag)) => {
-                                match s3.put_if(bucket, key, body, &Condition::Is(e_tag))? {
-                                    Conditional::Conflict => continue,
-                                    Conditional::Written(e_tag) => {
-                                        take_over(&s3, bucket, &shown, other.as_ref());
-                                        e_tag
-                                    }
-                                }
-                            }
-                            _ => {
-                                if Instant::now() >= deadline {
-                                    let holder = other
-                                        .map(|h| h.describe())
-                                        .unwrap_or_else(|| "another run".into());
-                                    return Err(locked(&shown, &holder, request.wait));
-                                }
-                                std::thread::sleep(POLL.min(deadline - Instant::now()));
-                                continue;
-                            }
-                        }
+            let e_tag = match try_lease(&s3, bucket, key, &shown, body.clone())? {
+                Attempt::Taken(e_tag) => e_tag.ok_or_else(|| {
+                    Error::Io(format!("the S3 store gave no ETag for the lease `{shown}`"))
+                })?,
+                Attempt::Again => continue,
+                Attempt::Held(other) => {
+                    if Instant::now() >= deadline {
+                        let holder = other
+                            .map(|h| h.describe())
+                            .unwrap_or_else(|| "another run".into());
+                        return Err(locked(&shown, &holder, request.wait));
                     }
-                },
+                    std::thread::sleep(POLL.min(deadline - Instant::now()));
+                    continue;
+                }
             };
-            let e_tag = e_tag.ok_or_else(|| {
-                Error::Io(format!("the S3 store gave no ETag for the lease `{shown}`"))
-            })?;
             // A store that ignores `If-None-Match` would let a second run
             // overwrite this lease: a second create must be refused.
-            let probe =
-                serde_json::to_vec(&holder).map_err(|e| Error::Other(format!("lease: {e}")))?;
-            if let Conditional::Written(_) = s3.put_if(bucket, key, probe, &Condition::Absent)? {
+            if let Conditional::Written(_) = s3.put_if(bucket, key, body, &Condition::Absent)? {
                 let _ = s3.delete(bucket, key);
                 return Err(s3.refuses_conditions(&format!(
                     "a second create of `{shown}` with `If-None-Match: *` was accepted"
@@ -467,8 +445,14 @@ impl Lease {
         }
     }
 
-    /// Stops renewing and deletes the lease if it is still ours.
+    /// Releases the lease at the end of a run ([`Lease::end`]).
     fn release(mut self) -> Result<()> {
+        self.end()
+    }
+
+    /// Stops renewing and deletes the lease if it is still ours (its ETag
+    /// is the one this run last wrote).
+    fn end(&mut self) -> Result<()> {
         self.stop_renewing();
         let state = &self.shared;
         if state.lost.load(Ordering::SeqCst) {
@@ -488,21 +472,44 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
+        // Not released (a failed run): best effort, errors ignored.
         if self.renewer.is_some() {
-            self.stop_renewing();
-            let state = &self.shared;
-            let ours = state
-                .current
-                .lock()
-                .map(|c| c.1.clone())
-                .unwrap_or_default();
-            if let Ok(Some((_, Some(e_tag)))) = state.s3.get_tagged(&state.bucket, &state.key) {
-                if e_tag == ours && !state.lost.load(Ordering::SeqCst) {
-                    let _ = state.s3.delete(&state.bucket, &state.key);
-                }
-            }
+            let _ = self.end();
         }
     }
+}
+
+/// What one try for a lease gave.
+enum Attempt {
+    /// The lease is ours; its ETag.
+    Taken(Option<String>),
+    /// A live run holds it (its holder, when readable).
+    Held(Option<Holder>),
+    /// It changed hands meanwhile: try again at once.
+    Again,
+}
+
+/// One try: create the lease; when it exists and has expired, take it over
+/// (`If-Match` its ETag, so only one run wins).
+fn try_lease(s3: &S3, bucket: &str, key: &str, shown: &str, body: Vec<u8>) -> Result<Attempt> {
+    if let Conditional::Written(e_tag) = s3.put_if(bucket, key, body.clone(), &Condition::Absent)? {
+        return Ok(Attempt::Taken(e_tag));
+    }
+    let Some((text, e_tag)) = s3.get_tagged(bucket, key)? else {
+        return Ok(Attempt::Again);
+    };
+    let other: Option<Holder> = serde_json::from_slice(&text).ok();
+    let expired = other.as_ref().is_none_or(|h| h.expired(Utc::now()));
+    let (true, Some(e_tag)) = (expired, e_tag) else {
+        return Ok(Attempt::Held(other));
+    };
+    Ok(match s3.put_if(bucket, key, body, &Condition::Is(e_tag))? {
+        Conditional::Written(e_tag) => {
+            take_over(s3, bucket, shown, other.as_ref());
+            Attempt::Taken(e_tag)
+        }
+        Conditional::Conflict => Attempt::Again,
+    })
 }
 
 /// After taking over an expired lease: warn naming the dead run and abort

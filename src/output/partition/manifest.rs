@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Pipeline, SourceName};
+use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::quality::QualityReport;
 
 /// The manifest's file name inside the partition.
@@ -62,7 +62,7 @@ pub struct Manifest {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct QualityEntry {
-    pub orphans: String,
+    pub orphans: OrphanPolicy,
     pub max_orphan_share: f64,
     pub max_off_grain_share: f64,
     pub min_user_overlap: f64,
@@ -119,7 +119,7 @@ impl Manifest {
                 .started_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             quality: QualityEntry {
-                orphans: format!("{:?}", pipeline.orphans).to_lowercase(),
+                orphans: pipeline.orphans,
                 max_orphan_share: pipeline.max_orphan_share,
                 max_off_grain_share: pipeline.max_off_grain_share,
                 min_user_overlap: pipeline.min_user_overlap,

@@ -155,16 +155,14 @@ impl Store<'_> {
                 Err(e) => Err(Error::io(format!("cannot read `{}`", path.display()), e)),
             },
             Location::S3 { bucket, key } => {
-                let s3 = self.s3()?;
-                if s3.head(&bucket, &key)?.is_none() {
-                    return Ok(None);
-                }
                 let mut sum = Checksum::default();
-                s3.read_chunks(&bucket, &key, 8 * 1024 * 1024, &mut |chunk| {
-                    sum.update(chunk);
-                    true
-                })?;
-                Ok(Some(sum.finish()))
+                let found =
+                    self.s3()?
+                        .read_chunks(&bucket, &key, 8 * 1024 * 1024, &mut |chunk| {
+                            sum.update(chunk);
+                            true
+                        })?;
+                Ok(found.then(|| sum.finish()))
             }
         }
     }
