@@ -142,11 +142,12 @@ impl Inputs {
                 frame.with_column(lit(NULL).cast(DataType::Date).alias("churn_date"))
             });
         }
-        Ok(loaded.frame.clone().semi_join(
-            self.account_ids()?,
-            col("account_id"),
-            col("account_id"),
-        ))
+        self.known_accounts(loaded.frame.clone())
+    }
+
+    /// The rows of a fact frame whose account is in `accounts`.
+    pub fn known_accounts(&self, rows: LazyFrame) -> Result<LazyFrame> {
+        Ok(rows.semi_join(self.account_ids()?, col("account_id"), col("account_id")))
     }
 
     /// Fact rows whose account is not in `accounts`.

@@ -8,6 +8,7 @@
 //! → `execute` (with the statistics stage of `stats`) → `output` (`tables`,
 //! `partition`). `run` keeps their order and logging.
 
+pub mod activity;
 pub mod catalog;
 pub mod cohort;
 pub mod config;

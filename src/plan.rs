@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::activity::ActivityRange;
 use crate::cohort;
 use crate::config::{Pipeline, SourceName};
 use crate::error::Result;
@@ -40,11 +41,20 @@ pub struct Plans {
     pub custom: Vec<MetricCustom>,
 }
 
+/// The days of activity the configured metrics read (None when no metric
+/// reads events).
+pub fn activity_range(pipeline: &Pipeline) -> Option<ActivityRange> {
+    ActivityRange::covering(
+        pipeline
+            .metrics
+            .iter()
+            .filter_map(|m| m.metric().activity_from(&pipeline.period)),
+        pipeline.period.as_of,
+    )
+}
+
 /// Builds every plan; nothing is executed.
-/// `event_rows`: the events' row count when known (from the data checks);
-/// it decides whether the events are shared in memory (see
-/// `PlanContext::daily_events`).
-pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, event_rows: Option<u64>) -> Result<Plans> {
+pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<Plans> {
     // Read once: the cohort rule and the education metrics share it.
     let training = match inputs.get(SourceName::Training) {
         Some(_) => Some(inputs.frame(SourceName::Training)?.cache()),
@@ -64,8 +74,11 @@ pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs, event_rows: Option<u64>
         &pipeline.segment_by,
         &pipeline.cohort,
         accounts.clone(),
-    )
-    .with_event_rows(event_rows);
+    );
+    let ctx = match activity_range(pipeline) {
+        Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
+        None => ctx,
+    };
     if let Some(training) = training {
         ctx.seed(SourceName::Training.as_str(), training);
     }

@@ -101,6 +101,17 @@ impl Stages {
     }
 }
 
+/// Runs one part of a stage, logging its duration at debug level (`-v`).
+fn timed<T>(stage: &str, part: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let result = work();
+    log::debug(
+        stage,
+        &format!("{part}: {:.2}s", started.elapsed().as_secs_f64()),
+    );
+    result
+}
+
 /// Reads and resolves the pipeline file.
 pub fn load(options: &RunOptions) -> Result<Pipeline> {
     let (file, raw) = load_pipeline_file(
@@ -191,8 +202,11 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
             inputs.sources.len()
         ),
     );
-    let report = quality::check(&inputs, &pipeline)?.into_result()?;
-    let plausibility = quality::plausibility::check(&inputs, &pipeline, &report)?;
+    let report =
+        timed("check", "data rules", || quality::check(&inputs, &pipeline))?.into_result()?;
+    let plausibility = timed("check", "plausibility", || {
+        quality::plausibility::check(&inputs, &pipeline, &report)
+    })?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));
     Ok(Validated {
@@ -206,7 +220,7 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
 pub fn explain(options: &RunOptions) -> Result<String> {
     let pipeline = load(options)?;
     let inputs = Inputs::scan(&pipeline)?;
-    let plans = build_plans(&pipeline, &inputs, None)?;
+    let plans = build_plans(&pipeline, &inputs)?;
     let run = RunColumns {
         run_id: "explain".into(),
         as_of: pipeline.period.as_of,
@@ -250,9 +264,15 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         ),
     );
 
-    let report = quality::check(&inputs, pipeline)?.into_result()?;
+    let report =
+        timed("check", "data rules", || quality::check(&inputs, pipeline))?.into_result()?;
     let mut warnings: Vec<String> = report.warnings.clone();
-    warnings.extend(quality::plausibility::check(&inputs, pipeline, &report)?.warnings);
+    warnings.extend(
+        timed("check", "plausibility", || {
+            quality::plausibility::check(&inputs, pipeline, &report)
+        })?
+        .warnings,
+    );
     stages.done(
         "check",
         &format!(
@@ -261,8 +281,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         ),
     );
 
-    let event_rows = report.rows_read.get(&SourceName::Events).copied();
-    let plans = build_plans(pipeline, &inputs, event_rows)?;
+    let plans = build_plans(pipeline, &inputs)?;
     stages.done(
         "plan",
         &format!(

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::activity::reduce::{self, Subject};
+use crate::activity::ActivityRange;
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
@@ -42,9 +44,9 @@ pub struct PlanContext<'a> {
     /// `landmark_date`, `cohort_at_start`, `cohort_at_as_of`, segment columns.
     pub accounts: LazyFrame,
     /// Intermediate frames shared by several metrics, built once per run.
-    shared: RefCell<BTreeMap<&'static str, LazyFrame>>,
-    /// Whether [`PlanContext::daily_events`] is one shared (cached) frame.
-    share_events: bool,
+    shared: RefCell<BTreeMap<String, LazyFrame>>,
+    /// The run's activity (the one frame that reads events) and its days.
+    activity: Option<(ActivityRange, LazyFrame)>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -62,15 +64,13 @@ impl<'a> PlanContext<'a> {
             cohort_rule,
             accounts,
             shared: Default::default(),
-            share_events: false,
+            activity: None,
         }
     }
 
-    /// Shares one in-memory copy of the events between the adoption
-    /// metrics when the events have at most [`SHARED_EVENTS_MAX_ROWS`] rows
-    /// (`rows`: the events' row count, `None` when not known).
-    pub fn with_event_rows(mut self, rows: Option<u64>) -> Self {
-        self.share_events = rows.is_some_and(|n| n <= SHARED_EVENTS_MAX_ROWS);
+    /// Gives the event metrics the run's activity (see [`crate::activity`]).
+    pub fn with_activity(mut self, range: ActivityRange, activity: LazyFrame) -> Self {
+        self.activity = Some((range, activity));
         self
     }
 
@@ -79,10 +79,11 @@ impl<'a> PlanContext<'a> {
     /// computes it once however many metrics read it.
     pub fn shared(
         &self,
-        key: &'static str,
+        key: impl Into<String>,
         build: impl FnOnce() -> Result<LazyFrame>,
     ) -> Result<LazyFrame> {
-        if let Some(frame) = self.shared.borrow().get(key) {
+        let key = key.into();
+        if let Some(frame) = self.shared.borrow().get(&key) {
             return Ok(frame.clone());
         }
         let frame = build()?.cache();
@@ -163,58 +164,61 @@ impl<'a> PlanContext<'a> {
 
     /// Registers an already shared (cached) frame under `key`.
     pub fn seed(&self, key: &'static str, frame: LazyFrame) {
-        self.shared.borrow_mut().insert(key, frame);
+        self.shared.borrow_mut().insert(key.to_string(), frame);
     }
 
     /// A source's normalized frame (orphans already dropped). Tables other
-    /// than `events` are read once per run and shared by every
-    /// metric; `events` (the one large table) is read through
-    /// [`PlanContext::daily_events`] or scanned with the metric's own filters.
+    /// than `events` are read once per run and shared by every metric;
+    /// events are read only through [`PlanContext::activity`].
     pub fn source(&self, name: SourceName) -> Result<LazyFrame> {
         if name == SourceName::Events {
-            return self.inputs.frame(name);
+            return Err(crate::error::Error::Other(
+                "events are read through the activity layer only".into(),
+            ));
         }
         self.shared(name.as_str(), || self.inputs.frame(name))
     }
 
-    /// Events before A with only the columns adoption metrics need
-    /// (`account_id`, `user_id` when present, `event_time` as a day,
-    /// `event_name`).
-    ///
-    /// Up to [`SHARED_EVENTS_MAX_ROWS`] rows they are read once and shared
-    /// through a cache, which holds them in memory whole. Above that every
-    /// adoption metric streams its own scan (reading only its columns), so
-    /// that memory does not grow with the events: on 1M accounts / 113M
-    /// events 267 s and 6.3 GB peak RSS, against 194 s and 15.2 GB with the
-    /// shared copy; on 100k accounts / 11M events sharing is faster (17 s
-    /// against 25 s) for 1.6 GB (docs/BENCHMARKS.md).
-    pub fn daily_events(&self) -> Result<LazyFrame> {
-        if self.share_events {
-            return self.shared("daily_events", || self.event_columns());
-        }
-        self.event_columns()
+    /// The run's activity (contract in [`crate::activity`]) and its days.
+    pub fn activity(&self) -> Result<(ActivityRange, LazyFrame)> {
+        self.activity.clone().ok_or_else(|| {
+            crate::error::Error::Other(
+                "no metric of the pipeline declared that it reads events".into(),
+            )
+        })
     }
 
-    fn event_columns(&self) -> Result<LazyFrame> {
-        let has_user = self
-            .inputs
-            .get(SourceName::Events)
-            .is_some_and(|e| e.has_column("user_id"));
-        let mut columns = vec![col("account_id"), col("event_time"), col("event_name")];
-        if has_user {
-            columns.push(col("user_id"));
-        }
-        Ok(self
-            .inputs
-            .frame(SourceName::Events)?
-            .filter(col("event_time").lt(date_lit(self.period.as_of)))
-            .select(columns))
+    /// Shared per-subject reduction: [`reduce::event_days`].
+    pub fn event_days(&self, subject: Subject) -> Result<LazyFrame> {
+        let (_, activity) = self.activity()?;
+        self.shared(format!("event_days:{}", subject.name()), || {
+            Ok(reduce::event_days(activity, subject))
+        })
+    }
+
+    /// Shared per-subject reduction: [`reduce::last_days`].
+    pub fn last_days(&self, subject: Subject) -> Result<LazyFrame> {
+        let (_, activity) = self.activity()?;
+        self.shared(format!("last_days:{}", subject.name()), || {
+            Ok(reduce::last_days(activity, subject))
+        })
+    }
+
+    /// Shared per-subject reduction: [`reduce::active_days`] in the
+    /// `days` days before A.
+    pub fn active_days(&self, subject: Subject, days: u32) -> Result<LazyFrame> {
+        let (_, activity) = self.activity()?;
+        let a = self.period.as_of;
+        self.shared(format!("active_days:{}:{days}", subject.name()), || {
+            Ok(reduce::active_days(
+                activity,
+                subject,
+                a - chrono::Days::new(days as u64),
+                a,
+            ))
+        })
     }
 }
-
-/// Events up to this many rows (about 1.5 GB in memory) are read once and
-/// shared by the adoption metrics; larger ones are streamed per metric.
-pub const SHARED_EVENTS_MAX_ROWS: u64 = 20_000_000;
 
 /// SPEC §5: "Counted facts count only for accounts that are customers in the
 /// period", and a unit without facts counts as zero: `units` (for example

@@ -120,6 +120,12 @@ pub trait Metric {
     fn compares_at(&self) -> context::Reference {
         context::Reference::PeriodStart
     }
+    /// The first day of activity (the daily rollup of events,
+    /// [`crate::activity`]) the metric reads, before A; None for a metric
+    /// that does not read events.
+    fn activity_from(&self, _period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        None
+    }
     /// Builds the lazy plan.
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan>;
 }

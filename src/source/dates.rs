@@ -147,6 +147,43 @@ pub fn parse_day_with(text: &str, format: &str) -> Option<i32> {
         .map(crate::time::date_to_days)
 }
 
+/// A predicate on a date column as the files hold it (`raw` of type
+/// `dtype`, written as `format`) that keeps every row whose UTC day is in
+/// `[first, end)`, and a day more on each side: compared with literals of
+/// the column's own type, so that the Parquet reader can test it against
+/// row-group statistics. None for text, which must be parsed first.
+pub fn raw_day_range(
+    raw: Expr,
+    dtype: &DataType,
+    format: &DayFormat,
+    first: NaiveDate,
+    end: NaiveDate,
+) -> Option<Expr> {
+    let low = crate::time::date_to_days(first) as i64 - 1;
+    let high = crate::time::date_to_days(end) as i64 + 1;
+    let bounds = |per_day: i64, as_type: DataType| {
+        let at = |day: i64| lit(day * per_day).cast(as_type.clone());
+        raw.clone().gt_eq(at(low)).and(raw.clone().lt(at(high)))
+    };
+    match (format, dtype) {
+        (DayFormat::Iso, DataType::Date) => Some(bounds(1, DataType::Date)),
+        (DayFormat::Iso, DataType::Datetime(unit, zone)) => {
+            let per_day = SECONDS_PER_DAY
+                * match unit {
+                    TimeUnit::Milliseconds => 1_000,
+                    TimeUnit::Microseconds => 1_000_000,
+                    TimeUnit::Nanoseconds => 1_000_000_000,
+                };
+            Some(bounds(per_day, DataType::Datetime(*unit, zone.clone())))
+        }
+        (DayFormat::EpochSeconds, d) if d.is_integer() => Some(bounds(SECONDS_PER_DAY, d.clone())),
+        (DayFormat::EpochMillis, d) if d.is_integer() => {
+            Some(bounds(SECONDS_PER_DAY * 1000, d.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// The expression turning a column written as `format` into UTC dates
 /// (what does not parse becomes null, for the parse check to report).
 pub fn to_day(value: Expr, format: &DayFormat) -> Expr {
@@ -182,6 +219,51 @@ pub fn to_day(value: Expr, format: &DayFormat) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_day_range_keeps_the_range_and_a_day_either_side() {
+        // Range [2026-01-10, 2026-01-20): the predicate on the raw column keeps [01-09, 01-21).
+        let (first, end) = (
+            NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 1, 20).unwrap(),
+        );
+        let micros = |d: &str, h: i64| day(d) as i64 * 86_400_000_000 + h * 3_600_000_000;
+        let at = [
+            micros("2026-01-08", 23),
+            micros("2026-01-09", 0),
+            micros("2026-01-20", 23),
+            micros("2026-01-21", 0),
+        ];
+        let kept = |dtype: DataType, format: DayFormat, values: Vec<i64>| {
+            let frame = DataFrame::new_infer_height(vec![Column::new("t".into(), values)])
+                .unwrap()
+                .lazy()
+                .with_column(col("t").cast(dtype.clone()));
+            let predicate = raw_day_range(col("t"), &dtype, &format, first, end).unwrap();
+            frame.filter(predicate).collect().unwrap().height()
+        };
+        let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        assert_eq!(kept(utc, DayFormat::Iso, at.to_vec()), 2);
+        let naive = DataType::Datetime(TimeUnit::Microseconds, None);
+        assert_eq!(kept(naive, DayFormat::Iso, at.to_vec()), 2);
+        let seconds: Vec<i64> = at.iter().map(|m| m / 1_000_000).collect();
+        assert_eq!(kept(DataType::Int64, DayFormat::EpochSeconds, seconds), 2);
+        let days = vec![
+            day("2026-01-08") as i64,
+            day("2026-01-09") as i64,
+            day("2026-01-20") as i64,
+            day("2026-01-21") as i64,
+        ];
+        let dates: Vec<i32> = days.iter().map(|d| *d as i32).collect();
+        let frame = DataFrame::new_infer_height(vec![Column::new("t".into(), dates)])
+            .unwrap()
+            .lazy()
+            .with_column(col("t").cast(DataType::Date));
+        let predicate =
+            raw_day_range(col("t"), &DataType::Date, &DayFormat::Iso, first, end).unwrap();
+        assert_eq!(frame.filter(predicate).collect().unwrap().height(), 2);
+        assert!(raw_day_range(col("t"), &DataType::String, &DayFormat::Iso, first, end).is_none());
+    }
 
     fn day(text: &str) -> i32 {
         crate::time::date_to_days(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())

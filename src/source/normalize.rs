@@ -7,7 +7,9 @@ use polars::prelude::*;
 
 use polars_buffer::Buffer;
 
-use super::dates::{to_day, DayFormat};
+use chrono::NaiveDate;
+
+use super::dates::{raw_day_range, to_day, DayFormat};
 use super::files::{list_files, SourceFiles};
 use super::tables::{columns_for, ColumnKind, ColumnSpec};
 use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
@@ -45,6 +47,13 @@ pub struct LoadedSource {
     /// A fact source with a `user_id` but no `account_id`: the account comes
     /// from `users` ([`LoadedSource::attach_accounts`]).
     pub account_via_users: bool,
+    /// The typed expressions that turn `raw` into `frame`.
+    typed: Vec<Expr>,
+    /// `user_id` → `account_id` of `users`, once attached.
+    accounts_by_user: Option<LazyFrame>,
+    /// Each date column: its type in the files and how it is written, for
+    /// [`LoadedSource::frame_in_days`].
+    raw_days: Vec<(&'static str, DataType, DayFormat)>,
 }
 
 /// Name of the typed version of `column` in [`LoadedSource::checked`].
@@ -68,12 +77,8 @@ impl LoadedSource {
     /// like any row without a known account.
     pub fn attach_accounts(&mut self, users: LazyFrame) {
         let left = JoinArgs::new(JoinType::Left);
-        self.frame = self.frame.clone().join(
-            users.clone(),
-            [col("user_id")],
-            [col("user_id")],
-            left.clone(),
-        );
+        self.accounts_by_user = Some(users.clone());
+        self.frame = self.typed_frame(self.raw.clone());
         let typed_users = users.select([
             col("user_id").alias(typed_column("user_id")),
             col("account_id").alias(typed_column("account_id")),
@@ -98,6 +103,50 @@ impl LoadedSource {
 
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.iter().chain(&self.derived).any(|c| c == name)
+    }
+
+    /// `frame` built from rows of `raw` (with the account of each row's
+    /// user when attached).
+    fn typed_frame(&self, raw: LazyFrame) -> LazyFrame {
+        let typed = raw.select(self.typed.clone());
+        match &self.accounts_by_user {
+            Some(users) => typed.join(
+                users.clone(),
+                [col("user_id")],
+                [col("user_id")],
+                JoinArgs::new(JoinType::Left),
+            ),
+            None => typed,
+        }
+    }
+
+    /// The typed rows whose date `column` falls in `[first, end)`, read so
+    /// that the bounds reach the reader: a predicate on the column as the
+    /// files hold it (a date, a datetime or epoch numbers), widened by a
+    /// day on each side, lets the Parquet reader skip row groups (and
+    /// files) whose statistics lie outside; the exact bounds are then
+    /// applied to the UTC date. Text columns are parsed first: for them
+    /// only the exact filter applies.
+    pub fn frame_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
+        let pushed = self
+            .raw_days
+            .iter()
+            .find(|(name, _, _)| *name == column)
+            .and_then(|(name, dtype, format)| raw_day_range(col(*name), dtype, format, first, end));
+        let raw = match pushed {
+            Some(predicate) if self.derived.is_empty() => self.raw.clone().filter(predicate),
+            _ => self.raw.clone(),
+        };
+        let frame = if self.derived.is_empty() {
+            self.typed_frame(raw)
+        } else {
+            self.frame.clone()
+        };
+        frame.filter(crate::time::in_range(
+            col(column),
+            crate::time::date_lit(first),
+            crate::time::date_lit(end),
+        ))
     }
 
     /// The files as one display string for messages.
@@ -273,6 +322,7 @@ pub fn build_source(
     let mut columns = Vec::new();
     let mut parse_checks = Vec::new();
     let mut account_via_users = false;
+    let mut raw_days = Vec::new();
     let spec_of_source = columns_for(source);
     for spec in spec_of_source {
         let in_file = file_name_of(spec.name);
@@ -311,6 +361,9 @@ pub fn build_source(
             },
             scale: source.config.scale.get(spec.name).copied(),
         };
+        if spec.kind == ColumnKind::Day {
+            raw_days.push((spec.name, dtype.clone(), written.day.clone()));
+        }
         let (typed, check) = normalize(spec, dtype, &what, id_type, &written)?;
         typed_exprs.push(typed.alias(spec.name));
         if let Some(check) = check {
@@ -347,8 +400,11 @@ pub fn build_source(
             .map(|(e, name)| e.clone().alias(typed_column(name)))
             .collect::<Vec<_>>(),
     );
-    let frame = raw.clone().select(typed_exprs);
+    let frame = raw.clone().select(typed_exprs.clone());
     Ok(LoadedSource {
+        typed: typed_exprs,
+        accounts_by_user: None,
+        raw_days,
         checked,
         csv: source.config.csv.clone().unwrap_or_default(),
         name: source.name,

@@ -4,11 +4,11 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{events, flag_subjects, population, requirements, Level};
+use super::{flag_subjects, population, reads_from, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
-use crate::time::{date_lit, in_range};
+use crate::time::date_lit;
 
 /// SPEC §5 `active_user_rate`: "for each window_days in the list (default
 /// [1, 7, 30]; dimension `window=Nd`; period_start = A − N days): subjects with
@@ -53,13 +53,19 @@ impl Metric for ActiveUserRate {
         Vec::new()
     }
 
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        Some(reads_from(period, self.window_days.iter().max().copied()))
+    }
+
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let a = ctx.period.as_of;
         let mut aggregates = Vec::new();
         for &days in &self.window_days {
             let start = a - chrono::Days::new(days as u64);
-            let active =
-                events(ctx, self.level)?.filter(in_range(col("day"), date_lit(start), date_lit(a)));
+            // Active in [A − N, A): the last active day is on or after A − N.
+            let active = ctx
+                .last_days(self.level.into())?
+                .filter(col("last_day").gt_eq(date_lit(start)));
             let units = flag_subjects(population(ctx, self.level)?, active, "active");
             aggregates.push(
                 Units::new(units, Reference::PeriodStart, ctx)

@@ -4,11 +4,11 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{events, population, requirements, Level};
+use super::{population, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{left_join_filled, Metric, MetricPlan, PlanContext, Reference, Units};
-use crate::time::{date_lit, in_range};
+use crate::time::date_lit;
 
 /// SPEC §5 `feature_adoption_rate`: "per feature (dimension = event_name;
 /// `features` list, default every event_name): subjects with ≥ 1 event of it
@@ -33,12 +33,16 @@ impl Metric for FeatureAdoptionRate {
         requirements(self.level)
     }
 
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        Some(super::reads_from(period, None))
+    }
+
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
-        let used = events(ctx, self.level)?
-            .filter(in_range(col("day"), s, a))
+        // Used in [S, A): the last day with the event is on or after S.
+        let used = ctx
+            .event_days(self.level.into())?
+            .filter(col("last_day").gt_eq(date_lit(ctx.period.start)))
             .select([col("subject_id"), col("event_name")])
-            .unique_stable(None, UniqueKeepStrategy::First)
             .with_column(lit(true).alias("used"));
         let features = match &self.features {
             Some(list) => {

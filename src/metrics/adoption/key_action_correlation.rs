@@ -38,6 +38,10 @@ impl Metric for KeyActionCorrelation {
         check_event(&self.event)
     }
 
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        Some(super::reads_from(period, None))
+    }
+
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let units = did_key_action(ctx, &self.event, self.level)?;
         let aggregates = [

@@ -4,11 +4,12 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{check_event, events, flag_subjects, population, requirements, Level};
+use super::{
+    check_event, did_event_in_period, flag_subjects, population, reads_from, requirements, Level,
+};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
-use crate::time::{date_lit, in_range};
 
 /// SPEC §5 `key_action_rate`: "`event` required: subjects with ≥ 1 `event` in
 /// [S, A) / population".
@@ -24,12 +25,7 @@ pub struct KeyActionRate {
 
 /// Subjects of the population flagged `did` when they did `event` in [S, A).
 pub fn did_key_action(ctx: &PlanContext, event: &str, level: Level) -> Result<LazyFrame> {
-    let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
-    let did = events(ctx, level)?.filter(col("event_name").eq(lit(event)).and(in_range(
-        col("day"),
-        s,
-        a,
-    )));
+    let did = did_event_in_period(ctx, event, level)?;
     Ok(flag_subjects(population(ctx, level)?, did, "did"))
 }
 
@@ -44,6 +40,10 @@ impl Metric for KeyActionRate {
 
     fn check_config(&self) -> Vec<String> {
         check_event(&self.event)
+    }
+
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        Some(reads_from(period, None))
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {

@@ -4,7 +4,9 @@
 //! "The account population is the accounts that are customers in the period.
 //! The user population is the users table's users with created_at < A (or,
 //! without a users table, every user_id seen in events before A) whose
-//! account is a customer in the period."
+//! account is a customer in the period." Events are read as activity
+//! ([`crate::activity`]): "seen in events before A" is seen in the run's
+//! activity range (from S, or A − the longest window, to A).
 
 pub mod active_user_rate;
 pub mod feature_adoption_rate;
@@ -17,10 +19,13 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDate;
+
+use crate::activity::reduce::{self, Subject};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::PlanContext;
-use crate::time::date_lit;
+use crate::time::{date_lit, Period};
 
 /// Whose adoption is measured.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -44,13 +49,6 @@ pub fn requirements(level: Level) -> Vec<(SourceName, &'static str)> {
         needs.push((SourceName::Events, "user_id"));
     }
     needs
-}
-
-fn subject_key(level: Level) -> &'static str {
-    match level {
-        Level::Account => "account_id",
-        Level::User => "user_id",
-    }
 }
 
 /// The population at `level`: `subject_id`, `cohort_at_start`,
@@ -80,11 +78,7 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
             };
             users.filter(col("created_at").is_null().or(col("created_at").lt(a)))
         }
-        None => ctx
-            .daily_events()?
-            .filter(col("user_id").is_not_null())
-            .select([col("user_id"), col("account_id")])
-            .unique_stable(None, UniqueKeepStrategy::First)
+        None => reduce::users_seen(ctx.activity()?.1)
             .with_column(lit(NULL).cast(DataType::Date).alias("created_at")),
     };
     let customers = ctx.customers_in_period().select([col("account_id")]);
@@ -127,14 +121,33 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
         .with_column(col("user_id").alias("subject_id")))
 }
 
-/// Events before A of the subjects: `subject_id`, `day`, `event_name`.
-pub fn events(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
-    let key = subject_key(level);
-    Ok(ctx.daily_events()?.filter(col(key).is_not_null()).select([
-        col(key).alias("subject_id"),
-        col("event_time").alias("day"),
-        col("event_name"),
-    ]))
+impl From<Level> for Subject {
+    fn from(level: Level) -> Subject {
+        match level {
+            Level::Account => Subject::Account,
+            Level::User => Subject::User,
+        }
+    }
+}
+
+/// The first activity day an adoption metric reads: the period start S,
+/// or A − `window` days when that is earlier (SPEC §5: windows before A).
+pub fn reads_from(period: &Period, window: Option<u32>) -> NaiveDate {
+    let from_window = window.map(|days| period.as_of - chrono::Days::new(days as u64));
+    from_window.map_or(period.start, |day| day.min(period.start))
+}
+
+/// The subjects that did `event` in [S, A): `subject_id` (activity ends
+/// before A, so the last day with it is on or after S).
+pub fn did_event_in_period(ctx: &PlanContext, event: &str, level: Level) -> Result<LazyFrame> {
+    Ok(ctx
+        .event_days(level.into())?
+        .filter(
+            col("event_name")
+                .eq(lit(event))
+                .and(col("last_day").gt_eq(date_lit(ctx.period.start))),
+        )
+        .select([col("subject_id")]))
 }
 
 /// The population with `flag` = whether the subject is among `subjects`

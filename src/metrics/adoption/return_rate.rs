@@ -4,11 +4,11 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{events, flag_subjects, population, requirements, Level};
+use super::{flag_subjects, population, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
-use crate::time::{date_lit, in_range};
+use crate::time::date_lit;
 
 /// SPEC §5 `return_rate`: "subjects with at least `min_active_days` (default 4)
 /// distinct event days in [A − window_days, A) (default 28) / population".
@@ -59,13 +59,15 @@ impl Metric for ReturnRate {
         Vec::new()
     }
 
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        Some(super::reads_from(period, Some(self.window_days)))
+    }
+
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let a = ctx.period.as_of;
         let start = a - chrono::Days::new(self.window_days as u64);
-        let returning = events(ctx, self.level)?
-            .filter(in_range(col("day"), date_lit(start), date_lit(a)))
-            .group_by([col("subject_id")])
-            .agg([col("day").n_unique().alias("active_days")])
+        let returning = ctx
+            .active_days(self.level.into(), self.window_days)?
             .filter(col("active_days").gt_eq(lit(self.min_active_days)));
         let units = flag_subjects(population(ctx, self.level)?, returning, "returned");
         let plan = Units::new(units, Reference::PeriodStart, ctx)

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{check_event, requirements, Level};
+use crate::activity::reduce;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::median_by_cohort_and_segment;
@@ -16,7 +17,8 @@ use crate::time::{date_lit, in_range};
 /// [S, A − W). Dimension `median_days`: median days from signup_date to the
 /// first `event` (among those who reached it). Dimension `reached_within`:
 /// share that reached it within `within_days` (default 30) of signup".
-/// Events before signup do not count; "within" includes day `within_days`.
+/// Events before signup do not count: the first `event` on or after the
+/// signup day is the one measured. "Within" includes day `within_days`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeToFirstValue {
@@ -57,38 +59,34 @@ impl Metric for TimeToFirstValue {
         check_event(&self.event)
     }
 
+    /// Signups are on or after S, and events before signup do not count.
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        Some(super::reads_from(period, None))
+    }
+
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let window = ctx.cohort_rule.window_days as u64;
         let end = ctx.period.as_of - chrono::Days::new(window);
-        let first = ctx
-            .daily_events()?
-            .filter(col("event_name").eq(lit(self.event.as_str())))
-            .group_by([col("account_id")])
-            .agg([col("event_time").min().alias("first_day")]);
+        let followed = ctx.accounts.clone().filter(in_range(
+            col("signup_date"),
+            date_lit(ctx.period.start),
+            date_lit(end),
+        ));
+        let starts = followed
+            .clone()
+            .select([col("account_id"), col("signup_date").alias("from")]);
+        let first = reduce::first_event_from(ctx.activity()?.1, &self.event, starts);
         let days = (col("first_day").cast(DataType::Int64)
             - col("signup_date").cast(DataType::Int64))
         .alias("days");
-        let accounts = ctx
-            .accounts
-            .clone()
-            .filter(in_range(
-                col("signup_date"),
-                date_lit(ctx.period.start),
-                date_lit(end),
-            ))
+        let accounts = followed
             .join(
-                first.clone(),
+                first,
                 [col("account_id")],
                 [col("account_id")],
                 JoinArgs::new(JoinType::Left),
             )
-            .with_column(days)
-            .with_column(
-                when(col("days").gt_eq(lit(0i64)))
-                    .then(col("days"))
-                    .otherwise(lit(NULL).cast(DataType::Int64))
-                    .alias("days"),
-            );
+            .with_column(days);
         let reached = Units::new(accounts.clone(), Reference::AsOf, ctx)
             .dimension(lit("reached_within"))
             .plan(
@@ -144,6 +142,29 @@ mod tests {
         assert_close(
             dimension_value(&c, "time_to_first_value", "all", "reached_within"),
             0.0,
+        );
+    }
+
+    #[test]
+    fn events_before_signup_do_not_count() {
+        // Account 5 (signup 11-01 = S, the only account followed) has a report_created on 10-25, before its
+        // signup, then on 11-25 and 11-30. The first on or after signup is 11-25: 24 days, reached within 30.
+        let fixture = Fixture::tiny();
+        fixture.file(
+            "events.csv",
+            "account_id,user_id,event_time,event_name\n5,51,2025-10-25T10:00:00Z,report_created\n5,51,2025-11-30T10:00:00Z,report_created\n5,51,2025-11-25T23:00:00-02:00,report_created\n1,11,2025-10-20T10:00:00Z,report_created\n",
+        );
+        let c = fixture.compute_with_sources(
+            "[{ time_to_first_value: { event: report_created } }]",
+            "training.csv",
+            "  events: { path: events.csv }\n",
+        );
+        let median = row(&c, "time_to_first_value", "all", None, Some("median_days"));
+        assert_close(median.value, 25.0);
+        assert_eq!(median.n, 1);
+        assert_close(
+            dimension_value(&c, "time_to_first_value", "all", "reached_within"),
+            1.0,
         );
     }
 }

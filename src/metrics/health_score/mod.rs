@@ -16,7 +16,8 @@ use crate::time::{customer_at, date_lit};
 /// SPEC §5 `health_score`: "per account that is a customer at A: weighted
 /// mean of the configured signals, each scaled 0–100, skipping signals an
 /// account has no data for". Signals with no data for an account: activity
-/// and key action when the account has no event before A; `nps_latest` and
+/// and key action when the account has no activity (no event in the run's
+/// activity range, from S or A − 30 days, whichever is earlier, to A); `nps_latest` and
 /// `csat_latest` without a response; `trained` when the account is not
 /// assigned. Tickets are always data (none = 100). Cohorts at R = A.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -211,6 +212,12 @@ impl Metric for HealthScore {
             problems.push("`csat_latest.scale_max` must be at least 2".to_string());
         }
         problems
+    }
+
+    fn activity_from(&self, period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        let s = &self.signals;
+        (s.active_days_30.is_some() || s.key_action_30.is_some())
+            .then(|| crate::metrics::adoption::reads_from(period, Some(signals::EVENT_SIGNAL_DAYS)))
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {

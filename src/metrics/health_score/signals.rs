@@ -4,6 +4,7 @@
 use polars::prelude::*;
 
 use super::HealthScore;
+use crate::activity::reduce::Subject;
 use crate::cohort::{TRAINED, UNTRAINED};
 use crate::config::SourceName;
 use crate::error::Result;
@@ -83,8 +84,12 @@ fn join_account(frame: LazyFrame, per_account: LazyFrame) -> LazyFrame {
     )
 }
 
-/// `active_days_30` and `key_action_30`: from the events of the 30 days
-/// before A; no data for an account without any event before A.
+/// Days of activity the event signals read: the 30 days before A.
+pub const EVENT_SIGNAL_DAYS: u32 = 30;
+
+/// `active_days_30` and `key_action_30`: from the activity of the 30 days
+/// before A; no data for an account without any activity (in the run's
+/// activity range, which starts on or before S and A − 30).
 fn event_signals(
     config: &HealthScore,
     ctx: &PlanContext,
@@ -92,25 +97,41 @@ fn event_signals(
     signals: &mut Vec<Signal>,
 ) -> Result<LazyFrame> {
     let s = &config.signals;
-    let recent = in_range(col("event_time"), days_before(ctx, 30), as_of(ctx));
-    let mut aggs = vec![
-        len().alias("events_before_a"),
-        col("event_time")
-            .filter(recent.clone())
-            .n_unique()
-            .cast(DataType::Float64)
-            .alias("active_days"),
-    ];
+    let account = Subject::Account;
+    let recent_start = days_before(ctx, EVENT_SIGNAL_DAYS as u64);
+    let mut per_account = ctx
+        .last_days(account)?
+        .select([col("subject_id").alias("account_id"), col("last_day")])
+        .join(
+            ctx.active_days(account, EVENT_SIGNAL_DAYS)?.select([
+                col("subject_id").alias("account_id"),
+                col("active_days").cast(DataType::Float64),
+            ]),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("active_days").fill_null(lit(0.0)));
     if let Some(event) = &config.event {
-        aggs.push(
-            recent
-                .and(col("event_name").eq(lit(event.as_str())))
-                .any(false)
-                .alias("key_action"),
+        let key_action = ctx
+            .event_days(account)?
+            .filter(
+                col("event_name")
+                    .eq(lit(event.as_str()))
+                    .and(col("last_day").gt_eq(recent_start)),
+            )
+            .select([
+                col("subject_id").alias("account_id"),
+                lit(true).alias("key_action"),
+            ]);
+        per_account = per_account.join(
+            key_action,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
         );
     }
-    let per_account = ctx.daily_events()?.group_by([col("account_id")]).agg(aggs);
-    let has_events = col("events_before_a").is_not_null();
+    let has_events = col("last_day").is_not_null();
     if let Some(x) = &s.active_days_30 {
         let scaled =
             (col("active_days") * lit(100.0 / x.good_at.max(1) as f64)).clip_max(lit(100.0));

@@ -1,0 +1,95 @@
+//! `activity`: the one layer that reads product events.
+//!
+//! Every event metric (SPEC §5 "Adoption", the event signals of
+//! `health_score`) depends on events only through their UTC day: SPEC §1
+//! compares dates, never times. So the events of a run are reduced to a
+//! daily rollup, and nothing above this module touches raw events.
+//!
+//! # The contract
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `account_id` | the run's id type (Int64 or String) | the event's account, a known account of `accounts` |
+//! | `user_id` | the run's id type, nullable | the event's user; null where the event has none (or the source has no `user_id`) |
+//! | `day` | Date | the UTC date of `event_time` |
+//! | `event_name` | String | as written |
+//! | `events` | UInt32 | how many events of the source the row stands for |
+//!
+//! - Days: `[first, end)` of the run's [`ActivityRange`], where `end` is
+//!   the as-of date A and `first` the earliest day a configured metric can
+//!   look at. The rollup itself does not depend on A beyond that range: a
+//!   row for a day is the same whatever run produced it.
+//! - Invariant: Σ `events` = the events rows kept (rows of a known account
+//!   whose day is in the range).
+//! - A producer may emit one row per key (`account_id`, `user_id`, `day`,
+//!   `event_name`), the rollup proper, or several rows per key (the local
+//!   engine emits one row per event): every reduction in [`reduce`] is a
+//!   minimum, a maximum, a distinct count, an `any` or a sum, so both give
+//!   the same numbers. What reads activity must keep it so.
+//!
+//! The local engine ([`local`]) projects the events source in one streaming
+//! scan whose day bounds reach the Parquet reader as a predicate on the raw
+//! column. The per-subject reductions ([`reduce`]) are computed once per run
+//! and shared by the metrics.
+
+pub mod reduce;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::inputs::Inputs;
+
+/// The columns of the activity contract, in order.
+pub const COLUMNS: [&str; 5] = ["account_id", "user_id", "day", "event_name", "events"];
+
+/// The days activity covers: `[first, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityRange {
+    /// The earliest day a configured metric looks at.
+    pub first: NaiveDate,
+    /// The as-of date A (exclusive).
+    pub end: NaiveDate,
+}
+
+impl ActivityRange {
+    /// The range that covers every day in `firsts` up to `end`; None when
+    /// no metric reads events.
+    pub fn covering(firsts: impl IntoIterator<Item = NaiveDate>, end: NaiveDate) -> Option<Self> {
+        firsts
+            .into_iter()
+            .min()
+            .map(|first| ActivityRange { first, end })
+    }
+
+    /// Days in the range.
+    pub fn days(&self) -> i64 {
+        (self.end - self.first).num_days()
+    }
+}
+
+/// The local engine: the events of known accounts whose UTC day is in
+/// `range`, one row per event, in the contract's columns. The day bounds
+/// reach the reader ([`crate::source::LoadedSource::frame_in_days`]).
+pub fn local(inputs: &Inputs, range: ActivityRange) -> Result<LazyFrame> {
+    let events = inputs
+        .get(SourceName::Events)
+        .ok_or_else(|| crate::error::Error::config("source `events` is required"))?;
+    let rows = events.frame_in_days("event_time", range.first, range.end);
+    // Without a `user_id` column: null, of the id type.
+    let user = if events.has_column("user_id") {
+        col("user_id")
+    } else {
+        when(lit(false))
+            .then(col("account_id"))
+            .otherwise(lit(NULL))
+    };
+    Ok(inputs.known_accounts(rows)?.select([
+        col("account_id"),
+        user.alias("user_id"),
+        col("event_time").alias("day"),
+        col("event_name"),
+        lit(1u32).alias("events"),
+    ]))
+}

@@ -1,0 +1,104 @@
+//! Per-subject reductions of activity: what the event metrics read.
+//!
+//! Each is a minimum, a maximum, a distinct set or a count of distinct days,
+//! so it gives the same result on the rollup proper (one row per key) and on
+//! a producer's one row per event (see the contract in [`super`]). A subject
+//! is an account (`account_id`) or a user (`user_id`); rows without one
+//! (no user) are not a subject's.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::time::{date_lit, in_range};
+
+/// Whose activity a reduction follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Account,
+    User,
+}
+
+impl Subject {
+    /// The activity column that names the subject.
+    pub fn column(self) -> &'static str {
+        match self {
+            Subject::Account => "account_id",
+            Subject::User => "user_id",
+        }
+    }
+
+    /// A name for shared-frame keys and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subject::Account => "account",
+            Subject::User => "user",
+        }
+    }
+}
+
+/// The activity rows of subjects, with the subject as `subject_id`.
+fn of_subjects(activity: LazyFrame, subject: Subject) -> LazyFrame {
+    let key = subject.column();
+    activity
+        .filter(col(key).is_not_null())
+        .with_column(col(key).alias("subject_id"))
+}
+
+/// Per subject and event name: `first_day` and `last_day` with that event.
+/// ("Did X in [S, A)" is `last_day ≥ S`, since activity ends before A.)
+pub fn event_days(activity: LazyFrame, subject: Subject) -> LazyFrame {
+    of_subjects(activity, subject)
+        .group_by([col("subject_id"), col("event_name")])
+        .agg([
+            col("day").min().alias("first_day"),
+            col("day").max().alias("last_day"),
+        ])
+}
+
+/// Per subject: `last_day`, the latest day with any event ("active in
+/// [A − N, A)" is `last_day ≥ A − N`).
+pub fn last_days(activity: LazyFrame, subject: Subject) -> LazyFrame {
+    of_subjects(activity, subject)
+        .group_by([col("subject_id")])
+        .agg([col("day").max().alias("last_day")])
+}
+
+/// Per subject: `active_days`, the distinct days with an event in
+/// `[from, end)` (subjects with none are absent).
+pub fn active_days(
+    activity: LazyFrame,
+    subject: Subject,
+    from: NaiveDate,
+    end: NaiveDate,
+) -> LazyFrame {
+    of_subjects(activity, subject)
+        .filter(in_range(col("day"), date_lit(from), date_lit(end)))
+        .group_by([col("subject_id")])
+        .agg([col("day").n_unique().alias("active_days")])
+}
+
+/// Per account of `starts` (`account_id`, `from`): `first_day`, the first
+/// day of `event` on or after `from` (accounts that have none are absent).
+pub fn first_event_from(activity: LazyFrame, event: &str, starts: LazyFrame) -> LazyFrame {
+    activity
+        .filter(col("event_name").eq(lit(event)))
+        .select([col("account_id"), col("day")])
+        .join(
+            starts,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("day").gt_eq(col("from")))
+        .group_by([col("account_id")])
+        .agg([col("day").min().alias("first_day")])
+}
+
+/// The users seen in activity with their account: distinct (`user_id`,
+/// `account_id`).
+pub fn users_seen(activity: LazyFrame) -> LazyFrame {
+    activity
+        .filter(col("user_id").is_not_null())
+        .select([col("user_id"), col("account_id")])
+        .unique_stable(None, UniqueKeepStrategy::First)
+}
