@@ -116,7 +116,25 @@ pub fn collect(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<
 
 /// `cohort-metrics explain`: the optimized plan of every output, then of all
 /// of them together as a run collects them.
-pub fn explain(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<String> {
+/// `activity`: the reductions of activity the metrics read (computed in
+/// their own stage before the metrics, shown first; in the metrics' plans
+/// they appear as in-memory frames).
+pub fn explain(
+    plans: Plans,
+    run: &RunColumns,
+    segment_by: &[String],
+    activity: BTreeMap<String, LazyFrame>,
+) -> Result<String> {
+    let mut text = String::new();
+    if !activity.is_empty() {
+        for (key, plan) in &activity {
+            text.push_str(&format!("== activity: {key} ==\n{}\n\n", describe(plan)?));
+        }
+        let together = describe_all(activity.into_values().collect())?;
+        text.push_str(&format!(
+            "== activity: every reduction together, as the activity stage collects them ==\n{together}\n\n"
+        ));
+    }
     let prepared = prepare(plans, run, segment_by)?;
     let mut sections: Vec<(String, LazyFrame)> = Vec::new();
     if let Some(aggregates) = prepared.aggregates {
@@ -138,7 +156,6 @@ pub fn explain(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<
             .into_iter()
             .map(|(metric, _, frame)| (format!("metrics and lift ({metric} counts)"), frame)),
     );
-    let mut text = String::new();
     for (title, plan) in &sections {
         text.push_str(&format!("== {title} ==\n{}\n\n", describe(plan)?));
     }

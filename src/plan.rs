@@ -53,35 +53,107 @@ pub fn activity_range(pipeline: &Pipeline) -> Option<ActivityRange> {
     )
 }
 
-/// Builds every plan; nothing is executed.
-pub fn build_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<Plans> {
-    // Read once: the cohort rule and the education metrics share it.
-    let training = match inputs.get(SourceName::Training) {
-        Some(_) => Some(inputs.frame(SourceName::Training)?.cache()),
-        None => None,
+/// The account frame and what the metrics share, built once per run.
+struct Frames {
+    training: Option<LazyFrame>,
+    accounts: LazyFrame,
+}
+
+impl Frames {
+    fn new(pipeline: &Pipeline, inputs: &Inputs) -> Result<Frames> {
+        // Read once: the cohort rule and the education metrics share it.
+        let training = match inputs.get(SourceName::Training) {
+            Some(_) => Some(inputs.frame(SourceName::Training)?.cache()),
+            None => None,
+        };
+        let accounts = cohort::account_frame(
+            inputs.frame(SourceName::Accounts)?,
+            training.clone(),
+            &pipeline.cohort,
+            &pipeline.period,
+            &pipeline.segment_by,
+        )
+        .cache();
+        Ok(Frames { training, accounts })
+    }
+
+    fn context<'a>(&self, pipeline: &'a Pipeline, inputs: &'a Inputs) -> Result<PlanContext<'a>> {
+        let ctx = PlanContext::new(
+            &pipeline.period,
+            inputs,
+            &pipeline.segment_by,
+            &pipeline.cohort,
+            self.accounts.clone(),
+        );
+        if let Some(training) = &self.training {
+            ctx.seed(SourceName::Training.as_str(), training.clone());
+        }
+        Ok(match activity_range(pipeline) {
+            Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
+            None => ctx,
+        })
+    }
+}
+
+/// The reductions of activity the configured metrics read, by key, as lazy
+/// plans (nothing is executed): found by planning every metric once.
+pub fn activity_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<BTreeMap<String, LazyFrame>> {
+    if activity_range(pipeline).is_none() {
+        return Ok(BTreeMap::new());
+    }
+    let frames = Frames::new(pipeline, inputs)?;
+    let ctx = frames.context(pipeline, inputs)?;
+    for config in &pipeline.metrics {
+        config.metric().plan(&ctx)?;
+    }
+    Ok(ctx.requested_reductions())
+}
+
+/// The activity stage's result: every reduction the metrics read, collected.
+pub struct ComputedActivity {
+    pub range: ActivityRange,
+    /// Per reduction: its key and frame.
+    pub reductions: BTreeMap<String, DataFrame>,
+}
+
+/// The activity stage: computes the reductions of activity the metrics
+/// read, in one `collect_all` (None when no metric reads events).
+pub fn compute_activity(pipeline: &Pipeline, inputs: &Inputs) -> Result<Option<ComputedActivity>> {
+    let Some(range) = activity_range(pipeline) else {
+        return Ok(None);
     };
-    let accounts = cohort::account_frame(
-        inputs.frame(SourceName::Accounts)?,
-        training.clone(),
-        &pipeline.cohort,
-        &pipeline.period,
-        &pipeline.segment_by,
-    )
-    .cache();
-    let ctx = PlanContext::new(
-        &pipeline.period,
-        inputs,
-        &pipeline.segment_by,
-        &pipeline.cohort,
-        accounts.clone(),
-    );
-    let ctx = match activity_range(pipeline) {
-        Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
+    let plans = activity_plans(pipeline, inputs)?;
+    let (keys, lazy): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
+    let frames = crate::execute::collect_all(lazy, "computing the activity of events")?;
+    for (key, frame) in keys.iter().zip(&frames) {
+        crate::log::debug("activity", &format!("{key}: {} row(s)", frame.height()));
+    }
+    Ok(Some(ComputedActivity {
+        range,
+        reductions: keys.into_iter().zip(frames).collect(),
+    }))
+}
+
+/// Builds every plan; nothing is executed. With `activity`, the metrics read
+/// its collected reductions; without it (for `explain`), their lazy plans.
+pub fn build_plans(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    activity: Option<&ComputedActivity>,
+) -> Result<Plans> {
+    let frames = Frames::new(pipeline, inputs)?;
+    let ctx = frames.context(pipeline, inputs)?;
+    let ctx = match activity {
+        Some(computed) => ctx.with_reductions(
+            computed
+                .reductions
+                .iter()
+                .map(|(key, frame)| (key.clone(), frame.clone().lazy()))
+                .collect(),
+        ),
         None => ctx,
     };
-    if let Some(training) = training {
-        ctx.seed(SourceName::Training.as_str(), training);
-    }
+    let accounts = frames.accounts.clone();
     let mut plans = Plans {
         aggregates: Vec::new(),
         tables: BTreeMap::new(),

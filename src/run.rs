@@ -46,10 +46,11 @@ pub struct RunOutcome {
 
 /// The stages of a run, in order: the live progress line (on a terminal)
 /// names the one after the last finished stage.
-const STAGE_ORDER: [&str; 8] = [
+const STAGE_ORDER: [&str; 9] = [
     "config",
     "scan",
     "check",
+    "activity",
     "plan",
     "execute",
     "statistics",
@@ -220,12 +221,31 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
 pub fn explain(options: &RunOptions) -> Result<String> {
     let pipeline = load(options)?;
     let inputs = Inputs::scan(&pipeline)?;
-    let plans = build_plans(&pipeline, &inputs)?;
+    let activity = crate::plan::activity_plans(&pipeline, &inputs)?;
+    // The metrics' plans read the reductions as in-memory frames: empty
+    // ones with the reductions' schemas stand in for them.
+    let stand_ins = match crate::plan::activity_range(&pipeline) {
+        Some(range) => Some(crate::plan::ComputedActivity {
+            range,
+            reductions: activity
+                .iter()
+                .map(|(key, plan)| {
+                    let schema = plan
+                        .clone()
+                        .collect_schema()
+                        .map_err(|e| crate::error::Error::engine("explaining the activity", e))?;
+                    Ok((key.clone(), DataFrame::empty_with_schema(&schema)))
+                })
+                .collect::<Result<_>>()?,
+        }),
+        None => None,
+    };
+    let plans = build_plans(&pipeline, &inputs, stand_ins.as_ref())?;
     let run = RunColumns {
         run_id: "explain".into(),
         as_of: pipeline.period.as_of,
     };
-    execute::explain(plans, &run, &pipeline.segment_by)
+    execute::explain(plans, &run, &pipeline.segment_by, activity)
 }
 
 /// Everything a run computes before it writes.
@@ -281,7 +301,24 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         ),
     );
 
-    let plans = build_plans(pipeline, &inputs)?;
+    let activity = crate::plan::compute_activity(pipeline, &inputs)?;
+    if let Some(computed) = &activity {
+        stages.done(
+            "activity",
+            &format!(
+                "events of {} … {} reduced to {} frame(s) of {} row(s)",
+                computed.range.first,
+                computed.range.end - chrono::Days::new(1),
+                computed.reductions.len(),
+                computed
+                    .reductions
+                    .values()
+                    .map(|f| f.height())
+                    .sum::<usize>()
+            ),
+        );
+    }
+    let plans = build_plans(pipeline, &inputs, activity.as_ref())?;
     stages.done(
         "plan",
         &format!(

@@ -55,6 +55,13 @@ pub fn event_days(activity: LazyFrame, subject: Subject) -> LazyFrame {
         ])
 }
 
+/// Per subject that did `event`: `last_day`, the latest day with it.
+pub fn event_last_days(activity: LazyFrame, subject: Subject, event: &str) -> LazyFrame {
+    of_subjects(activity.filter(col("event_name").eq(lit(event))), subject)
+        .group_by([col("subject_id")])
+        .agg([col("day").max().alias("last_day")])
+}
+
 /// Per subject: `last_day`, the latest day with any event ("active in
 /// [A − N, A)" is `last_day ≥ A − N`).
 pub fn last_days(activity: LazyFrame, subject: Subject) -> LazyFrame {

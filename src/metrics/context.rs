@@ -47,6 +47,10 @@ pub struct PlanContext<'a> {
     shared: RefCell<BTreeMap<String, LazyFrame>>,
     /// The run's activity (the one frame that reads events) and its days.
     activity: Option<(ActivityRange, LazyFrame)>,
+    /// Reductions of activity computed by the activity stage, by key.
+    reductions: RefCell<BTreeMap<String, LazyFrame>>,
+    /// Reductions the plans asked for that are not computed yet, by key.
+    requested: RefCell<BTreeMap<String, LazyFrame>>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -65,6 +69,8 @@ impl<'a> PlanContext<'a> {
             accounts,
             shared: Default::default(),
             activity: None,
+            reductions: Default::default(),
+            requested: Default::default(),
         }
     }
 
@@ -188,34 +194,99 @@ impl<'a> PlanContext<'a> {
         })
     }
 
-    /// Shared per-subject reduction: [`reduce::event_days`].
-    pub fn event_days(&self, subject: Subject) -> Result<LazyFrame> {
+    /// A per-subject reduction of activity, by `key`: the collected frame
+    /// once the activity stage has computed it
+    /// ([`PlanContext::with_reductions`]), else its lazy plan, which is
+    /// recorded so that the stage knows what to compute
+    /// ([`PlanContext::requested_reductions`]). Reductions are computed
+    /// apart from the metrics because polars 0.55 does not push filters
+    /// into a scan below a shared (cached) node: computed on their own, the
+    /// day bounds reach the Parquet reader.
+    pub fn reduction(
+        &self,
+        key: String,
+        build: impl FnOnce(LazyFrame) -> Result<LazyFrame>,
+    ) -> Result<LazyFrame> {
+        if let Some(frame) = self.reductions.borrow().get(&key) {
+            return Ok(frame.clone());
+        }
         let (_, activity) = self.activity()?;
-        self.shared(format!("event_days:{}", subject.name()), || {
+        let plan = build(activity)?;
+        self.requested
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| plan.clone());
+        Ok(plan)
+    }
+
+    /// The reductions the plans built so far asked for, by key.
+    pub fn requested_reductions(&self) -> BTreeMap<String, LazyFrame> {
+        self.requested.borrow().clone()
+    }
+
+    /// Gives the metrics the computed reductions (by key).
+    pub fn with_reductions(self, computed: BTreeMap<String, LazyFrame>) -> Self {
+        *self.reductions.borrow_mut() = computed;
+        self.requested.borrow_mut().clear();
+        self
+    }
+
+    /// Per subject and event name: first and last day ([`reduce::event_days`]).
+    pub fn event_days(&self, subject: Subject) -> Result<LazyFrame> {
+        self.reduction(format!("event_days:{}", subject.name()), |activity| {
             Ok(reduce::event_days(activity, subject))
         })
     }
 
-    /// Shared per-subject reduction: [`reduce::last_days`].
+    /// Per subject that did `event`: the last day with it
+    /// ([`reduce::event_last_days`]).
+    pub fn event_last_days(&self, subject: Subject, event: &str) -> Result<LazyFrame> {
+        self.reduction(
+            format!("event_last_days:{}:{event}", subject.name()),
+            |activity| Ok(reduce::event_last_days(activity, subject, event)),
+        )
+    }
+
+    /// Per subject: the last active day ([`reduce::last_days`]).
     pub fn last_days(&self, subject: Subject) -> Result<LazyFrame> {
-        let (_, activity) = self.activity()?;
-        self.shared(format!("last_days:{}", subject.name()), || {
+        self.reduction(format!("last_days:{}", subject.name()), |activity| {
             Ok(reduce::last_days(activity, subject))
         })
     }
 
-    /// Shared per-subject reduction: [`reduce::active_days`] in the
-    /// `days` days before A.
+    /// Per subject: distinct active days in the `days` days before A
+    /// ([`reduce::active_days`]).
     pub fn active_days(&self, subject: Subject, days: u32) -> Result<LazyFrame> {
-        let (_, activity) = self.activity()?;
         let a = self.period.as_of;
-        self.shared(format!("active_days:{}:{days}", subject.name()), || {
-            Ok(reduce::active_days(
-                activity,
-                subject,
-                a - chrono::Days::new(days as u64),
-                a,
-            ))
+        self.reduction(
+            format!("active_days:{}:{days}", subject.name()),
+            |activity| {
+                Ok(reduce::active_days(
+                    activity,
+                    subject,
+                    a - chrono::Days::new(days as u64),
+                    a,
+                ))
+            },
+        )
+    }
+
+    /// Per account: the first day of `event` on or after its signup
+    /// ([`reduce::first_event_from`]).
+    pub fn first_event_after_signup(&self, event: &str) -> Result<LazyFrame> {
+        let starts = self
+            .inputs
+            .frame(SourceName::Accounts)?
+            .select([col("account_id"), col("signup_date").alias("from")]);
+        self.reduction(format!("first_event_after_signup:{event}"), |activity| {
+            Ok(reduce::first_event_from(activity, event, starts))
+        })
+    }
+
+    /// Distinct (`user_id`, `account_id`) seen in activity ([`reduce::users_seen`]).
+    pub fn users_seen(&self) -> Result<LazyFrame> {
+        self.reduction("users_seen".to_string(), |activity| {
+            Ok(reduce::users_seen(activity))
         })
     }
 }

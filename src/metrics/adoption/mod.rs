@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
-use crate::activity::reduce::{self, Subject};
+use crate::activity::reduce::Subject;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::PlanContext;
@@ -78,7 +78,8 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
             };
             users.filter(col("created_at").is_null().or(col("created_at").lt(a)))
         }
-        None => reduce::users_seen(ctx.activity()?.1)
+        None => ctx
+            .users_seen()?
             .with_column(lit(NULL).cast(DataType::Date).alias("created_at")),
     };
     let customers = ctx.customers_in_period().select([col("account_id")]);
@@ -141,12 +142,8 @@ pub fn reads_from(period: &Period, window: Option<u32>) -> NaiveDate {
 /// before A, so the last day with it is on or after S).
 pub fn did_event_in_period(ctx: &PlanContext, event: &str, level: Level) -> Result<LazyFrame> {
     Ok(ctx
-        .event_days(level.into())?
-        .filter(
-            col("event_name")
-                .eq(lit(event))
-                .and(col("last_day").gt_eq(date_lit(ctx.period.start))),
-        )
+        .event_last_days(level.into(), event)?
+        .filter(col("last_day").gt_eq(date_lit(ctx.period.start)))
         .select([col("subject_id")]))
 }
 

@@ -5,7 +5,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{check_event, requirements, Level};
-use crate::activity::reduce;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::median_by_cohort_and_segment;
@@ -72,10 +71,7 @@ impl Metric for TimeToFirstValue {
             date_lit(ctx.period.start),
             date_lit(end),
         ));
-        let starts = followed
-            .clone()
-            .select([col("account_id"), col("signup_date").alias("from")]);
-        let first = reduce::first_event_from(ctx.activity()?.1, &self.event, starts);
+        let first = ctx.first_event_after_signup(&self.event)?;
         let days = (col("first_day").cast(DataType::Int64)
             - col("signup_date").cast(DataType::Int64))
         .alias("days");

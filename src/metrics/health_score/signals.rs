@@ -114,12 +114,8 @@ fn event_signals(
         .with_column(col("active_days").fill_null(lit(0.0)));
     if let Some(event) = &config.event {
         let key_action = ctx
-            .event_days(account)?
-            .filter(
-                col("event_name")
-                    .eq(lit(event.as_str()))
-                    .and(col("last_day").gt_eq(recent_start)),
-            )
+            .event_last_days(account, event)?
+            .filter(col("last_day").gt_eq(recent_start))
             .select([
                 col("subject_id").alias("account_id"),
                 lit(true).alias("key_action"),
