@@ -41,17 +41,7 @@ pub struct Plans {
     pub custom: Vec<MetricCustom>,
 }
 
-/// The days of activity the configured metrics read (None when no metric
-/// reads events).
-pub fn activity_range(pipeline: &Pipeline) -> Option<ActivityRange> {
-    ActivityRange::covering(
-        pipeline
-            .metrics
-            .iter()
-            .filter_map(|m| m.metric().activity_from(&pipeline.period)),
-        pipeline.period.as_of,
-    )
-}
+pub use crate::activity::range as activity_range;
 
 /// The account frame and what the metrics share, built once per run.
 struct Frames {

@@ -16,7 +16,7 @@ use crate::execute::{self, Outputs};
 use crate::inputs::Inputs;
 use crate::log;
 use crate::output::partition::lock::LockRequest;
-use crate::output::partition::manifest::{sha256_hex, Manifest, RunRecord};
+use crate::output::partition::manifest::{sha256_hex, ActivityEntry, Manifest, RunRecord};
 use crate::output::partition::Partition;
 use crate::output::tables::{RunColumns, TABLES};
 use crate::plan::build_plans;
@@ -259,6 +259,8 @@ pub struct Computed {
     pub lift_rows: Vec<LiftRow>,
     /// Every output table, by name.
     pub outputs: BTreeMap<&'static str, DataFrame>,
+    /// The activity stage, when a metric reads events.
+    pub activity: Option<ActivityEntry>,
 }
 
 /// Scans, checks, plans, executes and runs the statistics; writes nothing.
@@ -302,7 +304,9 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
     );
 
     let activity = crate::plan::compute_activity(pipeline, &inputs)?;
+    let mut activity_entry = None;
     if let Some(computed) = &activity {
+        let started = stages.last;
         stages.done(
             "activity",
             &format!(
@@ -317,6 +321,22 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
                     .sum::<usize>()
             ),
         );
+        activity_entry = Some(ActivityEntry {
+            engine: "local".to_string(),
+            first_day: computed.range.first.to_string(),
+            end_day: computed.range.end.to_string(),
+            rows_in: report
+                .rows_read
+                .get(&SourceName::Events)
+                .copied()
+                .unwrap_or(0),
+            reductions: computed
+                .reductions
+                .iter()
+                .map(|(key, frame)| (key.clone(), frame.height() as u64))
+                .collect(),
+            seconds: (stages.last - started).as_secs_f64(),
+        });
     }
     let plans = build_plans(pipeline, &inputs, activity.as_ref())?;
     stages.done(
@@ -359,6 +379,7 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
         metric_rows,
         lift_rows,
         outputs: tables,
+        activity: activity_entry,
     })
 }
 
@@ -406,6 +427,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         files,
         warnings,
         mut outputs,
+        activity,
         ..
     } = compute_stages(&pipeline, run_id, &mut stages)?;
     let rows: Vec<(String, u64)> = TABLES
@@ -454,6 +476,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             rows: &rows,
             timings: stages.timings.clone(),
             warnings,
+            activity,
         },
     );
     let published = partition.commit(manifest)?;

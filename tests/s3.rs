@@ -711,3 +711,55 @@ fn a_store_without_conditional_writes_is_an_error_unless_the_lock_is_off() {
     assert_eq!(lease_requests, 0, "no lease with `output.lock: none`");
     assert!(verify_on(&server, dir.path()).status.success());
 }
+
+#[test]
+fn events_files_outside_the_days_read_are_skipped_on_s3() {
+    // The events split at 2025-10-15: every event of part-old is more than two weeks before the first day read
+    // (S = 2025-11-01). Polars reads part-old's footer (its statistics) and none of its data; part-new is read.
+    let Some(server) = S3Server::start(&["lake", "results"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample_split_at(dir.path(), "2025-10-15T00:00:00Z", None);
+    server.upload_dir(&data, "lake", "sample_data/");
+    let pipeline = s3_pipeline(dir.path(), "");
+    let before = server.requests().len();
+    succeed(&server, dir.path(), "run", &pipeline);
+    // Each GET of a file as (first byte, last byte).
+    let gets = |file: &str| -> Vec<(u64, u64)> {
+        server.requests()[before..]
+            .iter()
+            .filter(|r| {
+                r["method"] == "GET" && r["path"] == format!("/lake/sample_data/events/{file}")
+            })
+            .map(|r| {
+                let range = r["range"].as_str().expect("ranged reads");
+                let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
+                (a.parse().unwrap(), b.parse().unwrap())
+            })
+            .collect()
+    };
+    let size = |file: &str| {
+        std::fs::metadata(data.join("events").join(file))
+            .unwrap()
+            .len()
+    };
+    // Metadata reads are reads of the file's tail (the footer and a little before it, at most 64 KiB).
+    let tail = 64 * 1024;
+    let old = gets("part-old.parquet");
+    let old_size = size("part-old.parquet");
+    assert!(!old.is_empty(), "part-old's statistics are read");
+    assert!(
+        old_size > 2 * tail
+            && old
+                .iter()
+                .all(|&(a, b)| b + 1 == old_size && a + tail >= old_size),
+        "part-old ({old_size} bytes): only its tail may be read, got {old:?}"
+    );
+    let new = gets("part-new.parquet");
+    let new_size = size("part-new.parquet");
+    assert!(
+        new.iter().any(|&(a, _)| a + tail < new_size),
+        "part-new's data is read: {new:?}"
+    );
+}

@@ -37,7 +37,7 @@ pub mod reduce;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::config::SourceName;
+use crate::config::{Pipeline, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
 
@@ -67,6 +67,18 @@ impl ActivityRange {
     pub fn days(&self) -> i64 {
         (self.end - self.first).num_days()
     }
+}
+
+/// The days of activity the configured metrics read (None when no metric
+/// reads events).
+pub fn range(pipeline: &Pipeline) -> Option<ActivityRange> {
+    ActivityRange::covering(
+        pipeline
+            .metrics
+            .iter()
+            .filter_map(|m| m.metric().activity_from(&pipeline.period)),
+        pipeline.period.as_of,
+    )
 }
 
 /// The local engine: the events of known accounts whose UTC day is in

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 use model::{simulate_account, Tables};
-use tables::Format;
+use tables::{Format, TimeParts};
 
 /// File layout of the generated tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,28 @@ fn format_of(layout: Layout, table: &str) -> Format {
     }
 }
 
+/// Moves the buffered events into their month's part files: real exports
+/// arrive by time, so each file covers one UTC month (and readers can skip
+/// files by their `event_time` statistics).
+fn move_events(tables: &mut Tables, events: &mut TimeParts, out: &std::path::Path) -> Result<()> {
+    if tables.events.is_empty() {
+        return Ok(());
+    }
+    let months: Vec<String> = tables
+        .events
+        .instants("event_time")
+        .iter()
+        .map(|micros| {
+            let day = micros.unwrap_or(0).div_euclid(86_400_000_000);
+            let date =
+                NaiveDate::from_num_days_from_ce_opt(719_163 + day as i32).unwrap_or_default();
+            date.format("%Y-%m").to_string()
+        })
+        .collect();
+    let frame = tables.events.take_frame()?;
+    events.add(out, &frame, &months)
+}
+
 /// Generates the dataset into `options.out`.
 pub fn run(options: &GenerateOptions) -> Result<()> {
     if options.accounts == 0 {
@@ -68,11 +90,12 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
     }
     let mut tables = Tables::new();
     let events_format = format_of(options.layout, "events");
+    let mut events = TimeParts::new("events", events_format, EVENT_CHUNK);
     let progress_every = (options.accounts / 10).max(1);
     for index in 0..options.accounts {
         simulate_account(options.seed, index, options.end, &mut tables);
-        if tables.events.len() >= EVENT_CHUNK {
-            tables.events.write_part(&options.out, events_format)?;
+        if tables.events.len() >= EVENT_CHUNK / 4 {
+            move_events(&mut tables, &mut events, &options.out)?;
         }
         if (index + 1) % progress_every == 0 && options.accounts >= 100_000 {
             crate::log::info(
@@ -81,10 +104,9 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
             );
         }
     }
-    if !tables.events.is_empty() || tables.events.rows_written == 0 {
-        tables.events.write_part(&options.out, events_format)?;
-    }
-    let mut summary = vec![format!("events={}", tables.events.rows_written)];
+    move_events(&mut tables, &mut events, &options.out)?;
+    events.finish(&options.out, tables.events.take_frame()?)?;
+    let mut summary = vec![format!("events={}", events.rows_written)];
     for table in [
         &mut tables.accounts,
         &mut tables.training,

@@ -1,6 +1,6 @@
 //! Column buffers of the generated tables and writing them as Parquet or CSV.
-//! Events are flushed to numbered part files in chunks so that memory stays
-//! flat however many events are generated.
+//! Events are flushed to part files per month in chunks, so that memory stays
+//! flat however many events are generated and each file covers one month.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,6 @@ pub struct Table {
     pub name: &'static str,
     pub columns: Vec<(&'static str, Buffer)>,
     pub rows_written: u64,
-    parts: u32,
 }
 
 impl Table {
@@ -84,7 +83,6 @@ impl Table {
             name,
             columns,
             rows_written: 0,
-            parts: 0,
         }
     }
 
@@ -124,16 +122,106 @@ impl Table {
         Ok(path)
     }
 
-    /// Writes everything buffered as the next part `DIR/NAME/part-NNNNN.EXT`.
-    pub fn write_part(&mut self, dir: &Path, format: Format) -> Result<()> {
+    /// The microseconds of an `Instant` column, as buffered.
+    pub fn instants(&mut self, name: &str) -> Vec<Option<i64>> {
+        match self.col(name) {
+            Buffer::Instant(values) => values.clone(),
+            _ => panic!(
+                "generator table `{}`: `{name}` is not an instant",
+                self.name
+            ),
+        }
+    }
+
+    /// Takes everything buffered as a frame (for [`TimeParts`]).
+    pub fn take_frame(&mut self) -> Result<DataFrame> {
+        self.frame()
+    }
+}
+
+/// Rows written as part files `DIR/NAME/part-KEY-NNNNN.EXT`, one series per
+/// key (a month), each flushed when it holds `chunk` rows: every file then
+/// covers one key's rows only, as exports partitioned by time do.
+pub struct TimeParts {
+    name: &'static str,
+    format: Format,
+    chunk: usize,
+    pending: std::collections::BTreeMap<String, (Vec<DataFrame>, usize, u32)>,
+    pub rows_written: u64,
+}
+
+impl TimeParts {
+    pub fn new(name: &'static str, format: Format, chunk: usize) -> Self {
+        TimeParts {
+            name,
+            format,
+            chunk,
+            pending: Default::default(),
+            rows_written: 0,
+        }
+    }
+
+    /// Adds the rows of `frame` under `keys` (one key per row); writes the
+    /// keys whose rows reach the chunk size.
+    pub fn add(&mut self, dir: &Path, frame: &DataFrame, keys: &[String]) -> Result<()> {
+        let mut rows: std::collections::BTreeMap<&str, Vec<IdxSize>> = Default::default();
+        for (i, key) in keys.iter().enumerate() {
+            rows.entry(key.as_str()).or_default().push(i as IdxSize);
+        }
+        for (key, indices) in rows {
+            let taken = frame
+                .take(&IdxCa::from_vec("idx".into(), indices))
+                .map_err(|e| Error::Other(format!("generating `{}`: {e}", self.name)))?;
+            let entry = self.pending.entry(key.to_string()).or_default();
+            entry.1 += taken.height();
+            entry.0.push(taken);
+            if entry.1 >= self.chunk {
+                let key = key.to_string();
+                self.flush(dir, &key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every key's pending rows (at least one file in all).
+    pub fn finish(&mut self, dir: &Path, empty: DataFrame) -> Result<()> {
+        let keys: Vec<String> = self.pending.keys().cloned().collect();
+        for key in keys {
+            self.flush(dir, &key)?;
+        }
+        if self.rows_written == 0 {
+            self.pending.insert("empty".into(), (vec![empty], 0, 0));
+            self.flush(dir, "empty")?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, dir: &Path, key: &str) -> Result<()> {
+        let Some((frames, rows, part)) = self.pending.get_mut(key) else {
+            return Ok(());
+        };
+        if frames.is_empty() {
+            return Ok(());
+        }
         let folder = dir.join(self.name);
         std::fs::create_dir_all(&folder)
             .map_err(|e| Error::io(format!("cannot create `{}`", folder.display()), e))?;
-        let path = folder.join(format!("part-{:05}.{}", self.parts, format.extension()));
-        self.parts += 1;
-        let mut df = self.frame()?;
+        let path = folder.join(format!(
+            "part-{key}-{:05}.{}",
+            part,
+            self.format.extension()
+        ));
+        *part += 1;
+        let name = self.name;
+        let mut parts = std::mem::take(frames).into_iter();
+        let mut df = parts.next().unwrap_or_default();
+        for next in parts {
+            df.vstack_mut_owned(next)
+                .map_err(|e| Error::Other(format!("generating `{name}`: {e}")))?;
+        }
+        *rows = 0;
         self.rows_written += df.height() as u64;
-        write_frame(&mut df, &path, format)
+        write_frame(&mut df, &path, self.format)
     }
 }
 

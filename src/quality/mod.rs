@@ -239,16 +239,22 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
 
 /// The frame rules run on: the source's check frame, with [`ORPHAN`] for
 /// fact tables (account_id not in `accounts`).
-fn check_frame(inputs: &Inputs, loaded: &LoadedSource) -> Result<LazyFrame> {
+fn check_frame(inputs: &Inputs, loaded: &LoadedSource, pipeline: &Pipeline) -> Result<LazyFrame> {
     if loaded.name == SourceName::Accounts {
         return Ok(loaded.checked.clone().with_column(lit(false).alias(ORPHAN)));
     }
+    // Events: only the days the metrics read are read (and checked), so that
+    // files and row groups outside them are skipped (crate::activity).
+    let checked = match crate::activity::range(pipeline) {
+        Some(range) if loaded.name == SourceName::Events => {
+            loaded.checked_in_days("event_time", range.first, range.end)
+        }
+        _ => loaded.checked.clone(),
+    };
     let known = inputs
         .account_ids()?
         .with_column(lit(true).alias("__known"));
-    let frame = loaded
-        .checked
-        .clone()
+    let frame = checked
         .join(
             known,
             [typed("account_id")],
@@ -299,7 +305,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, pipeline);
-        let frame = check_frame(inputs, loaded)?;
+        let frame = check_frame(inputs, loaded, pipeline)?;
         let mut counts = vec![
             len().cast(DataType::UInt64).alias("rows"),
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),

@@ -120,6 +120,32 @@ impl LoadedSource {
         }
     }
 
+    /// [`LoadedSource::checked`] restricted to the rows whose date `column`
+    /// may fall in `[first, end)` by the predicate of
+    /// [`LoadedSource::frame_in_days`] on the raw column (rows that it
+    /// cannot place, text dates above all, stay): the rows a run reads,
+    /// which its data rules check. Unchanged when the predicate cannot be
+    /// applied to the raw column.
+    pub fn checked_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
+        let pushed = self
+            .raw_days
+            .iter()
+            .find(|(name, _, _)| *name == column)
+            .and_then(|(name, dtype, format)| raw_day_range(col(*name), dtype, format, first, end));
+        match pushed {
+            Some(predicate) if self.derived.is_empty() && self.accounts_by_user.is_none() => {
+                let typed: Vec<Expr> = self
+                    .typed
+                    .iter()
+                    .zip(&self.columns)
+                    .map(|(e, name)| e.clone().alias(typed_column(name)))
+                    .collect();
+                self.raw.clone().filter(predicate).with_columns(typed)
+            }
+            _ => self.checked.clone(),
+        }
+    }
+
     /// The typed rows whose date `column` falls in `[first, end)`, read so
     /// that the bounds reach the reader: a predicate on the column as the
     /// files hold it (a date, a datetime or epoch numbers), widened by a

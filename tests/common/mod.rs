@@ -110,3 +110,64 @@ pub fn copy_sample_data(dir: &Path) -> PathBuf {
     assert!(status.success(), "copy sample_data");
     copy
 }
+
+/// `sample_data/` with the events in two files: `part-old.parquet` (every
+/// event before `split`, UTC) and `part-new.parquet` (the rest), each in
+/// row groups of 2,000 rows. `broken` rows (an empty `event_name`, which
+/// breaks "must not be null") are added to the old or the new file.
+pub fn sample_split_at(dir: &Path, split: &str, broken_in_old: Option<bool>) -> PathBuf {
+    let copy = copy_sample_data(dir);
+    let original = copy.join("events/part-00000.parquet");
+    let events = ParquetReader::new(std::fs::File::open(&original).unwrap())
+        .finish()
+        .unwrap();
+    std::fs::remove_file(&original).unwrap();
+    let cut = lit(split).str().to_datetime(
+        Some(TimeUnit::Microseconds),
+        Some(TimeZone::UTC),
+        StrptimeOptions::default(),
+        lit("raise"),
+    );
+    for (name, old) in [("part-old", true), ("part-new", false)] {
+        let in_part = if old {
+            col("event_time").lt(cut.clone())
+        } else {
+            col("event_time").gt_eq(cut.clone())
+        };
+        let mut part = events
+            .clone()
+            .lazy()
+            .filter(in_part)
+            .sort(["event_time"], Default::default())
+            .collect()
+            .unwrap();
+        // A wide column no metric reads, so that the files are large enough
+        // to be read by ranges on S3 (small files are fetched whole).
+        let payload: Vec<String> = (0..part.height())
+            .map(|i| {
+                let x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                format!(
+                    "{x:016x}{:016x}{:016x}",
+                    x.rotate_left(21),
+                    x.rotate_left(42)
+                )
+            })
+            .collect();
+        part.with_column(Column::new("payload".into(), payload))
+            .unwrap();
+        if broken_in_old == Some(old) {
+            // The last three events of the part (inside the days read for the new part).
+            let mut broken = part.tail(Some(3));
+            broken
+                .with_column(Column::new("event_name".into(), [None::<&str>; 3]))
+                .unwrap();
+            part.vstack_mut_owned(broken).unwrap();
+        }
+        let file = std::fs::File::create(copy.join(format!("events/{name}.parquet"))).unwrap();
+        ParquetWriter::new(file)
+            .with_row_group_size(Some(2_000))
+            .finish(&mut part)
+            .unwrap();
+    }
+    copy
+}

@@ -23,6 +23,8 @@ pub struct RunRecord<'a> {
     pub rows: &'a [(String, u64)],
     pub timings: Vec<(String, f64)>,
     pub warnings: Vec<String>,
+    /// The activity stage, when a metric reads events.
+    pub activity: Option<ActivityEntry>,
 }
 
 /// The layout of the output tables (their names, columns and types). Bump
@@ -58,6 +60,26 @@ pub struct Manifest {
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
     pub warnings: Vec<String>,
+    /// What the activity layer read and made (absent when no metric reads
+    /// events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivityEntry>,
+}
+
+/// The activity stage of a run (see `crate::activity`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// Who produced activity: `local` (this run read the events source).
+    pub engine: String,
+    /// The days of activity: `[first_day, end_day)`, end_day = as_of.
+    pub first_day: String,
+    pub end_day: String,
+    /// Events rows read (the days read and a day's margin on each side,
+    /// where the reader could not skip them).
+    pub rows_in: u64,
+    /// Rows of each per-subject reduction the metrics read, by name.
+    pub reductions: BTreeMap<String, u64>,
+    pub seconds: f64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -138,6 +160,7 @@ impl Manifest {
                 .collect(),
             timings: run.timings,
             warnings: run.warnings,
+            activity: run.activity,
         }
     }
 }

@@ -1,0 +1,108 @@
+//! The activity layer reads only the days the metrics look at: events files
+//! (and row groups) outside them are skipped, so their rows are neither read
+//! nor checked; inside them every row is checked.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use polars::prelude::*;
+
+/// The first day the sample pipeline's metrics read (its period start S;
+/// the longest window, 30 days, starts later), and the raw predicate's
+/// margin of one day before it.
+const FIRST_READ: &str = "2025-10-31";
+
+fn run_on(data: &Path, dir: &Path) -> std::process::Output {
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .unwrap()
+        .replace("../sample_data/", &format!("{}/", data.display()));
+    let pipeline = dir.join("pipeline.yaml");
+    std::fs::write(&pipeline, text).unwrap();
+    bin()
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--output")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn events_before_the_days_read_are_not_read_and_not_checked() {
+    // Broken rows in a file whose every event is two weeks before the first day read: skipped, exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample_split_at(dir.path(), "2025-10-15T00:00:00Z", Some(true));
+    let output = run_on(&data, dir.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The manifest counts the events read: those of the new file only.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/as_of=2026-11-01/_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let new_rows =
+        ParquetReader::new(std::fs::File::open(data.join("events/part-new.parquet")).unwrap())
+            .finish()
+            .unwrap()
+            .height() as u64;
+    let read = manifest["inputs"]
+        .as_array()
+        .and_then(|inputs| inputs.iter().find(|i| i["source"] == "events"))
+        .and_then(|events| events["rows_read"].as_u64());
+    assert_eq!(manifest["activity"]["first_day"], "2025-11-01");
+    assert_eq!(manifest["activity"]["rows_in"].as_u64(), read);
+    assert!(
+        read.is_some_and(|n| n <= new_rows),
+        "events read {read:?}, new file {new_rows} rows: {manifest}"
+    );
+
+    // The same broken rows among the days read: exit 3 naming the rule.
+    let dir = tempfile::tempdir().unwrap();
+    let data = sample_split_at(dir.path(), "2025-10-15T00:00:00Z", Some(false));
+    let output = run_on(&data, dir.path());
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("event_name") && stderr.contains("must not be null"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/as_of=2026-11-01").exists());
+}
+
+#[test]
+fn splitting_the_events_by_time_changes_no_number() {
+    // The same events in two time-ordered files, split inside the days read (at FIRST_READ + 10 days) and
+    // before them: every table equals the run on the bundled single file.
+    let reference = tempfile::tempdir().unwrap();
+    let output = run_on(&repo().join("sample_data"), reference.path());
+    assert!(output.status.success());
+    for split in ["2025-11-10T12:00:00Z", "2025-10-01T00:00:00Z"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = sample_split_at(dir.path(), split, None);
+        let output = run_on(&data, dir.path());
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for table in TABLES {
+            let read = |root: &Path| {
+                let path = root.join(format!("out/as_of=2026-11-01/{table}.parquet"));
+                ParquetReader::new(std::fs::File::open(path).unwrap())
+                    .finish()
+                    .unwrap()
+                    .drop("run_id")
+                    .unwrap()
+            };
+            assert!(
+                read(reference.path()).equals_missing(&read(dir.path())),
+                "{table} differs with the events split at {split} (first day read {FIRST_READ})"
+            );
+        }
+    }
+}
