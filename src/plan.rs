@@ -96,7 +96,7 @@ pub fn activity_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<BTreeMap<S
     for config in &pipeline.metrics {
         config.metric().plan(&ctx)?;
     }
-    Ok(ctx.requested_reductions())
+    ctx.requested_reductions()
 }
 
 /// The activity stage's result: every reduction the metrics read, collected.
@@ -113,15 +113,26 @@ pub fn compute_activity(pipeline: &Pipeline, inputs: &Inputs) -> Result<Option<C
         return Ok(None);
     };
     let plans = activity_plans(pipeline, inputs)?;
-    let (keys, lazy): (Vec<String>, Vec<LazyFrame>) = plans.into_iter().unzip();
-    let frames = crate::execute::collect_all(lazy, "computing the activity of events")?;
-    for (key, frame) in keys.iter().zip(&frames) {
-        crate::log::debug("activity", &format!("{key}: {} row(s)", frame.height()));
+    // One reduction at a time: each streams the events on its own, so the
+    // peak memory is that of one reduction's group-by (collected together,
+    // every group-by and its scan buffers are alive at once).
+    let mut reductions = BTreeMap::new();
+    for (key, plan) in plans {
+        let started = std::time::Instant::now();
+        let frame = crate::execute::collect_all(vec![plan], "computing the activity of events")?
+            .pop()
+            .unwrap_or_default();
+        crate::log::debug(
+            "activity",
+            &format!(
+                "{key}: {} row(s) in {:.2}s",
+                frame.height(),
+                started.elapsed().as_secs_f64()
+            ),
+        );
+        reductions.insert(key, frame);
     }
-    Ok(Some(ComputedActivity {
-        range,
-        reductions: keys.into_iter().zip(frames).collect(),
-    }))
+    Ok(Some(ComputedActivity { range, reductions }))
 }
 
 /// Builds every plan; nothing is executed. With `activity`, the metrics read

@@ -12,7 +12,7 @@ use polars::prelude::*;
 use crate::time::{date_lit, in_range};
 
 /// Whose activity a reduction follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
     Account,
     User,
@@ -53,6 +53,43 @@ pub fn event_days(activity: LazyFrame, subject: Subject) -> LazyFrame {
             col("day").min().alias("first_day"),
             col("day").max().alias("last_day"),
         ])
+}
+
+/// What a [`summary`] holds per subject, besides `last_day`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SummaryField {
+    /// The last day of one event: column `last_day:EVENT`.
+    EventLastDay(String),
+}
+
+impl SummaryField {
+    /// The summary's column for this field.
+    pub fn column(&self) -> String {
+        match self {
+            SummaryField::EventLastDay(event) => format!("last_day:{event}"),
+        }
+    }
+}
+
+/// Per subject, in one pass: `last_day` (latest day with any event) and
+/// each of `fields` — the same values as [`last_days`] and
+/// [`event_last_days`] (null where none), grouped once (maxima only, which
+/// the streaming group-by computes natively).
+pub fn summary(activity: LazyFrame, subject: Subject, fields: &[SummaryField]) -> LazyFrame {
+    let mut aggs = vec![col("day").max().alias("last_day")];
+    for field in fields {
+        let name = field.column();
+        aggs.push(match field {
+            SummaryField::EventLastDay(event) => when(col("event_name").eq(lit(event.as_str())))
+                .then(col("day"))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .max()
+                .alias(name.as_str()),
+        });
+    }
+    of_subjects(activity, subject)
+        .group_by([col("subject_id")])
+        .agg(aggs)
 }
 
 /// Per subject that did `event`: `last_day`, the latest day with it.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::activity::reduce::{self, Subject};
+use crate::activity::reduce::{self, Subject, SummaryField};
 use crate::activity::ActivityRange;
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
@@ -51,6 +51,8 @@ pub struct PlanContext<'a> {
     reductions: RefCell<BTreeMap<String, LazyFrame>>,
     /// Reductions the plans asked for that are not computed yet, by key.
     requested: RefCell<BTreeMap<String, LazyFrame>>,
+    /// What the plans asked of each subject's summary ([`reduce::summary`]).
+    summary_fields: RefCell<BTreeMap<Subject, std::collections::BTreeSet<SummaryField>>>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -71,6 +73,7 @@ impl<'a> PlanContext<'a> {
             activity: None,
             reductions: Default::default(),
             requested: Default::default(),
+            summary_fields: Default::default(),
         }
     }
 
@@ -220,8 +223,47 @@ impl<'a> PlanContext<'a> {
     }
 
     /// The reductions the plans built so far asked for, by key.
-    pub fn requested_reductions(&self) -> BTreeMap<String, LazyFrame> {
-        self.requested.borrow().clone()
+    pub fn requested_reductions(&self) -> Result<BTreeMap<String, LazyFrame>> {
+        let mut requested = self.requested.borrow().clone();
+        if let Some((_, activity)) = self.activity.clone() {
+            for (subject, fields) in self.summary_fields.borrow().iter() {
+                let fields: Vec<SummaryField> = fields.iter().cloned().collect();
+                requested.insert(
+                    summary_key(*subject),
+                    reduce::summary(activity.clone(), *subject, &fields),
+                );
+            }
+        }
+        Ok(requested)
+    }
+
+    /// A column of a subject's summary as its own frame (`subject_id` and
+    /// `column` as `name`), rows where `keep` holds; None before the
+    /// activity stage has computed the summary (the field is then recorded).
+    fn from_summary(
+        &self,
+        subject: Subject,
+        field: Option<SummaryField>,
+        name: &str,
+        keep: impl FnOnce(Expr) -> Expr,
+    ) -> Option<LazyFrame> {
+        if let Some(summary) = self.reductions.borrow().get(&summary_key(subject)) {
+            let column = field
+                .as_ref()
+                .map_or("last_day".to_string(), |f| f.column());
+            return Some(
+                summary
+                    .clone()
+                    .select([col("subject_id"), col(column.as_str()).alias(name)])
+                    .filter(keep(col(name))),
+            );
+        }
+        let mut fields = self.summary_fields.borrow_mut();
+        let entry = fields.entry(subject).or_default();
+        if let Some(field) = field {
+            entry.insert(field);
+        }
+        None
     }
 
     /// Gives the metrics the computed reductions (by key).
@@ -241,34 +283,43 @@ impl<'a> PlanContext<'a> {
     /// Per subject that did `event`: the last day with it
     /// ([`reduce::event_last_days`]).
     pub fn event_last_days(&self, subject: Subject, event: &str) -> Result<LazyFrame> {
-        self.reduction(
-            format!("event_last_days:{}:{event}", subject.name()),
-            |activity| Ok(reduce::event_last_days(activity, subject, event)),
-        )
+        let field = SummaryField::EventLastDay(event.to_string());
+        if let Some(frame) =
+            self.from_summary(subject, Some(field), "last_day", |c| c.is_not_null())
+        {
+            return Ok(frame);
+        }
+        // Before the activity stage (planning once to find what to compute).
+        Ok(reduce::event_last_days(self.activity()?.1, subject, event))
     }
 
     /// Per subject: the last active day ([`reduce::last_days`]).
     pub fn last_days(&self, subject: Subject) -> Result<LazyFrame> {
-        self.reduction(format!("last_days:{}", subject.name()), |activity| {
-            Ok(reduce::last_days(activity, subject))
-        })
+        if let Some(frame) = self.from_summary(subject, None, "last_day", |c| c.is_not_null()) {
+            return Ok(frame);
+        }
+        Ok(reduce::last_days(self.activity()?.1, subject))
     }
 
     /// Per subject: distinct active days in the `days` days before A
     /// ([`reduce::active_days`]).
+    ///
+    /// Read from the activity of those days only, so that the reader skips
+    /// every file and row group before them.
     pub fn active_days(&self, subject: Subject, days: u32) -> Result<LazyFrame> {
+        let (range, _) = self.activity()?;
         let a = self.period.as_of;
-        self.reduction(
-            format!("active_days:{}:{days}", subject.name()),
-            |activity| {
-                Ok(reduce::active_days(
-                    activity,
-                    subject,
-                    a - chrono::Days::new(days as u64),
-                    a,
-                ))
+        let from = (a - chrono::Days::new(days as u64)).max(range.first);
+        let recent = crate::activity::local(
+            self.inputs,
+            ActivityRange {
+                first: from,
+                end: a,
             },
-        )
+        )?;
+        self.reduction(format!("active_days:{}:{days}", subject.name()), |_| {
+            Ok(reduce::active_days(recent, subject, from, a))
+        })
     }
 
     /// Per account: the first day of `event` on or after its signup
@@ -306,4 +357,9 @@ pub fn left_join_filled(
     units
         .join(facts, on.clone(), on, JoinArgs::new(JoinType::Left))
         .with_column(col(value).fill_null(empty))
+}
+
+/// The key of a subject's summary among the reductions.
+fn summary_key(subject: Subject) -> String {
+    format!("summary:{}", subject.name())
 }
