@@ -132,3 +132,9 @@ fn print_out(text: &str) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// polars' own allocator (jemalloc with background threads), as in the
+/// Python wheels: it returns freed memory to the system and lets polars
+/// account for what it allocates.
+#[global_allocator]
+static ALLOCATOR: polars_ooc::Allocator = polars_ooc::Allocator;
