@@ -96,7 +96,7 @@ pub fn activity_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<BTreeMap<S
     for config in &pipeline.metrics {
         config.metric().plan(&ctx)?;
     }
-    ctx.requested_reductions()
+    Ok(ctx.requested_reductions())
 }
 
 /// The activity stage's result: every reduction the metrics read, collected.
@@ -132,6 +132,29 @@ pub fn compute_activity(pipeline: &Pipeline, inputs: &Inputs) -> Result<Option<C
         );
         reductions.insert(key, frame);
     }
+    Ok(Some(ComputedActivity { range, reductions }))
+}
+
+/// Empty frames with the schemas of the reductions `activity` (from
+/// [`activity_plans`]), standing in for them in the metrics' plans that
+/// `explain` shows (None when no metric reads events).
+pub fn activity_stand_ins(
+    pipeline: &Pipeline,
+    activity: &BTreeMap<String, LazyFrame>,
+) -> Result<Option<ComputedActivity>> {
+    let Some(range) = activity_range(pipeline) else {
+        return Ok(None);
+    };
+    let reductions = activity
+        .iter()
+        .map(|(key, plan)| {
+            let schema = plan
+                .clone()
+                .collect_schema()
+                .map_err(|e| crate::error::Error::engine("explaining the activity", e))?;
+            Ok((key.clone(), DataFrame::empty_with_schema(&schema)))
+        })
+        .collect::<Result<_>>()?;
     Ok(Some(ComputedActivity { range, reductions }))
 }
 

@@ -224,22 +224,7 @@ pub fn explain(options: &RunOptions) -> Result<String> {
     let activity = crate::plan::activity_plans(&pipeline, &inputs)?;
     // The metrics' plans read the reductions as in-memory frames: empty
     // ones with the reductions' schemas stand in for them.
-    let stand_ins = match crate::plan::activity_range(&pipeline) {
-        Some(range) => Some(crate::plan::ComputedActivity {
-            range,
-            reductions: activity
-                .iter()
-                .map(|(key, plan)| {
-                    let schema = plan
-                        .clone()
-                        .collect_schema()
-                        .map_err(|e| crate::error::Error::engine("explaining the activity", e))?;
-                    Ok((key.clone(), DataFrame::empty_with_schema(&schema)))
-                })
-                .collect::<Result<_>>()?,
-        }),
-        None => None,
-    };
+    let stand_ins = crate::plan::activity_stand_ins(&pipeline, &activity)?;
     let plans = build_plans(&pipeline, &inputs, stand_ins.as_ref())?;
     let run = RunColumns {
         run_id: "explain".into(),

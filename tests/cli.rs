@@ -32,14 +32,9 @@ fn unknown_metric_is_exit_2_naming_it() {
 #[test]
 fn metric_without_its_source_is_a_config_error() {
     let dir = fixture("[nps]");
-    bin()
-        .arg("validate")
-        .arg(dir.path().join("p.yaml"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "metric `nps` needs source `nps_responses`",
-        ));
+    validate_exits(dir.path().join("p.yaml"), 2).stderr(predicate::str::contains(
+        "metric `nps` needs source `nps_responses`",
+    ));
 }
 
 #[test]
@@ -179,14 +174,9 @@ fn metric_without_its_column_is_a_config_error_found_before_reading_data() {
         "account_id,course_id,completed_at\n1,c1,not-a-date\n",
     )
     .unwrap();
-    bin()
-        .arg("validate")
-        .arg(dir.path().join("p.yaml"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "metric `training_completion_rate` needs column `enrolled_at` of source `training`",
-        ));
+    validate_exits(dir.path().join("p.yaml"), 2).stderr(predicate::str::contains(
+        "metric `training_completion_rate` needs column `enrolled_at` of source `training`",
+    ));
 }
 
 #[test]

@@ -59,11 +59,7 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
         .unwrap();
     };
     with("{ max_orphan_share: 0.1 }");
-    bin()
-        .arg("validate")
-        .arg(&pipeline)
-        .assert()
-        .code(3)
+    validate_exits(&pipeline, 3)
         .stderr(
             predicate::str::contains(
                 "must be an account_id of `accounts` (18.2 % of its rows, above quality.max_orphan_share 10.0 %",
@@ -73,17 +69,10 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
         );
     // `orphans: error`: any orphan stops the run.
     with("{ orphans: error }");
-    bin()
-        .arg("validate")
-        .arg(&pipeline)
-        .assert()
-        .code(3)
-        .stderr(
-            predicate::str::contains(
-                "must be an account_id of `accounts` (quality.orphans: error)",
-            )
+    validate_exits(&pipeline, 3).stderr(
+        predicate::str::contains("must be an account_id of `accounts` (quality.orphans: error)")
             .and(predicate::str::contains("account_id=42")),
-        );
+    );
 }
 
 /// A pipeline over `accounts.csv` and a revenue directory of Parquet files.

@@ -34,19 +34,14 @@ fn crm_fixture(accounts_mapping: &str) -> tempfile::TempDir {
 #[test]
 fn an_unmapped_churn_date_is_an_error_naming_the_candidates() {
     let dir = crm_fixture("columns: { account_id: Account ID, signup_date: Created Date }");
-    bin()
-        .arg("validate")
-        .arg(dir.path().join("p.yaml"))
-        .assert()
-        .code(3)
-        .stderr(
-            predicate::str::contains("no churn date column (`churn_date`)")
-                .and(predicate::str::contains("retention 1.0, churn 0.0"))
-                .and(predicate::str::contains(
-                    "columns that look like dates: `Created Date`, `Churn Date`",
-                ))
-                .and(predicate::str::contains("`churn: none`")),
-        );
+    validate_exits(dir.path().join("p.yaml"), 3).stderr(
+        predicate::str::contains("no churn date column (`churn_date`)")
+            .and(predicate::str::contains("retention 1.0, churn 0.0"))
+            .and(predicate::str::contains(
+                "columns that look like dates: `Created Date`, `Churn Date`",
+            ))
+            .and(predicate::str::contains("`churn: none`")),
+    );
     // Mapped, it runs; declared absent, it runs too.
     for fix in [
         "columns: { account_id: Account ID, signup_date: Created Date, churn_date: Churn Date }",
@@ -67,14 +62,9 @@ fn an_unmapped_churn_date_is_an_error_naming_the_candidates() {
         "training: { path: completions.csv }",
         "training: { path: completions.csv, churn: none }",
     );
-    bin()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "only `accounts` takes `churn: none`",
-        ));
+    validate_exits(&path, 2).stderr(predicate::str::contains(
+        "only `accounts` takes `churn: none`",
+    ));
 }
 
 const MAPPED: &str =
@@ -102,11 +92,7 @@ fn a_misspelled_course_is_an_error_listing_the_closest_ids() {
         "cohort: { window_days: 30 }",
         "cohort: { window_days: 30, courses: [Admin Fundamentalz, Reporting 101] }",
     );
-    bin()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(3)
+    validate_exits(&path, 3)
         .stderr(
             predicate::str::contains("`cohort.courses` names 1 course(s) that match no `course_id`")
                 .and(predicate::str::contains(
@@ -251,11 +237,7 @@ fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
         "  training: { path: completions.csv }\n",
         "  training: { path: completions.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
     );
-    bin()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(3)
+    validate_exits(&path, 3)
         .stderr(
             predicate::str::contains(
                 "source `events`: 0 % of its 3 rows with a user id have a user of `users`, below quality.min_user_overlap 50 %",
@@ -338,14 +320,9 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         "customer,period,amount_cents\n001A,2025-10-01,10050\n",
     )
     .unwrap();
-    bin()
-        .arg("validate")
-        .arg(vendor.path().join("p.yaml"))
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains(
-            "column `month`: is a number of seconds since 1970-01-01 (epoch_s)",
-        ));
+    validate_exits(vendor.path().join("p.yaml"), 3).stderr(predicate::str::contains(
+        "column `month`: is a number of seconds since 1970-01-01 (epoch_s)",
+    ));
     // `types` on a column that is not a date, `scale` on one that is not a number: exit 2.
     for (from, to, message) in [
         (
@@ -365,12 +342,7 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         ),
     ] {
         let path = with_pipeline(&vendor, from, to);
-        bin()
-            .arg("validate")
-            .arg(&path)
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(message));
+        validate_exits(&path, 2).stderr(predicate::str::contains(message));
         with_pipeline(&vendor, to, from);
     }
 }
@@ -433,11 +405,7 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
     }
     // Without a `users` source the account cannot be found: exit 2 naming the fix.
     let path = with_pipeline(&by_email, "  users: { path: users.csv }\n", "");
-    bin()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(2)
+    validate_exits(&path, 2)
         .stderr(predicate::str::contains(
             "source `training` has no `account_id` column; with its `user_id` it could take the account from `users`",
         ));
@@ -564,44 +532,29 @@ fn invoices_give_the_revenue_tables_of_the_same_data_as_monthly_mrr() {
         "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-11-01,100,usd\n001A,2025-10-05,2025-10-05,-150,usd\n",
     )
     .unwrap();
-    bin()
-        .arg("validate")
-        .arg(invoices.path().join("p.yaml"))
-        .assert()
-        .code(3)
-        .stderr(
-            predicate::str::contains("1 account-month(s) sum to a negative amount").and(
-                predicate::str::contains("account `001A`, 2025-10-01: -50.00"),
-            ),
-        );
+    validate_exits(invoices.path().join("p.yaml"), 3).stderr(
+        predicate::str::contains("1 account-month(s) sum to a negative amount").and(
+            predicate::str::contains("account `001A`, 2025-10-01: -50.00"),
+        ),
+    );
     // Two currencies: an error naming them.
     std::fs::write(
         invoices.path().join("invoices.csv"),
         "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-11-01,100,usd\n001B,2025-10-01,2025-11-01,90,eur\n",
     )
     .unwrap();
-    bin()
-        .arg("validate")
-        .arg(invoices.path().join("p.yaml"))
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains(
-            "column `currency` holds 2 currencies (`eur`, `usd`)",
-        ));
+    validate_exits(invoices.path().join("p.yaml"), 3).stderr(predicate::str::contains(
+        "column `currency` holds 2 currencies (`eur`, `usd`)",
+    ));
     // An end before the start breaks a rule.
     std::fs::write(
         invoices.path().join("invoices.csv"),
         "customer,period_start,period_end,amount_paid,currency\n001A,2025-10-01,2025-09-01,100,usd\n",
     )
     .unwrap();
-    bin()
-        .arg("validate")
-        .arg(invoices.path().join("p.yaml"))
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains(
-            "column `period_end`: must be on or after period_start",
-        ));
+    validate_exits(invoices.path().join("p.yaml"), 3).stderr(predicate::str::contains(
+        "column `period_end`: must be on or after period_start",
+    ));
 }
 
 #[test]

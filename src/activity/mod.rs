@@ -62,11 +62,6 @@ impl ActivityRange {
             .min()
             .map(|first| ActivityRange { first, end })
     }
-
-    /// Days in the range.
-    pub fn days(&self) -> i64 {
-        (self.end - self.first).num_days()
-    }
 }
 
 /// The days of activity the configured metrics read (None when no metric
@@ -102,6 +97,74 @@ pub fn local(inputs: &Inputs, range: ActivityRange) -> Result<LazyFrame> {
         user.alias("user_id"),
         col("event_time").alias("day"),
         col("event_name"),
-        lit(1u32).alias("events"),
+        lit(1u32).cast(DataType::UInt32).alias("events"),
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    #[test]
+    fn the_local_engine_keeps_the_contract() {
+        // key_action_rate reads [S, A) = [2025-11-01, 2026-01-01). Of the 13 events, three fall outside in UTC:
+        // account 3 at 00:00 on A and at 22:30−03:00 on 12-31 (01:30 on A), account 4 at 01:00+02:00 on
+        // 11-01 (23:00 on 10-31). The other 10 are kept, one row each: Σ events = 10, days 11-10 … 12-31.
+        let fixture = Fixture::tiny();
+        fixture.file("events.csv", EVENTS);
+        let text = std::fs::read_to_string(
+            fixture.pipeline("[{ key_action_rate: { event: report_created } }]", ""),
+        )
+        .unwrap()
+        .replace(
+            "  training: { path: training.csv }\n",
+            "  training: { path: training.csv }\n  events: { path: events.csv }\n",
+        );
+        let pipeline = crate::run::load(&crate::run::RunOptions {
+            pipeline: fixture.file("activity.yaml", &text),
+            ..Default::default()
+        })
+        .unwrap();
+        let inputs = Inputs::scan(&pipeline).unwrap();
+        let range = range(&pipeline).unwrap();
+        assert_eq!(
+            (range.first, range.end),
+            (date("2025-11-01"), date("2026-01-01"))
+        );
+        let frame = local(&inputs, range).unwrap().collect().unwrap();
+        let names: Vec<&str> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(names, COLUMNS);
+        assert_eq!(frame.column("day").unwrap().dtype(), &DataType::Date);
+        assert_eq!(frame.column("events").unwrap().dtype(), &DataType::UInt32);
+        let totals = frame
+            .lazy()
+            .select([
+                col("events").sum().cast(DataType::Int64).alias("events"),
+                col("day").min().cast(DataType::Int32).alias("first"),
+                col("day").max().cast(DataType::Int32).alias("last"),
+            ])
+            .collect()
+            .unwrap();
+        let get = |name: &str| {
+            totals
+                .column(name)
+                .unwrap()
+                .get(0)
+                .unwrap()
+                .try_extract::<i64>()
+                .unwrap()
+        };
+        assert_eq!(get("events"), 10);
+        assert_eq!(get("first"), day("2025-11-10") as i64);
+        assert_eq!(get("last"), day("2025-12-31") as i64);
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
 }

@@ -71,10 +71,10 @@ impl SummaryField {
     }
 }
 
-/// Per subject, in one pass: `last_day` (latest day with any event) and
-/// each of `fields` — the same values as [`last_days`] and
-/// [`event_last_days`] (null where none), grouped once (maxima only, which
-/// the streaming group-by computes natively).
+/// Per subject, in one pass: `last_day` (latest day with any event; "active
+/// in [A − N, A)" is `last_day ≥ A − N`) and the last day of each event of
+/// `fields` (null where none), grouped once (maxima only, which the
+/// streaming group-by computes natively).
 pub fn summary(activity: LazyFrame, subject: Subject, fields: &[SummaryField]) -> LazyFrame {
     let mut aggs = vec![col("day").max().alias("last_day")];
     for field in fields {
@@ -90,21 +90,6 @@ pub fn summary(activity: LazyFrame, subject: Subject, fields: &[SummaryField]) -
     of_subjects(activity, subject)
         .group_by([col("subject_id")])
         .agg(aggs)
-}
-
-/// Per subject that did `event`: `last_day`, the latest day with it.
-pub fn event_last_days(activity: LazyFrame, subject: Subject, event: &str) -> LazyFrame {
-    of_subjects(activity.filter(col("event_name").eq(lit(event))), subject)
-        .group_by([col("subject_id")])
-        .agg([col("day").max().alias("last_day")])
-}
-
-/// Per subject: `last_day`, the latest day with any event ("active in
-/// [A − N, A)" is `last_day ≥ A − N`).
-pub fn last_days(activity: LazyFrame, subject: Subject) -> LazyFrame {
-    of_subjects(activity, subject)
-        .group_by([col("subject_id")])
-        .agg([col("day").max().alias("last_day")])
 }
 
 /// Per subject: `active_days`, the distinct days with an event in

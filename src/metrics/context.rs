@@ -223,7 +223,7 @@ impl<'a> PlanContext<'a> {
     }
 
     /// The reductions the plans built so far asked for, by key.
-    pub fn requested_reductions(&self) -> Result<BTreeMap<String, LazyFrame>> {
+    pub fn requested_reductions(&self) -> BTreeMap<String, LazyFrame> {
         let mut requested = self.requested.borrow().clone();
         if let Some((_, activity)) = self.activity.clone() {
             for (subject, fields) in self.summary_fields.borrow().iter() {
@@ -234,36 +234,31 @@ impl<'a> PlanContext<'a> {
                 );
             }
         }
-        Ok(requested)
+        requested
     }
 
-    /// A column of a subject's summary as its own frame (`subject_id` and
-    /// `column` as `name`), rows where `keep` holds; None before the
-    /// activity stage has computed the summary (the field is then recorded).
-    fn from_summary(
-        &self,
-        subject: Subject,
-        field: Option<SummaryField>,
-        name: &str,
-        keep: impl FnOnce(Expr) -> Expr,
-    ) -> Option<LazyFrame> {
-        if let Some(summary) = self.reductions.borrow().get(&summary_key(subject)) {
-            let column = field
-                .as_ref()
-                .map_or("last_day".to_string(), |f| f.column());
-            return Some(
-                summary
-                    .clone()
-                    .select([col("subject_id"), col(column.as_str()).alias(name)])
-                    .filter(keep(col(name))),
-            );
-        }
-        let mut fields = self.summary_fields.borrow_mut();
-        let entry = fields.entry(subject).or_default();
-        if let Some(field) = field {
-            entry.insert(field);
-        }
-        None
+    /// A day of a subject's summary ([`reduce::summary`]) as its own frame:
+    /// `subject_id` and `last_day` (the last active day, or with `field`
+    /// the last day of that event), for the subjects that have one. Before
+    /// the activity stage has computed the summary, the field is recorded
+    /// (the stage then groups once for every field asked) and the summary
+    /// is planned lazily.
+    fn summary_day(&self, subject: Subject, field: Option<SummaryField>) -> Result<LazyFrame> {
+        let computed = self.reductions.borrow().get(&summary_key(subject)).cloned();
+        let summary = match computed {
+            Some(frame) => frame,
+            None => {
+                let mut fields = self.summary_fields.borrow_mut();
+                let asked = fields.entry(subject).or_default();
+                asked.extend(field.clone());
+                let asked: Vec<SummaryField> = asked.iter().cloned().collect();
+                reduce::summary(self.activity()?.1, subject, &asked)
+            }
+        };
+        let column = field.map_or("last_day".to_string(), |f| f.column());
+        Ok(summary
+            .select([col("subject_id"), col(column.as_str()).alias("last_day")])
+            .filter(col("last_day").is_not_null()))
     }
 
     /// Gives the metrics the computed reductions (by key).
@@ -281,24 +276,14 @@ impl<'a> PlanContext<'a> {
     }
 
     /// Per subject that did `event`: the last day with it
-    /// ([`reduce::event_last_days`]).
+    /// (from the subject's [`reduce::summary`]).
     pub fn event_last_days(&self, subject: Subject, event: &str) -> Result<LazyFrame> {
-        let field = SummaryField::EventLastDay(event.to_string());
-        if let Some(frame) =
-            self.from_summary(subject, Some(field), "last_day", |c| c.is_not_null())
-        {
-            return Ok(frame);
-        }
-        // Before the activity stage (planning once to find what to compute).
-        Ok(reduce::event_last_days(self.activity()?.1, subject, event))
+        self.summary_day(subject, Some(SummaryField::EventLastDay(event.to_string())))
     }
 
-    /// Per subject: the last active day ([`reduce::last_days`]).
+    /// Per subject: the last active day (from its [`reduce::summary`]).
     pub fn last_days(&self, subject: Subject) -> Result<LazyFrame> {
-        if let Some(frame) = self.from_summary(subject, None, "last_day", |c| c.is_not_null()) {
-            return Ok(frame);
-        }
-        Ok(reduce::last_days(self.activity()?.1, subject))
+        self.summary_day(subject, None)
     }
 
     /// Per subject: distinct active days in the `days` days before A

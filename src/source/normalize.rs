@@ -120,27 +120,27 @@ impl LoadedSource {
         }
     }
 
+    /// `raw` restricted by the predicate of [`raw_day_range`] on the raw
+    /// `column`, when the files hold it as a date, datetime or epoch number
+    /// (None for text, or for a derived frame such as revenue from invoices).
+    fn raw_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> Option<LazyFrame> {
+        if !self.derived.is_empty() {
+            return None;
+        }
+        let (name, dtype, format) = self.raw_days.iter().find(|(name, _, _)| *name == column)?;
+        let predicate = raw_day_range(col(*name), dtype, format, first, end)?;
+        Some(self.raw.clone().filter(predicate))
+    }
+
     /// [`LoadedSource::checked`] restricted to the rows whose date `column`
-    /// may fall in `[first, end)` by the predicate of
-    /// [`LoadedSource::frame_in_days`] on the raw column (rows that it
-    /// cannot place, text dates above all, stay): the rows a run reads,
-    /// which its data rules check. Unchanged when the predicate cannot be
-    /// applied to the raw column.
+    /// may fall in `[first, end)` by the raw predicate of
+    /// [`LoadedSource::frame_in_days`] (rows that it cannot place, text
+    /// dates above all, stay): the rows a run reads, which its data rules
+    /// check. Unchanged when the predicate cannot be applied.
     pub fn checked_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
-        let pushed = self
-            .raw_days
-            .iter()
-            .find(|(name, _, _)| *name == column)
-            .and_then(|(name, dtype, format)| raw_day_range(col(*name), dtype, format, first, end));
-        match pushed {
-            Some(predicate) if self.derived.is_empty() && self.accounts_by_user.is_none() => {
-                let typed: Vec<Expr> = self
-                    .typed
-                    .iter()
-                    .zip(&self.columns)
-                    .map(|(e, name)| e.clone().alias(typed_column(name)))
-                    .collect();
-                self.raw.clone().filter(predicate).with_columns(typed)
+        match self.raw_in_days(column, first, end) {
+            Some(raw) if self.accounts_by_user.is_none() => {
+                with_typed_columns(raw, &self.typed, &self.columns)
             }
             _ => self.checked.clone(),
         }
@@ -154,20 +154,9 @@ impl LoadedSource {
     /// applied to the UTC date. Text columns are parsed first: for them
     /// only the exact filter applies.
     pub fn frame_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
-        let pushed = self
-            .raw_days
-            .iter()
-            .find(|(name, _, _)| *name == column)
-            .and_then(|(name, dtype, format)| raw_day_range(col(*name), dtype, format, first, end));
-        let raw = match pushed {
-            Some(predicate) if self.derived.is_empty() => self.raw.clone().filter(predicate),
-            _ => self.raw.clone(),
-        };
-        let frame = if self.derived.is_empty() {
-            self.typed_frame(raw)
-        } else {
-            self.frame.clone()
-        };
+        let frame = self
+            .raw_in_days(column, first, end)
+            .map_or_else(|| self.frame.clone(), |raw| self.typed_frame(raw));
         frame.filter(crate::time::in_range(
             col(column),
             crate::time::date_lit(first),
@@ -419,13 +408,7 @@ pub fn build_source(
     } else {
         raw
     };
-    let checked = raw.clone().with_columns(
-        typed_exprs
-            .iter()
-            .zip(&columns)
-            .map(|(e, name)| e.clone().alias(typed_column(name)))
-            .collect::<Vec<_>>(),
-    );
+    let checked = with_typed_columns(raw.clone(), &typed_exprs, &columns);
     let frame = raw.clone().select(typed_exprs.clone());
     Ok(LoadedSource {
         typed: typed_exprs,
@@ -445,6 +428,18 @@ pub fn build_source(
         derived: Vec::new(),
         spec: spec_of_source,
     })
+}
+
+/// `raw` plus each typed column as [`typed_column`]: the frame every data
+/// rule of a source is evaluated on.
+fn with_typed_columns(raw: LazyFrame, typed: &[Expr], columns: &[String]) -> LazyFrame {
+    raw.with_columns(
+        typed
+            .iter()
+            .zip(columns)
+            .map(|(e, name)| e.clone().alias(typed_column(name)))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn scan_files(

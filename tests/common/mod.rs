@@ -31,6 +31,15 @@ pub fn bin() -> Command {
     Command::cargo_bin("cohort-metrics").expect("binary built")
 }
 
+/// `validate PIPELINE`, asserted to exit with `code`; chain `.stderr(…)`
+/// on the result for the message.
+pub fn validate_exits(
+    pipeline: impl AsRef<std::ffi::OsStr>,
+    code: i32,
+) -> assert_cmd::assert::Assert {
+    bin().arg("validate").arg(pipeline).assert().code(code)
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
