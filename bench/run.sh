@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark harness (not part of `cargo test`): see docs/BENCHMARKS.md.
 #
-#   bench/run.sh [SCALE...]       SCALE: S (10k accounts), M (100k), L (1M); default S M L
+#   bench/run.sh [SCALE...]       SCALE: S (10k accounts), M (100k), L (1M),
+#                                 XL (1M, 10 x the events: about a billion); default S M L
 #
 # Environment: RUNS (default 3) runs per contender, the median is reported;
 # BENCH_DATA_ROOT (default bench/data) where the generated data is kept
@@ -32,8 +33,16 @@ accounts_of() {
   case "$1" in
     S) echo 10000 ;;
     M) echo 100000 ;;
-    L) echo 1000000 ;;
-    *) echo "bench: unknown scale $1 (S, M or L)" >&2; exit 2 ;;
+    L | XL) echo 1000000 ;;
+    *) echo "bench: unknown scale $1 (S, M, L or XL)" >&2; exit 2 ;;
+  esac
+}
+
+# Events per active day, as a multiple of the usual 1-4.
+event_factor_of() {
+  case "$1" in
+    XL) echo 10 ;;
+    *) echo 1 ;;
   esac
 }
 
@@ -57,7 +66,8 @@ for scale in "${SCALES[@]}"; do
   if [ ! -f "$data/GENERATOR.md" ]; then
     echo "bench: generating $scale ($accounts accounts) into $data" >&2
     rm -rf "$data"
-    measure generate "$BIN" -q generate --accounts "$accounts" --out "$data"
+    measure generate "$BIN" -q generate --accounts "$accounts" \
+      --event-factor "$(event_factor_of "$scale")" --out "$data"
   fi
   events_rows="$(python3 -c "import polars as pl, sys; print(pl.scan_parquet(sys.argv[1] + '/events/*.parquet').select(pl.len()).collect().item())" "$data")"
   export BENCH_DATA="$PWD/$data"

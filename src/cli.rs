@@ -113,6 +113,11 @@ pub struct GenerateArgs {
     /// Last day covered by the data is the day before this date.
     #[arg(long, value_parser = parse_date, default_value = "2026-11-01")]
     pub end: chrono::NaiveDate,
+    /// Events per active day are 1–4 times this: 1 gives about 114 events per
+    /// account (1M accounts: 114M events), 10 about a billion at 1M accounts.
+    /// Active days and every other table stay the same.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub event_factor: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -101,6 +101,7 @@ fn execute(command: Command) -> Result<()> {
                 cli::GenerateFormat::Csv => generate::Layout::Csv,
             },
             end: args.end,
+            event_factor: args.event_factor,
         }),
         Command::Verify(args) => {
             let verified = run::verify(&args.partition, args.s3_endpoint.as_deref())?;

@@ -34,6 +34,8 @@ pub struct GenerateOptions {
     pub layout: Layout,
     /// Data covers days before this date.
     pub end: NaiveDate,
+    /// Events per active day are 1–4 times this (1 ≈ 114 events per account).
+    pub event_factor: u32,
 }
 
 /// Events are written in parts of this many rows.
@@ -80,6 +82,9 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
     if options.accounts == 0 {
         return Err(Error::config("--accounts must be at least 1"));
     }
+    if options.event_factor == 0 {
+        return Err(Error::config("--event-factor must be at least 1"));
+    }
     let started = Instant::now();
     std::fs::create_dir_all(&options.out)
         .map_err(|e| Error::io(format!("cannot create `{}`", options.out.display()), e))?;
@@ -93,7 +98,13 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
     let mut events = TimeParts::new("events", events_format, EVENT_CHUNK);
     let progress_every = (options.accounts / 10).max(1);
     for index in 0..options.accounts {
-        simulate_account(options.seed, index, options.end, &mut tables);
+        simulate_account(
+            options.seed,
+            index,
+            options.end,
+            options.event_factor,
+            &mut tables,
+        );
         if tables.events.len() >= EVENT_CHUNK / 4 {
             move_events(&mut tables, &mut events, &options.out)?;
         }
@@ -133,7 +144,8 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
     let text = GENERATOR_MD
         .replace("{accounts}", &options.accounts.to_string())
         .replace("{seed}", &options.seed.to_string())
-        .replace("{end}", &options.end.to_string());
+        .replace("{end}", &options.end.to_string())
+        .replace("{event_factor}", &options.event_factor.to_string());
     std::fs::write(&doc, text)
         .map_err(|e| Error::io(format!("cannot write `{}`", doc.display()), e))?;
     crate::log::info(

@@ -1,4 +1,6 @@
-//! Product events of the last 400 days, user by user.
+//! Product events of the last 400 days, user by user: 1–4 events per active
+//! day, times the event factor (which leaves the active days and every other
+//! table as they are).
 
 use chrono::Datelike;
 
@@ -8,6 +10,7 @@ pub(super) fn simulate_events(
     rng: &mut Rng,
     account: &Account,
     users: &[(i64, i32)],
+    event_factor: u32,
     tables: &mut Tables,
 ) {
     let active = account.planted(Effects::ACTIVE_TRAINED, Effects::ACTIVE_UNTRAINED);
@@ -32,7 +35,7 @@ pub(super) fn simulate_events(
             if day_to_date(day).month() == 12 && !rng.chance(0.7) {
                 continue;
             }
-            for _ in 0..rng.int(1, 4) {
+            for _ in 0..rng.int(1, 4) * i64::from(event_factor.max(1)) {
                 let name = EVENT_NAMES[rng.weighted(&weights)];
                 let at = micros(day, rng);
                 push!(tables.events, "account_id" => Int(account.id), "user_id" => Int(user), "event_time" => Instant(Some(at)), "event_name" => Text(name));

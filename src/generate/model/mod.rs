@@ -180,8 +180,15 @@ fn micros(day: i32, rng: &mut Rng) -> i64 {
     day as i64 * DAY_MICROS + rng.int(0, DAY_MICROS / 1_000_000 - 1) * 1_000_000
 }
 
-/// Simulates account number `index` (id = index + 1) up to the day before `end`.
-pub fn simulate_account(seed: u64, index: u64, end: NaiveDate, tables: &mut Tables) {
+/// Simulates account number `index` (id = index + 1) up to the day before
+/// `end`, with `event_factor` times the usual events per active day.
+pub fn simulate_account(
+    seed: u64,
+    index: u64,
+    end: NaiveDate,
+    event_factor: u32,
+    tables: &mut Tables,
+) {
     let mut rng = Rng::new(seed, index);
     let id = index as i64 + 1;
     let end_day = date_to_days(end);
@@ -237,7 +244,7 @@ pub fn simulate_account(seed: u64, index: u64, end: NaiveDate, tables: &mut Tabl
     simulate_revenue(&mut rng, &account, tables);
     simulate_surveys(&mut rng, &account, &users, tables);
     simulate_support(&mut rng, &account, tables);
-    simulate_events(&mut rng, &account, &users, tables);
+    simulate_events(&mut rng, &account, &users, event_factor, tables);
 }
 
 fn day_to_date(day: i32) -> NaiveDate {
@@ -317,7 +324,7 @@ mod tests {
         let mut tables = Tables::new();
         let end = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         for index in 0..300 {
-            simulate_account(42, index, end, &mut tables);
+            simulate_account(42, index, end, 1, &mut tables);
         }
         for table in all(&tables) {
             let lengths: Vec<usize> = table
@@ -330,6 +337,53 @@ mod tests {
                 "{}: {lengths:?}",
                 table.name
             );
+        }
+    }
+
+    /// `--event-factor K` multiplies the events of each active day by K
+    /// (1–4 × K per user and day) and leaves every other table as it is.
+    #[test]
+    fn the_event_factor_multiplies_events_per_active_day_only() {
+        let end = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let simulate = |factor: u32| {
+            let mut tables = Tables::new();
+            for index in 0..200 {
+                simulate_account(7, index, end, factor, &mut tables);
+            }
+            tables
+        };
+        let (mut once, mut thrice) = (simulate(1), simulate(3));
+        let mut per_user_day = |tables: &mut Tables| {
+            let days: Vec<i64> = tables
+                .events
+                .instants("event_time")
+                .iter()
+                .map(|t| t.unwrap().div_euclid(DAY_MICROS))
+                .collect();
+            let Buffer::Int(users) = tables.events.col("user_id") else {
+                panic!("user_id is not Int")
+            };
+            let mut counts = std::collections::BTreeMap::<(i64, i64), i64>::new();
+            for (user, day) in users.iter().zip(days) {
+                *counts.entry((*user, day)).or_default() += 1;
+            }
+            counts
+        };
+        let (base, tripled) = (per_user_day(&mut once), per_user_day(&mut thrice));
+        assert!(base.values().all(|n| (1..=4).contains(n)));
+        assert!(tripled.values().all(|n| n % 3 == 0 && (3..=12).contains(n)));
+        let ratio = tripled.values().sum::<i64>() as f64 / base.values().sum::<i64>() as f64;
+        assert!((2.7..3.3).contains(&ratio), "{ratio}");
+        for (a, b) in [
+            (&mut once.accounts, &mut thrice.accounts),
+            (&mut once.training, &mut thrice.training),
+            (&mut once.users, &mut thrice.users),
+            (&mut once.revenue, &mut thrice.revenue),
+            (&mut once.nps, &mut thrice.nps),
+            (&mut once.tickets, &mut thrice.tickets),
+        ] {
+            let (a, b) = (a.take_frame().unwrap(), b.take_frame().unwrap());
+            assert!(a.height() > 0 && a.equals_missing(&b), "{a}\n{b}");
         }
     }
 }
