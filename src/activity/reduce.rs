@@ -46,13 +46,79 @@ fn of_subjects(activity: LazyFrame, subject: Subject) -> LazyFrame {
 
 /// Per subject and event name: `first_day` and `last_day` with that event.
 /// ("Did X in [S, A)" is `last_day ≥ S`, since activity ends before A.)
-pub fn event_days(activity: LazyFrame, subject: Subject) -> LazyFrame {
-    of_subjects(activity, subject)
-        .group_by([col("subject_id"), col("event_name")])
+///
+/// `subjects` holds every `subject_id` the rows can have (more do no harm). Grouped on one integer key: the subject's position in
+/// `subjects` and the event name's position in a dictionary of the names in
+/// the rows, packed into a `u64` and unpacked after. A group-by on
+/// (subject, name text) goes through polars' row encoding, and its
+/// streaming group-by keeps every row whose key is not among the few
+/// thousand hot ones until the end: at a billion events that took 10 GiB
+/// (docs/BENCHMARKS.md). Both positions are below 2³² (`IdxSize`), so the
+/// packing is exact. The plan reads the rows three times (the names, to
+/// pack and to unpack, and the grouping): common subplans are not merged,
+/// so that each read keeps its day bounds at the reader.
+pub fn event_days(activity: LazyFrame, subject: Subject, subjects: LazyFrame) -> LazyFrame {
+    const SHIFT: u64 = 1 << 32;
+    let rows = of_subjects(activity, subject);
+    // Each dictionary is evaluated twice (to pack and to unpack): sorted,
+    // so that a position means the same both times.
+    let names = rows
+        .clone()
+        .select([col("event_name")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["event_name"], Default::default())
+        .with_row_index("name_pos", None);
+    let ids = subjects
+        .select([col("subject_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["subject_id"], Default::default())
+        .with_row_index("subject_pos", None);
+    let inner = || JoinArgs::new(JoinType::Inner);
+    rows.select([col("subject_id"), col("event_name"), col("day")])
+        .join(
+            ids.clone(),
+            [col("subject_id")],
+            [col("subject_id")],
+            inner(),
+        )
+        .join(
+            names.clone(),
+            [col("event_name")],
+            [col("event_name")],
+            inner(),
+        )
+        .select([
+            (col("subject_pos").cast(DataType::UInt64) * lit(SHIFT)
+                + col("name_pos").cast(DataType::UInt64))
+            .alias("key"),
+            col("subject_pos"),
+            col("name_pos"),
+            col("day"),
+        ])
+        .group_by([col("key")])
         .agg([
+            // One value per key (the packing is exact): min recovers it.
+            col("subject_pos").min(),
+            col("name_pos").min(),
             col("day").min().alias("first_day"),
             col("day").max().alias("last_day"),
         ])
+        .join(ids, [col("subject_pos")], [col("subject_pos")], inner())
+        .join(names, [col("name_pos")], [col("name_pos")], inner())
+        .select([
+            col("subject_id"),
+            col("event_name"),
+            col("first_day"),
+            col("last_day"),
+        ])
+        .with_comm_subplan_elim(false)
+}
+
+/// Every subject of the rows, once: `subject_id`.
+pub fn subjects_seen(activity: LazyFrame, subject: Subject) -> LazyFrame {
+    of_subjects(activity, subject)
+        .select([col("subject_id")])
+        .unique(None, UniqueKeepStrategy::Any)
 }
 
 /// What a [`summary`] holds per subject, besides `last_day`.
@@ -130,4 +196,103 @@ pub fn users_seen(activity: LazyFrame) -> LazyFrame {
         .filter(col("user_id").is_not_null())
         .select([col("user_id"), col("account_id")])
         .unique_stable(None, UniqueKeepStrategy::First)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Activity rows of the contract (one per event) for `event_days`.
+    fn activity(accounts: Column, users: Column) -> LazyFrame {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let days = [
+            "2026-01-05",
+            "2026-01-02",
+            "2026-01-09",
+            "2026-01-03",
+            "2026-01-03",
+            "2026-01-07",
+        ];
+        let names = ["login", "login", "export", "login", "export", "login"];
+        DataFrame::new_infer_height(vec![
+            accounts.with_name("account_id".into()),
+            users.with_name("user_id".into()),
+            Column::new("day".into(), days.map(day).to_vec()),
+            Column::new("event_name".into(), names.to_vec()),
+            Column::new("events".into(), [1u32; 6].to_vec()),
+        ])
+        .unwrap()
+        .lazy()
+    }
+
+    fn sorted(frame: LazyFrame) -> Vec<String> {
+        let frame = frame
+            .sort(["subject_id", "event_name"], Default::default())
+            .collect()
+            .unwrap();
+        (0..frame.height())
+            .map(|i| {
+                let row = frame.get_row(i).unwrap().0;
+                format!("{} {} {} {}", row[0], row[1], row[2], row[3])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn event_days_per_subject_and_event() {
+        // Accounts far apart (negative, above 2^50) and an extra known account without events;
+        // user 7 has no user id on one row, which is not a user's.
+        let big = 1i64 << 50;
+        let frame = activity(
+            Column::new("a".into(), [big, big, big, -3, -3, 9].to_vec()),
+            Column::new(
+                "u".into(),
+                [Some(7i64), Some(7), None, Some(8), Some(8), Some(7)].to_vec(),
+            ),
+        );
+        let accounts = DataFrame::new_infer_height(vec![Column::new(
+            "subject_id".into(),
+            [9i64, -3, 4, big, 9].to_vec(),
+        )])
+        .unwrap()
+        .lazy();
+        assert_eq!(
+            sorted(event_days(frame.clone(), Subject::Account, accounts)),
+            [
+                "-3 \"export\" 2026-01-03 2026-01-03",
+                "-3 \"login\" 2026-01-03 2026-01-03",
+                "9 \"login\" 2026-01-07 2026-01-07",
+                format!("{big} \"export\" 2026-01-09 2026-01-09").as_str(),
+                format!("{big} \"login\" 2026-01-02 2026-01-05").as_str(),
+            ]
+        );
+        let users = subjects_seen(frame.clone(), Subject::User);
+        assert_eq!(
+            sorted(event_days(frame, Subject::User, users)),
+            [
+                "7 \"login\" 2026-01-02 2026-01-07",
+                "8 \"export\" 2026-01-03 2026-01-03",
+                "8 \"login\" 2026-01-03 2026-01-03",
+            ]
+        );
+    }
+
+    #[test]
+    fn event_days_with_text_ids() {
+        let frame = activity(
+            Column::new("a".into(), ["x", "x", "x", "y", "y", "z"].to_vec()),
+            Column::new("u".into(), [None::<&str>; 6].to_vec()),
+        );
+        let subjects = subjects_seen(frame.clone(), Subject::Account);
+        assert_eq!(
+            sorted(event_days(frame, Subject::Account, subjects)),
+            [
+                "\"x\" \"export\" 2026-01-09 2026-01-09",
+                "\"x\" \"login\" 2026-01-02 2026-01-05",
+                "\"y\" \"export\" 2026-01-03 2026-01-03",
+                "\"y\" \"login\" 2026-01-03 2026-01-03",
+                "\"z\" \"login\" 2026-01-07 2026-01-07",
+            ]
+        );
+    }
 }

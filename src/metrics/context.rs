@@ -270,8 +270,20 @@ impl<'a> PlanContext<'a> {
 
     /// Per subject and event name: first and last day ([`reduce::event_days`]).
     pub fn event_days(&self, subject: Subject) -> Result<LazyFrame> {
+        // The subjects a row can have: the known accounts (activity keeps
+        // only theirs), or the users seen.
+        let accounts = match subject {
+            Subject::Account => Some(
+                self.inputs
+                    .account_ids()?
+                    .select([col("account_id").alias("subject_id")]),
+            ),
+            Subject::User => None,
+        };
         self.reduction(format!("event_days:{}", subject.name()), |activity| {
-            Ok(reduce::event_days(activity, subject))
+            let subjects =
+                accounts.unwrap_or_else(|| reduce::subjects_seen(activity.clone(), subject));
+            Ok(reduce::event_days(activity, subject, subjects))
         })
     }
 
