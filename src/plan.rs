@@ -107,7 +107,7 @@ pub struct ComputedActivity {
 }
 
 /// The activity stage: computes the reductions of activity the metrics
-/// read, in one `collect_all` (None when no metric reads events).
+/// read, one at a time (None when no metric reads events).
 pub fn compute_activity(pipeline: &Pipeline, inputs: &Inputs) -> Result<Option<ComputedActivity>> {
     let Some(range) = activity_range(pipeline) else {
         return Ok(None);

@@ -225,8 +225,9 @@ mod tests {
         .lazy()
     }
 
-    fn sorted(frame: LazyFrame) -> Vec<String> {
-        let frame = frame
+    /// [`event_days`] of `frame`, a line per row, by subject and event.
+    fn event_days_of(frame: LazyFrame, subject: Subject, subjects: LazyFrame) -> Vec<String> {
+        let frame = event_days(frame, subject, subjects)
             .sort(["subject_id", "event_name"], Default::default())
             .collect()
             .unwrap();
@@ -257,7 +258,7 @@ mod tests {
         .unwrap()
         .lazy();
         assert_eq!(
-            sorted(event_days(frame.clone(), Subject::Account, accounts)),
+            event_days_of(frame.clone(), Subject::Account, accounts),
             [
                 "-3 \"export\" 2026-01-03 2026-01-03",
                 "-3 \"login\" 2026-01-03 2026-01-03",
@@ -268,7 +269,7 @@ mod tests {
         );
         let users = subjects_seen(frame.clone(), Subject::User);
         assert_eq!(
-            sorted(event_days(frame, Subject::User, users)),
+            event_days_of(frame, Subject::User, users),
             [
                 "7 \"login\" 2026-01-02 2026-01-07",
                 "8 \"export\" 2026-01-03 2026-01-03",
@@ -285,7 +286,7 @@ mod tests {
         );
         let subjects = subjects_seen(frame.clone(), Subject::Account);
         assert_eq!(
-            sorted(event_days(frame, Subject::Account, subjects)),
+            event_days_of(frame, Subject::Account, subjects),
             [
                 "\"x\" \"export\" 2026-01-09 2026-01-09",
                 "\"x\" \"login\" 2026-01-02 2026-01-05",
