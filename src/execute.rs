@@ -130,10 +130,6 @@ pub fn explain(
         for (key, plan) in &activity {
             text.push_str(&format!("== activity: {key} ==\n{}\n\n", describe(plan)?));
         }
-        let together = describe_all(activity.into_values().collect())?;
-        text.push_str(&format!(
-            "== activity: every reduction together, as the activity stage collects them ==\n{together}\n\n"
-        ));
     }
     let prepared = prepare(plans, run, segment_by)?;
     let mut sections: Vec<(String, LazyFrame)> = Vec::new();

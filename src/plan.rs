@@ -85,18 +85,48 @@ impl Frames {
     }
 }
 
-/// The reductions of activity the configured metrics read, by key, as lazy
-/// plans (nothing is executed): found by planning every metric once.
-pub fn activity_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<BTreeMap<String, LazyFrame>> {
-    if activity_range(pipeline).is_none() {
-        return Ok(BTreeMap::new());
-    }
+/// The reductions of activity the configured metrics read.
+pub struct ActivityPlans {
+    /// By key, as lazy plans (nothing is executed).
+    pub plans: BTreeMap<String, LazyFrame>,
+    /// The keys of the plans the metrics need computed before they can be
+    /// planned (the event-name dictionaries).
+    pub prerequisites: std::collections::BTreeSet<String>,
+}
+
+/// The reductions of activity the configured metrics read, found by
+/// planning every metric once over the reductions already `computed`.
+fn plan_reductions(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    computed: &BTreeMap<String, DataFrame>,
+) -> Result<ActivityPlans> {
     let frames = Frames::new(pipeline, inputs)?;
-    let ctx = frames.context(pipeline, inputs)?;
+    let ctx = frames.context(pipeline, inputs)?.with_reductions(
+        computed
+            .iter()
+            .map(|(key, frame)| (key.clone(), frame.clone().lazy()))
+            .collect(),
+    );
     for config in &pipeline.metrics {
         config.metric().plan(&ctx)?;
     }
-    Ok(ctx.requested_reductions())
+    Ok(ActivityPlans {
+        plans: ctx.requested_reductions(),
+        prerequisites: ctx.prerequisites(),
+    })
+}
+
+/// The reductions of activity the configured metrics read before any is
+/// computed (what `explain` shows).
+pub fn activity_plans(pipeline: &Pipeline, inputs: &Inputs) -> Result<ActivityPlans> {
+    if activity_range(pipeline).is_none() {
+        return Ok(ActivityPlans {
+            plans: BTreeMap::new(),
+            prerequisites: Default::default(),
+        });
+    }
+    plan_reductions(pipeline, inputs, &BTreeMap::new())
 }
 
 /// The activity stage's result: every reduction the metrics read, collected.
@@ -107,46 +137,81 @@ pub struct ComputedActivity {
 }
 
 /// The activity stage: computes the reductions of activity the metrics
-/// read, one at a time (None when no metric reads events).
+/// read, one at a time (None when no metric reads events). First the
+/// prerequisites (the event-name dictionaries), then, planned again with
+/// them, the rest.
 pub fn compute_activity(pipeline: &Pipeline, inputs: &Inputs) -> Result<Option<ComputedActivity>> {
     let Some(range) = activity_range(pipeline) else {
         return Ok(None);
     };
-    let plans = activity_plans(pipeline, inputs)?;
-    // One reduction at a time: each streams the events on its own, so the
-    // peak memory is that of one reduction's group-by (collected together,
-    // every group-by and its scan buffers are alive at once).
     let mut reductions = BTreeMap::new();
-    for (key, plan) in plans {
-        let started = std::time::Instant::now();
-        let frame = crate::execute::collect_all(vec![plan], "computing the activity of events")?
-            .pop()
-            .unwrap_or_default();
-        crate::log::debug(
-            "activity",
-            &format!(
-                "{key}: {} row(s) in {:.2}s",
-                frame.height(),
-                started.elapsed().as_secs_f64()
-            ),
-        );
-        reductions.insert(key, frame);
+    // Each round computes what is missing; a round that finds no missing
+    // prerequisite computes everything else and is the last. Prerequisites
+    // never depend on one another, so there are at most two rounds; the
+    // bound guards against a plan that asks for a new one every time.
+    for _ in 0..3 {
+        let ActivityPlans {
+            plans,
+            prerequisites,
+        } = plan_reductions(pipeline, inputs, &reductions)?;
+        let missing: Vec<(String, LazyFrame)> = plans
+            .into_iter()
+            .filter(|(key, _)| !reductions.contains_key(key))
+            .collect();
+        let first: Vec<(String, LazyFrame)> = missing
+            .iter()
+            .filter(|(key, _)| prerequisites.contains(key))
+            .cloned()
+            .collect();
+        let last_round = first.is_empty();
+        for (key, plan) in if last_round { missing } else { first } {
+            reductions.insert(key.clone(), compute_reduction(&key, plan)?);
+        }
+        if last_round {
+            return Ok(Some(ComputedActivity { range, reductions }));
+        }
     }
-    Ok(Some(ComputedActivity { range, reductions }))
+    Err(crate::error::Error::Other(
+        "the activity stage did not settle: a metric asked for new prerequisites three times"
+            .into(),
+    ))
+}
+
+/// One reduction, collected on its own: each streams the events itself, so
+/// the peak memory is that of one reduction's group-by (collected together,
+/// every group-by and its scan buffers are alive at once).
+fn compute_reduction(key: &str, plan: LazyFrame) -> Result<DataFrame> {
+    let started = std::time::Instant::now();
+    let frame = crate::execute::collect_all(vec![plan], "computing the activity of events")?
+        .pop()
+        .unwrap_or_default();
+    crate::log::debug(
+        "activity",
+        &format!(
+            "{key}: {} row(s) in {:.2}s",
+            frame.height(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(frame)
 }
 
 /// Empty frames with the schemas of the reductions `activity` (from
 /// [`activity_plans`]), standing in for them in the metrics' plans that
-/// `explain` shows (None when no metric reads events).
+/// `explain` shows (None when no metric reads events). Prerequisites get
+/// none: their values are not known without reading the events, and the
+/// metrics plan for that case.
 pub fn activity_stand_ins(
     pipeline: &Pipeline,
-    activity: &BTreeMap<String, LazyFrame>,
+    activity: &ActivityPlans,
 ) -> Result<Option<ComputedActivity>> {
     let Some(range) = activity_range(pipeline) else {
         return Ok(None);
     };
     let reductions = activity
+        .plans
         .iter()
+        .filter(|(key, _)| !activity.prerequisites.contains(*key))
         .map(|(key, plan)| {
             let schema = plan
                 .clone()

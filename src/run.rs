@@ -230,7 +230,7 @@ pub fn explain(options: &RunOptions) -> Result<String> {
         run_id: "explain".into(),
         as_of: pipeline.period.as_of,
     };
-    execute::explain(plans, &run, &pipeline.segment_by, activity)
+    execute::explain(plans, &run, &pipeline.segment_by, activity.plans)
 }
 
 /// Everything a run computes before it writes.

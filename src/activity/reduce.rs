@@ -44,26 +44,44 @@ fn of_subjects(activity: LazyFrame, subject: Subject) -> LazyFrame {
         .with_column(col(key).alias("subject_id"))
 }
 
+/// The event names of subjects' rows from `from` on, once each and sorted:
+/// `event_name`. A dictionary of names: computed before the other
+/// reductions, so that plans can name each event ([`summary`] fields) and
+/// [`event_days`] can pack its key.
+pub fn event_names(activity: LazyFrame, subject: Subject, from: NaiveDate) -> LazyFrame {
+    of_subjects(activity, subject)
+        .filter(col("day").gt_eq(date_lit(from)))
+        .select([col("event_name")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["event_name"], Default::default())
+}
+
 /// Per subject and event name: `first_day` and `last_day` with that event.
 /// ("Did X in [S, A)" is `last_day ≥ S`, since activity ends before A.)
 ///
-/// `subjects` holds every `subject_id` the rows can have (more do no harm). Grouped on one integer key: the subject's position in
-/// `subjects` and the event name's position in a dictionary of the names in
-/// the rows, packed into a `u64` and unpacked after. A group-by on
-/// (subject, name text) goes through polars' row encoding, and its
-/// streaming group-by keeps every row whose key is not among the few
-/// thousand hot ones until the end: at a billion events that took 10 GiB
-/// (docs/BENCHMARKS.md). Both positions are below 2³² (`IdxSize`), so the
-/// packing is exact. The plan reads the rows three times (the names, to
-/// pack and to unpack, and the grouping): common subplans are not merged,
-/// so that each read keeps its day bounds at the reader.
-pub fn event_days(activity: LazyFrame, subject: Subject, subjects: LazyFrame) -> LazyFrame {
+/// `subjects` holds every `subject_id` the rows can have (more do no harm);
+/// `names` is a dictionary of names from [`event_names`]: rows whose name is
+/// not in it are left out. Grouped on one integer key: the subject's
+/// position in `subjects` and the event name's position in `names`, packed
+/// into a `u64` and unpacked after. A group-by on (subject, name text) goes
+/// through polars' row encoding, and its streaming group-by keeps every row
+/// whose key is not among the few thousand hot ones until the end: at a
+/// billion events that took 10 GiB (docs/BENCHMARKS.md). Both positions are
+/// below 2³² (`IdxSize`), so the packing is exact. Common subplans are not
+/// merged, so that the read of the rows keeps its day bounds at the reader:
+/// pass `names` collected (the activity stage does), or the rows are read
+/// once more for each use of it.
+pub fn event_days(
+    activity: LazyFrame,
+    subject: Subject,
+    subjects: LazyFrame,
+    names: LazyFrame,
+) -> LazyFrame {
     const SHIFT: u64 = 1 << 32;
     let rows = of_subjects(activity, subject);
-    // Each dictionary is evaluated twice (to pack and to unpack): sorted,
-    // so that a position means the same both times.
-    let names = rows
-        .clone()
+    // Each dictionary is read twice (to pack and to unpack): sorted, so that
+    // a position means the same both times.
+    let names = names
         .select([col("event_name")])
         .unique(None, UniqueKeepStrategy::Any)
         .sort(["event_name"], Default::default())
@@ -227,7 +245,9 @@ mod tests {
 
     /// [`event_days`] of `frame`, a line per row, by subject and event.
     fn event_days_of(frame: LazyFrame, subject: Subject, subjects: LazyFrame) -> Vec<String> {
-        let frame = event_days(frame, subject, subjects)
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let names = event_names(frame.clone(), subject, first);
+        let frame = event_days(frame, subject, subjects, names)
             .sort(["subject_id", "event_name"], Default::default())
             .collect()
             .unwrap();
@@ -275,6 +295,73 @@ mod tests {
                 "8 \"export\" 2026-01-03 2026-01-03",
                 "8 \"login\" 2026-01-03 2026-01-03",
             ]
+        );
+    }
+
+    /// [`event_names`] of `frame` from `from`.
+    fn names_of(frame: LazyFrame, subject: Subject, from: &str) -> Vec<String> {
+        let from = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+        let names = event_names(frame, subject, from).collect().unwrap();
+        let names = names.column("event_name").unwrap().str().unwrap();
+        names.iter().map(|n| n.unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn event_names_of_subjects_from_a_day() {
+        // login on 01-05 (user 7), 01-02, 01-03, 01-07; export on 01-09 (no user) and 01-03 (user 8).
+        let frame = activity(
+            Column::new("a".into(), [1i64, 1, 1, 2, 2, 3].to_vec()),
+            Column::new(
+                "u".into(),
+                [Some(7i64), Some(7), None, Some(8), Some(8), Some(7)].to_vec(),
+            ),
+        );
+        assert_eq!(
+            names_of(frame.clone(), Subject::Account, "2026-01-04"),
+            ["export", "login"]
+        );
+        // The export of 01-09 is no user's; user 8's export of 01-03 is before the day.
+        assert_eq!(
+            names_of(frame.clone(), Subject::User, "2026-01-04"),
+            ["login"]
+        );
+        assert_eq!(
+            names_of(frame.clone(), Subject::User, "2026-01-03"),
+            ["export", "login"]
+        );
+        // The first day counts; the day after the last row has none.
+        assert_eq!(
+            names_of(frame.clone(), Subject::Account, "2026-01-09"),
+            ["export"]
+        );
+        assert!(names_of(frame.clone(), Subject::Account, "2026-01-10").is_empty());
+        // event_days leaves out the rows whose name is not in the dictionary.
+        let login =
+            DataFrame::new_infer_height(vec![Column::new("event_name".into(), ["login"].to_vec())])
+                .unwrap()
+                .lazy();
+        let subjects = subjects_seen(frame.clone(), Subject::Account);
+        let days = event_days(frame, Subject::Account, subjects, login)
+            .sort(["subject_id"], Default::default())
+            .collect()
+            .unwrap();
+        assert_eq!(
+            days.column("event_name")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            [Some("login"); 3]
+        );
+        assert_eq!(
+            days.column("subject_id")
+                .unwrap()
+                .i64()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            [Some(1), Some(2), Some(3)]
         );
     }
 

@@ -2,7 +2,7 @@
 //! frame with cohorts and segments, and the shapes several metrics share.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
@@ -52,7 +52,11 @@ pub struct PlanContext<'a> {
     /// Reductions the plans asked for that are not computed yet, by key.
     requested: RefCell<BTreeMap<String, LazyFrame>>,
     /// What the plans asked of each subject's summary ([`reduce::summary`]).
-    summary_fields: RefCell<BTreeMap<Subject, std::collections::BTreeSet<SummaryField>>>,
+    summary_fields: RefCell<BTreeMap<Subject, BTreeSet<SummaryField>>>,
+    /// Requested reductions whose values plans need in order to be built
+    /// (dictionaries of event names): the activity stage computes them
+    /// first, then plans again.
+    prerequisites: RefCell<BTreeSet<String>>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -74,6 +78,7 @@ impl<'a> PlanContext<'a> {
             reductions: Default::default(),
             requested: Default::default(),
             summary_fields: Default::default(),
+            prerequisites: Default::default(),
         }
     }
 
@@ -268,8 +273,50 @@ impl<'a> PlanContext<'a> {
         self
     }
 
-    /// Per subject and event name: first and last day ([`reduce::event_days`]).
-    pub fn event_days(&self, subject: Subject) -> Result<LazyFrame> {
+    /// The event names of subjects' activity from `from` on, sorted
+    /// ([`reduce::event_names`]): the frame, and its names once the
+    /// activity stage has computed it. Before that the names are None and
+    /// the reduction is recorded as a prerequisite: the stage computes it
+    /// first and plans again, so that plans can depend on the names.
+    pub fn event_names(
+        &self,
+        subject: Subject,
+        from: chrono::NaiveDate,
+    ) -> Result<(LazyFrame, Option<Vec<String>>)> {
+        let key = format!("event_names:{}:{from}", subject.name());
+        let computed = self.reductions.borrow().get(&key).cloned();
+        if let Some(frame) = computed {
+            let names = frame
+                .clone()
+                .collect()
+                .map_err(|e| crate::error::Error::engine("reading the event names", e))?;
+            let names = names
+                .column("event_name")
+                .and_then(|c| c.str().cloned())
+                .map_err(|e| crate::error::Error::engine("reading the event names", e))?
+                .iter()
+                .flatten()
+                .map(str::to_string)
+                .collect();
+            return Ok((frame, Some(names)));
+        }
+        self.prerequisites.borrow_mut().insert(key.clone());
+        let frame = self.reduction(key, |activity| {
+            Ok(reduce::event_names(activity, subject, from))
+        })?;
+        Ok((frame, None))
+    }
+
+    /// The requested reductions that plans need computed before they can be
+    /// built ([`PlanContext::event_names`]).
+    pub fn prerequisites(&self) -> BTreeSet<String> {
+        self.prerequisites.borrow().clone()
+    }
+
+    /// Per subject and event name, from the day `from` on: first and last
+    /// day ([`reduce::event_days`]), with the names of
+    /// [`PlanContext::event_names`] as the dictionary.
+    pub fn event_days(&self, subject: Subject, from: chrono::NaiveDate) -> Result<LazyFrame> {
         // The subjects a row can have: the known accounts (activity keeps
         // only theirs), or the users seen.
         let accounts = match subject {
@@ -280,10 +327,12 @@ impl<'a> PlanContext<'a> {
             ),
             Subject::User => None,
         };
-        self.reduction(format!("event_days:{}", subject.name()), |activity| {
-            let subjects =
-                accounts.unwrap_or_else(|| reduce::subjects_seen(activity.clone(), subject));
-            Ok(reduce::event_days(activity, subject, subjects))
+        let (names, _) = self.event_names(subject, from)?;
+        let key = format!("event_days:{}:{from}", subject.name());
+        self.reduction(key, |activity| {
+            let rows = activity.filter(col("day").gt_eq(date_lit(from)));
+            let subjects = accounts.unwrap_or_else(|| reduce::subjects_seen(rows.clone(), subject));
+            Ok(reduce::event_days(rows, subject, subjects, names))
         })
     }
 

@@ -353,7 +353,7 @@ mod tests {
             tables
         };
         let (mut once, mut thrice) = (simulate(1), simulate(3));
-        let mut per_user_day = |tables: &mut Tables| {
+        let per_user_day = |tables: &mut Tables| {
             let days: Vec<i64> = tables
                 .events
                 .instants("event_time")

@@ -38,23 +38,25 @@ impl Metric for FeatureAdoptionRate {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        // Used in [S, A): the last day with the event is on or after S.
-        let used = ctx
-            .event_days(self.level.into())?
-            .filter(col("last_day").gt_eq(date_lit(ctx.period.start)))
-            .select([col("subject_id"), col("event_name")])
-            .with_column(lit(true).alias("used"));
-        let features = match &self.features {
-            Some(list) => {
-                DataFrame::new_infer_height(vec![Column::new("event_name".into(), list.clone())])
-                    .unwrap_or_default()
-                    .lazy()
-            }
-            None => used
-                .clone()
-                .select([col("event_name")])
-                .unique_stable(None, UniqueKeepStrategy::First),
+        let subject = self.level.into();
+        let s = ctx.period.start;
+        // The features: the list, or every name of the subjects' events in [S, A).
+        let (features, names) = match &self.features {
+            Some(list) => (names_frame(list), Some(list.clone())),
+            None => ctx.event_names(subject, s)?,
         };
+        // Used in [S, A): the last day with the event is on or after S.
+        let used = match names {
+            Some(names) if names.len() <= SUMMARY_FEATURES_MAX => {
+                used_from_summary(ctx, self.level, &names)?
+            }
+            // Many names, or names not known yet (`explain`).
+            _ => ctx
+                .event_days(subject, s)?
+                .filter(col("last_day").gt_eq(date_lit(s)))
+                .select([col("subject_id"), col("event_name")]),
+        }
+        .with_column(lit(true).alias("used"));
         let grid = left_join_filled(
             population(ctx, self.level)?.cross_join(features, None),
             used,
@@ -67,6 +69,45 @@ impl Metric for FeatureAdoptionRate {
             .share(ctx, col("used"));
         Ok(MetricPlan::one(plan))
     }
+}
+
+/// Up to this many features are read from the subjects' summary (one
+/// conditional maximum per feature in the summary's one group-by); more
+/// are read from [`crate::activity::reduce::event_days`] (one group-by on
+/// a packed key).
+pub const SUMMARY_FEATURES_MAX: usize = 32;
+
+/// A frame of `names` as `event_name`.
+fn names_frame(names: &[String]) -> LazyFrame {
+    DataFrame::new_infer_height(vec![Column::new("event_name".into(), names.to_vec())])
+        .unwrap_or_default()
+        .lazy()
+}
+
+/// The subjects who used each of `names` in [S, A), `subject_id` and
+/// `event_name`, from the last day of each name in the subjects' summary.
+fn used_from_summary(ctx: &PlanContext, level: Level, names: &[String]) -> Result<LazyFrame> {
+    let s = date_lit(ctx.period.start);
+    let parts = names
+        .iter()
+        .map(|name| {
+            Ok(ctx
+                .event_last_days(level.into(), name)?
+                .filter(col("last_day").gt_eq(s.clone()))
+                .select([col("subject_id"), lit(name.as_str()).alias("event_name")]))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if parts.is_empty() {
+        // No feature: no subject used one (of the population's id type).
+        return Ok(population(ctx, level)?
+            .select([
+                col("subject_id"),
+                lit(NULL).cast(DataType::String).alias("event_name"),
+            ])
+            .filter(lit(false)));
+    }
+    concat(parts, UnionArgs::default())
+        .map_err(|e| crate::error::Error::engine("planning feature_adoption_rate", e))
 }
 
 #[cfg(test)]
@@ -95,5 +136,49 @@ mod tests {
             .metric_rows
             .iter()
             .any(|r| r.dimension.as_deref() == Some("login")));
+    }
+
+    #[test]
+    fn more_features_than_the_summary_holds() {
+        // Beyond SUMMARY_FEATURES_MAX names the features come from event_days: the same numbers.
+        // Account 3 (untrained at S) uses 33 more features on S; account 4 (trained) one of them
+        // on A − 1; account 1 one more at 23:59 on S − 1, before the period (not a feature).
+        let mut events = EVENTS.to_string();
+        let extra = super::SUMMARY_FEATURES_MAX + 1;
+        for i in 0..extra {
+            events.push_str(&format!("3,31,2025-11-01T00:00:00Z,f{i:02}\n"));
+        }
+        events.push_str("4,41,2025-12-31T23:59:59Z,f07\n1,11,2025-10-31T23:59:00Z,early\n");
+        let fixture = Fixture::tiny();
+        fixture.file("events.csv", &events);
+        let c = fixture.compute_with_sources(
+            "[feature_adoption_rate]",
+            "training.csv",
+            "  events: { path: events.csv }\n",
+        );
+        let adoption = |cohort: &str, feature: &str| {
+            dimension_value(&c, "feature_adoption_rate", cohort, feature)
+        };
+        let features = |cohort: &str| {
+            c.metric_rows
+                .iter()
+                .filter(|r| {
+                    r.metric == "feature_adoption_rate" && r.cohort == cohort && r.segment.is_none()
+                })
+                .count()
+        };
+        assert_eq!(features("all"), extra + 3);
+        assert_close(adoption("all", "login"), 0.6);
+        assert_close(adoption("all", "report_created"), 0.4);
+        assert_close(adoption("all", "export"), 0.2);
+        assert_close(adoption("all", "f00"), 0.2);
+        assert_close(adoption("all", "f07"), 0.4);
+        assert_close(adoption("untrained", "f32"), 1.0);
+        assert_close(adoption("trained", "f32"), 0.0);
+        assert_close(adoption("trained", "f07"), 0.5);
+        assert!(!c
+            .metric_rows
+            .iter()
+            .any(|r| r.dimension.as_deref() == Some("early")));
     }
 }
