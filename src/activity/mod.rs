@@ -101,6 +101,24 @@ pub fn local(inputs: &Inputs, range: ActivityRange) -> Result<LazyFrame> {
     ]))
 }
 
+/// The local engine's dictionary of event names: the names of the events
+/// source's rows whose UTC day is in `[from, end)`, of any account, once
+/// each and sorted ([`reduce::event_names`]). A superset of the names in
+/// activity over those days (activity keeps the known accounts' rows only):
+/// a plan reads what each name did in activity, so a name no subject has
+/// only costs a column; without the check against the accounts it reads
+/// two columns (at L 1.9 s against 3.4 s with it, measured with Python
+/// polars).
+pub fn local_names(inputs: &Inputs, from: NaiveDate, end: NaiveDate) -> Result<LazyFrame> {
+    let events = inputs
+        .get(SourceName::Events)
+        .ok_or_else(|| crate::error::Error::config("source `events` is required"))?;
+    let rows = events
+        .frame_in_days("event_time", from, end)
+        .select([col("event_time").alias("day"), col("event_name")]);
+    Ok(reduce::event_names(rows, from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

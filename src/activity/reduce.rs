@@ -44,13 +44,12 @@ fn of_subjects(activity: LazyFrame, subject: Subject) -> LazyFrame {
         .with_column(col(key).alias("subject_id"))
 }
 
-/// The event names of subjects' rows from `from` on, once each and sorted:
-/// `event_name`. A dictionary of names: computed before the other
-/// reductions, so that plans can name each event ([`summary`] fields) and
-/// [`event_days`] can pack its key.
-pub fn event_names(activity: LazyFrame, subject: Subject, from: NaiveDate) -> LazyFrame {
-    of_subjects(activity, subject)
-        .filter(col("day").gt_eq(date_lit(from)))
+/// The event names of the rows (`day`, `event_name`) from `from` on, once
+/// each and sorted: `event_name`. A dictionary of names: computed before
+/// the other reductions, so that plans can name each event ([`summary`]
+/// fields) and [`event_days`] can pack its key.
+pub fn event_names(rows: LazyFrame, from: NaiveDate) -> LazyFrame {
+    rows.filter(col("day").gt_eq(date_lit(from)))
         .select([col("event_name")])
         .unique(None, UniqueKeepStrategy::Any)
         .sort(["event_name"], Default::default())
@@ -246,7 +245,7 @@ mod tests {
     /// [`event_days`] of `frame`, a line per row, by subject and event.
     fn event_days_of(frame: LazyFrame, subject: Subject, subjects: LazyFrame) -> Vec<String> {
         let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let names = event_names(frame.clone(), subject, first);
+        let names = event_names(frame.clone(), first);
         let frame = event_days(frame, subject, subjects, names)
             .sort(["subject_id", "event_name"], Default::default())
             .collect()
@@ -299,16 +298,16 @@ mod tests {
     }
 
     /// [`event_names`] of `frame` from `from`.
-    fn names_of(frame: LazyFrame, subject: Subject, from: &str) -> Vec<String> {
+    fn names_of(frame: LazyFrame, from: &str) -> Vec<String> {
         let from = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
-        let names = event_names(frame, subject, from).collect().unwrap();
+        let names = event_names(frame, from).collect().unwrap();
         let names = names.column("event_name").unwrap().str().unwrap();
         names.iter().map(|n| n.unwrap().to_string()).collect()
     }
 
     #[test]
-    fn event_names_of_subjects_from_a_day() {
-        // login on 01-05 (user 7), 01-02, 01-03, 01-07; export on 01-09 (no user) and 01-03 (user 8).
+    fn event_names_from_a_day() {
+        // login on 01-05, 01-02, 01-03, 01-07; export on 01-09 (no user) and 01-03.
         let frame = activity(
             Column::new("a".into(), [1i64, 1, 1, 2, 2, 3].to_vec()),
             Column::new(
@@ -316,25 +315,11 @@ mod tests {
                 [Some(7i64), Some(7), None, Some(8), Some(8), Some(7)].to_vec(),
             ),
         );
-        assert_eq!(
-            names_of(frame.clone(), Subject::Account, "2026-01-04"),
-            ["export", "login"]
-        );
-        // The export of 01-09 is no user's; user 8's export of 01-03 is before the day.
-        assert_eq!(
-            names_of(frame.clone(), Subject::User, "2026-01-04"),
-            ["login"]
-        );
-        assert_eq!(
-            names_of(frame.clone(), Subject::User, "2026-01-03"),
-            ["export", "login"]
-        );
+        assert_eq!(names_of(frame.clone(), "2026-01-03"), ["export", "login"]);
+        assert_eq!(names_of(frame.clone(), "2026-01-08"), ["export"]);
         // The first day counts; the day after the last row has none.
-        assert_eq!(
-            names_of(frame.clone(), Subject::Account, "2026-01-09"),
-            ["export"]
-        );
-        assert!(names_of(frame.clone(), Subject::Account, "2026-01-10").is_empty());
+        assert_eq!(names_of(frame.clone(), "2026-01-09"), ["export"]);
+        assert!(names_of(frame.clone(), "2026-01-10").is_empty());
         // event_days leaves out the rows whose name is not in the dictionary.
         let login =
             DataFrame::new_infer_height(vec![Column::new("event_name".into(), ["login"].to_vec())])

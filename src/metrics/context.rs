@@ -273,17 +273,14 @@ impl<'a> PlanContext<'a> {
         self
     }
 
-    /// The event names of subjects' activity from `from` on, sorted
-    /// ([`reduce::event_names`]): the frame, and its names once the
-    /// activity stage has computed it. Before that the names are None and
-    /// the reduction is recorded as a prerequisite: the stage computes it
-    /// first and plans again, so that plans can depend on the names.
-    pub fn event_names(
-        &self,
-        subject: Subject,
-        from: chrono::NaiveDate,
-    ) -> Result<(LazyFrame, Option<Vec<String>>)> {
-        let key = format!("event_names:{}:{from}", subject.name());
+    /// A dictionary of the event names in activity from `from` on, sorted
+    /// (it may hold more names: [`crate::activity::local_names`]): the
+    /// frame, and its names once the activity stage has computed it. Before
+    /// that the names are None and the reduction is recorded as a
+    /// prerequisite: the stage computes it first and plans again, so that
+    /// plans can depend on the names.
+    pub fn event_names(&self, from: chrono::NaiveDate) -> Result<(LazyFrame, Option<Vec<String>>)> {
+        let key = format!("event_names:{from}");
         let computed = self.reductions.borrow().get(&key).cloned();
         if let Some(frame) = computed {
             let names = frame
@@ -301,9 +298,9 @@ impl<'a> PlanContext<'a> {
             return Ok((frame, Some(names)));
         }
         self.prerequisites.borrow_mut().insert(key.clone());
-        let frame = self.reduction(key, |activity| {
-            Ok(reduce::event_names(activity, subject, from))
-        })?;
+        let (range, _) = self.activity()?;
+        let names = crate::activity::local_names(self.inputs, from.max(range.first), range.end)?;
+        let frame = self.reduction(key, |_| Ok(names))?;
         Ok((frame, None))
     }
 
@@ -327,7 +324,7 @@ impl<'a> PlanContext<'a> {
             ),
             Subject::User => None,
         };
-        let (names, _) = self.event_names(subject, from)?;
+        let (names, _) = self.event_names(from)?;
         let key = format!("event_days:{}:{from}", subject.name());
         self.reduction(key, |activity| {
             let rows = activity.filter(col("day").gt_eq(date_lit(from)));

@@ -40,10 +40,9 @@ impl Metric for FeatureAdoptionRate {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let subject = self.level.into();
         let s = ctx.period.start;
-        // The features: the list, or every name of the subjects' events in [S, A).
-        let (features, names) = match &self.features {
-            Some(list) => (names_frame(list), Some(list.clone())),
-            None => ctx.event_names(subject, s)?,
+        let names = match &self.features {
+            Some(list) => Some(list.clone()),
+            None => ctx.event_names(s)?.1,
         };
         // Used in [S, A): the last day with the event is on or after S.
         let used = match names {
@@ -57,6 +56,14 @@ impl Metric for FeatureAdoptionRate {
                 .select([col("subject_id"), col("event_name")]),
         }
         .with_column(lit(true).alias("used"));
+        // The features: the list, or every name some subject used in [S, A).
+        let features = match &self.features {
+            Some(list) => names_frame(list),
+            None => used
+                .clone()
+                .select([col("event_name")])
+                .unique_stable(None, UniqueKeepStrategy::First),
+        };
         let grid = left_join_filled(
             population(ctx, self.level)?.cross_join(features, None),
             used,
@@ -139,46 +146,66 @@ mod tests {
     }
 
     #[test]
-    fn more_features_than_the_summary_holds() {
-        // Beyond SUMMARY_FEATURES_MAX names the features come from event_days: the same numbers.
-        // Account 3 (untrained at S) uses 33 more features on S; account 4 (trained) one of them
-        // on A − 1; account 1 one more at 23:59 on S − 1, before the period (not a feature).
-        let mut events = EVENTS.to_string();
-        let extra = super::SUMMARY_FEATURES_MAX + 1;
-        for i in 0..extra {
-            events.push_str(&format!("3,31,2025-11-01T00:00:00Z,f{i:02}\n"));
-        }
-        events.push_str("4,41,2025-12-31T23:59:59Z,f07\n1,11,2025-10-31T23:59:00Z,early\n");
-        let fixture = Fixture::tiny();
-        fixture.file("events.csv", &events);
-        let c = fixture.compute_with_sources(
-            "[feature_adoption_rate]",
-            "training.csv",
-            "  events: { path: events.csv }\n",
-        );
-        let adoption = |cohort: &str, feature: &str| {
-            dimension_value(&c, "feature_adoption_rate", cohort, feature)
-        };
-        let features = |cohort: &str| {
-            c.metric_rows
+    fn features_from_the_summary_and_beyond_it() {
+        // Up to SUMMARY_FEATURES_MAX names the features come from the summary, beyond it from
+        // event_days: the same numbers. Account 3 (untrained at S) uses `extra` more features on
+        // S; account 4 (trained) uses f00 at 23:59:59 on A − 1; account 1 `early` at 23:59 on
+        // S − 1 (before the period: not a feature); account 99 (unknown: an orphan) `orphan_only`.
+        for extra in [3, super::SUMMARY_FEATURES_MAX + 1] {
+            let mut events = EVENTS.to_string();
+            for i in 0..extra {
+                events.push_str(&format!("3,31,2025-11-01T00:00:00Z,f{i:02}\n"));
+            }
+            events.push_str(concat!(
+                "4,41,2025-12-31T23:59:59Z,f00\n",
+                "1,11,2025-10-31T23:59:00Z,early\n",
+                "99,991,2025-12-01T10:00:00Z,orphan_only\n",
+            ));
+            let fixture = Fixture::tiny();
+            fixture.file("events.csv", &events);
+            let c = fixture.compute_with_sources(
+                "[feature_adoption_rate]",
+                "training.csv",
+                "  events: { path: events.csv }\n",
+            );
+            let adoption = |cohort: &str, feature: &str| {
+                dimension_value(&c, "feature_adoption_rate", cohort, feature)
+            };
+            let features: Vec<&str> = c
+                .metric_rows
                 .iter()
                 .filter(|r| {
-                    r.metric == "feature_adoption_rate" && r.cohort == cohort && r.segment.is_none()
+                    r.metric == "feature_adoption_rate" && r.cohort == "all" && r.segment.is_none()
                 })
-                .count()
-        };
-        assert_eq!(features("all"), extra + 3);
-        assert_close(adoption("all", "login"), 0.6);
-        assert_close(adoption("all", "report_created"), 0.4);
-        assert_close(adoption("all", "export"), 0.2);
-        assert_close(adoption("all", "f00"), 0.2);
-        assert_close(adoption("all", "f07"), 0.4);
-        assert_close(adoption("untrained", "f32"), 1.0);
-        assert_close(adoption("trained", "f32"), 0.0);
-        assert_close(adoption("trained", "f07"), 0.5);
-        assert!(!c
-            .metric_rows
-            .iter()
-            .any(|r| r.dimension.as_deref() == Some("early")));
+                .filter_map(|r| r.dimension.as_deref())
+                .collect();
+            assert_eq!(
+                features.len(),
+                extra + 3,
+                "{extra} extra names: {features:?}"
+            );
+            assert!(!features.contains(&"early") && !features.contains(&"orphan_only"));
+            assert_close(adoption("all", "login"), 0.6);
+            assert_close(adoption("all", "report_created"), 0.4);
+            assert_close(adoption("all", "export"), 0.2);
+            assert_close(adoption("all", "f00"), 0.4);
+            assert_close(adoption("all", "f01"), 0.2);
+            let last = format!("f{:02}", extra - 1);
+            assert_close(adoption("untrained", &last), 1.0);
+            assert_close(adoption("trained", &last), 0.0);
+            assert_close(adoption("trained", "f00"), 0.5);
+            // The path taken: the dictionary first (every name from S on, the orphan's
+            // `orphan_only` included: extra + 4), then the summary or event_days.
+            let reductions = &c.activity.as_ref().expect("activity ran").reductions;
+            assert_eq!(
+                reductions.get("event_names:2025-11-01"),
+                Some(&(extra as u64 + 4))
+            );
+            let beyond = extra > super::SUMMARY_FEATURES_MAX;
+            assert_eq!(
+                reductions.contains_key("event_days:account:2025-11-01"),
+                beyond
+            );
+        }
     }
 }
