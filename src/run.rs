@@ -307,7 +307,11 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
             ),
         );
         activity_entry = Some(ActivityEntry {
-            engine: "local".to_string(),
+            engine: match pipeline.activity_engine {
+                crate::config::ActivityEngine::Local => "local",
+                crate::config::ActivityEngine::Table => "table",
+            }
+            .to_string(),
             first_day: computed.range.first.to_string(),
             end_day: computed.range.end.to_string(),
             rows_in: report

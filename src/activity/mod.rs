@@ -92,12 +92,19 @@ pub fn local(inputs: &Inputs, range: ActivityRange) -> Result<LazyFrame> {
             .then(col("account_id"))
             .otherwise(lit(NULL))
     };
+    // One row per event, or a rollup's rows with their counts (checked to
+    // be whole numbers from 1 to 2³² − 1 by the data rules).
+    let count = if events.is_rollup() {
+        col("events").cast(DataType::UInt32)
+    } else {
+        lit(1u32).cast(DataType::UInt32)
+    };
     Ok(inputs.known_accounts(rows)?.select([
         col("account_id"),
         user.alias("user_id"),
         col("event_time").alias("day"),
         col("event_name"),
-        lit(1u32).cast(DataType::UInt32).alias("events"),
+        count.alias("events"),
     ]))
 }
 

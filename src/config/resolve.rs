@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::types::{
-    CohortConfig, FileFormat, LockSetting, OrphanPolicy, PipelineFile, SourceConfig, SourceName,
+    ActivityEngine, CohortConfig, FileFormat, LockSetting, OrphanPolicy, PipelineFile,
+    SourceConfig, SourceName,
 };
 use crate::error::{Error, Result};
 use crate::metrics::MetricConfig;
@@ -58,6 +59,8 @@ pub struct Pipeline {
     pub lock: LockSetting,
     /// Lifetime of an S3 lease without renewal (`output.lock_expiry_secs`).
     pub lock_expiry: std::time::Duration,
+    /// Who produces the activity rollup (`activity.engine`).
+    pub activity_engine: ActivityEngine,
 }
 
 /// One input with its path made absolute and its format known.
@@ -74,6 +77,9 @@ pub struct ResolvedSource {
     pub config: SourceConfig,
     /// The S3 client, for a source on S3.
     pub s3: Option<Arc<S3>>,
+    /// `events` read from `activity.table`: a daily rollup with `day` and
+    /// `events` columns instead of one row per event.
+    pub rollup: bool,
 }
 
 /// Resolves paths and checks the configuration as a whole.
@@ -159,11 +165,43 @@ pub fn resolve(
 
     let mut sources = BTreeMap::new();
     for (name, config) in &file.sources {
-        match resolve_source(*name, config, &base_dir) {
+        match resolve_source(*name, config, &base_dir, &format!("sources.{name}")) {
             Ok(source) => {
                 sources.insert(*name, source);
             }
             Err(problem) => problems.push(problem),
+        }
+    }
+    match (file.activity.engine, &file.activity.table) {
+        (ActivityEngine::Local, None) => {}
+        (ActivityEngine::Local, Some(_)) => problems.push(
+            "`activity.table`: read only with `activity.engine: table` (the engine is `local`, which reads `sources.events`)"
+                .to_string(),
+        ),
+        (ActivityEngine::Table, None) => problems.push(
+            "`activity.engine`: `table` needs `activity.table`, the path (and format, columns) of the rollup".to_string(),
+        ),
+        (ActivityEngine::Table, Some(_)) if file.sources.contains_key(&SourceName::Events) => {
+            problems.push(
+                "`activity.engine`: `table` reads the rollup at `activity.table` instead of `sources.events`: remove one of them"
+                    .to_string(),
+            )
+        }
+        (ActivityEngine::Table, Some(table)) => {
+            // The rollup is read as the events source, `day` standing for
+            // `event_time` unless the columns say otherwise.
+            let mut config = table.clone();
+            config
+                .columns
+                .entry("event_time".to_string())
+                .or_insert_with(|| "day".to_string());
+            match resolve_source(SourceName::Events, &config, &base_dir, "activity.table") {
+                Ok(mut source) => {
+                    source.rollup = true;
+                    sources.insert(SourceName::Events, source);
+                }
+                Err(problem) => problems.push(problem),
+            }
         }
     }
 
@@ -250,6 +288,7 @@ pub fn resolve(
         s3,
         lock: file.output.lock,
         lock_expiry: std::time::Duration::from_secs(file.output.lock_expiry_secs.unwrap_or(300)),
+        activity_engine: file.activity.engine,
     })
 }
 
@@ -257,9 +296,10 @@ fn resolve_source(
     name: SourceName,
     config: &SourceConfig,
     base_dir: &Path,
+    key: &str,
 ) -> std::result::Result<ResolvedSource, String> {
-    let location = Location::parse(&config.path, base_dir)
-        .map_err(|p| format!("`sources.{name}.path`: {p}"))?;
+    let location =
+        Location::parse(&config.path, base_dir).map_err(|p| format!("`{key}.path`: {p}"))?;
     let is_glob = location.is_glob();
     let format = config
         .format
@@ -267,13 +307,13 @@ fn resolve_source(
     if let Some(csv) = &config.csv {
         if csv.delimiter.len() != 1 {
             return Err(format!(
-                "`sources.{name}.csv.delimiter` must be one byte, got `{}`",
+                "`{key}.csv.delimiter` must be one byte, got `{}`",
                 csv.delimiter
             ));
         }
         if csv.quote.len() != 1 {
             return Err(format!(
-                "`sources.{name}.csv.quote` must be one byte, got `{}`",
+                "`{key}.csv.quote` must be one byte, got `{}`",
                 csv.quote
             ));
         }
@@ -285,6 +325,7 @@ fn resolve_source(
         format,
         config: config.clone(),
         s3: None,
+        rollup: false,
     })
 }
 

@@ -41,6 +41,45 @@ pub struct PipelineFile {
     pub metrics: Vec<MetricConfig>,
     /// Where the output partition is written.
     pub output: OutputConfig,
+    /// Where the event metrics' daily activity comes from (default: this
+    /// run reads `sources.events`).
+    #[serde(default, skip_serializing_if = "ActivityConfig::is_default")]
+    pub activity: ActivityConfig,
+}
+
+/// `activity:`: who produces the daily activity rollup the event metrics
+/// read (docs/ARCHITECTURE.md, "activity").
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityConfig {
+    /// `local` (default): this run reads `sources.events`. `table`: a rollup
+    /// someone else computed (for example with `cohort-metrics
+    /// activity-sql` in a warehouse), read from `activity.table`.
+    #[serde(default)]
+    pub engine: ActivityEngine,
+    /// `engine: table`: the rollup, one row per (`account_id`, `user_id`,
+    /// `day`, `event_name`) with `events`, the events it stands for (≥ 1).
+    /// Read like a source: `path`, `format`, `columns`, `types`, … (`day`
+    /// may be a date or a UTC datetime; `user_id` may be absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<SourceConfig>,
+}
+
+impl ActivityConfig {
+    fn is_default(&self) -> bool {
+        self.engine == ActivityEngine::Local && self.table.is_none()
+    }
+}
+
+/// Who produces the activity rollup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityEngine {
+    /// This run, from `sources.events`.
+    #[default]
+    Local,
+    /// A table at `activity.table`.
+    Table,
 }
 
 /// Canonical input table names (SPEC §4).

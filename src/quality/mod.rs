@@ -192,6 +192,15 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
             "must be on or after period_start (the end is exclusive)",
             typed("period_end").lt(typed("period_start")),
         )),
+        // A rollup row stands for at least one event: every reduction of
+        // activity counts a row as activity, so a row of 0 would make its
+        // subject active.
+        SourceName::Events if loaded.is_rollup() => rules.push(row_rule(
+            name,
+            "events",
+            "must be a whole number ≥ 1 (a rollup row stands for at least one event)",
+            integer_between("events", 1.0, u32::MAX as f64),
+        )),
         SourceName::NpsResponses => rules.push(row_rule(
             name,
             "score",

@@ -18,6 +18,9 @@
 //!   `training`, the share of their rows (with a user id) whose user is in
 //!   `users` must reach `quality.min_user_overlap` (an error with examples
 //!   from both sides). The shares are counted in the data rules' scan.
+//! - **Activity rollup**: a rollup read from `activity.table` must reach
+//!   the day before as_of (an error: a rollup job that did not run would
+//!   otherwise count its missing days as days without activity).
 
 use polars::prelude::*;
 
@@ -185,6 +188,7 @@ pub fn check(
         let examples: Vec<DataFrame> = (0..2).map(|_| results.next().unwrap_or_default()).collect();
         user_overlap_error(pipeline, *side, *share, *total, &examples)?;
     }
+    check_rollup_days(inputs, pipeline, report)?;
     if has_training {
         check_cohorts(pipeline, &mut found)?;
     } else {
@@ -506,5 +510,40 @@ mod tests {
         assert_eq!(distance("Admin Fundamentalz", "Admin Fundamentals"), 1);
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("", "abc"), 3);
+    }
+}
+
+/// A rollup from `activity.table` must have rows up to the day before A: a
+/// warehouse job that stopped would otherwise leave the last days empty,
+/// and the event metrics would count them as days nobody was active. The
+/// last day comes from the data rules' scan (the days read, and a day's
+/// margin on each side).
+fn check_rollup_days(
+    inputs: &Inputs,
+    pipeline: &Pipeline,
+    report: &super::QualityReport,
+) -> Result<()> {
+    let Some(rollup) = inputs.get(SourceName::Events).filter(|s| s.is_rollup()) else {
+        return Ok(());
+    };
+    if crate::activity::range(pipeline).is_none() {
+        return Ok(());
+    }
+    let needed = pipeline.period.as_of - chrono::Days::new(1);
+    let last = report
+        .date_ranges
+        .get(&SourceName::Events)
+        .and_then(|(_, _, last)| last.as_deref())
+        .and_then(|last| chrono::NaiveDate::parse_from_str(last.get(..10)?, "%Y-%m-%d").ok());
+    match last {
+        Some(last) if last >= needed => Ok(()),
+        _ => Err(Error::Data(format!(
+            "source `events` ({}) ends {}, but the run needs its days up to {needed} \
+             (the day before as_of {}): the job that writes it has not run for the last days, or writes another \
+             range. Run it for the missing days, or pass an earlier `--as-of`.",
+            rollup.files_shown(),
+            last.map_or("before the days the metrics read (no rows in them)".to_string(), |d| format!("on {d}")),
+            pipeline.period.as_of
+        ))),
     }
 }

@@ -101,6 +101,12 @@ impl LoadedSource {
         self.account_via_users = false;
     }
 
+    /// `events` read from `activity.table`: one row per (account, user,
+    /// day, event name) with `events`, instead of one row per event.
+    pub fn is_rollup(&self) -> bool {
+        self.name == SourceName::Events && self.spec.iter().any(|c| c.name == "events")
+    }
+
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.iter().chain(&self.derived).any(|c| c == name)
     }
@@ -166,9 +172,15 @@ impl LoadedSource {
 
     /// The files as one display string for messages.
     pub fn files_shown(&self) -> String {
-        match self.files.as_slice() {
+        let shown = match self.files.as_slice() {
             [one] => one.to_string(),
             many => format!("{} ({} files)", many[0].parent_shown(), many.len()),
+        };
+        // The rollup is read as `events`: say where it was configured.
+        if self.is_rollup() {
+            format!("the activity rollup of `activity.table`, {shown}")
+        } else {
+            shown
         }
     }
 }

@@ -62,6 +62,16 @@ const EVENTS: &[ColumnSpec] = &[
     col("event_name", Text, true, false),
     col("user_id", Id, false, true),
 ];
+/// `events` read from `activity.table`: the daily rollup, `event_time`
+/// standing for its `day` (a date, or a datetime taken as UTC), with
+/// `events`, how many events a row stands for.
+const EVENTS_ROLLUP: &[ColumnSpec] = &[
+    col("account_id", Id, true, false),
+    col("event_time", Day, true, false),
+    col("event_name", Text, true, false),
+    col("user_id", Id, false, true),
+    col("events", Number, true, false),
+];
 const REVENUE: &[ColumnSpec] = &[
     col("account_id", Id, true, false),
     col("month", Day, true, false),
@@ -102,9 +112,11 @@ const REFERRALS: &[ColumnSpec] = &[
 ];
 
 /// The canonical columns of a configured source: `revenue` with
-/// `grain: invoice` has invoice columns.
+/// `grain: invoice` has invoice columns, `events` from `activity.table`
+/// the rollup's.
 pub fn columns_for(source: &crate::config::ResolvedSource) -> &'static [ColumnSpec] {
     match (source.name, source.config.grain) {
+        (SourceName::Events, _) if source.rollup => EVENTS_ROLLUP,
         (SourceName::Revenue, Some(crate::config::Grain::Invoice)) => REVENUE_INVOICES,
         (name, _) => columns_of(name),
     }

@@ -69,13 +69,15 @@ pub struct Manifest {
 /// The activity stage of a run (see `crate::activity`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityEntry {
-    /// Who produced activity: `local` (this run read the events source).
+    /// Who produced activity: `local` (this run read the events source) or
+    /// `table` (a rollup read from `activity.table`).
     pub engine: String,
     /// The days of activity: `[first_day, end_day)`, end_day = as_of.
     pub first_day: String,
     pub end_day: String,
-    /// Events rows read (the days read and a day's margin on each side,
-    /// where the reader could not skip them).
+    /// Rows read from the events source, or from the rollup with `table`
+    /// (the days read and a day's margin on each side, where the reader
+    /// could not skip them).
     pub rows_in: u64,
     /// Rows of each per-subject reduction the metrics read, by name.
     pub reductions: BTreeMap<String, u64>,

@@ -1,0 +1,211 @@
+//! `activity.engine: table`: the event metrics read a daily rollup someone
+//! else computed instead of the events. The same rollup gives the same
+//! tables as the local engine; a rollup that is stale, counts no event in
+//! a row, or is configured beside `sources.events` is refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use polars::prelude::*;
+
+/// The sample's events rolled up by (account, user, UTC day, event name),
+/// written to `dir/rollup.parquet` after `edit`.
+fn rollup(dir: &Path, edit: impl FnOnce(LazyFrame) -> LazyFrame) -> PathBuf {
+    let events = ParquetReader::new(
+        std::fs::File::open(repo().join("sample_data/events/part-00000.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
+    let mut frame = edit(
+        events
+            .lazy()
+            .group_by([
+                col("account_id"),
+                col("user_id"),
+                col("event_time").dt().date().alias("day"),
+                col("event_name"),
+            ])
+            .agg([len().alias("events")]),
+    )
+    .sort(
+        ["day", "account_id", "user_id", "event_name"],
+        Default::default(),
+    )
+    .collect()
+    .unwrap();
+    let path = dir.join("rollup.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    path
+}
+
+/// The sample pipeline with `sources.events` replaced by `activity`
+/// (`events_too`: kept beside it), written to `dir/pipeline.yaml`.
+fn pipeline(dir: &Path, activity: &str, events_too: bool) -> PathBuf {
+    let original = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml")).unwrap();
+    let sample = format!("{}/", repo().join("sample_data").display());
+    let mut text: String = original
+        .lines()
+        .filter(|line| events_too || !line.trim_start().starts_with("events:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    text = text.replace("../sample_data/", &sample);
+    text.push_str(activity);
+    let path = dir.join("pipeline.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run(pipeline: &Path, out: &Path) -> std::process::Output {
+    bin()
+        .arg("run")
+        .arg(pipeline)
+        .arg("--output")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_rollup_table_gives_the_tables_of_the_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("local");
+    let output = run(&repo().join("pipelines/education_impact.yaml"), &reference);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let table = rollup(dir.path(), |f| f);
+    let path = pipeline(
+        dir.path(),
+        &format!(
+            "activity:\n  engine: table\n  table: {{ path: {} }}\n",
+            table.display()
+        ),
+        false,
+    );
+    let out = dir.path().join("table");
+    let output = run(&path, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for name in TABLES {
+        let read = |root: &Path| {
+            read_table(&root.join("as_of=2026-11-01"), name)
+                .drop("run_id")
+                .unwrap()
+        };
+        assert!(
+            read(&reference).equals_missing(&read(&out)),
+            "{name} differs between the local engine and the rollup table"
+        );
+    }
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("as_of=2026-11-01/_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["activity"]["engine"], "table");
+    // Fewer rows than events: the rollup folds the events of a day.
+    let rows_in = |m: &serde_json::Value| m["activity"]["rows_in"].as_u64().unwrap();
+    let local: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference.join("as_of=2026-11-01/_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(rows_in(&manifest) < rows_in(&local), "{manifest}");
+}
+
+/// `day` as days since 1970-01-01, to compare with a date.
+fn day(text: &str) -> Expr {
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    lit((date - epoch).num_days() as i32)
+}
+
+/// A run over `table`, asserted to fail with `code` and to publish nothing;
+/// its error output.
+fn refused(dir: &Path, activity: &str, events_too: bool, code: i32) -> String {
+    let path = pipeline(dir, activity, events_too);
+    let out = dir.join("out");
+    let output = run(&path, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    assert!(!out.join("as_of=2026-11-01").exists());
+    stderr
+}
+
+fn table_block(table: &Path) -> String {
+    format!(
+        "activity:\n  engine: table\n  table: {{ path: {} }}\n",
+        table.display()
+    )
+}
+
+#[test]
+fn a_rollup_row_without_events_is_refused() {
+    // Rows of 2026-10-15 count 0 events: they would make their subjects active.
+    let dir = tempfile::tempdir().unwrap();
+    let table = rollup(dir.path(), |f| {
+        let zero = col("day").cast(DataType::Int32).eq(day("2026-10-15"));
+        f.with_column(
+            when(zero)
+                .then(lit(0u32))
+                .otherwise(col("events"))
+                .alias("events"),
+        )
+    });
+    let stderr = refused(dir.path(), &table_block(&table), false, 3);
+    assert!(
+        stderr.contains("`events`")
+            && stderr.contains("whole number ≥ 1")
+            && stderr.contains("2026-10-15"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_rollup_that_stops_before_as_of_is_refused() {
+    // The job stopped three days early: the days up to 2026-10-31 are needed.
+    let dir = tempfile::tempdir().unwrap();
+    let table = rollup(dir.path(), |f| {
+        f.filter(col("day").cast(DataType::Int32).lt(day("2026-10-29")))
+    });
+    let stderr = refused(dir.path(), &table_block(&table), false, 3);
+    assert!(
+        stderr.contains("ends on 2026-10-28") && stderr.contains("up to 2026-10-31"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_rollup_needs_its_columns_and_a_clear_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = rollup(dir.path(), |f| f.drop(cols(["events"])));
+    let stderr = refused(dir.path(), &table_block(&table), false, 3);
+    assert!(
+        stderr.contains("events") && stderr.contains("rollup.parquet"),
+        "{stderr}"
+    );
+
+    let table = rollup(dir.path(), |f| f);
+    let stderr = refused(dir.path(), &table_block(&table), true, 2);
+    assert!(stderr.contains("instead of `sources.events`"), "{stderr}");
+    let stderr = refused(dir.path(), "activity:\n  engine: table\n", false, 2);
+    assert!(stderr.contains("needs `activity.table`"), "{stderr}");
+    let stderr = refused(
+        dir.path(),
+        &format!("activity:\n  table: {{ path: {} }}\n", table.display()),
+        true,
+        2,
+    );
+    assert!(
+        stderr.contains("only with `activity.engine: table`"),
+        "{stderr}"
+    );
+}
