@@ -170,6 +170,41 @@ fn a_rollup_row_without_events_is_refused() {
 }
 
 #[test]
+fn a_rollup_with_a_key_written_twice_is_refused() {
+    // The rows of 2026-10-20 written twice (a producer that appended a day again).
+    let dir = tempfile::tempdir().unwrap();
+    let table = rollup(dir.path(), |f| {
+        let again = f
+            .clone()
+            .filter(col("day").cast(DataType::Int32).eq(day("2026-10-20")));
+        concat([f, again], UnionArgs::default()).unwrap()
+    });
+    let stderr = refused(dir.path(), &table_block(&table), false, 3);
+    assert!(
+        stderr.contains("account_id, user_id, event_time, event_name")
+            && stderr.contains("must be unique together")
+            && stderr.contains("2026-10-20"),
+        "{stderr}"
+    );
+    // A null user is a key value like any other: user ids dropped on 2026-10-21 without grouping again
+    // leave one row per former user under (account, no user, day, event).
+    let table = rollup(dir.path(), |f| {
+        let that_day = col("day").cast(DataType::Int32).eq(day("2026-10-21"));
+        f.with_column(
+            when(that_day)
+                .then(lit(NULL).cast(DataType::Int64))
+                .otherwise(col("user_id"))
+                .alias("user_id"),
+        )
+    });
+    let stderr = refused(dir.path(), &table_block(&table), false, 3);
+    assert!(
+        stderr.contains("must be unique together") && stderr.contains("2026-10-21"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_rollup_that_stops_before_as_of_is_refused() {
     // The job stopped three days early: the days up to 2026-10-31 are needed.
     let dir = tempfile::tempdir().unwrap();

@@ -51,8 +51,9 @@ fn main_day(loaded: &LoadedSource) -> Option<&'static str> {
 enum Check {
     /// Rows of [`LoadedSource::checked`] where the expression is true.
     Row(Expr),
-    /// Non-null values of the column that appear more than once.
-    Unique,
+    /// Values of the columns (together) that appear more than once; with
+    /// one column, non-null values only (nulls have their own rule).
+    Unique(Vec<&'static str>),
 }
 
 /// One rule over one source.
@@ -162,7 +163,7 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
                 source: name,
                 column: "account_id".into(),
                 rule: "must be unique".into(),
-                check: Check::Unique,
+                check: Check::Unique(vec!["account_id"]),
             });
             if has("churn_date") {
                 let bad = typed("churn_date").lt(typed("signup_date"));
@@ -178,7 +179,7 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
             source: name,
             column: "user_id".into(),
             rule: "must be unique".into(),
-            check: Check::Unique,
+            check: Check::Unique(vec!["user_id"]),
         }),
         SourceName::Revenue if loaded.spec.iter().any(|c| c.name == "mrr") => rules.push(row_rule(
             name,
@@ -195,12 +196,27 @@ fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
         // A rollup row stands for at least one event: every reduction of
         // activity counts a row as activity, so a row of 0 would make its
         // subject active.
-        SourceName::Events if loaded.is_rollup() => rules.push(row_rule(
-            name,
-            "events",
-            "must be a whole number ≥ 1 (a rollup row stands for at least one event)",
-            integer_between("events", 1.0, u32::MAX as f64),
-        )),
+        SourceName::Events if loaded.is_rollup() => {
+            rules.push(row_rule(
+                name,
+                "events",
+                "must be a whole number ≥ 1 (a rollup row stands for at least one event)",
+                integer_between("events", 1.0, u32::MAX as f64),
+            ));
+            // One row per key: a key written twice is a producer's bug (it
+            // would change no number, but Σ events and the rows read).
+            let key: Vec<&'static str> = ["account_id", "user_id", "event_time", "event_name"]
+                .into_iter()
+                .filter(|c| has(c))
+                .collect();
+            rules.push(Rule {
+                source: name,
+                column: key.join(", "),
+                rule: "must be unique together: one row per account, user, day and event name"
+                    .into(),
+                check: Check::Unique(key),
+            });
+        }
         SourceName::NpsResponses => rules.push(row_rule(
             name,
             "score",
@@ -252,14 +268,7 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource, pipeline: &Pipeline) -> R
     if loaded.name == SourceName::Accounts {
         return Ok(loaded.checked.clone().with_column(lit(false).alias(ORPHAN)));
     }
-    // Events: only the days the metrics read are read (and checked), so that
-    // files and row groups outside them are skipped (crate::activity).
-    let checked = match crate::activity::range(pipeline) {
-        Some(range) if loaded.name == SourceName::Events => {
-            loaded.checked_in_days("event_time", range.first, range.end)
-        }
-        _ => loaded.checked.clone(),
-    };
+    let checked = rows_checked(loaded, pipeline);
     let known = inputs
         .account_ids()?
         .with_column(lit(true).alias("__known"));
@@ -287,6 +296,18 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource, pipeline: &Pipeline) -> R
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col("__user_found").is_not_null().alias(USER_KNOWN)))
+}
+
+/// The rows of a source that are checked. Events: only the days the metrics
+/// read are read (and checked), so that files and row groups outside them
+/// are skipped (crate::activity).
+fn rows_checked(loaded: &LoadedSource, pipeline: &Pipeline) -> LazyFrame {
+    match crate::activity::range(pipeline) {
+        Some(range) if loaded.name == SourceName::Events => {
+            loaded.checked_in_days("event_time", range.first, range.end)
+        }
+        _ => loaded.checked.clone(),
+    }
 }
 
 /// Column of the check frame: the row's user is a user of `users`.
@@ -353,10 +374,10 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         }
         plans.push(frame.clone().select(counts));
         for rule in &rules {
-            if let Check::Unique = rule.check {
+            if let Check::Unique(key) = &rule.check {
                 plans.push(
-                    duplicates(loaded, &rule.column)
-                        .select([len().cast(DataType::UInt64).alias("rows")]),
+                    duplicated_keys(rows_checked(loaded, pipeline), key)
+                        .select([col("__copies").sum().cast(DataType::UInt64).alias("rows")]),
                 );
             }
         }
@@ -397,16 +418,20 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
                     count_of(&counts, &format!("rule_{i}")),
                     frame.clone().filter(bad.clone()),
                 ),
-                Check::Unique => {
+                Check::Unique(key) => {
                     let n = count_of(&results.next().unwrap_or_default(), "rows");
-                    let dups = duplicates(loaded, &rule.column);
-                    let rows = loaded.checked.clone().join(
-                        dups,
-                        [typed(&rule.column)],
-                        [col("__key")],
-                        JoinArgs::new(JoinType::Semi),
+                    let on: Vec<Expr> = key.iter().map(|c| typed(c)).collect();
+                    let keys: Vec<Expr> = key.iter().map(|c| col(format!("__key:{c}"))).collect();
+                    let mut args = JoinArgs::new(JoinType::Semi);
+                    args.nulls_equal = true;
+                    let checked = rows_checked(loaded, pipeline);
+                    let rows = checked.clone().join(
+                        duplicated_keys(checked, key).select(keys.clone()),
+                        on.clone(),
+                        keys,
+                        args,
                     );
-                    (n, rows.sort([rule.column.as_str()], Default::default()))
+                    (n, rows.sort_by_exprs(on, Default::default()))
                 }
             };
             if n > 0 {
@@ -525,25 +550,21 @@ fn account_id_examples(inputs: &Inputs) -> Result<String> {
         .unwrap_or_default())
 }
 
-/// The rows of a source whose `column` value is not unique (non-null only).
-fn duplicates(loaded: &LoadedSource, column: &str) -> LazyFrame {
-    let duplicated = loaded
-        .checked
-        .clone()
-        .select([typed(column).alias(column)])
-        .filter(col(column).is_not_null())
-        .group_by([col(column)])
-        .agg([len().alias("copies")])
-        .filter(col("copies").gt(lit(1)))
-        .select([col(column)]);
-    loaded
-        .checked
-        .clone()
-        .select([typed(column).alias("__key")])
-        .join(
-            duplicated,
-            [col("__key")],
-            [col(column)],
-            JoinArgs::new(JoinType::Semi),
-        )
+/// The keys (typed `key` columns, as `__key:COLUMN`) that appear more than
+/// once in `frame`, with `__copies`, the rows of each. With one column,
+/// nulls are no key (they have their own rule); with several, a null is a
+/// value like any other (a rollup row without a user).
+fn duplicated_keys(frame: LazyFrame, key: &[&str]) -> LazyFrame {
+    let names: Vec<Expr> = key.iter().map(|c| col(format!("__key:{c}"))).collect();
+    let mut keys = frame.select(
+        key.iter()
+            .map(|c| typed(c).alias(format!("__key:{c}")))
+            .collect::<Vec<_>>(),
+    );
+    if let [only] = key {
+        keys = keys.filter(col(format!("__key:{only}")).is_not_null());
+    }
+    keys.group_by(names)
+        .agg([len().alias("__copies")])
+        .filter(col("__copies").gt(lit(1)))
 }
