@@ -56,6 +56,23 @@ pub enum Command {
     /// the manifest and `_SUCCESS`, and every row's run id. Exit 0 intact,
     /// 3 not intact, 4 unreadable or without `_SUCCESS`.
     Verify(VerifyArgs),
+    /// Print the SQL that computes the pipeline's activity rollup in another
+    /// engine (DuckDB, Spark), for `activity.engine: table`.
+    #[command(name = "activity-sql")]
+    ActivitySql(ActivitySqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ActivitySqlArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// The engine's SQL dialect.
+    #[arg(long, value_enum)]
+    pub dialect: cohort_metrics::activity::sql::Dialect,
+    /// Read this table (or view) of the engine instead of the events source's files;
+    /// its columns are named as the source's `columns` map them.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -110,6 +110,17 @@ fn execute(command: Command) -> Result<()> {
                 verified.run_id, verified.schema_version, verified.tables, verified.bytes
             ))
         }
+        Command::ActivitySql(args) => {
+            let pipeline = run::load(&run_options(args.pipeline))?;
+            let inputs = cohort_metrics::inputs::Inputs::scan(&pipeline)?;
+            let sql = cohort_metrics::activity::sql::statement(
+                &pipeline,
+                &inputs,
+                args.dialect,
+                args.table.as_deref(),
+            )?;
+            print_out(&cohort_metrics::redact::redact(&sql))
+        }
         Command::Schema => {
             let schema = schemars::schema_for!(cohort_metrics::config::PipelineFile);
             let text =

@@ -90,19 +90,10 @@ fn splitting_the_events_by_time_changes_no_number() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        for table in TABLES {
-            let read = |root: &Path| {
-                let path = root.join(format!("out/as_of=2026-11-01/{table}.parquet"));
-                ParquetReader::new(std::fs::File::open(path).unwrap())
-                    .finish()
-                    .unwrap()
-                    .drop("run_id")
-                    .unwrap()
-            };
-            assert!(
-                read(reference.path()).equals_missing(&read(dir.path())),
-                "{table} differs with the events split at {split} (first day read {FIRST_READ})"
-            );
-        }
+        assert_same_tables(
+            &reference.path().join("out/as_of=2026-11-01"),
+            &dir.path().join("out/as_of=2026-11-01"),
+            &format!("the events split at {split} (first day read {FIRST_READ})"),
+        );
     }
 }

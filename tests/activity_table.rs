@@ -69,55 +69,45 @@ fn run(pipeline: &Path, out: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the sample pipeline with the local engine and with `table` as the
+/// rollup, asserts that every table is the same, and returns both
+/// manifests (local, table).
+fn same_as_local(dir: &Path, table: &Path, context: &str) -> [serde_json::Value; 2] {
+    let runs = [
+        (
+            repo().join("pipelines/education_impact.yaml"),
+            dir.join("local"),
+        ),
+        (pipeline(dir, &table_block(table), false), dir.join("table")),
+    ];
+    for (path, out) in &runs {
+        let output = run(path, out);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let partition = |i: usize| runs[i].1.join("as_of=2026-11-01");
+    assert_same_tables(&partition(0), &partition(1), context);
+    [0, 1].map(|i| {
+        serde_json::from_str(&std::fs::read_to_string(partition(i).join("_manifest.json")).unwrap())
+            .unwrap()
+    })
+}
+
 #[test]
 fn a_rollup_table_gives_the_tables_of_the_events() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = dir.path().join("local");
-    let output = run(&repo().join("pipelines/education_impact.yaml"), &reference);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-
     let table = rollup(dir.path(), |f| f);
-    let path = pipeline(
+    let [local, manifest] = same_as_local(
         dir.path(),
-        &format!(
-            "activity:\n  engine: table\n  table: {{ path: {} }}\n",
-            table.display()
-        ),
-        false,
+        &table,
+        "the local engine against the rollup table",
     );
-    let out = dir.path().join("table");
-    let output = run(&path, &out);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for name in TABLES {
-        let read = |root: &Path| {
-            read_table(&root.join("as_of=2026-11-01"), name)
-                .drop("run_id")
-                .unwrap()
-        };
-        assert!(
-            read(&reference).equals_missing(&read(&out)),
-            "{name} differs between the local engine and the rollup table"
-        );
-    }
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("as_of=2026-11-01/_manifest.json")).unwrap(),
-    )
-    .unwrap();
     assert_eq!(manifest["activity"]["engine"], "table");
     // Fewer rows than events: the rollup folds the events of a day.
     let rows_in = |m: &serde_json::Value| m["activity"]["rows_in"].as_u64().unwrap();
-    let local: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(reference.join("as_of=2026-11-01/_manifest.json")).unwrap(),
-    )
-    .unwrap();
     assert!(rows_in(&manifest) < rows_in(&local), "{manifest}");
 }
 
@@ -242,5 +232,93 @@ fn a_rollup_needs_its_columns_and_a_clear_configuration() {
     assert!(
         stderr.contains("only with `activity.engine: table`"),
         "{stderr}"
+    );
+}
+
+/// `activity-sql` of the sample pipeline in `dialect`, with the sample's
+/// absolute directory written as `SAMPLE` (so that the text does not depend
+/// on where the repository is).
+fn activity_sql(dialect: &str) -> String {
+    let output = bin()
+        .args(["activity-sql", "--dialect", dialect])
+        .arg(repo().join("pipelines/education_impact.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sample = std::path::absolute(repo().join("sample_data")).unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .replace(&sample.display().to_string(), "SAMPLE")
+}
+
+#[test]
+fn activity_sql_matches_its_golden_files() {
+    // A change to a statement shows here; rewrite the files with UPDATE_GOLDEN=1 after checking it.
+    for dialect in ["duckdb", "spark"] {
+        let path = repo().join(format!("tests/golden/activity_sql.{dialect}.sql"));
+        let sql = activity_sql(dialect);
+        if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &sql).unwrap();
+        }
+        let golden = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            sql,
+            golden,
+            "activity-sql --dialect {dialect} differs from {}",
+            path.display()
+        );
+    }
+}
+
+/// Whether DuckDB's Python package is here; a loud skip otherwise (an error on CI).
+fn duckdb_available() -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        let message = "DuckDB is not installed: `pip install duckdb` (the README's test set-up) to run the activity-sql test";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}; CI must run it");
+        }
+        eprintln!("\n!!!!!!!! SKIPPED: {message} !!!!!!!!\n");
+    }
+    found
+}
+
+#[test]
+fn the_duckdb_statement_gives_the_tables_of_the_local_engine() {
+    if !duckdb_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::path::absolute(repo().join("sample_data")).unwrap();
+    let sql = activity_sql("duckdb").replace("SAMPLE", &sample.display().to_string());
+    let statement = dir.path().join("rollup.sql");
+    std::fs::write(&statement, sql).unwrap();
+    let table = dir.path().join("rollup.parquet");
+    // Every statement in turn; the last one (the SELECT) copied to Parquet.
+    let script = "import duckdb, sys\n\
+        text = open(sys.argv[1]).read().strip().rstrip(';')\n\
+        *setup, select = [s for s in text.split(';') if s.strip()]\n\
+        con = duckdb.connect()\n\
+        [con.execute(s) for s in setup]\n\
+        con.execute(\"COPY (\" + select + \") TO '\" + sys.argv[2] + \"' (FORMAT parquet)\")\n";
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&statement)
+        .arg(&table)
+        .status()
+        .unwrap();
+    assert!(status.success(), "DuckDB ran the statement");
+
+    same_as_local(
+        dir.path(),
+        &table,
+        "the local engine against DuckDB's rollup",
     );
 }

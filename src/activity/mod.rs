@@ -33,6 +33,7 @@
 //! and shared by the metrics.
 
 pub mod reduce;
+pub mod sql;
 
 use chrono::NaiveDate;
 use polars::prelude::*;

@@ -8,7 +8,9 @@ pub mod invoices;
 mod normalize;
 pub mod tables;
 
+pub use dates::DayFormat;
 pub use files::{list_files, SourceFiles};
 pub use normalize::{
-    build_source, open_source, typed_column, IdValues, LoadedSource, OpenedSource, ParseCheck,
+    build_source, file_name_of, open_source, typed_column, IdValues, LoadedSource, OpenedSource,
+    ParseCheck,
 };

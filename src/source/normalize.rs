@@ -126,6 +126,15 @@ impl LoadedSource {
         }
     }
 
+    /// How the files hold the date `column`: its type and how it is written
+    /// (None when the source has no such date column).
+    pub fn raw_day(&self, column: &str) -> Option<(&DataType, &DayFormat)> {
+        self.raw_days
+            .iter()
+            .find(|(name, _, _)| *name == column)
+            .map(|(_, dtype, format)| (dtype, format))
+    }
+
     /// `raw` restricted by the predicate of [`raw_day_range`] on the raw
     /// `column`, when the files hold it as a date, datetime or epoch number
     /// (None for text, or for a derived frame such as revenue from invoices).
@@ -271,7 +280,7 @@ impl OpenedSource<'_> {
 }
 
 /// The name in the file of a canonical column (the source's `columns` map).
-fn file_name_of(source: &ResolvedSource, canonical: &str) -> String {
+pub fn file_name_of(source: &ResolvedSource, canonical: &str) -> String {
     source
         .config
         .columns

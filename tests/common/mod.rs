@@ -180,3 +180,15 @@ pub fn sample_split_at(dir: &Path, split: &str, broken_in_old: Option<bool>) -> 
     }
     copy
 }
+
+/// Asserts that two published partitions (`as_of=…` directories) hold the
+/// same rows in every table of [`TABLES`], `run_id` aside.
+pub fn assert_same_tables(expected: &Path, actual: &Path, context: &str) {
+    for table in TABLES {
+        let read = |partition: &Path| read_table(partition, table).drop("run_id").unwrap();
+        assert!(
+            read(expected).equals_missing(&read(actual)),
+            "{table} differs: {context}"
+        );
+    }
+}

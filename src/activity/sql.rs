@@ -1,0 +1,364 @@
+//! `cohort-metrics activity-sql`: the rollup statement for another engine.
+//!
+//! The statement computes what the local engine computes from
+//! `sources.events` ([`super::local`]), one row per (`account_id`,
+//! `user_id`, `day`, `event_name`) with `events`, for the days `[first, A)`
+//! of the pipeline ([`super::range`]), so that a warehouse team can schedule
+//! it and point `activity.table` at its output. It is built from the same
+//! definition: the source's path and format, its column mapping, how its
+//! `event_time` is written (`types`) and held (the file's type), UTC days
+//! (the session time zone is pinned to UTC first), null user ids kept.
+//! Orphan rows are not filtered here: the table engine drops and counts
+//! them as it does for events. An option a dialect cannot express is an
+//! error naming the option and the dialect.
+
+use chrono::NaiveDate;
+use polars::prelude::DataType;
+
+use crate::config::{FileFormat, Pipeline, SourceName};
+use crate::error::{Error, Result};
+use crate::inputs::Inputs;
+use crate::source::{DayFormat, LoadedSource};
+
+/// The SQL dialects `activity-sql` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    /// DuckDB (reads the files itself; `s3://` through its httpfs extension).
+    Duckdb,
+    /// Spark SQL (Databricks, EMR, Dataproc, Spark Connect).
+    Spark,
+}
+
+impl Dialect {
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::Duckdb => "duckdb",
+            Dialect::Spark => "spark",
+        }
+    }
+
+    /// An identifier, quoted.
+    fn quote(self, name: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+        }
+    }
+}
+
+/// A string literal in single quotes (both dialects double a quote).
+fn text(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// The rollup statement of `pipeline`'s events in `dialect`; `table`, when
+/// given, is the relation to read instead of the source's files.
+pub fn statement(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    dialect: Dialect,
+    table: Option<&str>,
+) -> Result<String> {
+    let range = super::range(pipeline).ok_or_else(|| {
+        Error::config("no configured metric reads events: there is no activity rollup to compute")
+    })?;
+    let events = inputs
+        .get(SourceName::Events)
+        .filter(|e| !e.is_rollup())
+        .ok_or_else(|| {
+            Error::config(
+                "activity-sql writes the rollup of `sources.events`, which this pipeline does not define \
+                 (with `activity.engine: table` the rollup is already computed elsewhere)",
+            )
+        })?;
+    let source = pipeline
+        .sources
+        .get(&SourceName::Events)
+        .ok_or_else(|| Error::config("source `events` is required"))?;
+    let q = |canonical: &str| dialect.quote(&crate::source::file_name_of(source, canonical));
+    let (dtype, format) = events
+        .raw_day("event_time")
+        .ok_or_else(|| Error::config("source `events` has no `event_time` column"))?;
+    let day = day_expression(dialect, &q("event_time"), dtype, format)?;
+    let mut inner = vec![
+        format!("    {} AS account_id", q("account_id")),
+        format!("    {day} AS day"),
+        format!("    {} AS event_name", q("event_name")),
+    ];
+    let mut keys = vec!["account_id", "day", "event_name"];
+    if events.has_column("user_id") {
+        inner.insert(1, format!("    {} AS user_id", q("user_id")));
+        keys.insert(1, "user_id");
+    }
+    let (setup, relation) = match table {
+        Some(table) => (Vec::new(), table.to_string()),
+        None => relation(dialect, source, events)?,
+    };
+    let mut statements = vec![match dialect {
+        Dialect::Duckdb => "SET TimeZone = 'UTC';".to_string(),
+        Dialect::Spark => "SET spark.sql.session.timeZone = UTC;".to_string(),
+    }];
+    statements.extend(setup);
+    let raw_bounds = raw_bounds(
+        dialect,
+        &q("event_time"),
+        dtype,
+        format,
+        range.first,
+        range.end,
+    );
+    let keys = keys.join(", ");
+    let select = format!(
+        "SELECT {keys}, COUNT(*) AS events\nFROM (\n  SELECT\n{}\n  FROM {relation}{}\n) AS src\nWHERE day >= DATE '{}' AND day < DATE '{}'\nGROUP BY {keys};",
+        inner.join(",\n"),
+        raw_bounds.map_or(String::new(), |b| format!("\n  WHERE {b}")),
+        range.first,
+        range.end,
+    );
+    statements.push(select);
+    Ok(format!(
+        "-- The activity rollup of pipeline `{}` (cohort-metrics activity-sql, dialect {}):\n\
+         -- one row per (account_id, user_id, day, event_name) with `events`, the UTC days\n\
+         -- [{}, {}). Point `activity.table` at its output and set `activity.engine: table`.\n{}\n",
+        pipeline.name,
+        dialect.name(),
+        range.first,
+        range.end,
+        statements.join("\n")
+    ))
+}
+
+/// The UTC date of the raw column `e` (the session time zone is UTC).
+fn day_expression(
+    dialect: Dialect,
+    e: &str,
+    dtype: &DataType,
+    format: &DayFormat,
+) -> Result<String> {
+    let cannot = |what: &str| {
+        Error::config(format!(
+            "`sources.events.types.event_time` ({what}) cannot be expressed in dialect {}: \
+             convert the column to a timestamp in the engine first and map it in `columns`",
+            dialect.name()
+        ))
+    };
+    Ok(match (format, dtype) {
+        (DayFormat::Iso, DataType::Date) => e.to_string(),
+        (DayFormat::Iso, DataType::Datetime(..)) => format!("CAST({e} AS DATE)"),
+        (DayFormat::Iso, _) => match dialect {
+            Dialect::Duckdb => format!("CAST(CAST({e} AS TIMESTAMPTZ) AS DATE)"),
+            Dialect::Spark => format!("CAST(CAST({e} AS TIMESTAMP) AS DATE)"),
+        },
+        (DayFormat::EpochSeconds, _) => match dialect {
+            Dialect::Duckdb => format!("CAST(to_timestamp(CAST({e} AS DOUBLE)) AS DATE)"),
+            Dialect::Spark => format!("CAST(timestamp_seconds({e}) AS DATE)"),
+        },
+        (DayFormat::EpochMillis, _) => match dialect {
+            Dialect::Duckdb => format!("CAST(epoch_ms(CAST(floor({e}) AS BIGINT)) AS DATE)"),
+            Dialect::Spark => format!("CAST(timestamp_millis(CAST(floor({e}) AS BIGINT)) AS DATE)"),
+        },
+        // DuckDB's strptime takes the same % codes; Spark's patterns are Java's.
+        (DayFormat::Format(pattern), _) => match dialect {
+            Dialect::Duckdb => format!("CAST(strptime({e}, {}) AS DATE)", text(pattern)),
+            Dialect::Spark => return Err(cannot(&format!("the strftime format {pattern:?}"))),
+        },
+    })
+}
+
+/// A predicate on the raw column that keeps every row of the days
+/// `[first, end)` and a day more on each side, in the column's own type, so
+/// that the engine can skip files and row groups (None for text).
+fn raw_bounds(
+    dialect: Dialect,
+    e: &str,
+    dtype: &DataType,
+    format: &DayFormat,
+    first: NaiveDate,
+    end: NaiveDate,
+) -> Option<String> {
+    let low = first - chrono::Days::new(1);
+    let high = end + chrono::Days::new(1);
+    let between = |low: String, high: String| format!("{e} >= {low} AND {e} < {high}");
+    let seconds = |d: NaiveDate| crate::time::date_to_days(d) as i64 * 86_400;
+    match (format, dtype) {
+        (DayFormat::Iso, DataType::Date) => {
+            Some(between(format!("DATE '{low}'"), format!("DATE '{high}'")))
+        }
+        (DayFormat::Iso, DataType::Datetime(_, zone)) => {
+            let literal = |d: NaiveDate| match (dialect, zone) {
+                (Dialect::Duckdb, Some(_)) => format!("TIMESTAMPTZ '{d} 00:00:00+00'"),
+                _ => format!("TIMESTAMP '{d} 00:00:00'"),
+            };
+            Some(between(literal(low), literal(high)))
+        }
+        (DayFormat::EpochSeconds, d) if d.is_integer() => {
+            Some(between(seconds(low).to_string(), seconds(high).to_string()))
+        }
+        (DayFormat::EpochMillis, d) if d.is_integer() => Some(between(
+            (seconds(low) * 1000).to_string(),
+            (seconds(high) * 1000).to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// What to read: the statements that set it up, and the relation.
+fn relation(
+    dialect: Dialect,
+    source: &crate::config::ResolvedSource,
+    events: &LoadedSource,
+) -> Result<(Vec<String>, String)> {
+    let format = events.format;
+    let extension = match format {
+        FileFormat::Parquet => "parquet",
+        FileFormat::Csv => "csv",
+    };
+    // Absolute: the statement runs elsewhere, from another directory.
+    let location = match &source.location {
+        crate::storage::Location::Local(path) => std::path::absolute(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string(),
+        s3 => s3.to_string(),
+    };
+    let is_dir = !source.is_glob
+        && (location.ends_with('/')
+            || matches!(&source.location, crate::storage::Location::Local(p) if p.is_dir()));
+    let csv = &events.csv;
+    match dialect {
+        Dialect::Duckdb => {
+            let path = if is_dir {
+                format!("{}/**/*.{extension}", location.trim_end_matches('/'))
+            } else {
+                location
+            };
+            let hive = if source.config.hive_partitioning {
+                ", hive_partitioning = true"
+            } else {
+                ""
+            };
+            Ok((
+                Vec::new(),
+                match format {
+                    FileFormat::Parquet => format!("read_parquet({}{hive})", text(&path)),
+                    FileFormat::Csv => {
+                        let nulls = if csv.null_values.is_empty() {
+                            String::new()
+                        } else {
+                            let list: Vec<String> =
+                                csv.null_values.iter().map(|v| text(v)).collect();
+                            format!(", nullstr = [{}]", list.join(", "))
+                        };
+                        format!(
+                            "read_csv({}, header = {}, delim = {}, quote = {}{nulls}{hive})",
+                            text(&path),
+                            csv.header,
+                            text(&csv.delimiter),
+                            text(&csv.quote)
+                        )
+                    }
+                },
+            ))
+        }
+        Dialect::Spark => {
+            if !csv.null_values.is_empty() && format == FileFormat::Csv && csv.null_values.len() > 1
+            {
+                return Err(Error::config(format!(
+                    "`sources.events.csv.null_values` ({} values) cannot be expressed in dialect spark, \
+                     whose CSV reader takes one `nullValue`",
+                    csv.null_values.len()
+                )));
+            }
+            let mut options = vec![format!("path {}", text(&location))];
+            if format == FileFormat::Csv {
+                options.push(format!("header {}", text(&csv.header.to_string())));
+                options.push(format!("sep {}", text(&csv.delimiter)));
+                options.push(format!("quote {}", text(&csv.quote)));
+                if let Some(null) = csv.null_values.first() {
+                    options.push(format!("nullValue {}", text(null)));
+                }
+            }
+            if is_dir {
+                options.push("recursiveFileLookup 'true'".to_string());
+            }
+            Ok((
+                vec![format!(
+                    "CREATE OR REPLACE TEMPORARY VIEW cohort_metrics_events\nUSING {extension}\nOPTIONS ({});",
+                    options.join(", ")
+                )],
+                "cohort_metrics_events".to_string(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::TimeUnit;
+
+    #[test]
+    fn identifiers_and_texts_are_quoted() {
+        assert_eq!(Dialect::Duckdb.quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::Spark.quote("a`b"), "`a``b`");
+        assert_eq!(text("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn day_expressions_per_type_and_format() {
+        let ts = DataType::Datetime(TimeUnit::Microseconds, None);
+        let day = |d, t: &DataType, f: &DayFormat| day_expression(d, "e", t, f).unwrap();
+        assert_eq!(
+            day(Dialect::Duckdb, &ts, &DayFormat::Iso),
+            "CAST(e AS DATE)"
+        );
+        assert_eq!(day(Dialect::Spark, &DataType::Date, &DayFormat::Iso), "e");
+        assert_eq!(
+            day(Dialect::Duckdb, &DataType::String, &DayFormat::Iso),
+            "CAST(CAST(e AS TIMESTAMPTZ) AS DATE)"
+        );
+        assert_eq!(
+            day(Dialect::Spark, &DataType::Int64, &DayFormat::EpochSeconds),
+            "CAST(timestamp_seconds(e) AS DATE)"
+        );
+        let format = DayFormat::Format("%m/%d/%Y".into());
+        assert_eq!(
+            day(Dialect::Duckdb, &DataType::String, &format),
+            "CAST(strptime(e, '%m/%d/%Y') AS DATE)"
+        );
+        let refused = day_expression(Dialect::Spark, "e", &DataType::String, &format).unwrap_err();
+        assert!(refused.to_string().contains("dialect spark"), "{refused}");
+    }
+
+    #[test]
+    fn raw_bounds_widen_the_days_by_one_on_each_side() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let (first, end) = (d("2025-11-01"), d("2026-11-01"));
+        let tz = DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
+        assert_eq!(
+            raw_bounds(Dialect::Duckdb, "e", &tz, &DayFormat::Iso, first, end).unwrap(),
+            "e >= TIMESTAMPTZ '2025-10-31 00:00:00+00' AND e < TIMESTAMPTZ '2026-11-02 00:00:00+00'"
+        );
+        assert_eq!(
+            raw_bounds(
+                Dialect::Spark,
+                "e",
+                &DataType::Int64,
+                &DayFormat::EpochSeconds,
+                first,
+                end
+            )
+            .unwrap(),
+            "e >= 1761868800 AND e < 1793577600"
+        );
+        assert!(raw_bounds(
+            Dialect::Spark,
+            "e",
+            &DataType::String,
+            &DayFormat::Iso,
+            first,
+            end
+        )
+        .is_none());
+    }
+}
