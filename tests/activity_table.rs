@@ -235,13 +235,11 @@ fn a_rollup_needs_its_columns_and_a_clear_configuration() {
     );
 }
 
-/// `activity-sql` of the sample pipeline in `dialect`, with the sample's
-/// absolute directory written as `SAMPLE` (so that the text does not depend
-/// on where the repository is).
-fn activity_sql(dialect: &str) -> String {
+/// `activity-sql --dialect DIALECT PIPELINE`'s statement.
+fn sql_for(pipeline: &Path, dialect: &str) -> String {
     let output = bin()
         .args(["activity-sql", "--dialect", dialect])
-        .arg(repo().join("pipelines/education_impact.yaml"))
+        .arg(pipeline)
         .output()
         .unwrap();
     assert!(
@@ -249,9 +247,15 @@ fn activity_sql(dialect: &str) -> String {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `activity-sql` of the sample pipeline in `dialect`, with the sample's
+/// absolute directory written as `SAMPLE` (so that the text does not depend
+/// on where the repository is).
+fn activity_sql(dialect: &str) -> String {
     let sample = std::path::absolute(repo().join("sample_data")).unwrap();
-    String::from_utf8(output.stdout)
-        .unwrap()
+    sql_for(&repo().join("pipelines/education_impact.yaml"), dialect)
         .replace(&sample.display().to_string(), "SAMPLE")
 }
 
@@ -290,6 +294,35 @@ fn duckdb_available() -> bool {
     found
 }
 
+/// Runs `sql` (statements separated by `;`) with DuckDB and copies the
+/// last one's result to `dir/rollup.parquet`, which it returns.
+fn duckdb_rollup(dir: &Path, sql: &str) -> PathBuf {
+    let statement = dir.join("rollup.sql");
+    std::fs::write(&statement, sql).unwrap();
+    let table = dir.join("rollup.parquet");
+    let script = "import duckdb, sys\n\
+        text = open(sys.argv[1]).read().strip().rstrip(';')\n\
+        *setup, select = [s for s in text.split(';') if s.strip()]\n\
+        con = duckdb.connect()\n\
+        [con.execute(s) for s in setup]\n\
+        con.execute(\"COPY (\" + select + \") TO '\" + sys.argv[2] + \"' (FORMAT parquet)\")\n";
+    // In a time zone far from UTC, as a warehouse session may be: the
+    // statement must pin UTC itself.
+    let output = std::process::Command::new("python3")
+        .env("TZ", "Asia/Kolkata")
+        .args(["-c", script])
+        .arg(&statement)
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "DuckDB refused the statement:\n{sql}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    table
+}
+
 #[test]
 fn the_duckdb_statement_gives_the_tables_of_the_local_engine() {
     if !duckdb_available() {
@@ -298,27 +331,121 @@ fn the_duckdb_statement_gives_the_tables_of_the_local_engine() {
     let dir = tempfile::tempdir().unwrap();
     let sample = std::path::absolute(repo().join("sample_data")).unwrap();
     let sql = activity_sql("duckdb").replace("SAMPLE", &sample.display().to_string());
-    let statement = dir.path().join("rollup.sql");
-    std::fs::write(&statement, sql).unwrap();
-    let table = dir.path().join("rollup.parquet");
-    // Every statement in turn; the last one (the SELECT) copied to Parquet.
-    let script = "import duckdb, sys\n\
-        text = open(sys.argv[1]).read().strip().rstrip(';')\n\
-        *setup, select = [s for s in text.split(';') if s.strip()]\n\
-        con = duckdb.connect()\n\
-        [con.execute(s) for s in setup]\n\
-        con.execute(\"COPY (\" + select + \") TO '\" + sys.argv[2] + \"' (FORMAT parquet)\")\n";
-    let status = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&statement)
-        .arg(&table)
-        .status()
-        .unwrap();
-    assert!(status.success(), "DuckDB ran the statement");
-
+    let table = duckdb_rollup(dir.path(), &sql);
     same_as_local(
         dir.path(),
         &table,
         "the local engine against DuckDB's rollup",
+    );
+}
+
+/// Events at the UTC day boundaries in several offsets, a date without a
+/// time and rows without a user, around S = 2025-11-01 and A = 2026-01-01.
+const BOUNDARY_EVENTS: [(i64, Option<i64>, &str, &str); 9] = [
+    (1, Some(11), "2025-10-31T23:30:00-01:00", "login"), // 00:30 on S: in
+    (1, Some(11), "2025-11-01T00:30:00+01:00", "export"), // 23:30 on S − 1: out
+    (1, None, "2025-12-31T23:59:59Z", "login"),          // A − 1, no user: in
+    (3, Some(31), "2026-01-01T00:00:00Z", "login"),      // A: out
+    (3, Some(31), "2025-12-31T22:30:00-03:00", "report"), // 01:30 on A: out
+    (3, Some(32), "2025-12-10T10:00:00+05:30", "report"), // in
+    (3, Some(32), "2025-12-31T02:00:00+05:30", "login"), // 20:30 on 12-30: in
+    (2, Some(21), "2025-11-15T10:00:00Z", "login"),      // an account churned on S
+    (1, Some(12), "2025-11-20", "export"),               // a date: midnight UTC
+];
+
+/// The metrics over the boundary events: every event metric.
+const EVENT_METRICS: &str = "[feature_adoption_rate, { active_user_rate: { window_days: [1, 7, 30], level: user } }, \
+     { key_action_rate: { event: report, level: user } }, { return_rate: { min_active_days: 1, window_days: 28 } }, \
+     { time_to_first_value: { event: report, within_days: 90 } }]";
+
+/// `p.yaml` of `dir` with `events` as its events source, run with the
+/// local engine and with DuckDB's rollup of it: the same tables.
+fn boundaries_agree(dir: &Path, events: &str) {
+    let text = std::fs::read_to_string(dir.join("p.yaml"))
+        .unwrap()
+        .replace("sources:\n", &format!("sources:\n  events: {events}\n"));
+    std::fs::write(dir.join("p.yaml"), &text).unwrap();
+    let table = duckdb_rollup(dir, &sql_for(&dir.join("p.yaml"), "duckdb"));
+    let local = dir.join("local");
+    let output = run(&dir.join("p.yaml"), &local);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let without_events: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("events:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(
+        dir.join("t.yaml"),
+        format!("{without_events}{}", table_block(&table)),
+    )
+    .unwrap();
+    let out = dir.join("table");
+    let output = run(&dir.join("t.yaml"), &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let partition = |root: &Path| root.join("as_of=2026-01-01");
+    // The metrics and lift tables (the fixture writes no health or curve tables).
+    for name in ["metrics", "lift", "account_cohorts"] {
+        let read = |root: &Path| read_table(&partition(root), name).drop("run_id").unwrap();
+        assert!(
+            read(&local).equals_missing(&read(&out)),
+            "{name} differs between the local engine and DuckDB's rollup of {events}"
+        );
+    }
+    let metrics = read_table(&partition(&out), "metrics");
+    assert!(metrics.height() > 0);
+}
+
+#[test]
+fn the_duckdb_statement_keeps_utc_days_offsets_and_formats() {
+    if !duckdb_available() {
+        return;
+    }
+    // ISO text with offsets, in a CSV.
+    let dir = fixture(EVENT_METRICS);
+    let mut csv = String::from("account_id,user_id,event_time,event_name\n");
+    for (account, user, time, name) in BOUNDARY_EVENTS {
+        let user = user.map_or(String::new(), |u| u.to_string());
+        csv.push_str(&format!("{account},{user},{time},{name}\n"));
+    }
+    std::fs::write(dir.path().join("events.csv"), csv).unwrap();
+    boundaries_agree(dir.path(), "{ path: events.csv }");
+
+    // Epoch milliseconds in a Parquet column named otherwise.
+    let dir = fixture(EVENT_METRICS);
+    let millis: Vec<i64> = BOUNDARY_EVENTS
+        .iter()
+        .map(|(_, _, time, _)| {
+            chrono::DateTime::parse_from_rfc3339(time)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or_else(|_| {
+                    let day = chrono::NaiveDate::parse_from_str(time, "%Y-%m-%d").unwrap();
+                    day.and_hms_opt(0, 0, 0)
+                        .unwrap()
+                        .and_utc()
+                        .timestamp_millis()
+                })
+        })
+        .collect();
+    let mut frame = df!(
+        "acct" => BOUNDARY_EVENTS.iter().map(|e| e.0).collect::<Vec<_>>(),
+        "user_id" => BOUNDARY_EVENTS.iter().map(|e| e.1).collect::<Vec<_>>(),
+        "ts" => millis,
+        "event_name" => BOUNDARY_EVENTS.iter().map(|e| e.3).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.path().join("events.parquet")).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    boundaries_agree(
+        dir.path(),
+        "{ path: events.parquet, columns: { account_id: acct, event_time: ts }, types: { event_time: epoch_ms } }",
     );
 }
