@@ -235,10 +235,16 @@ fn a_rollup_needs_its_columns_and_a_clear_configuration() {
     );
 }
 
-/// `activity-sql --dialect DIALECT PIPELINE`'s statement.
+/// `activity-sql --dialect DIALECT PIPELINE`'s statement (with
+/// `--table analytics.events` for the dialects that read tables).
 fn sql_for(pipeline: &Path, dialect: &str) -> String {
+    let table: &[&str] = match dialect {
+        "duckdb" | "spark" => &[],
+        _ => &["--table", "analytics.events"],
+    };
     let output = bin()
         .args(["activity-sql", "--dialect", dialect])
+        .args(table)
         .arg(pipeline)
         .output()
         .unwrap();
@@ -262,7 +268,7 @@ fn activity_sql(dialect: &str) -> String {
 #[test]
 fn activity_sql_matches_its_golden_files() {
     // A change to a statement shows here; rewrite the files with UPDATE_GOLDEN=1 after checking it.
-    for dialect in ["duckdb", "spark"] {
+    for dialect in ["duckdb", "spark", "trino", "bigquery", "snowflake"] {
         let path = repo().join(format!("tests/golden/activity_sql.{dialect}.sql"));
         let sql = activity_sql(dialect);
         if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
@@ -448,4 +454,60 @@ fn the_duckdb_statement_keeps_utc_days_offsets_and_formats() {
         dir.path(),
         "{ path: events.parquet, columns: { account_id: acct, event_time: ts }, types: { event_time: epoch_ms } }",
     );
+}
+
+#[test]
+fn activity_sql_refuses_what_it_cannot_write() {
+    let sample = repo().join("pipelines/education_impact.yaml");
+    // A warehouse dialect needs the table to read.
+    let output = bin()
+        .args(["activity-sql", "--dialect", "snowflake"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("reads tables, not files: give `--table NAME`"),
+        "{stderr}"
+    );
+    // A strftime format Spark cannot parse, named with the option.
+    let dir = fixture("[feature_adoption_rate]");
+    std::fs::write(
+        dir.path().join("events.csv"),
+        "account_id,event_time,event_name\n1,20/11/2025 10:00,login\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(dir.path().join("p.yaml"))
+        .unwrap()
+        .replace(
+            "sources:\n",
+            "sources:\n  events: { path: events.csv, types: { event_time: \"%d/%m/%Y %H:%M\" } }\n",
+        );
+    std::fs::write(dir.path().join("p.yaml"), text).unwrap();
+    let output = bin()
+        .args(["activity-sql", "--dialect", "spark"])
+        .arg(dir.path().join("p.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`sources.events.types.event_time`") && stderr.contains("dialect spark"),
+        "{stderr}"
+    );
+    // DuckDB takes the same format.
+    assert!(sql_for(&dir.path().join("p.yaml"), "duckdb")
+        .contains("strptime(\"event_time\", '%d/%m/%Y %H:%M')"));
+    // A pipeline whose rollup comes from a table has none to write.
+    let table_dir = tempfile::tempdir().unwrap();
+    let table = rollup(table_dir.path(), |f| f);
+    let path = pipeline(table_dir.path(), &table_block(&table), false);
+    let output = bin()
+        .args(["activity-sql", "--dialect", "duckdb"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already computed elsewhere"));
 }

@@ -25,8 +25,14 @@ use crate::source::{DayFormat, LoadedSource};
 pub enum Dialect {
     /// DuckDB (reads the files itself; `s3://` through its httpfs extension).
     Duckdb,
-    /// Spark SQL (Databricks, EMR, Dataproc, Spark Connect).
+    /// Spark SQL (Databricks, EMR, Dataproc, Spark Connect; reads the files).
     Spark,
+    /// Trino and Athena (reads a table: `--table`).
+    Trino,
+    /// BigQuery (reads a table: `--table`).
+    Bigquery,
+    /// Snowflake (reads a table: `--table`).
+    Snowflake,
 }
 
 impl Dialect {
@@ -34,16 +40,45 @@ impl Dialect {
         match self {
             Dialect::Duckdb => "duckdb",
             Dialect::Spark => "spark",
+            Dialect::Trino => "trino",
+            Dialect::Bigquery => "bigquery",
+            Dialect::Snowflake => "snowflake",
         }
     }
 
     /// An identifier, quoted.
     fn quote(self, name: &str) -> String {
         match self {
-            Dialect::Duckdb => format!("\"{}\"", name.replace('"', "\"\"")),
             Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+            Dialect::Bigquery => format!("`{}`", name.replace('`', "\\`")),
+            // Snowflake folds unquoted names to upper case and keeps quoted
+            // ones as written: a column created as `account_id` unquoted is
+            // ACCOUNT_ID, which "account_id" would not find.
+            Dialect::Snowflake if is_plain(name) => name.to_string(),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
         }
     }
+
+    /// The statement that pins the session's time zone to UTC (BigQuery has
+    /// no session zone: its functions are given 'UTC').
+    fn utc_session(self) -> Option<&'static str> {
+        match self {
+            Dialect::Duckdb => Some("SET TimeZone = 'UTC';"),
+            Dialect::Spark => Some("SET spark.sql.session.timeZone = UTC;"),
+            Dialect::Trino => Some("SET TIME ZONE 'UTC';"),
+            Dialect::Bigquery => None,
+            Dialect::Snowflake => Some("ALTER SESSION SET TIMEZONE = 'UTC';"),
+        }
+    }
+}
+
+/// A name that needs no quotes: a letter or `_`, then letters, digits and `_`.
+fn is_plain(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A string literal in single quotes (both dialects double a quote).
@@ -94,10 +129,11 @@ pub fn statement(
         Some(table) => (Vec::new(), table.to_string()),
         None => relation(dialect, source, events)?,
     };
-    let mut statements = vec![match dialect {
-        Dialect::Duckdb => "SET TimeZone = 'UTC';".to_string(),
-        Dialect::Spark => "SET spark.sql.session.timeZone = UTC;".to_string(),
-    }];
+    let mut statements: Vec<String> = dialect
+        .utc_session()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
     statements.extend(setup);
     let raw_bounds = raw_bounds(
         dialect,
@@ -142,25 +178,53 @@ fn day_expression(
             dialect.name()
         ))
     };
+    let zoned = matches!(dtype, DataType::Datetime(_, Some(_)));
     Ok(match (format, dtype) {
         (DayFormat::Iso, DataType::Date) => e.to_string(),
-        (DayFormat::Iso, DataType::Datetime(..)) => format!("CAST({e} AS DATE)"),
+        (DayFormat::Iso, DataType::Datetime(..)) => match dialect {
+            Dialect::Trino if zoned => format!("CAST({e} AT TIME ZONE 'UTC' AS DATE)"),
+            Dialect::Bigquery if zoned => format!("DATE({e}, 'UTC')"),
+            Dialect::Bigquery => format!("DATE({e})"),
+            Dialect::Snowflake if zoned => format!("CAST(CONVERT_TIMEZONE('UTC', {e}) AS DATE)"),
+            _ => format!("CAST({e} AS DATE)"),
+        },
         (DayFormat::Iso, _) => match dialect {
             Dialect::Duckdb => format!("CAST(CAST({e} AS TIMESTAMPTZ) AS DATE)"),
             Dialect::Spark => format!("CAST(CAST({e} AS TIMESTAMP) AS DATE)"),
+            Dialect::Trino => {
+                format!("CAST(from_iso8601_timestamp({e}) AT TIME ZONE 'UTC' AS DATE)")
+            }
+            Dialect::Bigquery => format!("DATE(TIMESTAMP({e}), 'UTC')"),
+            Dialect::Snowflake => {
+                format!("CAST(CONVERT_TIMEZONE('UTC', TO_TIMESTAMP_TZ({e})) AS DATE)")
+            }
         },
         (DayFormat::EpochSeconds, _) => match dialect {
             Dialect::Duckdb => format!("CAST(to_timestamp(CAST({e} AS DOUBLE)) AS DATE)"),
             Dialect::Spark => format!("CAST(timestamp_seconds({e}) AS DATE)"),
+            Dialect::Trino => format!("CAST(from_unixtime({e}) AT TIME ZONE 'UTC' AS DATE)"),
+            Dialect::Bigquery => {
+                format!("DATE(TIMESTAMP_SECONDS(CAST(FLOOR({e}) AS INT64)), 'UTC')")
+            }
+            Dialect::Snowflake => format!("CAST(TO_TIMESTAMP_NTZ(FLOOR({e})) AS DATE)"),
         },
         (DayFormat::EpochMillis, _) => match dialect {
             Dialect::Duckdb => format!("CAST(epoch_ms(CAST(floor({e}) AS BIGINT)) AS DATE)"),
             Dialect::Spark => format!("CAST(timestamp_millis(CAST(floor({e}) AS BIGINT)) AS DATE)"),
+            Dialect::Trino => {
+                format!("CAST(from_unixtime({e} / 1000.0) AT TIME ZONE 'UTC' AS DATE)")
+            }
+            Dialect::Bigquery => {
+                format!("DATE(TIMESTAMP_MILLIS(CAST(FLOOR({e}) AS INT64)), 'UTC')")
+            }
+            Dialect::Snowflake => format!("CAST(TO_TIMESTAMP_NTZ(FLOOR({e}), 3) AS DATE)"),
         },
-        // DuckDB's strptime takes the same % codes; Spark's patterns are Java's.
+        // DuckDB's strptime and BigQuery's PARSE_TIMESTAMP take the same %
+        // codes; Spark's, Trino's and Snowflake's patterns are their own.
         (DayFormat::Format(pattern), _) => match dialect {
             Dialect::Duckdb => format!("CAST(strptime({e}, {}) AS DATE)", text(pattern)),
-            Dialect::Spark => return Err(cannot(&format!("the strftime format {pattern:?}"))),
+            Dialect::Bigquery => format!("DATE(PARSE_TIMESTAMP({}, {e}), 'UTC')", text(pattern)),
+            _ => return Err(cannot(&format!("the strftime format {pattern:?}"))),
         },
     })
 }
@@ -185,8 +249,13 @@ fn raw_bounds(
             Some(between(format!("DATE '{low}'"), format!("DATE '{high}'")))
         }
         (DayFormat::Iso, DataType::Datetime(_, zone)) => {
-            let literal = |d: NaiveDate| match (dialect, zone) {
-                (Dialect::Duckdb, Some(_)) => format!("TIMESTAMPTZ '{d} 00:00:00+00'"),
+            let literal = |d: NaiveDate| match (dialect, zone.is_some()) {
+                (Dialect::Duckdb, true) => format!("TIMESTAMPTZ '{d} 00:00:00+00'"),
+                (Dialect::Trino, true) => format!("TIMESTAMP '{d} 00:00:00 UTC'"),
+                (Dialect::Bigquery, true) => format!("TIMESTAMP '{d} 00:00:00+00'"),
+                (Dialect::Bigquery, false) => format!("DATETIME '{d} 00:00:00'"),
+                (Dialect::Snowflake, true) => format!("TO_TIMESTAMP_TZ('{d} 00:00:00 +0000')"),
+                (Dialect::Snowflake, false) => format!("TO_TIMESTAMP_NTZ('{d} 00:00:00')"),
                 _ => format!("TIMESTAMP '{d} 00:00:00'"),
             };
             Some(between(literal(low), literal(high)))
@@ -226,6 +295,12 @@ fn relation(
             || matches!(&source.location, crate::storage::Location::Local(p) if p.is_dir()));
     let csv = &events.csv;
     match dialect {
+        Dialect::Trino | Dialect::Bigquery | Dialect::Snowflake => Err(Error::config(format!(
+            "dialect {} reads tables, not files: give `--table NAME`, the engine's table over the events \
+             (its columns named as `sources.events.columns` maps them, `event_time` held as in {})",
+            dialect.name(),
+            events.files_shown()
+        ))),
         Dialect::Duckdb => {
             let path = if is_dir {
                 format!("{}/**/*.{extension}", location.trim_end_matches('/'))
@@ -301,6 +376,10 @@ mod tests {
     fn identifiers_and_texts_are_quoted() {
         assert_eq!(Dialect::Duckdb.quote("a\"b"), "\"a\"\"b\"");
         assert_eq!(Dialect::Spark.quote("a`b"), "`a``b`");
+        assert_eq!(Dialect::Bigquery.quote("a`b"), "`a\\`b`");
+        assert_eq!(Dialect::Snowflake.quote("account_id"), "account_id");
+        assert_eq!(Dialect::Snowflake.quote("Account Id"), "\"Account Id\"");
+        assert_eq!(Dialect::Trino.quote("account_id"), "\"account_id\"");
         assert_eq!(text("it's"), "'it''s'");
     }
 
