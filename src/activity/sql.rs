@@ -240,10 +240,10 @@ fn raw_bounds(
     first: NaiveDate,
     end: NaiveDate,
 ) -> Option<String> {
-    let low = first - chrono::Days::new(1);
-    let high = end + chrono::Days::new(1);
+    let (low, high) = crate::source::widened(first, end);
     let between = |low: String, high: String| format!("{e} >= {low} AND {e} < {high}");
-    let seconds = |d: NaiveDate| crate::time::date_to_days(d) as i64 * 86_400;
+    let seconds =
+        |d: NaiveDate| crate::time::date_to_days(d) as i64 * crate::source::SECONDS_PER_DAY;
     match (format, dtype) {
         (DayFormat::Iso, DataType::Date) => {
             Some(between(format!("DATE '{low}'"), format!("DATE '{high}'")))
@@ -336,8 +336,7 @@ fn relation(
             ))
         }
         Dialect::Spark => {
-            if !csv.null_values.is_empty() && format == FileFormat::Csv && csv.null_values.len() > 1
-            {
+            if format == FileFormat::Csv && csv.null_values.len() > 1 {
                 return Err(Error::config(format!(
                     "`sources.events.csv.null_values` ({} values) cannot be expressed in dialect spark, \
                      whose CSV reader takes one `nullValue`",

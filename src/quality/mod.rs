@@ -98,6 +98,16 @@ pub struct QualityReport {
 }
 
 impl QualityReport {
+    /// The first and last day of a source's main date column, as the data
+    /// rules' scan found them (None without rows with a day).
+    pub fn day_span(&self, source: SourceName) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        let (_, first, last) = self.date_ranges.get(&source)?;
+        let day = |text: &Option<String>| {
+            chrono::NaiveDate::parse_from_str(text.as_deref()?.get(..10)?, "%Y-%m-%d").ok()
+        };
+        Some((day(first)?, day(last)?))
+    }
+
     /// Exit 3 with every violation listed, or Ok.
     pub fn into_result(self) -> Result<QualityReport> {
         if self.violations.is_empty() {
@@ -428,7 +438,8 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
                     (n, copies_of(rows_checked(loaded, pipeline), key))
                 }
                 Check::UniquePerDay(key) => {
-                    let (n, rows) = duplicates_by_month(rows_checked(loaded, pipeline), key)?;
+                    let span = report.day_span(name);
+                    let (n, rows) = duplicates_by_month(rows_checked(loaded, pipeline), key, span)?;
                     (n, copies_of(rows, key))
                 }
             };
@@ -567,36 +578,19 @@ fn copies_of(checked: LazyFrame, key: &[&str]) -> LazyFrame {
 
 /// [`Check::UniquePerDay`]: the rows of `checked` (a rollup's, whose key
 /// holds `event_time`) in duplicated keys, counted one calendar month of
-/// `event_time` at a time and then the rows outside those months (no day,
-/// or beyond the days' span), each collected on its own: one group-by over
-/// every key of a rollup at L (83M rows) took 10 GiB. Returns the count and
-/// the rows of the first part with copies (for the examples).
-fn duplicates_by_month(checked: LazyFrame, key: &[&str]) -> Result<(u64, LazyFrame)> {
+/// `event_time` at a time over `span` (its first and last day, from the
+/// data rules' scan) and then the rows without a day, each collected on its
+/// own: one group-by over every key of a rollup at L (83M rows) took
+/// 10 GiB. Returns the count and the rows of the first part with copies
+/// (for the examples).
+fn duplicates_by_month(
+    checked: LazyFrame,
+    key: &[&str],
+    span: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+) -> Result<(u64, LazyFrame)> {
     let day = typed("event_time");
-    let span = crate::execute::collect_all(
-        vec![checked.clone().select([
-            day.clone().min().alias("first"),
-            day.clone().max().alias("last"),
-        ])],
-        "checking input data",
-    )?
-    .pop()
-    .unwrap_or_default();
-    let date_of = |name: &str| {
-        span.column(name)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| match v {
-                AnyValue::Date(days) => {
-                    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|epoch| {
-                        epoch.checked_add_signed(chrono::Duration::days(days as i64))
-                    })
-                }
-                _ => None,
-            })
-    };
     let mut parts: Vec<Expr> = Vec::new();
-    if let (Some(first), Some(last)) = (date_of("first"), date_of("last")) {
+    if let Some((first, last)) = span {
         let mut month = chrono::Datelike::with_day(&first, 1).unwrap_or(first);
         while month <= last {
             let next = month + chrono::Months::new(1);

@@ -530,11 +530,7 @@ fn check_rollup_days(
         return Ok(());
     }
     let needed = pipeline.period.as_of - chrono::Days::new(1);
-    let last = report
-        .date_ranges
-        .get(&SourceName::Events)
-        .and_then(|(_, _, last)| last.as_deref())
-        .and_then(|last| chrono::NaiveDate::parse_from_str(last.get(..10)?, "%Y-%m-%d").ok());
+    let last = report.day_span(SourceName::Events).map(|(_, last)| last);
     match last {
         Some(last) if last >= needed => Ok(()),
         _ => Err(Error::Data(format!(

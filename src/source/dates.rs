@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-const SECONDS_PER_DAY: i64 = 86_400;
+pub const SECONDS_PER_DAY: i64 = 86_400;
 
 fn digits(bytes: &[u8], from: usize, len: usize) -> Option<i64> {
     let slice = bytes.get(from..from + len)?;
@@ -147,6 +147,13 @@ pub fn parse_day_with(text: &str, format: &str) -> Option<i32> {
         .map(crate::time::date_to_days)
 }
 
+/// The days `[first, end)` widened by a day on each side: a raw date or
+/// time in another zone than UTC may fall a day off its UTC date, so a
+/// predicate on the raw column keeps those and the exact filter follows.
+pub fn widened(first: NaiveDate, end: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (first - chrono::Days::new(1), end + chrono::Days::new(1))
+}
+
 /// A predicate on a date column as the files hold it (`raw` of type
 /// `dtype`, written as `format`) that keeps every row whose UTC day is in
 /// `[first, end)`, and a day more on each side: compared with literals of
@@ -159,8 +166,11 @@ pub fn raw_day_range(
     first: NaiveDate,
     end: NaiveDate,
 ) -> Option<Expr> {
-    let low = crate::time::date_to_days(first) as i64 - 1;
-    let high = crate::time::date_to_days(end) as i64 + 1;
+    let (low, high) = widened(first, end);
+    let (low, high) = (
+        crate::time::date_to_days(low) as i64,
+        crate::time::date_to_days(high) as i64,
+    );
     let bounds = |per_day: i64, as_type: DataType| {
         let at = |day: i64| lit(day * per_day).cast(as_type.clone());
         raw.clone().gt_eq(at(low)).and(raw.clone().lt(at(high)))

@@ -8,7 +8,7 @@ pub mod invoices;
 mod normalize;
 pub mod tables;
 
-pub use dates::DayFormat;
+pub use dates::{widened, DayFormat, SECONDS_PER_DAY};
 pub use files::{list_files, SourceFiles};
 pub use normalize::{
     build_source, file_name_of, open_source, typed_column, IdValues, LoadedSource, OpenedSource,
