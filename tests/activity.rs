@@ -97,3 +97,116 @@ fn splitting_the_events_by_time_changes_no_number() {
         );
     }
 }
+
+#[test]
+fn explain_shows_each_reduction_once_with_the_day_bounds_at_the_reader() {
+    let output = bin()
+        .arg("explain")
+        .arg(repo().join("pipelines/education_impact.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan = String::from_utf8(output.stdout).unwrap();
+    let headers: Vec<&str> = plan.lines().filter(|l| l.starts_with("== ")).collect();
+    let activity: Vec<&&str> = headers
+        .iter()
+        .filter(|h| h.starts_with("== activity: "))
+        .collect();
+    for key in ["event_names:2025-11-01", "summary:account", "summary:user"] {
+        let header = format!("== activity: {key} ==");
+        assert_eq!(
+            headers.iter().filter(|h| **h == header).count(),
+            1,
+            "{header} in {headers:?}"
+        );
+    }
+    // The activity first, then the metrics over it.
+    assert!(
+        headers[..activity.len()]
+            .iter()
+            .all(|h| h.starts_with("== activity: ")),
+        "{headers:?}"
+    );
+    // Each reduction's events scan carries the day bounds, a day wider, as a predicate of the reader.
+    let summary = plan
+        .split("== activity: summary:account ==")
+        .nth(1)
+        .unwrap();
+    let summary = summary.split("\n== ").next().unwrap();
+    assert!(
+        summary.contains(
+            "SELECTION: (col(\"event_time\") >= 2025-10-31 00:00:00 UTC) & (col(\"event_time\") < 2026-11-02 00:00:00 UTC)"
+        ),
+        "{summary}"
+    );
+}
+
+#[test]
+fn generated_events_are_written_by_month_in_time_order() {
+    // As time-partitioned exports arrive: each events file covers one UTC month, and the files in
+    // name order are in time order.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let output = bin()
+        .args([
+            "-q",
+            "generate",
+            "--accounts",
+            "300",
+            "--format",
+            "parquet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut months = Vec::new();
+    for file in std::fs::read_dir(out.join("events")).unwrap() {
+        let path = file.unwrap().path();
+        let span = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap()
+            .lazy()
+            .select([
+                col("event_time")
+                    .min()
+                    .dt()
+                    .strftime("%Y-%m")
+                    .alias("first"),
+                col("event_time").max().dt().strftime("%Y-%m").alias("last"),
+            ])
+            .collect()
+            .unwrap();
+        let month = |c: &str| {
+            span.column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            month("first"),
+            month("last"),
+            "{} spans months",
+            path.display()
+        );
+        months.push((path.file_name().unwrap().to_owned(), month("first")));
+    }
+    months.sort();
+    let in_name_order: Vec<&String> = months.iter().map(|(_, m)| m).collect();
+    assert!(in_name_order.windows(2).all(|w| w[0] <= w[1]), "{months:?}");
+    let mut distinct = in_name_order.clone();
+    distinct.dedup();
+    assert!(distinct.len() > 12, "{months:?}");
+}
