@@ -111,6 +111,10 @@ pub struct RunArgs {
     /// seconds for it, then exit with code 5 naming the holder.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait_lock: u64,
+    /// With `activity.store`: recompute every stored day of the run's range
+    /// instead of only the missing and the last `lookback_days` days.
+    #[arg(long)]
+    pub full_refresh: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,8 @@
 //! One error type for the whole job. Each variant knows its exit code (SPEC §8):
 //! 2 invalid command line or pipeline file, 3 input data broke a rule of §4,
 //! 4 an input or output could not be read or written, 5 another run holds
-//! the output partition's lock, 1 anything else.
+//! the output partition's lock, 1 anything else; 128 + N when signal N
+//! (SIGINT, SIGTERM) stopped the run where it could still clean up.
 
 use polars::prelude::PolarsError;
 
@@ -28,6 +29,10 @@ pub enum Error {
     /// Anything else (exit 1): a bug or an engine failure.
     #[error("{0}")]
     Other(String),
+    /// SIGINT or SIGTERM stopped the run during a step that cleans up
+    /// (the Spark steps): exit 128 + the signal, as a shell reports it.
+    #[error("stopped by signal {0} (SIGINT is 2, SIGTERM 15); nothing was published")]
+    Interrupted(i32),
 }
 
 impl Error {
@@ -52,6 +57,7 @@ impl Error {
             Error::Io(_) => 4,
             Error::Locked(_) => 5,
             Error::Other(_) => 1,
+            Error::Interrupted(signal) => 128 + signal,
         }
     }
 

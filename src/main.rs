@@ -71,6 +71,7 @@ fn execute(command: Command) -> Result<()> {
             options.output = args.output;
             options.dry_run = args.dry_run;
             options.wait_lock = std::time::Duration::from_secs(args.wait_lock);
+            options.full_refresh = args.full_refresh;
             run::run(&options).map(|_| ())
         }
         Command::Validate(args) => {

@@ -31,8 +31,11 @@ pub struct RunOptions {
     pub output: Option<String>,
     pub sets: Vec<String>,
     pub dry_run: bool,
-    /// How long to wait for another run's lock of the output partition.
+    /// How long to wait for another run's lock of the output partition
+    /// (and of the activity store).
     pub wait_lock: std::time::Duration,
+    /// `run --full-refresh`: recompute every day of the activity store.
+    pub full_refresh: bool,
 }
 
 /// What a finished run reports.
@@ -46,8 +49,10 @@ pub struct RunOutcome {
 
 /// The stages of a run, in order: the live progress line (on a terminal)
 /// names the one after the last finished stage.
-const STAGE_ORDER: [&str; 9] = [
+const STAGE_ORDER: [&str; 11] = [
     "config",
+    "store",
+    "spark",
     "scan",
     "check",
     "activity",
@@ -249,8 +254,61 @@ pub struct Computed {
 }
 
 /// Scans, checks, plans, executes and runs the statistics; writes nothing.
-fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> Result<Computed> {
+fn compute_stages(
+    pipeline: &Pipeline,
+    run_id: String,
+    options: &RunOptions,
+    stages: &mut Stages,
+) -> Result<Computed> {
+    // `activity.store`: the days the store lacks are computed (by the
+    // configured engine) and the run reads the rollup from the store.
+    let synced = crate::activity::store::sync(
+        pipeline,
+        &crate::activity::store::SyncRequest {
+            run_id: &run_id,
+            full_refresh: options.full_refresh,
+            wait: options.wait_lock,
+        },
+    )?;
+    if let Some(synced) = &synced {
+        stages.done(
+            "store",
+            &format!(
+                "{} day(s) of activity computed, {} reused from {}{}",
+                synced.entry.computed_days,
+                synced.entry.reused_days,
+                synced.entry.location,
+                match synced.entry.removed_days {
+                    0 => String::new(),
+                    n => format!(", {n} day(s) older than `keep_days` removed"),
+                }
+            ),
+        );
+    }
+    // `engine: spark` without a store: the rollup is computed on Spark and
+    // read from its staging directory (removed when `staged` drops).
+    let staged = match synced {
+        Some(_) => None,
+        None => crate::activity::spark::stage(pipeline, &run_id)?,
+    };
+    let pipeline = match (&synced, &staged) {
+        (Some(synced), _) => &synced.pipeline,
+        (None, Some(staged)) => {
+            stages.done(
+                "spark",
+                &format!(
+                    "the rollup of {} events written by Spark at {}",
+                    staged.entry.events, staged.entry.remote
+                ),
+            );
+            &staged.pipeline
+        }
+        (None, None) => pipeline,
+    };
     let inputs = Inputs::scan(pipeline)?;
+    if let Some(staged) = &staged {
+        staged.check_events(&inputs)?;
+    }
     let files: BTreeMap<SourceName, (String, Vec<String>)> = inputs
         .sources
         .iter()
@@ -307,11 +365,9 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
             ),
         );
         activity_entry = Some(ActivityEntry {
-            engine: match pipeline.activity_engine {
-                crate::config::ActivityEngine::Local => "local",
-                crate::config::ActivityEngine::Table => "table",
-            }
-            .to_string(),
+            engine: pipeline.activity_engine.name().to_string(),
+            spark: staged.as_ref().map(|s| s.entry.clone()),
+            store: synced.as_ref().map(|s| s.entry.clone()),
             first_day: computed.range.first.to_string(),
             end_day: computed.range.end.to_string(),
             rows_in: report
@@ -374,7 +430,12 @@ fn compute_stages(pipeline: &Pipeline, run_id: String, stages: &mut Stages) -> R
 
 /// Computes every output of a resolved pipeline without writing anything.
 pub fn compute(pipeline: &Pipeline) -> Result<Computed> {
-    compute_stages(pipeline, new_run_id(), &mut Stages::new())
+    compute_stages(
+        pipeline,
+        new_run_id(),
+        &RunOptions::default(),
+        &mut Stages::new(),
+    )
 }
 
 /// `cohort-metrics run`.
@@ -418,7 +479,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         mut outputs,
         activity,
         ..
-    } = compute_stages(&pipeline, run_id, &mut stages)?;
+    } = compute_stages(&pipeline, run_id, options, &mut stages)?;
     let rows: Vec<(String, u64)> = TABLES
         .iter()
         .map(|t| {

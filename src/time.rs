@@ -75,6 +75,12 @@ pub fn date_to_days(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
 }
 
+/// The date `days` after 1970-01-01 (the inverse of [`date_to_days`]).
+pub fn days_to_date(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(i64::from(days))
+}
+
 /// A small frame of months: `month_start` and `month_end` (first day of the
 /// next month), one row per given first day.
 pub fn months_frame(months: &[NaiveDate]) -> LazyFrame {

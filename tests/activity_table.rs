@@ -7,6 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::boundaries::*;
 use common::*;
 use polars::prelude::*;
 
@@ -345,25 +346,6 @@ fn the_duckdb_statement_gives_the_tables_of_the_local_engine() {
     );
 }
 
-/// Events at the UTC day boundaries in several offsets, a date without a
-/// time and rows without a user, around S = 2025-11-01 and A = 2026-01-01.
-const BOUNDARY_EVENTS: [(i64, Option<i64>, &str, &str); 9] = [
-    (1, Some(11), "2025-10-31T23:30:00-01:00", "login"), // 00:30 on S: in
-    (1, Some(11), "2025-11-01T00:30:00+01:00", "export"), // 23:30 on S − 1: out
-    (1, None, "2025-12-31T23:59:59Z", "login"),          // A − 1, no user: in
-    (3, Some(31), "2026-01-01T00:00:00Z", "login"),      // A: out
-    (3, Some(31), "2025-12-31T22:30:00-03:00", "report"), // 01:30 on A: out
-    (3, Some(32), "2025-12-10T10:00:00+05:30", "report"), // in
-    (3, Some(32), "2025-12-31T02:00:00+05:30", "login"), // 20:30 on 12-30: in
-    (2, Some(21), "2025-11-15T10:00:00Z", "login"),      // an account churned on S
-    (1, Some(12), "2025-11-20", "export"),               // a date: midnight UTC
-];
-
-/// The metrics over the boundary events: every event metric.
-const EVENT_METRICS: &str = "[feature_adoption_rate, { active_user_rate: { window_days: [1, 7, 30], level: user } }, \
-     { key_action_rate: { event: report, level: user } }, { return_rate: { min_active_days: 1, window_days: 28 } }, \
-     { time_to_first_value: { event: report, within_days: 90 } }]";
-
 /// `p.yaml` of `dir` with `events` as its events source, run with the
 /// local engine and with DuckDB's rollup of it: the same tables.
 fn boundaries_agree(dir: &Path, events: &str) {
@@ -414,46 +396,9 @@ fn the_duckdb_statement_keeps_utc_days_offsets_and_formats() {
     if !duckdb_available() {
         return;
     }
-    // ISO text with offsets, in a CSV.
-    let dir = fixture(EVENT_METRICS);
-    let mut csv = String::from("account_id,user_id,event_time,event_name\n");
-    for (account, user, time, name) in BOUNDARY_EVENTS {
-        let user = user.map_or(String::new(), |u| u.to_string());
-        csv.push_str(&format!("{account},{user},{time},{name}\n"));
+    for (dir, events) in boundary_fixtures() {
+        boundaries_agree(dir.path(), events);
     }
-    std::fs::write(dir.path().join("events.csv"), csv).unwrap();
-    boundaries_agree(dir.path(), "{ path: events.csv }");
-
-    // Epoch milliseconds in a Parquet column named otherwise.
-    let dir = fixture(EVENT_METRICS);
-    let millis: Vec<i64> = BOUNDARY_EVENTS
-        .iter()
-        .map(|(_, _, time, _)| {
-            chrono::DateTime::parse_from_rfc3339(time)
-                .map(|t| t.timestamp_millis())
-                .unwrap_or_else(|_| {
-                    let day = chrono::NaiveDate::parse_from_str(time, "%Y-%m-%d").unwrap();
-                    day.and_hms_opt(0, 0, 0)
-                        .unwrap()
-                        .and_utc()
-                        .timestamp_millis()
-                })
-        })
-        .collect();
-    let mut frame = df!(
-        "acct" => BOUNDARY_EVENTS.iter().map(|e| e.0).collect::<Vec<_>>(),
-        "user_id" => BOUNDARY_EVENTS.iter().map(|e| e.1).collect::<Vec<_>>(),
-        "ts" => millis,
-        "event_name" => BOUNDARY_EVENTS.iter().map(|e| e.3).collect::<Vec<_>>(),
-    )
-    .unwrap();
-    ParquetWriter::new(std::fs::File::create(dir.path().join("events.parquet")).unwrap())
-        .finish(&mut frame)
-        .unwrap();
-    boundaries_agree(
-        dir.path(),
-        "{ path: events.parquet, columns: { account_id: acct, event_time: ts }, types: { event_time: epoch_ms } }",
-    );
 }
 
 #[test]

@@ -33,7 +33,9 @@
 //! and shared by the metrics.
 
 pub mod reduce;
+pub mod spark;
 pub mod sql;
+pub mod store;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -75,6 +77,33 @@ pub fn range(pipeline: &Pipeline) -> Option<ActivityRange> {
             .filter_map(|m| m.metric().activity_from(&pipeline.period)),
         pipeline.period.as_of,
     )
+}
+
+/// `pipeline` with `sources.events` replaced by the rollup in the Parquet
+/// files `files` (a glob): what Spark staged, or the store's days. It is
+/// then read as `engine: table` reads a rollup (`day` standing for
+/// `event_time`), with the same data rules.
+pub fn with_rollup_events(pipeline: &Pipeline, files: crate::storage::Location) -> Pipeline {
+    let config: crate::config::SourceConfig = serde_json::from_value(serde_json::json!({
+        "path": files.to_string(),
+        "format": "parquet",
+        "columns": { "event_time": "day" },
+    }))
+    .expect("a source of three keys");
+    let mut with = pipeline.clone();
+    with.sources.insert(
+        SourceName::Events,
+        crate::config::ResolvedSource {
+            name: SourceName::Events,
+            is_glob: true,
+            s3: files.is_s3().then(|| pipeline.s3.clone()).flatten(),
+            location: files,
+            format: Some(crate::config::FileFormat::Parquet),
+            config,
+            rollup: true,
+        },
+    );
+    with
 }
 
 /// The local engine: the events of known accounts whose UTC day is in

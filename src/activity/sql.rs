@@ -63,11 +63,11 @@ impl Dialect {
     /// no session zone: its functions are given 'UTC').
     fn utc_session(self) -> Option<&'static str> {
         match self {
-            Dialect::Duckdb => Some("SET TimeZone = 'UTC';"),
-            Dialect::Spark => Some("SET spark.sql.session.timeZone = UTC;"),
-            Dialect::Trino => Some("SET TIME ZONE 'UTC';"),
+            Dialect::Duckdb => Some("SET TimeZone = 'UTC'"),
+            Dialect::Spark => Some("SET spark.sql.session.timeZone = UTC"),
+            Dialect::Trino => Some("SET TIME ZONE 'UTC'"),
             Dialect::Bigquery => None,
-            Dialect::Snowflake => Some("ALTER SESSION SET TIMEZONE = 'UTC';"),
+            Dialect::Snowflake => Some("ALTER SESSION SET TIMEZONE = 'UTC'"),
         }
     }
 }
@@ -82,8 +82,23 @@ fn is_plain(name: &str) -> bool {
 }
 
 /// A string literal in single quotes (both dialects double a quote).
-fn text(value: &str) -> String {
+pub(crate) fn text(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
+}
+
+/// The rollup of a pipeline's events in one dialect, statement by statement
+/// (no trailing `;`).
+#[derive(Debug, Clone)]
+pub struct Rollup {
+    /// Run first, in order: the UTC session zone, then the relation's set-up.
+    pub setup: Vec<String>,
+    /// The rollup: one row per key with `events`.
+    pub select: String,
+    /// One row, `events`: the source rows the rollup stands for (its
+    /// Σ `events`), counted by the engine in a query of its own.
+    pub count: String,
+    /// The days `[first, end)`.
+    pub range: super::ActivityRange,
 }
 
 /// The rollup statement of `pipeline`'s events in `dialect`; `table`, when
@@ -94,9 +109,47 @@ pub fn statement(
     dialect: Dialect,
     table: Option<&str>,
 ) -> Result<String> {
+    let rollup = rollup(pipeline, inputs, dialect, table)?;
+    let statements: Vec<String> = rollup
+        .setup
+        .iter()
+        .chain(std::iter::once(&rollup.select))
+        .map(|s| format!("{s};"))
+        .collect();
+    Ok(format!(
+        "-- The activity rollup of pipeline `{}` (cohort-metrics activity-sql, dialect {}):\n\
+         -- one row per (account_id, user_id, day, event_name) with `events`, the UTC days\n\
+         -- [{}, {}). Point `activity.table` at its output and set `activity.engine: table`.\n{}\n",
+        pipeline.name,
+        dialect.name(),
+        rollup.range.first,
+        rollup.range.end,
+        statements.join("\n")
+    ))
+}
+
+/// The rollup of `pipeline`'s events in `dialect`, as [`statement`] prints
+/// it and the spark engine runs it.
+pub fn rollup(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    dialect: Dialect,
+    table: Option<&str>,
+) -> Result<Rollup> {
     let range = super::range(pipeline).ok_or_else(|| {
         Error::config("no configured metric reads events: there is no activity rollup to compute")
     })?;
+    rollup_of_days(pipeline, inputs, dialect, table, range)
+}
+
+/// [`rollup`] over the days `range` (the store computes some days only).
+pub fn rollup_of_days(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    dialect: Dialect,
+    table: Option<&str>,
+    range: super::ActivityRange,
+) -> Result<Rollup> {
     let events = inputs
         .get(SourceName::Events)
         .filter(|e| !e.is_rollup())
@@ -115,26 +168,55 @@ pub fn statement(
         .raw_day("event_time")
         .ok_or_else(|| Error::config("source `events` has no `event_time` column"))?;
     let day = day_expression(dialect, &q("event_time"), dtype, format)?;
+    // The run's id type (SPEC §4: ids compare as integers only when every
+    // id is one). A CSV read by the engine gives text (Spark) or whatever
+    // the engine infers (DuckDB): the ids are cast or read as that type.
+    let integer_ids = events
+        .frame
+        .clone()
+        .collect_schema()
+        .ok()
+        .and_then(|schema| schema.get("account_id").cloned())
+        .is_some_and(|dtype| dtype.is_integer());
+    let csv_text_ids = table.is_none() && events.format == FileFormat::Csv;
+    let id = |canonical: &str| match (dialect, csv_text_ids && integer_ids) {
+        (Dialect::Spark, true) => format!("CAST({} AS BIGINT)", q(canonical)),
+        _ => q(canonical),
+    };
     let mut inner = vec![
-        format!("    {} AS account_id", q("account_id")),
+        format!("    {} AS account_id", id("account_id")),
         format!("    {day} AS day"),
         format!("    {} AS event_name", q("event_name")),
     ];
     let mut keys = vec!["account_id", "day", "event_name"];
     if events.has_column("user_id") {
-        inner.insert(1, format!("    {} AS user_id", q("user_id")));
+        inner.insert(1, format!("    {} AS user_id", id("user_id")));
         keys.insert(1, "user_id");
     }
-    let (setup, relation) = match table {
-        Some(table) => (Vec::new(), table.to_string()),
-        None => relation(dialect, source, events)?,
+    let text_ids: Vec<String> = if csv_text_ids && !integer_ids {
+        ["account_id", "user_id"]
+            .into_iter()
+            .filter(|c| events.has_column(c))
+            .map(|c| crate::source::file_name_of(source, c))
+            .collect()
+    } else {
+        Vec::new()
     };
-    let mut statements: Vec<String> = dialect
+    let (relation_setup, relation) = match table {
+        Some(table) => (Vec::new(), table.to_string()),
+        None => relation(dialect, source, events, &text_ids)?,
+    };
+    let mut setup: Vec<String> = dialect
         .utc_session()
         .map(str::to_string)
         .into_iter()
         .collect();
-    statements.extend(setup);
+    if dialect == Dialect::Spark {
+        // Without ANSI mode a time Spark cannot parse becomes a null day and
+        // its row is silently left out; with it the statement fails.
+        setup.push("SET spark.sql.ansi.enabled = true".to_string());
+    }
+    setup.extend(relation_setup);
     let raw_bounds = raw_bounds(
         dialect,
         &q("event_time"),
@@ -144,24 +226,19 @@ pub fn statement(
         range.end,
     );
     let keys = keys.join(", ");
-    let select = format!(
-        "SELECT {keys}, COUNT(*) AS events\nFROM (\n  SELECT\n{}\n  FROM {relation}{}\n) AS src\nWHERE day >= DATE '{}' AND day < DATE '{}'\nGROUP BY {keys};",
+    let from = format!(
+        "FROM (\n  SELECT\n{}\n  FROM {relation}{}\n) AS src\nWHERE day >= DATE '{}' AND day < DATE '{}'",
         inner.join(",\n"),
         raw_bounds.map_or(String::new(), |b| format!("\n  WHERE {b}")),
         range.first,
         range.end,
     );
-    statements.push(select);
-    Ok(format!(
-        "-- The activity rollup of pipeline `{}` (cohort-metrics activity-sql, dialect {}):\n\
-         -- one row per (account_id, user_id, day, event_name) with `events`, the UTC days\n\
-         -- [{}, {}). Point `activity.table` at its output and set `activity.engine: table`.\n{}\n",
-        pipeline.name,
-        dialect.name(),
-        range.first,
-        range.end,
-        statements.join("\n")
-    ))
+    Ok(Rollup {
+        setup,
+        select: format!("SELECT {keys}, COUNT(*) AS events\n{from}\nGROUP BY {keys}"),
+        count: format!("SELECT COUNT(*) AS events\n{from}"),
+        range,
+    })
 }
 
 /// The UTC date of the raw column `e` (the session time zone is UTC).
@@ -272,10 +349,13 @@ fn raw_bounds(
 }
 
 /// What to read: the statements that set it up, and the relation.
+/// `text_ids`: the CSV's id columns, to be read as text (the run's ids are
+/// text; DuckDB would otherwise infer integers and drop leading zeros).
 fn relation(
     dialect: Dialect,
     source: &crate::config::ResolvedSource,
     events: &LoadedSource,
+    text_ids: &[String],
 ) -> Result<(Vec<String>, String)> {
     let format = events.format;
     let extension = match format {
@@ -324,8 +404,17 @@ fn relation(
                                 csv.null_values.iter().map(|v| text(v)).collect();
                             format!(", nullstr = [{}]", list.join(", "))
                         };
+                        let types = if text_ids.is_empty() {
+                            String::new()
+                        } else {
+                            let list: Vec<String> = text_ids
+                                .iter()
+                                .map(|c| format!("{}: 'VARCHAR'", text(c)))
+                                .collect();
+                            format!(", types = {{{}}}", list.join(", "))
+                        };
                         format!(
-                            "read_csv({}, header = {}, delim = {}, quote = {}{nulls}{hive})",
+                            "read_csv({}, header = {}, delim = {}, quote = {}{nulls}{types}{hive})",
                             text(&path),
                             csv.header,
                             text(&csv.delimiter),
@@ -357,7 +446,7 @@ fn relation(
             }
             Ok((
                 vec![format!(
-                    "CREATE OR REPLACE TEMPORARY VIEW cohort_metrics_events\nUSING {extension}\nOPTIONS ({});",
+                    "CREATE OR REPLACE TEMPORARY VIEW cohort_metrics_events\nUSING {extension}\nOPTIONS ({})",
                     options.join(", ")
                 )],
                 "cohort_metrics_events".to_string(),

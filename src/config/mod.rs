@@ -9,5 +9,8 @@ mod resolve;
 mod types;
 
 pub use load::{apply_set, load_pipeline_file, parse_pipeline_text, LoadOptions};
-pub use resolve::{format_from_extension, format_from_name, resolve, Pipeline, ResolvedSource};
+pub use resolve::{
+    format_from_extension, format_from_name, resolve, Pipeline, ResolvedSource, SparkSettings,
+    StoreSettings,
+};
 pub use types::*;

@@ -61,6 +61,122 @@ pub struct Pipeline {
     pub lock_expiry: std::time::Duration,
     /// Who produces the activity rollup (`activity.engine`).
     pub activity_engine: ActivityEngine,
+    /// `activity.spark`, with `engine: spark`.
+    pub spark: Option<SparkSettings>,
+    /// `activity.store`: the rollup kept by day between runs.
+    pub store: Option<StoreSettings>,
+    /// The days of events the data rules read, when not the activity range
+    /// (the store checks the raw events of the days it computes).
+    pub check_days: Option<crate::activity::ActivityRange>,
+}
+
+/// `activity.store` and its settings, checked.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// The store's directory or S3 prefix (ending in `/`).
+    pub location: Location,
+    /// The most recent days every run recomputes.
+    pub lookback_days: u32,
+    /// Days kept before as_of (None: the days the metrics read).
+    pub keep_days: Option<u32>,
+    /// Whether each run compares the stored days with the source.
+    pub drift_check: bool,
+}
+
+/// `activity.spark`, checked.
+#[derive(Debug, Clone)]
+pub struct SparkSettings {
+    /// The Spark Connect URL as configured (the token included: never print
+    /// it; [`SparkSettings::remote_shown`] is the printable form).
+    pub remote: String,
+    /// The staging directory as Spark is given it (absolute when local).
+    pub staging: String,
+    /// The same directory as this job reads it (`s3a://` read as `s3://`).
+    pub staging_location: Location,
+}
+
+impl SparkSettings {
+    fn resolve(config: &crate::config::SparkConfig, base_dir: &Path) -> Result<Self, String> {
+        let remote = config.remote.trim().to_string();
+        if !remote.starts_with("sc://") {
+            return Err(format!(
+                "`activity.spark.remote`: `{}` is not a Spark Connect URL: write `sc://HOST:PORT/;token=${{SPARK_TOKEN}}`",
+                shown_remote(&remote)
+            ));
+        }
+        if let Some(token) = remote_parameter(&remote, "token") {
+            // Masked in every message, whatever the variable's name.
+            crate::redact::register(token);
+        }
+        let staging = config.staging.trim();
+        let ours = match staging.strip_prefix("s3a://") {
+            Some(rest) => format!("s3://{rest}"),
+            None => staging.to_string(),
+        };
+        let location = Location::parse(&ours, base_dir)
+            .map_err(|e| format!("`activity.spark.staging`: {e}"))?;
+        if location.is_glob() {
+            return Err(format!(
+                "`activity.spark.staging`: `{staging}` is a pattern; give the directory Spark writes the rollup into"
+            ));
+        }
+        let (staging, staging_location) = match location {
+            Location::Local(path) => {
+                let path = std::path::absolute(&path).unwrap_or(path);
+                (path.display().to_string(), Location::Local(path))
+            }
+            Location::S3 { bucket, key } => {
+                let key = if key.is_empty() || key.ends_with('/') {
+                    key
+                } else {
+                    format!("{key}/")
+                };
+                let scheme = if staging.starts_with("s3a://") {
+                    "s3a"
+                } else {
+                    "s3"
+                };
+                (
+                    format!("{scheme}://{bucket}/{key}"),
+                    Location::S3 { bucket, key },
+                )
+            }
+        };
+        Ok(SparkSettings {
+            remote,
+            staging,
+            staging_location,
+        })
+    }
+
+    /// The remote without its token: `token=***`.
+    pub fn remote_shown(&self) -> String {
+        shown_remote(&self.remote)
+    }
+}
+
+/// The value of `;name=value` in a Spark Connect URL.
+fn remote_parameter<'a>(remote: &'a str, name: &str) -> Option<&'a str> {
+    remote
+        .split(';')
+        .skip(1)
+        .find_map(|part| part.split_once('=').filter(|(k, _)| k.trim() == name))
+        .map(|(_, value)| value)
+}
+
+/// A Spark Connect URL with the value of its `token` parameter masked.
+fn shown_remote(remote: &str) -> String {
+    remote
+        .split(';')
+        .enumerate()
+        .map(|(i, part)| match part.split_once('=') {
+            Some((key, _)) if i > 0 && key.trim() == "token" => {
+                format!("{key}={}", crate::redact::MASK)
+            }
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// One input with its path made absolute and its format known.
@@ -172,12 +288,89 @@ pub fn resolve(
             Err(problem) => problems.push(problem),
         }
     }
-    match (file.activity.engine, &file.activity.table) {
-        (ActivityEngine::Local, None) => {}
-        (ActivityEngine::Local, Some(_)) => problems.push(
-            "`activity.table`: read only with `activity.engine: table` (the engine is `local`, which reads `sources.events`)"
+    let engine = file.activity.engine;
+    if engine != ActivityEngine::Spark && file.activity.spark.is_some() {
+        problems.push(format!(
+            "`activity.spark`: read only with `activity.engine: spark` (the engine is `{}`)",
+            engine.name()
+        ));
+    }
+    let mut spark = None;
+    if engine == ActivityEngine::Spark {
+        match &file.activity.spark {
+            None => problems.push(
+                "`activity.engine`: `spark` needs `activity.spark` with `remote` (the Spark Connect URL) and `staging` \
+                 (where Spark writes the rollup)"
+                    .to_string(),
+            ),
+            Some(config) => match SparkSettings::resolve(config, &base_dir) {
+                Ok(settings) => spark = Some(settings),
+                Err(problem) => problems.push(problem),
+            },
+        }
+        if !file.sources.contains_key(&SourceName::Events) {
+            problems.push(
+                "`activity.engine`: `spark` computes the rollup of `sources.events` on Spark: define `sources.events` \
+                 (a path Spark reads; this job reads its schema)"
+                    .to_string(),
+            );
+        }
+    }
+    let mut store = None;
+    let a = &file.activity;
+    match &a.store {
+        None => {
+            for (key, set) in [
+                ("lookback_days", a.lookback_days.is_some()),
+                ("keep_days", a.keep_days.is_some()),
+                ("drift_check", a.drift_check.is_some()),
+            ] {
+                if set {
+                    problems.push(format!(
+                        "`activity.{key}`: read only with `activity.store` (where the rollup is kept by day)"
+                    ));
+                }
+            }
+        }
+        Some(_) if engine == ActivityEngine::Table => problems.push(
+            "`activity.store`: keeps what `engine: local` or `spark` computes; with `table` the rollup is already kept \
+             elsewhere"
                 .to_string(),
         ),
+        Some(path) => match Location::parse(path, &base_dir) {
+            Ok(location) if location.is_glob() => problems.push(format!(
+                "`activity.store`: `{path}` is a pattern; give the directory that keeps the rollup"
+            )),
+            Ok(location) => {
+                let location = match location {
+                    Location::Local(path) => Location::Local(std::path::absolute(&path).unwrap_or(path)),
+                    Location::S3 { bucket, key } if !key.is_empty() && !key.ends_with('/') => {
+                        Location::S3 {
+                            bucket,
+                            key: format!("{key}/"),
+                        }
+                    }
+                    s3 => s3,
+                };
+                if a.keep_days == Some(0) {
+                    problems.push("`activity.keep_days` must be at least 1".to_string());
+                }
+                store = Some(StoreSettings {
+                    location,
+                    lookback_days: a.lookback_days.unwrap_or(3),
+                    keep_days: a.keep_days,
+                    drift_check: a.drift_check.unwrap_or(true),
+                });
+            }
+            Err(e) => problems.push(format!("`activity.store`: {e}")),
+        },
+    }
+    match (engine, &file.activity.table) {
+        (ActivityEngine::Local | ActivityEngine::Spark, None) => {}
+        (ActivityEngine::Local | ActivityEngine::Spark, Some(_)) => problems.push(format!(
+            "`activity.table`: read only with `activity.engine: table` (the engine is `{}`, which reads `sources.events`)",
+            engine.name()
+        )),
         (ActivityEngine::Table, None) => problems.push(
             "`activity.engine`: `table` needs `activity.table`, the path (and format, columns) of the rollup".to_string(),
         ),
@@ -226,7 +419,13 @@ pub fn resolve(
     let uses_s3 = sources
         .values()
         .any(|s: &ResolvedSource| s.location.is_s3())
-        || output_dir.as_ref().is_some_and(Location::is_s3);
+        || output_dir.as_ref().is_some_and(Location::is_s3)
+        || spark
+            .as_ref()
+            .is_some_and(|s: &SparkSettings| s.staging_location.is_s3())
+        || store
+            .as_ref()
+            .is_some_and(|s: &StoreSettings| s.location.is_s3());
     let s3 = if uses_s3 {
         let settings = S3Settings::from_config(file.storage.s3.as_ref());
         problems.extend(settings.problems());
@@ -289,6 +488,9 @@ pub fn resolve(
         lock: file.output.lock,
         lock_expiry: std::time::Duration::from_secs(file.output.lock_expiry_secs.unwrap_or(300)),
         activity_engine: file.activity.engine,
+        spark,
+        store,
+        check_days: None,
     })
 }
 

@@ -63,11 +63,66 @@ pub struct ActivityConfig {
     /// may be a date or a UTC datetime; `user_id` may be absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<SourceConfig>,
+    /// `engine: spark`: the Spark Connect server that computes the rollup
+    /// of `sources.events`, and where it writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spark: Option<SparkConfig>,
+    /// Keep the rollup by day between runs (`engine: local` or `spark`): a
+    /// directory or `s3://` prefix of `day=YYYY-MM-DD/` partitions. A run
+    /// computes the days the store lacks and the last `lookback_days`, then
+    /// reads the rest from the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    /// With `store`: the most recent days recomputed by every run, for
+    /// events that arrive late (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookback_days: Option<u32>,
+    /// With `store`: days kept before as_of (default: the days the
+    /// configured metrics read); older days are removed after a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_days: Option<u32>,
+    /// With `store`: compare each stored day's source rows with the events
+    /// source's rows of that day (reading only `event_time`) and recompute
+    /// the days that differ (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_check: Option<bool>,
 }
 
 impl ActivityConfig {
     fn is_default(&self) -> bool {
-        self.engine == ActivityEngine::Local && self.table.is_none()
+        self.engine == ActivityEngine::Local
+            && self.table.is_none()
+            && self.spark.is_none()
+            && self.store.is_none()
+            && self.lookback_days.is_none()
+            && self.keep_days.is_none()
+            && self.drift_check.is_none()
+    }
+}
+
+/// `activity.spark`: a Spark Connect server (Databricks, EMR, Dataproc, or
+/// `start-connect-server.sh`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SparkConfig {
+    /// The Spark Connect URL, `sc://HOST:PORT/;use_ssl=true;token=${SPARK_TOKEN}`.
+    /// The token only through `${VAR}`: it is masked in every message.
+    pub remote: String,
+    /// Where Spark writes the rollup, a directory both Spark and this job
+    /// read (`s3://…`, `s3a://…` or a local path on a shared disk). Each run
+    /// writes its own `run=RUN_ID/` under it and removes it afterwards; a
+    /// run removes the `run=*/` that killed runs left behind.
+    pub staging: String,
+}
+
+impl ActivityEngine {
+    /// The engine as the pipeline file names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActivityEngine::Local => "local",
+            ActivityEngine::Table => "table",
+            ActivityEngine::Spark => "spark",
+        }
     }
 }
 
@@ -80,6 +135,8 @@ pub enum ActivityEngine {
     Local,
     /// A table at `activity.table`.
     Table,
+    /// A Spark Connect server (`activity.spark`), from `sources.events`.
+    Spark,
 }
 
 /// Canonical input table names (SPEC §4).

@@ -317,7 +317,10 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource, pipeline: &Pipeline) -> R
 /// read are read (and checked), so that files and row groups outside them
 /// are skipped (crate::activity).
 fn rows_checked(loaded: &LoadedSource, pipeline: &Pipeline) -> LazyFrame {
-    match crate::activity::range(pipeline) {
+    match pipeline
+        .check_days
+        .or_else(|| crate::activity::range(pipeline))
+    {
         Some(range) if loaded.name == SourceName::Events => {
             loaded.checked_in_days("event_time", range.first, range.end)
         }

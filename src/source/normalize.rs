@@ -185,9 +185,9 @@ impl LoadedSource {
             [one] => one.to_string(),
             many => format!("{} ({} files)", many[0].parent_shown(), many.len()),
         };
-        // The rollup is read as `events`: say where it was configured.
+        // The rollup is read as `events`: say that it is the rollup.
         if self.is_rollup() {
-            format!("the activity rollup of `activity.table`, {shown}")
+            format!("the activity rollup, {shown}")
         } else {
             shown
         }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use polars::prelude::*;
 
+pub mod boundaries;
 pub mod s3;
+pub mod spark;
 
 const ACCOUNTS: &str = "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,2025-11-01,a\n3,2025-06-01,,b\n";
 const TRAINING: &str = "account_id,course_id,completed_at\n1,c1,2025-01-10\n";
@@ -25,6 +27,29 @@ pub fn fixture(metrics: &str) -> tempfile::TempDir {
     );
     std::fs::write(dir.path().join("p.yaml"), pipeline).unwrap();
     dir
+}
+
+/// Starts a test server (`command`, its stdout piped) and returns it with
+/// the JSON of its first line, which says where it listens.
+pub fn spawn_server(
+    mut command: std::process::Command,
+    what: &str,
+) -> (std::process::Child, serde_json::Value) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("read the first line of {what}: {e}"));
+    let info = serde_json::from_str(&line).unwrap_or_else(|e| {
+        let _ = child.kill();
+        panic!("{what} did not start ({e}): {line:?}")
+    });
+    (child, info)
 }
 
 pub fn bin() -> Command {

@@ -7,7 +7,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,23 +55,13 @@ impl S3Server {
         let dir = tempfile::tempdir().unwrap();
         let request_log = dir.path().join("requests.jsonl");
         let script = super::repo().join("tests/support/s3_server.py");
-        let mut child = Command::new(python())
+        let mut command = Command::new(python());
+        command
             .arg(&script)
             .arg(&request_log)
             .args(buckets)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the S3 test server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-            let _ = child.kill();
-            panic!("the S3 test server did not start ({e}): {line:?}")
-        });
+            .stdin(Stdio::null());
+        let (child, info) = super::spawn_server(command, "the S3 test server");
         Some(S3Server {
             child,
             port: info["port"].as_u64().unwrap() as u16,

@@ -2,6 +2,7 @@
 -- one row per (account_id, user_id, day, event_name) with `events`, the UTC days
 -- [2025-11-01, 2026-11-01). Point `activity.table` at its output and set `activity.engine: table`.
 SET spark.sql.session.timeZone = UTC;
+SET spark.sql.ansi.enabled = true;
 CREATE OR REPLACE TEMPORARY VIEW cohort_metrics_events
 USING parquet
 OPTIONS (path 'SAMPLE/events', recursiveFileLookup 'true');

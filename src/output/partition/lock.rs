@@ -140,10 +140,21 @@ impl PartitionLock {
         request: &LockRequest,
     ) -> Result<PartitionLock> {
         let name = format!(".{}.lock", partition_name(as_of));
+        Self::acquire_named(target, &name, s3, request)
+    }
+
+    /// Takes the lock `name` under `target` (a local lock file, or an S3
+    /// lease): the partition's, or another directory's (the activity store).
+    pub fn acquire_named(
+        target: &Location,
+        name: &str,
+        s3: Option<&Arc<S3>>,
+        request: &LockRequest,
+    ) -> Result<PartitionLock> {
         let held = match (request.setting, target) {
             (LockSetting::None, _) => Held::None,
             (LockSetting::Auto, Location::Local(dir)) => {
-                Held::Local(lock_file(dir, &name, request)?)
+                Held::Local(lock_file(dir, name, request)?)
             }
             (LockSetting::Auto, Location::S3 { bucket, key }) => {
                 let s3 =

@@ -69,8 +69,9 @@ pub struct Manifest {
 /// The activity stage of a run (see `crate::activity`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivityEntry {
-    /// Who produced activity: `local` (this run read the events source) or
-    /// `table` (a rollup read from `activity.table`).
+    /// Who produced activity: `local` (this run read the events source),
+    /// `table` (a rollup read from `activity.table`) or `spark` (a rollup
+    /// a Spark Connect server computed from the events source).
     pub engine: String,
     /// The days of activity: `[first_day, end_day)`, end_day = as_of.
     pub first_day: String,
@@ -82,6 +83,15 @@ pub struct ActivityEntry {
     /// Rows of each per-subject reduction the metrics read, by name.
     pub reductions: BTreeMap<String, u64>,
     pub seconds: f64,
+    /// `engine: spark`: the remote (its token masked), Spark's version, the
+    /// events its count query found (= Σ `events` read) and the seconds of
+    /// the Spark steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spark: Option<crate::activity::spark::SparkEntry>,
+    /// `activity.store`: the days computed, reused, found drifted and
+    /// removed, and why every day was rebuilt, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<crate::activity::store::StoreEntry>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -1,0 +1,496 @@
+//! `activity.engine: spark`: the rollup computed by a Spark Connect server.
+//!
+//! The statement is the `spark` dialect of [`super::sql::rollup`], built
+//! from the same definition as the local engine: the events source's path,
+//! column mapping and formats, the run's days, UTC days (the session time
+//! zone is pinned to UTC first), null user ids kept. Spark writes Parquet to
+//! `run=RUN_ID/` under `activity.spark.staging`; one count query on Spark
+//! gives the events the rollup stands for, which the Σ `events` of the
+//! files this run reads must equal (a partial write never passes). The
+//! staged rollup is then read as `engine: table` reads one, with the same
+//! data rules, and removed when the run ends. A run removes the `run=*/`
+//! that killed runs left behind.
+//!
+//! Errors are exit 4 and name the remote without its token, the step and
+//! Spark's message. SIGINT and SIGTERM during the Spark steps interrupt the
+//! running Spark operation (by the run's tag) before the run exits.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+use spark_connect::SparkSession;
+
+use crate::config::{Pipeline, SourceName, SparkSettings};
+use crate::error::{Error, Result};
+use crate::inputs::Inputs;
+use crate::log;
+use crate::storage::Location;
+
+use super::sql::{rollup_of_days, Dialect};
+use super::ActivityRange;
+
+/// Staged runs are directories `run=RUN_ID/` under the staging directory.
+const RUN_PREFIX: &str = "run=";
+
+/// The rollup Spark wrote for this run; its directory is removed on drop.
+pub struct Staged {
+    /// The pipeline with `sources.events` replaced by the staged rollup.
+    pub pipeline: Pipeline,
+    /// What the manifest records.
+    pub entry: SparkEntry,
+    staging: StagingDir,
+}
+
+/// The manifest's record of the Spark steps.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SparkEntry {
+    /// The Spark Connect URL, its token masked.
+    pub remote: String,
+    /// Spark's version, as the server reports it.
+    pub version: String,
+    /// The source events the rollup stands for (Spark's count query).
+    pub events: u64,
+    pub seconds: f64,
+}
+
+impl Staged {
+    /// Σ `events` of the staged files must equal Spark's count: anything
+    /// else is a partial or foreign write under the run's directory.
+    pub fn check_events(&self, inputs: &Inputs) -> Result<()> {
+        let rollup = inputs
+            .get(SourceName::Events)
+            .ok_or_else(|| Error::Other("the staged rollup was not scanned".into()))?;
+        let sum = rollup
+            .frame
+            .clone()
+            .select([col("events").cast(DataType::UInt64).sum()])
+            .collect()
+            .map_err(|e| Error::engine(&format!("reading {}", rollup.files_shown()), e))?;
+        let read = sum
+            .column("events")
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|c| c.get(0)))
+            .unwrap_or(0);
+        if read != self.entry.events {
+            return Err(Error::Io(format!(
+                "Spark at {}: the rollup it wrote to {} stands for {read} events, but Spark counts {} events \
+                 of `sources.events` in the days read: the write is partial or the directory was changed \
+                 during the run; nothing was published",
+                self.entry.remote,
+                self.staging.shown(),
+                self.entry.events
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Runs the rollup on Spark when the pipeline's engine is `spark` and a
+/// metric reads events; None otherwise.
+pub fn stage(pipeline: &Pipeline, run_id: &str) -> Result<Option<Staged>> {
+    if pipeline.spark.is_none() {
+        return Ok(None);
+    }
+    match super::range(pipeline) {
+        Some(range) => stage_days(pipeline, run_id, range).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Runs the rollup of the days `range` on Spark (the store computes only
+/// the days it lacks). Every account's rows are kept: the run drops
+/// orphans when it reads the rollup.
+pub fn stage_days(pipeline: &Pipeline, run_id: &str, range: ActivityRange) -> Result<Staged> {
+    let settings = pipeline
+        .spark
+        .as_ref()
+        .ok_or_else(|| Error::config("`activity.engine: spark` needs `activity.spark`"))?;
+    let started = Instant::now();
+    // The events source's schema decides how its `event_time` becomes a day.
+    let inputs = Inputs::scan(pipeline)?;
+    let statements = rollup_of_days(pipeline, &inputs, Dialect::Spark, None, range)?;
+    remove_orphans(&settings.staging_location, pipeline.s3.as_ref())?;
+    let run_dir = format!("{RUN_PREFIX}{run_id}");
+    let staging = StagingDir {
+        location: settings.staging_location.join(&format!("{run_dir}/")),
+        s3: pipeline.s3.clone(),
+    };
+    let spark_dir = format!("{}/{run_dir}", settings.staging.trim_end_matches('/'));
+    let remote = settings.remote_shown();
+    let session = Remote::connect(settings)?;
+    let tag = format!("cohort-metrics-{run_id}");
+    session.step("tag the run's operations", || session.session.add_tag(&tag))?;
+    let version = session.version.clone();
+    log::info(
+        "spark",
+        &format!(
+            "computing the rollup of the days {} … {} on Spark {version} at {remote}",
+            statements.range.first,
+            statements.range.end - chrono::Days::new(1),
+        ),
+    );
+    let events = {
+        let _interrupts = Interrupts::watch(session.session.clone(), tag.clone(), remote.clone());
+        for statement in &statements.setup {
+            session.sql("set up the session and the events view", statement)?;
+        }
+        session.sql(
+            &format!("write the rollup to {spark_dir}"),
+            &format!(
+                "INSERT OVERWRITE DIRECTORY {} USING parquet\n{}",
+                super::sql::text(&spark_dir),
+                statements.select
+            ),
+        )?;
+        let rows = session.sql("count the events of the days read", &statements.count)?;
+        rows.first()
+            .and_then(|row| row.get(0))
+            .and_then(|value| value.as_i64())
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| {
+                Error::Io(format!(
+                    "Spark at {remote}: the count of the events gave no number"
+                ))
+            })?
+    };
+    let _ = session.session.stop();
+    let staged_pipeline = super::with_rollup_events(pipeline, staging.location.join("*.parquet"));
+    let seconds = started.elapsed().as_secs_f64();
+    log::info(
+        "spark",
+        &format!(
+            "Spark wrote the rollup of {events} events to {} ({seconds:.2}s)",
+            staging.shown()
+        ),
+    );
+    Ok(Staged {
+        pipeline: staged_pipeline,
+        entry: SparkEntry {
+            remote,
+            version,
+            events,
+            seconds: (seconds * 1000.0).round() / 1000.0,
+        },
+        staging,
+    })
+}
+
+/// A session on the configured remote, whose failures name it.
+struct Remote {
+    session: SparkSession,
+    shown: String,
+    version: String,
+}
+
+impl Remote {
+    /// Connects and asks the server's version: the first call that needs
+    /// the server to answer and to accept the token.
+    fn connect(settings: &SparkSettings) -> Result<Remote> {
+        let shown = settings.remote_shown();
+        reachable(&settings.remote)
+            .map_err(|e| Error::Io(format!("Spark at {shown}: could not connect: {e}")))?;
+        let session = spark_connect::SparkSessionBuilder::new()
+            .remote(&settings.remote)
+            .get_or_create()
+            .map_err(|e| failed(&shown, "connect", &e))?;
+        let version = session
+            .version()
+            .map_err(|e| failed(&shown, "connect", &e))?;
+        Ok(Remote {
+            session,
+            shown,
+            version,
+        })
+    }
+
+    fn step<T>(&self, step: &str, work: impl FnOnce() -> spark_connect::Result<T>) -> Result<T> {
+        let started = Instant::now();
+        let result = work().map_err(|e| failed(&self.shown, step, &e));
+        log::debug(
+            "spark",
+            &format!("{step}: {:.2}s", started.elapsed().as_secs_f64()),
+        );
+        interrupted()?;
+        result
+    }
+
+    /// Runs one statement and returns its rows.
+    fn sql(&self, step: &str, statement: &str) -> Result<Vec<spark_connect::row::Row>> {
+        self.step(step, || self.session.sql(statement)?.collect())
+    }
+}
+
+/// Attempts to open a TCP connection to the remote's host and port before
+/// the client does: the client retries an unreachable server with backoff
+/// for about ten minutes (pyspark's policy), which a nightly job should not
+/// spend on a server that is not there. Three attempts, two seconds apart.
+fn reachable(remote: &str) -> std::result::Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let authority = remote
+        .trim_start_matches("sc://")
+        .split(['/', ';'])
+        .next()
+        .unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (
+            host.to_string(),
+            port.parse::<u16>()
+                .map_err(|_| format!("`{port}` is not a port"))?,
+        ),
+        _ => (authority.to_string(), 15002),
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let mut last = String::new();
+    for attempt in 0..3 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        let addresses = match (host.as_str(), port).to_socket_addrs() {
+            Ok(addresses) => addresses.collect::<Vec<_>>(),
+            Err(e) => {
+                last = format!("{host}: {e}");
+                continue;
+            }
+        };
+        for address in addresses {
+            match TcpStream::connect_timeout(&address, Duration::from_secs(5)) {
+                Ok(_) => return Ok(()),
+                Err(e) => last = format!("{host}:{port}: {e}"),
+            }
+        }
+    }
+    Err(format!("{last} (3 attempts, 2 s apart)"))
+}
+
+/// Exit 4, naming the remote (without its token), the step and Spark's
+/// message.
+fn failed(remote: &str, step: &str, error: &spark_connect::SparkError) -> Error {
+    let message = error.to_string();
+    let message = message.trim();
+    Error::Io(format!(
+        "Spark at {remote}: could not {step}: {}",
+        if message.is_empty() {
+            "no message"
+        } else {
+            message
+        }
+    ))
+}
+
+/// The signal that stopped the run during the Spark steps, if any.
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    SIGNALLED.store(signal, Ordering::SeqCst);
+}
+
+/// An error when SIGINT or SIGTERM arrived during the Spark steps.
+fn interrupted() -> Result<()> {
+    match SIGNALLED.load(Ordering::SeqCst) {
+        0 => Ok(()),
+        signal => Err(Error::Interrupted(signal)),
+    }
+}
+
+/// While alive: SIGINT and SIGTERM interrupt the run's Spark operations
+/// (every operation carries the run's tag) instead of killing the process,
+/// so that the run exits through its usual cleanup.
+struct Interrupts {
+    done: Arc<AtomicBool>,
+    watcher: Option<std::thread::JoinHandle<()>>,
+    previous: [(libc::c_int, libc::sighandler_t); 2],
+}
+
+impl Interrupts {
+    fn watch(session: SparkSession, tag: String, remote: String) -> Interrupts {
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: the handler only stores into an atomic.
+        let previous = [libc::SIGINT, libc::SIGTERM]
+            .map(|signal| (signal, unsafe { libc::signal(signal, handler) }));
+        let done = Arc::new(AtomicBool::new(false));
+        let watching = done.clone();
+        let watcher = std::thread::spawn(move || {
+            while !watching.load(Ordering::SeqCst) {
+                let signal = SIGNALLED.load(Ordering::SeqCst);
+                if signal != 0 {
+                    match session.interrupt_tag(&tag) {
+                        Ok(ids) => log::warn(
+                            "spark",
+                            &format!(
+                                "signal {signal}: interrupted the Spark operation(s) {} at {remote}",
+                                if ids.is_empty() {
+                                    "(none was running)".to_string()
+                                } else {
+                                    ids.join(", ")
+                                }
+                            ),
+                        ),
+                        Err(e) => log::warn(
+                            "spark",
+                            &format!("signal {signal}: could not interrupt the Spark operations at {remote}: {e}"),
+                        ),
+                    }
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Interrupts {
+            done,
+            watcher: Some(watcher),
+            previous,
+        }
+    }
+}
+
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::SeqCst);
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
+        }
+        for (signal, handler) in self.previous {
+            // SAFETY: restores the handler that was in place before.
+            unsafe { libc::signal(signal, handler) };
+        }
+    }
+}
+
+/// A staging directory, local or on S3.
+struct StagingDir {
+    location: Location,
+    s3: Option<Arc<crate::storage::s3::S3>>,
+}
+
+impl StagingDir {
+    fn shown(&self) -> String {
+        self.location.to_string()
+    }
+
+    fn remove(&self) -> Result<()> {
+        match (&self.location, &self.s3) {
+            (Location::Local(dir), _) => match std::fs::remove_dir_all(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::Io(format!("removing {}: {e}", dir.display())))
+                }
+                _ => Ok(()),
+            },
+            (Location::S3 { bucket, key }, Some(s3)) => {
+                for object in s3.list(bucket, key)? {
+                    s3.delete(bucket, &object.key)?;
+                }
+                Ok(())
+            }
+            (Location::S3 { .. }, None) => Ok(()),
+        }
+    }
+}
+
+/// Removes every `run=*/` under the staging directory: the directories
+/// of killed runs (a finished run removes its own).
+fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) -> Result<()> {
+    let mut removed = Vec::new();
+    match (staging, s3) {
+        (Location::Local(dir), _) => {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => {
+                    return Err(Error::Io(format!(
+                        "activity.spark.staging {}: {e}",
+                        dir.display()
+                    )))
+                }
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name.starts_with(RUN_PREFIX) {
+                    std::fs::remove_dir_all(entry.path()).map_err(|e| {
+                        Error::Io(format!("removing {}: {e}", entry.path().display()))
+                    })?;
+                    removed.push(name);
+                }
+            }
+        }
+        (Location::S3 { bucket, key }, Some(s3)) => {
+            for object in s3.list(bucket, key)? {
+                let rest = object.key.strip_prefix(key.as_str()).unwrap_or("");
+                if let Some((dir, _)) = rest
+                    .split_once('/')
+                    .filter(|(d, _)| d.starts_with(RUN_PREFIX))
+                {
+                    s3.delete(bucket, &object.key)?;
+                    if !removed.iter().any(|r| r == dir) {
+                        removed.push(dir.to_string());
+                    }
+                }
+            }
+        }
+        (Location::S3 { .. }, None) => {
+            return Err(Error::Other(
+                "no S3 client for the staging directory".into(),
+            ))
+        }
+    }
+    if !removed.is_empty() {
+        log::warn(
+            "spark",
+            &format!(
+                "removed what killed runs left under {}: {}",
+                staging,
+                removed.join(", ")
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The run's directory goes when the run ends, whatever the outcome.
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        if let Err(e) = self.remove() {
+            log::warn(
+                "spark",
+                &format!("could not remove the staged rollup: {e} (the next run removes it)"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_remote_is_told_at_once() {
+        // Nothing listens on port 9 of 127.0.0.1.
+        let err = reachable("sc://127.0.0.1:9/;token=x").unwrap_err();
+        assert!(err.starts_with("127.0.0.1:9: "), "{err}");
+        assert!(reachable("sc://127.0.0.1:notaport/")
+            .unwrap_err()
+            .contains("not a port"));
+    }
+
+    #[test]
+    fn orphans_are_the_run_directories_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("run=old/x")).unwrap();
+        std::fs::write(dir.path().join("run=old/x/part.parquet"), b"x").unwrap();
+        std::fs::create_dir_all(dir.path().join("keep")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        remove_orphans(&Location::Local(dir.path().to_path_buf()), None).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["keep", "notes.txt"]);
+        // A staging directory that does not exist yet has no orphans.
+        remove_orphans(&Location::Local(dir.path().join("missing")), None).unwrap();
+    }
+}
