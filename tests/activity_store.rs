@@ -376,3 +376,44 @@ fn the_store_settings_are_checked() {
         assert!(stderr.contains(expected), "{block}\n→ {stderr}");
     }
 }
+
+#[test]
+fn a_run_waits_for_the_store_lock_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let nightly = pipeline(dir.path(), "nightly.yaml", &store_block(dir.path(), ""));
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    // Another process holds the store's lock (an exclusive flock, as a run
+    // takes it) until its stdin closes.
+    let mut holder = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()",
+        ])
+        .arg(store.join(".store.lock"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held");
+    let output = bin()
+        .arg("run")
+        .arg(&nightly)
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains(".store.lock"), "{stderr}");
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    // Released: the run goes through.
+    run(&nightly, "2026-11-01", &dir.path().join("out"), &[]);
+}

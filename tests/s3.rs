@@ -763,3 +763,72 @@ fn events_files_outside_the_days_read_are_skipped_on_s3() {
         "part-new's data is read: {new:?}"
     );
 }
+
+#[test]
+fn an_activity_store_on_s3_gives_the_tables_of_full_runs() {
+    let Some(server) = S3Server::start(&["lake", "results", "state"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    server.upload_dir(&repo().join("sample_data"), "lake", "sample_data/");
+    let text = std::fs::read_to_string(s3_pipeline(dir.path(), "")).unwrap();
+    let pipeline = dir.path().join("store.yaml");
+    std::fs::write(
+        &pipeline,
+        format!("{text}activity:\n  store: s3://state/cohort-activity\n  lookback_days: 2\n"),
+    )
+    .unwrap();
+    for (as_of, computed) in [("2026-10-31", 365), ("2026-11-01", 2)] {
+        let local = bin()
+            .arg("run")
+            .arg(repo().join("pipelines/education_impact.yaml"))
+            .args(["--as-of", as_of, "--output"])
+            .arg(dir.path().join("local"))
+            .output()
+            .unwrap();
+        assert!(local.status.success(), "{}", stderr_of(&local));
+        let output = server
+            .command(dir.path())
+            .arg("run")
+            .arg(&pipeline)
+            .args(["--as-of", as_of, "--output"])
+            .arg(dir.path().join("store"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let partition = |root: &str| dir.path().join(root).join(format!("as_of={as_of}"));
+        assert_same_tables(
+            &partition("local"),
+            &partition("store"),
+            &format!("a full run and a run with a store on S3, as of {as_of}"),
+        );
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(partition("store").join("_manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            manifest["activity"]["store"]["computed_days"], computed,
+            "{as_of}"
+        );
+    }
+    // 365 days, each a manifest and at most one file; the definition; the
+    // lease released.
+    let keys: Vec<String> = server
+        .list("state", "cohort-activity/")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let manifests = keys.iter().filter(|k| k.ends_with("/_day.json")).count();
+    let files = keys.iter().filter(|k| k.ends_with(".parquet")).count();
+    assert_eq!(manifests, 365, "{keys:?}");
+    assert!(files <= 365 && files > 300, "{files}");
+    assert!(keys.contains(&"cohort-activity/_store.json".to_string()));
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("cohort-activity/day=") || k == "cohort-activity/_store.json"),
+        "a lease or stray object is left: {:?}",
+        keys.iter()
+            .filter(|k| !k.starts_with("cohort-activity/day="))
+            .collect::<Vec<_>>()
+    );
+}

@@ -196,6 +196,28 @@ pub fn sync(pipeline: &Pipeline, request: &SyncRequest) -> Result<Option<Synced>
 
     // The raw events: their schema, the drift check and the local engine.
     let inputs = Inputs::scan(pipeline)?;
+    if inputs
+        .get(SourceName::Events)
+        .is_some_and(|e| e.account_via_users)
+    {
+        // Stored days would keep the account each user had when computed.
+        return Err(Error::config(
+            "`activity.store` keeps events by account, but `sources.events` has no `account_id` and takes it from \
+             `users`, which can change between runs: map `account_id` in the events source, or remove the store",
+        ));
+    }
+    if let Some(keep) = settings.keep_days {
+        let read = (range.end - range.first).num_days();
+        if i64::from(keep) < read {
+            log::warn(
+                "store",
+                &format!(
+                    "`activity.keep_days` ({keep}) is shorter than the {read} days the metrics read: the older days are \
+                     removed after each run and computed again by the next"
+                ),
+            );
+        }
+    }
     if settings.drift_check {
         let stored: Vec<NaiveDate> = needed
             .iter()
