@@ -417,3 +417,62 @@ fn a_run_waits_for_the_store_lock_and_names_it() {
     // Released: the run goes through.
     run(&nightly, "2026-11-01", &dir.path().join("out"), &[]);
 }
+
+#[test]
+fn runs_killed_while_filling_the_store_leave_it_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = pipeline(dir.path(), "full.yaml", "");
+    let nightly = pipeline(dir.path(), "nightly.yaml", &store_block(dir.path(), ""));
+    // How long the store takes to fill, to spread the kills over it.
+    let started = std::time::Instant::now();
+    run(&nightly, "2026-10-31", &dir.path().join("timing"), &[]);
+    let fill = started.elapsed();
+    std::fs::remove_dir_all(dir.path().join("store")).unwrap();
+    for (i, fraction) in [0.1, 0.3, 0.5, 0.7, 0.9].into_iter().enumerate() {
+        // Each kill lands on the store the previous killed runs left, with
+        // another day as of, so that the runs write different days.
+        let as_of = [
+            "2026-10-27",
+            "2026-10-28",
+            "2026-10-29",
+            "2026-10-30",
+            "2026-10-31",
+        ][i];
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cohort-metrics"))
+            .args(["-q", "run"])
+            .arg(&nightly)
+            .args(["--as-of", as_of, "--output"])
+            .arg(dir.path().join("killed"))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(fill.mul_f64(fraction));
+        let _ = child.kill(); // SIGKILL: no cleanup at all
+        let _ = child.wait();
+    }
+    let (expected, _) = run(&full, "2026-11-01", &dir.path().join("full"), &[]);
+    let (actual, _) = run(&nightly, "2026-11-01", &dir.path().join("nightly"), &[]);
+    assert_same_tables(
+        &expected,
+        &actual,
+        "a full run and a store run after killed runs",
+    );
+    // Every stored file is named by its day's manifest.
+    let (days, files) = stored(dir.path());
+    assert_eq!(days.len(), 365);
+    assert!(files.iter().all(|f| !f.ends_with(".tmp")), "{files:?}");
+    let named = days
+        .iter()
+        .filter(|d| {
+            let m: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.path().join("store").join(d).join("_day.json"))
+                    .unwrap(),
+            )
+            .unwrap();
+            !m["file"].is_null()
+        })
+        .count();
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".parquet")).count(),
+        named
+    );
+}

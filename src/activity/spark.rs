@@ -477,6 +477,65 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_rollup_that_does_not_add_up_to_sparks_count_is_refused() {
+        let fixture = crate::testkit::Fixture::tiny();
+        let pipeline = crate::run::load(&crate::run::RunOptions {
+            pipeline: fixture.pipeline("[{ key_action_rate: { event: report_created } }]", ""),
+            ..Default::default()
+        })
+        .unwrap();
+        // What Spark staged: 3 events in two rows.
+        let dir = fixture.dir.path().join("staging/run=x");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut frame = df!(
+            "account_id" => [1i64, 1],
+            "user_id" => [11i64, 12],
+            "day" => [crate::time::date_to_days(chrono::NaiveDate::from_ymd_opt(2025, 12, 5).unwrap()); 2],
+            "event_name" => ["login", "login"],
+            "events" => [2i64, 1],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("day").cast(DataType::Date))
+        .collect()
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(dir.join("part-0.parquet")).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let staged = |counted: u64| Staged {
+            pipeline: super::super::with_rollup_events(
+                &pipeline,
+                Location::Local(dir.join("*.parquet")),
+            ),
+            entry: SparkEntry {
+                remote: "sc://spark:15002/;token=***".into(),
+                version: "4.3.0".into(),
+                events: counted,
+                seconds: 0.0,
+            },
+            staging: StagingDir {
+                location: Location::Local(dir.clone()),
+                s3: None,
+            },
+        };
+        let partial = staged(4);
+        let inputs = Inputs::scan(&partial.pipeline).unwrap();
+        let err = partial.check_events(&inputs).unwrap_err();
+        assert_eq!(err.exit_code(), 4);
+        assert!(
+            err.to_string()
+                .contains("stands for 3 events, but Spark counts 4 events"),
+            "{err}"
+        );
+        std::mem::forget(partial); // keep the directory for the next case
+        let whole = staged(3);
+        let inputs = Inputs::scan(&whole.pipeline).unwrap();
+        whole.check_events(&inputs).unwrap();
+        drop(whole);
+        assert!(!dir.exists(), "the run's directory goes with it");
+    }
+
+    #[test]
     fn orphans_are_the_run_directories_only() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("run=old/x")).unwrap();
