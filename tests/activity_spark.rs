@@ -425,14 +425,7 @@ fn a_store_filled_by_spark_gives_the_tables_of_full_runs() {
     );
     let pipeline = sample_pipeline(dir.path(), &block);
     for as_of in ["2026-10-31", "2026-11-01"] {
-        let local = bin()
-            .arg("run")
-            .arg(repo().join("pipelines/education_impact.yaml"))
-            .args(["--as-of", as_of, "--output"])
-            .arg(dir.path().join("local"))
-            .output()
-            .unwrap();
-        succeeded(&local);
+        let local = sample_run_as_of(&dir.path().join("local"), as_of);
         let output = bin()
             .arg("run")
             .arg(&pipeline)
@@ -444,7 +437,7 @@ fn a_store_filled_by_spark_gives_the_tables_of_full_runs() {
         succeeded(&output);
         let partition = |root: &Path| root.join(format!("as_of={as_of}"));
         assert_same_tables(
-            &partition(&dir.path().join("local")),
+            &local,
             &partition(&dir.path().join("spark")),
             &format!("the local engine against a store filled by Spark, as of {as_of}"),
         );

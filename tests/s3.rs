@@ -779,14 +779,7 @@ fn an_activity_store_on_s3_gives_the_tables_of_full_runs() {
     )
     .unwrap();
     for (as_of, computed) in [("2026-10-31", 365), ("2026-11-01", 2)] {
-        let local = bin()
-            .arg("run")
-            .arg(repo().join("pipelines/education_impact.yaml"))
-            .args(["--as-of", as_of, "--output"])
-            .arg(dir.path().join("local"))
-            .output()
-            .unwrap();
-        assert!(local.status.success(), "{}", stderr_of(&local));
+        let local = sample_run_as_of(&dir.path().join("local"), as_of);
         let output = server
             .command(dir.path())
             .arg("run")
@@ -798,7 +791,7 @@ fn an_activity_store_on_s3_gives_the_tables_of_full_runs() {
         assert!(output.status.success(), "{}", stderr_of(&output));
         let partition = |root: &str| dir.path().join(root).join(format!("as_of={as_of}"));
         assert_same_tables(
-            &partition("local"),
+            &local,
             &partition("store"),
             &format!("a full run and a run with a store on S3, as of {as_of}"),
         );

@@ -94,7 +94,8 @@ pub fn stage(pipeline: &Pipeline, run_id: &str) -> Result<Option<Staged>> {
         return Ok(None);
     }
     match super::range(pipeline) {
-        Some(range) => stage_days(pipeline, run_id, range).map(Some),
+        // The events source's schema decides how its `event_time` becomes a day.
+        Some(range) => stage_days(pipeline, &Inputs::scan(pipeline)?, run_id, range).map(Some),
         None => Ok(None),
     }
 }
@@ -102,15 +103,19 @@ pub fn stage(pipeline: &Pipeline, run_id: &str) -> Result<Option<Staged>> {
 /// Runs the rollup of the days `range` on Spark (the store computes only
 /// the days it lacks). Every account's rows are kept: the run drops
 /// orphans when it reads the rollup.
-pub fn stage_days(pipeline: &Pipeline, run_id: &str, range: ActivityRange) -> Result<Staged> {
+/// `inputs` are the pipeline's sources as scanned (the events' schema).
+pub fn stage_days(
+    pipeline: &Pipeline,
+    inputs: &Inputs,
+    run_id: &str,
+    range: ActivityRange,
+) -> Result<Staged> {
     let settings = pipeline
         .spark
         .as_ref()
         .ok_or_else(|| Error::config("`activity.engine: spark` needs `activity.spark`"))?;
     let started = Instant::now();
-    // The events source's schema decides how its `event_time` becomes a day.
-    let inputs = Inputs::scan(pipeline)?;
-    let statements = rollup_of_days(pipeline, &inputs, Dialect::Spark, None, range)?;
+    let statements = rollup_of_days(pipeline, inputs, Dialect::Spark, None, range)?;
     remove_orphans(&settings.staging_location, pipeline.s3.as_ref())?;
     let run_dir = format!("{RUN_PREFIX}{run_id}");
     let staging = StagingDir {

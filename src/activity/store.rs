@@ -423,7 +423,7 @@ fn compute_days(
     let started = Instant::now();
     let frame = match pipeline.activity_engine {
         crate::config::ActivityEngine::Spark => {
-            let staged = super::spark::stage_days(pipeline, run_id, days)?;
+            let staged = super::spark::stage_days(pipeline, inputs, run_id, days)?;
             let inputs = Inputs::scan(&staged.pipeline)?;
             staged.check_events(&inputs)?;
             let rollup = inputs

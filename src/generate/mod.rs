@@ -68,8 +68,7 @@ fn move_events(tables: &mut Tables, events: &mut TimeParts, out: &std::path::Pat
         .iter()
         .map(|micros| {
             let day = micros.unwrap_or(0).div_euclid(86_400_000_000);
-            let date =
-                NaiveDate::from_num_days_from_ce_opt(719_163 + day as i32).unwrap_or_default();
+            let date = crate::time::days_to_date(day as i32);
             date.format("%Y-%m").to_string()
         })
         .collect();

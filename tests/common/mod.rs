@@ -69,6 +69,24 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The bundled sample pipeline run as of `as_of` into `out` (asserted to
+/// succeed); its partition.
+pub fn sample_run_as_of(out: &Path, as_of: &str) -> PathBuf {
+    let output = bin()
+        .arg("run")
+        .arg(repo().join("pipelines/education_impact.yaml"))
+        .args(["--as-of", as_of, "--output"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out.join(format!("as_of={as_of}"))
+}
+
 /// Reads `TABLE.parquet` of a partition.
 pub fn read_table(partition: &Path, table: &str) -> DataFrame {
     let path = partition.join(format!("{table}.parquet"));

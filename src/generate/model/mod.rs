@@ -248,7 +248,7 @@ pub fn simulate_account(
 }
 
 fn day_to_date(day: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Days::new(day.max(0) as u64)
+    crate::time::days_to_date(day.max(0))
 }
 
 #[cfg(test)]
