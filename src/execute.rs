@@ -13,7 +13,7 @@ use crate::metrics::aggregate::combine;
 use crate::metrics::FinishRows;
 use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
 use crate::plan::Plans;
-use crate::stats::{evaluate, sort_rows, AggregateInfo, LiftRow, MetricRow};
+use crate::stats::{add_q_values, evaluate, sort_rows, AggregateInfo, LiftRow, MetricRow};
 
 /// The collected frames of one run, routed.
 pub struct Collected {
@@ -51,6 +51,7 @@ fn prepare(plans: Plans, run: &RunColumns, segment_by: &[String]) -> Result<Prep
         .map(|a| AggregateInfo {
             metric: a.metric,
             kind: a.plan.kind,
+            nested: a.plan.nested,
             direction: a.plan.direction,
         })
         .collect();
@@ -182,6 +183,7 @@ pub fn statistics(collected: Collected, alpha: f64, run: &RunColumns) -> Result<
         lift_rows.extend(l);
     }
     sort_rows(&mut metric_rows, &mut lift_rows);
+    add_q_values(&mut lift_rows);
     tables.insert("metrics", tables::metrics_table(run, &metric_rows)?);
     tables.insert("lift", tables::lift_table(run, &lift_rows)?);
     for table in ["retention_curve", "revenue_movements", "account_health"] {

@@ -119,8 +119,43 @@ fn planted_effects_are_recovered() {
     );
     assert!(phi[0].unwrap() > 0.0);
 
-    // Ratios of sums carry no p-value.
-    assert!(lift_value(&lift, "net_revenue_retention", "p_value").is_nan());
+    // Every comparison carries its uncertainty (SPEC §6): ratios of sums and CLV have a
+    // p-value and an interval of the difference around abs_diff; q ≥ p on every row.
+    for metric in [
+        "net_revenue_retention",
+        "gross_revenue_retention",
+        "expansion_revenue_rate",
+        "customer_lifetime_value",
+        "nps",
+        "churn_rate",
+    ] {
+        let p = lift_value(&lift, metric, "p_value");
+        let (low, diff, high) = (
+            lift_value(&lift, metric, "diff_ci_low"),
+            lift_value(&lift, metric, "abs_diff"),
+            lift_value(&lift, metric, "diff_ci_high"),
+        );
+        assert!((0.0..=1.0).contains(&p), "{metric}: p {p}");
+        assert!(low < diff && diff < high, "{metric}: {low} {diff} {high}");
+        // The interval excludes 0 exactly when the Wald p-value is below 0.05 (both come
+        // from the same variances; proportions use the pooled test, so skip churn).
+        if metric != "churn_rate" {
+            assert_eq!(low > 0.0 || high < 0.0, p < 0.05, "{metric}");
+        }
+        assert!(lift_value(&lift, metric, "q_value") >= p, "{metric}");
+    }
+    // NPS responses are nested in accounts: fewer clusters than responses.
+    let nps = lift_value(&lift, "nps", "n_trained");
+    let clusters = floats(
+        &metrics,
+        col("metric")
+            .eq(lit("nps"))
+            .and(col("cohort").eq(lit("trained")))
+            .and(col("segment").is_null()),
+        "clusters",
+    )[0]
+    .unwrap();
+    assert!(clusters < nps, "{clusters} accounts, {nps} responses");
 
     // Revenue movements reconcile: Σ MRR(Mk) − Σ MRR(M0) = Σ(new + reactivation + expansion − contraction − churn).
     let movements = read_table(&partition, "revenue_movements");

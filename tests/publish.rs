@@ -113,7 +113,8 @@ fn output_table_types_and_column_order() {
             "value:f64",
             "ci_low:f64",
             "ci_high:f64",
-            "n:i64"
+            "n:i64",
+            "clusters:i64"
         ]
     );
     assert_eq!(
@@ -134,7 +135,21 @@ fn output_table_types_and_column_order() {
             "significant:bool",
             "direction:str",
             "n_trained:i64",
-            "n_untrained:i64"
+            "n_untrained:i64",
+            "diff_ci_low:f64",
+            "diff_ci_high:f64",
+            "adjusted_untrained_value:f64",
+            "adjusted_abs_diff:f64",
+            "adjusted_ci_low:f64",
+            "adjusted_ci_high:f64",
+            "adjusted_p_value:f64",
+            "adjust_method:str",
+            "n_trained_adjusted:i64",
+            "n_untrained_adjusted:i64",
+            "adjusted_note:str",
+            "e_value:f64",
+            "q_value:f64",
+            "adjusted_q_value:f64"
         ]
     );
     assert_eq!(

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::{AggregatePlan, PlanContext, Reference};
 use crate::error::{Error, Result};
-use crate::stats::{Direction, Kind, SUM_COLUMNS};
+use crate::stats::{Direction, Kind, SUM_COLUMNS, UNIT_SUM_COLUMNS};
 
 /// Granularity of summed contributions: 2¹⁶ steps per unit.
 const QUANTUM: f64 = 65536.0;
@@ -21,6 +21,9 @@ pub struct Sums {
     pub a1: Expr,
     pub a2: Expr,
     pub n: Expr,
+    /// The pair (X, Y) whose per-account totals give the variance of the
+    /// ratio ΣX/ΣY (delta method, CR1); `None` = (`num`, `den`).
+    pub cluster: Option<(Expr, Expr)>,
 }
 
 impl Sums {
@@ -33,6 +36,7 @@ impl Sums {
             a1: lit(0.0),
             a2: lit(0.0),
             n: lit(1.0),
+            cluster: None,
         }
     }
 
@@ -58,15 +62,22 @@ impl Sums {
     /// unchanged). Such values add up exactly in f64 — whatever order a
     /// parallel group-by adds them in — as long as a sum of fractional values
     /// stays below 2³⁷, so reruns give bit-identical results.
+    /// The unit sums of [`SUM_COLUMNS`], then the cluster pair as `cx`, `cy`.
     fn exprs(self) -> Vec<Expr> {
-        let parts = [self.num, self.den, self.sq, self.a1, self.a2, self.n];
+        let (cx, cy) = self
+            .cluster
+            .unwrap_or_else(|| (self.num.clone(), self.den.clone()));
+        let parts = [
+            self.num, self.den, self.sq, self.a1, self.a2, self.n, cx, cy,
+        ];
+        let names = SUM_COLUMNS[..UNIT_SUM_COLUMNS].iter().chain(&["cx", "cy"]);
         parts
             .into_iter()
-            .zip(SUM_COLUMNS)
+            .zip(names)
             .map(|(e, name)| {
                 let value = e.cast(DataType::Float64).fill_null(lit(0.0));
                 ((value * lit(QUANTUM)).round(0, RoundMode::HalfAwayFromZero) / lit(QUANTUM))
-                    .alias(name)
+                    .alias(*name)
             })
             .collect()
     }
@@ -79,6 +90,7 @@ pub struct Units {
     dimension: Expr,
     period_start: Expr,
     period_end: Expr,
+    nested: bool,
 }
 
 impl Units {
@@ -92,7 +104,21 @@ impl Units {
             dimension: lit(NULL).cast(DataType::String),
             period_start: crate::time::date_lit(ctx.period.start),
             period_end: crate::time::date_lit(ctx.period.as_of),
+            nested: false,
         }
+    }
+
+    /// The units are nested in accounts (survey responses, tickets, users,
+    /// enrolments): intervals and tests take the cluster-robust variance by
+    /// account (SPEC §6, CR1).
+    pub fn nested(self) -> Self {
+        self.nested_when(true)
+    }
+
+    /// [`Units::nested`] when `nested` (user-level adoption metrics).
+    pub fn nested_when(mut self, nested: bool) -> Self {
+        self.nested = nested;
+        self
     }
 
     pub fn dimension(mut self, dimension: Expr) -> Self {
@@ -129,19 +155,67 @@ impl Units {
         columns.push(self.dimension.alias("dimension"));
         columns.push(self.period_start.cast(DataType::Date).alias("period_start"));
         columns.push(self.period_end.cast(DataType::Date).alias("period_end"));
+        columns.push(col("account_id").alias("cluster"));
         columns.extend(sums.exprs());
-        let units = by_cohort_and_segment(
+        let units = clustered_by_cohort_and_segment(
             self.frame.select(columns),
             ctx.segment_by,
             &["dimension", "period_start", "period_end"],
-            &SUM_COLUMNS,
         );
         AggregatePlan {
             kind,
+            nested: self.nested,
             direction,
             units,
         }
     }
+}
+
+/// [`by_cohort_and_segment`] for a plan's units (`cluster` = the account,
+/// the unit sums and the cluster pair `cx`, `cy`): the units are first summed
+/// per account, which gives the account's X and Y and so X², X·Y and Y² and
+/// one cluster; those roll up to [`SUM_COLUMNS`] with the unit sums.
+/// An account lies in one cohort and segment (both are account attributes
+/// at a reference day), except with user-level cohorts, where an account's
+/// users of each cohort form that cohort's cluster.
+///
+/// The unit sums add up exactly (see [`Sums`]); squares of account totals
+/// need not, so they are summed in sorted order, which makes their sums
+/// independent of the order a parallel group-by meets the accounts in. (A
+/// cumulative sum's last value, not `sum`: the optimizer drops a sort before
+/// a `sum`, whose result it takes to be order-free.)
+fn clustered_by_cohort_and_segment(
+    units: LazyFrame,
+    segment_by: &[String],
+    keys: &[&str],
+) -> LazyFrame {
+    let unit_sums = &SUM_COLUMNS[..UNIT_SUM_COLUMNS];
+    let mut finest: Vec<Expr> = vec![col("cohort")];
+    finest.extend(segment_by.iter().map(|s| col(s.as_str())));
+    finest.extend(keys.iter().map(|k| col(*k)));
+    finest.push(col("cluster"));
+    let mut per_account: Vec<Expr> = unit_sums.iter().map(|c| col(*c).sum()).collect();
+    per_account.extend([col("cx").sum(), col("cy").sum()]);
+    let accounts = units.group_by(finest).agg(per_account).with_columns([
+        lit(1.0).alias("clusters"),
+        (col("cx") * col("cx")).alias("cxx"),
+        (col("cx") * col("cy")).alias("cxy"),
+        (col("cy") * col("cy")).alias("cyy"),
+    ]);
+    let mut rolled: Vec<Expr> = unit_sums
+        .iter()
+        .chain(&["clusters"])
+        .map(|c| col(*c).sum())
+        .collect();
+    rolled.extend(["cxx", "cxy", "cyy"].iter().map(|c| {
+        col(*c)
+            .sort(SortOptions::default())
+            .cum_sum(false)
+            .last()
+            .fill_null(lit(0.0))
+            .alias(*c)
+    }));
+    roll_up(accounts, segment_by, keys, rolled)
 }
 
 /// SPEC §3: "Every metric is emitted for the cohorts trained, untrained and
@@ -159,21 +233,23 @@ pub fn by_cohort_and_segment(
     keys: &[&str],
     sums: &[&str],
 ) -> LazyFrame {
-    let segment_cols: Vec<Expr> = segment_by.iter().map(|s| col(s.as_str())).collect();
-    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     let sum_aggs: Vec<Expr> = sums.iter().map(|s| col(*s).sum()).collect();
-
     let mut finest = vec![col("cohort")];
-    finest.extend(segment_cols.iter().cloned());
-    finest.extend(key_cols.iter().cloned());
+    finest.extend(segment_by.iter().map(|s| col(s.as_str())));
+    finest.extend(keys.iter().map(|k| col(*k)));
     let base = units.group_by(finest).agg(sum_aggs.clone());
+    roll_up(base, segment_by, keys, sum_aggs)
+}
 
+/// Groups `base` (cohort, segment columns, keys) by every cohort and segment
+/// variant with `aggs` and stacks the results.
+fn roll_up(base: LazyFrame, segment_by: &[String], keys: &[&str], aggs: Vec<Expr>) -> LazyFrame {
     let frames = cohort_and_segment_variants(&base, segment_by)
         .into_iter()
         .map(|(frame, cohort, segment)| {
             let mut group = vec![cohort.alias("cohort"), segment.alias("segment")];
-            group.extend(key_cols.iter().cloned());
-            frame.group_by(group).agg(sum_aggs.clone())
+            group.extend(keys.iter().map(|k| col(*k)));
+            frame.group_by(group).agg(aggs.clone())
         })
         .collect::<Vec<_>>();
     concat(frames, UnionArgs::default()).unwrap_or(base)
@@ -269,6 +345,10 @@ pub fn median_by_cohort_and_segment(
             lit(0.0).alias("a1"),
             lit(0.0).alias("a2"),
             count.alias("n"),
+            lit(0.0).alias("clusters"),
+            lit(0.0).alias("cxx"),
+            lit(0.0).alias("cxy"),
+            lit(0.0).alias("cyy"),
         ])
         .with_columns([
             lit(dimension).alias("dimension"),
@@ -287,5 +367,9 @@ pub fn median_by_cohort_and_segment(
             col("a1"),
             col("a2"),
             col("n"),
+            col("clusters"),
+            col("cxx"),
+            col("cxy"),
+            col("cyy"),
         ])
 }

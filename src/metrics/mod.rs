@@ -34,6 +34,9 @@ use crate::stats::{Direction, Kind, LiftRow, MetricRow};
 /// tags them with the metric's id.
 pub struct AggregatePlan {
     pub kind: Kind,
+    /// Whether the units are nested in accounts (responses, tickets, users):
+    /// their variance is then cluster-robust by account (SPEC §6).
+    pub nested: bool,
     pub direction: Direction,
     /// Units with `cohort`, segment columns, `dimension`, `period_start`,
     /// `period_end` and the sum columns of [`Sums`].

@@ -186,6 +186,10 @@ pub fn metrics_table(run: &RunColumns, rows: &[MetricRow]) -> Result<DataFrame> 
         Column::new("ci_low".into(), number(&|r| r.ci_low)),
         Column::new("ci_high".into(), number(&|r| r.ci_high)),
         Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<i64>>()),
+        Column::new(
+            "clusters".into(),
+            rows.iter().map(|r| r.clusters).collect::<Vec<_>>(),
+        ),
     ]);
     frame("metrics", columns)
 }
@@ -202,6 +206,11 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
     let mut columns = leading_columns(run, &leading, false)?;
     let number = |f: &dyn Fn(&LiftRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
     let whole = |f: &dyn Fn(&LiftRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+    let optional =
+        |f: &dyn Fn(&LiftRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<Option<i64>>>();
+    let text = |f: &dyn Fn(&LiftRow) -> Option<String>| {
+        rows.iter().map(f).collect::<Vec<Option<String>>>()
+    };
     columns.extend([
         Column::new("trained_value".into(), number(&|r| r.trained_value)),
         Column::new("untrained_value".into(), number(&|r| r.untrained_value)),
@@ -218,6 +227,29 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
         ),
         Column::new("n_trained".into(), whole(&|r| r.n_trained)),
         Column::new("n_untrained".into(), whole(&|r| r.n_untrained)),
+        Column::new("diff_ci_low".into(), number(&|r| r.diff_ci_low)),
+        Column::new("diff_ci_high".into(), number(&|r| r.diff_ci_high)),
+        Column::new(
+            "adjusted_untrained_value".into(),
+            number(&|r| r.adjusted.untrained_value),
+        ),
+        Column::new("adjusted_abs_diff".into(), number(&|r| r.adjusted.abs_diff)),
+        Column::new("adjusted_ci_low".into(), number(&|r| r.adjusted.ci_low)),
+        Column::new("adjusted_ci_high".into(), number(&|r| r.adjusted.ci_high)),
+        Column::new("adjusted_p_value".into(), number(&|r| r.adjusted.p_value)),
+        Column::new("adjust_method".into(), text(&|r| r.adjusted.method.clone())),
+        Column::new(
+            "n_trained_adjusted".into(),
+            optional(&|r| r.adjusted.n_trained),
+        ),
+        Column::new(
+            "n_untrained_adjusted".into(),
+            optional(&|r| r.adjusted.n_untrained),
+        ),
+        Column::new("adjusted_note".into(), text(&|r| r.adjusted.note.clone())),
+        Column::new("e_value".into(), number(&|r| r.adjusted.e_value)),
+        Column::new("q_value".into(), number(&|r| r.q_value)),
+        Column::new("adjusted_q_value".into(), number(&|r| r.adjusted.q_value)),
     ]);
     frame("lift", columns)
 }

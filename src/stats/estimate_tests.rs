@@ -15,6 +15,18 @@ fn totals(num: f64, den: f64, sq: f64, a1: f64, a2: f64, n: f64) -> Totals {
         a1,
         a2,
         n,
+        ..Totals::default()
+    }
+}
+
+/// Totals with the per-account cluster sums (G, ΣX², ΣXY, ΣY²).
+fn clustered(t: Totals, clusters: f64, cxx: f64, cxy: f64, cyy: f64) -> Totals {
+    Totals {
+        clusters,
+        cxx,
+        cxy,
+        cyy,
+        ..t
     }
 }
 
@@ -109,14 +121,6 @@ fn rate_per_account_with_a_poisson_interval() {
 }
 
 #[test]
-fn count_with_a_poisson_interval_and_no_test() {
-    // 4 referrals: value 4, CI 4 ± 1.959964·2 = [0.080072, 7.919928]; no p-value.
-    let t = totals(4.0, 10.0, 0.0, 0.0, 0.0, 10.0);
-    check(Kind::Count, &t, 4.0, (0.080072, 7.919928), 1e-6);
-    assert_eq!(lift_p_value(Kind::Count, &t, &t), None);
-}
-
-#[test]
 fn median_is_passed_through_without_interval_or_test() {
     // The aggregate carries the median in `num` and the count in `n`.
     let t = totals(7.5, 3.0, 0.0, 0.0, 0.0, 3.0);
@@ -157,16 +161,182 @@ fn association_of_cohort_and_outcome() {
 }
 
 #[test]
-fn ratio_of_sums_in_currency_units() {
-    // Σ expansion 12,500 cents over Σ MRR 10,000 cents: 1.25, shown as 125.00 / 100.00.
-    let t = totals(12500.0, 10000.0, 0.0, 0.0, 0.0, 3.0);
-    let e = estimate(Kind::Ratio { divisor: 100.0 }, &t);
-    assert_eq!((e.numerator, e.denominator), (Some(125.0), Some(100.0)));
-    close(e.value, 1.25, 1e-12);
-    assert_eq!(e.interval, None);
+fn ratio_of_sums_with_the_delta_method() {
+    // Five accounts (end MRR X, start MRR Y in cents): (120, 100), (0, 50), (200, 200), (45, 30),
+    // (80, 100): R = 445/480 = 0.9270833. ΣX² = 62825, ΣXY = 61350, ΣY² = 63400;
+    // Σ(X − RY)² = 62825 − 2R·61350 + R²·63400 = 3483.9627; var = 5/4 · 3483.9627/480² = 0.01933121,
+    // se 0.1390367 (statsmodels WLS of X/Y on 1 with weights Y, cov_type="HC1": 0.13903673568051914).
+    let kind = Kind::Ratio { divisor: 100.0 };
+    let t = clustered(
+        totals(445.0, 480.0, 0.0, 0.0, 0.0, 5.0),
+        5.0,
+        62825.0,
+        61350.0,
+        63400.0,
+    );
+    let e = estimate(kind, &t);
+    assert_eq!((e.numerator, e.denominator), (Some(4.45), Some(4.8)));
+    close(e.value, 0.9270833333333334, 1e-15);
+    let (_, var) = Measure::of(kind).point_and_variance(&t).unwrap();
+    close(var.map(f64::sqrt), 0.13903673568051914, 1e-13);
+    close(
+        e.interval.map(|i| i.0),
+        0.9270833 - 1.959964 * 0.1390367,
+        1e-6,
+    );
+    // Against (90, 100), (60, 50), (10, 40): R = 160/190, se 0.1949516710239657 (statsmodels);
+    // z = 0.0849781/√(0.1390367² + 0.1949517²) → p = 0.7226755 (2·norm.sf).
+    let u = clustered(
+        totals(160.0, 190.0, 0.0, 0.0, 0.0, 3.0),
+        3.0,
+        11800.0,
+        12400.0,
+        14100.0,
+    );
+    let (_, var_u) = Measure::of(kind).point_and_variance(&u).unwrap();
+    close(var_u.map(f64::sqrt), 0.1949516710239657, 1e-13);
+    close(lift_p_value(kind, &t, &u), 0.7226755353497462, 1e-12);
+    // One account: no variance, so no interval and no p-value.
+    let one = clustered(
+        totals(120.0, 100.0, 0.0, 0.0, 0.0, 1.0),
+        1.0,
+        14400.0,
+        12000.0,
+        10000.0,
+    );
+    assert_eq!(estimate(kind, &one).interval, None);
+    assert_eq!(lift_p_value(kind, &one, &u), None);
     let zero = totals(0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    assert_eq!(estimate(Kind::Ratio { divisor: 100.0 }, &zero).value, None);
-    assert_eq!(lift_p_value(Kind::Ratio { divisor: 100.0 }, &t, &t), None);
+    assert_eq!(estimate(kind, &zero).value, None);
+}
+
+#[test]
+fn nested_units_take_the_cluster_robust_variance() {
+    // Ten responses in four accounts, x = 1,1,0 | 0 | 1,0 | 1,1,1,0: p = 0.6; account totals
+    // X = 2, 0, 1, 3 and Y = 3, 1, 2, 4: ΣX² = 14, ΣXY = 20, ΣY² = 30;
+    // var = 4/3 · (14 − 2·0.6·20 + 0.36·30)/10² = 0.0106667, se 0.1032796
+    // (statsmodels OLS on a constant, cov_type="cluster": 0.10327955589886442).
+    let nested = Measure::nested(Kind::Proportion);
+    let t = clustered(
+        totals(6.0, 10.0, 0.0, 0.0, 0.0, 10.0),
+        4.0,
+        14.0,
+        20.0,
+        30.0,
+    );
+    let (p, var) = nested.point_and_variance(&t).unwrap();
+    close(Some(p), 0.6, 1e-15);
+    close(var.map(f64::sqrt), 0.10327955589886442, 1e-13);
+    let e = nested.estimate(&t);
+    close(
+        e.interval.map(|i| i.0),
+        0.6 - 1.959964 * 0.10327955589886442,
+        1e-12,
+    );
+    close(
+        e.interval.map(|i| i.1),
+        0.6 + 1.959964 * 0.10327955589886442,
+        1e-12,
+    );
+    // Against 0,0,1 | 0,0 | 1,0,0: p = 0.25, se 0.09375 (statsmodels 0.09374999999999999);
+    // Wald z = 0.35/√(0.1032796² + 0.09375²) → p = 0.01209871 (2·norm.sf); the difference's
+    // interval is [0.0766168, 0.6233832].
+    let u = clustered(totals(2.0, 8.0, 0.0, 0.0, 0.0, 8.0), 3.0, 2.0, 6.0, 22.0);
+    close(nested.lift_p_value(&t, &u), 0.012098711956422818, 1e-12);
+    let sides = |t: &Totals| nested.point_and_variance(t).unwrap();
+    let ((v1, var1), (v2, var2)) = (sides(&t), sides(&u));
+    let ci = super::super::rows::difference_interval(Some(v1 - v2), var1, var2).unwrap();
+    close(Some(ci.0), 0.07661678252061399, 1e-12);
+    close(Some(ci.1), 0.623383217479386, 1e-12);
+    // Percent: the same × 100.
+    let percent = Measure::nested(Kind::Percent)
+        .point_and_variance(&t)
+        .unwrap();
+    close(percent.1.map(f64::sqrt), 10.327955589886442, 1e-11);
+
+    // NPS, scores 10,9,3 | 7 | 10,2 | 9,9,6,8: 5 promoters, 3 detractors of 10 → 20;
+    // x = 100·(promoter − detractor), account totals X/100 = 1, 0, 0, 1: ΣX² = 2, ΣXY = 7, ΣY² = 30;
+    // var = 100² · 4/3 · (2 − 2·0.2·7 + 0.04·30)/10² = 53.3333, se 7.302967 (statsmodels 7.302967433402212).
+    let nps = clustered(totals(2.0, 10.0, 0.0, 5.0, 3.0, 10.0), 4.0, 2.0, 7.0, 30.0);
+    let (value, var) = Measure::nested(Kind::Nps).point_and_variance(&nps).unwrap();
+    close(Some(value), 20.0, 1e-12);
+    close(var.map(f64::sqrt), 7.302967433402212, 1e-12);
+
+    // Mean of scores 80, 90 | 70 | 60, 100, 95: 82.5; X = 170, 70, 255, Y = 2, 1, 3:
+    // ΣX² = 98825, ΣXY = 1175, ΣY² = 14; var = 3/2 · 237.5/36 = 9.895833,
+    // se 3.145764 (statsmodels 3.145764348029473).
+    let mean = clustered(
+        totals(495.0, 6.0, 42025.0, 0.0, 0.0, 6.0),
+        3.0,
+        98825.0,
+        1175.0,
+        14.0,
+    );
+    let (value, var) = Measure::nested(Kind::Mean)
+        .point_and_variance(&mean)
+        .unwrap();
+    close(Some(value), 82.5, 1e-12);
+    close(var.map(f64::sqrt), 3.145764348029473, 1e-12);
+    // With one unit per account CR1 is the plain rule: s²/n.
+    let plain = clustered(totals(10.0, 4.0, 30.0, 0.0, 0.0, 4.0), 4.0, 30.0, 10.0, 4.0);
+    let cr1 = Measure::nested(Kind::Mean)
+        .point_and_variance(&plain)
+        .unwrap()
+        .1;
+    let iid = Measure::of(Kind::Mean)
+        .point_and_variance(&plain)
+        .unwrap()
+        .1;
+    close(cr1, iid.unwrap(), 1e-12);
+}
+
+#[test]
+fn difference_interval_needs_both_variances_and_a_nonzero_error() {
+    use super::super::rows::difference_interval;
+    // 0.3 ± 1.959964·√(0.01 + 0.0125) = [0.0060000, 0.5940000].
+    let ci = difference_interval(Some(0.3), Some(0.01), Some(0.0125)).unwrap();
+    close(Some(ci.0), 0.3 - 1.959964 * 0.15, 1e-12);
+    close(Some(ci.1), 0.3 + 1.959964 * 0.15, 1e-12);
+    assert_eq!(difference_interval(Some(0.3), None, Some(0.01)), None);
+    assert_eq!(difference_interval(Some(0.0), Some(0.0), Some(0.0)), None);
+    assert_eq!(difference_interval(None, Some(0.1), Some(0.1)), None);
+}
+
+#[test]
+fn benjamini_hochberg_matches_statsmodels() {
+    // statsmodels multipletests(method="fdr_bh") of [0.01, 0.04, 0.03, 0.005, 0.2, 0.04, 0.9]:
+    // [0.035, 0.056, 0.056, 0.035, 0.23333333333333336, 0.056, 0.9]; nulls are outside the family.
+    let p = [
+        Some(0.01),
+        None,
+        Some(0.04),
+        Some(0.03),
+        Some(0.005),
+        Some(0.2),
+        None,
+        Some(0.04),
+        Some(0.9),
+    ];
+    let q = formulas::benjamini_hochberg(&p);
+    let expected = [
+        Some(0.035),
+        None,
+        Some(0.056),
+        Some(0.056),
+        Some(0.035),
+        Some(0.23333333333333336),
+        None,
+        Some(0.056),
+        Some(0.9),
+    ];
+    for (q, e) in q.iter().zip(expected) {
+        match (q, e) {
+            (Some(q), Some(e)) => assert!((q - e).abs() < 1e-15, "{q} vs {e}"),
+            (None, None) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(formulas::benjamini_hochberg(&[]).is_empty());
 }
 
 #[test]
@@ -182,6 +352,19 @@ fn lifetime_value_from_arpa_margin_and_monthly_churn() {
     let e = estimate(kind, &t);
     close(e.value, 4595.9034, 1e-3);
     assert_eq!((e.numerator, e.interval), (None, None));
+    // Delta method, four accounts of 30 paid months with 3,000, 2,000, 4,000 and 3,000 dollars:
+    // Σ(X − R·Y)² = 0 + 10⁵² + 10⁵² + 0 = 2·10¹⁰ cents², var(ARPA) = 4/3 · 2·10¹⁰/120²/100² = 185.185;
+    // var(r) = 0.81·0.19/100 = 0.001539, c′(r) = −0.81^(1/12 − 1)/12 = −0.1010903,
+    // var(c) = 1.572745·10⁻⁵; var(CLV) = CLV² · (185.185/100² + 1.572745·10⁻⁵/c²) = 1487524.4,
+    // se 1219.641 (the same from central differences of the formula in numpy: 1219.6410778).
+    let with_accounts = clustered(t, 4.0, 3.8e11, 3.6e7, 3600.0);
+    let (_, var) = Measure::of(kind)
+        .point_and_variance(&with_accounts)
+        .unwrap();
+    close(var.map(f64::sqrt), 1219.6410778418208, 1e-5);
+    let e = estimate(kind, &with_accounts);
+    close(e.interval.map(|i| i.0), 2205.4508200411638, 1e-5);
+    close(e.interval.map(|i| i.1), 6986.356031023497, 1e-5);
     // Everyone retained: c = 0, no value.
     let kept = totals(100.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0);
     assert_eq!(estimate(kind, &kept).value, None);

@@ -3,6 +3,8 @@
 
 use std::f64::consts::SQRT_2;
 
+use super::kind::Totals;
+
 /// The two-sided 95% normal quantile used everywhere.
 pub const Z: f64 = 1.959964;
 
@@ -101,6 +103,87 @@ pub fn rate_p(c1: f64, n1: f64, c2: f64, n2: f64) -> Option<f64> {
         return None;
     }
     p_from_diff(c1 / n1 - c2 / n2, (c1 / (n1 * n1) + c2 / (n2 * n2)).sqrt())
+}
+
+/// Wald interval value ± z·√variance.
+pub fn wald_interval(value: f64, variance: f64) -> (f64, f64) {
+    let half = Z * variance.max(0.0).sqrt();
+    (value - half, value + half)
+}
+
+/// SPEC §6, the variance of a ratio R = X/Y of sums over G accounts, where
+/// account g contributes X_g and Y_g: G/(G−1) · Σ_g (X_g − R·Y_g)² / Y²,
+/// expanded as (Σ X_g² − 2R Σ X_g Y_g + R² Σ Y_g²) from the totals' cluster
+/// sums. It is the delta-method variance of a ratio of sums (NRR, GRR,
+/// expansion: "from the per-account sums (Σx, Σy, Σx², Σy², Σxy, n)") and,
+/// with Y_g the account's units, the CR1 cluster-robust variance of a mean of
+/// units nested in accounts ("G/(G−1) · Σ_g (Σ_{i∈g} (x_i − x̄))² / N²").
+/// Null with fewer than two accounts or Y = 0.
+pub fn ratio_variance(x: f64, y: f64, t: &Totals) -> Option<f64> {
+    if !(t.clusters >= 2.0) || y == 0.0 || !y.is_finite() {
+        return None;
+    }
+    let r = x / y;
+    let squares = (t.cxx - 2.0 * r * t.cxy + r * r * t.cyy).max(0.0);
+    Some(t.clusters / (t.clusters - 1.0) * squares / (y * y))
+}
+
+/// SPEC §5 `customer_lifetime_value` = ARPA · margin / c with ARPA = Σ MRR
+/// (`a1`, cents) / paid account-months (`a2`) and c = 1 − r^(1/m), r =
+/// retained / pop(S) (`num`/`den`); and its delta-method variance (SPEC §6
+/// "CLV: delta method on its formula"): var(CLV) = CLV² · (var(ARPA)/ARPA² +
+/// var(c)/c²), with var(ARPA) the ratio variance of the accounts' (MRR,
+/// months), var(c) = (c′(r))² · r(1 − r)/pop(S) and c′(r) = −r^(1/m − 1)/m.
+/// ARPA and r are taken as independent (their covariance is not estimated).
+/// Null when c = 0 (nobody churned) or there is no paid month.
+pub fn lifetime_value(t: &Totals, months: u32, margin: f64) -> Option<(f64, Option<f64>)> {
+    if !(t.a2 > 0.0 && t.den > 0.0) {
+        return None;
+    }
+    let arpa = t.a1 / 100.0 / t.a2;
+    let r = t.num / t.den;
+    let m = months.max(1) as f64;
+    let c = 1.0 - r.powf(1.0 / m);
+    if !(c > 0.0) {
+        return None;
+    }
+    let value = arpa * margin / c;
+    let var_arpa = ratio_variance(t.a1, t.a2, t).map(|v| v / (100.0 * 100.0));
+    let var_r = r * (1.0 - r) / t.den;
+    let var_c = if var_r > 0.0 {
+        (r.powf(1.0 / m - 1.0) / m).powi(2) * var_r
+    } else {
+        0.0
+    };
+    let variance = var_arpa.and_then(|v| {
+        if arpa > 0.0 {
+            Some(value * value * (v / (arpa * arpa) + var_c / (c * c)))
+        } else {
+            None
+        }
+    });
+    Some((value, variance))
+}
+
+/// Benjamini–Hochberg q-values (step-up adjusted p-values) of `p_values`;
+/// null entries stay null and are not counted in the family.
+/// q_(i) = min_{j ≥ i} min(1, m·p_(j)/j) over the m non-null p-values sorted
+/// ascending.
+pub fn benjamini_hochberg(p_values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut order: Vec<(usize, f64)> = p_values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.filter(|p| p.is_finite()).map(|p| (i, p)))
+        .collect();
+    order.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let m = order.len() as f64;
+    let mut q = vec![None; p_values.len()];
+    let mut running = 1.0_f64;
+    for (rank, (index, p)) in order.iter().enumerate().rev() {
+        running = running.min(m * p / (rank as f64 + 1.0)).min(1.0);
+        q[*index] = Some(running);
+    }
+    q
 }
 
 /// Phi coefficient of a 2×2 table: (ad − bc)/√((a+b)(c+d)(a+c)(b+d)); null

@@ -14,19 +14,30 @@ pub enum Kind {
     Mean,
     /// Counts per account: `num` = count, `den` = accounts; Poisson.
     Rate,
-    /// A count (`num`) with its Poisson interval; `den` = accounts; no p-value.
-    Count,
     /// A median (`num`) of `n` values: no interval, no p-value.
     Median,
     /// A 2×2 association of cohort (trained/untrained) and an outcome
     /// (`num` of `den`): one row for the cohort `all`, no lift row.
     Association(Association),
-    /// A ratio of sums: no interval, no p-value. `numerator`/`denominator`
-    /// are the sums divided by `divisor` (100 for sums kept in cents).
+    /// A ratio of sums over accounts (`num`/`den`) with its delta-method
+    /// interval and Wald test. `numerator`/`denominator` are the sums
+    /// divided by `divisor` (100 for sums kept in cents).
     Ratio { divisor: f64 },
     /// Customer lifetime value: `a1` = Σ MRR (cents), `a2` = account-months
-    /// with MRR > 0, `num`/`den` = retained/pop(S); no interval.
+    /// with MRR > 0 (the plan's cluster pair), `num`/`den` = retained/pop(S);
+    /// delta-method interval and Wald test.
     LifetimeValue { months: u32, margin: f64 },
+}
+
+impl Kind {
+    /// Whether the kind is a mean of unit values (a share, a percentage, an
+    /// NPS, a mean), so that nested units take the cluster-robust variance.
+    pub fn clusterable(self) -> bool {
+        matches!(
+            self,
+            Kind::Proportion | Kind::Percent | Kind::Nps | Kind::Mean
+        )
+    }
 }
 
 /// Measures of association for [`Kind::Association`].
@@ -52,8 +63,15 @@ impl Direction {
     }
 }
 
-/// The sum columns every aggregate frame carries, in the order of [`Totals`].
-pub const SUM_COLUMNS: [&str; 6] = ["num", "den", "sq", "a1", "a2", "n"];
+/// The sum columns every aggregate frame carries, in the order of [`Totals`]:
+/// the units' sums, then the per-account (cluster) sums.
+pub const SUM_COLUMNS: [&str; 10] = [
+    "num", "den", "sq", "a1", "a2", "n", "clusters", "cxx", "cxy", "cyy",
+];
+
+/// The sums of [`SUM_COLUMNS`] that units contribute directly; the rest are
+/// computed from each account's totals.
+pub const UNIT_SUM_COLUMNS: usize = 6;
 
 /// Summed contributions of one cohort: what a metric's units add up to
 /// (`metrics::aggregate::Sums` says what one unit contributes).
@@ -65,4 +83,13 @@ pub struct Totals {
     pub a1: f64,
     pub a2: f64,
     pub n: f64,
+    /// Accounts behind the units (G).
+    pub clusters: f64,
+    /// Σ over accounts of X², X·Y and Y², where X and Y are an account's
+    /// totals of the plan's cluster pair (`num` and `den` unless the plan
+    /// says otherwise): what the delta-method and cluster-robust variances
+    /// of a ratio ΣX/ΣY need (SPEC §6).
+    pub cxx: f64,
+    pub cxy: f64,
+    pub cyy: f64,
 }

@@ -15,8 +15,11 @@ pub mod kind;
 pub mod rows;
 pub mod stage;
 
-pub use estimate::{estimate, lift_p_value, Estimate};
+pub use estimate::{estimate, lift_p_value, Estimate, Measure};
 pub use formulas::*;
-pub use kind::{Association, Direction, Kind, Totals, SUM_COLUMNS};
-pub use rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey};
+pub use kind::{Association, Direction, Kind, Totals, SUM_COLUMNS, UNIT_SUM_COLUMNS};
+pub use rows::{
+    add_q_values, difference_interval, sort_rows, Adjusted, FrameColumns, LiftRow, MetricRow,
+    RowKey, Side,
+};
 pub use stage::{evaluate, AggregateInfo};

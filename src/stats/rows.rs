@@ -33,11 +33,23 @@ pub struct MetricRow {
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub n: i64,
+    /// Accounts behind the row (SPEC §6: "`metrics` carries the number of
+    /// accounts in a `clusters` column"); null where units are not counted
+    /// by account (medians, associations).
+    pub clusters: Option<i64>,
 }
 
 impl MetricRow {
-    /// The row of one cohort: its estimate and the number of units `n`.
-    pub fn new(metric: &str, cohort: &str, key: &RowKey, estimate: Estimate, n: f64) -> MetricRow {
+    /// The row of one cohort: its estimate, the number of units `n` and the
+    /// accounts behind them.
+    pub fn new(
+        metric: &str,
+        cohort: &str,
+        key: &RowKey,
+        estimate: Estimate,
+        n: f64,
+        clusters: Option<f64>,
+    ) -> MetricRow {
         MetricRow {
             metric: metric.to_string(),
             cohort: cohort.to_string(),
@@ -51,8 +63,37 @@ impl MetricRow {
             ci_low: estimate.interval.map(|i| i.0),
             ci_high: estimate.interval.map(|i| i.1),
             n: n.round() as i64,
+            clusters: clusters.map(|c| c.round() as i64),
         }
     }
+}
+
+/// One cohort's side of a comparison: its value, the variance of that value
+/// (SPEC §6, unpooled) and its number of units.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Side {
+    pub value: Option<f64>,
+    pub variance: Option<f64>,
+    pub n: f64,
+}
+
+/// The adjusted comparison of a lift row (SPEC §6 "Adjusted comparisons");
+/// every field null without `adjust`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Adjusted {
+    /// What the trained would have had untrained: Σ_k w_k θ̂₀k.
+    pub untrained_value: Option<f64>,
+    pub abs_diff: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub p_value: Option<f64>,
+    pub method: Option<String>,
+    pub n_trained: Option<i64>,
+    pub n_untrained: Option<i64>,
+    /// Why the adjusted columns are null, when they are.
+    pub note: Option<String>,
+    pub e_value: Option<f64>,
+    pub q_value: Option<f64>,
 }
 
 /// A row of the `lift` table (without run_id and as_of).
@@ -72,21 +113,32 @@ pub struct LiftRow {
     pub direction: &'static str,
     pub n_trained: i64,
     pub n_untrained: i64,
+    /// The 95 % interval of `abs_diff` from the two sides' variances
+    /// (unpooled); null where either variance is unknown or both are 0.
+    pub diff_ci_low: Option<f64>,
+    pub diff_ci_high: Option<f64>,
+    pub adjusted: Adjusted,
+    /// Benjamini–Hochberg across the run's lift rows with a p-value
+    /// ([`add_q_values`]).
+    pub q_value: Option<f64>,
 }
 
 impl LiftRow {
-    /// SPEC §7 `lift`: trained against untrained for one key; each side is
-    /// a value with its n.
+    /// SPEC §7 `lift`: trained against untrained for one key. `rel_lift` is
+    /// null when the untrained value is ≤ 0 (a ratio to a negative NPS reads
+    /// backwards); the difference's interval is abs_diff ± z·√(V₁ + V₀).
     pub fn compare(
         metric: &str,
         key: &RowKey,
-        trained: (Option<f64>, f64),
-        untrained: (Option<f64>, f64),
+        trained: Side,
+        untrained: Side,
         p_value: Option<f64>,
         alpha: f64,
         direction: Direction,
     ) -> LiftRow {
-        let (t, u) = (trained.0, untrained.0);
+        let (t, u) = (trained.value, untrained.value);
+        let abs_diff = t.zip(u).map(|(t, u)| t - u);
+        let diff_ci = difference_interval(abs_diff, trained.variance, untrained.variance);
         LiftRow {
             metric: metric.to_string(),
             segment: key.segment.clone(),
@@ -95,16 +147,48 @@ impl LiftRow {
             period_end: key.period_end,
             trained_value: t,
             untrained_value: u,
-            abs_diff: t.zip(u).map(|(t, u)| t - u),
+            abs_diff,
             rel_lift: t
                 .zip(u)
-                .and_then(|(t, u)| if u == 0.0 { None } else { Some(t / u - 1.0) }),
+                .and_then(|(t, u)| if u > 0.0 { Some(t / u - 1.0) } else { None }),
             p_value,
             significant: p_value.map(|p| p < alpha),
             direction: direction.as_str(),
-            n_trained: trained.1.round() as i64,
-            n_untrained: untrained.1.round() as i64,
+            n_trained: trained.n.round() as i64,
+            n_untrained: untrained.n.round() as i64,
+            diff_ci_low: diff_ci.map(|c| c.0),
+            diff_ci_high: diff_ci.map(|c| c.1),
+            adjusted: Adjusted::default(),
+            q_value: None,
         }
+    }
+}
+
+/// abs_diff ± z·√(V₁ + V₀); null when a variance is unknown or the standard
+/// error is 0 (SPEC §6: "A zero standard error gives a null p-value", and a
+/// zero-width interval would claim certainty just as wrongly).
+pub fn difference_interval(
+    diff: Option<f64>,
+    var1: Option<f64>,
+    var2: Option<f64>,
+) -> Option<(f64, f64)> {
+    let (diff, variance) = (diff?, var1? + var2?);
+    (variance > 0.0 && variance.is_finite() && diff.is_finite())
+        .then(|| super::formulas::wald_interval(diff, variance))
+}
+
+/// SPEC §6: "Benjamini–Hochberg q-values across the run's lift rows": the
+/// family is every lift row of the run with a p-value (naive p-values give
+/// `q_value`, adjusted ones `adjusted_q_value`).
+pub fn add_q_values(rows: &mut [LiftRow]) {
+    let naive =
+        super::formulas::benjamini_hochberg(&rows.iter().map(|r| r.p_value).collect::<Vec<_>>());
+    let adjusted = super::formulas::benjamini_hochberg(
+        &rows.iter().map(|r| r.adjusted.p_value).collect::<Vec<_>>(),
+    );
+    for ((row, q), aq) in rows.iter_mut().zip(naive).zip(adjusted) {
+        row.q_value = q;
+        row.adjusted.q_value = aq;
     }
 }
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::estimate::{association, estimate, lift_p_value, Estimate};
+use super::estimate::{association, Estimate, Measure};
 use super::kind::{Direction, Kind, Totals, SUM_COLUMNS};
-use super::rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey};
+use super::rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey, Side};
 use crate::cohort::{TRAINED, UNTRAINED};
 use crate::error::{Error, Result};
 
@@ -17,7 +17,18 @@ use crate::error::{Error, Result};
 pub struct AggregateInfo {
     pub metric: &'static str,
     pub kind: Kind,
+    /// Whether the plan's units are nested in accounts (SPEC §6, CR1).
+    pub nested: bool,
     pub direction: Direction,
+}
+
+impl AggregateInfo {
+    fn measure(&self) -> Measure {
+        Measure {
+            kind: self.kind,
+            nested: self.nested,
+        }
+    }
 }
 
 /// Reads the combined aggregate frame (`plan`, `cohort`, `segment`,
@@ -44,24 +55,38 @@ pub fn evaluate(
                 ..Estimate::default()
             };
             let n = trained.n + untrained.n;
-            metric_rows.push(MetricRow::new(info.metric, "all", &key, value, n));
+            metric_rows.push(MetricRow::new(info.metric, "all", &key, value, n, None));
             continue;
         }
+        let measure = info.measure();
+        let clusters = |t: &Totals| (info.kind != Kind::Median).then_some(t.clusters);
         for cohort in ["all", TRAINED, UNTRAINED] {
             let totals = totals(cohort);
-            let value = estimate(info.kind, &totals);
-            metric_rows.push(MetricRow::new(info.metric, cohort, &key, value, totals.n));
+            let value = measure.estimate(&totals);
+            let row = MetricRow::new(
+                info.metric,
+                cohort,
+                &key,
+                value,
+                totals.n,
+                clusters(&totals),
+            );
+            metric_rows.push(row);
         }
-        let (t, u) = (
-            estimate(info.kind, &trained).value,
-            estimate(info.kind, &untrained).value,
-        );
+        let side = |t: &Totals| {
+            let point = measure.point_and_variance(t);
+            Side {
+                value: measure.estimate(t).value,
+                variance: point.and_then(|p| p.1),
+                n: t.n,
+            }
+        };
         lift_rows.push(LiftRow::compare(
             info.metric,
             &key,
-            (t, trained.n),
-            (u, untrained.n),
-            lift_p_value(info.kind, &trained, &untrained),
+            side(&trained),
+            side(&untrained),
+            measure.lift_p_value(&trained, &untrained),
             alpha,
             info.direction,
         ));
@@ -101,6 +126,10 @@ fn read_totals(df: &DataFrame) -> Result<Grouped> {
             a1: value(3),
             a2: value(4),
             n: value(5),
+            clusters: value(6),
+            cxx: value(7),
+            cxy: value(8),
+            cyy: value(9),
         };
         let cohort = cohort.get(i).unwrap_or("all").to_string();
         grouped

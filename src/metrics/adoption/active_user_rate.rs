@@ -69,6 +69,7 @@ impl Metric for ActiveUserRate {
             let units = flag_subjects(population(ctx, self.level)?, active, "active");
             aggregates.push(
                 Units::new(units, Reference::PeriodStart, ctx)
+                    .nested_when(self.level == Level::User)
                     .dimension(lit(format!("window={days}d")))
                     .period(date_lit(start), date_lit(a))
                     .share(ctx, col("active")),

@@ -72,6 +72,7 @@ impl Metric for FeatureAdoptionRate {
             lit(false),
         );
         let plan = Units::new(grid, Reference::PeriodStart, ctx)
+            .nested_when(self.level == Level::User)
             .dimension(col("event_name"))
             .share(ctx, col("used"));
         Ok(MetricPlan::one(plan))

@@ -48,7 +48,9 @@ impl Metric for KeyActionRate {
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let units = did_key_action(ctx, &self.event, self.level)?;
-        let plan = Units::new(units, Reference::PeriodStart, ctx).share(ctx, col("did"));
+        let plan = Units::new(units, Reference::PeriodStart, ctx)
+            .nested_when(self.level == Level::User)
+            .share(ctx, col("did"));
         Ok(MetricPlan::one(plan))
     }
 }

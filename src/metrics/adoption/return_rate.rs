@@ -71,6 +71,7 @@ impl Metric for ReturnRate {
             .filter(col("active_days").gt_eq(lit(self.min_active_days)));
         let units = flag_subjects(population(ctx, self.level)?, returning, "returned");
         let plan = Units::new(units, Reference::PeriodStart, ctx)
+            .nested_when(self.level == Level::User)
             .period(date_lit(start), date_lit(a))
             .share(ctx, col("returned"));
         Ok(MetricPlan::one(plan))

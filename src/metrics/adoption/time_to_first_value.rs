@@ -100,6 +100,7 @@ impl Metric for TimeToFirstValue {
         let reached_accounts = accounts.filter(col("days").is_not_null()).select(columns);
         let median = AggregatePlan {
             kind: Kind::Median,
+            nested: false,
             direction: Direction::LowerIsBetter,
             units: median_by_cohort_and_segment(reached_accounts, ctx, "days", "median_days"),
         };

@@ -61,6 +61,7 @@ impl Metric for KnowledgeRetention {
             .rows_in_period(SourceName::Training, "completed_at")?
             .filter(col("score").is_not_null());
         let mean = Units::new(scored.clone(), Reference::PeriodStart, ctx)
+            .nested()
             .dimension(lit("mean_score"))
             .plan(
                 ctx,
@@ -74,6 +75,7 @@ impl Metric for KnowledgeRetention {
                 },
             );
         let pass = Units::new(scored, Reference::PeriodStart, ctx)
+            .nested()
             .dimension(lit("pass_rate"))
             .share(ctx, col("score").gt_eq(lit(self.pass_mark)));
         Ok(MetricPlan::many(vec![mean, pass]))

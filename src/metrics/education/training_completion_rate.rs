@@ -34,7 +34,9 @@ impl Metric for TrainingCompletionRate {
         let completed = col("completed_at")
             .is_not_null()
             .and(col("completed_at").lt(date_lit(ctx.period.as_of)));
-        let plan = Units::new(enrolments, Reference::PeriodStart, ctx).share(ctx, completed);
+        let plan = Units::new(enrolments, Reference::PeriodStart, ctx)
+            .nested()
+            .share(ctx, completed);
         Ok(MetricPlan::one(plan))
     }
 }

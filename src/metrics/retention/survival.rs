@@ -14,7 +14,7 @@ use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::{CustomPlan, Metric, MetricPlan, PlanContext, Reference};
 use crate::stats::{
     kaplan_meier, log_rank_p, survival_interval, Direction, Estimate, FrameColumns, Lifetimes,
-    LiftRow, MetricRow, RowKey,
+    LiftRow, MetricRow, RowKey, Side,
 };
 use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
 
@@ -163,13 +163,20 @@ fn rows(
                 let lifetimes = group(cohort);
                 let survival = kaplan_meier(lifetimes, days as i64);
                 let n: f64 = lifetimes.values().map(|(d, c)| d + c).sum();
-                values.insert(cohort, (survival.map(|e| e.0), n));
+                values.insert(
+                    cohort,
+                    Side {
+                        value: survival.map(|e| e.0),
+                        variance: survival.map(|e| e.1),
+                        n,
+                    },
+                );
                 let estimate = Estimate {
                     value: survival.map(|e| e.0),
                     interval: survival.map(|(s, v)| survival_interval(s, v)),
                     ..Estimate::default()
                 };
-                metric_rows.push(MetricRow::new(metric, cohort, &key, estimate, n));
+                metric_rows.push(MetricRow::new(metric, cohort, &key, estimate, n, Some(n)));
             }
             lift_rows.push(LiftRow::compare(
                 metric,

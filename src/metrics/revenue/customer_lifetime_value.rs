@@ -56,7 +56,8 @@ impl Metric for CustomerLifetimeValue {
             return Ok(MetricPlan::skipped(NO_COMPLETE_MONTH));
         };
         let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
-        let dims = ctx.dimension_columns();
+        let mut dims = ctx.dimension_columns();
+        dims.push(col("account_id"));
         let revenue_part = per_account.select(
             dims.iter()
                 .cloned()
@@ -89,6 +90,7 @@ impl Metric for CustomerLifetimeValue {
             a1: col("revenue"),
             a2: col("paid_months"),
             n: col("at_start"),
+            cluster: Some((col("revenue"), col("paid_months"))),
             ..Sums::zero()
         };
         let kind = Kind::LifetimeValue {

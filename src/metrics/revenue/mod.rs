@@ -81,8 +81,19 @@ mod tests {
             (nrr.numerator, nrr.denominator, nrr.n),
             (Some(165.0), Some(380.0), 4)
         );
-        assert_eq!((nrr.ci_low, nrr.ci_high), (None, None));
-        assert_eq!(lift(&c, "net_revenue_retention", None).p_value, None);
+        // Delta method on the accounts' (Dec, Oct) MRR (SPEC §6): Σ(X − R·Y)² = (120 − 43.42)² +
+        // 21.71² + 86.84² + (45 − 13.03)² = 15.70·10³; var = 4/3 · that/380² = 0.1375766,
+        // se 0.3709132 (statsmodels WLS of X/Y with weights Y, HC1: 0.3709132481955076).
+        assert!(
+            (nrr.ci_high.unwrap() - (165.0 / 380.0 + 1.959964 * 0.3709132481955076)).abs() < 1e-12
+        );
+        assert_eq!(nrr.clusters, Some(4));
+        // trained {1, 4}: 2 · ((120 − 40)² + 80²)/300² = 0.284444, se 0.5333333 (statsmodels).
+        let trained = row(&c, "net_revenue_retention", "trained", None, None);
+        assert!((trained.ci_low.unwrap() - (0.4 - 1.959964 * 0.5333333333333334)).abs() < 1e-12);
+        // untrained is one account: no variance, so no p-value and no difference interval.
+        let l = lift(&c, "net_revenue_retention", None);
+        assert_eq!((l.p_value, l.diff_ci_low), (None, None));
     }
 
     #[test]

@@ -11,8 +11,11 @@ use crate::stats::{Direction, Kind};
 
 /// SPEC §5 `referral_rate`: "accounts with ≥ 1 referral in [S, A) / customers
 /// in period (numerator = referring accounts; dimension `referrals` gives the
-/// count of referrals)". The `referrals` row is a count (value = referrals,
-/// denominator = customers in period, Poisson interval of the count).
+/// count of referrals)". The `referrals` row compares referrals per customer
+/// (numerator = referrals, denominator = customers in the period), by SPEC
+/// §6: "A count compared between cohorts is compared per account (the
+/// counts-per-account rule above), never as raw totals of cohorts of
+/// different sizes."
 /// Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -20,7 +23,7 @@ pub struct ReferralRate {}
 
 impl Metric for ReferralRate {
     fn description(&self) -> &'static str {
-        "Customers in [S, A) who referred at least once / customers in the period; dimension `referrals`: the number of referrals."
+        "Customers in [S, A) who referred at least once / customers in the period; dimension `referrals`: referrals per customer (numerator = referrals)."
     }
 
     fn requires(&self) -> Vec<(SourceName, &'static str)> {
@@ -38,7 +41,7 @@ impl Metric for ReferralRate {
             .dimension(lit("referrals"))
             .plan(
                 ctx,
-                Kind::Count,
+                Kind::Rate,
                 Direction::HigherIsBetter,
                 Sums::ratio(col("count"), lit(1.0)),
             );
@@ -53,17 +56,17 @@ mod tests {
     #[test]
     fn referring_customers_and_referral_count() {
         // Customers {1, 3, 4, 5, 8}; referrals in [S, A): 1 (twice), 5; 2 is not a customer in the period.
-        // share: {1, 5} = 2/5; trained {1, 4}: 1/2; untrained {3}: 0/1. Count: all 3, trained 2, untrained 0.
+        // share: {1, 5} = 2/5; trained {1, 4}: 1/2; untrained {3}: 0/1.
+        // Referrals per customer: all 3/5, trained 2/2, untrained 0/1.
         let c = Fixture::catalog().compute_catalog("[referral_rate]");
         assert_close(value(&c, "referral_rate", "all"), 0.4);
         assert_close(value(&c, "referral_rate", "trained"), 0.5);
-        assert_close(
-            row(&c, "referral_rate", "all", None, Some("referrals")).value,
-            3.0,
-        );
+        let all = row(&c, "referral_rate", "all", None, Some("referrals"));
+        assert_eq!(all.numerator, Some(3.0));
+        assert_close(all.value, 0.6);
         assert_close(
             row(&c, "referral_rate", "trained", None, Some("referrals")).value,
-            2.0,
+            1.0,
         );
         assert_close(
             row(&c, "referral_rate", "untrained", None, Some("referrals")).value,

@@ -30,7 +30,9 @@ impl Metric for SaveRate {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let requests = ctx.rows_in_period(SourceName::Cancellations, "requested_at")?;
         let saved = col("outcome").str().to_lowercase().eq(lit("saved"));
-        let plan = Units::new(requests, Reference::PeriodStart, ctx).share(ctx, saved);
+        let plan = Units::new(requests, Reference::PeriodStart, ctx)
+            .nested()
+            .share(ctx, saved);
         Ok(MetricPlan::one(plan))
     }
 }

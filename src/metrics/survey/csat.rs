@@ -76,19 +76,20 @@ impl Metric for Csat {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let responses = ctx.rows_in_period(SourceName::CsatResponses, "responded_at")?;
         let satisfied = col("score").gt_eq(lit(self.satisfied_min as f64));
-        let plan = Units::new(responses, Reference::PeriodStart, ctx).plan(
-            ctx,
-            Kind::Percent,
-            Direction::HigherIsBetter,
-            Sums::proportion(satisfied),
-        );
+        let plan = Units::new(responses, Reference::PeriodStart, ctx)
+            .nested()
+            .plan(
+                ctx,
+                Kind::Percent,
+                Direction::HigherIsBetter,
+                Sums::proportion(satisfied),
+            );
         Ok(MetricPlan::one(plan))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::stats::wilson;
     use crate::testkit::*;
 
     #[test]
@@ -98,9 +99,12 @@ mod tests {
         let c = Fixture::tiny().compute("[{ csat: { satisfied_min: 4, scale_max: 5 } }]");
         let all = row(&c, "csat", "all", None, None);
         assert_close(all.value, 60.0);
-        let (lo, hi) = wilson(3.0, 5.0).unwrap();
-        assert_close(all.ci_low, 100.0 * lo);
-        assert_close(all.ci_high, 100.0 * hi);
+        // Responses nested in accounts 1 (2 of 2), 3 (0/1), 4 (0/1), 8 (1/1): CR1,
+        // var = 4/3 · (0.8² + 0.6² + 0.6² + 0.4²)/5² = 0.0810667, se 28.472209 % (statsmodels
+        // cluster 28.472208672083486); CI = 60 ± 1.959964·28.472209.
+        assert_close(all.ci_low, 60.0 - 1.959964 * 28.472208672083486);
+        assert_close(all.ci_high, 60.0 + 1.959964 * 28.472208672083486);
+        assert_eq!((all.n, all.clusters), (5, Some(4)));
         assert_close(value(&c, "csat", "trained"), 200.0 / 3.0);
         assert_close(value(&c, "csat", "untrained"), 0.0);
         // satisfied_min 3 counts the 3 as well: all 4/5.

@@ -41,12 +41,9 @@ impl Metric for Nps {
             a2: detractor,
             ..Sums::zero()
         };
-        let plan = Units::new(responses, Reference::PeriodStart, ctx).plan(
-            ctx,
-            Kind::Nps,
-            Direction::HigherIsBetter,
-            sums,
-        );
+        let plan = Units::new(responses, Reference::PeriodStart, ctx)
+            .nested()
+            .plan(ctx, Kind::Nps, Direction::HigherIsBetter, sums);
         Ok(MetricPlan::one(plan))
     }
 }
@@ -75,18 +72,26 @@ mod tests {
             (Some(2.0), Some(3.0))
         );
         assert_close(value(&c, "nps", "untrained"), -100.0);
-        // var(trained) = (2/3 + 0 − 4/9)/3 = 2/27; var(untrained) = (0 + 1 − 1)/1 = 0.
-        // CI(trained) = 66.67 ± 100·1.959964·√(2/27).
-        let half = 100.0 * 1.959964 * (2.0f64 / 27.0).sqrt();
-        assert_close(trained.ci_low, 200.0 / 3.0 - half);
-        // z = (66.67 + 100)/(100·√(2/27)) = 6.123724 → p = erfc(6.123724/√2) = 9.1413e-10.
+        // Responses are nested in accounts: CR1 by account (SPEC §6). x = 100·(P − D) per response;
+        // all: accounts 1 (100, 100), 3 (−100), 4 (0), 8 (−100), mean 0;
+        // var = 4/3 · (200² + 100² + 0 + 100²)/5² = 3200, se 56.568542 (statsmodels cluster 56.568542494923776).
+        assert_eq!(all.clusters, Some(4));
+        assert_close(all.ci_high, 1.959964 * 56.568542494923776);
+        // trained: accounts 1 (100, 100) and 4 (0): var = 2 · ((200 − 133.33)² + 66.67²)/3² = 1975.31,
+        // se 44.444444 (statsmodels 44.44444444444446).
+        assert_eq!((trained.n, trained.clusters), (3, Some(2)));
+        assert_close(trained.ci_low, 200.0 / 3.0 - 1.959964 * 44.44444444444446);
+        // untrained: one account, so no account-to-account variation to estimate: no interval,
+        // and no p-value or difference interval for the lift.
+        let untrained = row(&c, "nps", "untrained", None, None);
+        assert_eq!((untrained.ci_low, untrained.clusters), (None, Some(1)));
         let l = lift(&c, "nps", None);
-        assert!(
-            (l.p_value.unwrap() - 9.141298e-10).abs() < 1e-14,
-            "{:?}",
-            l.p_value
+        assert_eq!(
+            (l.p_value, l.diff_ci_low, l.significant),
+            (None, None, None)
         );
-        assert_eq!(l.significant, Some(true));
         assert_close(l.abs_diff, 200.0 / 3.0 + 100.0);
+        // rel_lift is null: the untrained NPS is ≤ 0 (SPEC §7).
+        assert_eq!(l.rel_lift, None);
     }
 }

@@ -30,7 +30,8 @@ pub struct RunRecord<'a> {
 /// The layout of the output tables (their names, columns and types). Bump
 /// it whenever a column is added, removed, renamed or changes type, so that
 /// readers can tell which layout a partition has.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `metrics.clusters`; `lift.diff_ci_low` … `adjusted_q_value`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
