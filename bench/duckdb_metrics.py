@@ -235,7 +235,8 @@ def run(con):
             ) USING (account_id)"""
         add(grouped(metric, counted, "(n > 0)::INT", "1"))
         if metric == "referral_rate":
-            add(grouped(metric, counted, "n", "1", dimension="'referrals'", value="num"))
+            # Referrals per customer (SPEC §6: counts are compared per account).
+            add(grouped(metric, counted, "n", "1", dimension="'referrals'"))
 
     # Adoption. Users: created before A, account a customer in the period.
     users = f"SELECT * FROM usr WHERE (created_at IS NULL OR created_at < DATE '{A}') AND in_period"

@@ -155,13 +155,17 @@ impl Units {
         columns.push(self.dimension.alias("dimension"));
         columns.push(self.period_start.cast(DataType::Date).alias("period_start"));
         columns.push(self.period_end.cast(DataType::Date).alias("period_end"));
-        columns.push(col("account_id").alias("cluster"));
-        columns.extend(sums.exprs());
-        let units = clustered_by_cohort_and_segment(
-            self.frame.select(columns),
-            ctx.segment_by,
-            &["dimension", "period_start", "period_end"],
-        );
+        let keys = ["dimension", "period_start", "period_end"];
+        let per_account =
+            self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue { .. });
+        let units = if per_account {
+            columns.push(col("account_id").alias("cluster"));
+            columns.extend(sums.exprs());
+            clustered_by_cohort_and_segment(self.frame.select(columns), ctx.segment_by, &keys)
+        } else {
+            columns.extend(sums.exprs().into_iter().take(UNIT_SUM_COLUMNS));
+            unclustered(self.frame.select(columns), ctx.segment_by, &keys)
+        };
         AggregatePlan {
             kind,
             nested: self.nested,
@@ -169,6 +173,19 @@ impl Units {
             units,
         }
     }
+}
+
+/// [`by_cohort_and_segment`] for a plan whose units are accounts, one per
+/// account in each row (an account-month grid has one row per month): the
+/// accounts behind a row are its `n` units, and the per-account sums, which
+/// only the cluster-robust and delta-method variances read, are not needed.
+fn unclustered(units: LazyFrame, segment_by: &[String], keys: &[&str]) -> LazyFrame {
+    by_cohort_and_segment(units, segment_by, keys, &SUM_COLUMNS[..UNIT_SUM_COLUMNS]).with_columns([
+        col("n").alias("clusters"),
+        lit(0.0).alias("cxx"),
+        lit(0.0).alias("cxy"),
+        lit(0.0).alias("cyy"),
+    ])
 }
 
 /// [`by_cohort_and_segment`] for a plan's units (`cluster` = the account,
