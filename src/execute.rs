@@ -13,7 +13,9 @@ use crate::metrics::aggregate::combine;
 use crate::metrics::FinishRows;
 use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
 use crate::plan::Plans;
-use crate::stats::{add_q_values, evaluate, sort_rows, AggregateInfo, LiftRow, MetricRow};
+use crate::stats::{
+    add_q_values, evaluate, sort_rows, AdjustSpec, AggregateInfo, Evaluated, LiftRow, MetricRow,
+};
 
 /// The collected frames of one run, routed.
 pub struct Collected {
@@ -33,6 +35,8 @@ pub struct Outputs {
     pub metric_rows: Vec<MetricRow>,
     pub lift_rows: Vec<LiftRow>,
     pub tables: BTreeMap<&'static str, DataFrame>,
+    /// What the statistics stage warns about (overlap of the adjustment).
+    pub warnings: Vec<String>,
 }
 
 /// The lazy outputs of a run, in the order they are collected.
@@ -165,17 +169,30 @@ pub fn explain(
 
 /// The statistics stage and the `metrics` and `lift` tables; tables whose
 /// metric is not configured are written empty with their schema.
-pub fn statistics(collected: Collected, alpha: f64, run: &RunColumns) -> Result<Outputs> {
+pub fn statistics(
+    collected: Collected,
+    alpha: f64,
+    adjust: Option<&AdjustSpec>,
+    run: &RunColumns,
+) -> Result<Outputs> {
     let Collected {
         aggregates,
         infos,
         mut tables,
         custom,
     } = collected;
-    let (mut metric_rows, mut lift_rows) = if infos.is_empty() {
-        (Vec::new(), Vec::new())
+    let Evaluated {
+        mut metric_rows,
+        mut lift_rows,
+        warnings,
+    } = if infos.is_empty() {
+        Evaluated {
+            metric_rows: Vec::new(),
+            lift_rows: Vec::new(),
+            warnings: Vec::new(),
+        }
     } else {
-        evaluate(&aggregates, &infos, alpha)?
+        evaluate(&aggregates, &infos, alpha, adjust)?
     };
     for (metric, finish, frame) in &custom {
         let (m, l) = finish(frame, metric, alpha)?;
@@ -195,6 +212,7 @@ pub fn statistics(collected: Collected, alpha: f64, run: &RunColumns) -> Result<
         metric_rows,
         lift_rows,
         tables,
+        warnings,
     })
 }
 

@@ -29,12 +29,12 @@ impl Inputs {
         let id_type = id_type(&opened)?;
         let mut sources = BTreeMap::new();
         for (name, opened) in opened {
-            let extra: &[String] = if name == SourceName::Accounts {
-                &pipeline.segment_by
+            let extra = if name == SourceName::Accounts {
+                account_columns(pipeline)
             } else {
-                &[]
+                Vec::new()
             };
-            sources.insert(name, build_source(opened, extra, &id_type)?);
+            sources.insert(name, build_source(opened, &extra, &id_type)?);
         }
         let via_users: Vec<SourceName> = sources
             .iter()
@@ -80,6 +80,10 @@ impl Inputs {
             account_ids,
         };
         inputs.check_requirements(pipeline)?;
+        if let Some(adjust) = &pipeline.adjust {
+            // The strata need only schemas: a bucketed text column fails here.
+            crate::strata::stratum(adjust, &inputs)?;
+        }
         Ok(inputs)
     }
 
@@ -198,4 +202,21 @@ fn id_type(opened: &[(SourceName, OpenedSource<'_>)]) -> Result<DataType> {
     } else {
         DataType::String
     })
+}
+
+/// The columns of `accounts` beyond the canonical ones that the pipeline
+/// reads, each with the key that names it: `segment_by`, then the
+/// `adjust.covariates` not already among them.
+fn account_columns(pipeline: &Pipeline) -> Vec<(String, &'static str)> {
+    let mut columns: Vec<(String, &'static str)> = pipeline
+        .segment_by
+        .iter()
+        .map(|c| (c.clone(), "segment_by"))
+        .collect();
+    for covariate in pipeline.adjust.iter().flat_map(|a| &a.covariates) {
+        if !columns.iter().any(|(c, _)| c == covariate) {
+            columns.push((covariate.clone(), "adjust.covariates"));
+        }
+    }
+    columns
 }

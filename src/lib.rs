@@ -26,6 +26,7 @@ pub mod run;
 pub mod source;
 pub mod stats;
 pub mod storage;
+pub mod strata;
 #[cfg(test)]
 pub mod testkit;
 pub mod time;

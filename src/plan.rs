@@ -56,12 +56,27 @@ impl Frames {
             Some(_) => Some(inputs.frame(SourceName::Training)?.cache()),
             None => None,
         };
+        let (raw_accounts, carried) = match &pipeline.adjust {
+            Some(adjust) => {
+                let mut carried = pipeline.segment_by.clone();
+                carried.push(crate::strata::STRATUM.to_string());
+                let stratum = crate::strata::stratum(adjust, inputs)?;
+                (
+                    inputs.frame(SourceName::Accounts)?.with_column(stratum),
+                    carried,
+                )
+            }
+            None => (
+                inputs.frame(SourceName::Accounts)?,
+                pipeline.segment_by.clone(),
+            ),
+        };
         let accounts = cohort::account_frame(
-            inputs.frame(SourceName::Accounts)?,
+            raw_accounts,
             training.clone(),
             &pipeline.cohort,
             &pipeline.period,
-            &pipeline.segment_by,
+            &carried,
         )
         .cache();
         Ok(Frames { training, accounts })
@@ -78,6 +93,10 @@ impl Frames {
         if let Some(training) = &self.training {
             ctx.seed(SourceName::Training.as_str(), training.clone());
         }
+        let ctx = match crate::stats::AdjustSpec::of(pipeline) {
+            Some(spec) => ctx.with_strata(spec),
+            None => ctx,
+        };
         Ok(match activity_range(pipeline) {
             Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
             None => ctx,

@@ -403,11 +403,17 @@ fn compute_stages(
         &format!("{} aggregate row(s)", collected.aggregates.height()),
     );
 
+    let adjust = crate::stats::AdjustSpec::of(pipeline);
     let Outputs {
         metric_rows,
         lift_rows,
         tables,
-    } = execute::statistics(collected, pipeline.alpha, &run)?;
+        warnings: statistics_warnings,
+    } = execute::statistics(collected, pipeline.alpha, adjust.as_ref(), &run)?;
+    for warning in &statistics_warnings {
+        crate::log::warn("statistics", warning);
+    }
+    warnings.extend(statistics_warnings);
     stages.done(
         "statistics",
         &format!(

@@ -37,6 +37,8 @@ pub struct Pipeline {
     pub cohort: CohortConfig,
     /// Account columns every metric is broken down by.
     pub segment_by: Vec<String>,
+    /// `adjust:`, when the lift rows carry an adjusted comparison.
+    pub adjust: Option<super::types::AdjustConfig>,
     /// Significance level of the lift tests (SPEC §6).
     pub alpha: f64,
     /// What to do with fact rows whose account is unknown (SPEC §9).
@@ -272,6 +274,9 @@ pub fn resolve(
             problems.push(format!("`segment_by` lists `{column}` twice"));
         }
     }
+    if let Some(adjust) = &file.adjust {
+        problems.extend(check_adjust(adjust));
+    }
     if file.metrics.is_empty() {
         problems.push("`metrics` is empty: name at least one metric".to_string());
     }
@@ -476,6 +481,7 @@ pub fn resolve(
         sources,
         cohort: file.cohort,
         segment_by: file.segment_by,
+        adjust: file.adjust,
         alpha: file.stats.alpha,
         orphans: file.quality.orphans,
         max_orphan_share: file.quality.max_orphan_share,
@@ -561,4 +567,48 @@ pub fn format_from_name(name: &str) -> Option<FileFormat> {
     } else {
         None
     }
+}
+
+/// The rules of `adjust:` that need no data; that the covariates are columns
+/// of `accounts` is checked when the sources are scanned.
+fn check_adjust(adjust: &super::types::AdjustConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    if adjust.covariates.is_empty() {
+        problems
+            .push("`adjust.covariates` is empty: name the accounts columns to adjust for".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for column in &adjust.covariates {
+        if column.trim().is_empty() {
+            problems.push("`adjust.covariates` holds an empty column name".to_string());
+        } else if !seen.insert(column.as_str()) {
+            problems.push(format!("`adjust.covariates` lists `{column}` twice"));
+        }
+    }
+    for (column, bounds) in &adjust.buckets {
+        if !seen.contains(column.as_str()) {
+            problems.push(format!(
+                "`adjust.buckets.{column}`: `{column}` is not one of `adjust.covariates`"
+            ));
+        }
+        if bounds.is_empty() || bounds.iter().any(|b| !b.is_finite()) {
+            problems.push(format!(
+                "`adjust.buckets.{column}` must be a list of finite numbers, got {bounds:?}"
+            ));
+        } else if bounds.windows(2).any(|w| w[0] >= w[1]) {
+            problems.push(format!(
+                "`adjust.buckets.{column}` must be strictly ascending, got {bounds:?}"
+            ));
+        }
+    }
+    if adjust.strata < 2 {
+        problems.push(format!(
+            "`adjust.strata` must be at least 2, got {}",
+            adjust.strata
+        ));
+    }
+    if adjust.min_per_arm < 1 {
+        problems.push("`adjust.min_per_arm` must be at least 1, got 0".to_string());
+    }
+    problems
 }

@@ -34,6 +34,10 @@ pub struct PipelineFile {
     /// Statistics settings (SPEC §6).
     #[serde(default)]
     pub stats: StatsConfig,
+    /// Adjusted comparisons (SPEC §6): the effect on the trained, with the
+    /// untrained standardized to the trained accounts' strata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<AdjustConfig>,
     /// Data quality policy (SPEC §9).
     #[serde(default)]
     pub quality: QualityConfig,
@@ -439,6 +443,59 @@ impl Default for StatsConfig {
 
 fn default_alpha() -> f64 {
     0.05
+}
+
+/// `adjust:` — how lift rows are adjusted for who chooses to train.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustConfig {
+    /// `stratify` (default): strata = combinations of the covariates' levels
+    /// (numeric covariates cut by `buckets`). `propensity`: strata by
+    /// quantiles of the trained accounts' propensity scores.
+    #[serde(default)]
+    pub method: AdjustMethod,
+    /// Columns of `accounts` known at signup (plan, region, seats); a null
+    /// value is its own level.
+    pub covariates: Vec<String>,
+    /// Numeric covariates cut into ranges [a, b) at these ascending bounds;
+    /// values below the first and from the last bound on are ranges of
+    /// their own.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, Vec<f64>>,
+    /// `propensity`: the number of quantile strata of the trained accounts'
+    /// scores (default 5).
+    #[serde(default = "default_strata")]
+    pub strata: u32,
+    /// Strata with fewer trained or untrained units than this are left out
+    /// of the adjusted estimate and counted (default 5).
+    #[serde(default = "default_min_per_arm")]
+    pub min_per_arm: u32,
+}
+
+fn default_strata() -> u32 {
+    5
+}
+
+fn default_min_per_arm() -> u32 {
+    5
+}
+
+/// `adjust.method`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustMethod {
+    #[default]
+    Stratify,
+    Propensity,
+}
+
+impl AdjustMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            AdjustMethod::Stratify => "stratify",
+            AdjustMethod::Propensity => "propensity",
+        }
+    }
 }
 
 /// What to do with fact rows whose account is not in `accounts`.

@@ -155,7 +155,10 @@ impl Units {
         columns.push(self.dimension.alias("dimension"));
         columns.push(self.period_start.cast(DataType::Date).alias("period_start"));
         columns.push(self.period_end.cast(DataType::Date).alias("period_end"));
-        let keys = ["dimension", "period_start", "period_end"];
+        let mut keys = vec!["dimension", "period_start", "period_end"];
+        if ctx.stratified {
+            keys.push(crate::strata::STRATUM);
+        }
         let per_account =
             self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue { .. });
         let units = if per_account {
@@ -353,6 +356,27 @@ pub fn median_by_cohort_and_segment(
         .collect::<Vec<_>>();
     let stacked = concat(frames, UnionArgs::default()).unwrap_or(units);
     let count = len().cast(DataType::Float64);
+    // Medians do not add up over strata: one row for all strata (null).
+    let stratum = ctx.stratified.then(|| {
+        lit(NULL)
+            .cast(DataType::String)
+            .alias(crate::strata::STRATUM)
+    });
+    let mut keys = vec![
+        col("cohort"),
+        col("segment"),
+        col("dimension"),
+        col("period_start"),
+        col("period_end"),
+    ];
+    keys.extend(stratum.clone().map(|_| col(crate::strata::STRATUM)));
+    let sums = SUM_COLUMNS.map(col);
+    let mut with_keys = vec![
+        lit(dimension).alias("dimension"),
+        crate::time::date_lit(ctx.period.start).alias("period_start"),
+        crate::time::date_lit(ctx.period.as_of).alias("period_end"),
+    ];
+    with_keys.extend(stratum);
     stacked
         .group_by([col("cohort"), col("segment")])
         .agg([
@@ -367,26 +391,6 @@ pub fn median_by_cohort_and_segment(
             lit(0.0).alias("cxy"),
             lit(0.0).alias("cyy"),
         ])
-        .with_columns([
-            lit(dimension).alias("dimension"),
-            crate::time::date_lit(ctx.period.start).alias("period_start"),
-            crate::time::date_lit(ctx.period.as_of).alias("period_end"),
-        ])
-        .select([
-            col("cohort"),
-            col("segment"),
-            col("dimension"),
-            col("period_start"),
-            col("period_end"),
-            col("num"),
-            col("den"),
-            col("sq"),
-            col("a1"),
-            col("a2"),
-            col("n"),
-            col("clusters"),
-            col("cxx"),
-            col("cxy"),
-            col("cyy"),
-        ])
+        .with_columns(with_keys)
+        .select(keys.into_iter().chain(sums).collect::<Vec<_>>())
 }

@@ -41,8 +41,15 @@ pub struct PlanContext<'a> {
     /// The landmark rule (for user-level cohorts).
     pub cohort_rule: &'a CohortConfig,
     /// One row per account: `account_id`, `signup_date`, `churn_date`,
-    /// `landmark_date`, `cohort_at_start`, `cohort_at_as_of`, segment columns.
+    /// `landmark_date`, `cohort_at_start`, `cohort_at_as_of`, segment columns
+    /// (and `stratum` with `adjust`).
     pub accounts: LazyFrame,
+    /// With `adjust`: units carry the account's `stratum` and every
+    /// aggregate is summed per stratum ([`crate::strata`]).
+    pub stratified: bool,
+    /// With `adjust`: what the statistics stage needs of it (survival's
+    /// rows are finished by the metric itself).
+    pub adjust: Option<crate::stats::AdjustSpec>,
     /// Intermediate frames shared by several metrics, built once per run.
     shared: RefCell<BTreeMap<String, LazyFrame>>,
     /// The run's activity (the one frame that reads events) and its days.
@@ -73,6 +80,8 @@ impl<'a> PlanContext<'a> {
             segment_by,
             cohort_rule,
             accounts,
+            stratified: false,
+            adjust: None,
             shared: Default::default(),
             activity: None,
             reductions: Default::default(),
@@ -80,6 +89,13 @@ impl<'a> PlanContext<'a> {
             summary_fields: Default::default(),
             prerequisites: Default::default(),
         }
+    }
+
+    /// Units carry the account's stratum (the account frame has `stratum`).
+    pub fn with_strata(mut self, adjust: crate::stats::AdjustSpec) -> Self {
+        self.stratified = true;
+        self.adjust = Some(adjust);
+        self
     }
 
     /// Gives the event metrics the run's activity (see [`crate::activity`]).
@@ -120,9 +136,14 @@ impl<'a> PlanContext<'a> {
         columns
     }
 
-    /// The `segment_by` columns.
+    /// The account attributes every unit carries: the `segment_by` columns
+    /// and, with `adjust`, the stratum.
     pub fn segment_columns(&self) -> Vec<Expr> {
-        self.segment_by.iter().map(|s| col(s.as_str())).collect()
+        let mut columns: Vec<Expr> = self.segment_by.iter().map(|s| col(s.as_str())).collect();
+        if self.stratified {
+            columns.push(col(crate::strata::STRATUM));
+        }
+        columns
     }
 
     /// The columns that place a unit in its cohort and segments: `cohort`

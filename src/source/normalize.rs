@@ -111,6 +111,12 @@ impl LoadedSource {
         self.columns.iter().chain(&self.derived).any(|c| c == name)
     }
 
+    /// The type of a column of `frame` (from the schema, no data read).
+    pub fn column_type(&self, name: &str) -> Option<DataType> {
+        let schema = self.frame.clone().collect_schema().ok()?;
+        schema.get(name).cloned()
+    }
+
     /// `frame` built from rows of `raw` (with the account of each row's
     /// user when attached).
     fn typed_frame(&self, raw: LazyFrame) -> LazyFrame {
@@ -322,7 +328,8 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
 }
 
 /// Builds the normalized lazy frame of an opened source. `extra` names
-/// non-canonical columns to keep as they are (the `segment_by` columns of
+/// non-canonical columns to keep as they are, each with the pipeline key
+/// that asks for it (the `segment_by` and `adjust.covariates` columns of
 /// `accounts`). Ids become `id_type`: String (always correct: SPEC §4 "ids
 /// are compared as strings"), or Int64 when every id column of every
 /// source is an integer column or CSV text whose every value is an
@@ -332,7 +339,7 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
 /// output writes the same bytes back.
 pub fn build_source(
     opened: OpenedSource<'_>,
-    extra: &[String],
+    extra: &[(String, &'static str)],
     id_type: &DataType,
 ) -> Result<LoadedSource> {
     let OpenedSource {
@@ -407,11 +414,11 @@ pub fn build_source(
         }
         columns.push(spec.name.to_string());
     }
-    for name in extra {
+    for (name, key) in extra {
         let in_file = file_name_of(name);
         if !schema.contains(&in_file) {
             return Err(Error::config(format!(
-                "`segment_by` names `{name}`, which {what} does not have; its columns are: {}",
+                "`{key}` names `{name}`, which {what} does not have; its columns are: {}",
                 list_columns(&schema)
             )));
         }

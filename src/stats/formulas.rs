@@ -243,6 +243,22 @@ pub fn survival_interval(survival: f64, variance: f64) -> (f64, f64) {
 /// Log-rank test of two groups (1 degree of freedom): χ² = (O₁ − E₁)²/V,
 /// p = erfc(√χ²/√2). `None` when the variance is 0.
 pub fn log_rank_p(first: &Lifetimes, second: &Lifetimes) -> Option<f64> {
+    let (difference, variance) = log_rank_parts(first, second);
+    p_from_diff(difference, variance.sqrt())
+}
+
+/// The stratified log-rank test: Σ_k (O₁k − E₁k) over Σ_k V_k, one
+/// degree of freedom, each stratum's expectation from its own risk sets.
+pub fn stratified_log_rank_p(strata: &[(&Lifetimes, &Lifetimes)]) -> Option<f64> {
+    let (difference, variance) = strata
+        .iter()
+        .map(|(first, second)| log_rank_parts(first, second))
+        .fold((0.0, 0.0), |(d, v), (dk, vk)| (d + dk, v + vk));
+    p_from_diff(difference, variance.sqrt())
+}
+
+/// O₁ − E₁ and its variance V of the log-rank test of two groups.
+fn log_rank_parts(first: &Lifetimes, second: &Lifetimes) -> (f64, f64) {
     let mut times: Vec<i64> = first
         .iter()
         .chain(second.iter())
@@ -266,7 +282,7 @@ pub fn log_rank_p(first: &Lifetimes, second: &Lifetimes) -> Option<f64> {
             variance += d * (n1 / n) * (1.0 - n1 / n) * (n - d) / (n - 1.0);
         }
     }
-    p_from_diff(observed - expected, variance.sqrt())
+    (observed - expected, variance)
 }
 
 #[cfg(test)]

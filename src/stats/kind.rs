@@ -93,3 +93,19 @@ pub struct Totals {
     pub cxy: f64,
     pub cyy: f64,
 }
+
+impl std::ops::AddAssign for Totals {
+    /// Totals of disjoint units add up field by field (strata of one cohort).
+    fn add_assign(&mut self, other: Totals) {
+        self.num += other.num;
+        self.den += other.den;
+        self.sq += other.sq;
+        self.a1 += other.a1;
+        self.a2 += other.a2;
+        self.n += other.n;
+        self.clusters += other.clusters;
+        self.cxx += other.cxx;
+        self.cxy += other.cxy;
+        self.cyy += other.cyy;
+    }
+}

@@ -9,12 +9,14 @@
 //! - [`rows`]: the rows of the `metrics` and `lift` tables.
 //! - [`stage`]: the statistics stage of a run, from collected aggregates to rows.
 
+pub mod adjust;
 pub mod estimate;
 pub mod formulas;
 pub mod kind;
 pub mod rows;
 pub mod stage;
 
+pub use adjust::{AdjustSpec, ByStratum, Standardized};
 pub use estimate::{estimate, lift_p_value, Estimate, Measure};
 pub use formulas::*;
 pub use kind::{Association, Direction, Kind, Totals, SUM_COLUMNS, UNIT_SUM_COLUMNS};
@@ -22,4 +24,4 @@ pub use rows::{
     add_q_values, difference_interval, sort_rows, Adjusted, FrameColumns, LiftRow, MetricRow,
     RowKey, Side,
 };
-pub use stage::{evaluate, AggregateInfo};
+pub use stage::{evaluate, AggregateInfo, Evaluated};

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::adjust::{standardize, AdjustSpec, ByStratum};
 use super::estimate::{association, Estimate, Measure};
 use super::kind::{Direction, Kind, Totals, SUM_COLUMNS};
 use super::rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey, Side};
@@ -39,15 +40,25 @@ pub fn evaluate(
     aggregates: &DataFrame,
     plans: &[AggregateInfo],
     alpha: f64,
-) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
+    adjust: Option<&AdjustSpec>,
+) -> Result<Evaluated> {
     let grouped = read_totals(aggregates)?;
     let mut metric_rows = Vec::new();
     let mut lift_rows = Vec::new();
+    let mut overlap = Overlap::default();
     for ((plan, key), cohorts) in grouped {
         let info = plans
             .get(plan)
             .ok_or_else(|| Error::Other(format!("aggregate refers to unknown plan {plan}")))?;
-        let totals = |cohort: &str| cohorts.get(cohort).copied().unwrap_or_default();
+        let empty = ByStratum::new();
+        let strata = |cohort: &str| cohorts.get(cohort).unwrap_or(&empty);
+        let totals = |cohort: &str| {
+            let mut sum = Totals::default();
+            for t in strata(cohort).values() {
+                sum += *t;
+            }
+            sum
+        };
         let (trained, untrained) = (totals(TRAINED), totals(UNTRAINED));
         if let Kind::Association(measure) = info.kind {
             let value = Estimate {
@@ -81,7 +92,7 @@ pub fn evaluate(
                 n: t.n,
             }
         };
-        lift_rows.push(LiftRow::compare(
+        let mut row = LiftRow::compare(
             info.metric,
             &key,
             side(&trained),
@@ -89,13 +100,71 @@ pub fn evaluate(
             measure.lift_p_value(&trained, &untrained),
             alpha,
             info.direction,
-        ));
+        );
+        if let Some(spec) = adjust {
+            let standardized = standardize(measure, strata(TRAINED), strata(UNTRAINED), spec);
+            overlap.add(info.metric, &standardized);
+            row.adjusted = standardized.adjusted;
+        }
+        lift_rows.push(row);
     }
     sort_rows(&mut metric_rows, &mut lift_rows);
-    Ok((metric_rows, lift_rows))
+    Ok(Evaluated {
+        metric_rows,
+        lift_rows,
+        warnings: overlap.warnings(adjust),
+    })
 }
 
-type Grouped = BTreeMap<(usize, RowKey), BTreeMap<String, Totals>>;
+/// The rows of the statistics stage and what it warns about.
+pub struct Evaluated {
+    pub metric_rows: Vec<MetricRow>,
+    pub lift_rows: Vec<LiftRow>,
+    pub warnings: Vec<String>,
+}
+
+/// SPEC §6 overlap: trained units in strata that cannot be compared are
+/// "left out of the adjusted estimate, counted, and warned about" — one
+/// warning per run, naming the rows and the largest share left out.
+#[derive(Default)]
+struct Overlap {
+    rows_with_left_out: usize,
+    rows_null: usize,
+    worst: Option<(f64, String)>,
+}
+
+impl Overlap {
+    fn add(&mut self, metric: &str, s: &super::adjust::Standardized) {
+        if s.left_out > 0.0 && s.trained_units > 0.0 {
+            self.rows_with_left_out += 1;
+            let share = s.left_out / s.trained_units;
+            if self.worst.as_ref().is_none_or(|(w, _)| share > *w) {
+                self.worst = Some((share, metric.to_string()));
+            }
+            if s.adjusted.abs_diff.is_none() {
+                self.rows_null += 1;
+            }
+        }
+    }
+
+    fn warnings(&self, adjust: Option<&AdjustSpec>) -> Vec<String> {
+        let (Some(spec), Some((share, metric))) = (adjust, &self.worst) else {
+            return Vec::new();
+        };
+        vec![format!(
+            "adjust: in {} lift row(s) some trained units are in strata with fewer than {} trained or \
+             untrained units and are left out of the adjusted estimate (up to {:.1} % of the trained \
+             units, in `{metric}`; see n_trained_adjusted); {} row(s) have null adjusted columns \
+             because more than half were left out",
+            self.rows_with_left_out,
+            spec.min_per_arm,
+            100.0 * share,
+            self.rows_null
+        )]
+    }
+}
+
+type Grouped = BTreeMap<(usize, RowKey), BTreeMap<String, ByStratum>>;
 
 fn read_totals(df: &DataFrame) -> Result<Grouped> {
     let columns = FrameColumns::new(df, "aggregates");
@@ -106,6 +175,10 @@ fn read_totals(df: &DataFrame) -> Result<Grouped> {
         columns.text("dimension")?,
     );
     let (start, end) = (columns.days("period_start")?, columns.days("period_end")?);
+    let stratum = match df.column(crate::strata::STRATUM) {
+        Ok(_) => Some(columns.text(crate::strata::STRATUM)?),
+        Err(_) => None,
+    };
     let sums: Vec<Float64Chunked> = SUM_COLUMNS
         .iter()
         .map(|c| columns.number(c))
@@ -132,10 +205,14 @@ fn read_totals(df: &DataFrame) -> Result<Grouped> {
             cyy: value(9),
         };
         let cohort = cohort.get(i).unwrap_or("all").to_string();
-        grouped
+        let stratum = stratum.as_ref().and_then(|s| s.get(i)).map(str::to_string);
+        *grouped
             .entry((plan.get(i).unwrap_or_default() as usize, key))
             .or_default()
-            .insert(cohort, totals);
+            .entry(cohort)
+            .or_default()
+            .entry(stratum)
+            .or_default() += totals;
     }
     Ok(grouped)
 }

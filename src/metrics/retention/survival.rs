@@ -12,9 +12,10 @@ use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::{CustomPlan, Metric, MetricPlan, PlanContext, Reference};
+use crate::stats::adjust::{standardize_survival, LifetimesByStratum};
 use crate::stats::{
-    kaplan_meier, log_rank_p, survival_interval, Direction, Estimate, FrameColumns, Lifetimes,
-    LiftRow, MetricRow, RowKey, Side,
+    kaplan_meier, log_rank_p, survival_interval, AdjustSpec, Direction, Estimate, FrameColumns,
+    Lifetimes, LiftRow, MetricRow, RowKey, Side,
 };
 use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
 
@@ -46,7 +47,9 @@ fn default_at_days() -> Vec<u32> {
     vec![30, 90, 180, 365]
 }
 
-type Groups = BTreeMap<(Option<String>, String), Lifetimes>;
+/// Lifetimes by (segment, cohort), each by stratum (one `None` stratum
+/// without `adjust`).
+type Groups = BTreeMap<(Option<String>, String), LifetimesByStratum>;
 
 impl Metric for Survival {
     fn compares_at(&self) -> Reference {
@@ -86,14 +89,19 @@ impl Metric for Survival {
             .clone()
             .filter(col(Reference::AsOf.column()).is_not_null())
             .select(columns);
-        let frame = by_cohort_and_segment(units, ctx.segment_by, &["time", "event"], &["count"]);
+        let mut keys = vec!["time", "event"];
+        if ctx.stratified {
+            keys.push(crate::strata::STRATUM);
+        }
+        let frame = by_cohort_and_segment(units, ctx.segment_by, &keys, &["count"]);
+        let adjust = ctx.adjust.clone();
         let at_days = self.at_days.clone();
         let (start, end) = (
             date_to_days(ctx.period.start),
             date_to_days(ctx.period.as_of),
         );
         let finish = move |df: &DataFrame, metric: &str, alpha: f64| {
-            rows(df, metric, &at_days, start, end, alpha)
+            rows(df, metric, &at_days, (start, end), alpha, adjust.as_ref())
         };
         Ok(MetricPlan {
             custom: vec![CustomPlan {
@@ -111,14 +119,21 @@ fn read_groups(df: &DataFrame) -> Result<Groups> {
     let time = columns.whole("time")?;
     let event = columns.flag("event")?;
     let count = columns.number("count")?;
+    let stratum = match df.column(crate::strata::STRATUM) {
+        Ok(_) => Some(columns.text(crate::strata::STRATUM)?),
+        Err(_) => None,
+    };
     let mut groups = Groups::new();
     for i in 0..df.height() {
         let key = (
             segment.get(i).map(str::to_string),
             cohort.get(i).unwrap_or("all").to_string(),
         );
+        let stratum = stratum.as_ref().and_then(|s| s.get(i)).map(str::to_string);
         let entry = groups
             .entry(key)
+            .or_default()
+            .entry(stratum)
             .or_default()
             .entry(time.get(i).unwrap_or(0))
             .or_insert((0.0, 0.0));
@@ -136,21 +151,34 @@ fn rows(
     df: &DataFrame,
     metric: &str,
     at_days: &[u32],
-    start: i32,
-    end: i32,
+    (start, end): (i32, i32),
     alpha: f64,
+    adjust: Option<&AdjustSpec>,
 ) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
     let groups = read_groups(df)?;
-    let empty = Lifetimes::new();
+    let empty = LifetimesByStratum::new();
     let segments: BTreeSet<Option<String>> = groups.keys().map(|(s, _)| s.clone()).collect();
     let (mut metric_rows, mut lift_rows) = (Vec::new(), Vec::new());
     for segment in segments {
-        let group = |cohort: &str| {
+        let strata = |cohort: &str| {
             groups
                 .get(&(segment.clone(), cohort.to_string()))
                 .unwrap_or(&empty)
         };
-        let p_value = log_rank_p(group(TRAINED), group(UNTRAINED));
+        // The cohort's lifetimes over all strata.
+        let merged = |cohort: &str| {
+            let mut all = Lifetimes::new();
+            for group in strata(cohort).values() {
+                for (t, (d, c)) in group {
+                    let entry = all.entry(*t).or_insert((0.0, 0.0));
+                    entry.0 += d;
+                    entry.1 += c;
+                }
+            }
+            all
+        };
+        let (all, trained, untrained) = (merged("all"), merged(TRAINED), merged(UNTRAINED));
+        let p_value = log_rank_p(&trained, &untrained);
         for &days in at_days {
             let key = RowKey {
                 segment: segment.clone(),
@@ -159,8 +187,8 @@ fn rows(
                 period_end: end,
             };
             let mut values = BTreeMap::new();
-            for cohort in ["all", TRAINED, UNTRAINED] {
-                let lifetimes = group(cohort);
+            for (cohort, lifetimes) in [("all", &all), (TRAINED, &trained), (UNTRAINED, &untrained)]
+            {
                 let survival = kaplan_meier(lifetimes, days as i64);
                 let n: f64 = lifetimes.values().map(|(d, c)| d + c).sum();
                 values.insert(
@@ -178,7 +206,7 @@ fn rows(
                 };
                 metric_rows.push(MetricRow::new(metric, cohort, &key, estimate, n, Some(n)));
             }
-            lift_rows.push(LiftRow::compare(
+            let mut row = LiftRow::compare(
                 metric,
                 &key,
                 values[TRAINED],
@@ -186,7 +214,13 @@ fn rows(
                 p_value,
                 alpha,
                 Direction::HigherIsBetter,
-            ));
+            );
+            if let Some(spec) = adjust {
+                row.adjusted =
+                    standardize_survival(strata(TRAINED), strata(UNTRAINED), days as i64, spec)
+                        .adjusted;
+            }
+            lift_rows.push(row);
         }
     }
     Ok((metric_rows, lift_rows))

@@ -1,0 +1,302 @@
+//! SPEC §6 "Adjusted comparisons (pipeline key `adjust`): the effect on the
+//! trained (ATT) by direct standardization of the untrained to the trained
+//! units' strata". Per lift row, from each cohort's totals per stratum:
+//! θ̂₀* = Σ_k w_k θ̂₀k with w_k = the trained units' share of stratum k (the
+//! trained denominator's share: units, responses, or starting MRR for a
+//! ratio of sums), the adjusted difference Σ_k w_k (θ̂₁k − θ̂₀k), its
+//! variance Σ_k w_k² (V₁k + V₀k) with each kind's variance, a Wald interval
+//! and p-value, and the E-value of the adjusted effect.
+
+use std::collections::BTreeMap;
+
+use super::estimate::Measure;
+use super::formulas::{self, p_from_diff, wald_interval};
+use super::kind::{Kind, Totals};
+use super::rows::Adjusted;
+
+/// A cohort's totals by stratum (`None`: units without a stratum, such as
+/// the one row of a median).
+pub type ByStratum = BTreeMap<Option<String>, Totals>;
+
+/// What the statistics stage needs of `adjust:`.
+#[derive(Debug, Clone)]
+pub struct AdjustSpec {
+    pub method: &'static str,
+    /// Strata with fewer trained or untrained units are left out.
+    pub min_per_arm: f64,
+}
+
+impl AdjustSpec {
+    /// The pipeline's `adjust:`, when it has one.
+    pub fn of(pipeline: &crate::config::Pipeline) -> Option<AdjustSpec> {
+        pipeline.adjust.as_ref().map(|a| AdjustSpec {
+            method: a.method.name(),
+            min_per_arm: a.min_per_arm as f64,
+        })
+    }
+}
+
+/// The adjusted comparison of one lift row and how many trained units it
+/// had to leave out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Standardized {
+    pub adjusted: Adjusted,
+    /// Trained units in strata that could not be compared.
+    pub left_out: f64,
+    pub trained_units: f64,
+}
+
+impl Standardized {
+    fn new(spec: &AdjustSpec) -> Self {
+        Standardized {
+            adjusted: Adjusted {
+                method: Some(spec.method.to_string()),
+                ..Adjusted::default()
+            },
+            ..Standardized::default()
+        }
+    }
+
+    /// Every adjusted column null but the method, with the reason.
+    fn null_because(mut self, note: String) -> Self {
+        self.adjusted = Adjusted {
+            method: self.adjusted.method.take(),
+            note: Some(note),
+            ..Adjusted::default()
+        };
+        self
+    }
+
+    /// SPEC §6 overlap: "above half of the trained units left out, the
+    /// adjusted columns are null with the reason" (also when none is left).
+    fn too_little_overlap(&self, spec: &AdjustSpec, what: &str) -> Option<String> {
+        let (left, total) = (self.left_out, self.trained_units);
+        if total == 0.0 {
+            return Some("no trained units".to_string());
+        }
+        (left > 0.5 * total || left == total).then(|| {
+            format!(
+                "too little overlap: {left} of {total} trained units ({:.0} %) are in strata with \
+                 fewer than {} trained or untrained {what}",
+                100.0 * left / total,
+                spec.min_per_arm
+            )
+        })
+    }
+}
+
+/// The units a stratum's size is counted in: accounts for units nested in
+/// accounts (their variance needs accounts), otherwise the units.
+fn units(measure: Measure, t: &Totals) -> f64 {
+    if measure.nested {
+        t.clusters
+    } else {
+        t.n
+    }
+}
+
+/// SPEC §6 standardization of `untrained` to `trained`'s strata.
+pub fn standardize(
+    measure: Measure,
+    trained: &ByStratum,
+    untrained: &ByStratum,
+    spec: &AdjustSpec,
+) -> Standardized {
+    let mut result = Standardized::new(spec);
+    let note = |result: Standardized, note: String| result.null_because(note);
+    match measure.kind {
+        Kind::Median => {
+            return note(
+                result,
+                "not adjusted: a median does not add up over strata".into(),
+            )
+        }
+        Kind::LifetimeValue { .. } => {
+            return note(
+                result,
+                "not adjusted: the lifetime value combines several ratios; read the adjusted \
+                 net_revenue_retention and churn rows"
+                    .into(),
+            )
+        }
+        Kind::Association(_) => return note(result, "not adjusted".into()),
+        _ => {}
+    }
+    let empty = Totals::default();
+    // Comparable strata: enough units on both sides, and a value on both.
+    let mut comparable = Vec::new();
+    for (stratum, t) in trained {
+        let u = untrained.get(stratum).unwrap_or(&empty);
+        result.trained_units += units(measure, t);
+        let points = measure
+            .point_and_variance(t)
+            .zip(measure.point_and_variance(u));
+        let enough = units(measure, t) >= spec.min_per_arm
+            && units(measure, u) >= spec.min_per_arm
+            && stratum.is_some();
+        match points {
+            Some((p1, p0)) if enough && t.den > 0.0 => comparable.push((t, u, p1, p0)),
+            _ => result.left_out += units(measure, t),
+        }
+    }
+    if let Some(reason) = result.too_little_overlap(spec, "units") {
+        return note(result, reason);
+    }
+    let weight_total: f64 = comparable.iter().map(|(t, ..)| t.den).sum();
+    let (mut treated, mut control, mut variance) = (0.0, 0.0, Some(0.0));
+    let (mut n1, mut n0) = (0.0, 0.0);
+    let (mut pooled1, mut pooled0) = (Totals::default(), Totals::default());
+    for (t, u, (v1, var1), (v0, var0)) in &comparable {
+        let w = t.den / weight_total;
+        treated += w * v1;
+        control += w * v0;
+        variance = variance
+            .zip(var1.zip(*var0))
+            .map(|(sum, (a, b))| sum + w * w * (a + b));
+        n1 += t.n;
+        n0 += u.n;
+        pooled1 += **t;
+        pooled0 += **u;
+    }
+    let diff = treated - control;
+    let a = &mut result.adjusted;
+    a.untrained_value = Some(control);
+    a.abs_diff = Some(diff);
+    a.n_trained = Some(n1.round() as i64);
+    a.n_untrained = Some(n0.round() as i64);
+    match variance.filter(|v| *v > 0.0 && v.is_finite()) {
+        Some(v) => {
+            let (low, high) = wald_interval(diff, v);
+            a.ci_low = Some(low);
+            a.ci_high = Some(high);
+            a.p_value = p_from_diff(diff, v.sqrt());
+        }
+        None => {
+            a.note = Some(
+                "no interval: the variance of a stratum is unknown (one account or one unit) or 0"
+                    .into(),
+            )
+        }
+    }
+    a.e_value = e_value(measure.kind, treated, control, &pooled1, &pooled0);
+    result
+}
+
+/// Lifetimes of a cohort by stratum.
+pub type LifetimesByStratum = BTreeMap<Option<String>, formulas::Lifetimes>;
+
+/// SPEC §6, survival: "the stratified Kaplan–Meier average Σ_k w_k Ŝ₀k(t)
+/// and the stratified log-rank test". Weights are the trained accounts'
+/// shares of the comparable strata (at least `min_per_arm` accounts on
+/// each side, and someone still observed at `t` on each side); the
+/// variance is Σ_k w_k² (V₁k + V₀k) with Greenwood's; the p-value is the
+/// stratified log-rank test over the comparable strata; the E-value is
+/// that of the risk of the event by `t`, 1 − S.
+pub fn standardize_survival(
+    trained: &LifetimesByStratum,
+    untrained: &LifetimesByStratum,
+    t: i64,
+    spec: &AdjustSpec,
+) -> Standardized {
+    let size = |g: &formulas::Lifetimes| g.values().map(|(d, c)| d + c).sum::<f64>();
+    let empty = formulas::Lifetimes::new();
+    let mut result = Standardized::new(spec);
+    let mut comparable = Vec::new();
+    for (stratum, g1) in trained {
+        let g0 = untrained.get(stratum).unwrap_or(&empty);
+        let (n1, n0) = (size(g1), size(g0));
+        result.trained_units += n1;
+        let estimates = formulas::kaplan_meier(g1, t).zip(formulas::kaplan_meier(g0, t));
+        match estimates {
+            Some((e1, e0)) if n1 >= spec.min_per_arm && n0 >= spec.min_per_arm => {
+                comparable.push((g1, g0, n1, n0, e1, e0))
+            }
+            _ => result.left_out += n1,
+        }
+    }
+    let what = format!("accounts, or none still observed at day {t}");
+    if let Some(reason) = result.too_little_overlap(spec, &what) {
+        return result.null_because(reason);
+    }
+    let weight_total: f64 = comparable.iter().map(|c| c.2).sum();
+    let (mut s1, mut s0, mut variance, mut n1, mut n0) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (_, _, t1, t0, (e1, v1), (e0, v0)) in &comparable {
+        let w = t1 / weight_total;
+        s1 += w * e1;
+        s0 += w * e0;
+        variance += w * w * (v1 + v0);
+        n1 += t1;
+        n0 += t0;
+    }
+    let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
+    let diff = s1 - s0;
+    let a = &mut result.adjusted;
+    a.untrained_value = Some(s0);
+    a.abs_diff = Some(diff);
+    a.n_trained = Some(n1.round() as i64);
+    a.n_untrained = Some(n0.round() as i64);
+    if variance > 0.0 {
+        let (low, high) = wald_interval(diff, variance);
+        a.ci_low = Some(low);
+        a.ci_high = Some(high);
+    }
+    a.p_value = formulas::stratified_log_rank_p(&pairs);
+    a.e_value = e_value(
+        Kind::Proportion,
+        1.0 - s1,
+        1.0 - s0,
+        &Totals::default(),
+        &Totals::default(),
+    );
+    result
+}
+
+/// VanderWeele & Ding (2017): E = RR + √(RR·(RR − 1)) for RR ≥ 1 (a
+/// protective RR is inverted first): the risk ratio an unmeasured
+/// confounder would need with both training and the outcome to explain the
+/// effect away. Risks (shares) and counts per account use their ratio
+/// (trained / adjusted untrained); means and NPS the standardized mean
+/// difference d = difference / pooled SD of the units, RR ≈ exp(0.91·|d|).
+/// Null for ratios of sums, lifetime values and medians, where neither
+/// reading applies.
+fn e_value(kind: Kind, treated: f64, control: f64, t: &Totals, u: &Totals) -> Option<f64> {
+    let rr = match kind {
+        Kind::Proportion | Kind::Percent | Kind::Rate => {
+            if treated > 0.0 && control > 0.0 {
+                treated / control
+            } else {
+                return None;
+            }
+        }
+        Kind::Mean => {
+            let sd = pooled_sd(
+                formulas::mean_and_variance(t.num, t.sq, t.den)?.1?,
+                t.den,
+                formulas::mean_and_variance(u.num, u.sq, u.den)?.1?,
+                u.den,
+            )?;
+            (0.91 * (treated - control).abs() / sd).exp()
+        }
+        Kind::Nps => {
+            let unit_variance = |t: &Totals| {
+                let (pp, pd) = (t.a1 / t.den, t.a2 / t.den);
+                100.0 * 100.0 * (pp + pd - (pp - pd).powi(2))
+            };
+            let sd = pooled_sd(unit_variance(t), t.den, unit_variance(u), u.den)?;
+            (0.91 * (treated - control).abs() / sd).exp()
+        }
+        _ => return None,
+    };
+    let rr = if rr < 1.0 { 1.0 / rr } else { rr };
+    (rr.is_finite()).then(|| rr + (rr * (rr - 1.0)).max(0.0).sqrt())
+}
+
+/// √(((n₁ − 1)s₁² + (n₀ − 1)s₀²)/(n₁ + n₀ − 2)); null when it is 0.
+fn pooled_sd(var1: f64, n1: f64, var0: f64, n0: f64) -> Option<f64> {
+    let sd = (((n1 - 1.0) * var1 + (n0 - 1.0) * var0) / (n1 + n0 - 2.0)).sqrt();
+    (sd > 0.0 && sd.is_finite()).then_some(sd)
+}
+
+#[cfg(test)]
+#[path = "adjust_tests.rs"]
+mod tests;
