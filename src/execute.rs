@@ -203,16 +203,55 @@ pub fn statistics(
     add_q_values(&mut lift_rows);
     tables.insert("metrics", tables::metrics_table(run, &metric_rows)?);
     tables.insert("lift", tables::lift_table(run, &lift_rows)?);
-    for table in ["retention_curve", "revenue_movements", "account_health"] {
+    for table in [
+        "retention_curve",
+        "revenue_movements",
+        "account_health",
+        "balance",
+    ] {
         if !tables.contains_key(table) {
             tables.insert(table, tables::empty_table(table)?);
         }
+    }
+    let mut warnings = warnings;
+    if let Some(balance) = tables.get("balance") {
+        warnings.extend(imbalance_warnings(balance)?);
     }
     Ok(Outputs {
         metric_rows,
         lift_rows,
         tables,
         warnings,
+    })
+}
+
+/// SPEC §6: "flag |SMD| > 0.1 after adjustment in the log" — one warning
+/// naming the covariate levels still unbalanced after the adjustment.
+fn imbalance_warnings(balance: &DataFrame) -> Result<Vec<String>> {
+    let columns = crate::stats::FrameColumns::new(balance, "balance");
+    let (covariate, level) = (columns.text("covariate")?, columns.text("level")?);
+    let smd = columns.number("smd_adjusted")?;
+    let unbalanced: Vec<String> = (0..columns.height())
+        .filter(|&i| smd.get(i).is_some_and(|s| s.abs() > 0.1))
+        .map(|i| {
+            let name = covariate.get(i).unwrap_or_default();
+            let what = match level.get(i) {
+                Some(level) => format!("{name}={level}"),
+                None => format!("mean {name}"),
+            };
+            format!("{what} (SMD {:+.2})", smd.get(i).unwrap_or_default())
+        })
+        .collect();
+    Ok(if unbalanced.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "adjust: after adjustment {} still differ between trained and untrained by more than \
+             0.1 standardized mean differences (table `balance`): {}; finer buckets or more \
+             covariates may be needed",
+            unbalanced.len(),
+            unbalanced.join(", ")
+        )]
     })
 }
 

@@ -58,8 +58,14 @@ impl Frames {
         };
         let (raw_accounts, carried) = match &pipeline.adjust {
             Some(adjust) => {
+                // The segment columns, the stratum, and the covariates (for `balance`).
                 let mut carried = pipeline.segment_by.clone();
                 carried.push(crate::strata::STRATUM.to_string());
+                for covariate in &adjust.covariates {
+                    if !carried.contains(covariate) {
+                        carried.push(covariate.clone());
+                    }
+                }
                 let stratum = crate::strata::stratum(adjust, inputs)?;
                 (
                     inputs.frame(SourceName::Accounts)?.with_column(stratum),
@@ -289,6 +295,11 @@ pub fn build_plans(
         plans
             .custom
             .extend(custom.into_iter().map(|plan| MetricCustom { metric, plan }));
+    }
+    if let Some(adjust) = &pipeline.adjust {
+        plans
+            .tables
+            .insert("balance", crate::strata::balance(accounts.clone(), adjust));
     }
     plans.tables.insert(
         "account_cohorts",

@@ -413,6 +413,9 @@ fn compute_stages(
     for warning in &statistics_warnings {
         crate::log::warn("statistics", warning);
     }
+    if adjust.is_some() {
+        log_cmh(&lift_rows);
+    }
     warnings.extend(statistics_warnings);
     stages.done(
         "statistics",
@@ -484,6 +487,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         warnings,
         mut outputs,
         activity,
+        lift_rows,
         ..
     } = compute_stages(&pipeline, run_id, options, &mut stages)?;
     let rows: Vec<(String, u64)> = TABLES
@@ -533,6 +537,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             timings: stages.timings.clone(),
             warnings,
             activity,
+            adjust: adjust_entry(&pipeline, &lift_rows),
         },
     );
     let published = partition.commit(manifest)?;
@@ -588,4 +593,65 @@ pub fn verify(
         crate::storage::s3::S3::new(crate::storage::s3::S3Settings::from_config(Some(&config)))
     });
     crate::output::partition::verify::verify(&location, s3.as_ref())
+}
+
+/// The manifest's `adjust` entry: the settings and the CMH cross-checks.
+fn adjust_entry(
+    pipeline: &Pipeline,
+    lift_rows: &[crate::stats::LiftRow],
+) -> Option<crate::output::partition::manifest::AdjustEntry> {
+    use crate::output::partition::manifest::{AdjustEntry, CmhEntry};
+    let adjust = pipeline.adjust.as_ref()?;
+    let cmh = lift_rows
+        .iter()
+        .filter_map(|row| {
+            Some(CmhEntry {
+                metric: row.metric.clone(),
+                segment: row.segment.clone(),
+                dimension: row.dimension.clone(),
+                period_start: crate::time::days_to_date(row.period_start).to_string(),
+                adjusted_p_value: row.adjusted.p_value,
+                cmh_p_value: row.adjusted.cmh_p_value?,
+            })
+        })
+        .collect();
+    Some(AdjustEntry {
+        method: adjust.method.name().to_string(),
+        covariates: adjust.covariates.clone(),
+        min_per_arm: adjust.min_per_arm,
+        cmh,
+    })
+}
+
+/// SPEC §6: the CMH cross-check "in the log": how many proportion rows have
+/// one, and the overall rows' Wald and CMH p-values side by side.
+fn log_cmh(lift_rows: &[crate::stats::LiftRow]) {
+    let checked: Vec<_> = lift_rows
+        .iter()
+        .filter(|r| r.adjusted.cmh_p_value.is_some())
+        .collect();
+    if checked.is_empty() {
+        return;
+    }
+    let overall: Vec<String> = checked
+        .iter()
+        .filter(|r| r.segment.is_none() && r.dimension.is_none())
+        .map(|r| {
+            format!(
+                "{} {:.2e} / {:.2e}",
+                r.metric,
+                r.adjusted.p_value.unwrap_or(f64::NAN),
+                r.adjusted.cmh_p_value.unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    log::info(
+        "statistics",
+        &format!(
+            "adjust: Cochran–Mantel–Haenszel cross-check of {} proportion row(s) in the manifest \
+             (adjust.cmh); adjusted Wald p / CMH p of the overall rows: {}",
+            checked.len(),
+            overall.join(", ")
+        ),
+    );
 }

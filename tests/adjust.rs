@@ -86,11 +86,50 @@ fn the_sample_churn_is_standardized_to_the_trained_plan_mix() {
         "adjusted_abs_diff",
     );
     assert!(survival[0].unwrap() > 0.0);
+    // Balance of the accounts assigned at S: enterprise is 46 of 301 trained and 41 of 587
+    // untrained (pandas): SMD (0.1528239 − 0.0698467)/√((p₁q₁ + p₀q₀)/2) = 0.2661244; after
+    // the standardization the untrained have the trained plan mix, SMD 0.
+    let balance = read_table(&partition, "balance");
+    let enterprise = |column: &str| {
+        floats(
+            &balance,
+            col("covariate")
+                .eq(lit("plan"))
+                .and(col("level").eq(lit("enterprise"))),
+            column,
+        )[0]
+        .unwrap()
+    };
+    assert!((enterprise("trained") - 46.0 / 301.0).abs() < 1e-12);
+    assert!((enterprise("untrained") - 41.0 / 587.0).abs() < 1e-12);
+    assert!((enterprise("smd") - 0.26612437996195804).abs() < 1e-12);
+    assert!((enterprise("untrained_adjusted") - 46.0 / 301.0).abs() < 1e-12);
+    assert!(enterprise("smd_adjusted").abs() < 1e-12);
+    assert_eq!(balance.height(), 3);
     // Save requests are few per plan: the overlap warning names the rows left out.
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("adjust: in "), "{stderr}");
     let manifest = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
     assert!(manifest.contains("left out of the adjusted estimate"));
+    // The CMH cross-check of the churn rows (statsmodels StratifiedTable of the three plans'
+    // 2×2 tables [[1, 43], [3, 32]], [[14, 106], [28, 134]], [[14, 85], [82, 155]],
+    // test_null_odds(correction=False): χ² 15.651230, p 7.6163e-5), in the manifest and the log.
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let adjust = &manifest["adjust"];
+    assert_eq!(adjust["method"], "stratify");
+    assert_eq!(adjust["covariates"][0], "plan");
+    let churn = adjust["cmh"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["metric"] == "churn_rate" && e["segment"].is_null())
+        .expect("a CMH entry for churn_rate");
+    let p = churn["cmh_p_value"].as_f64().unwrap();
+    assert!((p / 7.616301266955006e-05 - 1.0).abs() < 1e-9, "{p}");
+    assert!(
+        stderr.contains("Cochran–Mantel–Haenszel cross-check"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -49,6 +49,7 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
             "_manifest.json",
             "account_cohorts.parquet",
             "account_health.parquet",
+            "balance.parquet",
             "lift.parquet",
             "metrics.parquet",
             "retention_curve.parquet",

@@ -139,7 +139,8 @@ fn the_sample_runs_statistics_match_statsmodels() {
         .collect()
         .unwrap();
     assert_eq!(with_p.height(), 236);
-    // Without `adjust` the adjusted columns are null on every row.
+    // Without `adjust` the adjusted columns are null on every row and `balance` is empty.
+    assert_eq!(read_table(&partition, "balance").height(), 0);
     for column in ["adjusted_abs_diff", "adjusted_p_value", "e_value"] {
         assert_eq!(lift.column(column).unwrap().null_count(), lift.height());
     }

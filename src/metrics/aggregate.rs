@@ -178,6 +178,19 @@ impl Units {
     }
 }
 
+/// The sum of `values` added in ascending order, so that it does not depend
+/// on the order a parallel group-by meets the rows in (for values that do
+/// not add up exactly, unlike the quantized unit sums). A cumulative sum's
+/// last value, not `sum`: the optimizer drops a sort before a `sum`, whose
+/// result it takes to be order-free. 0 for no rows.
+pub fn ordered_sum(values: Expr) -> Expr {
+    values
+        .sort(SortOptions::default())
+        .cum_sum(false)
+        .last()
+        .fill_null(lit(0.0))
+}
+
 /// [`by_cohort_and_segment`] for a plan whose units are accounts, one per
 /// account in each row (an account-month grid has one row per month): the
 /// accounts behind a row are its `n` units, and the per-account sums, which
@@ -201,9 +214,8 @@ fn unclustered(units: LazyFrame, segment_by: &[String], keys: &[&str]) -> LazyFr
 ///
 /// The unit sums add up exactly (see [`Sums`]); squares of account totals
 /// need not, so they are summed in sorted order, which makes their sums
-/// independent of the order a parallel group-by meets the accounts in. (A
-/// cumulative sum's last value, not `sum`: the optimizer drops a sort before
-/// a `sum`, whose result it takes to be order-free.)
+/// independent of the order a parallel group-by meets the accounts in
+/// ([`ordered_sum`]).
 fn clustered_by_cohort_and_segment(
     units: LazyFrame,
     segment_by: &[String],
@@ -227,14 +239,11 @@ fn clustered_by_cohort_and_segment(
         .chain(&["clusters"])
         .map(|c| col(*c).sum())
         .collect();
-    rolled.extend(["cxx", "cxy", "cyy"].iter().map(|c| {
-        col(*c)
-            .sort(SortOptions::default())
-            .cum_sum(false)
-            .last()
-            .fill_null(lit(0.0))
-            .alias(*c)
-    }));
+    rolled.extend(
+        ["cxx", "cxy", "cyy"]
+            .iter()
+            .map(|c| ordered_sum(col(*c)).alias(*c)),
+    );
     roll_up(accounts, segment_by, keys, rolled)
 }
 

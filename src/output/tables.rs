@@ -8,13 +8,14 @@ use crate::stats::{LiftRow, MetricRow};
 use crate::time::{date_lit, date_to_days};
 
 /// Table names, in the order they are written.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "metrics",
     "lift",
     "retention_curve",
     "revenue_movements",
     "account_cohorts",
     "account_health",
+    "balance",
 ];
 
 fn date_column(name: &str, days: Vec<Option<i32>>) -> Result<Column> {
@@ -73,6 +74,7 @@ pub fn shape(table: &str, frame: LazyFrame, run: &RunColumns, segment_by: &[Stri
             run,
             &REVENUE_MOVEMENTS_COLUMNS,
         ),
+        "balance" => with_run_columns(frame, run, &crate::strata::BALANCE_COLUMNS),
         "account_cohorts" => {
             let mut columns: Vec<&str> = vec!["account_id"];
             columns.extend(segment_by.iter().map(String::as_str));
@@ -315,6 +317,11 @@ pub fn empty_table(table: &str) -> Result<DataFrame> {
             s("cohort"),
             f("health_score"),
         ],
+        "balance" => {
+            let mut columns = vec![s("run_id"), d("as_of"), s("covariate"), s("level")];
+            columns.extend(crate::strata::BALANCE_COLUMNS[2..].iter().map(|c| f(c)));
+            columns
+        }
         other => return Err(Error::Other(format!("no empty schema for table `{other}`"))),
     };
     frame(table, columns)

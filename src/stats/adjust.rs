@@ -44,6 +44,9 @@ pub struct Standardized {
     /// Trained units in strata that could not be compared.
     pub left_out: f64,
     pub trained_units: f64,
+    /// Proportions of independent units: the Cochran–Mantel–Haenszel test
+    /// over the same comparable strata, the cross-check SPEC §6 asks for.
+    pub cmh_p_value: Option<f64>,
 }
 
 impl Standardized {
@@ -158,6 +161,10 @@ pub fn standardize(
         pooled1 += **t;
         pooled0 += **u;
     }
+    if matches!(measure.kind, Kind::Proportion | Kind::Percent) && !measure.nested {
+        let tables: Vec<_> = comparable.iter().map(|(t, u, ..)| (**t, **u)).collect();
+        result.cmh_p_value = cmh_p(&tables);
+    }
     let diff = treated - control;
     let a = &mut result.adjusted;
     a.untrained_value = Some(control);
@@ -180,6 +187,24 @@ pub fn standardize(
     }
     a.e_value = e_value(measure.kind, treated, control, &pooled1, &pooled0);
     result
+}
+
+/// The Cochran–Mantel–Haenszel test of no association over 2×2 tables
+/// (trained, untrained) × (hit, miss), one per stratum, without continuity
+/// correction: Σ_k (a_k − E_k) over √Σ_k V_k with E_k = n₁k·m₁k/N_k and
+/// V_k = n₁k·n₀k·m₁k·(N_k − m₁k)/(N_k²·(N_k − 1)).
+pub fn cmh_p(tables: &[(Totals, Totals)]) -> Option<f64> {
+    let (mut difference, mut variance) = (0.0, 0.0);
+    for (t, u) in tables {
+        let (n1, n0) = (t.den, u.den);
+        let (total, hits) = (n1 + n0, t.num + u.num);
+        if total < 2.0 {
+            continue;
+        }
+        difference += t.num - n1 * hits / total;
+        variance += n1 * n0 * hits * (total - hits) / (total * total * (total - 1.0));
+    }
+    p_from_diff(difference, variance.sqrt())
 }
 
 /// Lifetimes of a cohort by stratum.

@@ -66,6 +66,9 @@ fn the_untrained_are_standardized_to_the_trained_strata() {
         (Some("stratify"), None)
     );
     assert_eq!((s.left_out, s.trained_units), (0.0, 30.0));
+    // The CMH cross-check: statsmodels StratifiedTable([[8, 2], [30, 20]], [[2, 18], [1, 9]])
+    // .test_null_odds(correction=False): χ² 1.0730502, p 0.3002575.
+    close(s.cmh_p_value, 0.30025749357291676);
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod adjust;
 pub mod estimate;
 pub mod formulas;
 pub mod kind;
+pub mod logit;
 pub mod rows;
 pub mod stage;
 

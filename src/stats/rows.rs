@@ -94,6 +94,9 @@ pub struct Adjusted {
     pub note: Option<String>,
     pub e_value: Option<f64>,
     pub q_value: Option<f64>,
+    /// The Cochran–Mantel–Haenszel cross-check of a proportion (in the
+    /// manifest, not in the table).
+    pub cmh_p_value: Option<f64>,
 }
 
 /// A row of the `lift` table (without run_id and as_of).

@@ -105,6 +105,7 @@ pub fn evaluate(
             let standardized = standardize(measure, strata(TRAINED), strata(UNTRAINED), spec);
             overlap.add(info.metric, &standardized);
             row.adjusted = standardized.adjusted;
+            row.adjusted.cmh_p_value = standardized.cmh_p_value;
         }
         lift_rows.push(row);
     }

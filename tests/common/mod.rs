@@ -141,13 +141,14 @@ pub fn contents(partition: &Path, table: &str) -> String {
 
 /// The tables of a run (SPEC §7), listed here rather than taken from the
 /// code under test.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "metrics",
     "lift",
     "retention_curve",
     "revenue_movements",
     "account_cohorts",
     "account_health",
+    "balance",
 ];
 
 /// A copy of the bundled `sample_data/` under `dir`.

@@ -25,13 +25,16 @@ pub struct RunRecord<'a> {
     pub warnings: Vec<String>,
     /// The activity stage, when a metric reads events.
     pub activity: Option<ActivityEntry>,
+    /// `adjust:` and its cross-checks, when the pipeline has it.
+    pub adjust: Option<AdjustEntry>,
 }
 
 /// The layout of the output tables (their names, columns and types). Bump
 /// it whenever a column is added, removed, renamed or changes type, so that
 /// readers can tell which layout a partition has.
 /// 2: `metrics.clusters`; `lift.diff_ci_low` … `adjusted_q_value`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: the `balance` table.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
@@ -65,6 +68,31 @@ pub struct Manifest {
     /// events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityEntry>,
+    /// The adjustment (absent without `adjust:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<AdjustEntry>,
+}
+
+/// SPEC §6: "For proportions, also report the Cochran–Mantel–Haenszel
+/// p-value in the log and the manifest as a cross-check".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdjustEntry {
+    pub method: String,
+    pub covariates: Vec<String>,
+    pub min_per_arm: u32,
+    /// Per lift row of a proportion of independent units: the Wald p-value
+    /// of the standardized difference and the CMH p-value over the same strata.
+    pub cmh: Vec<CmhEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CmhEntry {
+    pub metric: String,
+    pub segment: Option<String>,
+    pub dimension: Option<String>,
+    pub period_start: String,
+    pub adjusted_p_value: Option<f64>,
+    pub cmh_p_value: f64,
 }
 
 /// The activity stage of a run (see `crate::activity`).
@@ -174,6 +202,7 @@ impl Manifest {
             timings: run.timings,
             warnings: run.warnings,
             activity: run.activity,
+            adjust: run.adjust,
         }
     }
 }
