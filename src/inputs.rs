@@ -82,7 +82,7 @@ impl Inputs {
         inputs.check_requirements(pipeline)?;
         if let Some(adjust) = &pipeline.adjust {
             // The strata need only schemas: a bucketed text column fails here.
-            let _ = crate::strata::stratum(adjust, &inputs)?;
+            crate::strata::check(adjust, &inputs)?;
         }
         Ok(inputs)
     }

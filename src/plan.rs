@@ -47,45 +47,46 @@ pub use crate::activity::range as activity_range;
 struct Frames {
     training: Option<LazyFrame>,
     accounts: LazyFrame,
+    /// The accounts carry `stratum` (`adjust:`; not needed to find the
+    /// activity reductions, so the propensity model is fitted once).
+    stratified: bool,
 }
 
 impl Frames {
-    fn new(pipeline: &Pipeline, inputs: &Inputs) -> Result<Frames> {
+    fn new(pipeline: &Pipeline, inputs: &Inputs, strata: bool) -> Result<Frames> {
         // Read once: the cohort rule and the education metrics share it.
         let training = match inputs.get(SourceName::Training) {
             Some(_) => Some(inputs.frame(SourceName::Training)?.cache()),
             None => None,
         };
-        let (raw_accounts, carried) = match &pipeline.adjust {
-            Some(adjust) => {
-                // The segment columns, the stratum, and the covariates (for `balance`).
-                let mut carried = pipeline.segment_by.clone();
-                carried.push(crate::strata::STRATUM.to_string());
-                for covariate in &adjust.covariates {
-                    if !carried.contains(covariate) {
-                        carried.push(covariate.clone());
-                    }
-                }
-                let stratum = crate::strata::stratum(adjust, inputs)?;
-                (
-                    inputs.frame(SourceName::Accounts)?.with_column(stratum),
-                    carried,
-                )
+        // The segment columns and, with `adjust`, the covariates (for the
+        // strata and `balance`).
+        let mut carried = pipeline.segment_by.clone();
+        for covariate in pipeline.adjust.iter().flat_map(|a| &a.covariates) {
+            if !carried.contains(covariate) {
+                carried.push(covariate.clone());
             }
-            None => (
-                inputs.frame(SourceName::Accounts)?,
-                pipeline.segment_by.clone(),
-            ),
-        };
+        }
         let accounts = cohort::account_frame(
-            raw_accounts,
+            inputs.frame(SourceName::Accounts)?,
             training.clone(),
             &pipeline.cohort,
             &pipeline.period,
             &carried,
         )
         .cache();
-        Ok(Frames { training, accounts })
+        let (accounts, stratified) = match &pipeline.adjust {
+            Some(adjust) if strata => (
+                crate::strata::with_strata(accounts, adjust, inputs)?.cache(),
+                true,
+            ),
+            _ => (accounts, false),
+        };
+        Ok(Frames {
+            training,
+            accounts,
+            stratified,
+        })
     }
 
     fn context<'a>(&self, pipeline: &'a Pipeline, inputs: &'a Inputs) -> Result<PlanContext<'a>> {
@@ -100,8 +101,8 @@ impl Frames {
             ctx.seed(SourceName::Training.as_str(), training.clone());
         }
         let ctx = match crate::stats::AdjustSpec::of(pipeline) {
-            Some(spec) => ctx.with_strata(spec),
-            None => ctx,
+            Some(spec) if self.stratified => ctx.with_strata(spec),
+            _ => ctx,
         };
         Ok(match activity_range(pipeline) {
             Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
@@ -126,7 +127,7 @@ fn plan_reductions(
     inputs: &Inputs,
     computed: &BTreeMap<String, DataFrame>,
 ) -> Result<ActivityPlans> {
-    let frames = Frames::new(pipeline, inputs)?;
+    let frames = Frames::new(pipeline, inputs, false)?;
     let ctx = frames.context(pipeline, inputs)?.with_reductions(
         computed
             .iter()
@@ -255,7 +256,7 @@ pub fn build_plans(
     inputs: &Inputs,
     activity: Option<&ComputedActivity>,
 ) -> Result<Plans> {
-    let frames = Frames::new(pipeline, inputs)?;
+    let frames = Frames::new(pipeline, inputs, true)?;
     let ctx = frames.context(pipeline, inputs)?;
     let ctx = match activity {
         Some(computed) => ctx.with_reductions(
@@ -296,7 +297,7 @@ pub fn build_plans(
             .custom
             .extend(custom.into_iter().map(|plan| MetricCustom { metric, plan }));
     }
-    if let Some(adjust) = &pipeline.adjust {
+    if let Some(adjust) = pipeline.adjust.as_ref().filter(|_| frames.stratified) {
         plans
             .tables
             .insert("balance", crate::strata::balance(accounts.clone(), adjust));

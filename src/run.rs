@@ -414,7 +414,7 @@ fn compute_stages(
         crate::log::warn("statistics", warning);
     }
     if adjust.is_some() {
-        log_cmh(&lift_rows);
+        log_cmh(&lift_rows, crate::time::date_to_days(pipeline.period.start));
     }
     warnings.extend(statistics_warnings);
     stages.done(
@@ -625,7 +625,7 @@ fn adjust_entry(
 
 /// SPEC §6: the CMH cross-check "in the log": how many proportion rows have
 /// one, and the overall rows' Wald and CMH p-values side by side.
-fn log_cmh(lift_rows: &[crate::stats::LiftRow]) {
+fn log_cmh(lift_rows: &[crate::stats::LiftRow], period_start: i32) {
     let checked: Vec<_> = lift_rows
         .iter()
         .filter(|r| r.adjusted.cmh_p_value.is_some())
@@ -635,7 +635,7 @@ fn log_cmh(lift_rows: &[crate::stats::LiftRow]) {
     }
     let overall: Vec<String> = checked
         .iter()
-        .filter(|r| r.segment.is_none() && r.dimension.is_none())
+        .filter(|r| r.segment.is_none() && r.dimension.is_none() && r.period_start == period_start)
         .map(|r| {
             format!(
                 "{} {:.2e} / {:.2e}",

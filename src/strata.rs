@@ -63,14 +63,238 @@ fn bucket_label(value: Expr, bounds: &[f64]) -> Expr {
     )
 }
 
-/// The stratum expression of the pipeline's method.
-pub fn stratum(adjust: &AdjustConfig, inputs: &Inputs) -> Result<Expr> {
-    match adjust.method {
-        AdjustMethod::Stratify => stratify(adjust, inputs),
-        AdjustMethod::Propensity => Err(Error::config(
-            "`adjust.method: propensity` is not available yet; use `stratify`".to_string(),
-        )),
+/// Checks what the strata need from the schemas alone (a bucketed
+/// covariate must be numeric), before any row is read.
+pub fn check(adjust: &AdjustConfig, inputs: &Inputs) -> Result<()> {
+    stratify(adjust, inputs).map(|_| ())
+}
+
+/// The account frame with its `stratum` column, by the pipeline's method.
+/// `accounts` is the account frame carrying the covariates.
+pub fn with_strata(
+    accounts: LazyFrame,
+    adjust: &AdjustConfig,
+    inputs: &Inputs,
+) -> Result<LazyFrame> {
+    let stratum = match adjust.method {
+        AdjustMethod::Stratify => stratify(adjust, inputs)?,
+        AdjustMethod::Propensity => propensity(&accounts, adjust, inputs)?,
+    };
+    Ok(accounts.with_column(stratum))
+}
+
+/// The columns of the propensity model: the intercept, one indicator per
+/// level of a text covariate but its first (the reference), and a numeric
+/// covariate as given with nulls as 0 plus a null indicator when it has
+/// nulls.
+fn design(
+    accounts: &LazyFrame,
+    adjust: &AdjustConfig,
+    inputs: &Inputs,
+) -> Result<Vec<(String, Expr)>> {
+    let source = inputs
+        .get(SourceName::Accounts)
+        .ok_or_else(|| Error::config("`adjust` needs `sources.accounts`".to_string()))?;
+    let error = |e: PolarsError| Error::Other(format!("adjust: reading the covariates: {e}"));
+    let mut columns = vec![("(intercept)".to_string(), lit(1.0))];
+    for covariate in &adjust.covariates {
+        let x = col(covariate.as_str());
+        if source
+            .column_type(covariate)
+            .as_ref()
+            .is_some_and(DataType::is_primitive_numeric)
+        {
+            let nulls = accounts
+                .clone()
+                .select([x.clone().null_count().alias("nulls")])
+                .collect()
+                .map_err(error)?;
+            let has_nulls = nulls
+                .column("nulls")
+                .map_err(error)?
+                .get(0)
+                .map_err(error)?
+                .extract::<u64>()
+                .unwrap_or(0)
+                > 0;
+            columns.push((
+                covariate.clone(),
+                x.clone().cast(DataType::Float64).fill_null(lit(0.0)),
+            ));
+            if has_nulls {
+                columns.push((
+                    format!("{covariate}=(null)"),
+                    x.is_null().cast(DataType::Float64),
+                ));
+            }
+        } else {
+            let label = x.cast(DataType::String).fill_null(lit("(null)"));
+            let levels = accounts
+                .clone()
+                .select([label
+                    .clone()
+                    .unique()
+                    .sort(SortOptions::default())
+                    .alias("level")])
+                .collect()
+                .map_err(error)?;
+            let levels = levels
+                .column("level")
+                .map_err(error)?
+                .str()
+                .map_err(error)?
+                .clone();
+            let levels: Vec<String> = (0..levels.len())
+                .filter_map(|i| levels.get(i).map(str::to_string))
+                .collect();
+            for level in levels.into_iter().skip(1) {
+                columns.push((
+                    format!("{covariate}={level}"),
+                    label.clone().eq(lit(level.clone())).cast(DataType::Float64),
+                ));
+            }
+        }
     }
+    Ok(columns)
+}
+
+/// `adjust.method: propensity`: "a logistic regression of trained on the
+/// covariates (one-hot levels, numeric as given), fitted per run by a small
+/// IRLS/Newton solver […] then strata by quantiles of the trained units'
+/// scores". The model is fitted on the accounts assigned at A (trained = 1,
+/// untrained = 0); every account gets its score, and the stratum
+/// `propensity=k` is the k-th of `adjust.strata` quantile ranges of the
+/// trained accounts' scores. A model without a finite optimum (a level
+/// that predicts training perfectly, collinear covariates, no convergence)
+/// stops the run with the reason (exit 3).
+fn propensity(accounts: &LazyFrame, adjust: &AdjustConfig, inputs: &Inputs) -> Result<Expr> {
+    let design = design(accounts, adjust, inputs)?;
+    let p = design.len();
+    let assigned = accounts
+        .clone()
+        .filter(col("cohort_at_as_of").is_not_null())
+        .select(
+            design
+                .iter()
+                .enumerate()
+                .map(|(i, (_, e))| e.clone().alias(format!("x{i}")))
+                .chain([col("cohort_at_as_of")
+                    .eq(lit(crate::cohort::TRAINED))
+                    .cast(DataType::Float64)
+                    .alias("y")])
+                .collect::<Vec<_>>(),
+        )
+        .cache();
+    // The likelihood depends on the rows only through their covariate
+    // patterns: group once, then iterate in Rust over the (few) patterns.
+    let error = |e: PolarsError| Error::Other(format!("adjust: fitting the propensity model: {e}"));
+    let columns: Vec<String> = (0..p).map(|i| format!("x{i}")).collect();
+    let grouped = assigned
+        .group_by(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+        .agg([
+            len().cast(DataType::Float64).alias("units"),
+            col("y").sum().alias("trained"),
+        ])
+        .collect()
+        .map_err(error)?;
+    let numbers = |name: &str| -> Result<Float64Chunked> {
+        Ok(grouped
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(error)?
+            .f64()
+            .map_err(error)?
+            .clone())
+    };
+    let xs = columns
+        .iter()
+        .map(|c| numbers(c))
+        .collect::<Result<Vec<_>>>()?;
+    let (units, trained) = (numbers("units")?, numbers("trained")?);
+    let patterns: Vec<crate::stats::logit::Pattern> = (0..grouped.height())
+        .map(|r| crate::stats::logit::Pattern {
+            x: xs.iter().map(|x| x.get(r).unwrap_or(0.0)).collect(),
+            units: units.get(r).unwrap_or(0.0),
+            trained: trained.get(r).unwrap_or(0.0),
+        })
+        .collect();
+    let moments = |beta: &[f64]| -> Result<crate::stats::logit::Moments> {
+        Ok(crate::stats::logit::moments_of_patterns(&patterns, beta))
+    };
+    use crate::stats::logit::{fit, Failure};
+    let name = |i: usize| design[i].0.clone();
+    let fitted = match fit(p, 1e-8, moments)? {
+        Ok(fitted) => fitted,
+        Err(Failure::Separation { coefficient, .. }) => {
+            return Err(Error::Data(format!(
+                "adjust: the propensity model has no finite estimate: `{}` separates trained from \
+                 untrained accounts (its accounts all trained, or none did); merge or drop that \
+                 covariate level, or use `method: stratify`",
+                name(coefficient)
+            )))
+        }
+        Err(Failure::Singular { pivot }) => {
+            return Err(Error::Data(format!(
+                "adjust: the propensity model's covariates are collinear at `{}` (a level no \
+                 assigned account has, or a column that repeats others); drop it from \
+                 `adjust.covariates`",
+                name(pivot)
+            )))
+        }
+        Err(Failure::NoConvergence { iterations, step }) => {
+            return Err(Error::Data(format!(
+                "adjust: the propensity model did not converge in {iterations} iterations (last \
+                 step {step:.2e}); use fewer covariates or `method: stratify`"
+            )))
+        }
+    };
+    crate::log::info(
+        "plan",
+        &format!(
+            "adjust: propensity model fitted in {} iterations: {}",
+            fitted.iterations,
+            design
+                .iter()
+                .zip(&fitted.coefficients)
+                .map(|((n, _), b)| format!("{n} {b:+.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    // The score's order is the linear predictor's (the logistic function
+    // is increasing), so its quantiles cut the accounts the same way.
+    let score = design
+        .iter()
+        .zip(&fitted.coefficients)
+        .map(|((_, e), b)| e.clone() * lit(*b))
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0.0));
+    // Cut points: the quantiles k/strata of the trained accounts' scores.
+    let quantiles: Vec<Expr> = (1..adjust.strata)
+        .map(|k| {
+            col("score")
+                .quantile(lit(k as f64 / adjust.strata as f64), QuantileMethod::Linear)
+                .alias(format!("q{k}"))
+        })
+        .collect();
+    let cuts = accounts
+        .clone()
+        .filter(col("cohort_at_as_of").eq(lit(crate::cohort::TRAINED)))
+        .select([score.clone().alias("score")])
+        .select(quantiles)
+        .collect()
+        .map_err(error)?;
+    let mut bounds: Vec<f64> = (1..adjust.strata)
+        .filter_map(|k| cuts.column(&format!("q{k}")).ok()?.f64().ok()?.get(0))
+        .collect();
+    bounds.dedup();
+    let mut label = lit(format!("propensity={}", bounds.len() + 1));
+    for (k, bound) in bounds.iter().enumerate().rev() {
+        label = when(score.clone().lt(lit(*bound)))
+            .then(lit(format!("propensity={}", k + 1)))
+            .otherwise(label);
+    }
+    Ok(label.alias(STRATUM))
 }
 
 /// Columns of `balance` after run_id and as_of.
@@ -304,5 +528,43 @@ mod tests {
         close(number("smd", 2), 1.1547005383792517);
         close(number("smd_adjusted", 2), 0.0);
         assert_eq!(out.height(), 3);
+    }
+
+    #[test]
+    fn a_level_that_predicts_training_stops_the_propensity_model() {
+        // Tiny fixture: assigned at A, trained {1, 4, 5, 7}, untrained {2, 3, 8}. `tier` is
+        // "vip" exactly for the trained: no finite coefficient exists (separation), exit 3.
+        use crate::testkit::*;
+        let accounts = ACCOUNTS
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                let tier = match i {
+                    0 => "tier",
+                    _ if ["1,", "4,", "5,", "7,"].iter().any(|p| line.starts_with(p)) => "vip",
+                    _ => "basic",
+                };
+                format!("{line},{tier}\n")
+            })
+            .collect::<String>();
+        let fixture = Fixture::tiny().with_files(&[("accounts.csv", &accounts)]);
+        let path = fixture.pipeline(
+            "[logo_retention]",
+            "adjust: { method: propensity, covariates: [tier] }",
+        );
+        let pipeline = crate::run::load(&crate::run::RunOptions {
+            pipeline: path,
+            ..Default::default()
+        })
+        .unwrap();
+        let error = crate::run::compute(&pipeline)
+            .err()
+            .expect("separation is an error");
+        let message = error.to_string();
+        assert!(matches!(error, Error::Data(_)), "{message}");
+        assert!(
+            message.contains("`tier=vip` separates trained from untrained accounts"),
+            "{message}"
+        );
     }
 }

@@ -137,24 +137,50 @@ pub fn solve(a: &[Vec<f64>], b: &[f64]) -> Result<Vec<f64>, usize> {
     Ok(x)
 }
 
-/// The moments of a logit at β over rows (x, y): for tests and small data.
+/// The moments of a logit at β over rows (x, y).
 pub fn moments_of_rows(rows: &[(Vec<f64>, f64)], beta: &[f64]) -> Moments {
+    let patterns: Vec<Pattern> = rows
+        .iter()
+        .map(|(x, y)| Pattern {
+            x: x.clone(),
+            units: 1.0,
+            trained: *y,
+        })
+        .collect();
+    moments_of_patterns(&patterns, beta)
+}
+
+/// Rows that share their covariates: `units` rows with x, `trained` of
+/// them with y = 1 (the binomial form of the same likelihood).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    pub x: Vec<f64>,
+    pub units: f64,
+    pub trained: f64,
+}
+
+/// The moments of a logit at β over covariate patterns: log-likelihood
+/// Σ t·η − n·ln(1 + e^η), gradient Σ (t − n·μ)·x, information
+/// Σ n·μ(1 − μ)·x·xᵀ.
+pub fn moments_of_patterns(patterns: &[Pattern], beta: &[f64]) -> Moments {
     let p = beta.len();
     let mut m = Moments {
         log_likelihood: 0.0,
         gradient: vec![0.0; p],
         information: vec![vec![0.0; p]; p],
     };
-    for (x, y) in rows {
+    for pattern in patterns {
+        let x = &pattern.x;
         let eta: f64 = x.iter().zip(beta).map(|(a, b)| a * b).sum();
         let mu = 1.0 / (1.0 + (-eta).exp());
         // ln(1 + e^η) without overflow.
         let softplus = eta.max(0.0) + (-eta.abs()).exp().ln_1p();
-        m.log_likelihood += y * eta - softplus;
+        m.log_likelihood += pattern.trained * eta - pattern.units * softplus;
+        let weight = pattern.units * mu * (1.0 - mu);
         for i in 0..p {
-            m.gradient[i] += (y - mu) * x[i];
+            m.gradient[i] += (pattern.trained - pattern.units * mu) * x[i];
             for j in 0..p {
-                m.information[i][j] += mu * (1.0 - mu) * x[i] * x[j];
+                m.information[i][j] += weight * x[i] * x[j];
             }
         }
     }
