@@ -214,6 +214,7 @@ pub fn statistics(
         }
     }
     let mut warnings = warnings;
+    warnings.extend(crate::stats::adjust::overlap_warnings(&lift_rows, adjust));
     if let Some(balance) = tables.get("balance") {
         warnings.extend(imbalance_warnings(balance)?);
     }

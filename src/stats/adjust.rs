@@ -50,6 +50,17 @@ pub struct Standardized {
 }
 
 impl Standardized {
+    /// The lift row's adjusted columns, with what the run's overlap warning
+    /// and the CMH cross-check read.
+    pub fn into_adjusted(self) -> Adjusted {
+        Adjusted {
+            cmh_p_value: self.cmh_p_value,
+            left_out: self.left_out,
+            trained_units: self.trained_units,
+            ..self.adjusted
+        }
+    }
+
     fn new(spec: &AdjustSpec) -> Self {
         Standardized {
             adjusted: Adjusted {
@@ -205,6 +216,40 @@ pub fn cmh_p(tables: &[(Totals, Totals)]) -> Option<f64> {
         variance += n1 * n0 * hits * (total - hits) / (total * total * (total - 1.0));
     }
     p_from_diff(difference, variance.sqrt())
+}
+
+/// SPEC §6 overlap: trained units in strata that cannot be compared are
+/// "left out of the adjusted estimate, counted, and warned about" — one
+/// warning per run over every lift row (survival's too), naming how many
+/// rows lost units, the largest share lost and the rows left null.
+pub fn overlap_warnings(rows: &[super::rows::LiftRow], spec: Option<&AdjustSpec>) -> Vec<String> {
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let touched: Vec<_> = rows
+        .iter()
+        .filter(|r| r.adjusted.left_out > 0.0 && r.adjusted.trained_units > 0.0)
+        .collect();
+    let Some(worst) = touched.iter().max_by(|a, b| {
+        let share = |r: &&&super::rows::LiftRow| r.adjusted.left_out / r.adjusted.trained_units;
+        share(a).total_cmp(&share(b))
+    }) else {
+        return Vec::new();
+    };
+    let null = touched
+        .iter()
+        .filter(|r| r.adjusted.abs_diff.is_none())
+        .count();
+    vec![format!(
+        "adjust: in {} lift row(s) some trained units are in strata with fewer than {} trained or \
+         untrained units and are left out of the adjusted estimate (up to {:.1} % of the trained \
+         units, in `{}`; see n_trained_adjusted); {null} row(s) have null adjusted columns \
+         because more than half were left out",
+        touched.len(),
+        spec.min_per_arm,
+        100.0 * worst.adjusted.left_out / worst.adjusted.trained_units,
+        worst.metric
+    )]
 }
 
 /// Lifetimes of a cohort by stratum.

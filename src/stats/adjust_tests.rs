@@ -253,3 +253,48 @@ fn survival_is_standardized_with_greenwood_and_the_stratified_log_rank_test() {
     assert_eq!(s.adjusted.abs_diff, None);
     assert!(s.adjusted.note.unwrap().contains("9 of 9 trained units"));
 }
+
+#[test]
+fn the_overlap_warning_counts_every_lift_row_with_units_left_out() {
+    use super::super::rows::{LiftRow, RowKey, Side};
+    use super::super::Direction;
+    let key = RowKey {
+        segment: None,
+        dimension: None,
+        period_start: 0,
+        period_end: 1,
+    };
+    let row = |metric: &str, left_out: f64, null: bool| {
+        let mut r = LiftRow::compare(
+            metric,
+            &key,
+            Side::default(),
+            Side::default(),
+            None,
+            0.05,
+            Direction::HigherIsBetter,
+        );
+        r.adjusted.left_out = left_out;
+        r.adjusted.trained_units = 100.0;
+        r.adjusted.abs_diff = (!null).then_some(0.1);
+        r
+    };
+    // Survival rows are finished by their metric, not the stage: they count too.
+    let rows = [
+        row("churn_rate", 0.0, false),
+        row("nps", 10.0, false),
+        row("survival", 60.0, true),
+    ];
+    let warnings = overlap_warnings(&rows, Some(&spec(5.0)));
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].contains("in 2 lift row(s)")
+            && warnings[0].contains("up to 60.0 %")
+            && warnings[0].contains("in `survival`")
+            && warnings[0].contains("1 row(s) have null"),
+        "{}",
+        warnings[0]
+    );
+    assert!(overlap_warnings(&rows[..1], Some(&spec(5.0))).is_empty());
+    assert!(overlap_warnings(&rows, None).is_empty());
+}

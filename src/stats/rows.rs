@@ -97,6 +97,10 @@ pub struct Adjusted {
     /// The Cochran–Mantel–Haenszel cross-check of a proportion (in the
     /// manifest, not in the table).
     pub cmh_p_value: Option<f64>,
+    /// Trained units left out of the comparison, of all trained units (for
+    /// the run's overlap warning, not in the table).
+    pub left_out: f64,
+    pub trained_units: f64,
 }
 
 /// A row of the `lift` table (without run_id and as_of).

@@ -45,7 +45,6 @@ pub fn evaluate(
     let grouped = read_totals(aggregates)?;
     let mut metric_rows = Vec::new();
     let mut lift_rows = Vec::new();
-    let mut overlap = Overlap::default();
     for ((plan, key), cohorts) in grouped {
         let info = plans
             .get(plan)
@@ -103,9 +102,7 @@ pub fn evaluate(
         );
         if let Some(spec) = adjust {
             let standardized = standardize(measure, strata(TRAINED), strata(UNTRAINED), spec);
-            overlap.add(info.metric, &standardized);
-            row.adjusted = standardized.adjusted;
-            row.adjusted.cmh_p_value = standardized.cmh_p_value;
+            row.adjusted = standardized.into_adjusted();
         }
         lift_rows.push(row);
     }
@@ -113,7 +110,7 @@ pub fn evaluate(
     Ok(Evaluated {
         metric_rows,
         lift_rows,
-        warnings: overlap.warnings(adjust),
+        warnings: Vec::new(),
     })
 }
 
@@ -122,47 +119,6 @@ pub struct Evaluated {
     pub metric_rows: Vec<MetricRow>,
     pub lift_rows: Vec<LiftRow>,
     pub warnings: Vec<String>,
-}
-
-/// SPEC §6 overlap: trained units in strata that cannot be compared are
-/// "left out of the adjusted estimate, counted, and warned about" — one
-/// warning per run, naming the rows and the largest share left out.
-#[derive(Default)]
-struct Overlap {
-    rows_with_left_out: usize,
-    rows_null: usize,
-    worst: Option<(f64, String)>,
-}
-
-impl Overlap {
-    fn add(&mut self, metric: &str, s: &super::adjust::Standardized) {
-        if s.left_out > 0.0 && s.trained_units > 0.0 {
-            self.rows_with_left_out += 1;
-            let share = s.left_out / s.trained_units;
-            if self.worst.as_ref().is_none_or(|(w, _)| share > *w) {
-                self.worst = Some((share, metric.to_string()));
-            }
-            if s.adjusted.abs_diff.is_none() {
-                self.rows_null += 1;
-            }
-        }
-    }
-
-    fn warnings(&self, adjust: Option<&AdjustSpec>) -> Vec<String> {
-        let (Some(spec), Some((share, metric))) = (adjust, &self.worst) else {
-            return Vec::new();
-        };
-        vec![format!(
-            "adjust: in {} lift row(s) some trained units are in strata with fewer than {} trained or \
-             untrained units and are left out of the adjusted estimate (up to {:.1} % of the trained \
-             units, in `{metric}`; see n_trained_adjusted); {} row(s) have null adjusted columns \
-             because more than half were left out",
-            self.rows_with_left_out,
-            spec.min_per_arm,
-            100.0 * share,
-            self.rows_null
-        )]
-    }
 }
 
 type Grouped = BTreeMap<(usize, RowKey), BTreeMap<String, ByStratum>>;

@@ -218,7 +218,7 @@ fn rows(
             if let Some(spec) = adjust {
                 row.adjusted =
                     standardize_survival(strata(TRAINED), strata(UNTRAINED), days as i64, spec)
-                        .adjusted;
+                        .into_adjusted();
             }
             lift_rows.push(row);
         }
