@@ -96,61 +96,57 @@ fn design(
         .get(SourceName::Accounts)
         .ok_or_else(|| Error::config("`adjust` needs `sources.accounts`".to_string()))?;
     let error = |e: PolarsError| Error::Other(format!("adjust: reading the covariates: {e}"));
-    let mut columns = vec![("(intercept)".to_string(), lit(1.0))];
-    for covariate in &adjust.covariates {
-        let x = col(covariate.as_str());
-        if source
-            .column_type(covariate)
+    let numeric = |c: &str| {
+        source
+            .column_type(c)
             .as_ref()
             .is_some_and(DataType::is_primitive_numeric)
-        {
-            let nulls = accounts
-                .clone()
-                .select([x.clone().null_count().alias("nulls")])
-                .collect()
-                .map_err(error)?;
-            let has_nulls = nulls
-                .column("nulls")
-                .map_err(error)?
-                .get(0)
-                .map_err(error)?
-                .extract::<u64>()
-                .unwrap_or(0)
-                > 0;
+    };
+    let label = |c: &str| col(c).cast(DataType::String).fill_null(lit("(null)"));
+    // One query for every covariate: a numeric one's null count, a text
+    // one's sorted levels.
+    let summary: Vec<Expr> = adjust
+        .covariates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match numeric(c) {
+            true => col(c.as_str())
+                .null_count()
+                .cast(DataType::Float64)
+                .alias(format!("c{i}")),
+            false => label(c)
+                .unique()
+                .sort(SortOptions::default())
+                .implode(true)
+                .alias(format!("c{i}")),
+        })
+        .collect();
+    let summary = accounts.clone().select(summary).collect().map_err(error)?;
+    let mut columns = vec![("(intercept)".to_string(), lit(1.0))];
+    for (i, covariate) in adjust.covariates.iter().enumerate() {
+        let found = summary.column(&format!("c{i}")).map_err(error)?;
+        if numeric(covariate) {
+            let x = col(covariate.as_str());
             columns.push((
                 covariate.clone(),
                 x.clone().cast(DataType::Float64).fill_null(lit(0.0)),
             ));
-            if has_nulls {
+            if found.f64().map_err(error)?.get(0).unwrap_or(0.0) > 0.0 {
                 columns.push((
                     format!("{covariate}=(null)"),
                     x.is_null().cast(DataType::Float64),
                 ));
             }
         } else {
-            let label = x.cast(DataType::String).fill_null(lit("(null)"));
-            let levels = accounts
-                .clone()
-                .select([label
-                    .clone()
-                    .unique()
-                    .sort(SortOptions::default())
-                    .alias("level")])
-                .collect()
-                .map_err(error)?;
-            let levels = levels
-                .column("level")
-                .map_err(error)?
-                .str()
-                .map_err(error)?
-                .clone();
-            let levels: Vec<String> = (0..levels.len())
-                .filter_map(|i| levels.get(i).map(str::to_string))
-                .collect();
-            for level in levels.into_iter().skip(1) {
+            let levels = found.list().map_err(error)?.get_as_series(0);
+            let levels = match &levels {
+                Some(series) => series.str().map_err(error)?.clone(),
+                None => StringChunked::default(),
+            };
+            for level in (0..levels.len()).filter_map(|k| levels.get(k)).skip(1) {
                 columns.push((
                     format!("{covariate}={level}"),
-                    label.clone().eq(lit(level.clone())).cast(DataType::Float64),
+                    label(covariate).eq(lit(level)).cast(DataType::Float64),
                 ));
             }
         }

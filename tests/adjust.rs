@@ -26,6 +26,14 @@ fn sample_pipeline(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     path
 }
 
+/// Runs `pipeline`, asserts success and returns its stderr.
+fn run_ok(pipeline: &std::path::Path) -> String {
+    let output = bin().arg("run").arg(pipeline).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
 fn overall(metric: &str) -> Expr {
     col("metric")
         .eq(lit(metric))
@@ -37,12 +45,7 @@ fn overall(metric: &str) -> Expr {
 fn the_sample_churn_is_standardized_to_the_trained_plan_mix() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = sample_pipeline(dir.path(), "adjust:   { covariates: [plan] }");
-    let output = bin().arg("run").arg(&pipeline).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = run_ok(&pipeline);
     let partition = dir.path().join("out/as_of=2026-11-01");
     let lift = read_table(&partition, "lift");
     let value = |metric: &str, column: &str| {
@@ -107,7 +110,6 @@ fn the_sample_churn_is_standardized_to_the_trained_plan_mix() {
     assert!(enterprise("smd_adjusted").abs() < 1e-12);
     assert_eq!(balance.height(), 3);
     // Save requests are few per plan: the overlap warning names the rows left out.
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("adjust: in "), "{stderr}");
     let manifest = std::fs::read_to_string(partition.join("_manifest.json")).unwrap();
     assert!(manifest.contains("left out of the adjusted estimate"));
@@ -139,9 +141,7 @@ fn propensity_strata_come_from_a_logit_that_matches_statsmodels() {
         dir.path(),
         "adjust:   { method: propensity, covariates: [plan, region] }",
     );
-    let output = bin().arg("run").arg(&pipeline).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let stderr = run_ok(&pipeline);
     // statsmodels Logit(trained, [1, plan=growth, plan=starter, region=emea, region=na]) over
     // the accounts assigned at A: 0.06004335, −0.44359236, −1.12063430, −0.10055086, 0.00864281.
     assert!(

@@ -156,19 +156,18 @@ pub fn standardize(
     if let Some(reason) = result.too_little_overlap(spec, "units") {
         return note(result, reason);
     }
-    let weight_total: f64 = comparable.iter().map(|(t, ..)| t.den).sum();
-    let (mut treated, mut control, mut variance) = (0.0, 0.0, Some(0.0));
-    let (mut n1, mut n0) = (0.0, 0.0);
+    let strata: Vec<Compared> = comparable
+        .iter()
+        .map(|(t, u, trained, untrained)| Compared {
+            weight: t.den,
+            n1: t.n,
+            n0: u.n,
+            trained: *trained,
+            untrained: *untrained,
+        })
+        .collect();
     let (mut pooled1, mut pooled0) = (Totals::default(), Totals::default());
-    for (t, u, (v1, var1), (v0, var0)) in &comparable {
-        let w = t.den / weight_total;
-        treated += w * v1;
-        control += w * v0;
-        variance = variance
-            .zip(var1.zip(*var0))
-            .map(|(sum, (a, b))| sum + w * w * (a + b));
-        n1 += t.n;
-        n0 += u.n;
+    for (t, u, ..) in &comparable {
         pooled1 += **t;
         pooled0 += **u;
     }
@@ -176,19 +175,11 @@ pub fn standardize(
         let tables: Vec<_> = comparable.iter().map(|(t, u, ..)| (**t, **u)).collect();
         result.cmh_p_value = cmh_p(&tables);
     }
-    let diff = treated - control;
+    let combined = combine(&strata, &mut result.adjusted);
+    let (treated, control) = (combined.treated, combined.control);
     let a = &mut result.adjusted;
-    a.untrained_value = Some(control);
-    a.abs_diff = Some(diff);
-    a.n_trained = Some(n1.round() as i64);
-    a.n_untrained = Some(n0.round() as i64);
-    match variance.filter(|v| *v > 0.0 && v.is_finite()) {
-        Some(v) => {
-            let (low, high) = wald_interval(diff, v);
-            a.ci_low = Some(low);
-            a.ci_high = Some(high);
-            a.p_value = p_from_diff(diff, v.sqrt());
-        }
+    match combined.variance {
+        Some(v) => a.p_value = p_from_diff(treated - control, v.sqrt()),
         None => {
             a.note = Some(
                 "no interval: the variance of a stratum is unknown (one account or one unit) or 0"
@@ -252,6 +243,60 @@ pub fn overlap_warnings(rows: &[super::rows::LiftRow], spec: Option<&AdjustSpec>
     )]
 }
 
+/// One comparable stratum: its weight before normalizing (the trained
+/// denominator), its units, and each side's value with its variance.
+struct Compared {
+    weight: f64,
+    n1: f64,
+    n0: f64,
+    trained: (f64, Option<f64>),
+    untrained: (f64, Option<f64>),
+}
+
+/// The standardized values: Σ w θ̂₁k, Σ w θ̂₀k and Σ w²(V₁k + V₀k) (null when
+/// a variance is unknown, or it is 0 or not finite).
+struct Combined {
+    treated: f64,
+    control: f64,
+    variance: Option<f64>,
+}
+
+/// SPEC §6 direct standardization over the comparable strata, with weights
+/// w_k = weight_k / Σ weight: fills the adjusted untrained value, the
+/// difference, the units kept and, when the variance is known and positive,
+/// the Wald interval.
+fn combine(strata: &[Compared], a: &mut Adjusted) -> Combined {
+    let weight_total: f64 = strata.iter().map(|c| c.weight).sum();
+    let (mut treated, mut control, mut variance) = (0.0, 0.0, Some(0.0));
+    let (mut n1, mut n0) = (0.0, 0.0);
+    for c in strata {
+        let w = c.weight / weight_total;
+        treated += w * c.trained.0;
+        control += w * c.untrained.0;
+        variance = variance
+            .zip(c.trained.1.zip(c.untrained.1))
+            .map(|(sum, (a, b))| sum + w * w * (a + b));
+        n1 += c.n1;
+        n0 += c.n0;
+    }
+    let variance = variance.filter(|v| *v > 0.0 && v.is_finite());
+    let diff = treated - control;
+    a.untrained_value = Some(control);
+    a.abs_diff = Some(diff);
+    a.n_trained = Some(n1.round() as i64);
+    a.n_untrained = Some(n0.round() as i64);
+    if let Some(v) = variance {
+        let (low, high) = wald_interval(diff, v);
+        a.ci_low = Some(low);
+        a.ci_high = Some(high);
+    }
+    Combined {
+        treated,
+        control,
+        variance,
+    }
+}
+
 /// Lifetimes of a cohort by stratum.
 pub type LifetimesByStratum = BTreeMap<Option<String>, formulas::Lifetimes>;
 
@@ -288,28 +333,20 @@ pub fn standardize_survival(
     if let Some(reason) = result.too_little_overlap(spec, &what) {
         return result.null_because(reason);
     }
-    let weight_total: f64 = comparable.iter().map(|c| c.2).sum();
-    let (mut s1, mut s0, mut variance, mut n1, mut n0) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (_, _, t1, t0, (e1, v1), (e0, v0)) in &comparable {
-        let w = t1 / weight_total;
-        s1 += w * e1;
-        s0 += w * e0;
-        variance += w * w * (v1 + v0);
-        n1 += t1;
-        n0 += t0;
-    }
+    let strata: Vec<Compared> = comparable
+        .iter()
+        .map(|(_, _, n1, n0, (e1, v1), (e0, v0))| Compared {
+            weight: *n1,
+            n1: *n1,
+            n0: *n0,
+            trained: (*e1, Some(*v1)),
+            untrained: (*e0, Some(*v0)),
+        })
+        .collect();
+    let combined = combine(&strata, &mut result.adjusted);
+    let (s1, s0) = (combined.treated, combined.control);
     let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
-    let diff = s1 - s0;
     let a = &mut result.adjusted;
-    a.untrained_value = Some(s0);
-    a.abs_diff = Some(diff);
-    a.n_trained = Some(n1.round() as i64);
-    a.n_untrained = Some(n0.round() as i64);
-    if variance > 0.0 {
-        let (low, high) = wald_interval(diff, variance);
-        a.ci_low = Some(low);
-        a.ci_high = Some(high);
-    }
     a.p_value = formulas::stratified_log_rank_p(&pairs);
     a.e_value = e_value(
         Kind::Proportion,

@@ -54,12 +54,17 @@ impl Measure {
             value,
             interval,
         };
-        if self.nested && self.kind.clusterable() {
+        // The value and its Wald interval from the kind's variance.
+        let wald = || {
             let point = self.point_and_variance(t);
-            return plain(
+            (
                 point.map(|(v, _)| v),
                 point.and_then(|(v, var)| var.map(|var| formulas::wald_interval(v, var))),
-            );
+            )
+        };
+        if self.nested && self.kind.clusterable() {
+            let (value, interval) = wald();
+            return plain(value, interval);
         }
         match self.kind {
             Kind::Proportion => plain(ratio(t.num, t.den), formulas::wilson(t.num, t.den)),
@@ -89,23 +94,21 @@ impl Measure {
             },
             Kind::Association(_) => Estimate::default(),
             Kind::Ratio { divisor } => {
-                let point = self.point_and_variance(t);
+                let (value, interval) = wald();
                 Estimate {
                     numerator: Some(t.num / divisor),
                     denominator: Some(t.den / divisor),
-                    value: point.map(|(v, _)| v),
-                    interval: point
-                        .and_then(|(v, var)| var.map(|var| formulas::wald_interval(v, var))),
+                    value,
+                    interval,
                 }
             }
             Kind::LifetimeValue { .. } => {
-                let point = self.point_and_variance(t);
+                let (value, interval) = wald();
                 Estimate {
                     numerator: None,
                     denominator: None,
-                    value: point.map(|(v, _)| v),
-                    interval: point
-                        .and_then(|(v, var)| var.map(|var| formulas::wald_interval(v, var))),
+                    value,
+                    interval,
                 }
             }
         }

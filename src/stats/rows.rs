@@ -259,6 +259,14 @@ impl<'a> FrameColumns<'a> {
         self.typed(name, DataType::String, Column::str)
     }
 
+    /// A text column the frame may lack (`stratum` without `adjust`).
+    pub fn optional_text(&self, name: &str) -> Result<Option<StringChunked>> {
+        match self.frame.column(name) {
+            Ok(_) => self.text(name).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// A date column as days since 1970-01-01.
     pub fn days(&self, name: &str) -> Result<Int32Chunked> {
         self.typed(name, DataType::Int32, Column::i32)

@@ -132,10 +132,7 @@ fn read_totals(df: &DataFrame) -> Result<Grouped> {
         columns.text("dimension")?,
     );
     let (start, end) = (columns.days("period_start")?, columns.days("period_end")?);
-    let stratum = match df.column(crate::strata::STRATUM) {
-        Ok(_) => Some(columns.text(crate::strata::STRATUM)?),
-        Err(_) => None,
-    };
+    let stratum = columns.optional_text(crate::strata::STRATUM)?;
     let sums: Vec<Float64Chunked> = SUM_COLUMNS
         .iter()
         .map(|c| columns.number(c))

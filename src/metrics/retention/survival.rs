@@ -119,10 +119,7 @@ fn read_groups(df: &DataFrame) -> Result<Groups> {
     let time = columns.whole("time")?;
     let event = columns.flag("event")?;
     let count = columns.number("count")?;
-    let stratum = match df.column(crate::strata::STRATUM) {
-        Ok(_) => Some(columns.text(crate::strata::STRATUM)?),
-        Err(_) => None,
-    };
+    let stratum = columns.optional_text(crate::strata::STRATUM)?;
     let mut groups = Groups::new();
     for i in 0..df.height() {
         let key = (
