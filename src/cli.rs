@@ -139,6 +139,10 @@ pub struct GenerateArgs {
     /// Active days and every other table stay the same.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub event_factor: u32,
+    /// Training changes nothing (no planted effects) while the confounding by
+    /// plan stays: the null scenario an adjusted comparison must not call significant.
+    #[arg(long)]
+    pub no_training_effect: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

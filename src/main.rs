@@ -103,6 +103,7 @@ fn execute(command: Command) -> Result<()> {
             },
             end: args.end,
             event_factor: args.event_factor,
+            training_effect: !args.no_training_effect,
         }),
         Command::Verify(args) => {
             let verified = run::verify(&args.partition, args.s3_endpoint.as_deref())?;

@@ -10,6 +10,7 @@ use crate::config::{AdjustConfig, AdjustMethod, SourceName};
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::metrics::aggregate::ordered_sum;
+use crate::source::LoadedSource;
 
 /// The column every unit frame carries when the pipeline has `adjust`.
 pub const STRATUM: &str = "stratum";
@@ -96,13 +97,7 @@ fn design(
         .get(SourceName::Accounts)
         .ok_or_else(|| Error::config("`adjust` needs `sources.accounts`".to_string()))?;
     let error = |e: PolarsError| Error::Other(format!("adjust: reading the covariates: {e}"));
-    let numeric = |c: &str| {
-        source
-            .column_type(c)
-            .as_ref()
-            .is_some_and(DataType::is_primitive_numeric)
-    };
-    let label = |c: &str| col(c).cast(DataType::String).fill_null(lit("(null)"));
+    let numeric = |c: &str| is_numeric(source, c);
     // One query for every covariate: a numeric one's null count, a text
     // one's sorted levels.
     let summary: Vec<Expr> = adjust
@@ -152,6 +147,74 @@ fn design(
         }
     }
     Ok(columns)
+}
+
+/// A covariate read as numbers (entered as given) rather than levels.
+fn is_numeric(source: &LoadedSource, column: &str) -> bool {
+    source
+        .column_type(column)
+        .as_ref()
+        .is_some_and(DataType::is_primitive_numeric)
+}
+
+/// A text covariate's value as its level, null as `(null)`.
+fn label(column: &str) -> Expr {
+    col(column).cast(DataType::String).fill_null(lit("(null)"))
+}
+
+/// The levels of the first text covariate whose assigned accounts all
+/// trained or none did, with their counts: what makes a logit separate. The solver
+/// sees only coefficients, and with the reference level at fault every
+/// other level's coefficient diverges, so the level is found here.
+fn separating_level(
+    accounts: &LazyFrame,
+    adjust: &AdjustConfig,
+    inputs: &Inputs,
+) -> Result<Option<String>> {
+    let Some(source) = inputs.get(SourceName::Accounts) else {
+        return Ok(None);
+    };
+    let error = |e: PolarsError| Error::Other(format!("adjust: reading the covariates: {e}"));
+    for covariate in adjust.covariates.iter().filter(|c| !is_numeric(source, c)) {
+        let trained = col("cohort_at_as_of").eq(lit(crate::cohort::TRAINED));
+        let levels = accounts
+            .clone()
+            .filter(col("cohort_at_as_of").is_not_null())
+            .group_by([label(covariate).alias("level")])
+            .agg([
+                len().cast(DataType::Float64).alias("units"),
+                trained.cast(DataType::Float64).sum().alias("trained"),
+            ])
+            .filter(
+                col("trained")
+                    .eq(lit(0.0))
+                    .or(col("trained").eq(col("units"))),
+            )
+            .sort(["level"], Default::default())
+            .collect()
+            .map_err(error)?;
+        if levels.height() == 0 {
+            continue;
+        }
+        let columns = crate::stats::FrameColumns::new(&levels, "adjust levels");
+        let (level, units, trained) = (
+            columns.text("level")?,
+            columns.number("units")?,
+            columns.number("trained")?,
+        );
+        let found: Vec<String> = (0..levels.height())
+            .map(|i| {
+                format!(
+                    "`{covariate}={}` ({} of {} assigned accounts trained)",
+                    level.get(i).unwrap_or_default(),
+                    trained.get(i).unwrap_or(0.0),
+                    units.get(i).unwrap_or(0.0)
+                )
+            })
+            .collect();
+        return Ok(Some(found.join(", ")));
+    }
+    Ok(None)
 }
 
 /// `adjust.method: propensity`: "a logistic regression of trained on the
@@ -222,12 +285,19 @@ fn propensity(accounts: &LazyFrame, adjust: &AdjustConfig, inputs: &Inputs) -> R
     let fitted = match fit(p, 1e-8, moments)? {
         Ok(fitted) => fitted,
         Err(Failure::Separation { coefficient, .. }) => {
+            let culprit = match separating_level(accounts, adjust, inputs)? {
+                Some(levels) => format!("all its accounts trained, or none did: {levels}"),
+                None => format!(
+                    "`{}`, together with the other covariates",
+                    name(coefficient)
+                ),
+            };
             return Err(Error::Data(format!(
-                "adjust: the propensity model has no finite estimate: `{}` separates trained from \
-                 untrained accounts (its accounts all trained, or none did); merge or drop that \
-                 covariate level, or use `method: stratify`",
-                name(coefficient)
-            )))
+                "adjust: the propensity model has no finite estimate: a covariate level separates \
+                 trained from untrained accounts ({culprit}); merge or drop that level, or use \
+                 `method: stratify` (which compares only the strata where both cohorts have \
+                 accounts)"
+            )));
         }
         Err(Failure::Singular { pivot }) => {
             return Err(Error::Data(format!(
@@ -559,7 +629,11 @@ mod tests {
         let message = error.to_string();
         assert!(matches!(error, Error::Data(_)), "{message}");
         assert!(
-            message.contains("`tier=vip` separates trained from untrained accounts"),
+            message.contains(
+                "a covariate level separates trained from untrained accounts (all its accounts \
+                 trained, or none did: `tier=basic` (0 of 3 assigned accounts trained), \
+                 `tier=vip` (4 of 4 assigned accounts trained))"
+            ),
             "{message}"
         );
     }

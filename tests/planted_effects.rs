@@ -204,3 +204,39 @@ fn planted_effects_are_recovered() {
         "movements {net} vs MRR change {expected}"
     );
 }
+
+/// `sample_data/` is what `generate` writes with its documented options
+/// (GENERATOR.md): the truth recorded beside it (`truth.csv`) belongs to
+/// exactly these tables. (The sample keeps its events in one file.)
+#[test]
+fn the_sample_data_is_what_generate_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .args(["-q", "generate", "--accounts", "2000", "--seed", "42"])
+        .args(["--end", "2026-11-01", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let sample = repo().join("sample_data");
+    for csv in [
+        "accounts.csv",
+        "users.csv",
+        "nps_responses.csv",
+        "csat_responses.csv",
+        "truth.csv",
+    ] {
+        let read = |d: &std::path::Path| std::fs::read_to_string(d.join(csv)).unwrap();
+        assert!(read(&sample) == read(dir.path()), "{csv} differs");
+    }
+    for table in [
+        "training",
+        "revenue",
+        "tickets",
+        "cancellations",
+        "touchpoints",
+        "referrals",
+    ] {
+        let (a, b) = (read_table(&sample, table), read_table(dir.path(), table));
+        assert!(a.height() > 0 && a.equals_missing(&b), "{table} differs");
+    }
+}

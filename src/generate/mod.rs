@@ -12,7 +12,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use model::{simulate_account, Tables};
+use model::{simulate_account, Tables, World};
 use tables::{Format, TimeParts};
 
 /// File layout of the generated tables.
@@ -36,6 +36,9 @@ pub struct GenerateOptions {
     pub end: NaiveDate,
     /// Events per active day are 1–4 times this (1 ≈ 114 events per account).
     pub event_factor: u32,
+    /// Training has its planted effects (`false`: `--no-training-effect`,
+    /// the confounding by plan without any effect of training).
+    pub training_effect: bool,
 }
 
 /// Events are written in parts of this many rows.
@@ -96,14 +99,14 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
     let events_format = format_of(options.layout, "events");
     let mut events = TimeParts::new("events", events_format, EVENT_CHUNK);
     let progress_every = (options.accounts / 10).max(1);
+    let world = World {
+        seed: options.seed,
+        end: options.end,
+        event_factor: options.event_factor,
+        training_effect: options.training_effect,
+    };
     for index in 0..options.accounts {
-        simulate_account(
-            options.seed,
-            index,
-            options.end,
-            options.event_factor,
-            &mut tables,
-        );
+        simulate_account(&world, index, &mut tables);
         if tables.events.len() >= EVENT_CHUNK / 4 {
             move_events(&mut tables, &mut events, &options.out)?;
         }
@@ -128,6 +131,7 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
         &mut tables.cancellations,
         &mut tables.touchpoints,
         &mut tables.referrals,
+        &mut tables.truth,
     ] {
         for format in [Format::Parquet, Format::Csv] {
             let _ = std::fs::remove_file(options.out.join(format!(
@@ -136,15 +140,33 @@ pub fn run(options: &GenerateOptions) -> Result<()> {
                 format.extension()
             )));
         }
-        table.write_file(&options.out, format_of(options.layout, table.name))?;
+        let format = match table.name {
+            "truth" => Format::Csv,
+            name => format_of(options.layout, name),
+        };
+        table.write_file(&options.out, format)?;
         summary.push(format!("{}={}", table.name, table.rows_written));
     }
     let doc = options.out.join("GENERATOR.md");
+    let window = crate::time::Period::new(options.end, model::truth::PERIOD_MONTHS);
+    let (flag, effects) = if options.training_effect {
+        ("", "")
+    } else {
+        (
+            " --no-training-effect",
+            "\n\n**Generated with `--no-training-effect`: training changes nothing below** \
+             (every account gets the untrained column); the confounding by plan stays.",
+        )
+    };
     let text = GENERATOR_MD
         .replace("{accounts}", &options.accounts.to_string())
         .replace("{seed}", &options.seed.to_string())
         .replace("{end}", &options.end.to_string())
-        .replace("{event_factor}", &options.event_factor.to_string());
+        .replace("{start}", &window.start.to_string())
+        .replace("{event_factor}", &options.event_factor.to_string())
+        .replace("{flag}", flag)
+        .replace("{no_effect}", effects)
+        .replace("{truth}", &tables.effect.markdown());
     std::fs::write(&doc, text)
         .map_err(|e| Error::io(format!("cannot write `{}`", doc.display()), e))?;
     crate::log::info(

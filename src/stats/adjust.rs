@@ -44,6 +44,9 @@ pub struct Standardized {
     /// Trained units in strata that could not be compared.
     pub left_out: f64,
     pub trained_units: f64,
+    /// Untrained units outside the comparable strata, of all untrained units.
+    pub untrained_unused: f64,
+    pub untrained_units: f64,
     /// Proportions of independent units: the Cochran–Mantel–Haenszel test
     /// over the same comparable strata, the cross-check SPEC §6 asks for.
     pub cmh_p_value: Option<f64>,
@@ -57,6 +60,8 @@ impl Standardized {
             cmh_p_value: self.cmh_p_value,
             left_out: self.left_out,
             trained_units: self.trained_units,
+            untrained_unused: self.untrained_unused,
+            untrained_units: self.untrained_units,
             ..self.adjusted
         }
     }
@@ -153,6 +158,9 @@ pub fn standardize(
             _ => result.left_out += units(measure, t),
         }
     }
+    result.untrained_units = untrained.values().map(|u| units(measure, u)).sum();
+    result.untrained_unused =
+        result.untrained_units - comparable.iter().map(|c| units(measure, c.1)).sum::<f64>();
     if let Some(reason) = result.too_little_overlap(spec, "units") {
         return note(result, reason);
     }
@@ -217,6 +225,36 @@ pub fn overlap_warnings(rows: &[super::rows::LiftRow], spec: Option<&AdjustSpec>
     let Some(spec) = spec else {
         return Vec::new();
     };
+    let mut warnings = trained_left_out(rows, spec);
+    warnings.extend(untrained_unused(rows, spec));
+    warnings
+}
+
+/// The warning about untrained units in strata where too few (or no)
+/// accounts trained: the ATT weighs those strata by zero, so the adjusted
+/// estimate says nothing about them (a plan where nobody trains).
+fn untrained_unused(rows: &[super::rows::LiftRow], spec: &AdjustSpec) -> Option<String> {
+    let share = |r: &super::rows::LiftRow| r.adjusted.untrained_unused / r.adjusted.untrained_units;
+    let touched: Vec<_> = rows
+        .iter()
+        .filter(|r| r.adjusted.untrained_unused > 0.0 && r.adjusted.untrained_units > 0.0)
+        .collect();
+    let worst = touched
+        .iter()
+        .max_by(|a, b| share(a).total_cmp(&share(b)))?;
+    Some(format!(
+        "adjust: in {} lift row(s) some untrained units are in strata with fewer than {} trained \
+         units: the adjusted estimate, the effect on the trained, says nothing about them (up to \
+         {:.1} % of the untrained units, in `{}`; see n_untrained_adjusted and the balance table)",
+        touched.len(),
+        spec.min_per_arm,
+        100.0 * share(worst),
+        worst.metric
+    ))
+}
+
+/// The warning about trained units left out of the adjusted estimate.
+fn trained_left_out(rows: &[super::rows::LiftRow], spec: &AdjustSpec) -> Vec<String> {
     let touched: Vec<_> = rows
         .iter()
         .filter(|r| r.adjusted.left_out > 0.0 && r.adjusted.trained_units > 0.0)
@@ -329,6 +367,8 @@ pub fn standardize_survival(
             _ => result.left_out += n1,
         }
     }
+    result.untrained_units = untrained.values().map(size).sum();
+    result.untrained_unused = result.untrained_units - comparable.iter().map(|c| c.3).sum::<f64>();
     let what = format!("accounts, or none still observed at day {t}");
     if let Some(reason) = result.too_little_overlap(spec, &what) {
         return result.null_because(reason);

@@ -298,3 +298,48 @@ fn the_overlap_warning_counts_every_lift_row_with_units_left_out() {
     assert!(overlap_warnings(&rows[..1], Some(&spec(5.0))).is_empty());
     assert!(overlap_warnings(&rows, None).is_empty());
 }
+
+#[test]
+fn a_stratum_where_nobody_trained_is_counted_and_warned_about() {
+    use super::super::rows::{LiftRow, RowKey, Side};
+    use super::super::Direction;
+    // Nobody in B trained: the ATT weighs B by zero (the estimate is A's),
+    // and B's 40 of 90 untrained units are outside the comparison.
+    let trained = strata(&[("A", share(8.0, 10.0))]);
+    let untrained = strata(&[("A", share(30.0, 50.0)), ("B", share(4.0, 40.0))]);
+    let s = standardize(
+        Measure::of(Kind::Proportion),
+        &trained,
+        &untrained,
+        &spec(5.0),
+    );
+    close(s.adjusted.abs_diff, 0.2);
+    assert_eq!((s.left_out, s.trained_units), (0.0, 10.0));
+    assert_eq!((s.untrained_unused, s.untrained_units), (40.0, 90.0));
+    let key = RowKey {
+        segment: None,
+        dimension: None,
+        period_start: 0,
+        period_end: 1,
+    };
+    let mut row = LiftRow::compare(
+        "churn_rate",
+        &key,
+        Side::default(),
+        Side::default(),
+        None,
+        0.05,
+        Direction::LowerIsBetter,
+    );
+    row.adjusted = s.into_adjusted();
+    let warnings = overlap_warnings(std::slice::from_ref(&row), Some(&spec(5.0)));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("in 1 lift row(s) some untrained units")
+            && warnings[0].contains("fewer than 5 trained")
+            && warnings[0].contains("up to 44.4 %")
+            && warnings[0].contains("in `churn_rate`"),
+        "{}",
+        warnings[0]
+    );
+}

@@ -101,6 +101,11 @@ pub struct Adjusted {
     /// the run's overlap warning, not in the table).
     pub left_out: f64,
     pub trained_units: f64,
+    /// Untrained units in strata without enough trained units to compare
+    /// with, of all untrained units: the adjusted estimate does not speak
+    /// for them (for the warning, not in the table).
+    pub untrained_unused: f64,
+    pub untrained_units: f64,
 }
 
 /// A row of the `lift` table (without run_id and as_of).

@@ -25,12 +25,14 @@ mod revenue;
 mod shape;
 mod support;
 mod training;
+pub(crate) mod truth;
 
 use events::simulate_events;
 use revenue::simulate_revenue;
 use shape::Shape;
 use support::{simulate_support, simulate_surveys};
 use training::{simulate_training, simulate_users};
+use truth::{Membership, Truth, Window};
 
 pub const PLANS: [&str; 3] = ["starter", "growth", "enterprise"];
 const PLAN_WEIGHTS: [f64; 3] = [0.55, 0.35, 0.10];
@@ -86,6 +88,10 @@ pub struct Tables {
     pub cancellations: Table,
     pub touchpoints: Table,
     pub referrals: Table,
+    /// Each account's outcomes with and without training (`truth.csv`).
+    pub truth: Table,
+    /// The true effect on the trained, summed over the accounts so far.
+    pub effect: truth::Effect,
 }
 
 impl Tables {
@@ -142,6 +148,8 @@ impl Tables {
             cancellations: Shape::of(Cancellations).table(),
             touchpoints: Shape::of(Touchpoints).table(),
             referrals: Shape::of(Referrals).table(),
+            truth: truth::table(),
+            effect: truth::Effect::default(),
         }
     }
 }
@@ -162,13 +170,16 @@ pub(super) struct Account {
     pub(super) churn: Option<i32>,
     /// The day the data ends (exclusive).
     pub(super) end_day: i32,
-    pub(super) trained: bool,
+    /// Trained, and training has its planted effects (not `--no-training-effect`).
+    pub(super) effect: bool,
+    /// The window the truth is stated for.
+    pub(super) window: Window,
 }
 
 impl Account {
-    /// `if_trained` for a trained account, `if_untrained` otherwise.
+    /// `if_trained` for an account whose training takes effect, `if_untrained` otherwise.
     pub(super) fn planted(&self, if_trained: f64, if_untrained: f64) -> f64 {
-        if self.trained {
+        if self.effect {
             if_trained
         } else {
             if_untrained
@@ -180,15 +191,27 @@ fn micros(day: i32, rng: &mut Rng) -> i64 {
     day as i64 * DAY_MICROS + rng.int(0, DAY_MICROS / 1_000_000 - 1) * 1_000_000
 }
 
-/// Simulates account number `index` (id = index + 1) up to the day before
-/// `end`, with `event_factor` times the usual events per active day.
-pub fn simulate_account(
-    seed: u64,
-    index: u64,
-    end: NaiveDate,
-    event_factor: u32,
-    tables: &mut Tables,
-) {
+/// What every account of one dataset shares.
+#[derive(Clone, Copy)]
+pub struct World {
+    pub seed: u64,
+    /// Data covers the days before this date.
+    pub end: NaiveDate,
+    /// Events per active day are 1–4 times this.
+    pub event_factor: u32,
+    /// Training has its planted effects; without them the confounding by plan stays.
+    pub training_effect: bool,
+}
+
+/// Simulates account number `index` (id = index + 1) of `world` up to the
+/// day before its end, and records its outcomes with and without training.
+pub fn simulate_account(world: &World, index: u64, tables: &mut Tables) {
+    let World {
+        seed,
+        end,
+        event_factor,
+        training_effect,
+    } = *world;
     let mut rng = Rng::new(seed, index);
     let id = index as i64 + 1;
     let end_day = date_to_days(end);
@@ -214,19 +237,35 @@ pub fn simulate_account(
             rng.int(3, 85) as i32
         }
     });
+    let hazard_ratio = if training_effect {
+        Effects::CHURN_HAZARD_RATIO
+    } else {
+        1.0
+    };
     let daily = -(1.0 - MONTHLY_CHURN[plan]).ln() / 30.4375;
     let mut lifetime = rng.exponential(daily);
     if let Some(c) = completion {
         if lifetime > c.max(0) as f64 {
-            lifetime = c.max(0) as f64 + rng.exponential(daily * Effects::CHURN_HAZARD_RATIO);
+            lifetime = c.max(0) as f64 + rng.exponential(daily * hazard_ratio);
         } else {
             completion = None;
         }
     }
-    let churn_day = signup as i64 + 1 + lifetime.floor().min(1e6) as i64;
-    let churn = (churn_day < end_day as i64).then_some(churn_day as i32);
-    let alive_end = churn.unwrap_or(end_day);
     let trained = completion.is_some();
+    let window = Window::new(end);
+    // Untrained, the life left after S (after the completion) is the same draw at the untrained hazard.
+    let from = ((window.start - signup - 1) as f64).max(completion.unwrap_or(0).max(0) as f64);
+    let untrained_lifetime = if trained && lifetime >= from {
+        from + (lifetime - from) * hazard_ratio
+    } else {
+        lifetime
+    };
+    let churn_of = |lifetime: f64| {
+        let day = signup as i64 + 1 + lifetime.floor().min(1e6) as i64;
+        (day < end_day as i64).then_some(day as i32)
+    };
+    let churn = churn_of(lifetime);
+    let alive_end = churn.unwrap_or(end_day);
     push!(tables.accounts, "account_id" => Int(id), "signup_date" => Day(Some(signup)), "churn_date" => Day(churn),
           "plan" => Text(PLANS[plan]), "region" => Text(REGIONS[region]));
 
@@ -237,14 +276,31 @@ pub fn simulate_account(
         alive_end,
         churn,
         end_day,
-        trained,
+        effect: trained && training_effect,
+        window,
     };
+    let untrained_alive_end = churn_of(untrained_lifetime).unwrap_or(end_day);
+    let mut truth = Truth::new(seed, index, untrained_alive_end);
     let users = simulate_users(&mut rng, &account, tables);
     simulate_training(&mut rng, &account, &users, completion, tables);
-    simulate_revenue(&mut rng, &account, tables);
-    simulate_surveys(&mut rng, &account, &users, tables);
-    simulate_support(&mut rng, &account, tables);
+    simulate_revenue(&mut rng, &account, &mut truth, tables);
+    simulate_surveys(&mut rng, &account, &users, &mut truth, tables);
+    simulate_support(&mut rng, &account, &mut truth, tables);
     simulate_events(&mut rng, &account, &users, event_factor, tables);
+
+    // SPEC §3: assigned at S when L ≤ S and a customer at L.
+    let landmark = signup + truth::LANDMARK_DAYS;
+    if landmark <= window.start && churn.is_none_or(|c| c >= landmark) {
+        truth.factual.churned = churn.is_some_and(|c| c < end_day);
+        truth.untrained.churned = untrained_alive_end < end_day;
+        let member = Membership {
+            customer_at_start: churn.is_none_or(|c| c >= window.start),
+            customer_in_period: churn.is_none_or(|c| c > window.start),
+            trained,
+        };
+        truth::push(&mut tables.truth, id, plan, &member, &truth);
+        tables.effect.add(&member, &truth);
+    }
 }
 
 fn day_to_date(day: i32) -> NaiveDate {
@@ -254,6 +310,15 @@ fn day_to_date(day: i32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn world(seed: u64, end: NaiveDate, event_factor: u32) -> World {
+        World {
+            seed,
+            end,
+            event_factor,
+            training_effect: true,
+        }
+    }
 
     fn variant_and_len(buffer: &Buffer) -> (&'static str, usize) {
         match buffer {
@@ -324,7 +389,7 @@ mod tests {
         let mut tables = Tables::new();
         let end = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         for index in 0..300 {
-            simulate_account(42, index, end, 1, &mut tables);
+            simulate_account(&world(42, end, 1), index, &mut tables);
         }
         for table in all(&tables) {
             let lengths: Vec<usize> = table
@@ -340,6 +405,90 @@ mod tests {
         }
     }
 
+    /// The truth's two worlds: identical without a training effect; with it,
+    /// a trained account churns no later untrained (the same draw at the
+    /// higher hazard) and an untrained account has no "with training" side.
+    #[test]
+    fn the_truth_pairs_each_trained_account_with_its_untrained_world() {
+        let end = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let truth = |training_effect: bool| {
+            let mut tables = Tables::new();
+            let world = World {
+                training_effect,
+                ..world(11, end, 1)
+            };
+            for index in 0..3000 {
+                simulate_account(&world, index, &mut tables);
+            }
+            tables.truth.take_frame().unwrap()
+        };
+        let pairs =
+            |frame: &polars::prelude::DataFrame, what: &str| -> Vec<(Option<f64>, Option<f64>)> {
+                let column = |side: &str| {
+                    let c = frame.column(&format!("{what}_if_{side}")).unwrap();
+                    let c = c.cast(&polars::prelude::DataType::Float64).unwrap();
+                    c.f64().unwrap().iter().collect::<Vec<_>>()
+                };
+                column("trained")
+                    .into_iter()
+                    .zip(column("untrained"))
+                    .collect()
+            };
+        let columns = [
+            "churned",
+            "tickets",
+            "nps_responses",
+            "nps_net",
+            "mrr_m0",
+            "mrr_mk",
+        ];
+        let null_world = truth(false);
+        for what in columns {
+            for (with, without) in pairs(&null_world, what) {
+                assert!(
+                    with.is_none() || with == without,
+                    "{what}: {with:?} vs {without:?}"
+                );
+            }
+        }
+        let world = truth(true);
+        let cohort: Vec<Option<&str>> = world
+            .column("cohort")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        let churn = pairs(&world, "churned");
+        let mut trained_pairs = 0;
+        let mut differ = 0;
+        for what in columns {
+            for ((with, without), cohort) in pairs(&world, what).into_iter().zip(&cohort) {
+                let trained = *cohort == Some("trained");
+                // Only a trained account has the "with training" side; the
+                // churn and ticket sides are null outside their populations.
+                assert!(with.is_none() || trained, "{what}");
+                assert!(with.is_some() || !trained || ["churned", "tickets"].contains(&what));
+                if with.is_some() && without.is_some() {
+                    trained_pairs += 1;
+                    differ += usize::from(with != without);
+                }
+            }
+        }
+        for (with, without) in churn {
+            if let (Some(with), Some(without)) = (with, without) {
+                assert!(
+                    without >= with,
+                    "untrained churn {without} < trained {with}"
+                );
+            }
+        }
+        assert!(
+            trained_pairs > 1000 && differ > trained_pairs / 10,
+            "{differ} of {trained_pairs}"
+        );
+    }
+
     /// `--event-factor K` multiplies the events of each active day by K
     /// (1–4 × K per user and day) and leaves every other table as it is.
     #[test]
@@ -348,7 +497,7 @@ mod tests {
         let simulate = |factor: u32| {
             let mut tables = Tables::new();
             for index in 0..200 {
-                simulate_account(7, index, end, factor, &mut tables);
+                simulate_account(&world(7, end, factor), index, &mut tables);
             }
             tables
         };
