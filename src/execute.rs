@@ -195,9 +195,15 @@ pub fn statistics(
         evaluate(&aggregates, &infos, alpha, adjust)?
     };
     for (metric, finish, frame) in &custom {
-        let (m, l) = finish(frame, metric, alpha)?;
-        metric_rows.extend(m);
-        lift_rows.extend(l);
+        let finished = finish(frame, metric, alpha)?;
+        metric_rows.extend(finished.metric_rows);
+        lift_rows.extend(finished.lift_rows);
+        for (table, df) in finished.tables {
+            let shaped = tables::shape(table, df.lazy(), run, &[])
+                .collect()
+                .map_err(|e| crate::error::Error::engine(&format!("writing `{table}`"), e))?;
+            tables.insert(table, shaped);
+        }
     }
     sort_rows(&mut metric_rows, &mut lift_rows);
     add_q_values(&mut lift_rows);
@@ -205,6 +211,7 @@ pub fn statistics(
     tables.insert("lift", tables::lift_table(run, &lift_rows)?);
     for table in [
         "retention_curve",
+        "survival_curve",
         "revenue_movements",
         "account_health",
         "balance",

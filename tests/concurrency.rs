@@ -194,7 +194,7 @@ fn verify_tells_intact_from_altered_and_incomplete_partitions() {
             .unwrap();
     let run_id = manifest["run_id"].as_str().unwrap();
     assert!(String::from_utf8_lossy(&intact.stdout).contains(run_id));
-    assert_eq!(manifest["schema_version"], 3);
+    assert_eq!(manifest["schema_version"], 4);
     for output in manifest["outputs"].as_array().unwrap() {
         let file = partition.join(output["file"].as_str().unwrap());
         let bytes = std::fs::read(&file).unwrap();

@@ -53,7 +53,8 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
             "lift.parquet",
             "metrics.parquet",
             "retention_curve.parquet",
-            "revenue_movements.parquet"
+            "revenue_movements.parquet",
+            "survival_curve.parquet"
         ]
     );
     let manifest: serde_json::Value = serde_json::from_str(&manifest2).unwrap();
@@ -61,8 +62,8 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
     assert_eq!(manifest["period_start"], "2025-11-01");
     assert_eq!(manifest["inputs"][0]["source"], "accounts");
     assert_eq!(manifest["inputs"][0]["rows_read"], 3);
-    assert_eq!(manifest["outputs"][4]["table"], "account_cohorts");
-    assert_eq!(manifest["outputs"][4]["rows"], 3);
+    assert_eq!(manifest["outputs"][5]["table"], "account_cohorts");
+    assert_eq!(manifest["outputs"][5]["rows"], 3);
 }
 
 #[test]
@@ -179,6 +180,22 @@ fn output_table_types_and_column_order() {
             "at_risk:i64",
             "retained:i64",
             "rate:f64"
+        ]
+    );
+    assert_eq!(
+        schema("survival_curve"),
+        [
+            "run_id:str",
+            "as_of:date",
+            "cohort:str",
+            "segment:str",
+            "day:i64",
+            "at_risk:i64",
+            "events:i64",
+            "censored:i64",
+            "survival:f64",
+            "ci_low:f64",
+            "ci_high:f64"
         ]
     );
     assert_eq!(

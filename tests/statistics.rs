@@ -8,8 +8,11 @@
 //! - NRR, a ratio of sums: `WLS(X/Y, 1, weights=Y).fit(cov_type="HC1")` over
 //!   the base accounts' (MRR of Oct 2026, MRR of Oct 2025) in cents, which is
 //!   the delta-method variance G/(G−1)·Σ(X − R·Y)²/(ΣY)²;
-//! - q-values: `multipletests(p, method="fdr_bh")` over the run's 236 lift
-//!   rows with a p-value.
+//! - q-values: `multipletests(p, method="fdr_bh")` over the run's 240 lift
+//!   rows with a p-value;
+//! - survival: lifelines 0.30 `KaplanMeierFitter` over each cohort's days
+//!   from the landmark to churn (event) or to A (censored), and
+//!   `restricted_mean_survival_time(kmf, t=365)`.
 
 mod common;
 
@@ -126,9 +129,9 @@ fn the_sample_runs_statistics_match_statsmodels() {
 
     // Benjamini–Hochberg over the run's lift rows (statsmodels fdr_bh).
     for (metric, q) in [
-        ("churn_rate", 1.119796215695903e-05),
-        ("nps", 2.9483979114500524e-16),
-        ("gross_revenue_retention", 0.13311056374865068),
+        ("churn_rate", 1.1103064172578022e-05),
+        ("nps", 2.998370757406833e-16),
+        ("gross_revenue_retention", 0.13299182105128346),
     ] {
         close(one(&lift, overall(metric), "q_value"), q, 1e-9, metric);
     }
@@ -138,10 +141,65 @@ fn the_sample_runs_statistics_match_statsmodels() {
         .filter(col("p_value").is_not_null())
         .collect()
         .unwrap();
-    assert_eq!(with_p.height(), 236);
+    assert_eq!(with_p.height(), 240);
     // Without `adjust` the adjusted columns are null on every row and `balance` is empty.
     assert_eq!(read_table(&partition, "balance").height(), 0);
     for column in ["adjusted_abs_diff", "adjusted_p_value", "e_value"] {
         assert_eq!(lift.column(column).unwrap().null_count(), lift.height());
     }
+
+    // Survival (lifelines): 552 trained and 1099 untrained accounts assigned at A. Restricted
+    // mean survival time up to 365 days: 340.5650410143887 and 309.4000281526969 days; the
+    // Kaplan–Meier curve at day 100 (trained) 0.9636512518572079 and at day 365 0.8756422939987428
+    // (trained) and 0.703984032089376 (untrained).
+    let rmst = |cohort: &str| {
+        let filter = col("metric")
+            .eq(lit("survival"))
+            .and(col("segment").is_null())
+            .and(col("dimension").eq(lit("rmst_days=365")))
+            .and(col("cohort").eq(lit(cohort)));
+        one(&metrics, filter, "value")
+    };
+    close(rmst("trained"), 340.5650410143887, 1e-12, "rmst trained");
+    close(
+        rmst("untrained"),
+        309.4000281526969,
+        1e-12,
+        "rmst untrained",
+    );
+    let curve = read_table(&partition, "survival_curve");
+    let at = |cohort: &str, day: i64| {
+        let rows = curve
+            .clone()
+            .lazy()
+            .filter(
+                col("cohort")
+                    .eq(lit(cohort))
+                    .and(col("segment").is_null())
+                    .and(col("day").lt_eq(lit(day))),
+            )
+            .sort(["day"], Default::default())
+            .collect()
+            .unwrap();
+        let survival = rows.column("survival").unwrap().f64().unwrap().clone();
+        survival.get(survival.len() - 1).unwrap()
+    };
+    close(
+        at("trained", 100),
+        0.9636512518572079,
+        1e-12,
+        "S(100) trained",
+    );
+    close(
+        at("trained", 365),
+        0.8756422939987428,
+        1e-12,
+        "S(365) trained",
+    );
+    close(
+        at("untrained", 365),
+        0.703984032089376,
+        1e-12,
+        "S(365) untrained",
+    );
 }

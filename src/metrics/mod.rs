@@ -50,9 +50,18 @@ pub struct TablePlan {
     pub frame: LazyFrame,
 }
 
+/// What a custom plan computes in Rust: rows of `metrics` and `lift`, and
+/// extra output tables (columns after run_id and as_of).
+#[derive(Default)]
+pub struct Finished {
+    pub metric_rows: Vec<MetricRow>,
+    pub lift_rows: Vec<LiftRow>,
+    pub tables: Vec<(&'static str, DataFrame)>,
+}
+
 /// Rows computed in Rust from a small collected frame, the metric's id and
 /// `stats.alpha`.
-pub type FinishRows = Box<dyn Fn(&DataFrame, &str, f64) -> Result<(Vec<MetricRow>, Vec<LiftRow>)>>;
+pub type FinishRows = Box<dyn Fn(&DataFrame, &str, f64) -> Result<Finished>>;
 
 /// Statistics that cannot be built from sums (survival curves): a small lazy
 /// frame, collected with everything else, and a function that turns it into

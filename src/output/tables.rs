@@ -8,10 +8,11 @@ use crate::stats::{LiftRow, MetricRow};
 use crate::time::{date_lit, date_to_days};
 
 /// Table names, in the order they are written.
-pub const TABLES: [&str; 7] = [
+pub const TABLES: [&str; 8] = [
     "metrics",
     "lift",
     "retention_curve",
+    "survival_curve",
     "revenue_movements",
     "account_cohorts",
     "account_health",
@@ -68,6 +69,11 @@ pub fn shape(table: &str, frame: LazyFrame, run: &RunColumns, segment_by: &[Stri
             sorted(&["cohort", "segment", "signup_month", "months_since_signup"]),
             run,
             &RETENTION_CURVE_COLUMNS,
+        ),
+        "survival_curve" => with_run_columns(
+            sorted(&["cohort", "segment", "day"]),
+            run,
+            &SURVIVAL_CURVE_COLUMNS,
         ),
         "revenue_movements" => with_run_columns(
             sorted(&["month", "cohort", "segment", "movement"]),
@@ -266,6 +272,10 @@ pub const RETENTION_CURVE_COLUMNS: [&str; 7] = [
     "retained",
     "rate",
 ];
+/// Columns of `survival_curve` after run_id and as_of.
+pub const SURVIVAL_CURVE_COLUMNS: [&str; 9] = [
+    "cohort", "segment", "day", "at_risk", "events", "censored", "survival", "ci_low", "ci_high",
+];
 /// Columns of `account_cohorts` after run_id, as_of, account_id and the
 /// segment columns.
 const ACCOUNT_COHORTS_COLUMNS: [&str; 5] = [
@@ -298,6 +308,12 @@ pub fn empty_table(table: &str) -> Result<DataFrame> {
             i("retained"),
             f("rate"),
         ],
+        "survival_curve" => {
+            let mut columns = vec![s("run_id"), d("as_of"), s("cohort"), s("segment")];
+            columns.extend(["day", "at_risk", "events", "censored"].map(i));
+            columns.extend(["survival", "ci_low", "ci_high"].map(f));
+            columns
+        }
         "revenue_movements" => {
             vec![
                 s("run_id"),

@@ -338,17 +338,42 @@ fn combine(strata: &[Compared], a: &mut Adjusted) -> Combined {
 /// Lifetimes of a cohort by stratum.
 pub type LifetimesByStratum = BTreeMap<Option<String>, formulas::Lifetimes>;
 
+/// What a survival lift row compares: S(t), or the restricted mean
+/// survival time up to τ.
+#[derive(Debug, Clone, Copy)]
+pub enum SurvivalMeasure {
+    At(i64),
+    RestrictedMean(i64),
+}
+
+impl SurvivalMeasure {
+    fn day(self) -> i64 {
+        match self {
+            SurvivalMeasure::At(t) | SurvivalMeasure::RestrictedMean(t) => t,
+        }
+    }
+
+    fn estimate(self, group: &formulas::Lifetimes) -> Option<(f64, f64)> {
+        match self {
+            SurvivalMeasure::At(t) => formulas::kaplan_meier(group, t),
+            SurvivalMeasure::RestrictedMean(tau) => formulas::restricted_mean(group, tau),
+        }
+    }
+}
+
 /// SPEC §6, survival: "the stratified Kaplan–Meier average Σ_k w_k Ŝ₀k(t)
 /// and the stratified log-rank test". Weights are the trained accounts'
 /// shares of the comparable strata (at least `min_per_arm` accounts on
 /// each side, and someone still observed at `t` on each side); the
 /// variance is Σ_k w_k² (V₁k + V₀k) with Greenwood's; the p-value is the
 /// stratified log-rank test over the comparable strata; the E-value is
-/// that of the risk of the event by `t`, 1 − S.
+/// that of the risk of the event by `t`, 1 − S. The restricted mean is
+/// standardized the same way, with its own variance, a Wald p-value and no
+/// E-value.
 pub fn standardize_survival(
     trained: &LifetimesByStratum,
     untrained: &LifetimesByStratum,
-    t: i64,
+    measure: SurvivalMeasure,
     spec: &AdjustSpec,
 ) -> Standardized {
     let size = |g: &formulas::Lifetimes| g.values().map(|(d, c)| d + c).sum::<f64>();
@@ -359,7 +384,7 @@ pub fn standardize_survival(
         let g0 = untrained.get(stratum).unwrap_or(&empty);
         let (n1, n0) = (size(g1), size(g0));
         result.trained_units += n1;
-        let estimates = formulas::kaplan_meier(g1, t).zip(formulas::kaplan_meier(g0, t));
+        let estimates = measure.estimate(g1).zip(measure.estimate(g0));
         match estimates {
             Some((e1, e0)) if n1 >= spec.min_per_arm && n0 >= spec.min_per_arm => {
                 comparable.push((g1, g0, n1, n0, e1, e0))
@@ -369,7 +394,7 @@ pub fn standardize_survival(
     }
     result.untrained_units = untrained.values().map(size).sum();
     result.untrained_unused = result.untrained_units - comparable.iter().map(|c| c.3).sum::<f64>();
-    let what = format!("accounts, or none still observed at day {t}");
+    let what = format!("accounts, or none still observed at day {}", measure.day());
     if let Some(reason) = result.too_little_overlap(spec, &what) {
         return result.null_because(reason);
     }
@@ -385,16 +410,25 @@ pub fn standardize_survival(
         .collect();
     let combined = combine(&strata, &mut result.adjusted);
     let (s1, s0) = (combined.treated, combined.control);
-    let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
     let a = &mut result.adjusted;
-    a.p_value = formulas::stratified_log_rank_p(&pairs);
-    a.e_value = e_value(
-        Kind::Proportion,
-        1.0 - s1,
-        1.0 - s0,
-        &Totals::default(),
-        &Totals::default(),
-    );
+    match measure {
+        SurvivalMeasure::At(_) => {
+            let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
+            a.p_value = formulas::stratified_log_rank_p(&pairs);
+            a.e_value = e_value(
+                Kind::Proportion,
+                1.0 - s1,
+                1.0 - s0,
+                &Totals::default(),
+                &Totals::default(),
+            );
+        }
+        SurvivalMeasure::RestrictedMean(_) => {
+            a.p_value = combined
+                .variance
+                .and_then(|v| formulas::p_from_diff(s1 - s0, v.sqrt()));
+        }
+    }
     result
 }
 

@@ -240,7 +240,7 @@ fn survival_is_standardized_with_greenwood_and_the_stratified_log_rank_test() {
         lifetimes(&[(2, true), (3, true), (4, false), (6, true)]),
         lifetimes(&[(1, true), (1, true), (3, true), (5, false), (7, true)]),
     );
-    let s = standardize_survival(&trained, &untrained, 3, &spec(4.0));
+    let s = standardize_survival(&trained, &untrained, SurvivalMeasure::At(3), &spec(4.0));
     let a = &s.adjusted;
     close(a.untrained_value, 0.4555555555555556);
     close(a.abs_diff, 0.17407407407407416);
@@ -249,7 +249,7 @@ fn survival_is_standardized_with_greenwood_and_the_stratified_log_rank_test() {
     close(a.p_value, 0.5051606050753541);
     assert_eq!((a.n_trained, a.n_untrained), (Some(9), Some(9)));
     // min_per_arm 5 leaves stratum Y (4 trained) and X (4 untrained) out: null with the reason.
-    let s = standardize_survival(&trained, &untrained, 3, &spec(5.0));
+    let s = standardize_survival(&trained, &untrained, SurvivalMeasure::At(3), &spec(5.0));
     assert_eq!(s.adjusted.abs_diff, None);
     assert!(s.adjusted.note.unwrap().contains("9 of 9 trained units"));
 }

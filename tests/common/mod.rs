@@ -141,10 +141,11 @@ pub fn contents(partition: &Path, table: &str) -> String {
 
 /// The tables of a run (SPEC §7), listed here rather than taken from the
 /// code under test.
-pub const TABLES: [&str; 7] = [
+pub const TABLES: [&str; 8] = [
     "metrics",
     "lift",
     "retention_curve",
+    "survival_curve",
     "revenue_movements",
     "account_cohorts",
     "account_health",

@@ -11,8 +11,9 @@ use crate::cohort::{TRAINED, UNTRAINED};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
-use crate::metrics::{CustomPlan, Metric, MetricPlan, PlanContext, Reference};
-use crate::stats::adjust::{standardize_survival, LifetimesByStratum};
+use crate::metrics::{CustomPlan, Finished, Metric, MetricPlan, PlanContext, Reference};
+use crate::stats::adjust::{standardize_survival, LifetimesByStratum, SurvivalMeasure};
+use crate::stats::formulas::{kaplan_meier_curve, p_from_diff, restricted_mean, wald_interval};
 use crate::stats::{
     kaplan_meier, log_rank_p, survival_interval, AdjustSpec, Direction, Estimate, FrameColumns,
     Lifetimes, LiftRow, MetricRow, RowKey, Side,
@@ -27,6 +28,13 @@ use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
 /// Only assigned accounts have a landmark to count from, so the cohort `all`
 /// is trained + untrained here. S(t) is null when nobody is still observed
 /// at t; `n` is the number of accounts in the group.
+///
+/// Also, for the report's decisions: the restricted mean survival time up
+/// to the longest `at_days` horizon H (dimension `rmst_days=H`: the days an
+/// account stayed, on average, out of its first H after the landmark), with
+/// the Klein–Moeschberger variance, a Wald interval and a Wald lift test;
+/// and the table `survival_curve`: each cohort's Kaplan–Meier curve at every
+/// day with an event or a censoring (SPEC §7).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Survival {
@@ -57,7 +65,7 @@ impl Metric for Survival {
     }
 
     fn description(&self) -> &'static str {
-        "Kaplan–Meier share of accounts still customers t days after their landmark (per `days=t`), Greenwood interval, log-rank test."
+        "Kaplan–Meier share of accounts still customers t days after their landmark (per `days=t`), Greenwood interval, log-rank test; the restricted mean survival time up to the longest horizon H (`rmst_days=H`, days stayed out of the first H, Wald test); table `survival_curve`."
     }
 
     fn requires(&self) -> Vec<(SourceName, &'static str)> {
@@ -144,6 +152,52 @@ fn read_groups(df: &DataFrame) -> Result<Groups> {
     Ok(groups)
 }
 
+/// The rows of `survival_curve` being built.
+#[derive(Default)]
+struct Curve {
+    cohort: Vec<&'static str>,
+    segment: Vec<Option<String>>,
+    day: Vec<i64>,
+    at_risk: Vec<i64>,
+    events: Vec<i64>,
+    censored: Vec<i64>,
+    survival: Vec<f64>,
+    ci_low: Vec<f64>,
+    ci_high: Vec<f64>,
+}
+
+impl Curve {
+    fn add(&mut self, cohort: &'static str, segment: &Option<String>, lifetimes: &Lifetimes) {
+        for point in kaplan_meier_curve(lifetimes) {
+            self.cohort.push(cohort);
+            self.segment.push(segment.clone());
+            self.day.push(point.time);
+            self.at_risk.push(point.at_risk.round() as i64);
+            self.events.push(point.events.round() as i64);
+            self.censored.push(point.censored.round() as i64);
+            self.survival.push(point.survival);
+            self.ci_low.push(point.interval.0);
+            self.ci_high.push(point.interval.1);
+        }
+    }
+
+    fn frame(self) -> Result<DataFrame> {
+        let columns = vec![
+            Column::new("cohort".into(), self.cohort),
+            Column::new("segment".into(), self.segment),
+            Column::new("day".into(), self.day),
+            Column::new("at_risk".into(), self.at_risk),
+            Column::new("events".into(), self.events),
+            Column::new("censored".into(), self.censored),
+            Column::new("survival".into(), self.survival),
+            Column::new("ci_low".into(), self.ci_low),
+            Column::new("ci_high".into(), self.ci_high),
+        ];
+        DataFrame::new_infer_height(columns)
+            .map_err(|e| crate::error::Error::engine("building `survival_curve`", e))
+    }
+}
+
 fn rows(
     df: &DataFrame,
     metric: &str,
@@ -151,11 +205,13 @@ fn rows(
     (start, end): (i32, i32),
     alpha: f64,
     adjust: Option<&AdjustSpec>,
-) -> Result<(Vec<MetricRow>, Vec<LiftRow>)> {
+) -> Result<Finished> {
     let groups = read_groups(df)?;
     let empty = LifetimesByStratum::new();
     let segments: BTreeSet<Option<String>> = groups.keys().map(|(s, _)| s.clone()).collect();
     let (mut metric_rows, mut lift_rows) = (Vec::new(), Vec::new());
+    let mut curve = Curve::default();
+    let horizon = at_days.iter().copied().max().unwrap_or(0) as i64;
     for segment in segments {
         let strata = |cohort: &str| {
             groups
@@ -175,52 +231,85 @@ fn rows(
             all
         };
         let (all, trained, untrained) = (merged("all"), merged(TRAINED), merged(UNTRAINED));
+        let cohorts = [("all", &all), (TRAINED, &trained), (UNTRAINED, &untrained)];
+        for (cohort, lifetimes) in cohorts {
+            curve.add(cohort, &segment, lifetimes);
+        }
         let p_value = log_rank_p(&trained, &untrained);
-        for &days in at_days {
+        let measures = at_days
+            .iter()
+            .map(|&days| SurvivalMeasure::At(days as i64))
+            .chain([SurvivalMeasure::RestrictedMean(horizon)]);
+        for measure in measures {
+            let dimension = match measure {
+                SurvivalMeasure::At(days) => format!("days={days}"),
+                SurvivalMeasure::RestrictedMean(days) => format!("rmst_days={days}"),
+            };
             let key = RowKey {
                 segment: segment.clone(),
-                dimension: Some(format!("days={days}")),
+                dimension: Some(dimension),
                 period_start: start,
                 period_end: end,
             };
             let mut values = BTreeMap::new();
-            for (cohort, lifetimes) in [("all", &all), (TRAINED, &trained), (UNTRAINED, &untrained)]
-            {
-                let survival = kaplan_meier(lifetimes, days as i64);
+            for (cohort, lifetimes) in cohorts {
+                let (estimate, interval) = match measure {
+                    SurvivalMeasure::At(days) => {
+                        let survival = kaplan_meier(lifetimes, days);
+                        (survival, survival.map(|(s, v)| survival_interval(s, v)))
+                    }
+                    SurvivalMeasure::RestrictedMean(tau) => {
+                        let mean = restricted_mean(lifetimes, tau);
+                        (mean, mean.map(|(m, v)| wald_interval(m, v)))
+                    }
+                };
                 let n: f64 = lifetimes.values().map(|(d, c)| d + c).sum();
                 values.insert(
                     cohort,
                     Side {
-                        value: survival.map(|e| e.0),
-                        variance: survival.map(|e| e.1),
+                        value: estimate.map(|e| e.0),
+                        variance: estimate.map(|e| e.1),
                         n,
                     },
                 );
                 let estimate = Estimate {
-                    value: survival.map(|e| e.0),
-                    interval: survival.map(|(s, v)| survival_interval(s, v)),
+                    value: estimate.map(|e| e.0),
+                    interval,
                     ..Estimate::default()
                 };
                 metric_rows.push(MetricRow::new(metric, cohort, &key, estimate, n, Some(n)));
             }
+            let (first, second) = (values[TRAINED], values[UNTRAINED]);
+            let p_value = match measure {
+                SurvivalMeasure::At(_) => p_value,
+                SurvivalMeasure::RestrictedMean(_) => first
+                    .value
+                    .zip(second.value)
+                    .zip(first.variance.zip(second.variance))
+                    .and_then(|((a, b), (va, vb))| p_from_diff(a - b, (va + vb).sqrt())),
+            };
             let mut row = LiftRow::compare(
                 metric,
                 &key,
-                values[TRAINED],
-                values[UNTRAINED],
+                first,
+                second,
                 p_value,
                 alpha,
                 Direction::HigherIsBetter,
             );
             if let Some(spec) = adjust {
                 row.adjusted =
-                    standardize_survival(strata(TRAINED), strata(UNTRAINED), days as i64, spec)
+                    standardize_survival(strata(TRAINED), strata(UNTRAINED), measure, spec)
                         .into_adjusted();
             }
             lift_rows.push(row);
         }
     }
-    Ok((metric_rows, lift_rows))
+    Ok(Finished {
+        metric_rows,
+        lift_rows,
+        tables: vec![("survival_curve", curve.frame()?)],
+    })
 }
 
 #[cfg(test)]
@@ -263,5 +352,63 @@ mod tests {
             "{:?}",
             l.p_value
         );
+    }
+
+    #[test]
+    fn restricted_mean_and_the_curve_table() {
+        // The accounts of the test above, horizon 300 (the longest `at_days`).
+        // trained {31+, 153, 226, 335+}: S = 1 to 153, 2/3 to 226, 1/3 to 300 →
+        // RMST = 153 + 73·2/3 + 74/3 = 226.333333; variance (Klein–Moeschberger):
+        // A(226) = 74/3, A(153) = 74/3 + 146/3 = 220/3 → (74/3)²/(2·1) + (220/3)²/(3·2) = 1200.518519.
+        // untrained {53+, 274, 335+}: S = 1 to 274, 1/2 to 300 → 287; A(274) = 13 → 169/2 = 84.5.
+        // Difference −60.666667, se √1285.018519 = 35.847155, z −1.692370, p 0.0905754 (scipy).
+        let c = Fixture::tiny().compute("[{ survival: { at_days: [30, 300] } }]");
+        let at = |cohort: &str| row(&c, "survival", cohort, None, Some("rmst_days=300"));
+        assert_close(at("trained").value, 226.0 + 1.0 / 3.0);
+        assert_close(at("untrained").value, 287.0);
+        let half = 1.959964 * 1200.518_518_518_518_5_f64.sqrt();
+        assert_close(at("trained").ci_low, 226.0 + 1.0 / 3.0 - half);
+        assert_eq!(at("trained").n, 4);
+        let l = c
+            .lift_rows
+            .iter()
+            .find(|r| r.segment.is_none() && r.dimension.as_deref() == Some("rmst_days=300"))
+            .unwrap();
+        assert_close(l.abs_diff, 226.0 + 1.0 / 3.0 - 287.0);
+        assert!(
+            (l.p_value.unwrap() - 0.090575358).abs() < 1e-8,
+            "{:?}",
+            l.p_value
+        );
+        // A horizon after the last follow-up (335) has no restricted mean.
+        let c = Fixture::tiny().compute("[{ survival: { at_days: [30, 400] } }]");
+        assert_eq!(
+            row(&c, "survival", "trained", None, Some("rmst_days=400")).value,
+            None
+        );
+
+        // survival_curve: one row per cohort and day with an event or a censoring.
+        use polars::prelude::{col, lit};
+        let curve = &c.outputs["survival_curve"];
+        let trained = |column: &str| {
+            let filter = col("cohort")
+                .eq(lit("trained"))
+                .and(col("segment").is_null());
+            column_values(curve, filter, &["day"], column)
+        };
+        assert_eq!(trained("day"), ["31", "153", "226", "335"]);
+        assert_eq!(trained("at_risk"), ["4", "3", "2", "1"]);
+        assert_eq!(trained("events"), ["0", "1", "1", "0"]);
+        assert_eq!(trained("censored"), ["1", "0", "0", "1"]);
+        let survival: Vec<f64> = trained("survival")
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(survival[0], 1.0);
+        assert!((survival[1] - 2.0 / 3.0).abs() < 1e-15 && (survival[3] - 1.0 / 3.0).abs() < 1e-15);
+        let overall = col("cohort").eq(lit("all")).and(col("segment").is_null());
+        let all = column_values(curve, overall, &["day"], "day");
+        // all: 31, 53, 153, 226, 274 and 335 (two accounts censored on the same day).
+        assert_eq!(all.len(), 6);
     }
 }

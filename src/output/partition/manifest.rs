@@ -34,7 +34,8 @@ pub struct RunRecord<'a> {
 /// readers can tell which layout a partition has.
 /// 2: `metrics.clusters`; `lift.diff_ci_low` … `adjusted_q_value`.
 /// 3: the `balance` table.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: the `survival_curve` table; `survival` rows with dimension `rmst_days=H`.
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
