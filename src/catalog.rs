@@ -27,6 +27,12 @@ fn entries() -> Vec<(&'static str, &'static str, String)> {
         .collect()
 }
 
+/// Each metric's id and one-line definition, in catalog order (the report's
+/// definitions, from the same registry as `cohort-metrics metrics`).
+pub fn definitions() -> Vec<(&'static str, &'static str)> {
+    entries().into_iter().map(|(id, d, _)| (id, d)).collect()
+}
+
 /// One metric per block: id, definition, inputs.
 pub fn text() -> String {
     entries()

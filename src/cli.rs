@@ -50,6 +50,9 @@ pub enum Command {
     },
     /// Write a synthetic dataset with planted training effects.
     Generate(GenerateArgs),
+    /// Render the report page of a published partition again (the same
+    /// bytes as the run's `report.html`), into --out, never into the partition.
+    Report(ReportArgs),
     /// Print the JSON Schema of the pipeline file.
     Schema,
     /// Check a published partition: every table's size and sha256 against
@@ -73,6 +76,20 @@ pub struct ActivitySqlArgs {
     /// its columns are named as the source's `columns` map them.
     #[arg(long, value_name = "NAME")]
     pub table: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The partition: a directory `…/as_of=YYYY-MM-DD` or `s3://bucket/prefix/as_of=YYYY-MM-DD`;
+    /// it must have `_SUCCESS`.
+    pub partition: String,
+    /// Where to write the page.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
+    /// S3-compatible endpoint for an `s3://` partition outside AWS (e.g. MinIO);
+    /// plain `http://` is allowed. Credentials and region come from the environment.
+    #[arg(long, value_name = "URL", env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]

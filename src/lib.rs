@@ -22,6 +22,7 @@ pub mod output;
 pub mod plan;
 pub mod quality;
 pub mod redact;
+pub mod report;
 pub mod run;
 pub mod source;
 pub mod stats;

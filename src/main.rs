@@ -105,6 +105,42 @@ fn execute(command: Command) -> Result<()> {
             event_factor: args.event_factor,
             training_effect: !args.no_training_effect,
         }),
+        Command::Report(args) => {
+            let partition = std::path::Path::new(&args.partition);
+            let out_dir = args
+                .out
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let inside = !args.partition.starts_with("s3://")
+                && matches!(
+                    (out_dir.canonicalize(), partition.canonicalize()),
+                    (Ok(out), Ok(p)) if out.starts_with(&p)
+                );
+            if inside {
+                return Err(cohort_metrics::error::Error::config(format!(
+                    "report: --out `{}` is inside the partition `{}`; a published partition is \
+                     never changed: write the page elsewhere",
+                    args.out.display(),
+                    args.partition
+                )));
+            }
+            let page = cohort_metrics::report::render_partition(
+                &args.partition,
+                args.s3_endpoint.as_deref(),
+            )?;
+            std::fs::write(&args.out, page).map_err(|e| {
+                cohort_metrics::error::Error::io(
+                    format!("cannot write `{}`", args.out.display()),
+                    e,
+                )
+            })?;
+            cohort_metrics::log::info(
+                "report",
+                &format!("wrote `{}` from `{}`", args.out.display(), args.partition),
+            );
+            Ok(())
+        }
         Command::Verify(args) => {
             let verified = run::verify(&args.partition, args.s3_endpoint.as_deref())?;
             print_out(&format!(

@@ -526,7 +526,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     )?;
     partition.write_tables(&mut outputs)?;
     stages.done("write", &format!("{} table(s) staged", TABLES.len()));
-    let manifest = Manifest::new(
+    let mut manifest = Manifest::new(
         &pipeline,
         RunRecord {
             run_id: &run_id,
@@ -540,6 +540,9 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             adjust: adjust_entry(&pipeline, &lift_rows),
         },
     );
+    if pipeline.report {
+        write_report(&partition, &outputs, &mut manifest)?;
+    }
     let published = partition.commit(manifest)?;
     let seconds = stages.total();
     log::info(
@@ -554,6 +557,32 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         rows,
         seconds,
     })
+}
+
+/// Renders `report.html` from the run's tables and manifest (as
+/// `cohort-metrics report` reads them back) into the staged partition, and
+/// lists it among the manifest's outputs.
+fn write_report(
+    partition: &Partition,
+    outputs: &BTreeMap<&'static str, polars::prelude::DataFrame>,
+    manifest: &mut Manifest,
+) -> Result<()> {
+    let tables = crate::report::TABLES
+        .iter()
+        .filter_map(|t| Some((t.to_string(), outputs.get(t)?.clone())))
+        .collect();
+    let page = crate::report::render_tables(&tables, manifest)?;
+    partition.write_text(crate::report::FILE, &page)?;
+    manifest
+        .outputs
+        .push(crate::output::partition::manifest::OutputEntry {
+            table: "report".to_string(),
+            file: crate::report::FILE.to_string(),
+            rows: 0,
+            bytes: 0,
+            sha256: String::new(),
+        });
+    Ok(())
 }
 
 fn describe_rows(rows: &[(String, u64)]) -> String {
@@ -582,6 +611,19 @@ pub fn verify(
     partition: &str,
     endpoint: Option<&str>,
 ) -> Result<crate::output::partition::verify::Verified> {
+    let (location, s3) = published_partition(partition, endpoint)?;
+    crate::output::partition::verify::verify(&location, s3.as_ref())
+}
+
+/// A published partition named on the command line (`verify`, `report`):
+/// its location and, on S3, a client for `endpoint` (or AWS).
+pub fn published_partition(
+    partition: &str,
+    endpoint: Option<&str>,
+) -> Result<(
+    crate::storage::Location,
+    Option<std::sync::Arc<crate::storage::s3::S3>>,
+)> {
     let location = crate::storage::Location::parse(partition, std::path::Path::new("."))
         .map_err(crate::error::Error::config)?;
     let s3 = location.is_s3().then(|| {
@@ -592,7 +634,7 @@ pub fn verify(
         };
         crate::storage::s3::S3::new(crate::storage::s3::S3Settings::from_config(Some(&config)))
     });
-    crate::output::partition::verify::verify(&location, s3.as_ref())
+    Ok((location, s3))
 }
 
 /// The manifest's `adjust` entry: the settings and the CMH cross-checks.

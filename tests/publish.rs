@@ -52,6 +52,7 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
             "balance.parquet",
             "lift.parquet",
             "metrics.parquet",
+            "report.html",
             "retention_curve.parquet",
             "revenue_movements.parquet",
             "survival_curve.parquet"

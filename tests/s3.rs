@@ -170,12 +170,27 @@ fn sample_pipeline_on_s3_gives_the_same_tables_as_on_disk() {
         .chain([
             format!("{partition}_SUCCESS"),
             format!("{partition}_manifest.json"),
+            format!("{partition}report.html"),
         ])
         .collect();
     expected.sort();
     assert_eq!(
         keys, expected,
-        "stale objects removed, every table and the marker present"
+        "stale objects removed, every table, the report and the marker present"
+    );
+    // `report` renders the page again from the S3 partition: the same bytes.
+    let again = dir.path().join("again.html");
+    server
+        .command(dir.path())
+        .args(["-q", "report"])
+        .arg(format!("s3://results/{partition}"))
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read(&again).unwrap() == std::fs::read(downloaded.join("report.html")).unwrap(),
+        "report from S3 differs from the published page"
     );
     for table in TABLES {
         assert_eq!(
@@ -392,7 +407,8 @@ fn a_store_dying_mid_upload_leaves_the_previous_partition_and_a_waiting_rerun_ta
     let intact = verify();
     assert!(intact.status.success(), "{}", stderr_of(&intact));
     assert!(String::from_utf8_lossy(&intact.stdout).contains(&first_id));
-    assert_eq!(server.multipart_uploads("results").len(), TABLES.len());
+    // Every table and the report.
+    assert_eq!(server.multipart_uploads("results").len(), TABLES.len() + 1);
 
     // The dead run's lease (it could not delete it) holds the partition
     // until it expires: a run that does not wait stops with exit code 5.

@@ -61,6 +61,8 @@ pub struct Pipeline {
     pub lock: LockSetting,
     /// Lifetime of an S3 lease without renewal (`output.lock_expiry_secs`).
     pub lock_expiry: std::time::Duration,
+    /// `output.report`: write `report.html` into the partition.
+    pub report: bool,
     /// Who produces the activity rollup (`activity.engine`).
     pub activity_engine: ActivityEngine,
     /// `activity.spark`, with `engine: spark`.
@@ -493,6 +495,7 @@ pub fn resolve(
         s3,
         lock: file.output.lock,
         lock_expiry: std::time::Duration::from_secs(file.output.lock_expiry_secs.unwrap_or(300)),
+        report: file.output.report,
         activity_engine: file.activity.engine,
         spark,
         store,

@@ -573,6 +573,11 @@ pub struct OutputConfig {
     /// killed run is taken over once expired.
     #[serde(default)]
     pub lock_expiry_secs: Option<u64>,
+    /// Write `report.html` into the partition (default true): one
+    /// self-contained page a person reads; `cohort-metrics report` renders
+    /// it again from a published partition.
+    #[serde(default = "default_true")]
+    pub report: bool,
 }
 
 /// Whether runs lock the output partition.

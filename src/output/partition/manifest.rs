@@ -72,6 +72,21 @@ pub struct Manifest {
     /// The adjustment (absent without `adjust:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjust: Option<AdjustEntry>,
+    /// What "trained" means in this run and the tests' level (the report
+    /// states them; absent in manifests of older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<DefinitionEntry>,
+}
+
+/// The landmark rule (SPEC §3), the segments and `stats.alpha` of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DefinitionEntry {
+    pub window_days: u32,
+    /// Qualifying courses; absent = every course counts.
+    pub courses: Option<Vec<String>>,
+    pub min_courses: u32,
+    pub segment_by: Vec<String>,
+    pub alpha: f64,
 }
 
 /// SPEC §6: "For proportions, also report the Cochran–Mantel–Haenszel
@@ -204,6 +219,13 @@ impl Manifest {
             warnings: run.warnings,
             activity: run.activity,
             adjust: run.adjust,
+            definition: Some(DefinitionEntry {
+                window_days: pipeline.cohort.window_days,
+                courses: pipeline.cohort.courses.clone(),
+                min_courses: pipeline.cohort.min_courses,
+                segment_by: pipeline.segment_by.clone(),
+                alpha: pipeline.alpha,
+            }),
         }
     }
 }

@@ -99,6 +99,11 @@ impl Partition {
         Ok(())
     }
 
+    /// Writes a text file (the report) into the partition being staged.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<()> {
+        self.staging.write_text(name, text)
+    }
+
     /// Records every table's size and sha256 in the manifest, writes
     /// `_manifest.json` and publishes the partition with `_SUCCESS`; returns
     /// where it now is (a local path or an `s3://` URI).

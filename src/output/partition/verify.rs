@@ -31,29 +31,7 @@ pub struct Verified {
 /// or has no `_SUCCESS`.
 pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
     let store = Store { location, s3 };
-    let success_text = store.read_text(SUCCESS)?.ok_or_else(|| {
-        Error::Io(format!(
-            "`{location}` has no `{SUCCESS}`: it is not a complete partition (never published, or being published now)"
-        ))
-    })?;
-    let success: SuccessMarker = serde_json::from_str(&success_text).map_err(|e| {
-        Error::Io(format!(
-            "`{}`: not a `{SUCCESS}` this tool writes (run id and checksums): {e}",
-            location.join(SUCCESS)
-        ))
-    })?;
-    let manifest_text = store.read_text(manifest::FILE)?.ok_or_else(|| {
-        Error::Io(format!(
-            "`{location}` has `{SUCCESS}` but no `{}`",
-            manifest::FILE
-        ))
-    })?;
-    let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| {
-        Error::Io(format!(
-            "`{}` is not a manifest: {e}",
-            location.join(manifest::FILE)
-        ))
-    })?;
+    let (success, manifest_text, manifest) = store.published()?;
 
     let mut problems = Vec::new();
     if manifest.run_id != success.run_id {
@@ -89,6 +67,17 @@ pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
                 output.file
             ));
         }
+        if !output.file.ends_with(".parquet") {
+            // The report names its run in its body.
+            let text = store.read_text(&output.file)?.unwrap_or_default();
+            if !text.contains(&format!("data-run-id=\"{}\"", manifest.run_id)) {
+                problems.push(format!(
+                    "`{}` is not the report of run `{}`",
+                    output.file, manifest.run_id
+                ));
+            }
+            continue;
+        }
         for other in store.run_ids(&output.file)? {
             if other != manifest.run_id {
                 problems.push(format!(
@@ -116,6 +105,34 @@ pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
     })
 }
 
+/// The manifest and the tables `names` (those the manifest lists) of a
+/// published partition: one with `_SUCCESS` naming the manifest's run.
+pub fn read_published(
+    location: &Location,
+    s3: Option<&Arc<S3>>,
+    names: &[&str],
+) -> Result<(Manifest, std::collections::BTreeMap<String, DataFrame>)> {
+    let store = Store { location, s3 };
+    let (success, _, manifest) = store.published()?;
+    if manifest.run_id != success.run_id {
+        return Err(Error::Data(format!(
+            "`{location}`: `{}` is of run `{}` but `{SUCCESS}` of run `{}`",
+            manifest::FILE,
+            manifest.run_id,
+            success.run_id
+        )));
+    }
+    let mut tables = std::collections::BTreeMap::new();
+    for output in manifest
+        .outputs
+        .iter()
+        .filter(|o| names.contains(&o.table.as_str()))
+    {
+        tables.insert(output.table.clone(), store.read_table(&output.file)?);
+    }
+    Ok((manifest, tables))
+}
+
 /// Reads the files of one partition, on disk or on S3.
 struct Store<'a> {
     location: &'a Location,
@@ -123,6 +140,36 @@ struct Store<'a> {
 }
 
 impl Store<'_> {
+    /// `_SUCCESS`, the manifest's text and the manifest: an I/O error (exit
+    /// 4) when the partition has no `_SUCCESS` or either cannot be read.
+    fn published(&self) -> Result<(SuccessMarker, String, Manifest)> {
+        let location = self.location;
+        let success_text = self.read_text(SUCCESS)?.ok_or_else(|| {
+            Error::Io(format!(
+                "`{location}` has no `{SUCCESS}`: it is not a complete partition (never published, or being published now)"
+            ))
+        })?;
+        let success: SuccessMarker = serde_json::from_str(&success_text).map_err(|e| {
+            Error::Io(format!(
+                "`{}`: not a `{SUCCESS}` this tool writes (run id and checksums): {e}",
+                location.join(SUCCESS)
+            ))
+        })?;
+        let manifest_text = self.read_text(manifest::FILE)?.ok_or_else(|| {
+            Error::Io(format!(
+                "`{location}` has `{SUCCESS}` but no `{}`",
+                manifest::FILE
+            ))
+        })?;
+        let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| {
+            Error::Io(format!(
+                "`{}` is not a manifest: {e}",
+                location.join(manifest::FILE)
+            ))
+        })?;
+        Ok((success, manifest_text, manifest))
+    }
+
     fn s3(&self) -> Result<&Arc<S3>> {
         self.s3
             .ok_or_else(|| Error::Other("S3 client missing for an s3:// partition".into()))
@@ -165,6 +212,19 @@ impl Store<'_> {
                 Ok(found.then(|| sum.finish()))
             }
         }
+    }
+
+    /// A whole (small) table.
+    fn read_table(&self, name: &str) -> Result<DataFrame> {
+        let location = self.location.join(name);
+        let args = ScanArgsParquet {
+            cloud_options: self.s3.map(|s| s.cloud_options().clone()),
+            glob: false,
+            ..Default::default()
+        };
+        LazyFrame::scan_parquet(location.polars_path(), args)
+            .and_then(|lf| lf.collect())
+            .map_err(|e| Error::Io(format!("reading `{location}`: {e}")))
     }
 
     /// The distinct `run_id` values of a table (only that column is read).

@@ -1,0 +1,213 @@
+//! What the report reads: the published tables and the manifest, nothing
+//! else, so that a run and `cohort-metrics report` give the same bytes.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::DataFrame;
+
+use crate::error::Result;
+use crate::output::partition::manifest::Manifest;
+use crate::stats::FrameColumns;
+
+/// One row of `lift`, as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lift {
+    pub metric: String,
+    pub segment: Option<String>,
+    pub dimension: Option<String>,
+    /// The row's period start (`YYYY-MM-DD`): a month for per-month rows.
+    pub period_start: String,
+    pub trained: Option<f64>,
+    pub untrained: Option<f64>,
+    pub abs_diff: Option<f64>,
+    pub diff_ci: (Option<f64>, Option<f64>),
+    pub p_value: Option<f64>,
+    pub q_value: Option<f64>,
+    pub direction: String,
+    pub n_trained: i64,
+    pub n_untrained: i64,
+    pub adjusted: Option<Adjusted>,
+}
+
+/// The adjusted columns of a lift row, when it has them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adjusted {
+    pub method: String,
+    pub untrained: Option<f64>,
+    pub abs_diff: Option<f64>,
+    pub ci: (Option<f64>, Option<f64>),
+    pub p_value: Option<f64>,
+    pub n_trained: Option<i64>,
+    pub n_untrained: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// One point of a cohort's Kaplan–Meier curve (`survival_curve`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurvePoint {
+    pub day: i64,
+    pub at_risk: i64,
+    pub events: i64,
+    pub censored: i64,
+    pub survival: f64,
+    pub ci: (f64, f64),
+}
+
+/// Everything the page is drawn from.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub run_id: String,
+    pub as_of: String,
+    pub period: (String, String),
+    pub started_at: String,
+    pub tool_version: String,
+    pub pipeline_name: String,
+    /// Input sources with the rows read.
+    pub inputs: Vec<(String, u64)>,
+    pub definition: Option<crate::output::partition::manifest::DefinitionEntry>,
+    /// `adjust`: the method and covariates.
+    pub adjust: Option<(String, Vec<String>)>,
+    pub warnings: Vec<String>,
+    pub lift: Vec<Lift>,
+    /// Overall curves (segment null) by cohort: `trained`, `untrained`.
+    pub curves: BTreeMap<String, Vec<CurvePoint>>,
+}
+
+impl ReportData {
+    /// Reads the report's data from a run's tables (by name) and manifest.
+    pub fn new(tables: &BTreeMap<String, DataFrame>, manifest: &Manifest) -> Result<Self> {
+        let empty = DataFrame::empty();
+        let table = |name: &str| tables.get(name).unwrap_or(&empty);
+        Ok(ReportData {
+            run_id: manifest.run_id.clone(),
+            as_of: manifest.as_of.clone(),
+            period: (manifest.period_start.clone(), manifest.period_end.clone()),
+            started_at: manifest.started_at.clone(),
+            tool_version: manifest.tool_version.clone(),
+            pipeline_name: manifest.pipeline_name.clone(),
+            inputs: manifest
+                .inputs
+                .iter()
+                .map(|i| (i.source.clone(), i.rows_read))
+                .collect(),
+            definition: manifest.definition.clone(),
+            adjust: manifest
+                .adjust
+                .as_ref()
+                .map(|a| (a.method.clone(), a.covariates.clone())),
+            warnings: manifest.warnings.clone(),
+            lift: read_lift(table("lift"))?,
+            curves: read_curves(table("survival_curve"))?,
+        })
+    }
+}
+
+fn read_lift(df: &DataFrame) -> Result<Vec<Lift>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let c = FrameColumns::new(df, "lift");
+    let (metric, segment, dimension) =
+        (c.text("metric")?, c.text("segment")?, c.text("dimension")?);
+    let period_start = c.days("period_start")?;
+    let number = |name: &str| c.number(name);
+    let (trained, untrained, abs_diff) = (
+        number("trained_value")?,
+        number("untrained_value")?,
+        number("abs_diff")?,
+    );
+    let (low, high) = (number("diff_ci_low")?, number("diff_ci_high")?);
+    let (p, q) = (number("p_value")?, number("q_value")?);
+    let direction = c.text("direction")?;
+    let (n1, n0) = (c.whole("n_trained")?, c.whole("n_untrained")?);
+    let method = c.text("adjust_method")?;
+    let (a_untrained, a_diff) = (
+        number("adjusted_untrained_value")?,
+        number("adjusted_abs_diff")?,
+    );
+    let (a_low, a_high, a_p) = (
+        number("adjusted_ci_low")?,
+        number("adjusted_ci_high")?,
+        number("adjusted_p_value")?,
+    );
+    let (a_n1, a_n0) = (
+        c.whole("n_trained_adjusted")?,
+        c.whole("n_untrained_adjusted")?,
+    );
+    let note = c.text("adjusted_note")?;
+    let text = |col: &polars::prelude::StringChunked, i: usize| col.get(i).map(str::to_string);
+    Ok((0..df.height())
+        .map(|i| Lift {
+            metric: text(&metric, i).unwrap_or_default(),
+            segment: text(&segment, i),
+            dimension: text(&dimension, i),
+            period_start: period_start
+                .get(i)
+                .map(|d| crate::time::days_to_date(d).to_string())
+                .unwrap_or_default(),
+            trained: trained.get(i),
+            untrained: untrained.get(i),
+            abs_diff: abs_diff.get(i),
+            diff_ci: (low.get(i), high.get(i)),
+            p_value: p.get(i),
+            q_value: q.get(i),
+            direction: text(&direction, i).unwrap_or_default(),
+            n_trained: n1.get(i).unwrap_or(0),
+            n_untrained: n0.get(i).unwrap_or(0),
+            adjusted: text(&method, i).map(|method| Adjusted {
+                method,
+                untrained: a_untrained.get(i),
+                abs_diff: a_diff.get(i),
+                ci: (a_low.get(i), a_high.get(i)),
+                p_value: a_p.get(i),
+                n_trained: a_n1.get(i),
+                n_untrained: a_n0.get(i),
+                note: text(&note, i),
+            }),
+        })
+        .collect())
+}
+
+fn read_curves(df: &DataFrame) -> Result<BTreeMap<String, Vec<CurvePoint>>> {
+    let mut curves: BTreeMap<String, Vec<CurvePoint>> = BTreeMap::new();
+    if df.height() == 0 {
+        return Ok(curves);
+    }
+    let c = FrameColumns::new(df, "survival_curve");
+    let (cohort, segment) = (c.text("cohort")?, c.text("segment")?);
+    let (day, at_risk, events, censored) = (
+        c.whole("day")?,
+        c.whole("at_risk")?,
+        c.whole("events")?,
+        c.whole("censored")?,
+    );
+    let (survival, low, high) = (
+        c.number("survival")?,
+        c.number("ci_low")?,
+        c.number("ci_high")?,
+    );
+    for i in 0..df.height() {
+        let cohort = cohort.get(i).unwrap_or_default();
+        if segment.get(i).is_some() || cohort == "all" {
+            continue;
+        }
+        curves
+            .entry(cohort.to_string())
+            .or_default()
+            .push(CurvePoint {
+                day: day.get(i).unwrap_or(0),
+                at_risk: at_risk.get(i).unwrap_or(0),
+                events: events.get(i).unwrap_or(0),
+                censored: censored.get(i).unwrap_or(0),
+                survival: survival.get(i).unwrap_or(f64::NAN),
+                ci: (
+                    low.get(i).unwrap_or(f64::NAN),
+                    high.get(i).unwrap_or(f64::NAN),
+                ),
+            });
+    }
+    for points in curves.values_mut() {
+        points.sort_by_key(|p| p.day);
+    }
+    Ok(curves)
+}

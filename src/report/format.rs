@@ -1,0 +1,199 @@
+//! How the report writes numbers: each metric in its natural unit, the
+//! difference in that unit's difference (percentage points for shares),
+//! p-values and counts.
+
+/// The unit a lift row's values are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A share 0–1, written as a percentage; differences in points.
+    Share,
+    /// A percentage 0–100 (CSAT); differences in points.
+    Percent,
+    /// NPS, −100 to 100; differences in NPS points.
+    Nps,
+    /// Days.
+    Days,
+    /// Money per account.
+    Money,
+    /// Anything else (counts per account, scores).
+    Number,
+}
+
+/// The unit of a metric's row (`dimension` as in `lift`).
+pub fn unit_of(metric: &str, dimension: Option<&str>) -> Unit {
+    let dimension = dimension.unwrap_or("");
+    match metric {
+        "survival" if dimension.starts_with("rmst_days=") => Unit::Days,
+        "nps" => Unit::Nps,
+        "csat" => Unit::Percent,
+        "customer_lifetime_value" => Unit::Money,
+        "time_to_first_value" if dimension != "reached_within" => Unit::Days,
+        "support_incident_rate" | "education_engagement" | "health_score" => Unit::Number,
+        "referral_rate" if dimension == "referrals" => Unit::Number,
+        "knowledge_retention" if dimension == "mean_score" => Unit::Number,
+        _ => Unit::Share,
+    }
+}
+
+/// `value` with `places` decimals (ASCII minus); a zero loses its sign.
+fn decimals(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    // "-0.0" reads as a sign without a number.
+    if text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        text.trim_start_matches('-').to_string()
+    } else {
+        text
+    }
+}
+
+/// A value in its unit: `11.0 %`, `26.7`, `340.6 days`, `$1,234`.
+pub fn value(unit: Unit, v: Option<f64>) -> String {
+    let Some(v) = v.filter(|v| v.is_finite()) else {
+        return "–".to_string();
+    };
+    let text = match unit {
+        Unit::Share => format!("{} %", decimals(100.0 * v, 1)),
+        Unit::Percent => format!("{} %", decimals(v, 1)),
+        Unit::Nps => decimals(v, 1),
+        Unit::Days => format!("{} days", decimals(v, 1)),
+        Unit::Money => money(v),
+        Unit::Number => decimals(v, if v.abs() >= 100.0 { 0 } else { 2 }),
+    };
+    text.replacen('-', "−", 1)
+}
+
+/// A difference in its unit, with its sign: `−15.0 pts`, `+31.2 days`.
+pub fn difference(unit: Unit, d: Option<f64>) -> String {
+    let Some(d) = d.filter(|d| d.is_finite()) else {
+        return "–".to_string();
+    };
+    let sign = |text: String| {
+        if text.starts_with('-') {
+            format!("−{}", &text[1..])
+        } else if text.chars().all(|c| c == '0' || c == '.') {
+            text
+        } else {
+            format!("+{text}")
+        }
+    };
+    match unit {
+        Unit::Share => format!("{} pts", sign(decimals(100.0 * d, 1))),
+        Unit::Percent | Unit::Nps => format!("{} pts", sign(decimals(d, 1))),
+        Unit::Days => format!("{} days", sign(decimals(d, 1))),
+        Unit::Money => sign(money(d).replace('−', "-")),
+        Unit::Number => sign(decimals(d, 2)),
+    }
+}
+
+/// An interval of differences: `−16.7 to −6.0 pts`.
+pub fn interval(unit: Unit, low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(l), Some(h)) if l.is_finite() && h.is_finite() => {
+            let (l, h) = (difference(unit, Some(l)), difference(unit, Some(h)));
+            let suffix = [" pts", " days"].into_iter().find(|s| h.ends_with(s));
+            match suffix {
+                Some(s) => format!("{} to {h}", l.trim_end_matches(s)),
+                None => format!("{l} to {h}"),
+            }
+        }
+        _ => "no interval".to_string(),
+    }
+}
+
+/// Money with thousands separators, no cents: `$1,234`, `−$56`.
+pub fn money(v: f64) -> String {
+    let rounded = v.abs().round() as u64;
+    let digits = rounded.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if v < 0.0 && rounded > 0 {
+        format!("−${grouped}")
+    } else {
+        format!("${grouped}")
+    }
+}
+
+/// A p- or q-value: `0.0018`, `< 0.0001`, `0.31`.
+pub fn p_value(p: Option<f64>) -> String {
+    match p {
+        None => "–".to_string(),
+        Some(p) if p < 0.0001 => "< 0.0001".to_string(),
+        Some(p) if p < 0.01 => format!("{p:.4}"),
+        Some(p) => format!("{p:.2}"),
+    }
+}
+
+/// A count with thousands separators: `1,099`.
+pub fn count(n: i64) -> String {
+    let sign = if n < 0 { "−" } else { "" };
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_differences_in_their_units() {
+        assert_eq!(value(Unit::Share, Some(0.110266)), "11.0 %");
+        assert_eq!(value(Unit::Share, None), "–");
+        assert_eq!(value(Unit::Nps, Some(-32.6)), "−32.6");
+        assert_eq!(value(Unit::Days, Some(340.565)), "340.6 days");
+        assert_eq!(value(Unit::Number, Some(4.376426)), "4.38");
+        assert_eq!(value(Unit::Money, Some(12345.6)), "$12,346");
+        assert_eq!(difference(Unit::Share, Some(-0.150103)), "−15.0 pts");
+        assert_eq!(difference(Unit::Days, Some(31.165)), "+31.2 days");
+        assert_eq!(difference(Unit::Nps, Some(59.3)), "+59.3 pts");
+        assert_eq!(difference(Unit::Share, Some(-0.00001)), "0.0 pts");
+        assert_eq!(difference(Unit::Money, Some(-56.2)), "−$56");
+        assert_eq!(
+            interval(Unit::Share, Some(-0.167), Some(-0.060)),
+            "−16.7 to −6.0 pts"
+        );
+        assert_eq!(
+            interval(Unit::Number, Some(-1.7), Some(0.25)),
+            "−1.70 to +0.25"
+        );
+        assert_eq!(interval(Unit::Share, None, Some(0.1)), "no interval");
+    }
+
+    #[test]
+    fn p_values_and_counts() {
+        assert_eq!(p_value(Some(0.0017721)), "0.0018");
+        assert_eq!(p_value(Some(6.7e-11)), "< 0.0001");
+        assert_eq!(p_value(Some(0.3129)), "0.31");
+        assert_eq!(p_value(None), "–");
+        assert_eq!(count(1099), "1,099");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(money(999.4), "$999");
+        assert_eq!(money(1000.0), "$1,000");
+    }
+
+    #[test]
+    fn units_of_the_catalog() {
+        assert_eq!(unit_of("churn_rate", None), Unit::Share);
+        assert_eq!(unit_of("survival", Some("days=365")), Unit::Share);
+        assert_eq!(unit_of("survival", Some("rmst_days=365")), Unit::Days);
+        assert_eq!(unit_of("nps", None), Unit::Nps);
+        assert_eq!(unit_of("support_incident_rate", None), Unit::Number);
+        assert_eq!(unit_of("customer_lifetime_value", None), Unit::Money);
+    }
+}
