@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use polars::prelude::*;
 use predicates::prelude::*;
 
 fn sample_partition(dir: &std::path::Path) -> std::path::PathBuf {
@@ -80,6 +81,11 @@ fn a_run_writes_the_report_and_report_renders_the_same_bytes() {
     assert!(page.contains("n = 263") && page.contains("n = 434"));
     // Days retained out of the first 365: 340.6 vs 309.4, +31.2 days.
     assert!(page.contains("340.6 days") && page.contains("+31.2 days"));
+    assert!(page.contains("Churn rate was 15.0 pts lower for trained accounts (95 % CI −20.6 to −9.4 pts); an association"));
+    assert!(
+        page.contains("Trained accounts stayed 31.2 more days out of the first 365"),
+        "the RMST sentence"
+    );
     // The caveat: without `adjust`, nothing is adjusted.
     assert!(
         page.contains("associations, not proof") && page.contains("has no <code>adjust</code>")
@@ -104,6 +110,60 @@ fn a_run_writes_the_report_and_report_renders_the_same_bytes() {
         page.contains("all accounts · 2025-12"),
         "monthly rows name their month"
     );
+    // The retention heatmaps: one cell per observable (signup month, month since signup)
+    // of each cohort's `retention_curve` rows (segment null, all signups pooled too).
+    let curve = read_table(&partition, "retention_curve");
+    for cohort in ["trained", "untrained"] {
+        let observable = curve
+            .clone()
+            .lazy()
+            .filter(
+                col("cohort")
+                    .eq(lit(cohort))
+                    .and(col("segment").is_null())
+                    .and(col("rate").is_not_null()),
+            )
+            .collect()
+            .unwrap()
+            .height();
+        let start = page
+            .find(&format!(
+                "<table class=\"heatmap\" data-cohort=\"{cohort}\">"
+            ))
+            .unwrap();
+        let table = &page[start..start + page[start..].find("</table>").unwrap()];
+        let cells = table.matches("<td class=\"cell\"").count()
+            + table.matches("<td class=\"cell few\"").count();
+        assert_eq!(cells, observable, "{cohort}");
+        assert!(
+            table.contains("<td class=\"blank\"></td>"),
+            "unobservable months are blank"
+        );
+    }
+    // Account health: the distribution per cohort, with each cohort's mean score.
+    assert!(page.contains(r#"aria-labelledby="health-title health-desc""#));
+    let health = read_table(&partition, "account_health");
+    let mean = |cohort: &str| {
+        let rows = health
+            .clone()
+            .lazy()
+            .filter(col("cohort").eq(lit(cohort)))
+            .select([col("health_score").mean()])
+            .collect()
+            .unwrap();
+        rows.column("health_score")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(0)
+            .unwrap()
+    };
+    let means = format!(
+        "<th>Mean</th><td colspan=\"2\">{:.2}</td><td colspan=\"2\">{:.2}</td>",
+        mean("trained"),
+        mean("untrained")
+    );
+    assert!(page.contains(&means), "{means}");
     // Definitions from the registry that `cohort-metrics metrics` prints.
     assert!(page.contains("<dt><code>churn_rate</code></dt>"));
     // Every svg is an image with a title.

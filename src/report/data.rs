@@ -53,6 +53,17 @@ pub struct CurvePoint {
     pub ci: (f64, f64),
 }
 
+/// One cell of `retention_curve` (segment null).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionCell {
+    /// `YYYY-MM-DD`; `None` = all signup months pooled.
+    pub signup_month: Option<String>,
+    pub k: i64,
+    pub at_risk: i64,
+    pub retained: i64,
+    pub rate: Option<f64>,
+}
+
 /// Everything the page is drawn from.
 #[derive(Debug, Clone)]
 pub struct ReportData {
@@ -71,6 +82,10 @@ pub struct ReportData {
     pub lift: Vec<Lift>,
     /// Overall curves (segment null) by cohort: `trained`, `untrained`.
     pub curves: BTreeMap<String, Vec<CurvePoint>>,
+    /// Retention by signup month (segment null) by cohort.
+    pub retention: BTreeMap<String, Vec<RetentionCell>>,
+    /// Health scores of the customers at A by cohort (`account_health`).
+    pub health: BTreeMap<String, Vec<f64>>,
 }
 
 impl ReportData {
@@ -98,6 +113,8 @@ impl ReportData {
             warnings: manifest.warnings.clone(),
             lift: read_lift(table("lift"))?,
             curves: read_curves(table("survival_curve"))?,
+            retention: read_retention(table("retention_curve"))?,
+            health: read_health(table("account_health"))?,
         })
     }
 }
@@ -210,4 +227,56 @@ fn read_curves(df: &DataFrame) -> Result<BTreeMap<String, Vec<CurvePoint>>> {
         points.sort_by_key(|p| p.day);
     }
     Ok(curves)
+}
+
+fn read_retention(df: &DataFrame) -> Result<BTreeMap<String, Vec<RetentionCell>>> {
+    let mut cells: BTreeMap<String, Vec<RetentionCell>> = BTreeMap::new();
+    if df.height() == 0 {
+        return Ok(cells);
+    }
+    let c = FrameColumns::new(df, "retention_curve");
+    let (cohort, segment, month) = (
+        c.text("cohort")?,
+        c.text("segment")?,
+        c.days("signup_month")?,
+    );
+    let (k, at_risk, retained) = (
+        c.whole("months_since_signup")?,
+        c.whole("at_risk")?,
+        c.whole("retained")?,
+    );
+    let rate = c.number("rate")?;
+    for i in 0..df.height() {
+        if segment.get(i).is_some() {
+            continue;
+        }
+        cells
+            .entry(cohort.get(i).unwrap_or_default().to_string())
+            .or_default()
+            .push(RetentionCell {
+                signup_month: month
+                    .get(i)
+                    .map(|d| crate::time::days_to_date(d).to_string()),
+                k: k.get(i).unwrap_or(0),
+                at_risk: at_risk.get(i).unwrap_or(0),
+                retained: retained.get(i).unwrap_or(0),
+                rate: rate.get(i),
+            });
+    }
+    Ok(cells)
+}
+
+fn read_health(df: &DataFrame) -> Result<BTreeMap<String, Vec<f64>>> {
+    let mut scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    if df.height() == 0 {
+        return Ok(scores);
+    }
+    let c = FrameColumns::new(df, "account_health");
+    let (cohort, score) = (c.text("cohort")?, c.number("health_score")?);
+    for (cohort, score) in cohort.iter().zip(score.iter()) {
+        if let (Some(cohort), Some(score)) = (cohort, score) {
+            scores.entry(cohort.to_string()).or_default().push(score);
+        }
+    }
+    Ok(scores)
 }

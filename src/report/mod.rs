@@ -7,6 +7,7 @@
 mod charts;
 pub mod data;
 pub mod format;
+mod heatmap;
 mod page;
 pub mod svg;
 
@@ -24,7 +25,12 @@ use crate::output::partition::manifest::Manifest;
 pub const FILE: &str = "report.html";
 
 /// The tables the report reads.
-pub const TABLES: [&str; 2] = ["lift", "survival_curve"];
+pub const TABLES: [&str; 4] = [
+    "lift",
+    "survival_curve",
+    "retention_curve",
+    "account_health",
+];
 
 /// The page of `data`.
 pub fn render(data: &ReportData) -> String {

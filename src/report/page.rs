@@ -19,7 +19,7 @@ h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 32px 0 8p
 .tile { border: 1px solid #ccc; border-radius: 6px; padding: 12px; break-inside: avoid; }
 .tile h3 { font-size: 15px; margin: 0 0 6px; }
 .tile .diff { font-size: 22px; font-weight: 600; }
-.tile .verdict { font-weight: 600; }
+.tile .verdict { font-weight: 600; } .tile .sentence { margin: 6px 0 0; font-size: 13px; }
 .better { color: var(--good); } .worse { color: var(--bad); } .unclear { color: var(--muted); }
 .tile .cohorts { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 6px 0; }
 .small { font-size: 13px; color: var(--muted); }
@@ -33,6 +33,7 @@ svg text.swatch-trained { fill: var(--trained); } svg text.swatch-untrained { fi
 svg .axis { stroke: #555; } svg .grid { stroke: #e3e3e3; }
 svg .trained { stroke: var(--trained); fill: none; stroke-width: 2; }
 svg .untrained { stroke: var(--untrained); fill: none; stroke-width: 2; stroke-dasharray: 6 4; }
+svg .bar-trained { fill: var(--trained); } svg .bar-untrained { fill: var(--untrained); stroke: #7a5200; stroke-dasharray: 3 2; }
 svg .band-trained { fill: var(--trained); opacity: 0.15; } svg .band-untrained { fill: var(--untrained); opacity: 0.2; }
 table.forest-table { width: 100%; } table.forest-table td, table.forest-table th { white-space: nowrap; } table.forest-table tr.metric th { text-align: left; padding-top: 12px; border-bottom: 1px solid #bbb; }
 table.forest-table tr.thin td { color: #9a9a9a; }
@@ -41,6 +42,9 @@ svg.forest.better .ci, svg.forest.better .point { stroke: var(--good); fill: var
 svg.forest.worse .ci, svg.forest.worse .point { stroke: var(--bad); fill: var(--bad); }
 svg.forest.unclear .ci, svg.forest.unclear .point { stroke: #9a9a9a; fill: #9a9a9a; }
 tr.unclear td { color: #707070; }
+div.heatmap-wrap { overflow-x: auto; margin-bottom: 12px; }
+table.heatmap { font-size: 11px; } table.heatmap td, table.heatmap th { padding: 1px 3px; border: 1px solid #fff; text-align: center; min-width: 22px; }
+table.heatmap td.blank { background: #f4f4f4; } table.heatmap td.few { background: #e9e9e9; color: #8a8a8a; } table.heatmap caption { text-align: left; font-weight: 600; font-size: 13px; }
 dl.definitions dt { font-weight: 600; margin-top: 6px; } dl.definitions dd { margin-left: 16px; }
 footer { margin-top: 32px; color: var(--muted); font-size: 13px; }
 @media print { body { max-width: none; } .tile, figure, table { break-inside: avoid; } }
@@ -168,6 +172,38 @@ fn title_of(l: &Lift) -> String {
     }
 }
 
+/// The verdict sentence of a headline metric: direction, size in its unit,
+/// the interval, and how strong the claim is.
+pub fn sentence(l: &Lift) -> String {
+    let unit = format::unit_of(&l.metric, l.dimension.as_deref());
+    let Some(d) = l.abs_diff.filter(|d| d.is_finite()) else {
+        return format!("{}: no comparison in this run.", title_of(l));
+    };
+    let size = format::difference(unit, Some(d.abs())).replacen('+', "", 1);
+    let interval = format::interval(unit, l.diff_ci.0, l.diff_ci.1);
+    let claim = match &l.adjusted {
+        Some(a) if a.abs_diff.is_some() => format!(
+            "after adjustment ({}) the estimated effect is {}",
+            a.method,
+            format::difference(unit, a.abs_diff)
+        ),
+        _ => "an association: customers chose to train".to_string(),
+    };
+    match (l.metric.as_str(), l.dimension.as_deref()) {
+        ("survival", Some(h)) if h.starts_with("rmst_days=") => format!(
+            "Trained accounts stayed {:.1} {} days out of the first {} after their landmark (95 % CI {interval}); {claim}.",
+            d.abs(),
+            if d >= 0.0 { "more" } else { "fewer" },
+            &h["rmst_days=".len()..]
+        ),
+        _ => format!(
+            "{} was {size} {} for trained accounts (95 % CI {interval}); {claim}.",
+            title_of(l),
+            if d >= 0.0 { "higher" } else { "lower" }
+        ),
+    }
+}
+
 fn tile(l: &Lift, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let lower = l.direction == "lower_is_better";
@@ -183,7 +219,8 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
             }
             div.diff { (format::difference(unit, l.abs_diff)) }
             div.small { "95 % CI " (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) " · p " (format::p_value(l.p_value)) " · q " (format::p_value(l.q_value)) }
-            div class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) " (associated, not proven)" }
+            div class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
+            p.sentence { (sentence(l)) }
             @if let Some(a) = &l.adjusted {
                 div.small {
                     "Adjusted (" (a.method) "): "
@@ -399,6 +436,24 @@ pub fn page(data: &ReportData) -> Markup {
                     section id="survival" {
                         h2 { "Staying a customer after the landmark" }
                         (charts::kaplan_meier(t, u))
+                    }
+                }
+                @if ["trained", "untrained"].iter().any(|c| data.retention.contains_key(*c)) {
+                    section id="retention" {
+                        h2 { "Retention by signup month" }
+                        p.small { "Each cell: the share of the accounts that signed up that month still customers k months later (hover for the counts); blank where k months have not passed yet; grey where fewer than " (super::heatmap::FEW) " accounts were at risk. Cohorts as at the as-of date." }
+                        @for cohort in ["trained", "untrained"] {
+                            @if let Some(cells) = data.retention.get(cohort) {
+                                div.heatmap-wrap { (super::heatmap::heatmap(cohort, cells)) }
+                            }
+                        }
+                    }
+                }
+                @if let (Some(t), Some(u)) = (data.health.get("trained"), data.health.get("untrained")) {
+                    section id="health" {
+                        h2 { "Account health" }
+                        p.small { "Health scores of the accounts that are customers at the as-of date (metric " code { "health_score" } "), by cohort." }
+                        (charts::health(t, u))
                     }
                 }
                 section id="definitions" {
