@@ -125,6 +125,12 @@ fn live_enabled() -> bool {
     format == Format::Text && min_level <= Level::Info && std::io::stderr().is_terminal()
 }
 
+/// Whether a person reads the log on a terminal (text format, not `-q`):
+/// then `run` ends with a short headline table.
+pub fn terminal() -> bool {
+    live_enabled()
+}
+
 /// Marks `stage` as running (`None`: nothing runs) for the live line.
 pub fn progress(stage: Option<&str>) {
     if !live_enabled() {

@@ -540,9 +540,11 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             adjust: adjust_entry(&pipeline, &lift_rows),
         },
     );
-    if pipeline.report {
-        write_report(&partition, &outputs, &mut manifest)?;
-    }
+    let headline = if pipeline.report {
+        Some(write_report(&partition, &outputs, &mut manifest)?)
+    } else {
+        None
+    };
     let published = partition.commit(manifest)?;
     let seconds = stages.total();
     log::info(
@@ -552,6 +554,13 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             describe_rows(&rows)
         ),
     );
+    if let Some(headline) = headline.filter(|_| log::terminal()) {
+        eprint!(
+            "\n{headline}\nreport: {}/{}\n",
+            published.trim_end_matches('/'),
+            crate::report::FILE
+        );
+    }
     Ok(RunOutcome {
         partition: Some(published),
         rows,
@@ -561,17 +570,19 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
 
 /// Renders `report.html` from the run's tables and manifest (as
 /// `cohort-metrics report` reads them back) into the staged partition, and
-/// lists it among the manifest's outputs.
+/// lists it among the manifest's outputs; returns the headline as text for
+/// the terminal.
 fn write_report(
     partition: &Partition,
     outputs: &BTreeMap<&'static str, polars::prelude::DataFrame>,
     manifest: &mut Manifest,
-) -> Result<()> {
+) -> Result<String> {
     let tables = crate::report::TABLES
         .iter()
         .filter_map(|t| Some((t.to_string(), outputs.get(t)?.clone())))
         .collect();
-    let page = crate::report::render_tables(&tables, manifest)?;
+    let data = crate::report::ReportData::new(&tables, manifest)?;
+    let page = crate::report::render(&data);
     partition.write_text(crate::report::FILE, &page)?;
     manifest
         .outputs
@@ -582,7 +593,7 @@ fn write_report(
             bytes: 0,
             sha256: String::new(),
         });
-    Ok(())
+    Ok(crate::report::terminal_table(&data))
 }
 
 fn describe_rows(rows: &[(String, u64)]) -> String {

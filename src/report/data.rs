@@ -65,7 +65,7 @@ pub struct RetentionCell {
 }
 
 /// Everything the page is drawn from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportData {
     pub run_id: String,
     pub as_of: String,

@@ -37,9 +37,112 @@ pub fn render(data: &ReportData) -> String {
     page::page(data).into_string()
 }
 
+/// The headline as a few lines of text for the end of `run` on a terminal:
+/// each key metric's cohorts, difference with its interval, and p.
+pub fn terminal_table(data: &ReportData) -> String {
+    let rows: Vec<[String; 5]> = headline(data)
+        .into_iter()
+        .map(|l| {
+            let unit = format::unit_of(&l.metric, l.dimension.as_deref());
+            [
+                match l.dimension.as_deref() {
+                    Some(d) => format!("{} {d}", l.metric),
+                    None => l.metric.clone(),
+                },
+                format::value(unit, l.trained),
+                format::value(unit, l.untrained),
+                format!(
+                    "{} ({})",
+                    format::difference(unit, l.abs_diff),
+                    format::interval(unit, l.diff_ci.0, l.diff_ci.1)
+                ),
+                format::p_value(l.p_value),
+            ]
+        })
+        .collect();
+    let header = [
+        "metric",
+        "trained",
+        "untrained",
+        "difference (95 % CI)",
+        "p",
+    ]
+    .map(String::from);
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    std::iter::once(&header)
+        .chain(&rows)
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (c, w))| {
+                    let pad = " ".repeat(w - c.chars().count());
+                    // Names and intervals read from the left, numbers from the right.
+                    if i == 0 || i == 3 {
+                        format!("{c}{pad}")
+                    } else {
+                        format!("{pad}{c}")
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string() + "\n"
+        })
+        .collect()
+}
+
 /// The page of a run's tables (by name) and manifest.
 pub fn render_tables(tables: &BTreeMap<String, DataFrame>, manifest: &Manifest) -> Result<String> {
     Ok(render(&ReportData::new(tables, manifest)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data::Lift;
+    use super::*;
+
+    #[test]
+    fn the_terminal_table_aligns_the_headline() {
+        let lift =
+            |metric: &str, dimension: Option<&str>, t: f64, u: f64, ci: (f64, f64), p: f64| Lift {
+                metric: metric.into(),
+                segment: None,
+                dimension: dimension.map(String::from),
+                period_start: "2025-11-01".into(),
+                trained: Some(t),
+                untrained: Some(u),
+                abs_diff: Some(t - u),
+                diff_ci: (Some(ci.0), Some(ci.1)),
+                p_value: Some(p),
+                q_value: Some(p),
+                direction: "lower_is_better".into(),
+                n_trained: 263,
+                n_untrained: 434,
+                adjusted: None,
+            };
+        let data = ReportData {
+            lift: vec![
+                lift("nps", None, 26.7, -32.6, (45.7, 72.8), 1e-9),
+                lift("churn_rate", None, 0.110, 0.260, (-0.206, -0.094), 0.00002),
+                lift("churn_rate", Some("plan=x"), 0.1, 0.2, (-0.3, 0.1), 0.5),
+            ],
+            ..ReportData::default()
+        };
+        assert_eq!(
+            terminal_table(&data),
+            "metric      trained  untrained  difference (95 % CI)                   p\n\
+             churn_rate   11.0 %     26.0 %  −15.0 pts (−20.6 to −9.4 pts)   < 0.0001\n\
+             nps            26.7      −32.6  +59.3 pts (+45.7 to +72.8 pts)  < 0.0001\n"
+        );
+    }
 }
 
 /// `cohort-metrics report PARTITION`: reads the manifest and the tables of a
