@@ -213,27 +213,17 @@ pub fn forest_cell(
 /// The distribution of health scores (0–100) of the trained and the
 /// untrained: the share of each cohort in ten-point bins, side by side,
 /// with the counts in a table.
-pub fn health(trained: &[f64], untrained: &[f64]) -> Markup {
-    let bins = |scores: &[f64]| {
-        let mut counts = [0i64; 10];
-        for s in scores.iter().filter(|s| s.is_finite()) {
-            counts[((s / 10.0).floor() as usize).min(9)] += 1;
-        }
-        counts
-    };
-    let share = |count: i64, total: usize| {
-        if total == 0 {
+pub fn health(trained: &super::data::Health, untrained: &super::data::Health) -> Markup {
+    let share = |count: i64, h: &super::data::Health| {
+        if h.accounts() == 0 {
             0.0
         } else {
-            count as f64 / total as f64
+            count as f64 / h.accounts() as f64
         }
     };
-    let mean = |scores: &[f64]| {
-        (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
-    };
-    let (t, u) = (bins(trained), bins(untrained));
+    let (t, u) = (trained.bins, untrained.bins);
     let highest = (0..10)
-        .map(|i| share(t[i], trained.len()).max(share(u[i], untrained.len())))
+        .map(|i| share(t[i], trained).max(share(u[i], untrained)))
         .fold(0.0f64, f64::max);
     let (width, left, right, top, bottom) = (760.0, 56.0, 16.0, 12.0, 220.0);
     let x = Scale::new((0.0, 100.0), (left, width - right));
@@ -244,8 +234,8 @@ pub fn health(trained: &[f64], untrained: &[f64]) -> Markup {
     let bar = (x.at(10.0) - x.at(0.0)) / 2.0 - 3.0;
     let desc = format!(
         "Health scores 0 to 100. Mean: trained {}, untrained {}.",
-        format::value(format::Unit::Number, mean(trained)),
-        format::value(format::Unit::Number, mean(untrained))
+        format::value(format::Unit::Number, trained.mean()),
+        format::value(format::Unit::Number, untrained.mean())
     );
     html! {
         figure {
@@ -258,7 +248,7 @@ pub fn health(trained: &[f64], untrained: &[f64]) -> Markup {
                 }
                 @for i in 0..10usize {
                     @let x0 = x.at(10.0 * i as f64) + 2.0;
-                    @let (st, su) = (share(t[i], trained.len()), share(u[i], untrained.len()));
+                    @let (st, su) = (share(t[i], trained), share(u[i], untrained));
                     rect.bar-trained x=(px(x0)) y=(px(y.at(st))) width=(px(bar)) height=(px(bottom - y.at(st))) { title { "Trained, " (10 * i) "–" (10 * i + 10) ": " (format::count(t[i])) " accounts" } }
                     rect.bar-untrained x=(px(x0 + bar + 2.0)) y=(px(y.at(su))) width=(px(bar)) height=(px(bottom - y.at(su))) { title { "Untrained, " (10 * i) "–" (10 * i + 10) ": " (format::count(u[i])) " accounts" } }
                 }
@@ -269,9 +259,9 @@ pub fn health(trained: &[f64], untrained: &[f64]) -> Markup {
                 text x=(px((left + width - right) / 2.0)) y=(px(bottom + 34.0)) text-anchor="middle" { "Health score (share of each cohort's accounts per ten points)" }
                 g.legend {
                     rect.bar-trained x=(px(width - right - 150.0)) y=(px(top)) width="12" height="12" {}
-                    text x=(px(width - right - 132.0)) y=(px(top + 10.0)) { "Trained (" (format::count(trained.len() as i64)) ")" }
+                    text x=(px(width - right - 132.0)) y=(px(top + 10.0)) { "Trained (" (format::count(trained.accounts())) ")" }
                     rect.bar-untrained x=(px(width - right - 150.0)) y=(px(top + 18.0)) width="12" height="12" {}
-                    text x=(px(width - right - 132.0)) y=(px(top + 28.0)) { "Untrained (" (format::count(untrained.len() as i64)) ")" }
+                    text x=(px(width - right - 132.0)) y=(px(top + 28.0)) { "Untrained (" (format::count(untrained.accounts())) ")" }
                 }
             }
             table {
@@ -281,11 +271,11 @@ pub fn health(trained: &[f64], untrained: &[f64]) -> Markup {
                     @for i in 0..10usize {
                         tr {
                             td { (10 * i) "–" (if i == 9 { 100 } else { 10 * i + 9 }) }
-                            td { (format::count(t[i])) } td { (format::value(format::Unit::Share, Some(share(t[i], trained.len())))) }
-                            td { (format::count(u[i])) } td { (format::value(format::Unit::Share, Some(share(u[i], untrained.len())))) }
+                            td { (format::count(t[i])) } td { (format::value(format::Unit::Share, Some(share(t[i], trained)))) }
+                            td { (format::count(u[i])) } td { (format::value(format::Unit::Share, Some(share(u[i], untrained)))) }
                         }
                     }
-                    tr { th { "Mean" } td colspan="2" { (format::value(format::Unit::Number, mean(trained))) } td colspan="2" { (format::value(format::Unit::Number, mean(untrained))) } }
+                    tr { th { "Mean" } td colspan="2" { (format::value(format::Unit::Number, trained.mean())) } td colspan="2" { (format::value(format::Unit::Number, untrained.mean())) } }
                 }
             }
         }

@@ -85,7 +85,7 @@ pub struct ReportData {
     /// Retention by signup month (segment null) by cohort.
     pub retention: BTreeMap<String, Vec<RetentionCell>>,
     /// Health scores of the customers at A by cohort (`account_health`).
-    pub health: BTreeMap<String, Vec<f64>>,
+    pub health: BTreeMap<String, Health>,
 }
 
 impl ReportData {
@@ -266,17 +266,69 @@ fn read_retention(df: &DataFrame) -> Result<BTreeMap<String, Vec<RetentionCell>>
     Ok(cells)
 }
 
-fn read_health(df: &DataFrame) -> Result<BTreeMap<String, Vec<f64>>> {
-    let mut scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+/// The health scores of one cohort, in ten-point bins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    /// Accounts with a score in [0, 10), [10, 20), … [90, 100].
+    pub bins: [i64; 10],
+    pub sum: f64,
+}
+
+impl Health {
+    pub fn accounts(&self) -> i64 {
+        self.bins.iter().sum()
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.accounts() > 0).then(|| self.sum / self.accounts() as f64)
+    }
+}
+
+/// Counts per cohort and ten-point bin, computed by polars (one row per
+/// account in `account_health`, a few dozen rows out).
+fn read_health(df: &DataFrame) -> Result<BTreeMap<String, Health>> {
+    let mut health: BTreeMap<String, Health> = BTreeMap::new();
     if df.height() == 0 {
-        return Ok(scores);
+        return Ok(health);
     }
-    let c = FrameColumns::new(df, "account_health");
-    let (cohort, score) = (c.text("cohort")?, c.number("health_score")?);
-    for (cohort, score) in cohort.iter().zip(score.iter()) {
-        if let (Some(cohort), Some(score)) = (cohort, score) {
-            scores.entry(cohort.to_string()).or_default().push(score);
-        }
+    use polars::prelude::*;
+    let bin = (col("health_score") / lit(10.0))
+        .floor()
+        .cast(DataType::Int64);
+    let bin = when(bin.clone().gt(lit(9i64))).then(lit(9i64)).otherwise(
+        when(bin.clone().lt(lit(0i64)))
+            .then(lit(0i64))
+            .otherwise(bin),
+    );
+    let binned = df
+        .clone()
+        .lazy()
+        .filter(
+            col("health_score")
+                .is_not_null()
+                .and(col("cohort").is_not_null()),
+        )
+        .group_by([col("cohort"), bin.alias("bin")])
+        .agg([
+            len().cast(DataType::Int64).alias("accounts"),
+            col("health_score").sum().alias("sum"),
+        ])
+        .sort(["cohort", "bin"], Default::default())
+        .collect()
+        .map_err(|e| crate::error::Error::engine("reading `account_health`", e))?;
+    let c = FrameColumns::new(&binned, "account_health bins");
+    let (cohort, bin, accounts, sum) = (
+        c.text("cohort")?,
+        c.whole("bin")?,
+        c.whole("accounts")?,
+        c.number("sum")?,
+    );
+    for i in 0..binned.height() {
+        let entry = health
+            .entry(cohort.get(i).unwrap_or_default().to_string())
+            .or_default();
+        entry.bins[bin.get(i).unwrap_or(0).clamp(0, 9) as usize] += accounts.get(i).unwrap_or(0);
+        entry.sum += sum.get(i).unwrap_or(0.0);
     }
-    Ok(scores)
+    Ok(health)
 }

@@ -104,22 +104,24 @@ pub fn interval(unit: Unit, low: Option<f64>, high: Option<f64>) -> String {
     }
 }
 
+/// Digits grouped by thousands: `1234567` → `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Money with thousands separators, no cents: `$1,234`, `−$56`.
 pub fn money(v: f64) -> String {
     let rounded = v.abs().round() as u64;
-    let digits = rounded.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    if v < 0.0 && rounded > 0 {
-        format!("−${grouped}")
-    } else {
-        format!("${grouped}")
-    }
+    let sign = if v < 0.0 && rounded > 0 { "−" } else { "" };
+    format!("{sign}${}", grouped(rounded))
 }
 
 /// A p- or q-value: `0.0018`, `< 0.0001`, `0.31`.
@@ -135,15 +137,7 @@ pub fn p_value(p: Option<f64>) -> String {
 /// A count with thousands separators: `1,099`.
 pub fn count(n: i64) -> String {
     let sign = if n < 0 { "−" } else { "" };
-    let digits = n.unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}")
+    format!("{sign}{}", grouped(n.unsigned_abs()))
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ pub fn standardize(
     let (treated, control) = (combined.treated, combined.control);
     let a = &mut result.adjusted;
     match combined.variance {
-        Some(v) => a.p_value = p_from_diff(treated - control, v.sqrt()),
+        Some(_) => a.p_value = combined.p_value(),
         None => {
             a.note = Some(
                 "no interval: the variance of a stratum is unknown (one account or one unit) or 0"
@@ -297,6 +297,13 @@ struct Combined {
     treated: f64,
     control: f64,
     variance: Option<f64>,
+}
+
+impl Combined {
+    /// The Wald test of the standardized difference.
+    fn p_value(&self) -> Option<f64> {
+        p_from_diff(self.treated - self.control, self.variance?.sqrt())
+    }
 }
 
 /// SPEC §6 direct standardization over the comparable strata, with weights
@@ -424,9 +431,7 @@ pub fn standardize_survival(
             );
         }
         SurvivalMeasure::RestrictedMean(_) => {
-            a.p_value = combined
-                .variance
-                .and_then(|v| formulas::p_from_diff(s1 - s0, v.sqrt()));
+            a.p_value = combined.p_value();
         }
     }
     result

@@ -77,6 +77,15 @@ pub struct Side {
     pub n: f64,
 }
 
+impl Side {
+    /// The Wald test of this side against `other`: z from the difference
+    /// and the two variances (null where either is unknown).
+    pub fn wald_p(&self, other: &Side) -> Option<f64> {
+        let (a, b) = (self.value?, other.value?);
+        super::formulas::p_from_diff(a - b, (self.variance? + other.variance?).sqrt())
+    }
+}
+
 /// The adjusted comparison of a lift row (SPEC §6 "Adjusted comparisons");
 /// every field null without `adjust`.
 #[derive(Debug, Clone, Default, PartialEq)]

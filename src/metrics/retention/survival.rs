@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::{CustomPlan, Finished, Metric, MetricPlan, PlanContext, Reference};
 use crate::stats::adjust::{standardize_survival, LifetimesByStratum, SurvivalMeasure};
-use crate::stats::formulas::{kaplan_meier_curve, p_from_diff, restricted_mean, wald_interval};
+use crate::stats::formulas::{kaplan_meier_curve, restricted_mean, wald_interval};
 use crate::stats::{
     kaplan_meier, log_rank_p, survival_interval, AdjustSpec, Direction, Estimate, FrameColumns,
     Lifetimes, LiftRow, MetricRow, RowKey, Side,
@@ -282,11 +282,7 @@ fn rows(
             let (first, second) = (values[TRAINED], values[UNTRAINED]);
             let p_value = match measure {
                 SurvivalMeasure::At(_) => p_value,
-                SurvivalMeasure::RestrictedMean(_) => first
-                    .value
-                    .zip(second.value)
-                    .zip(first.variance.zip(second.variance))
-                    .and_then(|((a, b), (va, vb))| p_from_diff(a - b, (va + vb).sqrt())),
+                SurvivalMeasure::RestrictedMean(_) => first.wald_p(&second),
             };
             let mut row = LiftRow::compare(
                 metric,

@@ -214,15 +214,20 @@ impl Store<'_> {
         }
     }
 
-    /// A whole (small) table.
-    fn read_table(&self, name: &str) -> Result<DataFrame> {
-        let location = self.location.join(name);
+    /// A lazy scan of one table of the partition.
+    fn scan(&self, location: &Location) -> PolarsResult<LazyFrame> {
         let args = ScanArgsParquet {
             cloud_options: self.s3.map(|s| s.cloud_options().clone()),
             glob: false,
             ..Default::default()
         };
         LazyFrame::scan_parquet(location.polars_path(), args)
+    }
+
+    /// A whole (small) table.
+    fn read_table(&self, name: &str) -> Result<DataFrame> {
+        let location = self.location.join(name);
+        self.scan(&location)
             .and_then(|lf| lf.collect())
             .map_err(|e| Error::Io(format!("reading `{location}`: {e}")))
     }
@@ -230,13 +235,9 @@ impl Store<'_> {
     /// The distinct `run_id` values of a table (only that column is read).
     fn run_ids(&self, name: &str) -> Result<Vec<String>> {
         let location = self.location.join(name);
-        let args = ScanArgsParquet {
-            cloud_options: self.s3.map(|s| s.cloud_options().clone()),
-            glob: false,
-            ..Default::default()
-        };
         let what = format!("reading `run_id` of `{location}`");
-        let ids = LazyFrame::scan_parquet(location.polars_path(), args)
+        let ids = self
+            .scan(&location)
             .and_then(|lf| {
                 lf.select([col("run_id").cast(DataType::String)])
                     .unique(None, UniqueKeepStrategy::Any)
