@@ -17,6 +17,8 @@ pub struct Lift {
     pub dimension: Option<String>,
     /// The row's period start (`YYYY-MM-DD`): a month for per-month rows.
     pub period_start: String,
+    /// The row's period end (exclusive, `YYYY-MM-DD`).
+    pub period_end: String,
     pub trained: Option<f64>,
     pub untrained: Option<f64>,
     pub abs_diff: Option<f64>,
@@ -40,6 +42,8 @@ pub struct Adjusted {
     pub n_trained: Option<i64>,
     pub n_untrained: Option<i64>,
     pub note: Option<String>,
+    /// VanderWeele & Ding's E-value of the adjusted estimate.
+    pub e_value: Option<f64>,
 }
 
 /// One point of a cohort's Kaplan–Meier curve (`survival_curve`).
@@ -64,6 +68,48 @@ pub struct RetentionCell {
     pub rate: Option<f64>,
 }
 
+/// The MRR movements of one cohort in one month (`revenue_movements`,
+/// segment null), in the order of [`MOVEMENTS`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthMovements {
+    /// `YYYY-MM-DD`, the month's first day.
+    pub month: String,
+    pub mrr: [f64; 5],
+    pub accounts: [i64; 5],
+}
+
+impl MonthMovements {
+    /// New + reactivation + expansion − contraction − churn.
+    pub fn net_new(&self) -> f64 {
+        self.mrr[0] + self.mrr[1] + self.mrr[2] - self.mrr[3] - self.mrr[4]
+    }
+}
+
+/// The movements of `revenue_movements`, those that add MRR first.
+pub const MOVEMENTS: [&str; 5] = ["new", "reactivation", "expansion", "contraction", "churn"];
+
+/// One cohort's value of a metric over the whole period (`metrics`, no
+/// dimension), overall or in one segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortValue {
+    pub metric: String,
+    pub segment: Option<String>,
+    pub cohort: String,
+    pub value: Option<f64>,
+    pub ci: (Option<f64>, Option<f64>),
+    pub n: i64,
+}
+
+/// One covariate level of `balance`: the standardized mean differences
+/// before and after adjustment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BalanceRow {
+    pub covariate: String,
+    pub level: Option<String>,
+    pub smd: Option<f64>,
+    pub smd_adjusted: Option<f64>,
+}
+
 /// Everything the page is drawn from.
 #[derive(Debug, Clone, Default)]
 pub struct ReportData {
@@ -86,6 +132,13 @@ pub struct ReportData {
     pub retention: BTreeMap<String, Vec<RetentionCell>>,
     /// Health scores of the customers at A by cohort (`account_health`).
     pub health: BTreeMap<String, Health>,
+    /// MRR movements per month (segment null) by cohort.
+    pub movements: BTreeMap<String, Vec<MonthMovements>>,
+    /// Each metric's per-cohort values over the whole period (no
+    /// dimension), overall and per segment, trained and untrained.
+    pub values: Vec<CohortValue>,
+    /// Covariate balance before and after adjustment (with `adjust`).
+    pub balance: Vec<BalanceRow>,
 }
 
 impl ReportData {
@@ -115,6 +168,12 @@ impl ReportData {
             curves: read_curves(table("survival_curve"))?,
             retention: read_retention(table("retention_curve"))?,
             health: read_health(table("account_health"))?,
+            movements: read_movements(table("revenue_movements"))?,
+            values: read_values(
+                table("metrics"),
+                (&manifest.period_start, &manifest.period_end),
+            )?,
+            balance: read_balance(table("balance"))?,
         })
     }
 }
@@ -126,7 +185,7 @@ fn read_lift(df: &DataFrame) -> Result<Vec<Lift>> {
     let c = FrameColumns::new(df, "lift");
     let (metric, segment, dimension) =
         (c.text("metric")?, c.text("segment")?, c.text("dimension")?);
-    let period_start = c.days("period_start")?;
+    let (period_start, period_end) = (c.days("period_start")?, c.days("period_end")?);
     let number = |name: &str| c.number(name);
     let (trained, untrained, abs_diff) = (
         number("trained_value")?,
@@ -152,6 +211,7 @@ fn read_lift(df: &DataFrame) -> Result<Vec<Lift>> {
         c.whole("n_untrained_adjusted")?,
     );
     let note = c.text("adjusted_note")?;
+    let e_value = number("e_value")?;
     let text = |col: &polars::prelude::StringChunked, i: usize| col.get(i).map(str::to_string);
     Ok((0..df.height())
         .map(|i| Lift {
@@ -159,6 +219,10 @@ fn read_lift(df: &DataFrame) -> Result<Vec<Lift>> {
             segment: text(&segment, i),
             dimension: text(&dimension, i),
             period_start: period_start
+                .get(i)
+                .map(|d| crate::time::days_to_date(d).to_string())
+                .unwrap_or_default(),
+            period_end: period_end
                 .get(i)
                 .map(|d| crate::time::days_to_date(d).to_string())
                 .unwrap_or_default(),
@@ -180,6 +244,7 @@ fn read_lift(df: &DataFrame) -> Result<Vec<Lift>> {
                 n_trained: a_n1.get(i),
                 n_untrained: a_n0.get(i),
                 note: text(&note, i),
+                e_value: e_value.get(i),
             }),
         })
         .collect())
@@ -331,4 +396,105 @@ fn read_health(df: &DataFrame) -> Result<BTreeMap<String, Health>> {
         entry.sum += sum.get(i).unwrap_or(0.0);
     }
     Ok(health)
+}
+
+fn read_movements(df: &DataFrame) -> Result<BTreeMap<String, Vec<MonthMovements>>> {
+    let mut out: BTreeMap<String, Vec<MonthMovements>> = BTreeMap::new();
+    if df.height() == 0 {
+        return Ok(out);
+    }
+    let c = FrameColumns::new(df, "revenue_movements");
+    let (month, cohort, segment, movement) = (
+        c.days("month")?,
+        c.text("cohort")?,
+        c.text("segment")?,
+        c.text("movement")?,
+    );
+    let (mrr, accounts) = (c.number("mrr")?, c.whole("accounts")?);
+    let mut cells: BTreeMap<(String, i32), MonthMovements> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(cohort), Some(month), Some(movement)) =
+            (cohort.get(i), month.get(i), movement.get(i))
+        else {
+            continue;
+        };
+        let Some(k) = MOVEMENTS.iter().position(|m| *m == movement) else {
+            continue;
+        };
+        if segment.get(i).is_some() {
+            continue;
+        }
+        let cell = cells
+            .entry((cohort.to_string(), month))
+            .or_insert_with(|| MonthMovements {
+                month: crate::time::days_to_date(month).to_string(),
+                mrr: [0.0; 5],
+                accounts: [0; 5],
+            });
+        cell.mrr[k] += mrr.get(i).unwrap_or(0.0);
+        cell.accounts[k] += accounts.get(i).unwrap_or(0);
+    }
+    for ((cohort, _), cell) in cells {
+        out.entry(cohort).or_default().push(cell);
+    }
+    Ok(out)
+}
+
+/// The rows of `metrics` over the whole period (`period_start` and
+/// `period_end` the run's: not the months of a per-month metric) without a
+/// dimension, for the trained and the untrained.
+fn read_values(df: &DataFrame, period: (&str, &str)) -> Result<Vec<CohortValue>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let c = FrameColumns::new(df, "metrics");
+    let (metric, cohort, segment, dimension) = (
+        c.text("metric")?,
+        c.text("cohort")?,
+        c.text("segment")?,
+        c.text("dimension")?,
+    );
+    let (start, end) = (c.days("period_start")?, c.days("period_end")?);
+    let is = |days: Option<i32>, date: &str| {
+        days.is_some_and(|d| crate::time::days_to_date(d).to_string() == date)
+    };
+    let (value, low, high, n) = (
+        c.number("value")?,
+        c.number("ci_low")?,
+        c.number("ci_high")?,
+        c.whole("n")?,
+    );
+    Ok((0..df.height())
+        .filter(|&i| {
+            dimension.get(i).is_none()
+                && matches!(cohort.get(i), Some("trained" | "untrained"))
+                && is(start.get(i), period.0)
+                && is(end.get(i), period.1)
+        })
+        .map(|i| CohortValue {
+            metric: metric.get(i).unwrap_or_default().to_string(),
+            segment: segment.get(i).map(str::to_string),
+            cohort: cohort.get(i).unwrap_or_default().to_string(),
+            value: value.get(i),
+            ci: (low.get(i), high.get(i)),
+            n: n.get(i).unwrap_or(0),
+        })
+        .collect())
+}
+
+fn read_balance(df: &DataFrame) -> Result<Vec<BalanceRow>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let c = FrameColumns::new(df, "balance");
+    let (covariate, level) = (c.text("covariate")?, c.text("level")?);
+    let (smd, adjusted) = (c.number("smd")?, c.number("smd_adjusted")?);
+    Ok((0..df.height())
+        .map(|i| BalanceRow {
+            covariate: covariate.get(i).unwrap_or_default().to_string(),
+            level: level.get(i).map(str::to_string),
+            smd: smd.get(i),
+            smd_adjusted: adjusted.get(i),
+        })
+        .collect())
 }

@@ -124,6 +124,28 @@ pub fn money(v: f64) -> String {
     format!("{sign}${}", grouped(rounded))
 }
 
+/// Money for an axis: `$0`, `$950`, `$12k`, `$1.5M`, `−$40k`.
+pub fn money_short(v: f64) -> String {
+    let sign = if v < 0.0 { "−" } else { "" };
+    let a = v.abs();
+    let (scaled, suffix) = if a >= 1e6 {
+        (a / 1e6, "M")
+    } else if a >= 1e3 {
+        (a / 1e3, "k")
+    } else {
+        (a, "")
+    };
+    let text = if suffix.is_empty() || scaled >= 10.0 {
+        format!("{scaled:.0}")
+    } else {
+        decimals(scaled, 1).trim_end_matches(".0").to_string()
+    };
+    if text == "0" {
+        return "$0".to_string();
+    }
+    format!("{sign}${text}{suffix}")
+}
+
 /// A p- or q-value: `0.0018`, `< 0.0001`, `0.31`.
 pub fn p_value(p: Option<f64>) -> String {
     match p {
@@ -179,6 +201,12 @@ mod tests {
         assert_eq!(count(12), "12");
         assert_eq!(money(999.4), "$999");
         assert_eq!(money(1000.0), "$1,000");
+        assert_eq!(money_short(0.0), "$0");
+        assert_eq!(money_short(950.0), "$950");
+        assert_eq!(money_short(1500.0), "$1.5k");
+        assert_eq!(money_short(12_000.0), "$12k");
+        assert_eq!(money_short(-40_000.0), "−$40k");
+        assert_eq!(money_short(2_000_000.0), "$2M");
     }
 
     #[test]

@@ -4,11 +4,14 @@
 //! manifest: a run writes it beside the tables, and `cohort-metrics report`
 //! renders the same bytes again from a published partition.
 
+mod balance;
 mod charts;
 pub mod data;
 pub mod format;
 mod heatmap;
+mod movements;
 mod page;
+mod segments;
 pub mod svg;
 
 use std::collections::BTreeMap;
@@ -25,11 +28,14 @@ use crate::output::partition::manifest::Manifest;
 pub const FILE: &str = "report.html";
 
 /// The tables the report reads.
-pub const TABLES: [&str; 4] = [
+pub const TABLES: [&str; 7] = [
     "lift",
+    "metrics",
     "survival_curve",
     "retention_curve",
+    "revenue_movements",
     "account_health",
+    "balance",
 ];
 
 /// The page of `data`.
@@ -117,6 +123,7 @@ mod tests {
                 segment: None,
                 dimension: dimension.map(String::from),
                 period_start: "2025-11-01".into(),
+                period_end: "2026-11-01".into(),
                 trained: Some(t),
                 untrained: Some(u),
                 abs_diff: Some(t - u),
@@ -128,8 +135,15 @@ mod tests {
                 n_untrained: 434,
                 adjusted: None,
             };
+        // A month's row (the first month of a per-month metric) is not the headline.
+        let first_month = Lift {
+            period_end: "2025-12-01".into(),
+            ..lift("churn_rate", None, 0.01, 0.02, (-0.02, 0.0), 0.3)
+        };
         let data = ReportData {
+            period: ("2025-11-01".into(), "2026-11-01".into()),
             lift: vec![
+                first_month,
                 lift("nps", None, 26.7, -32.6, (45.7, 72.8), 1e-9),
                 lift("churn_rate", None, 0.110, 0.260, (-0.206, -0.094), 0.00002),
                 lift("churn_rate", Some("plan=x"), 0.1, 0.2, (-0.3, 0.1), 0.5),

@@ -47,7 +47,23 @@ table.heatmap { font-size: 11px; } table.heatmap td, table.heatmap th { padding:
 table.heatmap td.blank { background: #f4f4f4; } table.heatmap td.few { background: #e9e9e9; color: #8a8a8a; } table.heatmap caption { text-align: left; font-weight: 600; font-size: 13px; }
 dl.definitions dt { font-weight: 600; margin-top: 6px; } dl.definitions dd { margin-left: 16px; }
 footer { margin-top: 32px; color: var(--muted); font-size: 13px; }
-@media print { body { max-width: none; } .tile, figure, table { break-inside: avoid; } }
+.mv-new { fill: #009E73; background: #009E73; } .mv-reactivation { fill: #56B4E9; background: #56B4E9; } .mv-expansion { fill: #A6DBC9; background: #A6DBC9; }
+.mv-contraction { fill: #F0A78A; background: #F0A78A; } .mv-churn { fill: #B8400A; background: #B8400A; }
+th.group { text-align: center; border-bottom: 2px solid #ccc; }
+svg .net { stroke: #1a1a1a; stroke-width: 1.5; fill: none; } svg circle.net { fill: #1a1a1a; }
+.legend .key { margin-right: 14px; white-space: nowrap; } .legend .sw { display: inline-block; width: 11px; height: 11px; margin-right: 4px; vertical-align: -1px; }
+.legend .net-key { height: 2px; width: 16px; background: #1a1a1a; vertical-align: 3px; }
+.panels { display: flex; flex-wrap: wrap; gap: 8px 24px; }
+.dots { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 4px 16px; }
+.dots h3 { font-size: 14px; margin: 10px 0 0; }
+svg .clipped { fill: #555; } svg .dot-trained { fill: var(--trained); } svg .dot-untrained { fill: #fff; stroke: #9a6a00; stroke-width: 1.5; }
+svg text.thin, td.thin { fill: #9a9a9a; color: #9a9a9a; }
+.tier { font-size: 13px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); margin: 14px 0 6px; }
+.tile.breach { border: 2px solid var(--bad); } .breach-note { color: var(--bad); font-weight: 600; font-size: 13px; }
+.warning { border-left: 4px solid var(--bad); background: #fdf0ea; padding: 6px 12px; margin: 8px 0; }
+svg.love .before { fill: #fff; stroke: #555; stroke-width: 1.5; } svg.love .after { fill: #1a1a1a; } svg.love .threshold { stroke: #999; stroke-dasharray: 4 3; }
+dl.glossary dt { font-weight: 600; margin-top: 6px; } dl.glossary dd { margin-left: 16px; }
+@media print { body { max-width: none; padding: 0; } .tile, figure, table, svg, .dots > div { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap { overflow: visible; } }
 "#;
 
 /// The key metrics of the headline, in order: (metric, dimension prefix).
@@ -59,6 +75,35 @@ const HEADLINE: [(&str, Option<&str>); 6] = [
     ("support_incident_rate", None),
     ("csat", None),
 ];
+
+/// The headline's tiers (REPORT.md item 8): primary outcomes on top, then
+/// secondary ones, then the guardrails, which have their own warning state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Primary,
+    Secondary,
+    Guardrail,
+}
+
+impl Tier {
+    pub fn of(metric: &str) -> Tier {
+        match metric {
+            "churn_rate" | "net_revenue_retention" | "survival" | "logo_retention" => Tier::Primary,
+            "support_incident_rate" | "csat" | "save_rate" | "customer_base_coverage" => {
+                Tier::Guardrail
+            }
+            _ => Tier::Secondary,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Tier::Primary => "Primary outcomes: retention and revenue",
+            Tier::Secondary => "Secondary: satisfaction",
+            Tier::Guardrail => "Guardrails: support load and satisfaction must not get worse",
+        }
+    }
+}
 
 /// What a lift row's interval says, direction-aware.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +183,7 @@ pub fn headline(data: &ReportData) -> Vec<&Lift> {
             data.lift.iter().find(|l| {
                 l.metric == *metric
                     && l.segment.is_none()
+                    && whole_period(l, &data.period)
                     && match prefix {
                         None => l.dimension.is_none(),
                         Some(p) => l.dimension.as_deref().is_some_and(|d| d.starts_with(p)),
@@ -155,7 +201,14 @@ fn name_of(metric: &str) -> String {
         "nps" => "NPS".into(),
         "support_incident_rate" => "Tickets per account".into(),
         "csat" => "CSAT (satisfied share)".into(),
-        other => other.replace('_', " "),
+        other => {
+            let words = other.replace('_', " ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
     }
 }
 
@@ -208,8 +261,10 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let lower = l.direction == "lower_is_better";
     let verdict = Verdict::of(l.abs_diff, l.diff_ci, l.q_value, lower, alpha);
+    let breach = Tier::of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
     html! {
-        div.tile data-metric=(l.metric) {
+        div.tile.breach[breach] data-metric=(l.metric) {
+            @if breach { div.breach-note { "⚠ Guardrail: worse for trained accounts" } }
             h3 { abbr title=(definition_of(&l.metric)) { (title_of(l)) } }
             div.cohorts {
                 span.swatch-trained { "Trained" }
@@ -226,6 +281,7 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
                     "Adjusted (" (a.method) "): "
                     @if a.abs_diff.is_some() {
                         (format::difference(unit, a.abs_diff)) ", 95 % CI " (format::interval(unit, a.ci.0, a.ci.1)) ", p " (format::p_value(a.p_value))
+                        @if let Some(e) = a.e_value { ". " (e_value_words(e)) }
                     } @else {
                         (a.note.clone().unwrap_or_else(|| "not available".into()))
                     }
@@ -233,6 +289,13 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
             }
         }
     }
+}
+
+/// An E-value in words (REPORT.md item 19).
+pub fn e_value_words(e: f64) -> String {
+    format!(
+        "E-value {e:.2}: an unmeasured cause would need a risk ratio of {e:.2} with both training and this outcome to explain the adjusted estimate away"
+    )
 }
 
 /// The themes of the forest plot, primary outcomes first, guardrails apart.
@@ -300,16 +363,21 @@ fn enough(l: &Lift) -> bool {
 }
 
 /// A row's label: its segment, dimension, and month when the row is one of
-/// a metric's months (its period does not start with the run's).
-fn row_label(l: &Lift, run_start: &str) -> String {
+/// a metric's months (its period is not the run's).
+fn row_label(l: &Lift, period: &(String, String)) -> String {
     let mut label = l.segment.clone().unwrap_or_else(|| "all accounts".into());
     if let Some(d) = &l.dimension {
         label.push_str(&format!(" · {d}"));
     }
-    if l.metric == "monthly_churn_rate" || l.period_start != run_start {
+    if !whole_period(l, period) {
         label.push_str(&format!(" · {}", l.period_start.get(..7).unwrap_or("")));
     }
     label
+}
+
+/// Whether a lift row is over the run's whole period (not one of its months).
+fn whole_period(l: &Lift, period: &(String, String)) -> bool {
+    l.period_start == period.0 && l.period_end == period.1
 }
 
 /// The forest plot: every lift row, by theme, then metric, then segment;
@@ -323,14 +391,26 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
             metrics.push(&l.metric);
         }
     }
-    const CHART: f64 = 220.0;
+    const CHART: f64 = 170.0;
+    let adjusted = data.adjust.is_some();
     html! {
         @for theme in themes {
             @let in_theme: Vec<&str> = metrics.iter().copied().filter(|m| theme_of(m) == theme).collect();
             @if !in_theme.is_empty() {
                 h3 { (theme) }
+                @if theme.starts_with("Guardrails") {
+                    @let breached: Vec<String> = data.lift.iter().filter(|l| theme_of(&l.metric) == theme && l.segment.is_none() && enough(l) && Verdict::of(l.abs_diff, l.diff_ci, l.q_value, l.direction == "lower_is_better", alpha) == Verdict::Worse).map(|l| row_label(l, &data.period).replace("all accounts", &name_of(&l.metric))).collect();
+                    @if breached.is_empty() {
+                        p.small { "Guardrails hold: no guardrail is worse for trained accounts over all accounts." }
+                    } @else {
+                        p.warning role="alert" { "⚠ Guardrail warning: worse for trained accounts on " (breached.join("; ")) "." }
+                    }
+                }
                 table.forest-table {
-                    thead { tr { th { "Segment" } th { "Trained" } th { "Untrained" } th { "Difference (95 % CI)" } th { "" } th { "p" } th { "q" } th { "" } } }
+                    thead { tr {
+                        th { "Segment" } th { "Trained" } th { "Untrained" } th { "Difference (95 % CI)" } th { "" } th { "p" } th { "q" } th { "" }
+                        @if adjusted { th { "Adjusted (95 % CI)" } th { "n used" } }
+                    } }
                     @for metric in in_theme {
                         @let mut rows: Vec<&Lift> = data.lift.iter().filter(|l| l.metric == metric).collect();
                         @let _ = rows.sort_by_key(|l| (!enough(l), l.segment.is_some()));
@@ -342,28 +422,29 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
                                 th.small {
                                     @if lower { "◀ favours trained · favours untrained ▶" } @else { "◀ favours untrained · favours trained ▶" }
                                 }
-                                th colspan="3" {}
+                                th colspan=(if adjusted { 5 } else { 3 }) {}
                             }
                             @for l in rows {
                                 @let unit = format::unit_of(&l.metric, l.dimension.as_deref());
                                 @if enough(l) {
                                     @let verdict = Verdict::of(l.abs_diff, l.diff_ci, l.q_value, l.direction == "lower_is_better", alpha);
                                     tr class=(verdict.class()) {
-                                        td { (row_label(l, &data.period.0)) }
+                                        td { (row_label(l, &data.period)) }
                                         td { (format::value(unit, l.trained)) " " span.small { "n " (format::count(l.n_trained)) } }
                                         td { (format::value(unit, l.untrained)) " " span.small { "n " (format::count(l.n_untrained)) } }
                                         td { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) ")" } }
-                                        td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period.0), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci.0, l.diff_ci.1)))) }
+                                        td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci.0, l.diff_ci.1)))) }
                                         td { (format::p_value(l.p_value)) }
                                         td { (format::p_value(l.q_value)) }
                                         td class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
+                                        @if adjusted { (adjusted_cells(l, unit)) }
                                     }
                                 } @else {
                                     tr.thin {
-                                        td { (row_label(l, &data.period.0)) }
+                                        td { (row_label(l, &data.period)) }
                                         td { span.small { "n " (format::count(l.n_trained)) } }
                                         td { span.small { "n " (format::count(l.n_untrained)) } }
-                                        td colspan="5" { "Not enough data (fewer than " (charts::MIN_UNITS) " in a cohort): no estimate shown" }
+                                        td colspan=(if adjusted { 7 } else { 5 }) { "Not enough data (fewer than " (charts::MIN_UNITS) " in a cohort): no estimate shown" }
                                     }
                                 }
                             }
@@ -371,6 +452,39 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The metrics of the segment dot plot, in the forest's theme order: those
+/// with a value per segment.
+fn segment_metrics(data: &ReportData) -> Vec<String> {
+    let mut metrics: Vec<String> = Vec::new();
+    for theme in THEMES.iter().map(|(t, _)| *t).chain(["Other"]) {
+        for v in &data.values {
+            if v.segment.is_some() && theme_of(&v.metric) == theme && !metrics.contains(&v.metric) {
+                metrics.push(v.metric.clone());
+            }
+        }
+    }
+    metrics
+}
+
+/// The adjusted estimate beside the naive one (REPORT.md item 10): the ATT
+/// with its interval, the units it used and those left out.
+fn adjusted_cells(l: &Lift, unit: format::Unit) -> Markup {
+    html! {
+        @match &l.adjusted {
+            Some(a) if a.abs_diff.is_some() => {
+                td { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci.0, a.ci.1)) ")" } }
+                td.small {
+                    (format::count(a.n_trained.unwrap_or(0))) " / " (format::count(a.n_untrained.unwrap_or(0)))
+                    @let left_out = l.n_trained - a.n_trained.unwrap_or(l.n_trained);
+                    @if left_out > 0 { " · " (format::count(left_out)) " trained left out" }
+                }
+            }
+            Some(a) => { td.small colspan="2" { (a.note.clone().unwrap_or_else(|| "not adjusted".into())) } }
+            None => { td.small colspan="2" { "not adjusted" } }
         }
     }
 }
@@ -420,8 +534,14 @@ pub fn page(data: &ReportData) -> Markup {
                     @if headline.is_empty() {
                         p { "None of the headline metrics is configured in this run." }
                     }
-                    div.tiles {
-                        @for l in &headline { (tile(l, alpha)) }
+                    @for tier in [Tier::Primary, Tier::Secondary, Tier::Guardrail] {
+                        @let tiles: Vec<&&Lift> = headline.iter().filter(|l| Tier::of(&l.metric) == tier).collect();
+                        @if !tiles.is_empty() {
+                            h3.tier { (tier.title()) }
+                            div.tiles {
+                                @for l in tiles { (tile(l, alpha)) }
+                            }
+                        }
                     }
                     p.small { "Verdict words follow the 95 % interval of the difference and the q-value (Benjamini–Hochberg over every lift row of the run, alpha " (alpha) "); colour is never the only cue." }
                 }
@@ -429,6 +549,9 @@ pub fn page(data: &ReportData) -> Markup {
                     section id="forest" {
                         h2 { "Every comparison" }
                         p.small { "Each row: the difference trained − untrained with its 95 % interval, on the metric's own axis; the vertical line is no difference. Rows grouped by theme, the whole run first, then each segment (exploratory). Grey rows: the interval includes no difference or q ≥ " (alpha) "." }
+                        @if let Some((method, covariates)) = &data.adjust {
+                            p.small { "Adjusted columns: the " (method) " estimate of the effect on the trained (ATT), comparing them with untrained accounts of the same " (covariates.join(", ")) ", with the trained and untrained it used and the trained left out for lack of comparable untrained accounts. Where it is closer to zero than the naive difference, part of the naive difference came from who chose to train." }
+                        }
                         (forest(data, alpha))
                     }
                 }
@@ -449,11 +572,77 @@ pub fn page(data: &ReportData) -> Markup {
                         }
                     }
                 }
+                @if let (Some(t), Some(u)) = (data.movements.get("trained"), data.movements.get("untrained")) {
+                    section id="movements" {
+                        h2 { "MRR movements per month" }
+                        p.small { "Monthly recurring revenue won (new accounts, reactivations, expansions; above zero) and lost (contractions, churn; below zero) by the accounts of each cohort, with net new MRR as a line. Cohorts as at the period start." }
+                        (super::movements::movements(t, u))
+                    }
+                }
+                @let by_segment = segment_metrics(data);
+                @if !by_segment.is_empty() {
+                    section id="segments" {
+                        h2 { "Where training goes with the largest difference" }
+                        p.small { "Each metric's value for the trained (● solid line) and the untrained (□ dashed line) over all accounts and in each segment, with 95 % intervals; a cohort with fewer than " (charts::MIN_UNITS) " accounts in a segment is not drawn (grey label). Segments are exploratory: many comparisons, read the q-values in the table above." }
+                        div.dots {
+                            @for metric in &by_segment {
+                                div {
+                                    h3 { abbr title=(definition_of(metric)) { (name_of(metric)) } }
+                                    (super::segments::panel(metric, &name_of(metric), format::unit_of(metric, None), &data.values))
+                                }
+                            }
+                        }
+                        table {
+                            caption.small { "The values behind the dots" }
+                            thead { tr { th { "Metric" } th { "Segment" } th.swatch-trained { "Trained" } th { "95 % CI" } th { "n" } th.swatch-untrained { "Untrained" } th { "95 % CI" } th { "n" } } }
+                            tbody {
+                                @for metric in &by_segment {
+                                    @for (segment, t, u) in super::segments::rows_of(&data.values, metric) {
+                                        tr {
+                                            td { (name_of(metric)) }
+                                            td { (segment.unwrap_or("all accounts")) }
+                                            (super::segments::cell(format::unit_of(metric, None), t))
+                                            (super::segments::cell(format::unit_of(metric, None), u))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 @if let (Some(t), Some(u)) = (data.health.get("trained"), data.health.get("untrained")) {
                     section id="health" {
                         h2 { "Account health" }
                         p.small { "Health scores of the accounts that are customers at the as-of date (metric " code { "health_score" } "), by cohort." }
                         (charts::health(t, u))
+                    }
+                }
+                @if data.adjust.is_some() && !data.balance.is_empty() {
+                    @let (before, after) = super::balance::largest(&data.balance);
+                    section id="balance" {
+                        h2 { "How alike the adjusted cohorts are" }
+                        p {
+                            "Largest standardized difference between trained and untrained over the covariate levels: "
+                            strong { (before.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())) } " before adjustment, "
+                            strong { (after.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())) } " after"
+                            @if after.is_some_and(|a| a < super::balance::BALANCED) { " (below " (super::balance::BALANCED) ": balanced on these covariates)." } @else { "." }
+                        }
+                        (super::balance::love_plot(&data.balance))
+                    }
+                }
+                section id="glossary" {
+                    h2 { "How to read the numbers" }
+                    dl.glossary {
+                        dt { "95 % interval (CI)" } dd { "The range of differences the data are compatible with. If it includes zero, the data cannot tell trained and untrained apart on that metric." }
+                        dt { "p-value" } dd { "How surprising a difference this large would be if training made no difference at all; small is surprising." }
+                        dt { "q-value" } dd { "The p-value corrected for showing many comparisons at once (Benjamini–Hochberg): of 20 results flagged with q below 0.05, about one may be a false alarm. The verdict words follow q." }
+                        dt { "Landmark" } dd { "The day each account's cohort is fixed: signup plus the training window. Accounts that churned before their landmark are in neither cohort, so an account cannot look trained merely because it stayed long enough to train." }
+                        dt { "Days retained (RMST)" } dd { "The average number of days, out of the first H after the landmark, that an account stayed a customer: the area under its survival curve." }
+                        @if data.adjust.is_some() {
+                            dt { "Adjusted estimate (ATT)" } dd { "The trained accounts compared with untrained accounts that look like them on the adjustment's covariates: the effect on the trained, if those covariates were all that mattered." }
+                            dt { "E-value" } dd { "How strongly a cause we did not measure would have to be linked to both training and the outcome (as a risk ratio) to explain the adjusted estimate away. Near 1: easily explained away; 2 or more: it would take a strong hidden cause." }
+                            dt { "Standardized difference" } dd { "How far apart the trained and the untrained are on a covariate, in standard deviations; below 0.1 counts as balanced." }
+                        }
                     }
                 }
                 section id="definitions" {

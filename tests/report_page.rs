@@ -1,0 +1,385 @@
+//! The report's page as a browser and a reader see it: its structure
+//! parsed with an HTML parser (views in order, one curve per cohort, the
+//! heatmap, MRR and segment cells against the tables, no external URL,
+//! size), the adjusted run's views, and the sample report rendered by a
+//! real headless Chromium with the network blocked.
+
+mod common;
+
+use common::*;
+use polars::prelude::*;
+use scraper::{Html, Selector};
+
+fn select<'a>(page: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    let selector = Selector::parse(css).unwrap_or_else(|e| panic!("{css}: {e:?}"));
+    page.select(&selector).collect()
+}
+
+/// Rows of `df` matching `filter`.
+fn count(df: &DataFrame, filter: Expr) -> usize {
+    df.clone().lazy().filter(filter).collect().unwrap().height()
+}
+
+/// The views the issue names, in its order, then the reading aids.
+const VIEWS: [&str; 9] = [
+    "headline",
+    "forest",
+    "survival",
+    "retention",
+    "movements",
+    "segments",
+    "health",
+    "glossary",
+    "definitions",
+];
+
+#[test]
+fn the_sample_page_has_every_view_drawn_from_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let partition = sample_run_as_of(dir.path(), "2026-11-01");
+    let text = std::fs::read_to_string(partition.join("report.html")).unwrap();
+    let page = Html::parse_document(&text);
+    assert!(
+        page.errors.is_empty(),
+        "HTML parse errors: {:?}",
+        page.errors
+    );
+
+    // The views, in order.
+    let sections: Vec<&str> = select(&page, "body > section")
+        .iter()
+        .filter_map(|s| s.value().attr("id"))
+        .collect();
+    assert_eq!(sections, VIEWS);
+
+    // Nothing from anywhere else: no script, stylesheet link, image or frame, and
+    // no attribute that points at a URL.
+    for tag in ["script", "link", "img", "iframe", "object", "embed", "use"] {
+        assert!(select(&page, tag).is_empty(), "<{tag}>");
+    }
+    for element in select(&page, "*") {
+        for (name, value) in element.value().attrs() {
+            assert!(
+                !matches!(name, "src" | "href" | "xlink:href" | "action" | "srcset")
+                    && !value.contains("://"),
+                "<{} {name}={value:?}>",
+                element.value().name()
+            );
+        }
+    }
+    assert!(!text.contains("url(") && !text.contains("@import"));
+    // Size budget: the page opens instantly and mails as an attachment.
+    assert!(text.len() < 600_000, "{} bytes", text.len());
+
+    // Every chart is an image with a title; the large ones with a description.
+    let svgs = select(&page, "svg");
+    assert!(svgs.len() > 100, "{}", svgs.len());
+    for svg in &svgs {
+        assert_eq!(svg.value().attr("role"), Some("img"));
+        assert!(
+            svg.children()
+                .filter_map(scraper::ElementRef::wrap)
+                .any(|c| c.value().name() == "title"),
+            "an svg without a title"
+        );
+        if let Some(ids) = svg.value().attr("aria-labelledby") {
+            for id in ids.split(' ') {
+                assert_eq!(select(&page, &format!("#{id}")).len(), 1, "{id}");
+            }
+        }
+    }
+
+    // Kaplan–Meier: one series per cohort.
+    let series: Vec<&str> = select(&page, "#survival svg g[data-series]")
+        .iter()
+        .filter_map(|g| g.value().attr("data-series"))
+        .collect();
+    assert_eq!(series, ["trained", "untrained"]);
+
+    // Retention heatmap: one filled cell per observable (signup month, k) pair.
+    let curve = read_table(&partition, "retention_curve");
+    for cohort in ["trained", "untrained"] {
+        let observable = count(
+            &curve,
+            col("cohort")
+                .eq(lit(cohort))
+                .and(col("segment").is_null())
+                .and(col("rate").is_not_null()),
+        );
+        let cells = select(
+            &page,
+            &format!("table.heatmap[data-cohort={cohort}] td.cell"),
+        );
+        assert_eq!(cells.len(), observable, "{cohort}");
+    }
+
+    // MRR movements: a panel per cohort, one bar per (month, movement) with MRR,
+    // one net point per month, and a table row per month.
+    let movements = read_table(&partition, "revenue_movements");
+    let mut months = 0;
+    for cohort in ["trained", "untrained"] {
+        let filter = col("cohort").eq(lit(cohort)).and(col("segment").is_null());
+        let bars = count(&movements, filter.clone().and(col("mrr").gt(lit(0.0))));
+        let panel = format!("#movements svg[data-cohort={cohort}]");
+        assert_eq!(
+            select(&page, &format!("{panel} rect")).len(),
+            bars,
+            "{cohort}"
+        );
+        let cohort_months = movements
+            .clone()
+            .lazy()
+            .filter(filter)
+            .select([col("month").n_unique()])
+            .collect()
+            .unwrap()
+            .column("month")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .try_extract::<u32>()
+            .unwrap() as usize;
+        assert_eq!(
+            select(&page, &format!("{panel} circle.net")).len(),
+            cohort_months
+        );
+        months = months.max(cohort_months);
+    }
+    assert!(months >= 12, "{months}");
+    assert_eq!(
+        select(&page, "#movements table.movements tbody tr").len(),
+        months
+    );
+
+    // Segment dot plot: a dot per (metric, segment or all, cohort) of `metrics` over
+    // the whole period (not a per-month row) with at least 30 accounts, for metrics
+    // with segment rows.
+    let metrics = read_table(&partition, "metrics");
+    let whole = col("dimension")
+        .is_null()
+        .and(
+            col("cohort")
+                .eq(lit("trained"))
+                .or(col("cohort").eq(lit("untrained"))),
+        )
+        .and(col("period_start").eq(lit(chrono::NaiveDate::from_ymd_opt(2025, 11, 1).unwrap())))
+        .and(col("period_end").eq(lit(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())));
+    let segmented = metrics
+        .clone()
+        .lazy()
+        .filter(whole.clone().and(col("segment").is_not_null()))
+        .select([col("metric").unique().sort(Default::default())])
+        .collect()
+        .unwrap();
+    let segmented: Vec<String> = segmented
+        .column("metric")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert!(segmented.len() >= 10, "{segmented:?}");
+    let dots: usize = segmented
+        .iter()
+        .map(|metric| {
+            count(
+                &metrics,
+                whole
+                    .clone()
+                    .and(col("metric").eq(lit(metric.as_str())))
+                    .and(col("n").gt_eq(lit(30)))
+                    .and(col("value").is_not_null()),
+            )
+        })
+        .sum();
+    let drawn = select(&page, "#segments circle.dot-trained").len()
+        + select(&page, "#segments rect.dot-untrained").len();
+    assert_eq!(drawn, dots);
+    assert_eq!(
+        select(&page, "#segments svg[data-metric]").len(),
+        segmented.len()
+    );
+
+    // The headline tiers, guardrails apart.
+    let tiers: Vec<String> = select(&page, "#headline h3.tier")
+        .iter()
+        .map(|h| h.text().collect())
+        .collect();
+    assert_eq!(tiers.len(), 3, "{tiers:?}");
+    assert!(tiers[2].starts_with("Guardrails"));
+    // No adjustment in the sample: no balance view, no adjusted columns.
+    assert!(select(&page, "#balance").is_empty());
+    assert!(!text.contains("Adjusted (95 % CI)"));
+}
+
+#[test]
+fn an_adjusted_run_shows_naive_and_adjusted_side_by_side_with_the_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = repo().join("sample_data");
+    let pipeline = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .unwrap()
+        .replace("../sample_data", sample.to_str().unwrap())
+        .replace("../out/education_impact", "out")
+        .replace(
+            "stats:    { alpha: 0.05 }",
+            "stats:    { alpha: 0.05 }\nadjust:   { covariates: [plan] }",
+        );
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, pipeline).unwrap();
+    bin().args(["-q", "run"]).arg(&path).assert().success();
+    let partition = dir.path().join("out/as_of=2026-11-01");
+    let text = std::fs::read_to_string(partition.join("report.html")).unwrap();
+    let page = Html::parse_document(&text);
+
+    // The forest: the adjusted difference and the units used beside the naive one.
+    assert!(select(&page, "#forest th")
+        .iter()
+        .any(|th| th.text().collect::<String>() == "Adjusted (95 % CI)"));
+    // Churn: naive −15.0 pts, standardized to the trained plan mix −11.3 pts, 263 trained used.
+    let churn = select(&page, "#forest tr.better")
+        .into_iter()
+        .find(|tr| tr.text().collect::<String>().contains("−15.0 pts"))
+        .expect("the churn row");
+    let churn: String = churn.text().collect();
+    assert!(
+        churn.contains("−11.3 pts") && churn.contains("263 / "),
+        "{churn}"
+    );
+    // The tile says it is an estimated effect after adjustment, with an E-value.
+    let tile: String = select(&page, "div.tile[data-metric=churn_rate]")[0]
+        .text()
+        .collect();
+    assert!(
+        tile.contains("after adjustment (stratify) the estimated effect is −11.3 pts"),
+        "{tile}"
+    );
+    assert!(tile.contains("E-value "), "{tile}");
+
+    // Balance: the largest standardized difference before and after, and a Love plot
+    // with a hollow and a filled point per covariate level of `balance`.
+    let balance = read_table(&partition, "balance");
+    let levels = count(&balance, col("smd").is_not_null());
+    assert!(levels >= 3);
+    assert_eq!(select(&page, "#balance svg circle.before").len(), levels);
+    assert_eq!(
+        select(&page, "#balance svg circle.after").len(),
+        count(&balance, col("smd_adjusted").is_not_null())
+    );
+    let line: String = select(&page, "#balance p")[0].text().collect();
+    assert!(
+        line.contains("before adjustment") && line.contains(" after"),
+        "{line}"
+    );
+    assert!(text.contains("<dt>E-value</dt>"));
+}
+
+/// Chromium on this machine, or `None` (then the browser test is skipped
+/// loudly, and fails under `CI=true`, where `.ci/run` installs it).
+fn chromium() -> Option<std::path::PathBuf> {
+    let names = ["chromium", "chromium-browser", "google-chrome"];
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Runs Chromium headless with `args` on `page`, the network blocked;
+/// returns its stdout. Killed after two minutes.
+fn headless(
+    browser: &std::path::Path,
+    profile: &std::path::Path,
+    args: &[&str],
+    page: &std::path::Path,
+) -> String {
+    let mut child = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
+    });
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium {args:?}: {status}");
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("chromium {args:?} did not finish in two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    reader.join().unwrap().expect("chromium's output")
+}
+
+#[test]
+fn chromium_renders_the_sample_report_offline() {
+    let Some(browser) = chromium() else {
+        let message = "chromium not found: the report's browser test is SKIPPED (Debian: apt-get install chromium; .ci/run installs it)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("\n*** {message} ***\n");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let partition = sample_run_as_of(dir.path(), "2026-11-01");
+    let page = partition.join("report.html");
+    let source = Html::parse_document(&std::fs::read_to_string(&page).unwrap());
+    let profile = dir.path().join("profile");
+
+    // The DOM after rendering: every view and every chart still there.
+    let dom = Html::parse_document(&headless(&browser, &profile, &["--dump-dom"], &page));
+    let ids = |page: &Html| -> Vec<String> {
+        select(page, "body > section")
+            .iter()
+            .filter_map(|s| s.value().attr("id").map(str::to_string))
+            .collect()
+    };
+    assert_eq!(ids(&dom), VIEWS);
+    assert_eq!(select(&dom, "svg").len(), select(&source, "svg").len());
+    assert_eq!(select(&dom, "#survival svg g[data-series]").len(), 2);
+    let title: String = select(&dom, "h1")[0].text().collect();
+    assert_eq!(title, "Does training pay off?");
+
+    // A screenshot of the top of the page (1400 × 2000), kept for a person to
+    // look at: target/tmp/report-sample.png.
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-sample.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(
+        &browser,
+        &profile,
+        &[
+            "--window-size=1400,2000",
+            &format!("--screenshot={}", shot.display()),
+        ],
+        &page,
+    );
+    let png = std::fs::read(&shot).expect("the screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // Width and height from the IHDR chunk.
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), (1400, 2000));
+    // A rendered page, not a blank one: far more than a white PNG's few kB.
+    assert!(png.len() > 100_000, "{} bytes", png.len());
+    eprintln!("the sample report's screenshot: {}", shot.display());
+}
