@@ -35,8 +35,9 @@ svg .trained { stroke: var(--trained); fill: none; stroke-width: 2; }
 svg .untrained { stroke: var(--untrained); fill: none; stroke-width: 2; stroke-dasharray: 6 4; }
 svg .bar-trained { fill: var(--trained); } svg .bar-untrained { fill: var(--untrained); stroke: #7a5200; stroke-dasharray: 3 2; }
 svg .band-trained { fill: var(--trained); opacity: 0.15; } svg .band-untrained { fill: var(--untrained); opacity: 0.2; }
-table.forest-table { width: 100%; } table.forest-table td, table.forest-table th { white-space: nowrap; } table.forest-table tr.metric th { text-align: left; padding-top: 12px; border-bottom: 1px solid #bbb; }
+table.forest-table { width: 100%; font-size: 12px; } table.forest-table td, table.forest-table th { white-space: nowrap; } table.forest-table tr.metric th { text-align: left; padding-top: 12px; border-bottom: 1px solid #bbb; }
 table.forest-table tr.thin td { color: #9a9a9a; }
+table.forest-table tr.metric th.small { font-weight: normal; } table.forest-table td.diff span.small { display: block; } table.forest-table td, table.forest-table th { padding: 3px 5px; } div.scroll { overflow-x: auto; } .favours { display: flex; justify-content: space-between; gap: 6px; font-size: 11px; } .favours span { white-space: normal; }
 svg.forest .zero { stroke: #444; stroke-width: 1; } svg.forest .ci { stroke-width: 2; }
 svg.forest.better .ci, svg.forest.better .point { stroke: var(--good); fill: var(--good); }
 svg.forest.worse .ci, svg.forest.worse .point { stroke: var(--bad); fill: var(--bad); }
@@ -63,7 +64,7 @@ svg text.thin, td.thin { fill: #9a9a9a; color: #9a9a9a; }
 .warning { border-left: 4px solid var(--bad); background: #fdf0ea; padding: 6px 12px; margin: 8px 0; }
 svg.love .before { fill: #fff; stroke: #555; stroke-width: 1.5; } svg.love .after { fill: #1a1a1a; } svg.love .threshold { stroke: #999; stroke-dasharray: 4 3; }
 dl.glossary dt { font-weight: 600; margin-top: 6px; } dl.glossary dd { margin-left: 16px; }
-@media print { body { max-width: none; padding: 0; } .tile, figure, table, svg, .dots > div { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap { overflow: visible; } }
+@media print { body { max-width: none; padding: 0; } .tile, figure, table, svg, .dots > div { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap, div.scroll { overflow: visible; } }
 "#;
 
 /// The key metrics of the headline, in order: (metric, dimension prefix).
@@ -294,7 +295,7 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
 /// An E-value in words (REPORT.md item 19).
 pub fn e_value_words(e: f64) -> String {
     format!(
-        "E-value {e:.2}: an unmeasured cause would need a risk ratio of {e:.2} with both training and this outcome to explain the adjusted estimate away"
+        "E-value {e:.2} (an unmeasured cause would need a risk ratio of {e:.2} with both training and this outcome to explain the estimate away)"
     )
 }
 
@@ -391,7 +392,7 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
             metrics.push(&l.metric);
         }
     }
-    const CHART: f64 = 170.0;
+    const CHART: f64 = 150.0;
     let adjusted = data.adjust.is_some();
     html! {
         @for theme in themes {
@@ -420,7 +421,8 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
                             tr.metric {
                                 th colspan="4" { abbr title=(definition_of(metric)) { (name_of(metric)) } " " span.small { code { (metric) } } }
                                 th.small {
-                                    @if lower { "◀ favours trained · favours untrained ▶" } @else { "◀ favours untrained · favours trained ▶" }
+                                    @let (left, right) = if lower { ("trained", "untrained") } else { ("untrained", "trained") };
+                                    div.favours { span { "◀ favours " (left) } span { "favours " (right) " ▶" } }
                                 }
                                 th colspan=(if adjusted { 5 } else { 3 }) {}
                             }
@@ -430,9 +432,9 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
                                     @let verdict = Verdict::of(l.abs_diff, l.diff_ci, l.q_value, l.direction == "lower_is_better", alpha);
                                     tr class=(verdict.class()) {
                                         td { (row_label(l, &data.period)) }
-                                        td { (format::value(unit, l.trained)) " " span.small { "n " (format::count(l.n_trained)) } }
-                                        td { (format::value(unit, l.untrained)) " " span.small { "n " (format::count(l.n_untrained)) } }
-                                        td { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) ")" } }
+                                        td.diff { (format::value(unit, l.trained)) " " span.small { "n " (format::count(l.n_trained)) } }
+                                        td.diff { (format::value(unit, l.untrained)) " " span.small { "n " (format::count(l.n_untrained)) } }
+                                        td.diff { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) ")" } }
                                         td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci.0, l.diff_ci.1)))) }
                                         td { (format::p_value(l.p_value)) }
                                         td { (format::p_value(l.q_value)) }
@@ -476,7 +478,7 @@ fn adjusted_cells(l: &Lift, unit: format::Unit) -> Markup {
     html! {
         @match &l.adjusted {
             Some(a) if a.abs_diff.is_some() => {
-                td { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci.0, a.ci.1)) ")" } }
+                td.diff { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci.0, a.ci.1)) ")" } }
                 td.small {
                     (format::count(a.n_trained.unwrap_or(0))) " / " (format::count(a.n_untrained.unwrap_or(0)))
                     @let left_out = l.n_trained - a.n_trained.unwrap_or(l.n_trained);
@@ -552,7 +554,7 @@ pub fn page(data: &ReportData) -> Markup {
                         @if let Some((method, covariates)) = &data.adjust {
                             p.small { "Adjusted columns: the " (method) " estimate of the effect on the trained (ATT), comparing them with untrained accounts of the same " (covariates.join(", ")) ", with the trained and untrained it used and the trained left out for lack of comparable untrained accounts. Where it is closer to zero than the naive difference, part of the naive difference came from who chose to train." }
                         }
-                        (forest(data, alpha))
+                        div.scroll { (forest(data, alpha)) }
                     }
                 }
                 @if let (Some(t), Some(u)) = (data.curves.get("trained"), data.curves.get("untrained")) {
