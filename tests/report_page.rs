@@ -202,6 +202,34 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
         segmented.len()
     );
 
+    // The cohorts at the as-of date shown as such: the accounts in neither cohort split
+    // into those that left before their landmark (landmark ≤ as_of) and those not at it yet.
+    let cohorts = read_table(&partition, "account_cohorts");
+    let as_of = lit(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    let (trained, untrained) = (
+        count(&cohorts, col("cohort").eq(lit("trained"))),
+        count(&cohorts, col("cohort").eq(lit("untrained"))),
+    );
+    let unassigned = col("cohort").eq(lit("unassigned"));
+    let lost = count(
+        &cohorts,
+        unassigned
+            .clone()
+            .and(col("landmark_date").lt_eq(as_of.clone())),
+    );
+    let waiting = count(&cohorts, unassigned.and(col("landmark_date").gt(as_of)));
+    assert_eq!((trained, untrained), (552, 1_099));
+    assert_eq!(lost + waiting, 349);
+    assert!(lost > 0 && waiting > 0, "{lost} {waiting}");
+    let facts: String = select(&page, "#cohort-counts")[0].text().collect();
+    assert!(
+        facts.contains(&format!("{lost} that left before their landmark"))
+            && facts.contains(&format!("{waiting} not at their landmark yet"))
+            && facts.contains("552 trained")
+            && facts.contains("1,099 untrained"),
+        "{facts}"
+    );
+
     // The headline tiers, guardrails apart.
     let tiers: Vec<String> = select(&page, "#headline h3.tier")
         .iter()

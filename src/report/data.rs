@@ -139,6 +139,21 @@ pub struct ReportData {
     pub values: Vec<CohortValue>,
     /// Covariate balance before and after adjustment (with `adjust`).
     pub balance: Vec<BalanceRow>,
+    /// The accounts of `account_cohorts` (cohorts at the as-of date).
+    pub cohort_counts: Option<CohortCounts>,
+}
+
+/// How the accounts split at the as-of date (`account_cohorts`): the two
+/// cohorts, and the accounts in neither, lost before their landmark or not
+/// yet at it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CohortCounts {
+    pub trained: i64,
+    pub untrained: i64,
+    /// Landmark on or before the as-of date, not a customer at it.
+    pub lost_before_landmark: i64,
+    /// Landmark after the as-of date.
+    pub before_landmark: i64,
 }
 
 impl ReportData {
@@ -174,6 +189,7 @@ impl ReportData {
                 (&manifest.period_start, &manifest.period_end),
             )?,
             balance: read_balance(table("balance"))?,
+            cohort_counts: read_cohort_counts(table("account_cohorts"), &manifest.as_of)?,
         })
     }
 }
@@ -497,4 +513,42 @@ fn read_balance(df: &DataFrame) -> Result<Vec<BalanceRow>> {
             smd_adjusted: adjusted.get(i),
         })
         .collect())
+}
+
+/// SPEC §3: an account is assigned at A when its landmark L ≤ A and it is a
+/// customer at L; an unassigned account with L ≤ A therefore left before its
+/// landmark, one with L > A has not reached it. Counted by polars (one row
+/// per account in, a few rows out).
+fn read_cohort_counts(df: &DataFrame, as_of: &str) -> Result<Option<CohortCounts>> {
+    if df.height() == 0 {
+        return Ok(None);
+    }
+    use polars::prelude::*;
+    let as_of = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
+        .map_err(|e| crate::error::Error::Other(format!("the manifest's as_of `{as_of}`: {e}")))?;
+    let counts = df
+        .clone()
+        .lazy()
+        .group_by([
+            col("cohort"),
+            col("landmark_date")
+                .lt_eq(crate::time::date_lit(as_of))
+                .alias("reached"),
+        ])
+        .agg([len().cast(DataType::Int64).alias("accounts")])
+        .collect()
+        .map_err(|e| crate::error::Error::engine("reading `account_cohorts`", e))?;
+    let c = FrameColumns::new(&counts, "account_cohorts counts");
+    let (cohort, reached, accounts) = (c.text("cohort")?, c.flag("reached")?, c.whole("accounts")?);
+    let mut out = CohortCounts::default();
+    for i in 0..counts.height() {
+        let n = accounts.get(i).unwrap_or(0);
+        match (cohort.get(i), reached.get(i)) {
+            (Some(crate::cohort::TRAINED), _) => out.trained += n,
+            (Some(crate::cohort::UNTRAINED), _) => out.untrained += n,
+            (_, Some(true)) => out.lost_before_landmark += n,
+            _ => out.before_landmark += n,
+        }
+    }
+    Ok(Some(out))
 }

@@ -28,9 +28,10 @@ use crate::output::partition::manifest::Manifest;
 pub const FILE: &str = "report.html";
 
 /// The tables the report reads.
-pub const TABLES: [&str; 7] = [
+pub const TABLES: [&str; 8] = [
     "lift",
     "metrics",
+    "account_cohorts",
     "survival_curve",
     "retention_curve",
     "revenue_movements",

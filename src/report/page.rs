@@ -518,6 +518,13 @@ pub fn page(data: &ReportData) -> Markup {
                             " within " (d.window_days) " days of signup (the landmark); untrained: a customer at its landmark without. Accounts are compared from their landmark on."
                         }
                     }
+                    @if let Some(c) = &data.cohort_counts {
+                        p.facts id="cohort-counts" {
+                            "At the as-of date: " strong.swatch-trained { (format::count(c.trained)) " trained" } " and " strong.swatch-untrained { (format::count(c.untrained)) " untrained" } " accounts. In neither cohort: "
+                            (format::count(c.lost_before_landmark)) " that left before their landmark (counted in neither, so staying long enough to train cannot make training look good) and "
+                            (format::count(c.before_landmark)) " not at their landmark yet."
+                        }
+                    }
                 }
                 div.caveat role="note" {
                     strong { "Read with care: " }
