@@ -64,7 +64,7 @@ svg text.thin, td.thin { fill: #9a9a9a; color: #9a9a9a; }
 .warning { border-left: 4px solid var(--bad); background: #fdf0ea; padding: 6px 12px; margin: 8px 0; }
 svg.love .before { fill: #fff; stroke: #555; stroke-width: 1.5; } svg.love .after { fill: #1a1a1a; } svg.love .threshold { stroke: #999; stroke-dasharray: 4 3; }
 dl.glossary dt { font-weight: 600; margin-top: 6px; } dl.glossary dd { margin-left: 16px; }
-@media print { body { max-width: none; padding: 0; } .tile, figure, table, svg, .dots > div { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap, div.scroll { overflow: visible; } }
+@media print { body { max-width: none; padding: 0; } .tile, figure, svg, tr, .dots > div { break-inside: avoid; } figure table, .heatmap-wrap table { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap, div.scroll { overflow: visible; } }
 "#;
 
 /// The key metrics of the headline, in order: (metric, dimension prefix).
