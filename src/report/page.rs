@@ -262,7 +262,7 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let lower = l.direction == "lower_is_better";
     let verdict = Verdict::of(l.abs_diff, l.diff_ci, l.q_value, lower, alpha);
-    let breach = Tier::of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
+    let breach = enough(l) && Tier::of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
     html! {
         div.tile.breach[breach] data-metric=(l.metric) {
             @if breach { div.breach-note { "⚠ Guardrail: worse for trained accounts" } }
@@ -273,6 +273,11 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
                 span.swatch-untrained { "Untrained" }
                 span { (format::value(unit, l.untrained)) " " span.small { "n = " (format::count(l.n_untrained)) } }
             }
+            @if !enough(l) {
+                // REPORT.md item 6: no estimate, no interval, no p-value below the stated n.
+                div.diff.unclear { "Not enough data" }
+                p.sentence { "Fewer than " (charts::MIN_UNITS) " accounts in a cohort: no comparison is shown." }
+            } @else {
             div.diff { (format::difference(unit, l.abs_diff)) }
             div.small { "95 % CI " (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) " · p " (format::p_value(l.p_value)) " · q " (format::p_value(l.q_value)) }
             div class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
@@ -287,6 +292,7 @@ fn tile(l: &Lift, alpha: f64) -> Markup {
                         (a.note.clone().unwrap_or_else(|| "not available".into()))
                     }
                 }
+            }
             }
         }
     }
@@ -683,6 +689,38 @@ pub fn page(data: &ReportData) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tile_below_the_stated_n_shows_no_estimate() {
+        let l = Lift {
+            metric: "nps".into(),
+            segment: None,
+            dimension: None,
+            period_start: "2025-11-01".into(),
+            period_end: "2026-11-01".into(),
+            trained: Some(40.0),
+            untrained: Some(10.0),
+            abs_diff: Some(30.0),
+            diff_ci: (Some(5.0), Some(55.0)),
+            p_value: Some(0.02),
+            q_value: Some(0.03),
+            direction: "higher_is_better".into(),
+            n_trained: 12,
+            n_untrained: 300,
+            adjusted: None,
+        };
+        let thin = tile(&l, 0.05).into_string();
+        assert!(
+            thin.contains("Not enough data") && thin.contains("n = 12"),
+            "{thin}"
+        );
+        assert!(!thin.contains("+30.0 pts") && !thin.contains("95 % CI") && !thin.contains("0.02"));
+        let enough = tile(&Lift { n_trained: 30, ..l }, 0.05).into_string();
+        assert!(
+            enough.contains("+30.0 pts") && enough.contains("95 % CI +5.0 to +55.0 pts"),
+            "{enough}"
+        );
+    }
 
     #[test]
     fn verdicts_follow_the_interval_the_direction_and_q() {
