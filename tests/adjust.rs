@@ -10,22 +10,6 @@ use common::*;
 use polars::prelude::*;
 use predicates::prelude::*;
 
-/// The sample pipeline with `extra` top-level YAML, writing into `dir/out`.
-fn sample_pipeline(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
-    let sample = repo().join("sample_data");
-    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
-        .unwrap()
-        .replace("../sample_data", sample.to_str().unwrap())
-        .replace("../out/education_impact", "out")
-        .replace(
-            "stats:    { alpha: 0.05 }",
-            &format!("stats:    {{ alpha: 0.05 }}\n{extra}"),
-        );
-    let path = dir.join("p.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// Runs `pipeline`, asserts success and returns its stderr.
 fn run_ok(pipeline: &std::path::Path) -> String {
     let output = bin().arg("run").arg(pipeline).output().unwrap();
@@ -44,7 +28,7 @@ fn overall(metric: &str) -> Expr {
 #[test]
 fn the_sample_churn_is_standardized_to_the_trained_plan_mix() {
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = sample_pipeline(dir.path(), "adjust:   { covariates: [plan] }");
+    let pipeline = sample_pipeline_with(dir.path(), "adjust:   { covariates: [plan] }");
     let stderr = run_ok(&pipeline);
     let partition = dir.path().join("out/as_of=2026-11-01");
     let lift = read_table(&partition, "lift");
@@ -137,7 +121,7 @@ fn the_sample_churn_is_standardized_to_the_trained_plan_mix() {
 #[test]
 fn propensity_strata_come_from_a_logit_that_matches_statsmodels() {
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = sample_pipeline(
+    let pipeline = sample_pipeline_with(
         dir.path(),
         "adjust:   { method: propensity, covariates: [plan, region] }",
     );
@@ -174,7 +158,7 @@ fn adjust_settings_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     // A covariate that is not an accounts column (a mediator such as courses completed, or
     // a typo) is refused, naming the key and the columns there are.
-    let pipeline = sample_pipeline(
+    let pipeline = sample_pipeline_with(
         dir.path(),
         "adjust:   { covariates: [plan, courses_completed] }",
     );
@@ -182,7 +166,7 @@ fn adjust_settings_are_checked() {
         predicate::str::contains("`adjust.covariates` names `courses_completed`")
             .and(predicate::str::contains("region")),
     );
-    let pipeline = sample_pipeline(
+    let pipeline = sample_pipeline_with(
         dir.path(),
         "adjust:   { covariates: [plan], buckets: { plan: [1, 5] } }",
     );
@@ -220,7 +204,7 @@ fn adjust_settings_are_checked() {
             "unknown field `metod`",
         ),
     ] {
-        let pipeline = sample_pipeline(dir.path(), extra);
+        let pipeline = sample_pipeline_with(dir.path(), extra);
         validate_exits(&pipeline, 2).stderr(predicate::str::contains(message));
     }
 }

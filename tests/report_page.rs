@@ -245,17 +245,7 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
 #[test]
 fn an_adjusted_run_shows_naive_and_adjusted_side_by_side_with_the_balance() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = repo().join("sample_data");
-    let pipeline = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
-        .unwrap()
-        .replace("../sample_data", sample.to_str().unwrap())
-        .replace("../out/education_impact", "out")
-        .replace(
-            "stats:    { alpha: 0.05 }",
-            "stats:    { alpha: 0.05 }\nadjust:   { covariates: [plan] }",
-        );
-    let path = dir.path().join("p.yaml");
-    std::fs::write(&path, pipeline).unwrap();
+    let path = sample_pipeline_with(dir.path(), "adjust:   { covariates: [plan] }");
     bin().args(["-q", "run"]).arg(&path).assert().success();
     let partition = dir.path().join("out/as_of=2026-11-01");
     let text = std::fs::read_to_string(partition.join("report.html")).unwrap();

@@ -234,14 +234,8 @@ fn read_lift(df: &DataFrame) -> Result<Vec<Lift>> {
             metric: text(&metric, i).unwrap_or_default(),
             segment: text(&segment, i),
             dimension: text(&dimension, i),
-            period_start: period_start
-                .get(i)
-                .map(|d| crate::time::days_to_date(d).to_string())
-                .unwrap_or_default(),
-            period_end: period_end
-                .get(i)
-                .map(|d| crate::time::days_to_date(d).to_string())
-                .unwrap_or_default(),
+            period_start: period_start.get(i).map(date_text).unwrap_or_default(),
+            period_end: period_end.get(i).map(date_text).unwrap_or_default(),
             trained: trained.get(i),
             untrained: untrained.get(i),
             abs_diff: abs_diff.get(i),
@@ -335,9 +329,7 @@ fn read_retention(df: &DataFrame) -> Result<BTreeMap<String, Vec<RetentionCell>>
             .entry(cohort.get(i).unwrap_or_default().to_string())
             .or_default()
             .push(RetentionCell {
-                signup_month: month
-                    .get(i)
-                    .map(|d| crate::time::days_to_date(d).to_string()),
+                signup_month: month.get(i).map(date_text),
                 k: k.get(i).unwrap_or(0),
                 at_risk: at_risk.get(i).unwrap_or(0),
                 retained: retained.get(i).unwrap_or(0),
@@ -419,16 +411,17 @@ fn read_movements(df: &DataFrame) -> Result<BTreeMap<String, Vec<MonthMovements>
     if df.height() == 0 {
         return Ok(out);
     }
-    let c = FrameColumns::new(df, "revenue_movements");
-    let (month, cohort, segment, movement) = (
-        c.days("month")?,
-        c.text("cohort")?,
-        c.text("segment")?,
-        c.text("movement")?,
-    );
+    use polars::prelude::*;
+    let overall = filtered(
+        df,
+        "reading `revenue_movements`",
+        col("segment").is_null().and(col("cohort").is_not_null()),
+    )?;
+    let c = FrameColumns::new(&overall, "revenue_movements");
+    let (month, cohort, movement) = (c.days("month")?, c.text("cohort")?, c.text("movement")?);
     let (mrr, accounts) = (c.number("mrr")?, c.whole("accounts")?);
     let mut cells: BTreeMap<(String, i32), MonthMovements> = BTreeMap::new();
-    for i in 0..df.height() {
+    for i in 0..overall.height() {
         let (Some(cohort), Some(month), Some(movement)) =
             (cohort.get(i), month.get(i), movement.get(i))
         else {
@@ -437,13 +430,10 @@ fn read_movements(df: &DataFrame) -> Result<BTreeMap<String, Vec<MonthMovements>
         let Some(k) = MOVEMENTS.iter().position(|m| *m == movement) else {
             continue;
         };
-        if segment.get(i).is_some() {
-            continue;
-        }
         let cell = cells
             .entry((cohort.to_string(), month))
             .or_insert_with(|| MonthMovements {
-                month: crate::time::days_to_date(month).to_string(),
+                month: date_text(month),
                 mrr: [0.0; 5],
                 accounts: [0; 5],
             });
@@ -463,30 +453,31 @@ fn read_values(df: &DataFrame, period: (&str, &str)) -> Result<Vec<CohortValue>>
     if df.height() == 0 {
         return Ok(Vec::new());
     }
-    let c = FrameColumns::new(df, "metrics");
-    let (metric, cohort, segment, dimension) = (
-        c.text("metric")?,
-        c.text("cohort")?,
-        c.text("segment")?,
-        c.text("dimension")?,
-    );
-    let (start, end) = (c.days("period_start")?, c.days("period_end")?);
-    let is = |days: Option<i32>, date: &str| {
-        days.is_some_and(|d| crate::time::days_to_date(d).to_string() == date)
-    };
+    use polars::prelude::*;
+    let cohort = col("cohort");
+    let whole = filtered(
+        df,
+        "reading `metrics`",
+        col("dimension")
+            .is_null()
+            .and(
+                cohort
+                    .clone()
+                    .eq(lit(crate::cohort::TRAINED))
+                    .or(cohort.eq(lit(crate::cohort::UNTRAINED))),
+            )
+            .and(col("period_start").eq(manifest_date(period.0)?))
+            .and(col("period_end").eq(manifest_date(period.1)?)),
+    )?;
+    let c = FrameColumns::new(&whole, "metrics");
+    let (metric, cohort, segment) = (c.text("metric")?, c.text("cohort")?, c.text("segment")?);
     let (value, low, high, n) = (
         c.number("value")?,
         c.number("ci_low")?,
         c.number("ci_high")?,
         c.whole("n")?,
     );
-    Ok((0..df.height())
-        .filter(|&i| {
-            dimension.get(i).is_none()
-                && matches!(cohort.get(i), Some("trained" | "untrained"))
-                && is(start.get(i), period.0)
-                && is(end.get(i), period.1)
-        })
+    Ok((0..whole.height())
         .map(|i| CohortValue {
             metric: metric.get(i).unwrap_or_default().to_string(),
             segment: segment.get(i).map(str::to_string),
@@ -524,15 +515,13 @@ fn read_cohort_counts(df: &DataFrame, as_of: &str) -> Result<Option<CohortCounts
         return Ok(None);
     }
     use polars::prelude::*;
-    let as_of = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
-        .map_err(|e| crate::error::Error::Other(format!("the manifest's as_of `{as_of}`: {e}")))?;
     let counts = df
         .clone()
         .lazy()
         .group_by([
             col("cohort"),
             col("landmark_date")
-                .lt_eq(crate::time::date_lit(as_of))
+                .lt_eq(manifest_date(as_of)?)
                 .alias("reached"),
         ])
         .agg([len().cast(DataType::Int64).alias("accounts")])
@@ -551,4 +540,28 @@ fn read_cohort_counts(df: &DataFrame, as_of: &str) -> Result<Option<CohortCounts
         }
     }
     Ok(Some(out))
+}
+
+/// A date column's day as `YYYY-MM-DD`.
+fn date_text(days: i32) -> String {
+    crate::time::days_to_date(days).to_string()
+}
+
+/// A date of the manifest (`YYYY-MM-DD`) as a literal to compare a date
+/// column with.
+fn manifest_date(text: &str) -> Result<polars::prelude::Expr> {
+    crate::config::CalendarDate::parse(text)
+        .map(|d| crate::time::date_lit(d.0))
+        .map_err(|e| crate::error::Error::Other(format!("the manifest: {e}")))
+}
+
+/// The rows of a (small) output table that `filter` keeps, selected by
+/// polars rather than skipped in a loop.
+fn filtered(df: &DataFrame, what: &str, filter: polars::prelude::Expr) -> Result<DataFrame> {
+    use polars::prelude::*;
+    df.clone()
+        .lazy()
+        .filter(filter)
+        .collect()
+        .map_err(|e| crate::error::Error::engine(what, e))
 }

@@ -138,6 +138,17 @@ impl Verdict {
         }
     }
 
+    /// The verdict of a lift row, in its direction.
+    pub fn of_lift(l: &Lift, alpha: f64) -> Self {
+        Verdict::of(
+            l.abs_diff,
+            l.diff_ci,
+            l.q_value,
+            l.direction == "lower_is_better",
+            alpha,
+        )
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             Verdict::Better => "Better",
@@ -260,8 +271,7 @@ pub fn sentence(l: &Lift) -> String {
 
 fn tile(l: &Lift, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
-    let lower = l.direction == "lower_is_better";
-    let verdict = Verdict::of(l.abs_diff, l.diff_ci, l.q_value, lower, alpha);
+    let verdict = Verdict::of_lift(l, alpha);
     let breach = enough(l) && Tier::of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
     html! {
         div.tile.breach[breach] data-metric=(l.metric) {
@@ -406,7 +416,7 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
             @if !in_theme.is_empty() {
                 h3 { (theme) }
                 @if theme.starts_with("Guardrails") {
-                    @let breached: Vec<String> = data.lift.iter().filter(|l| theme_of(&l.metric) == theme && l.segment.is_none() && enough(l) && Verdict::of(l.abs_diff, l.diff_ci, l.q_value, l.direction == "lower_is_better", alpha) == Verdict::Worse).map(|l| row_label(l, &data.period).replace("all accounts", &name_of(&l.metric))).collect();
+                    @let breached: Vec<String> = data.lift.iter().filter(|l| theme_of(&l.metric) == theme && l.segment.is_none() && enough(l) && Verdict::of_lift(l, alpha) == Verdict::Worse).map(|l| row_label(l, &data.period).replace("all accounts", &name_of(&l.metric))).collect();
                     @if breached.is_empty() {
                         p.small { "Guardrails hold: no guardrail is worse for trained accounts over all accounts." }
                     } @else {
@@ -435,7 +445,7 @@ fn forest(data: &ReportData, alpha: f64) -> Markup {
                             @for l in rows {
                                 @let unit = format::unit_of(&l.metric, l.dimension.as_deref());
                                 @if enough(l) {
-                                    @let verdict = Verdict::of(l.abs_diff, l.diff_ci, l.q_value, l.direction == "lower_is_better", alpha);
+                                    @let verdict = Verdict::of_lift(l, alpha);
                                     tr class=(verdict.class()) {
                                         td { (row_label(l, &data.period)) }
                                         td.diff { (format::value(unit, l.trained)) " " span.small { "n " (format::count(l.n_trained)) } }

@@ -87,6 +87,22 @@ pub fn sample_run_as_of(out: &Path, as_of: &str) -> PathBuf {
     out.join(format!("as_of={as_of}"))
 }
 
+/// The sample pipeline with `extra` top-level YAML, writing into `dir/out`.
+pub fn sample_pipeline_with(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let sample = repo().join("sample_data");
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .unwrap()
+        .replace("../sample_data", sample.to_str().unwrap())
+        .replace("../out/education_impact", "out")
+        .replace(
+            "stats:    { alpha: 0.05 }",
+            &format!("stats:    {{ alpha: 0.05 }}\n{extra}"),
+        );
+    let path = dir.join("p.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Reads `TABLE.parquet` of a partition.
 pub fn read_table(partition: &Path, table: &str) -> DataFrame {
     let path = partition.join(format!("{table}.parquet"));
