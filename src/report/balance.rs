@@ -23,6 +23,12 @@ pub fn largest(rows: &[BalanceRow]) -> (Option<f64>, Option<f64>) {
     (max(|r| r.smd), max(|r| r.smd_adjusted))
 }
 
+/// An absolute standardized difference with two decimals, `–` when none.
+pub fn smd(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.2}", v.abs()))
+        .unwrap_or_else(|| "–".into())
+}
+
 fn label(r: &BalanceRow) -> String {
     match &r.level {
         Some(level) => format!("{} = {level}", r.covariate),
@@ -42,15 +48,11 @@ pub fn love_plot(rows: &[BalanceRow]) -> Markup {
     let x = Scale::new((0.0, high * 1.05), (left, width - right));
     let bottom = top + row * rows.len() as f64;
     let height = bottom + 36.0;
-    let f = |v: Option<f64>| {
-        v.map(|v| format!("{:.2}", v.abs()))
-            .unwrap_or_else(|| "–".into())
-    };
     html! {
         figure {
             svg.love role="img" aria-labelledby="love-title love-desc" viewBox={ "0 0 " (px(width)) " " (px(height)) } width=(px(width)) height=(px(height)) {
                 title id="love-title" { "Covariate balance before and after adjustment" }
-                desc id="love-desc" { "Largest absolute standardized difference: " (f(before)) " before adjustment, " (f(after)) " after." }
+                desc id="love-desc" { "Largest absolute standardized difference: " (smd(before)) " before adjustment, " (smd(after)) " after." }
                 @for t in x.ticks(5) {
                     line.grid x1=(px(x.at(t))) x2=(px(x.at(t))) y1=(px(top)) y2=(px(bottom)) {}
                     text x=(px(x.at(t))) y=(px(bottom + 14.0)) text-anchor="middle" { (t) }
@@ -62,10 +64,10 @@ pub fn love_plot(rows: &[BalanceRow]) -> Markup {
                     @let y = top + row * (i as f64 + 0.5);
                     text x=(px(left - 8.0)) y=(px(y + 4.0)) text-anchor="end" { (label(r)) }
                     @if let Some(v) = r.smd.filter(|v| v.is_finite()) {
-                        circle.before cx=(px(x.at(v.abs()))) cy=(px(y)) r="4" { title { (label(r)) ", before: " (format!("{:.2}", v.abs())) } }
+                        circle.before cx=(px(x.at(v.abs()))) cy=(px(y)) r="4" { title { (label(r)) ", before: " (smd(Some(v))) } }
                     }
                     @if let Some(v) = r.smd_adjusted.filter(|v| v.is_finite()) {
-                        circle.after cx=(px(x.at(v.abs()))) cy=(px(y)) r="3" { title { (label(r)) ", after: " (format!("{:.2}", v.abs())) } }
+                        circle.after cx=(px(x.at(v.abs()))) cy=(px(y)) r="3" { title { (label(r)) ", after: " (smd(Some(v))) } }
                     }
                 }
             }
@@ -74,7 +76,7 @@ pub fn love_plot(rows: &[BalanceRow]) -> Markup {
                 thead { tr { th { "Covariate level" } th { "SMD before" } th { "SMD after" } } }
                 tbody {
                     @for r in rows {
-                        tr { td { (label(r)) } td { (f(r.smd)) } td { (f(r.smd_adjusted)) } }
+                        tr { td { (label(r)) } td { (smd(r.smd)) } td { (smd(r.smd_adjusted)) } }
                     }
                 }
             }

@@ -648,8 +648,8 @@ pub fn page(data: &ReportData) -> Markup {
                         h2 { "How alike the adjusted cohorts are" }
                         p {
                             "Largest standardized difference between trained and untrained over the covariate levels: "
-                            strong { (before.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())) } " before adjustment, "
-                            strong { (after.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())) } " after"
+                            strong { (super::balance::smd(before)) } " before adjustment, "
+                            strong { (super::balance::smd(after)) } " after"
                             @if after.is_some_and(|a| a < super::balance::BALANCED) { " (below " (super::balance::BALANCED) ": balanced on these covariates)." } @else { "." }
                         }
                         (super::balance::love_plot(&data.balance))
