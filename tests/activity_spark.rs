@@ -341,7 +341,9 @@ fn a_signal_interrupts_the_running_spark_query_and_publishes_nothing() {
         return;
     };
     use std::io::{BufRead, BufReader};
-    // About 5.7 million events: several seconds of work for Spark on 2 cores.
+    // About 11 million events: several seconds of work for Spark on 2 cores,
+    // so that the signal 1.5 s after the rollup starts finds it still running
+    // (with half of them a warm Spark sometimes finished first).
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     bin()
@@ -351,7 +353,7 @@ fn a_signal_interrupts_the_running_spark_query_and_publishes_nothing() {
             "--accounts",
             "5000",
             "--event-factor",
-            "10",
+            "20",
             "--format",
             "parquet",
             "--out",
