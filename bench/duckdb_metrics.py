@@ -60,7 +60,7 @@ def grouped(metric: str, base: str, num: str, den: str, value: str = "num / den"
 
 
 def cohort_at(reference: str) -> str:
-    """SPEC §3: the cohort at reference date R of rows with `lm` (landmark),
+    """docs/METRICS.md#cohorts: the cohort at reference date R of rows with `lm` (landmark),
     `signup_date`, `churn_date` and `courses` (qualifying courses by L)."""
     return f"""CASE WHEN lm <= {reference} AND signup_date < lm
                      AND (churn_date IS NULL OR churn_date >= lm)
@@ -235,7 +235,7 @@ def run(con):
             ) USING (account_id)"""
         add(grouped(metric, counted, "(n > 0)::INT", "1"))
         if metric == "referral_rate":
-            # Referrals per customer (SPEC §6: counts are compared per account).
+            # Referrals per customer (docs/STATISTICS.md: counts are compared per account).
             add(grouped(metric, counted, "n", "1", dimension="'referrals'"))
 
     # Adoption. Users: created before A, account a customer in the period.

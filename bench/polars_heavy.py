@@ -22,7 +22,7 @@ COURSES = ["onboarding-101", "admin-cert"]
 
 
 def cohort(landmark: pl.Expr, courses: pl.Expr) -> pl.Expr:
-    """SPEC §3 at R = S."""
+    """docs/METRICS.md#cohorts at R = S."""
     assigned = (
         (landmark <= S)
         & (pl.col("signup_date") < landmark)

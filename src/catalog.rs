@@ -1,5 +1,5 @@
-//! The metric catalog printed by `cohort-metrics metrics` and embedded in the
-//! README (a test keeps the two equal).
+//! The metric catalog printed by `cohort-metrics metrics` and embedded in
+//! docs/METRICS.md (a test keeps the two equal).
 
 use crate::metrics::MetricConfig;
 

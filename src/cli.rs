@@ -1,4 +1,4 @@
-//! Command-line definitions (SPEC §8).
+//! Command-line definitions (docs/OPERATING.md).
 
 use std::path::PathBuf;
 
@@ -44,7 +44,7 @@ pub enum Command {
     Explain(PipelineArgs),
     /// List every metric id with its definition and the inputs it needs.
     Metrics {
-        /// Print the catalog as a Markdown table (as in the README).
+        /// Print the catalog as a Markdown table (as in docs/METRICS.md).
         #[arg(long)]
         markdown: bool,
     },

@@ -1,4 +1,4 @@
-//! The landmark cohort rule (SPEC §3), written once. Every metric takes its
+//! The landmark cohort rule (docs/METRICS.md#cohorts), written once. Every metric takes its
 //! cohort from the account frame built here.
 
 use polars::prelude::*;
@@ -10,6 +10,10 @@ use crate::time::{add_days, customer_at, date_lit, Period};
 pub const TRAINED: &str = "trained";
 pub const UNTRAINED: &str = "untrained";
 pub const UNASSIGNED: &str = "unassigned";
+/// The column of the account frame, and of every unit frame, that holds
+/// the account's stratum when the pipeline has `adjust`
+/// (docs/STATISTICS.md, "Adjustment").
+pub const STRATUM: &str = "stratum";
 
 /// One row per account with its landmark and its cohort at both reference
 /// dates:
@@ -19,7 +23,7 @@ pub const UNASSIGNED: &str = "unassigned";
 /// `cohort_at_start` (R = S) and `cohort_at_as_of` (R = A); a cohort is
 /// `trained`, `untrained`, or null when the account is not assigned.
 ///
-/// SPEC §3: "Landmark of an account: L = signup_date + W days. An account is
+/// docs/METRICS.md#cohorts: "Landmark of an account: L = signup_date + W days. An account is
 /// assigned at reference date R when L ≤ R and it is a customer at instant L.
 /// An assigned account is trained when it completed at least min_courses
 /// distinct qualifying courses with completed_at < L (completions before
@@ -112,7 +116,7 @@ fn qualifying_rows(training: LazyFrame, rule: &CohortConfig, period: &Period) ->
     training.filter(keep)
 }
 
-/// SPEC §3 user level: "when training rows carry user_id, a user's cohort is
+/// docs/METRICS.md#cohorts user level: "when training rows carry user_id, a user's cohort is
 /// decided by the same rule from the user's own completions, with the user's
 /// created_at (users table) in place of signup_date". The user is "a customer
 /// at L" when its account is. `users` has `user_id`, `account_id` and

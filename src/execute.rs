@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::frame::collect_all;
 use crate::metrics::aggregate::combine;
 use crate::metrics::FinishRows;
 use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
@@ -233,7 +234,7 @@ pub fn statistics(
     })
 }
 
-/// SPEC §6: "flag |SMD| > 0.1 after adjustment in the log" — one warning
+/// docs/STATISTICS.md: "flag |SMD| > 0.1 after adjustment in the log" — one warning
 /// naming the covariate levels still unbalanced after the adjustment.
 fn imbalance_warnings(balance: &DataFrame) -> Result<Vec<String>> {
     let columns = crate::stats::FrameColumns::new(balance, "balance");
@@ -261,21 +262,6 @@ fn imbalance_warnings(balance: &DataFrame) -> Result<Vec<String>> {
             unbalanced.join(", ")
         )]
     })
-}
-
-/// Collects `plans` together. `what` names the stage for error messages.
-///
-/// The streaming engine: on 100k accounts / 14.8M input rows it takes the
-/// whole pipeline from 26.2 s and 3.7 GB peak RSS (in-memory engine) to
-/// 17.7 s and 1.9 GB with identical tables (docs/BENCHMARKS.md). Operators it
-/// lacks fall back to the in-memory engine inside the same plan.
-pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> {
-    if plans.is_empty() {
-        return Ok(Vec::new());
-    }
-    let dsl = plans.into_iter().map(|lf| lf.logical_plan).collect();
-    LazyFrame::collect_all_with_engine(dsl, Engine::Streaming, OptFlags::default())
-        .map_err(|e| Error::engine(what, e))
 }
 
 /// The optimized plan of `plan` as text (for `cohort-metrics explain`).

@@ -1,12 +1,12 @@
-//! The loaded inputs of a run: every configured source scanned (schema only),
-//! metric requirements checked against the columns found, and fact tables
-//! restricted to known accounts (SPEC §9: orphan rows are dropped).
+//! The loaded inputs of a run: every configured source scanned (schema only)
+//! and fact tables restricted to known accounts (docs/INPUTS.md, "The
+//! checks": orphan rows are dropped).
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::config::{Pipeline, SourceName};
+use crate::config::{Pipeline, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
 use crate::source::{build_source, open_source, IdValues, LoadedSource, OpenedSource};
 
@@ -18,13 +18,25 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Scans every source of the pipeline (reads schemas, not data) and checks
-    /// that each metric finds the sources and columns it needs.
+    /// Scans every source of the pipeline (reads schemas, not data). What
+    /// the metrics need of the columns found is checked by the caller
+    /// (`crate::metrics::needs::check_columns`).
     pub fn scan(pipeline: &Pipeline) -> Result<Inputs> {
-        let opened = pipeline
-            .sources
-            .iter()
-            .map(|(name, source)| Ok((*name, open_source(source)?)))
+        Inputs::scan_with(pipeline, None)
+    }
+
+    /// Scans the pipeline's sources with `events`, the rollup an activity
+    /// engine produced (Spark's staging directory, the store's days), in
+    /// place of `sources.events`.
+    pub fn scan_with(pipeline: &Pipeline, events: Option<&ResolvedSource>) -> Result<Inputs> {
+        let mut resolved: BTreeMap<SourceName, &ResolvedSource> =
+            pipeline.sources.iter().map(|(name, s)| (*name, s)).collect();
+        if let Some(events) = events {
+            resolved.insert(SourceName::Events, events);
+        }
+        let opened = resolved
+            .into_iter()
+            .map(|(name, source)| Ok((name, open_source(source)?)))
             .collect::<Result<Vec<_>>>()?;
         let id_type = id_type(&opened)?;
         let mut sources = BTreeMap::new();
@@ -79,48 +91,21 @@ impl Inputs {
             sources,
             account_ids,
         };
-        inputs.check_requirements(pipeline)?;
-        if let Some(adjust) = &pipeline.adjust {
-            // The strata need only schemas: a bucketed text column fails here.
-            crate::strata::check(adjust, &inputs)?;
-        }
         Ok(inputs)
     }
 
-    /// SPEC §4: "a metric that needs a missing source or column is a
-    /// configuration error naming both". Every problem is reported at once.
-    fn check_requirements(&self, pipeline: &Pipeline) -> Result<()> {
-        let mut problems = Vec::new();
-        for metric in &pipeline.metrics {
-            for (source, column) in metric.metric().requires() {
-                match self.sources.get(&source) {
-                    None => {
-                        let problem = format!("metric `{}` needs source `{source}`, which the pipeline does not define", metric.id());
-                        if !problems.contains(&problem) {
-                            problems.push(problem);
-                        }
-                    }
-                    Some(loaded) if !loaded.has_column(column) => problems.push(format!(
-                        "metric `{}` needs column `{column}` of source `{source}` ({}), which is missing",
-                        metric.id(),
-                        loaded.files_shown()
-                    )),
-                    Some(_) => {}
-                }
-            }
+    /// The same inputs restricted to the sources `names` (the id type and
+    /// the accounts stay those of the whole scan).
+    pub fn only(&self, names: &[SourceName]) -> Inputs {
+        Inputs {
+            sources: self
+                .sources
+                .iter()
+                .filter(|(name, _)| names.contains(name))
+                .map(|(name, s)| (*name, s.clone()))
+                .collect(),
+            account_ids: self.account_ids.clone(),
         }
-        if problems.is_empty() {
-            return Ok(());
-        }
-        let list = problems
-            .iter()
-            .map(|p| format!("  - {p}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        Err(Error::config(format!(
-            "`{}`: the inputs do not fit the metrics:\n{list}",
-            pipeline.file_path.display()
-        )))
     }
 
     pub fn get(&self, name: SourceName) -> Option<&LoadedSource> {
@@ -190,7 +175,7 @@ fn id_type(opened: &[(SourceName, OpenedSource<'_>)]) -> Result<DataType> {
     if checks.is_empty() {
         return Ok(DataType::Int64);
     }
-    let results = crate::execute::collect_all(checks, "reading the ids of the CSV sources")?;
+    let results = crate::frame::collect_all(checks, "reading the ids of the CSV sources")?;
     let canonical = results.iter().all(|df| {
         df.column("canonical")
             .ok()

@@ -14,6 +14,7 @@ pub mod cohort;
 pub mod config;
 pub mod error;
 pub mod execute;
+pub mod frame;
 pub mod generate;
 pub mod inputs;
 pub mod log;

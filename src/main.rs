@@ -29,8 +29,8 @@ fn main() -> ExitCode {
     // A panic is a bug; it still ends with exit code 1 and a clear line, never a half-written output.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command)))
         .unwrap_or_else(|_| {
-            Err(Error::Other(
-                "internal error (a bug): the job stopped; nothing was published".into(),
+            Err(Error::other(
+                "internal error (a bug): the job stopped; nothing was published",
             ))
         });
     match outcome {
@@ -142,27 +142,26 @@ fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Verify(args) => {
-            let verified = run::verify(&args.partition, args.s3_endpoint.as_deref())?;
+            let verified = cohort_metrics::output::partition::verify::verify_named(&args.partition, args.s3_endpoint.as_deref())?;
             print_out(&format!(
                 "intact: run {}, schema version {}, {} table(s), {} bytes\n",
                 verified.run_id, verified.schema_version, verified.tables, verified.bytes
             ))
         }
         Command::ActivitySql(args) => {
-            let pipeline = run::load(&run_options(args.pipeline))?;
-            let inputs = cohort_metrics::inputs::Inputs::scan(&pipeline)?;
-            let sql = cohort_metrics::activity::sql::statement(
-                &pipeline,
-                &inputs,
+            let sql = run::activity_sql(
+                &run_options(args.pipeline),
                 args.dialect,
                 args.table.as_deref(),
             )?;
             print_out(&cohort_metrics::redact::redact(&sql))
         }
         Command::Schema => {
-            let schema = schemars::schema_for!(cohort_metrics::config::PipelineFile);
+            let schema = schemars::schema_for!(
+                cohort_metrics::config::PipelineFile<cohort_metrics::metrics::MetricConfig>
+            );
             let text =
-                serde_json::to_string_pretty(&schema).map_err(|e| Error::Other(e.to_string()))?;
+                serde_json::to_string_pretty(&schema).map_err(|e| Error::other(e.to_string()))?;
             print_out(&(text + "\n"))
         }
     }

@@ -170,12 +170,12 @@ output: {{ path: out }}
     }
 
     pub fn compute_path(&self, path: PathBuf) -> Computed {
-        let pipeline = load(&RunOptions {
+        let job = load(&RunOptions {
             pipeline: path,
             ..Default::default()
         })
         .expect("pipeline loads");
-        compute(&pipeline).expect("pipeline computes")
+        compute(&job).expect("pipeline computes")
     }
 }
 

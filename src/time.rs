@@ -1,10 +1,31 @@
-//! Time rules (SPEC §1–2), written once and used by every metric.
+//! Time rules (docs/METRICS.md#time), written once and used by every metric.
 //!
 //! All comparisons are on calendar dates. `as_of` (A) is exclusive; the
 //! period is `[S, A)` with `S = A − months` (day clamped to the month's end).
 
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
+
+/// A range of UTC days `[first, end)`: the days of activity a run reads
+/// (docs/METRICS.md, "Time"), or a piece of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayRange {
+    /// The first day (inclusive).
+    pub first: NaiveDate,
+    /// The end (exclusive): for a run's activity, the as-of date A.
+    pub end: NaiveDate,
+}
+
+impl DayRange {
+    /// The range that covers every day in `firsts` up to `end`; None when
+    /// no metric reads events.
+    pub fn covering(firsts: impl IntoIterator<Item = NaiveDate>, end: NaiveDate) -> Option<Self> {
+        firsts
+            .into_iter()
+            .min()
+            .map(|first| DayRange { first, end })
+    }
+}
 
 /// The measurement period `[start, as_of)` and its complete months.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +39,7 @@ pub struct Period {
 }
 
 impl Period {
-    /// SPEC §1: "S = A − period.months calendar months (day of month clamped
+    /// docs/METRICS.md#time: "S = A − period.months calendar months (day of month clamped
     /// to the month's last day)".
     pub fn new(as_of: NaiveDate, months: u32) -> Self {
         Period {
@@ -28,7 +49,7 @@ impl Period {
         }
     }
 
-    /// SPEC §1: "Complete months of the period: calendar months M with
+    /// docs/METRICS.md#time: "Complete months of the period: calendar months M with
     /// S ≤ first_day(M) and first_day(M + 1) ≤ A, oldest first: M1 … Mk."
     /// Returns the first days of M1 … Mk.
     pub fn complete_months(&self) -> Vec<NaiveDate> {
@@ -145,7 +166,7 @@ fn churn() -> Expr {
     col("churn_date")
 }
 
-/// SPEC §2: "The account is a customer at instant X when signup_date < X and
+/// docs/METRICS.md#customers-and-churn: "The account is a customer at instant X when signup_date < X and
 /// (churn_date is null or churn_date ≥ X)." X may be a literal or a column.
 pub fn customer_at(x: Expr) -> Expr {
     signup()
@@ -153,17 +174,17 @@ pub fn customer_at(x: Expr) -> Expr {
         .and(churn().is_null().or(churn().gt_eq(x)))
 }
 
-/// SPEC §2: "Churned during [X, Y): in pop(X) and churn_date < Y."
+/// docs/METRICS.md#customers-and-churn: "Churned during [X, Y): in pop(X) and churn_date < Y."
 pub fn churned_during(x: Expr, y: Expr) -> Expr {
     customer_at(x).and(churn().is_not_null().and(churn().lt(y)))
 }
 
-/// SPEC §2: "Retained over [X, Y): in pop(X) and (churn_date null or ≥ Y)."
+/// docs/METRICS.md#customers-and-churn: "Retained over [X, Y): in pop(X) and (churn_date null or ≥ Y)."
 pub fn retained_over(x: Expr, y: Expr) -> Expr {
     customer_at(x).and(churn().is_null().or(churn().gt_eq(y)))
 }
 
-/// SPEC §5 `survival`: the churn is an event seen at `a` when churn_date < A
+/// docs/METRICS.md#survival: the churn is an event seen at `a` when churn_date < A
 /// (otherwise the account is censored at `a`).
 pub fn churned_before(a: Expr) -> Expr {
     churn().is_not_null().and(churn().lt(a))
@@ -182,14 +203,14 @@ pub fn months_retained() -> Expr {
     months_until(signup(), churn())
 }
 
-/// SPEC §5 `retention_curve`: still a customer `k` months after signup,
+/// docs/METRICS.md#retention_curve: still a customer `k` months after signup,
 /// "churn_date null or ≥ add_months(signup_date, k)", which is
 /// k ≤ [`months_retained`] (passed in as a column).
 pub fn customer_months_after_signup(k: Expr, months_retained: Expr) -> Expr {
     churn().is_null().or(k.lt_eq(months_retained))
 }
 
-/// SPEC §2: "Customers in a period [X, Y): signup_date < Y and (churn_date
+/// docs/METRICS.md#customers-and-churn: "Customers in a period [X, Y): signup_date < Y and (churn_date
 /// null or churn_date > X) and (churn_date null or churn_date > signup_date)."
 pub fn customer_in_period(x: Expr, y: Expr) -> Expr {
     signup()

@@ -1,4 +1,4 @@
-//! `adjust:` end to end (SPEC §6 "Adjusted comparisons"): the sample run
+//! `adjust:` end to end (docs/STATISTICS.md#adjustment): the sample run
 //! standardized to the trained accounts' plan mix, against numbers computed
 //! independently from the sample's raw files with pandas (per plan: churned
 //! in [S, A) among the customers at S of each cohort at S; weights = the

@@ -219,7 +219,7 @@ fn the_adjusted_lift_covers_the_true_effect_where_the_naive_one_misses_it() {
     // limit: nine covariate patterns share five quantile strata, so some
     // strata mix plans and part of the bias stays (Cochran: five strata
     // remove about 90 % of it); here more than 60 %, with the interval
-    // short of the truth. The README says so and points to `stratify`.
+    // short of the truth. docs/STATISTICS.md says so and points to `stratify`.
     std::fs::remove_dir_all(dir.path().join("out")).unwrap();
     let (propensity, _) = run(
         dir.path(),

@@ -1,4 +1,4 @@
-//! Overlapping runs on one output (SPEC §7): one run at a time holds the
+//! Overlapping runs on one output (docs/OUTPUTS.md): one run at a time holds the
 //! partition's lock; the other waits (`--wait-lock`) or stops with exit
 //! code 5 naming the holder. Whatever the timing, the partition ends
 //! complete (every table's run id is the manifest's: `verify` passes) and

@@ -1,4 +1,4 @@
-//! SPEC §4: "Ids may be integers or strings in the files; they are compared
+//! docs/INPUTS.md: "Ids may be integers or strings in the files; they are compared
 //! as strings". When every id column is an integer column the run compares
 //! integers, which must give exactly the tables of the string comparison
 //! used as soon as one source has text ids.

@@ -1,6 +1,6 @@
 //! A run killed with SIGKILL at any moment leaves the previous partition
 //! intact and readable, nothing half-written visible to readers, and the
-//! next run succeeds (SPEC §7, §9).
+//! next run succeeds (docs/OUTPUTS.md, §9).
 
 mod common;
 

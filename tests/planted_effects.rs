@@ -119,7 +119,7 @@ fn planted_effects_are_recovered() {
     );
     assert!(phi[0].unwrap() > 0.0);
 
-    // Every comparison carries its uncertainty (SPEC §6): ratios of sums and CLV have a
+    // Every comparison carries its uncertainty (docs/STATISTICS.md): ratios of sums and CLV have a
     // p-value and an interval of the difference around abs_diff; q ≥ p on every row.
     for metric in [
         "net_revenue_retention",

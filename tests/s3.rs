@@ -1,4 +1,4 @@
-//! Inputs read from and outputs published to S3 (SPEC §4, §7), against a real
+//! Inputs read from and outputs published to S3 (docs/INPUTS.md, §7), against a real
 //! S3-compatible server on 127.0.0.1 (see `tests/common/s3.rs`).
 
 mod common;

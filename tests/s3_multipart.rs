@@ -1,11 +1,11 @@
-//! Multipart uploads of large outputs (SPEC §7): completed in parts, and
+//! Multipart uploads of large outputs (docs/OUTPUTS.md): completed in parts, and
 //! aborted when a part fails so that no half-written object or dangling
 //! upload is left. In its own test binary because the client takes its
 //! credentials from the process environment, which this test sets.
 
 mod common;
 
-use cohort_metrics::config::S3Config;
+use cohort_metrics::storage::s3::S3Config;
 use cohort_metrics::storage::s3::{S3Settings, S3};
 use common::s3::S3Server;
 

@@ -1,4 +1,4 @@
-//! No secret anywhere (SPEC §7, §8): a value interpolated from a `${VAR}`
+//! No secret anywhere (docs/OUTPUTS.md, §8): a value interpolated from a `${VAR}`
 //! whose name looks secret never reaches the manifest, the logs, `explain`
 //! or an error message, wherever the pipeline uses it.
 

@@ -87,7 +87,7 @@ fn the_sample_runs_statistics_match_statsmodels() {
         1e-9,
         "nps p",
     );
-    // The untrained NPS is negative, so no rel_lift (SPEC §7).
+    // The untrained NPS is negative, so no rel_lift (docs/OUTPUTS.md).
     assert!(one(&lift, overall("nps"), "rel_lift").is_nan());
 
     // NRR: delta method over the 264 trained and 439 untrained base accounts.
@@ -104,7 +104,7 @@ fn the_sample_runs_statistics_match_statsmodels() {
         "nrr untrained se",
     );
 
-    // Referrals are compared per account (SPEC §6), not as raw counts: 38 referrals from
+    // Referrals are compared per account (docs/STATISTICS.md), not as raw counts: 38 referrals from
     // 263 trained accounts vs 27 from 434 untrained: 0.1444867 vs 0.0622120, rel_lift
     // 1.32249; z = 0.0822747/√(38/263² + 27/434²) = 3.125979 → p = 0.00177214 (2·norm.sf).
     let referrals = col("metric")

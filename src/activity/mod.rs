@@ -1,7 +1,7 @@
 //! `activity`: the one layer that reads product events.
 //!
-//! Every event metric (SPEC §5 "Adoption", the event signals of
-//! `health_score`) depends on events only through their UTC day: SPEC §1
+//! Every event metric (docs/METRICS.md#subjects-and-populations, the event signals of
+//! `health_score`) depends on events only through their UTC day: docs/METRICS.md#time
 //! compares dates, never times. So the events of a run are reduced to a
 //! daily rollup, and nothing above this module touches raw events.
 //!
@@ -15,7 +15,7 @@
 //! | `event_name` | String | as written |
 //! | `events` | UInt32 | how many events of the source the row stands for |
 //!
-//! - Days: `[first, end)` of the run's [`ActivityRange`], where `end` is
+//! - Days: `[first, end)` of the run's [`DayRange`], where `end` is
 //!   the as-of date A and `first` the earliest day a configured metric can
 //!   look at. The rollup itself does not depend on A beyond that range: a
 //!   row for a day is the same whatever run produced it.
@@ -32,6 +32,7 @@
 //! column. The per-subject reductions ([`reduce`]) are computed once per run
 //! and shared by the metrics.
 
+mod interrupts;
 pub mod reduce;
 pub mod spark;
 pub mod sql;
@@ -40,76 +41,41 @@ pub mod store;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::config::{Pipeline, SourceName};
+use crate::config::{Pipeline, ResolvedSource, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
+use crate::time::DayRange;
 
 /// The columns of the activity contract, in order.
 pub const COLUMNS: [&str; 5] = ["account_id", "user_id", "day", "event_name", "events"];
 
-/// The days activity covers: `[first, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActivityRange {
-    /// The earliest day a configured metric looks at.
-    pub first: NaiveDate,
-    /// The as-of date A (exclusive).
-    pub end: NaiveDate,
-}
-
-impl ActivityRange {
-    /// The range that covers every day in `firsts` up to `end`; None when
-    /// no metric reads events.
-    pub fn covering(firsts: impl IntoIterator<Item = NaiveDate>, end: NaiveDate) -> Option<Self> {
-        firsts
-            .into_iter()
-            .min()
-            .map(|first| ActivityRange { first, end })
-    }
-}
-
-/// The days of activity the configured metrics read (None when no metric
-/// reads events).
-pub fn range(pipeline: &Pipeline) -> Option<ActivityRange> {
-    ActivityRange::covering(
-        pipeline
-            .metrics
-            .iter()
-            .filter_map(|m| m.metric().activity_from(&pipeline.period)),
-        pipeline.period.as_of,
-    )
-}
-
-/// `pipeline` with `sources.events` replaced by the rollup in the Parquet
-/// files `files` (a glob): what Spark staged, or the store's days. It is
-/// then read as `engine: table` reads a rollup (`day` standing for
-/// `event_time`), with the same data rules.
-pub fn with_rollup_events(pipeline: &Pipeline, files: crate::storage::Location) -> Pipeline {
+/// The events source that reads the rollup in the Parquet files `files`
+/// (a glob): what Spark staged, or the store's days. The rest of the run
+/// reads it as `engine: table` reads a rollup (`day` standing for
+/// `event_time`), with the same data rules; the pipeline itself is not
+/// changed.
+pub fn rollup_source(pipeline: &Pipeline, files: crate::storage::Location) -> ResolvedSource {
     let config: crate::config::SourceConfig = serde_json::from_value(serde_json::json!({
         "path": files.to_string(),
         "format": "parquet",
         "columns": { "event_time": "day" },
     }))
     .expect("a source of three keys");
-    let mut with = pipeline.clone();
-    with.sources.insert(
-        SourceName::Events,
-        crate::config::ResolvedSource {
-            name: SourceName::Events,
-            is_glob: true,
-            s3: files.is_s3().then(|| pipeline.s3.clone()).flatten(),
-            location: files,
-            format: Some(crate::config::FileFormat::Parquet),
-            config,
-            rollup: true,
-        },
-    );
-    with
+    ResolvedSource {
+        name: SourceName::Events,
+        is_glob: true,
+        s3: files.is_s3().then(|| pipeline.s3.clone()).flatten(),
+        location: files,
+        format: Some(crate::config::FileFormat::Parquet),
+        config,
+        rollup: true,
+    }
 }
 
 /// The local engine: the events of known accounts whose UTC day is in
 /// `range`, one row per event, in the contract's columns. The day bounds
 /// reach the reader ([`crate::source::LoadedSource::frame_in_days`]).
-pub fn local(inputs: &Inputs, range: ActivityRange) -> Result<LazyFrame> {
+pub fn local(inputs: &Inputs, range: DayRange) -> Result<LazyFrame> {
     let events = inputs
         .get(SourceName::Events)
         .ok_or_else(|| crate::error::Error::config("source `events` is required"))?;
@@ -176,13 +142,13 @@ mod tests {
             "  training: { path: training.csv }\n",
             "  training: { path: training.csv }\n  events: { path: events.csv }\n",
         );
-        let pipeline = crate::run::load(&crate::run::RunOptions {
+        let job = crate::run::load(&crate::run::RunOptions {
             pipeline: fixture.file("activity.yaml", &text),
             ..Default::default()
         })
         .unwrap();
-        let inputs = Inputs::scan(&pipeline).unwrap();
-        let range = range(&pipeline).unwrap();
+        let inputs = Inputs::scan(&job.pipeline).unwrap();
+        let range = crate::metrics::needs::activity_range(&job.metrics, &job.pipeline.period).unwrap();
         assert_eq!(
             (range.first, range.end),
             (date("2025-11-01"), date("2026-01-01"))

@@ -1,6 +1,6 @@
 //! `activity.engine: spark`: the rollup computed by a Spark Connect server.
 //!
-//! The statement is the `spark` dialect of [`super::sql::rollup`], built
+//! The statement is the `spark` dialect of [`super::sql::rollup_of_days`], built
 //! from the same definition as the local engine: the events source's path,
 //! column mapping and formats, the run's days, UTC days (the session time
 //! zone is pinned to UTC first), null user ids kept. Spark writes Parquet to
@@ -15,29 +15,29 @@
 //! Spark's message. SIGINT and SIGTERM during the Spark steps interrupt the
 //! running Spark operation (by the run's tag) before the run exits.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 use spark_connect::SparkSession;
 
-use crate::config::{Pipeline, SourceName, SparkSettings};
+use crate::config::{Pipeline, ResolvedSource, SourceName, SparkSettings};
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::log;
 use crate::storage::Location;
 
+use super::interrupts::{interrupted, Interrupts};
 use super::sql::{rollup_of_days, Dialect};
-use super::ActivityRange;
+use crate::time::DayRange;
 
 /// Staged runs are directories `run=RUN_ID/` under the staging directory.
 const RUN_PREFIX: &str = "run=";
 
 /// The rollup Spark wrote for this run; its directory is removed on drop.
 pub struct Staged {
-    /// The pipeline with `sources.events` replaced by the staged rollup.
-    pub pipeline: Pipeline,
+    /// The events source that reads the staged rollup.
+    pub events: ResolvedSource,
     /// What the manifest records.
     pub entry: SparkEntry,
     staging: StagingDir,
@@ -61,7 +61,7 @@ impl Staged {
     pub fn check_events(&self, inputs: &Inputs) -> Result<()> {
         let rollup = inputs
             .get(SourceName::Events)
-            .ok_or_else(|| Error::Other("the staged rollup was not scanned".into()))?;
+            .ok_or_else(|| Error::other("the staged rollup was not scanned"))?;
         let sum = rollup
             .frame
             .clone()
@@ -74,7 +74,7 @@ impl Staged {
             .and_then(|c| c.u64().ok().and_then(|c| c.get(0)))
             .unwrap_or(0);
         if read != self.entry.events {
-            return Err(Error::Io(format!(
+            return Err(Error::io_failed(format!(
                 "Spark at {}: the rollup it wrote to {} stands for {read} events, but Spark counts {} events \
                  of `sources.events` in the days read: the write is partial or the directory was changed \
                  during the run; nothing was published",
@@ -87,28 +87,15 @@ impl Staged {
     }
 }
 
-/// Runs the rollup on Spark when the pipeline's engine is `spark` and a
-/// metric reads events; None otherwise.
-pub fn stage(pipeline: &Pipeline, run_id: &str) -> Result<Option<Staged>> {
-    if pipeline.spark.is_none() {
-        return Ok(None);
-    }
-    match super::range(pipeline) {
-        // The events source's schema decides how its `event_time` becomes a day.
-        Some(range) => stage_days(pipeline, &Inputs::scan(pipeline)?, run_id, range).map(Some),
-        None => Ok(None),
-    }
-}
-
 /// Runs the rollup of the days `range` on Spark (the store computes only
 /// the days it lacks). Every account's rows are kept: the run drops
 /// orphans when it reads the rollup.
 /// `inputs` are the pipeline's sources as scanned (the events' schema).
-pub fn stage_days(
+pub fn stage(
     pipeline: &Pipeline,
     inputs: &Inputs,
     run_id: &str,
-    range: ActivityRange,
+    range: DayRange,
 ) -> Result<Staged> {
     let settings = pipeline
         .spark
@@ -155,13 +142,13 @@ pub fn stage_days(
             .and_then(|value| value.as_i64())
             .and_then(|n| u64::try_from(n).ok())
             .ok_or_else(|| {
-                Error::Io(format!(
+                Error::io_failed(format!(
                     "Spark at {remote}: the count of the events gave no number"
                 ))
             })?
     };
     let _ = session.session.stop();
-    let staged_pipeline = super::with_rollup_events(pipeline, staging.location.join("*.parquet"));
+    let rollup = super::rollup_source(pipeline, staging.location.join("*.parquet"));
     let seconds = started.elapsed().as_secs_f64();
     log::info(
         "spark",
@@ -171,7 +158,7 @@ pub fn stage_days(
         ),
     );
     Ok(Staged {
-        pipeline: staged_pipeline,
+        events: rollup,
         entry: SparkEntry {
             remote,
             version,
@@ -195,7 +182,7 @@ impl Remote {
     fn connect(settings: &SparkSettings) -> Result<Remote> {
         let shown = settings.remote_shown();
         reachable(&settings.remote)
-            .map_err(|e| Error::Io(format!("Spark at {shown}: could not connect: {e}")))?;
+            .map_err(|e| Error::io_failed(format!("Spark at {shown}: could not connect: {e}")))?;
         let session = spark_connect::SparkSessionBuilder::new()
             .remote(&settings.remote)
             .get_or_create()
@@ -277,7 +264,7 @@ fn reachable(remote: &str) -> std::result::Result<(), String> {
 fn failed(remote: &str, step: &str, error: &spark_connect::SparkError) -> Error {
     let message = error.to_string();
     let message = message.trim();
-    Error::Io(format!(
+    Error::io_failed(format!(
         "Spark at {remote}: could not {step}: {}",
         if message.is_empty() {
             "no message"
@@ -285,85 +272,6 @@ fn failed(remote: &str, step: &str, error: &spark_connect::SparkError) -> Error 
             message
         }
     ))
-}
-
-/// The signal that stopped the run during the Spark steps, if any.
-static SIGNALLED: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_signal(signal: libc::c_int) {
-    SIGNALLED.store(signal, Ordering::SeqCst);
-}
-
-/// An error when SIGINT or SIGTERM arrived during the Spark steps.
-fn interrupted() -> Result<()> {
-    match SIGNALLED.load(Ordering::SeqCst) {
-        0 => Ok(()),
-        signal => Err(Error::Interrupted(signal)),
-    }
-}
-
-/// While alive: SIGINT and SIGTERM interrupt the run's Spark operations
-/// (every operation carries the run's tag) instead of killing the process,
-/// so that the run exits through its usual cleanup.
-struct Interrupts {
-    done: Arc<AtomicBool>,
-    watcher: Option<std::thread::JoinHandle<()>>,
-    previous: [(libc::c_int, libc::sighandler_t); 2],
-}
-
-impl Interrupts {
-    fn watch(session: SparkSession, tag: String, remote: String) -> Interrupts {
-        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: the handler only stores into an atomic.
-        let previous = [libc::SIGINT, libc::SIGTERM]
-            .map(|signal| (signal, unsafe { libc::signal(signal, handler) }));
-        let done = Arc::new(AtomicBool::new(false));
-        let watching = done.clone();
-        let watcher = std::thread::spawn(move || {
-            while !watching.load(Ordering::SeqCst) {
-                let signal = SIGNALLED.load(Ordering::SeqCst);
-                if signal != 0 {
-                    match session.interrupt_tag(&tag) {
-                        Ok(ids) => log::warn(
-                            "spark",
-                            &format!(
-                                "signal {signal}: interrupted the Spark operation(s) {} at {remote}",
-                                if ids.is_empty() {
-                                    "(none was running)".to_string()
-                                } else {
-                                    ids.join(", ")
-                                }
-                            ),
-                        ),
-                        Err(e) => log::warn(
-                            "spark",
-                            &format!("signal {signal}: could not interrupt the Spark operations at {remote}: {e}"),
-                        ),
-                    }
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        Interrupts {
-            done,
-            watcher: Some(watcher),
-            previous,
-        }
-    }
-}
-
-impl Drop for Interrupts {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::SeqCst);
-        if let Some(watcher) = self.watcher.take() {
-            let _ = watcher.join();
-        }
-        for (signal, handler) in self.previous {
-            // SAFETY: restores the handler that was in place before.
-            unsafe { libc::signal(signal, handler) };
-        }
-    }
 }
 
 /// A staging directory, local or on S3.
@@ -381,7 +289,7 @@ impl StagingDir {
         match (&self.location, &self.s3) {
             (Location::Local(dir), _) => match std::fs::remove_dir_all(dir) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(Error::Io(format!("removing {}: {e}", dir.display())))
+                    Err(Error::io_failed(format!("removing {}: {e}", dir.display())))
                 }
                 _ => Ok(()),
             },
@@ -406,7 +314,7 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
                 Ok(entries) => entries,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => {
-                    return Err(Error::Io(format!(
+                    return Err(Error::io_failed(format!(
                         "activity.spark.staging {}: {e}",
                         dir.display()
                     )))
@@ -416,7 +324,7 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
                 let name = entry.file_name().to_string_lossy().to_string();
                 if name.starts_with(RUN_PREFIX) {
                     std::fs::remove_dir_all(entry.path()).map_err(|e| {
-                        Error::Io(format!("removing {}: {e}", entry.path().display()))
+                        Error::io_failed(format!("removing {}: {e}", entry.path().display()))
                     })?;
                     removed.push(name);
                 }
@@ -437,8 +345,8 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
             }
         }
         (Location::S3 { .. }, None) => {
-            return Err(Error::Other(
-                "no S3 client for the staging directory".into(),
+            return Err(Error::other(
+                "no S3 client for the staging directory",
             ))
         }
     }
@@ -488,7 +396,8 @@ mod tests {
             pipeline: fixture.pipeline("[{ key_action_rate: { event: report_created } }]", ""),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .pipeline;
         // What Spark staged: 3 events in two rows.
         let dir = fixture.dir.path().join("staging/run=x");
         std::fs::create_dir_all(&dir).unwrap();
@@ -508,10 +417,7 @@ mod tests {
             .finish(&mut frame)
             .unwrap();
         let staged = |counted: u64| Staged {
-            pipeline: super::super::with_rollup_events(
-                &pipeline,
-                Location::Local(dir.join("*.parquet")),
-            ),
+            events: super::super::rollup_source(&pipeline, Location::Local(dir.join("*.parquet"))),
             entry: SparkEntry {
                 remote: "sc://spark:15002/;token=***".into(),
                 version: "4.3.0".into(),
@@ -524,7 +430,7 @@ mod tests {
             },
         };
         let partial = staged(4);
-        let inputs = Inputs::scan(&partial.pipeline).unwrap();
+        let inputs = Inputs::scan_with(&pipeline, Some(&partial.events)).unwrap();
         let err = partial.check_events(&inputs).unwrap_err();
         assert_eq!(err.exit_code(), 4);
         assert!(
@@ -534,7 +440,7 @@ mod tests {
         );
         std::mem::forget(partial); // keep the directory for the next case
         let whole = staged(3);
-        let inputs = Inputs::scan(&whole.pipeline).unwrap();
+        let inputs = Inputs::scan_with(&pipeline, Some(&whole.events)).unwrap();
         whole.check_events(&inputs).unwrap();
         drop(whole);
         assert!(!dir.exists(), "the run's directory goes with it");

@@ -3,7 +3,7 @@
 //! The statement computes what the local engine computes from
 //! `sources.events` ([`super::local`]), one row per (`account_id`,
 //! `user_id`, `day`, `event_name`) with `events`, for the days `[first, A)`
-//! of the pipeline ([`super::range`]), so that a warehouse team can schedule
+//! that the pipeline's metrics read, so that a warehouse team can schedule
 //! it and point `activity.table` at its output. It is built from the same
 //! definition: the source's path and format, its column mapping, how its
 //! `event_time` is written (`types`) and held (the file's type), UTC days
@@ -98,7 +98,7 @@ pub struct Rollup {
     /// Σ `events`), counted by the engine in a query of its own.
     pub count: String,
     /// The days `[first, end)`.
-    pub range: super::ActivityRange,
+    pub range: crate::time::DayRange,
 }
 
 /// The rollup statement of `pipeline`'s events in `dialect`; `table`, when
@@ -106,10 +106,14 @@ pub struct Rollup {
 pub fn statement(
     pipeline: &Pipeline,
     inputs: &Inputs,
+    range: Option<crate::time::DayRange>,
     dialect: Dialect,
     table: Option<&str>,
 ) -> Result<String> {
-    let rollup = rollup(pipeline, inputs, dialect, table)?;
+    let range = range.ok_or_else(|| {
+        Error::config("no configured metric reads events: there is no activity rollup to compute")
+    })?;
+    let rollup = rollup_of_days(pipeline, inputs, dialect, table, range)?;
     let statements: Vec<String> = rollup
         .setup
         .iter()
@@ -128,27 +132,15 @@ pub fn statement(
     ))
 }
 
-/// The rollup of `pipeline`'s events in `dialect`, as [`statement`] prints
-/// it and the spark engine runs it.
-pub fn rollup(
-    pipeline: &Pipeline,
-    inputs: &Inputs,
-    dialect: Dialect,
-    table: Option<&str>,
-) -> Result<Rollup> {
-    let range = super::range(pipeline).ok_or_else(|| {
-        Error::config("no configured metric reads events: there is no activity rollup to compute")
-    })?;
-    rollup_of_days(pipeline, inputs, dialect, table, range)
-}
-
-/// [`rollup`] over the days `range` (the store computes some days only).
+/// The rollup of `pipeline`'s events over the days `range` in `dialect`,
+/// as [`statement`] prints it and the spark engine runs it (the store
+/// computes some days only).
 pub fn rollup_of_days(
     pipeline: &Pipeline,
     inputs: &Inputs,
     dialect: Dialect,
     table: Option<&str>,
-    range: super::ActivityRange,
+    range: crate::time::DayRange,
 ) -> Result<Rollup> {
     let events = inputs
         .get(SourceName::Events)
@@ -168,7 +160,7 @@ pub fn rollup_of_days(
         .raw_day("event_time")
         .ok_or_else(|| Error::config("source `events` has no `event_time` column"))?;
     let day = day_expression(dialect, &q("event_time"), dtype, format)?;
-    // The run's id type (SPEC §4: ids compare as integers only when every
+    // The run's id type (docs/INPUTS.md: ids compare as integers only when every
     // id is one). A CSV read by the engine gives text (Spark) or whatever
     // the engine infers (DuckDB): the ids are cast or read as that type.
     let integer_ids = events
@@ -456,76 +448,5 @@ fn relation(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use polars::prelude::TimeUnit;
-
-    #[test]
-    fn identifiers_and_texts_are_quoted() {
-        assert_eq!(Dialect::Duckdb.quote("a\"b"), "\"a\"\"b\"");
-        assert_eq!(Dialect::Spark.quote("a`b"), "`a``b`");
-        assert_eq!(Dialect::Bigquery.quote("a`b"), "`a\\`b`");
-        assert_eq!(Dialect::Snowflake.quote("account_id"), "account_id");
-        assert_eq!(Dialect::Snowflake.quote("Account Id"), "\"Account Id\"");
-        assert_eq!(Dialect::Trino.quote("account_id"), "\"account_id\"");
-        assert_eq!(text("it's"), "'it''s'");
-    }
-
-    #[test]
-    fn day_expressions_per_type_and_format() {
-        let ts = DataType::Datetime(TimeUnit::Microseconds, None);
-        let day = |d, t: &DataType, f: &DayFormat| day_expression(d, "e", t, f).unwrap();
-        assert_eq!(
-            day(Dialect::Duckdb, &ts, &DayFormat::Iso),
-            "CAST(e AS DATE)"
-        );
-        assert_eq!(day(Dialect::Spark, &DataType::Date, &DayFormat::Iso), "e");
-        assert_eq!(
-            day(Dialect::Duckdb, &DataType::String, &DayFormat::Iso),
-            "CAST(CAST(e AS TIMESTAMPTZ) AS DATE)"
-        );
-        assert_eq!(
-            day(Dialect::Spark, &DataType::Int64, &DayFormat::EpochSeconds),
-            "CAST(timestamp_seconds(e) AS DATE)"
-        );
-        let format = DayFormat::Format("%m/%d/%Y".into());
-        assert_eq!(
-            day(Dialect::Duckdb, &DataType::String, &format),
-            "CAST(strptime(e, '%m/%d/%Y') AS DATE)"
-        );
-        let refused = day_expression(Dialect::Spark, "e", &DataType::String, &format).unwrap_err();
-        assert!(refused.to_string().contains("dialect spark"), "{refused}");
-    }
-
-    #[test]
-    fn raw_bounds_widen_the_days_by_one_on_each_side() {
-        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let (first, end) = (d("2025-11-01"), d("2026-11-01"));
-        let tz = DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
-        assert_eq!(
-            raw_bounds(Dialect::Duckdb, "e", &tz, &DayFormat::Iso, first, end).unwrap(),
-            "e >= TIMESTAMPTZ '2025-10-31 00:00:00+00' AND e < TIMESTAMPTZ '2026-11-02 00:00:00+00'"
-        );
-        assert_eq!(
-            raw_bounds(
-                Dialect::Spark,
-                "e",
-                &DataType::Int64,
-                &DayFormat::EpochSeconds,
-                first,
-                end
-            )
-            .unwrap(),
-            "e >= 1761868800 AND e < 1793577600"
-        );
-        assert!(raw_bounds(
-            Dialect::Spark,
-            "e",
-            &DataType::String,
-            &DayFormat::Iso,
-            first,
-            end
-        )
-        .is_none());
-    }
-}
+#[path = "sql_tests.rs"]
+mod tests;

@@ -1,5 +1,5 @@
 //! `${VAR}` and `${VAR:-default}` in the pipeline text come from the
-//! environment (SPEC §8). `$$` writes a literal `$`. Substitution happens on
+//! environment (docs/OPERATING.md). `$$` writes a literal `$`. Substitution happens on
 //! the text before parsing, line by line, so parse errors still point at the
 //! right line; a value that holds a newline is rejected for that reason.
 

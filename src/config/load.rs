@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
+
 use serde_norway::{Mapping, Value};
 
 use super::interpolate::interpolate;
@@ -18,7 +20,10 @@ pub struct LoadOptions {
 
 /// Reads, interpolates and parses a pipeline file. Returns the parsed file and
 /// its raw text (for the manifest's sha256).
-pub fn load_pipeline_file(path: &Path, options: &LoadOptions) -> Result<(PipelineFile, String)> {
+pub fn load_pipeline_file<M: DeserializeOwned>(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<(PipelineFile<M>, String)> {
     let raw = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("cannot read pipeline file `{}`", path.display()), e))?;
     let shown = path.display().to_string();
@@ -52,7 +57,7 @@ fn secret_aware_env(name: &str) -> Option<String> {
 
 /// Parses pipeline text strictly: unknown keys, unknown metric ids and wrong
 /// types are errors that name the line and column.
-pub fn parse_pipeline_text(text: &str, shown: &str) -> Result<PipelineFile> {
+pub fn parse_pipeline_text<M: DeserializeOwned>(text: &str, shown: &str) -> Result<PipelineFile<M>> {
     serde_norway::from_str(text).map_err(|e| yaml_error(shown, &e))
 }
 
@@ -176,6 +181,12 @@ mod tests {
     use super::*;
     use crate::metrics::MetricConfig;
 
+    type File = PipelineFile<MetricConfig>;
+
+    fn parse_pipeline_text(text: &str, shown: &str) -> Result<File> {
+        super::parse_pipeline_text(text, shown)
+    }
+
     const PIPELINE: &str = "name: t
 sources:
   accounts: { path: a.csv }
@@ -246,7 +257,7 @@ output: { path: out }
         apply_set(&mut value, "period.months=3").unwrap();
         apply_set(&mut value, "cohort.window_days=30").unwrap();
         apply_set(&mut value, "metrics.1.retention_curve.max_months=12").unwrap();
-        let file: PipelineFile =
+        let file: File =
             serde_norway::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(file.period.months, 3);
         assert_eq!(file.cohort.window_days, 30);
@@ -257,14 +268,14 @@ output: { path: out }
         // An unknown parameter is caught when the result is read.
         let mut unknown: Value = serde_norway::from_str(PIPELINE).unwrap();
         apply_set(&mut unknown, "metrics.0.logo_retention.x=1").unwrap();
-        assert!(serde_norway::from_value::<PipelineFile>(unknown)
+        assert!(serde_norway::from_value::<File>(unknown)
             .unwrap_err()
             .to_string()
             .contains("unknown field `x`"));
         // A bare id becomes `{id: {}}` when one of its parameters is set.
         let mut value: Value = serde_norway::from_str(PIPELINE).unwrap();
         apply_set(&mut value, "metrics.2.csat.satisfied_min=3").unwrap();
-        let file: PipelineFile = serde_norway::from_value(value).unwrap();
+        let file: File = serde_norway::from_value(value).unwrap();
         match &file.metrics[2] {
             MetricConfig::Csat(p) => assert_eq!(p.satisfied_min, 3),
             other => panic!("{other:?}"),

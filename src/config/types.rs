@@ -1,48 +1,55 @@
 //! Types of the pipeline file. They are the single source of truth for the
 //! parser (`deny_unknown_fields`), the JSON Schema (`cohort-metrics schema`)
-//! and the README's pipeline reference.
+//! and the pipeline reference (docs/PIPELINE.md).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::metrics::MetricConfig;
+pub use super::activity::{ActivityConfig, ActivityEngine, SparkConfig};
+pub use super::source::{ChurnDeclaration, CsvOptions, FileFormat, Grain, SourceConfig, SourceName};
+pub use crate::storage::lock::LockSetting;
 
 /// A pipeline: where the inputs are, how cohorts are formed, what to compute.
+///
+/// `M` is a configured metric: the metric catalog's entry type
+/// (`crate::metrics::MetricConfig`), which parses an id or an id with its
+/// parameters. The configuration layer only carries it (and asks it for its
+/// problems, [`MetricEntry`]), so that it does not depend on the metrics.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PipelineFile {
+#[schemars(rename = "PipelineFile")]
+pub struct PipelineFile<M> {
     /// Name of the pipeline; recorded in the manifest.
     pub name: String,
-    /// Input tables by canonical name (SPEC §4). Only `accounts` is always required.
+    /// Input tables by canonical name (docs/INPUTS.md). Only `accounts` is always required.
     pub sources: BTreeMap<SourceName, SourceConfig>,
     /// Object storage settings (used for `s3://` paths).
     #[serde(default)]
     pub storage: StorageConfig,
-    /// The landmark cohort rule (SPEC §3).
+    /// The landmark cohort rule (docs/METRICS.md#cohorts).
     #[serde(default)]
     pub cohort: CohortConfig,
-    /// The measurement period (SPEC §1).
+    /// The measurement period (docs/METRICS.md#time).
     #[serde(default)]
     pub period: PeriodConfig,
     /// Account columns to break every metric down by.
     #[serde(default)]
     pub segment_by: Vec<String>,
-    /// Statistics settings (SPEC §6).
+    /// Statistics settings (docs/STATISTICS.md).
     #[serde(default)]
     pub stats: StatsConfig,
-    /// Adjusted comparisons (SPEC §6): the effect on the trained, with the
+    /// Adjusted comparisons (docs/STATISTICS.md): the effect on the trained, with the
     /// untrained standardized to the trained accounts' strata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjust: Option<AdjustConfig>,
-    /// Data quality policy (SPEC §9).
+    /// Data quality policy (docs/INPUTS.md#the-checks).
     #[serde(default)]
     pub quality: QualityConfig,
     /// Metrics to compute: an id, or an id mapped to its parameters.
-    pub metrics: Vec<MetricConfig>,
+    pub metrics: Vec<M>,
     /// Where the output partition is written.
     pub output: OutputConfig,
     /// Where the event metrics' daily activity comes from (default: this
@@ -51,273 +58,10 @@ pub struct PipelineFile {
     pub activity: ActivityConfig,
 }
 
-/// `activity:`: who produces the daily activity rollup the event metrics
-/// read (docs/ARCHITECTURE.md, "activity").
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityConfig {
-    /// `local` (default): this run reads `sources.events`. `table`: a rollup
-    /// someone else computed (for example with `cohort-metrics
-    /// activity-sql` in a warehouse), read from `activity.table`.
-    #[serde(default)]
-    pub engine: ActivityEngine,
-    /// `engine: table`: the rollup, one row per (`account_id`, `user_id`,
-    /// `day`, `event_name`) with `events`, the events it stands for (≥ 1).
-    /// Read like a source: `path`, `format`, `columns`, `types`, … (`day`
-    /// may be a date or a UTC datetime; `user_id` may be absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<SourceConfig>,
-    /// `engine: spark`: the Spark Connect server that computes the rollup
-    /// of `sources.events`, and where it writes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spark: Option<SparkConfig>,
-    /// Keep the rollup by day between runs (`engine: local` or `spark`): a
-    /// directory or `s3://` prefix of `day=YYYY-MM-DD/` partitions. A run
-    /// computes the days the store lacks and the last `lookback_days`, then
-    /// reads the rest from the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<String>,
-    /// With `store`: the most recent days recomputed by every run, for
-    /// events that arrive late (default 3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lookback_days: Option<u32>,
-    /// With `store`: days kept before as_of (default: the days the
-    /// configured metrics read); older days are removed after a run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keep_days: Option<u32>,
-    /// With `store`: compare each stored day's source rows with the events
-    /// source's rows of that day (reading only `event_time`) and recompute
-    /// the days that differ (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drift_check: Option<bool>,
-}
-
-impl ActivityConfig {
-    fn is_default(&self) -> bool {
-        self.engine == ActivityEngine::Local
-            && self.table.is_none()
-            && self.spark.is_none()
-            && self.store.is_none()
-            && self.lookback_days.is_none()
-            && self.keep_days.is_none()
-            && self.drift_check.is_none()
-    }
-}
-
-/// `activity.spark`: a Spark Connect server (Databricks, EMR, Dataproc, or
-/// `start-connect-server.sh`).
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SparkConfig {
-    /// The Spark Connect URL, `sc://HOST:PORT/;use_ssl=true;token=${SPARK_TOKEN}`.
-    /// The token only through `${VAR}`: it is masked in every message.
-    pub remote: String,
-    /// Where Spark writes the rollup, a directory both Spark and this job
-    /// read (`s3://…`, `s3a://…` or a local path on a shared disk). Each run
-    /// writes its own `run=RUN_ID/` under it and removes it afterwards; a
-    /// run removes the `run=*/` that killed runs left behind.
-    pub staging: String,
-}
-
-impl ActivityEngine {
-    /// The engine as the pipeline file names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            ActivityEngine::Local => "local",
-            ActivityEngine::Table => "table",
-            ActivityEngine::Spark => "spark",
-        }
-    }
-}
-
-/// Who produces the activity rollup.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityEngine {
-    /// This run, from `sources.events`.
-    #[default]
-    Local,
-    /// A table at `activity.table`.
-    Table,
-    /// A Spark Connect server (`activity.spark`), from `sources.events`.
-    Spark,
-}
-
-/// Canonical input table names (SPEC §4).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceName {
-    Accounts,
-    Training,
-    Users,
-    Events,
-    Revenue,
-    NpsResponses,
-    CsatResponses,
-    Tickets,
-    Cancellations,
-    Touchpoints,
-    Referrals,
-}
-
-impl SourceName {
-    pub const ALL: [SourceName; 11] = [
-        SourceName::Accounts,
-        SourceName::Training,
-        SourceName::Users,
-        SourceName::Events,
-        SourceName::Revenue,
-        SourceName::NpsResponses,
-        SourceName::CsatResponses,
-        SourceName::Tickets,
-        SourceName::Cancellations,
-        SourceName::Touchpoints,
-        SourceName::Referrals,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceName::Accounts => "accounts",
-            SourceName::Training => "training",
-            SourceName::Users => "users",
-            SourceName::Events => "events",
-            SourceName::Revenue => "revenue",
-            SourceName::NpsResponses => "nps_responses",
-            SourceName::CsatResponses => "csat_responses",
-            SourceName::Tickets => "tickets",
-            SourceName::Cancellations => "cancellations",
-            SourceName::Touchpoints => "touchpoints",
-            SourceName::Referrals => "referrals",
-        }
-    }
-}
-
-impl fmt::Display for SourceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// File format of a source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FileFormat {
-    Parquet,
-    Csv,
-}
-
-/// One input table.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// A file, a directory, a glob, or `s3://bucket/key` of any of these.
-    /// Relative paths are relative to the pipeline file's directory.
-    pub path: String,
-    /// `parquet` or `csv`; inferred from the extension when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<FileFormat>,
-    /// Canonical column name → name in the file.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub columns: BTreeMap<String, String>,
-    /// CSV reading options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub csv: Option<CsvOptions>,
-    /// Read `key=value` directory names as columns.
-    #[serde(default)]
-    pub hive_partitioning: bool,
-    /// How a date column is written, per canonical column: `epoch_s`,
-    /// `epoch_ms` (seconds or milliseconds since 1970-01-01 UTC), or a
-    /// strftime format such as `"%m/%d/%Y"` (with `%z` for an offset;
-    /// without one, times are UTC). Default: ISO dates and datetimes.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub types: BTreeMap<String, String>,
-    /// A factor per canonical number column, applied as read: `0.01` turns
-    /// cents into currency units.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub scale: BTreeMap<String, f64>,
-    /// `revenue` only: `month` (default: one row per account and month with
-    /// `month`, `mrr`) or `invoice` (one row per invoice with
-    /// `period_start`, `period_end` (exclusive), `amount` and optionally
-    /// `currency`, spread evenly over the calendar months it covers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grain: Option<Grain>,
-    /// `accounts` only: `none` declares that the source has no churn date
-    /// (no account has churned, or churn is not tracked). Without it, an
-    /// `accounts` source with no `churn_date` column is an error: unmapped,
-    /// it would make every account retained.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub churn: Option<ChurnDeclaration>,
-}
-
-/// The grain of `revenue` rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Grain {
-    /// One row per account and month: `month`, `mrr`.
-    Month,
-    /// One row per invoice: `period_start`, `period_end`, `amount`, `currency`.
-    Invoice,
-}
-
-/// `sources.accounts.churn`: the only value is `none`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ChurnDeclaration {
-    /// The accounts source has no churn date column, on purpose.
-    None,
-}
-
-/// CSV reading options.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CsvOptions {
-    /// One-byte field delimiter (default `,`).
-    #[serde(default = "default_delimiter")]
-    pub delimiter: String,
-    /// Whether the first line holds the column names (default true).
-    #[serde(default = "default_true")]
-    pub header: bool,
-    /// Strings read as null (default: only the empty field).
-    #[serde(default)]
-    pub null_values: Vec<String>,
-    /// One-byte quote character (default `"`).
-    #[serde(default = "default_quote")]
-    pub quote: String,
-}
-
-impl CsvOptions {
-    /// The delimiter byte (validated to be one byte; `,` otherwise).
-    pub fn delimiter_byte(&self) -> u8 {
-        self.delimiter.as_bytes().first().copied().unwrap_or(b',')
-    }
-
-    /// The quote byte (validated to be one byte; `"` otherwise).
-    pub fn quote_byte(&self) -> u8 {
-        self.quote.as_bytes().first().copied().unwrap_or(b'"')
-    }
-}
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        CsvOptions {
-            delimiter: default_delimiter(),
-            header: true,
-            null_values: Vec::new(),
-            quote: default_quote(),
-        }
-    }
-}
-
-fn default_delimiter() -> String {
-    ",".into()
-}
-fn default_quote() -> String {
-    "\"".into()
-}
-fn default_true() -> bool {
-    true
+/// What resolution asks of a configured metric: the problems of its
+/// parameters that their types cannot catch, each naming the metric.
+pub trait MetricEntry {
+    fn problems(&self) -> Vec<String>;
 }
 
 /// Object storage settings.
@@ -325,48 +69,10 @@ fn default_true() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub s3: Option<S3Config>,
+    pub s3: Option<crate::storage::s3::S3Config>,
 }
 
-/// S3 settings. Credentials never go here: they come from the environment
-/// or the usual AWS configuration files.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct S3Config {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// Custom endpoint (MinIO, other S3-compatible stores); empty = AWS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// Allow `http://` endpoints (local MinIO or test servers); AWS needs https.
-    #[serde(default)]
-    pub allow_http: bool,
-    /// Path-style addressing (`endpoint/bucket/key`) instead of virtual-hosted
-    /// style (`bucket.endpoint/key`). Default: true when `endpoint` is set
-    /// (MinIO and most S3-compatible stores), false on AWS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path_style: Option<bool>,
-    /// Retries of a failed request before the run gives up (default 3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_retries: Option<u32>,
-    /// First wait between retries in milliseconds, doubled each time (default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backoff_ms: Option<u64>,
-    /// Longest wait between two retries in milliseconds (default 15000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_backoff_ms: Option<u64>,
-    /// No retry starts after this many seconds since the first try (default 60).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_timeout_secs: Option<u64>,
-    /// Time limit to open a connection, in seconds (default 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connect_timeout_secs: Option<u64>,
-    /// Time limit of one request, body included, in seconds (default 300).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_timeout_secs: Option<u64>,
-}
-
-/// The landmark cohort rule (SPEC §3).
+/// The landmark cohort rule (docs/METRICS.md#cohorts).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CohortConfig {
@@ -398,7 +104,7 @@ fn default_min_courses() -> u32 {
     1
 }
 
-/// The measurement period `[S, A)` (SPEC §1).
+/// The measurement period `[S, A)` (docs/METRICS.md#time).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodConfig {
@@ -580,15 +286,6 @@ pub struct OutputConfig {
     pub report: bool,
 }
 
-/// Whether runs lock the output partition.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum LockSetting {
-    #[default]
-    Auto,
-    None,
-}
-
 /// A calendar date written `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CalendarDate(pub NaiveDate);
@@ -612,4 +309,8 @@ impl Serialize for CalendarDate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0.format("%Y-%m-%d").to_string())
     }
+}
+
+pub(super) fn default_true() -> bool {
+    true
 }

@@ -1,5 +1,5 @@
 //! `cohort-metrics generate`: a synthetic dataset with every input table of
-//! SPEC §4, realistic shapes and planted training effects (see
+//! docs/INPUTS.md, realistic shapes and planted training effects (see
 //! [`GENERATOR_MD`], also written next to the data).
 
 mod model;

@@ -50,7 +50,7 @@ impl Buffer {
     }
 
     fn take(&mut self, name: &str) -> Result<Column> {
-        let err = |e: PolarsError| Error::Other(format!("generating column `{name}`: {e}"));
+        let err = |e: PolarsError| Error::other(format!("generating column `{name}`: {e}"));
         let name: PlSmallStr = name.into();
         Ok(match self {
             Buffer::Int(v) => Column::new(name, std::mem::take(v)),
@@ -110,7 +110,7 @@ impl Table {
             .map(|(n, b)| b.take(n))
             .collect::<Result<Vec<_>>>()?;
         DataFrame::new_infer_height(columns)
-            .map_err(|e| Error::Other(format!("generating `{}`: {e}", self.name)))
+            .map_err(|e| Error::other(format!("generating `{}`: {e}", self.name)))
     }
 
     /// Writes everything buffered as `DIR/NAME.EXT`.
@@ -171,7 +171,7 @@ impl TimeParts {
         for (key, indices) in rows {
             let taken = frame
                 .take(&IdxCa::from_vec("idx".into(), indices))
-                .map_err(|e| Error::Other(format!("generating `{}`: {e}", self.name)))?;
+                .map_err(|e| Error::other(format!("generating `{}`: {e}", self.name)))?;
             let entry = self.pending.entry(key.to_string()).or_default();
             entry.1 += taken.height();
             entry.0.push(taken);
@@ -217,7 +217,7 @@ impl TimeParts {
         let mut df = parts.next().unwrap_or_default();
         for next in parts {
             df.vstack_mut_owned(next)
-                .map_err(|e| Error::Other(format!("generating `{name}`: {e}")))?;
+                .map_err(|e| Error::other(format!("generating `{name}`: {e}")))?;
         }
         *rows = 0;
         self.rows_written += df.height() as u64;
@@ -235,5 +235,5 @@ fn write_frame(df: &mut DataFrame, path: &Path, format: Format) -> Result<()> {
             .map(|_| ()),
         Format::Csv => CsvWriter::new(file).include_header(true).finish(df),
     };
-    result.map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))
+    result.map_err(|e| Error::io_failed(format!("cannot write `{}`: {e}", path.display())))
 }

@@ -110,7 +110,7 @@ impl Units {
 
     /// The units are nested in accounts (survey responses, tickets, users,
     /// enrolments): intervals and tests take the cluster-robust variance by
-    /// account (SPEC §6, CR1).
+    /// account (docs/STATISTICS.md, CR1).
     pub fn nested(self) -> Self {
         self.nested_when(true)
     }
@@ -157,7 +157,7 @@ impl Units {
         columns.push(self.period_end.cast(DataType::Date).alias("period_end"));
         let mut keys = vec!["dimension", "period_start", "period_end"];
         if ctx.stratified {
-            keys.push(crate::strata::STRATUM);
+            keys.push(crate::cohort::STRATUM);
         }
         let per_account =
             self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue { .. });
@@ -178,18 +178,7 @@ impl Units {
     }
 }
 
-/// The sum of `values` added in ascending order, so that it does not depend
-/// on the order a parallel group-by meets the rows in (for values that do
-/// not add up exactly, unlike the quantized unit sums). A cumulative sum's
-/// last value, not `sum`: the optimizer drops a sort before a `sum`, whose
-/// result it takes to be order-free. 0 for no rows.
-pub fn ordered_sum(values: Expr) -> Expr {
-    values
-        .sort(SortOptions::default())
-        .cum_sum(false)
-        .last()
-        .fill_null(lit(0.0))
-}
+pub use crate::frame::ordered_sum;
 
 /// [`by_cohort_and_segment`] for a plan whose units are accounts, one per
 /// account in each row (an account-month grid has one row per month): the
@@ -247,7 +236,7 @@ fn clustered_by_cohort_and_segment(
     roll_up(accounts, segment_by, keys, rolled)
 }
 
-/// SPEC §3: "Every metric is emitted for the cohorts trained, untrained and
+/// docs/METRICS.md#cohorts: "Every metric is emitted for the cohorts trained, untrained and
 /// all. With segment_by every metric is also emitted per segment value, in a
 /// column segment holding "col=value" ("col=(null)" for a null value;
 /// segment null = all segments)."
@@ -339,7 +328,7 @@ pub fn combine(units: Vec<LazyFrame>) -> Result<Option<LazyFrame>> {
             ..Default::default()
         },
     )
-    .map_err(|e| Error::Other(format!("combining metric plans: {e}")))?;
+    .map_err(|e| Error::other(format!("combining metric plans: {e}")))?;
     Ok(Some(combined))
 }
 
@@ -369,7 +358,7 @@ pub fn median_by_cohort_and_segment(
     let stratum = ctx.stratified.then(|| {
         lit(NULL)
             .cast(DataType::String)
-            .alias(crate::strata::STRATUM)
+            .alias(crate::cohort::STRATUM)
     });
     let mut keys = vec![
         col("cohort"),
@@ -378,7 +367,7 @@ pub fn median_by_cohort_and_segment(
         col("period_start"),
         col("period_end"),
     ];
-    keys.extend(stratum.clone().map(|_| col(crate::strata::STRATUM)));
+    keys.extend(stratum.clone().map(|_| col(crate::cohort::STRATUM)));
     let sums = SUM_COLUMNS.map(col);
     let mut with_keys = vec![
         lit(dimension).alias("dimension"),

@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use crate::activity::reduce::{self, Subject, SummaryField};
-use crate::activity::ActivityRange;
+use crate::time::DayRange;
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
 use crate::time::{customer_in_period, date_lit, in_range, Period};
 
-/// The cohort reference date R of SPEC §3.
+/// The cohort reference date R of docs/METRICS.md#cohorts
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reference {
     /// R = S: period metrics.
@@ -53,7 +53,7 @@ pub struct PlanContext<'a> {
     /// Intermediate frames shared by several metrics, built once per run.
     shared: RefCell<BTreeMap<String, LazyFrame>>,
     /// The run's activity (the one frame that reads events) and its days.
-    activity: Option<(ActivityRange, LazyFrame)>,
+    activity: Option<(DayRange, LazyFrame)>,
     /// Reductions of activity computed by the activity stage, by key.
     reductions: RefCell<BTreeMap<String, LazyFrame>>,
     /// Reductions the plans asked for that are not computed yet, by key.
@@ -99,7 +99,7 @@ impl<'a> PlanContext<'a> {
     }
 
     /// Gives the event metrics the run's activity (see [`crate::activity`]).
-    pub fn with_activity(mut self, range: ActivityRange, activity: LazyFrame) -> Self {
+    pub fn with_activity(mut self, range: DayRange, activity: LazyFrame) -> Self {
         self.activity = Some((range, activity));
         self
     }
@@ -141,7 +141,7 @@ impl<'a> PlanContext<'a> {
     pub fn segment_columns(&self) -> Vec<Expr> {
         let mut columns: Vec<Expr> = self.segment_by.iter().map(|s| col(s.as_str())).collect();
         if self.stratified {
-            columns.push(col(crate::strata::STRATUM));
+            columns.push(col(crate::cohort::STRATUM));
         }
         columns
     }
@@ -155,7 +155,7 @@ impl<'a> PlanContext<'a> {
         columns
     }
 
-    /// SPEC §3: "A row-level metric takes the cohort of the row's account."
+    /// docs/METRICS.md#cohorts: "A row-level metric takes the cohort of the row's account."
     /// The rows of `source` whose `day_column` falls in `[S, A)`, with the
     /// account's cohorts and segment columns joined.
     pub fn rows_in_period(&self, source: SourceName, day_column: &str) -> Result<LazyFrame> {
@@ -171,14 +171,14 @@ impl<'a> PlanContext<'a> {
             ))
     }
 
-    /// SPEC §2 "customers in a period" `[S, A)`: the account frame (cohorts,
+    /// docs/METRICS.md#customers-and-churn "customers in a period" `[S, A)`: the account frame (cohorts,
     /// segments) restricted to accounts whose relationship overlaps the period.
     pub fn customers_in_period(&self) -> LazyFrame {
         let (s, a) = (date_lit(self.period.start), date_lit(self.period.as_of));
         self.accounts.clone().filter(customer_in_period(s, a))
     }
 
-    /// SPEC §5: "Counted facts count only for accounts that are customers in
+    /// docs/METRICS.md: "Counted facts count only for accounts that are customers in
     /// the period." Customers in `[S, A)` with `count`: how many rows of
     /// `source` each has with `day_column` in `[S, A)` (0 when none).
     pub fn customers_with_counts(&self, source: SourceName, day_column: &str) -> Result<LazyFrame> {
@@ -207,18 +207,18 @@ impl<'a> PlanContext<'a> {
     /// events are read only through [`PlanContext::activity`].
     pub fn source(&self, name: SourceName) -> Result<LazyFrame> {
         if name == SourceName::Events {
-            return Err(crate::error::Error::Other(
-                "events are read through the activity layer only".into(),
+            return Err(crate::error::Error::other(
+                "events are read through the activity layer only",
             ));
         }
         self.shared(name.as_str(), || self.inputs.frame(name))
     }
 
     /// The run's activity (contract in [`crate::activity`]) and its days.
-    pub fn activity(&self) -> Result<(ActivityRange, LazyFrame)> {
+    pub fn activity(&self) -> Result<(DayRange, LazyFrame)> {
         self.activity.clone().ok_or_else(|| {
-            crate::error::Error::Other(
-                "no metric of the pipeline declared that it reads events".into(),
+            crate::error::Error::other(
+                "no metric of the pipeline declared that it reads events",
             )
         })
     }
@@ -376,7 +376,7 @@ impl<'a> PlanContext<'a> {
         let from = (a - chrono::Days::new(days as u64)).max(range.first);
         let recent = crate::activity::local(
             self.inputs,
-            ActivityRange {
+            DayRange {
                 first: from,
                 end: a,
             },
@@ -406,7 +406,7 @@ impl<'a> PlanContext<'a> {
     }
 }
 
-/// SPEC §5: "Counted facts count only for accounts that are customers in the
+/// docs/METRICS.md: "Counted facts count only for accounts that are customers in the
 /// period", and a unit without facts counts as zero: `units` (for example
 /// customers × a dimension) left-joined with `facts` on `keys`, and `value`
 /// (a column of `facts`) set to `empty` where a unit has no fact.

@@ -11,6 +11,7 @@
 pub mod adoption;
 pub mod aggregate;
 mod context;
+pub mod needs;
 mod education;
 mod health_score;
 mod registry;
@@ -35,7 +36,7 @@ use crate::stats::{Direction, Kind, LiftRow, MetricRow};
 pub struct AggregatePlan {
     pub kind: Kind,
     /// Whether the units are nested in accounts (responses, tickets, users):
-    /// their variance is then cluster-robust by account (SPEC §6).
+    /// their variance is then cluster-robust by account (docs/STATISTICS.md).
     pub nested: bool,
     pub direction: Direction,
     /// Units with `cohort`, segment columns, `dimension`, `period_start`,
@@ -112,9 +113,9 @@ impl MetricPlan {
     }
 }
 
-/// One metric of SPEC §5.
+/// One metric of docs/METRICS.md
 pub trait Metric {
-    /// One line for `cohort-metrics metrics` and the README.
+    /// One line for `cohort-metrics metrics` and docs/METRICS.md.
     fn description(&self) -> &'static str;
     /// Sources and columns the metric reads (checked before any data is read).
     fn requires(&self) -> Vec<(SourceName, &'static str)>;
@@ -123,11 +124,11 @@ pub trait Metric {
         Vec::new()
     }
     /// Data rules that depend on the metric's parameters (the CSAT scale),
-    /// checked with the SPEC §4 rules before anything is computed.
+    /// checked with the docs/INPUTS.md rules before anything is computed.
     fn data_rules(&self) -> Vec<DataRule> {
         Vec::new()
     }
-    /// The reference date of the cohorts it compares (SPEC §3): R = S for
+    /// The reference date of the cohorts it compares (docs/METRICS.md#cohorts): R = S for
     /// period metrics, R = A for the metrics that follow accounts to A.
     fn compares_at(&self) -> context::Reference {
         context::Reference::PeriodStart

@@ -94,9 +94,9 @@ metric_registry! {
     "health_score" => HealthScore(super::health_score::HealthScore),
 }
 
-impl MetricConfig {
+impl crate::config::MetricEntry for MetricConfig {
     /// Parameter problems, each prefixed with the metric's id.
-    pub fn check_config(&self) -> Vec<String> {
+    fn problems(&self) -> Vec<String> {
         self.metric()
             .check_config()
             .into_iter()

@@ -1,4 +1,4 @@
-//! Outputs (SPEC §7): the tables' schemas and shapes ([`tables`]), and the
+//! Outputs (docs/OUTPUTS.md): the tables' schemas and shapes ([`tables`]), and the
 //! publish of the `as_of=YYYY-MM-DD/` partition ([`partition`]).
 
 pub mod partition;

@@ -1,4 +1,4 @@
-//! The output tables: exact column names, order and types (SPEC §7).
+//! The output tables: exact column names, order and types (docs/OUTPUTS.md).
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -22,12 +22,12 @@ pub const TABLES: [&str; 8] = [
 fn date_column(name: &str, days: Vec<Option<i32>>) -> Result<Column> {
     Column::new(name.into(), days)
         .cast(&DataType::Date)
-        .map_err(|e| Error::Other(format!("building `{name}`: {e}")))
+        .map_err(|e| Error::other(format!("building `{name}`: {e}")))
 }
 
 fn frame(table: &str, columns: Vec<Column>) -> Result<DataFrame> {
     DataFrame::new_infer_height(columns)
-        .map_err(|e| Error::Other(format!("building table `{table}`: {e}")))
+        .map_err(|e| Error::other(format!("building table `{table}`: {e}")))
 }
 
 /// What every table of one run carries in front: `run_id` and `as_of`.
@@ -53,7 +53,7 @@ fn with_run_columns(frame: LazyFrame, run: &RunColumns, columns: &[&str]) -> Laz
     frame.select(select)
 }
 
-/// SPEC §7: a table of the plan stage in its published shape: its rows
+/// docs/OUTPUTS.md: a table of the plan stage in its published shape: its rows
 /// sorted by the leading key columns, `run_id` and `as_of` in front, its
 /// columns in order. `segment_by` columns follow `account_id` in
 /// `account_cohorts`.
@@ -99,7 +99,7 @@ pub fn shape(table: &str, frame: LazyFrame, run: &RunColumns, segment_by: &[Stri
     }
 }
 
-/// SPEC §7: `account_id` is a String column sorted as text, also when the
+/// docs/OUTPUTS.md: `account_id` is a String column sorted as text, also when the
 /// run compared integer ids as integers (see `build_source`): cast and
 /// re-sort the per-account tables.
 pub fn ids_as_text(df: DataFrame) -> Result<DataFrame> {
@@ -338,7 +338,7 @@ pub fn empty_table(table: &str) -> Result<DataFrame> {
             columns.extend(crate::strata::BALANCE_COLUMNS[2..].iter().map(|c| f(c)));
             columns
         }
-        other => return Err(Error::Other(format!("no empty schema for table `{other}`"))),
+        other => return Err(Error::other(format!("no empty schema for table `{other}`"))),
     };
     frame(table, columns)
 }

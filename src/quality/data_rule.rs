@@ -1,6 +1,6 @@
 //! Rules that depend on the pipeline's parameters: a metric states them
 //! (`Metric::data_rules`), the resolved pipeline carries them, and the checks
-//! run them with the SPEC §4 rules of their source.
+//! run them with the docs/INPUTS.md rules of their source.
 
 use polars::prelude::*;
 
@@ -51,7 +51,7 @@ pub(super) fn integer_between(column: &str, low: f64, high: f64) -> Expr {
     )
 }
 
-/// SPEC §4 `csat_responses.score`: "integer 1–scale_max" (the `csat`
+/// docs/INPUTS.md `csat_responses.score`: "integer 1–scale_max" (the `csat`
 /// metric's `scale_max`, 5 when no metric sets it).
 pub fn csat_score(scale_max: u32) -> DataRule {
     DataRule::integer_between(

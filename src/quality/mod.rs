@@ -1,4 +1,4 @@
-//! SPEC §4 rules as lazy checks, run before anything is written (SPEC §9):
+//! docs/INPUTS.md rules as lazy checks, run before anything is written (docs/INPUTS.md#the-checks):
 //! every broken rule is reported at once with the source, file, column, rule,
 //! the number of offending rows and up to five example rows.
 //!
@@ -7,8 +7,11 @@
 //! fetched only for rules that failed.
 
 mod data_rule;
+mod duplicates;
 pub mod plausibility;
 mod report;
+mod rules;
+mod summary;
 
 use std::collections::BTreeMap;
 
@@ -17,14 +20,17 @@ use polars::prelude::*;
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::source::tables::ColumnKind;
 use crate::source::LoadedSource;
+use crate::time::DayRange;
 
 pub use data_rule::{csat_score, DataRule};
-use data_rule::{integer_between, typed};
+use data_rule::typed;
+use duplicates::{copies_of, duplicated_keys, duplicates_by_month};
+use rules::{main_day, row_rule, rules_of, Check, Rule};
 use report::count_of;
 pub use report::format_examples;
 pub use report::values_shown;
+pub use summary::coverage;
 pub(crate) use report::{number_of, text_of};
 
 /// How many example rows a violation shows.
@@ -36,38 +42,20 @@ const ORPHAN: &str = "__orphan";
 const FIRST_DAY: &str = "__first_day";
 const LAST_DAY: &str = "__last_day";
 
-/// The date column that says when a source's rows happened (the first date
-/// column of its canonical table that the source has).
-fn main_day(loaded: &LoadedSource) -> Option<&'static str> {
-    loaded
-        .spec
-        .iter()
-        .find(|c| c.kind == ColumnKind::Day && loaded.has_column(c.name))
-        .map(|c| c.name)
-}
-
-/// How a rule finds offending rows.
-#[derive(Clone)]
-enum Check {
-    /// Rows of [`LoadedSource::checked`] where the expression is true.
-    Row(Expr),
-    /// Values of the columns (together) that appear more than once; with
-    /// one column, non-null values only (nulls have their own rule).
-    Unique(Vec<&'static str>),
-    /// Like `Unique`, for a key that holds the day `event_time` (a rollup's):
-    /// copies of a key share their day, so the keys are counted a month at a
-    /// time, one month after the other, and a group-by holds one month's
-    /// keys ([`duplicates_by_month`]).
-    UniquePerDay(Vec<&'static str>),
-}
-
-/// One rule over one source.
-#[derive(Clone)]
-struct Rule {
-    source: SourceName,
-    column: String,
-    rule: String,
-    check: Check,
+/// What the checks cover beyond the pipeline file: the rules and the days
+/// that the configured metrics bring (built by `crate::metrics::needs`).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Data rules that the metrics' parameters add (the CSAT scale).
+    pub data_rules: Vec<DataRule>,
+    /// The days of events whose rows are read and checked; None: every row.
+    pub event_days: Option<DayRange>,
+    /// The days of activity the metrics read; None when no metric reads
+    /// events.
+    pub activity: Option<DayRange>,
+    /// The configured metrics that compare the cohorts at the period start
+    /// (docs/METRICS.md, "Cohorts").
+    pub period_metrics: Vec<&'static str>,
 }
 
 /// A broken rule, with its count and examples.
@@ -125,165 +113,17 @@ impl QualityReport {
                 format_examples(&v.examples, "      ")
             ));
         }
-        Err(crate::error::Error::Data(message))
+        Err(crate::error::Error::data(message))
     }
-}
-
-fn row_rule(source: SourceName, column: &str, rule: &str, bad: Expr) -> Rule {
-    Rule {
-        source,
-        column: column.into(),
-        rule: rule.into(),
-        check: Check::Row(bad),
-    }
-}
-
-/// Every rule of SPEC §4 that applies to a loaded source.
-fn rules_of(loaded: &LoadedSource, pipeline: &Pipeline) -> Vec<Rule> {
-    let name = loaded.name;
-    let mut rules: Vec<Rule> = loaded
-        .parse_checks
-        .iter()
-        .map(|c| row_rule(name, &c.column, &c.rule, c.bad.clone()))
-        .collect();
-    for spec in loaded.spec {
-        if spec.kind == ColumnKind::Number && loaded.has_column(spec.name) {
-            // NaN compares above every number and ±inf passes a range on one
-            // side: without this rule `mrr` NaN or inf would pass `mrr ≥ 0`.
-            let value = typed(spec.name);
-            rules.push(row_rule(
-                name,
-                spec.name,
-                "must be a finite number (not NaN or ±infinity)",
-                value.clone().is_not_null().and(value.is_finite().not()),
-            ));
-        }
-        // A fact row with an empty account id is dropped and counted with the
-        // orphans (one rule for "no known account"), not fatal on its own.
-        let fact_account = spec.name == "account_id" && name != SourceName::Accounts;
-        if !spec.nullable && loaded.has_column(spec.name) && !fact_account {
-            // On the raw value: a value that does not parse is reported by its parse check only.
-            rules.push(row_rule(
-                name,
-                spec.name,
-                "must not be null",
-                col(spec.name).is_null(),
-            ));
-        }
-    }
-    let has = |c: &str| loaded.has_column(c);
-    match name {
-        SourceName::Accounts => {
-            rules.push(Rule {
-                source: name,
-                column: "account_id".into(),
-                rule: "must be unique".into(),
-                check: Check::Unique(vec!["account_id"]),
-            });
-            if has("churn_date") {
-                let bad = typed("churn_date").lt(typed("signup_date"));
-                rules.push(row_rule(
-                    name,
-                    "churn_date",
-                    "must be on or after signup_date",
-                    bad,
-                ));
-            }
-        }
-        SourceName::Users => rules.push(Rule {
-            source: name,
-            column: "user_id".into(),
-            rule: "must be unique".into(),
-            check: Check::Unique(vec!["user_id"]),
-        }),
-        SourceName::Revenue if loaded.spec.iter().any(|c| c.name == "mrr") => rules.push(row_rule(
-            name,
-            "mrr",
-            "must be ≥ 0",
-            typed("mrr").lt(lit(0.0)),
-        )),
-        SourceName::Revenue => rules.push(row_rule(
-            name,
-            "period_end",
-            "must be on or after period_start (the end is exclusive)",
-            typed("period_end").lt(typed("period_start")),
-        )),
-        // A rollup row stands for at least one event: every reduction of
-        // activity counts a row as activity, so a row of 0 would make its
-        // subject active.
-        SourceName::Events if loaded.is_rollup() => {
-            rules.push(row_rule(
-                name,
-                "events",
-                "must be a whole number ≥ 1 (a rollup row stands for at least one event)",
-                integer_between("events", 1.0, u32::MAX as f64),
-            ));
-            // One row per key: a key written twice is a producer's bug (it
-            // would change no number, but Σ events and the rows read).
-            let key: Vec<&'static str> = ["account_id", "user_id", "event_time", "event_name"]
-                .into_iter()
-                .filter(|c| has(c))
-                .collect();
-            rules.push(Rule {
-                source: name,
-                column: key.join(", "),
-                rule: "must be unique together: one row per account, user, day and event name"
-                    .into(),
-                check: Check::UniquePerDay(key),
-            });
-        }
-        SourceName::NpsResponses => rules.push(row_rule(
-            name,
-            "score",
-            "must be an integer from 0 to 10",
-            integer_between("score", 0.0, 10.0),
-        )),
-        SourceName::CsatResponses
-            if !pipeline
-                .data_rules
-                .iter()
-                .any(|r| r.source == name && r.column == "score") =>
-        {
-            let default = data_rule::csat_score(5);
-            rules.push(row_rule(name, default.column, &default.rule, default.bad));
-        }
-        SourceName::Training if has("score") => {
-            let bad = typed("score").is_not_null().and(
-                typed("score")
-                    .lt(lit(0.0))
-                    .or(typed("score").gt(lit(100.0))),
-            );
-            rules.push(row_rule(name, "score", "must be between 0 and 100", bad));
-        }
-        SourceName::Cancellations => {
-            let outcomes = Series::new("outcomes".into(), ["saved", "churned"]);
-            let known = typed("outcome")
-                .str()
-                .to_lowercase()
-                .is_in(lit(outcomes).implode(false), false);
-            let bad = typed("outcome").is_not_null().and(known.not());
-            rules.push(row_rule(
-                name,
-                "outcome",
-                "must be `saved` or `churned` (any case)",
-                bad,
-            ));
-        }
-        _ => {}
-    }
-    for rule in pipeline.data_rules.iter().filter(|r| r.source == name) {
-        rules.push(row_rule(name, rule.column, &rule.rule, rule.bad.clone()));
-    }
-    rules
 }
 
 /// The frame rules run on: the source's check frame, with [`ORPHAN`] for
 /// fact tables (account_id not in `accounts`).
-fn check_frame(inputs: &Inputs, loaded: &LoadedSource, pipeline: &Pipeline) -> Result<LazyFrame> {
+fn check_frame(inputs: &Inputs, loaded: &LoadedSource, scope: &Scope) -> Result<LazyFrame> {
     if loaded.name == SourceName::Accounts {
         return Ok(loaded.checked.clone().with_column(lit(false).alias(ORPHAN)));
     }
-    let checked = rows_checked(loaded, pipeline);
+    let checked = rows_checked(loaded, scope);
     let known = inputs
         .account_ids()?
         .with_column(lit(true).alias("__known"));
@@ -313,14 +153,11 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource, pipeline: &Pipeline) -> R
         .with_column(col("__user_found").is_not_null().alias(USER_KNOWN)))
 }
 
-/// The rows of a source that are checked. Events: only the days the metrics
-/// read are read (and checked), so that files and row groups outside them
-/// are skipped (crate::activity).
-fn rows_checked(loaded: &LoadedSource, pipeline: &Pipeline) -> LazyFrame {
-    match pipeline
-        .check_days
-        .or_else(|| crate::activity::range(pipeline))
-    {
+/// The rows of a source that are checked. Events: only the days the run
+/// reads are read (and checked), so that files and row groups outside them
+/// are skipped (docs/ARCHITECTURE.md, "Activity").
+fn rows_checked(loaded: &LoadedSource, scope: &Scope) -> LazyFrame {
+    match scope.event_days {
         Some(range) if loaded.name == SourceName::Events => {
             loaded.checked_in_days("event_time", range.first, range.end)
         }
@@ -331,8 +168,8 @@ fn rows_checked(loaded: &LoadedSource, pipeline: &Pipeline) -> LazyFrame {
 /// Column of the check frame: the row's user is a user of `users`.
 const USER_KNOWN: &str = "__user_known";
 
-/// Whether a source's user ids are checked against `users` (SPEC: user-level
-/// metrics join them): `events` and `training` with a `user_id` column,
+/// Whether a source's user ids are checked against `users` (the user-level
+/// metrics join them, docs/METRICS.md#subjects-and-populations): `events` and `training` with a `user_id` column,
 /// when the pipeline has `users`.
 pub fn checks_user_overlap(inputs: &Inputs, loaded: &LoadedSource) -> bool {
     matches!(loaded.name, SourceName::Events | SourceName::Training)
@@ -348,12 +185,12 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 /// Runs every rule, counts rows and orphans: one scan per source for the
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
-pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
+pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
     let mut plans = Vec::new();
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
-        let rules = rules_of(loaded, pipeline);
-        let frame = check_frame(inputs, loaded, pipeline)?;
+        let rules = rules_of(loaded, scope);
+        let frame = check_frame(inputs, loaded, scope)?;
         let mut counts = vec![
             len().cast(DataType::UInt64).alias("rows"),
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
@@ -394,14 +231,14 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         for rule in &rules {
             if let Check::Unique(key) = &rule.check {
                 plans.push(
-                    duplicated_keys(rows_checked(loaded, pipeline), key)
+                    duplicated_keys(rows_checked(loaded, scope), key)
                         .select([col("__copies").sum().cast(DataType::UInt64).alias("rows")]),
                 );
             }
         }
         layout.push((*name, frame, rules));
     }
-    let mut results = crate::execute::collect_all(plans, "checking input data")?.into_iter();
+    let mut results = crate::frame::collect_all(plans, "checking input data")?.into_iter();
 
     let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
@@ -438,11 +275,11 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
                 ),
                 Check::Unique(key) => {
                     let n = count_of(&results.next().unwrap_or_default(), "rows");
-                    (n, copies_of(rows_checked(loaded, pipeline), key))
+                    (n, copies_of(rows_checked(loaded, scope), key))
                 }
                 Check::UniquePerDay(key) => {
                     let span = report.day_span(name);
-                    let (n, rows) = duplicates_by_month(rows_checked(loaded, pipeline), key, span)?;
+                    let (n, rows) = duplicates_by_month(rows_checked(loaded, scope), key, span)?;
                     (n, copies_of(rows, key))
                 }
             };
@@ -493,7 +330,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline) -> Result<QualityReport> {
         }
     }
     warn_orphans(inputs, orphan_warnings, &mut report)?;
-    let examples = crate::execute::collect_all(
+    let examples = crate::frame::collect_all(
         failed.iter().map(|f| f.2.clone()).collect(),
         "finding example rows",
     )?;
@@ -527,7 +364,7 @@ fn warn_orphans(
             col("account_id"),
         ));
     }
-    let mut examples = crate::execute::collect_all(plans, "finding example ids")?.into_iter();
+    let mut examples = crate::frame::collect_all(plans, "finding example ids")?.into_iter();
     let known = values_shown(&examples.next().unwrap_or_default(), "id");
     for (name, count, rows, _) in orphans {
         let dropped = values_shown(&examples.next().unwrap_or_default(), "id");
@@ -552,7 +389,7 @@ fn distinct(frame: LazyFrame, column: Expr) -> LazyFrame {
 
 /// Example account ids of `accounts`, shown beside dropped ids.
 fn account_id_examples(inputs: &Inputs) -> Result<String> {
-    let found = crate::execute::collect_all(
+    let found = crate::frame::collect_all(
         vec![distinct(inputs.account_ids()?, col("account_id"))],
         "finding example ids",
     )?;
@@ -562,86 +399,3 @@ fn account_id_examples(inputs: &Inputs) -> Result<String> {
         .unwrap_or_default())
 }
 
-/// The rows of `checked` whose `key` appears more than once, sorted by it.
-fn copies_of(checked: LazyFrame, key: &[&str]) -> LazyFrame {
-    let on: Vec<Expr> = key.iter().map(|c| typed(c)).collect();
-    let keys: Vec<Expr> = key.iter().map(|c| col(format!("__key:{c}"))).collect();
-    let mut args = JoinArgs::new(JoinType::Semi);
-    args.nulls_equal = true;
-    checked
-        .clone()
-        .join(
-            duplicated_keys(checked, key).select(keys.clone()),
-            on.clone(),
-            keys,
-            args,
-        )
-        .sort_by_exprs(on, Default::default())
-}
-
-/// [`Check::UniquePerDay`]: the rows of `checked` (a rollup's, whose key
-/// holds `event_time`) in duplicated keys, counted one calendar month of
-/// `event_time` at a time over `span` (its first and last day, from the
-/// data rules' scan) and then the rows without a day, each collected on its
-/// own: one group-by over every key of a rollup at L (83M rows) took
-/// 10 GiB. Returns the count and the rows of the first part with copies
-/// (for the examples).
-fn duplicates_by_month(
-    checked: LazyFrame,
-    key: &[&str],
-    span: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
-) -> Result<(u64, LazyFrame)> {
-    let day = typed("event_time");
-    let mut parts: Vec<Expr> = Vec::new();
-    if let Some((first, last)) = span {
-        let mut month = chrono::Datelike::with_day(&first, 1).unwrap_or(first);
-        while month <= last {
-            let next = month + chrono::Months::new(1);
-            parts.push(crate::time::in_range(
-                day.clone(),
-                crate::time::date_lit(month),
-                crate::time::date_lit(next),
-            ));
-            month = next;
-        }
-    }
-    // Rows in no month: those without a day (a rule of their own).
-    parts.push(day.clone().is_null());
-    let mut total = 0;
-    let mut first_with_copies = None;
-    for part in parts {
-        let rows = checked.clone().filter(part);
-        let counted = crate::execute::collect_all(
-            vec![duplicated_keys(rows.clone(), key)
-                .select([col("__copies").sum().cast(DataType::UInt64).alias("rows")])],
-            "checking input data",
-        )?
-        .pop()
-        .unwrap_or_default();
-        let n = count_of(&counted, "rows");
-        if n > 0 && first_with_copies.is_none() {
-            first_with_copies = Some(rows);
-        }
-        total += n;
-    }
-    Ok((total, first_with_copies.unwrap_or(checked)))
-}
-
-/// The keys (typed `key` columns, as `__key:COLUMN`) that appear more than
-/// once in `frame`, with `__copies`, the rows of each. With one column,
-/// nulls are no key (they have their own rule); with several, a null is a
-/// value like any other (a rollup row without a user).
-fn duplicated_keys(frame: LazyFrame, key: &[&str]) -> LazyFrame {
-    let names: Vec<Expr> = key.iter().map(|c| col(format!("__key:{c}"))).collect();
-    let mut keys = frame.select(
-        key.iter()
-            .map(|c| typed(c).alias(format!("__key:{c}")))
-            .collect::<Vec<_>>(),
-    );
-    if let [only] = key {
-        keys = keys.filter(col(format!("__key:{only}")).is_not_null());
-    }
-    keys.group_by(names)
-        .agg([len().alias("__copies")])
-        .filter(col("__copies").gt(lit(1)))
-}

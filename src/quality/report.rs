@@ -49,23 +49,7 @@ pub fn number_of(df: &DataFrame, column: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Every value of a text column as `a`, `b`, … (`(empty)` for a null).
-pub fn values_shown(df: &DataFrame, column: &str) -> String {
-    df.column(column)
-        .ok()
-        .and_then(|c| c.str().ok().cloned())
-        .map(|values| {
-            values
-                .iter()
-                .map(|v| {
-                    v.map(|v| format!("`{v}`"))
-                        .unwrap_or_else(|| "(empty)".into())
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
+pub use crate::frame::values_shown;
 
 fn render(value: &AnyValue) -> String {
     let text = match value {

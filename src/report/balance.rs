@@ -1,4 +1,4 @@
-//! The covariate balance of an adjusted run (REPORT.md item 20): one line
+//! The covariate balance of an adjusted run: one line
 //! with the largest standardized difference before and after adjustment,
 //! and a Love plot of every covariate level.
 

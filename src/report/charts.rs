@@ -187,7 +187,7 @@ pub fn forest_scale(rows: &[&super::data::Lift], width: f64) -> Scale {
 pub fn forest_cell(
     l: &super::data::Lift,
     scale: &Scale,
-    verdict: super::page::Verdict,
+    verdict: super::headline::Verdict,
     title: &str,
 ) -> Markup {
     let (width, height) = (scale.range.1 + 6.0, 18.0);
@@ -201,9 +201,9 @@ pub fn forest_cell(
             }
             @if let Some(d) = l.abs_diff {
                 @match verdict {
-                    super::page::Verdict::Better => path.point d={ "M" (px(scale.at(d))) ",4l4.5,9h-9z" } {},
-                    super::page::Verdict::Worse => path.point d={ "M" (px(scale.at(d))) ",14l4.5,-9h-9z" } {},
-                    super::page::Verdict::Unclear => circle.point cx=(px(scale.at(d))) cy="9" r="3.5" {},
+                    super::headline::Verdict::Better => path.point d={ "M" (px(scale.at(d))) ",4l4.5,9h-9z" } {},
+                    super::headline::Verdict::Worse => path.point d={ "M" (px(scale.at(d))) ",14l4.5,-9h-9z" } {},
+                    super::headline::Verdict::Unclear => circle.point cx=(px(scale.at(d))) cy="9" r="3.5" {},
                 }
             }
         }

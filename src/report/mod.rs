@@ -7,11 +7,15 @@
 mod balance;
 mod charts;
 pub mod data;
+mod forest;
 pub mod format;
+mod headline;
 mod heatmap;
 mod movements;
 mod page;
+mod read;
 mod segments;
+mod style;
 pub mod svg;
 
 use std::collections::BTreeMap;
@@ -19,7 +23,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 pub use data::ReportData;
-pub use page::{headline, Verdict};
+pub use headline::{headline, Verdict};
 
 use crate::error::Result;
 use crate::output::partition::manifest::Manifest;
@@ -111,6 +115,34 @@ pub fn render_tables(tables: &BTreeMap<String, DataFrame>, manifest: &Manifest) 
     Ok(render(&ReportData::new(tables, manifest)?))
 }
 
+/// Renders `report.html` from the run's tables and manifest (as
+/// `cohort-metrics report` reads them back) into the staged partition, and
+/// lists it among the manifest's outputs; returns the headline as text for
+/// the terminal.
+pub fn write_into(
+    partition: &crate::output::partition::Partition,
+    outputs: &BTreeMap<&'static str, polars::prelude::DataFrame>,
+    manifest: &mut crate::output::partition::manifest::Manifest,
+) -> Result<String> {
+    let tables = TABLES
+        .iter()
+        .filter_map(|t| Some((t.to_string(), outputs.get(t)?.clone())))
+        .collect();
+    let data = ReportData::new(&tables, manifest)?;
+    let page = render(&data);
+    partition.write_text(FILE, &page)?;
+    manifest
+        .outputs
+        .push(crate::output::partition::manifest::OutputEntry {
+            table: "report".to_string(),
+            file: FILE.to_string(),
+            rows: 0,
+            bytes: 0,
+            sha256: String::new(),
+        });
+    Ok(terminal_table(&data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::data::Lift;
@@ -164,7 +196,7 @@ mod tests {
 /// published partition (local or `s3://`; it must have `_SUCCESS`) and
 /// renders its page.
 pub fn render_partition(partition: &str, endpoint: Option<&str>) -> Result<String> {
-    let (location, s3) = crate::run::published_partition(partition, endpoint)?;
+    let (location, s3) = crate::output::partition::verify::published(partition, endpoint)?;
     let (manifest, tables) =
         crate::output::partition::verify::read_published(&location, s3.as_ref(), &TABLES)?;
     render_tables(&tables, &manifest)

@@ -1,4 +1,4 @@
-//! Reading calendar dates from text (SPEC §1): `YYYY-MM-DD`, or an ISO 8601
+//! Reading calendar dates from text (docs/METRICS.md#time): `YYYY-MM-DD`, or an ISO 8601
 //! datetime `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]][Z|±HH[:MM]]`. Datetimes are
 //! converted to UTC and truncated to their date; without a zone they are UTC.
 //! One pass per value with no format-string interpretation, so mixed zones in

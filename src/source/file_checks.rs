@@ -1,4 +1,4 @@
-//! File-level faults, each with its own message (SPEC §9): unreadable or
+//! File-level faults, each with its own message (docs/INPUTS.md#the-checks): unreadable or
 //! truncated Parquet files, Parquet files of one source whose columns differ
 //! in type, empty files, and CSV lines with the wrong number of fields.
 
@@ -26,7 +26,7 @@ pub fn check_parquet_files(resolved: &ResolvedSource, files: &[Location]) -> Res
                 for (name, dtype) in &types {
                     if let Some((_, other)) = first_types.iter().find(|(n, _)| n == name) {
                         if other != dtype {
-                            return Err(Error::Data(format!(
+                            return Err(Error::data(format!(
                                 "source `{source}`: column `{name}` is {other} in `{first_path}` but {dtype} in `{path}`; every file of a source must give a column the same type"
                             )));
                         }
@@ -46,7 +46,7 @@ fn parquet_column_types(
 ) -> Result<Vec<(String, String)>> {
     let source = resolved.name;
     let unreadable = |e: &dyn std::fmt::Display| {
-        Error::Io(crate::redact::redact(&format!(
+        Error::io_failed(crate::redact::redact(&format!(
             "source `{source}`: `{location}` is not a readable Parquet file (truncated or corrupt?): {e}"
         )))
     };
@@ -92,7 +92,7 @@ pub fn check_not_empty(source: SourceName, files: &[Location]) -> Result<()> {
             .map(|m| m.len() == 0)
             .unwrap_or(false)
         {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "source `{source}`: `{}` is empty (not even a header line)",
                 path.display()
             )));
@@ -239,7 +239,7 @@ impl LineCheck {
 
 /// Checks the record structure of every CSV file of a source, reading each
 /// file in chunks (ranged requests on S3): memory stays bounded whatever
-/// the file. SPEC §9: "a malformed CSV line ... gives its own clear message".
+/// the file. docs/INPUTS.md#the-checks: "a malformed CSV line ... gives its own clear message".
 pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()> {
     let options = source.config.csv.clone().unwrap_or_default();
     let (delimiter, quote) = (options.delimiter_byte(), options.quote_byte());
@@ -264,9 +264,9 @@ pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()
                 let s3 = source
                     .s3
                     .as_ref()
-                    .ok_or_else(|| Error::Other("S3 client missing for an s3:// source".into()))?;
+                    .ok_or_else(|| Error::other("S3 client missing for an s3:// source"))?;
                 if !s3.read_chunks(bucket, key, CHUNK_BYTES, &mut |bytes| check.feed(bytes))? {
-                    return Err(Error::Io(format!(
+                    return Err(Error::io_failed(format!(
                         "source `{}`: `{file}` disappeared while it was read",
                         source.name
                     )));
@@ -274,7 +274,7 @@ pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()
             }
         }
         if let Some(bad) = check.finish() {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "source `{}` (`{file}`), line {}: malformed CSV line: {}",
                 source.name, bad.line, bad.problem
             )));
@@ -358,5 +358,80 @@ mod tests {
         let record = vec![b'y'; MAX_RECORD_BYTES as usize];
         assert!(c.feed(&record));
         assert_eq!(c.finish(), None);
+    }
+
+    /// The first record (by the line it starts on) whose field count differs
+    /// from the header's, as the `csv` crate's own state machine reads the
+    /// text. csv-core is lenient by design (a quote that is never closed, or
+    /// text after a closing quote, are read without complaint), so it is the
+    /// reference for well-formed quoting only, not the check itself.
+    fn csv_core_first_ragged(text: &[u8]) -> Option<usize> {
+        let mut reader = csv_core::Reader::new();
+        let (mut output, mut ends) = (vec![0u8; text.len() + 1], vec![0usize; 1024]);
+        let (mut consumed, mut header) = (0usize, None);
+        // The line a record starts on: after the previous record and any
+        // line breaks (blank lines are skipped).
+        let line_at = |offset: usize| {
+            let start = offset
+                + text[offset..]
+                    .iter()
+                    .take_while(|b| **b == b'\r' || **b == b'\n')
+                    .count();
+            1 + text[..start].iter().filter(|b| **b == b'\n').count()
+        };
+        let mut start = line_at(0);
+        loop {
+            let (result, read, _, fields) =
+                reader.read_record(&text[consumed..], &mut output, &mut ends);
+            consumed += read;
+            match result {
+                csv_core::ReadRecordResult::Record => {
+                    match header {
+                        None => header = Some(fields),
+                        Some(n) if n != fields => return Some(start),
+                        Some(_) => {}
+                    }
+                    start = line_at(consumed);
+                }
+                // An empty input next ends the last record.
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::End => return None,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// One field as a CSV writer quotes it: quoted (quotes doubled) when it
+    /// holds a delimiter, a quote or a line break, or is empty.
+    fn field_text(value: &str) -> String {
+        // Quoted also when blank: a line of spaces alone is a blank line.
+        if value.trim().is_empty() || value.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", value.replace('"', "\"\""))
+        } else {
+            value.to_string()
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_csv_core_on_well_quoted_files(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a ,\"\n]{0,4}", 1..4),
+                1..8,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let text: String = rows
+                .iter()
+                .map(|row| row.iter().map(|f| field_text(f)).collect::<Vec<_>>().join(",") + end)
+                .collect();
+            let ours = check(&text);
+            let reference = csv_core_first_ragged(text.as_bytes());
+            proptest::prop_assert_eq!(ours.as_ref().map(|(line, _)| *line), reference, "{:?}", text);
+            if let Some((_, problem)) = ours {
+                proptest::prop_assert!(problem.contains("field(s) where the header has"), "{}", problem);
+            }
+        }
     }
 }

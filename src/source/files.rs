@@ -27,7 +27,7 @@ pub fn list_files(source: &ResolvedSource) -> Result<SourceFiles> {
             let s3 = source
                 .s3
                 .as_ref()
-                .ok_or_else(|| Error::Other("S3 client missing for an s3:// source".into()))?;
+                .ok_or_else(|| Error::other("S3 client missing for an s3:// source"))?;
             list_s3(source, s3, bucket, key)
         }
     }
@@ -47,7 +47,7 @@ fn list_local(source: &ResolvedSource, location: &Path) -> Result<SourceFiles> {
         let mut files = Vec::new();
         for entry in paths {
             let path = entry.map_err(|e| {
-                Error::Io(format!(
+                Error::io_failed(format!(
                     "source `{}`: cannot read `{}`: {e}",
                     source.name, shown
                 ))
@@ -59,7 +59,7 @@ fn list_local(source: &ResolvedSource, location: &Path) -> Result<SourceFiles> {
         files
     } else {
         let metadata = std::fs::metadata(location).map_err(|e| {
-            Error::Io(format!(
+            Error::io_failed(format!(
                 "source `{}`: cannot read `{shown}`: {}",
                 source.name,
                 describe_io(&e)
@@ -146,7 +146,7 @@ fn list_s3(source: &ResolvedSource, s3: &S3, bucket: &str, key: &str) -> Result<
         is_dir = true;
         let all = s3.list(bucket, &prefix)?;
         if all.is_empty() {
-            return Err(Error::Io(format!(
+            return Err(Error::io_failed(format!(
                 "source `{}`: no such object or prefix `{shown}` (bucket `{bucket}`, key `{key}`)",
                 source.name
             )));
@@ -164,7 +164,7 @@ fn list_s3(source: &ResolvedSource, s3: &S3, bucket: &str, key: &str) -> Result<
         })?;
     }
     if let Some(empty) = objects.iter().find(|o| o.size == 0) {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "source `{}`: `s3://{bucket}/{}` is empty (not even a header line)",
             source.name, empty.key
         )));
@@ -188,7 +188,7 @@ fn finish(
     is_dir: bool,
 ) -> Result<SourceFiles> {
     if files.is_empty() {
-        return Err(Error::Io(format!(
+        return Err(Error::io_failed(format!(
             "source `{}`: no data files found at `{shown}`",
             source.name
         )));

@@ -67,14 +67,14 @@ pub fn monthly_revenue(invoices: LazyFrame, has_currency: bool, what: &str) -> R
                 .sort(["currency"], SortMultipleOptions::default()),
         );
     }
-    let sized = crate::execute::collect_all(plans, &format!("{what}: sizing the invoices"))?;
+    let sized = crate::frame::collect_all(plans, &format!("{what}: sizing the invoices"))?;
     if let Some(currencies) = sized.get(2) {
         if currencies.height() > 1 {
-            return Err(Error::Data(format!(
+            return Err(Error::data(format!(
                 "{what}: column `currency` holds {} currencies ({}); revenue in one table must be in one currency \
                  (convert first, or run one pipeline per currency)",
                 currencies.height(),
-                crate::quality::values_shown(currencies, "currency")
+                crate::frame::values_shown(currencies, "currency")
             )));
         }
     }

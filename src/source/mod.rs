@@ -1,16 +1,16 @@
 //! Input tables: finding the files of a source, scanning them lazily, renaming
-//! columns to their canonical names and normalizing types (SPEC §1, §4).
+//! columns to their canonical names and typing them (docs/INPUTS.md).
 
+mod columns;
 mod dates;
 pub mod file_checks;
 mod files;
 pub mod invoices;
-mod normalize;
+mod loaded;
+mod reader;
 pub mod tables;
 
 pub use dates::{widened, DayFormat, SECONDS_PER_DAY};
 pub use files::{list_files, SourceFiles};
-pub use normalize::{
-    build_source, file_name_of, open_source, typed_column, IdValues, LoadedSource, OpenedSource,
-    ParseCheck,
-};
+pub use loaded::{typed_column, LoadedSource, ParseCheck};
+pub use reader::{build_source, file_name_of, open_source, IdValues, OpenedSource};

@@ -1,4 +1,4 @@
-//! The canonical input tables of SPEC §4: their columns, which are required,
+//! The canonical input tables of docs/INPUTS.md: their columns, which are required,
 //! and how each column is typed after loading.
 
 use crate::config::SourceName;
@@ -21,7 +21,7 @@ pub enum ColumnKind {
 pub struct ColumnSpec {
     pub name: &'static str,
     pub kind: ColumnKind,
-    /// Must be present in the file (SPEC §4 bold).
+    /// Must be present in the file (docs/INPUTS.md bold).
     pub required: bool,
     /// Null values are allowed.
     pub nullable: bool,

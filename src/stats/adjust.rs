@@ -1,4 +1,4 @@
-//! SPEC §6 "Adjusted comparisons (pipeline key `adjust`): the effect on the
+//! docs/STATISTICS.md "Adjusted comparisons (pipeline key `adjust`): the effect on the
 //! trained (ATT) by direct standardization of the untrained to the trained
 //! units' strata". Per lift row, from each cohort's totals per stratum:
 //! θ̂₀* = Σ_k w_k θ̂₀k with w_k = the trained units' share of stratum k (the
@@ -48,7 +48,7 @@ pub struct Standardized {
     pub untrained_unused: f64,
     pub untrained_units: f64,
     /// Proportions of independent units: the Cochran–Mantel–Haenszel test
-    /// over the same comparable strata, the cross-check SPEC §6 asks for.
+    /// over the same comparable strata, the cross-check docs/STATISTICS.md asks for.
     pub cmh_p_value: Option<f64>,
 }
 
@@ -86,7 +86,7 @@ impl Standardized {
         self
     }
 
-    /// SPEC §6 overlap: "above half of the trained units left out, the
+    /// docs/STATISTICS.md#overlap: "above half of the trained units left out, the
     /// adjusted columns are null with the reason" (also when none is left).
     fn too_little_overlap(&self, spec: &AdjustSpec, what: &str) -> Option<String> {
         let (left, total) = (self.left_out, self.trained_units);
@@ -114,7 +114,7 @@ fn units(measure: Measure, t: &Totals) -> f64 {
     }
 }
 
-/// SPEC §6 standardization of `untrained` to `trained`'s strata.
+/// docs/STATISTICS.md standardization of `untrained` to `trained`'s strata.
 pub fn standardize(
     measure: Measure,
     trained: &ByStratum,
@@ -217,70 +217,6 @@ pub fn cmh_p(tables: &[(Totals, Totals)]) -> Option<f64> {
     p_from_diff(difference, variance.sqrt())
 }
 
-/// SPEC §6 overlap: trained units in strata that cannot be compared are
-/// "left out of the adjusted estimate, counted, and warned about" — one
-/// warning per run over every lift row (survival's too), naming how many
-/// rows lost units, the largest share lost and the rows left null.
-pub fn overlap_warnings(rows: &[super::rows::LiftRow], spec: Option<&AdjustSpec>) -> Vec<String> {
-    let Some(spec) = spec else {
-        return Vec::new();
-    };
-    let mut warnings = trained_left_out(rows, spec);
-    warnings.extend(untrained_unused(rows, spec));
-    warnings
-}
-
-/// The warning about untrained units in strata where too few (or no)
-/// accounts trained: the ATT weighs those strata by zero, so the adjusted
-/// estimate says nothing about them (a plan where nobody trains).
-fn untrained_unused(rows: &[super::rows::LiftRow], spec: &AdjustSpec) -> Option<String> {
-    let share = |r: &super::rows::LiftRow| r.adjusted.untrained_unused / r.adjusted.untrained_units;
-    let touched: Vec<_> = rows
-        .iter()
-        .filter(|r| r.adjusted.untrained_unused > 0.0 && r.adjusted.untrained_units > 0.0)
-        .collect();
-    let worst = touched
-        .iter()
-        .max_by(|a, b| share(a).total_cmp(&share(b)))?;
-    Some(format!(
-        "adjust: in {} lift row(s) some untrained units are in strata with fewer than {} trained \
-         units: the adjusted estimate, the effect on the trained, says nothing about them (up to \
-         {:.1} % of the untrained units, in `{}`; see n_untrained_adjusted and the balance table)",
-        touched.len(),
-        spec.min_per_arm,
-        100.0 * share(worst),
-        worst.metric
-    ))
-}
-
-/// The warning about trained units left out of the adjusted estimate.
-fn trained_left_out(rows: &[super::rows::LiftRow], spec: &AdjustSpec) -> Vec<String> {
-    let touched: Vec<_> = rows
-        .iter()
-        .filter(|r| r.adjusted.left_out > 0.0 && r.adjusted.trained_units > 0.0)
-        .collect();
-    let Some(worst) = touched.iter().max_by(|a, b| {
-        let share = |r: &&&super::rows::LiftRow| r.adjusted.left_out / r.adjusted.trained_units;
-        share(a).total_cmp(&share(b))
-    }) else {
-        return Vec::new();
-    };
-    let null = touched
-        .iter()
-        .filter(|r| r.adjusted.abs_diff.is_none())
-        .count();
-    vec![format!(
-        "adjust: in {} lift row(s) some trained units are in strata with fewer than {} trained or \
-         untrained units and are left out of the adjusted estimate (up to {:.1} % of the trained \
-         units, in `{}`; see n_trained_adjusted); {null} row(s) have null adjusted columns \
-         because more than half were left out",
-        touched.len(),
-        spec.min_per_arm,
-        100.0 * worst.adjusted.left_out / worst.adjusted.trained_units,
-        worst.metric
-    )]
-}
-
 /// One comparable stratum: its weight before normalizing (the trained
 /// denominator), its units, and each side's value with its variance.
 struct Compared {
@@ -306,7 +242,7 @@ impl Combined {
     }
 }
 
-/// SPEC §6 direct standardization over the comparable strata, with weights
+/// docs/STATISTICS.md direct standardization over the comparable strata, with weights
 /// w_k = weight_k / Σ weight: fills the adjusted untrained value, the
 /// difference, the units kept and, when the variance is known and positive,
 /// the Wald interval.
@@ -368,7 +304,7 @@ impl SurvivalMeasure {
     }
 }
 
-/// SPEC §6, survival: "the stratified Kaplan–Meier average Σ_k w_k Ŝ₀k(t)
+/// docs/STATISTICS.md, survival: "the stratified Kaplan–Meier average Σ_k w_k Ŝ₀k(t)
 /// and the stratified log-rank test". Weights are the trained accounts'
 /// shares of the comparable strata (at least `min_per_arm` accounts on
 /// each side, and someone still observed at `t` on each side); the
@@ -482,6 +418,8 @@ fn pooled_sd(var1: f64, n1: f64, var0: f64, n0: f64) -> Option<f64> {
     let sd = (((n1 - 1.0) * var1 + (n0 - 1.0) * var0) / (n1 + n0 - 2.0)).sqrt();
     (sd > 0.0 && sd.is_finite()).then_some(sd)
 }
+
+pub use super::overlap::{log_cmh, overlap_warnings};
 
 #[cfg(test)]
 #[path = "adjust_tests.rs"]

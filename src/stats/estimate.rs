@@ -1,4 +1,4 @@
-//! SPEC §6 per [`Kind`]: a cohort's value and interval from its totals, and
+//! docs/STATISTICS.md per [`Kind`]: a cohort's value and interval from its totals, and
 //! the lift p-value of trained against untrained.
 
 use super::formulas;
@@ -26,7 +26,7 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Measure {
     pub kind: Kind,
-    /// SPEC §6: "Units nested in accounts (survey responses, tickets, users):
+    /// docs/STATISTICS.md: "Units nested in accounts (survey responses, tickets, users):
     /// the variance is cluster-robust by account, CR1 […] This replaces the
     /// two rules above for such metrics".
     pub nested: bool,
@@ -116,7 +116,7 @@ impl Measure {
 
     /// A cohort's value and the variance of that value (unpooled), the
     /// building block of the difference's interval, the Wald tests and the
-    /// adjusted comparison. The variance is null where SPEC §6 gives none
+    /// adjusted comparison. The variance is null where docs/STATISTICS.md gives none
     /// (medians, associations) or where the data cannot give one (one unit,
     /// one account).
     pub fn point_and_variance(self, t: &Totals) -> Option<(f64, Option<f64>)> {
@@ -164,7 +164,7 @@ impl Measure {
         }
     }
 
-    /// The lift p-value of trained against untrained (null where SPEC §6
+    /// The lift p-value of trained against untrained (null where docs/STATISTICS.md
     /// gives none): the pooled two-proportion z-test for proportions of
     /// independent units, otherwise the Wald z of the difference with the
     /// two cohorts' variances (Welch for means, the counts rule for rates,
@@ -195,7 +195,7 @@ pub fn lift_p_value(kind: Kind, t: &Totals, u: &Totals) -> Option<f64> {
     Measure::of(kind).lift_p_value(t, u)
 }
 
-/// SPEC §5 `key_action_correlation`: the association of the 2×2 table
+/// docs/METRICS.md#key_action_correlation: the association of the 2×2 table
 /// a = trained & did, b = trained & not, c = untrained & did,
 /// d = untrained & not.
 pub fn association(measure: Association, trained: &Totals, untrained: &Totals) -> Option<f64> {

@@ -1,7 +1,7 @@
 //! What a summed aggregate measures, and which way is good news.
 
 /// How the statistics stage turns sums into a value, an interval and a lift
-/// p-value (SPEC §6).
+/// p-value (docs/STATISTICS.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     /// x/n with a Wilson interval; pooled two-proportion z-test.
@@ -88,7 +88,7 @@ pub struct Totals {
     /// Σ over accounts of X², X·Y and Y², where X and Y are an account's
     /// totals of the plan's cluster pair (`num` and `den` unless the plan
     /// says otherwise): what the delta-method and cluster-robust variances
-    /// of a ratio ΣX/ΣY need (SPEC §6).
+    /// of a ratio ΣX/ΣY need (docs/STATISTICS.md).
     pub cxx: f64,
     pub cxy: f64,
     pub cyy: f64,

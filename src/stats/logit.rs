@@ -1,5 +1,5 @@
 //! A logistic regression by Newton–Raphson (iteratively reweighted least
-//! squares) for the propensity of training (SPEC §6 `adjust.method:
+//! squares) for the propensity of training (docs/STATISTICS.md `adjust.method:
 //! propensity`): P(trained | x) = 1/(1 + e^(−x·β)).
 //!
 //! The solver does not see the data: each step asks `moments(β)` for the

@@ -1,4 +1,4 @@
-//! Statistics, in one place (SPEC §6). Metrics import this module; it never
+//! Statistics, in one place (docs/STATISTICS.md). Metrics import this module; it never
 //! imports them.
 //!
 //! - [`kind`]: what an aggregate measures ([`Kind`]), its [`Direction`], and
@@ -14,8 +14,10 @@ pub mod estimate;
 pub mod formulas;
 pub mod kind;
 pub mod logit;
+mod overlap;
 pub mod rows;
 pub mod stage;
+pub mod survival;
 
 pub use adjust::{AdjustSpec, ByStratum, Standardized};
 pub use estimate::{estimate, lift_p_value, Estimate, Measure};

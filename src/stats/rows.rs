@@ -1,4 +1,4 @@
-//! The rows of the `metrics` and `lift` tables (SPEC §7), how they are built
+//! The rows of the `metrics` and `lift` tables (docs/OUTPUTS.md), how they are built
 //! from an estimate, and typed access to the columns of a collected frame.
 
 use polars::prelude::*;
@@ -33,7 +33,7 @@ pub struct MetricRow {
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub n: i64,
-    /// Accounts behind the row (SPEC §6: "`metrics` carries the number of
+    /// Accounts behind the row (docs/STATISTICS.md: "`metrics` carries the number of
     /// accounts in a `clusters` column"); null where units are not counted
     /// by account (medians, associations).
     pub clusters: Option<i64>,
@@ -69,7 +69,7 @@ impl MetricRow {
 }
 
 /// One cohort's side of a comparison: its value, the variance of that value
-/// (SPEC §6, unpooled) and its number of units.
+/// (docs/STATISTICS.md, unpooled) and its number of units.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Side {
     pub value: Option<f64>,
@@ -86,7 +86,7 @@ impl Side {
     }
 }
 
-/// The adjusted comparison of a lift row (SPEC §6 "Adjusted comparisons");
+/// The adjusted comparison of a lift row (docs/STATISTICS.md#adjustment);
 /// every field null without `adjust`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Adjusted {
@@ -145,7 +145,7 @@ pub struct LiftRow {
 }
 
 impl LiftRow {
-    /// SPEC §7 `lift`: trained against untrained for one key. `rel_lift` is
+    /// docs/OUTPUTS.md#lift: trained against untrained for one key. `rel_lift` is
     /// null when the untrained value is ≤ 0 (a ratio to a negative NPS reads
     /// backwards); the difference's interval is abs_diff ± z·√(V₁ + V₀).
     pub fn compare(
@@ -186,7 +186,7 @@ impl LiftRow {
 }
 
 /// abs_diff ± z·√(V₁ + V₀); null when a variance is unknown or the standard
-/// error is 0 (SPEC §6: "A zero standard error gives a null p-value", and a
+/// error is 0 (docs/STATISTICS.md: "A zero standard error gives a null p-value", and a
 /// zero-width interval would claim certainty just as wrongly).
 pub fn difference_interval(
     diff: Option<f64>,
@@ -198,7 +198,7 @@ pub fn difference_interval(
         .then(|| super::formulas::wald_interval(diff, variance))
 }
 
-/// SPEC §6: "Benjamini–Hochberg q-values across the run's lift rows": the
+/// docs/STATISTICS.md: "Benjamini–Hochberg q-values across the run's lift rows": the
 /// family is every lift row of the run with a p-value (naive p-values give
 /// `q_value`, adjusted ones `adjusted_q_value`).
 pub fn add_q_values(rows: &mut [LiftRow]) {
@@ -213,7 +213,7 @@ pub fn add_q_values(rows: &mut [LiftRow]) {
     }
 }
 
-/// Sorts rows by their key columns (SPEC §7: "Rows sorted by their leading key columns").
+/// Sorts rows by their key columns (docs/OUTPUTS.md: "Rows sorted by their leading key columns").
 pub fn sort_rows(metric_rows: &mut [MetricRow], lift_rows: &mut [LiftRow]) {
     metric_rows.sort_by(|a, b| {
         (
@@ -260,7 +260,7 @@ impl<'a> FrameColumns<'a> {
         dtype: DataType,
         as_chunked: fn(&Column) -> PolarsResult<&ChunkedArray<T>>,
     ) -> Result<ChunkedArray<T>> {
-        let error = |e: PolarsError| Error::Other(format!("reading {}: {e}", self.what));
+        let error = |e: PolarsError| Error::other(format!("reading {}: {e}", self.what));
         let column = self
             .frame
             .column(name)

@@ -1,6 +1,6 @@
 //! The statistics stage: turns the summed aggregates of every metric into
 //! `metrics` rows (value, interval, n) and pairs trained with untrained into
-//! `lift` rows (SPEC §6). Metric modules never compute statistics themselves.
+//! `lift` rows (docs/STATISTICS.md). Metric modules never compute statistics themselves.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 pub struct AggregateInfo {
     pub metric: &'static str,
     pub kind: Kind,
-    /// Whether the plan's units are nested in accounts (SPEC §6, CR1).
+    /// Whether the plan's units are nested in accounts (docs/STATISTICS.md, CR1).
     pub nested: bool,
     pub direction: Direction,
 }
@@ -48,7 +48,7 @@ pub fn evaluate(
     for ((plan, key), cohorts) in grouped {
         let info = plans
             .get(plan)
-            .ok_or_else(|| Error::Other(format!("aggregate refers to unknown plan {plan}")))?;
+            .ok_or_else(|| Error::other(format!("aggregate refers to unknown plan {plan}")))?;
         let empty = ByStratum::new();
         let strata = |cohort: &str| cohorts.get(cohort).unwrap_or(&empty);
         let totals = |cohort: &str| {
@@ -132,7 +132,7 @@ fn read_totals(df: &DataFrame) -> Result<Grouped> {
         columns.text("dimension")?,
     );
     let (start, end) = (columns.days("period_start")?, columns.days("period_end")?);
-    let stratum = columns.optional_text(crate::strata::STRATUM)?;
+    let stratum = columns.optional_text(crate::cohort::STRATUM)?;
     let sums: Vec<Float64Chunked> = SUM_COLUMNS
         .iter()
         .map(|c| columns.number(c))

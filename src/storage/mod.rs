@@ -1,10 +1,11 @@
-//! Where data lives: a local path or an object in S3 (SPEC §4: a source path
-//! is a "file, directory, glob, or `s3://bucket/key` of any of these"; SPEC
-//! §7: outputs go to a "local directory or `s3://bucket/prefix`").
+//! Where data lives: a local path or an object in S3 (docs/INPUTS.md: a source path
+//! is a "file, directory, glob, or `s3://bucket/key` of any of these"; docs/OUTPUTS.md:
+//! outputs go to a "local directory or `s3://bucket/prefix`").
 //!
 //! [`Location`] is the one type every path of the pipeline becomes after
 //! resolution; [`s3::S3`] is the client for the `s3://` ones.
 
+pub mod lock;
 pub mod s3;
 
 use std::fmt;

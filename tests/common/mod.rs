@@ -155,7 +155,7 @@ pub fn contents(partition: &Path, table: &str) -> String {
     String::from_utf8(buffer).expect("utf8")
 }
 
-/// The tables of a run (SPEC §7), listed here rather than taken from the
+/// The tables of a run (docs/OUTPUTS.md), listed here rather than taken from the
 /// code under test.
 pub const TABLES: [&str; 8] = [
     "metrics",

@@ -260,7 +260,7 @@ impl Effect {
             }
             self.nps_responses[i] += o.nps_responses;
             self.nps_net[i] += o.nps_net;
-            // SPEC: the NRR base is the accounts with MRR in M0, which training does not change.
+            // docs/METRICS.md#net_revenue_retention: the NRR base is the accounts with MRR in M0, which training does not change.
             if truth.factual.mrr_zero > 0.0 {
                 self.mrr_zero[i] += o.mrr_zero;
                 self.mrr_last[i] += o.mrr_last;

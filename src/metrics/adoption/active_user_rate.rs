@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 use crate::time::date_lit;
 
-/// SPEC §5 `active_user_rate`: "for each window_days in the list (default
+/// docs/METRICS.md#active_user_rate: "for each window_days in the list (default
 /// [1, 7, 30]; dimension `window=Nd`; period_start = A − N days): subjects with
 /// ≥ 1 event in [A − N days, A) / subjects in the population".
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::metrics::{left_join_filled, Metric, MetricPlan, PlanContext, Reference, Units};
 use crate::time::date_lit;
 
-/// SPEC §5 `feature_adoption_rate`: "per feature (dimension = event_name;
+/// docs/METRICS.md#feature_adoption_rate: "per feature (dimension = event_name;
 /// `features` list, default every event_name): subjects with ≥ 1 event of it
 /// in [S, A) / population".
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

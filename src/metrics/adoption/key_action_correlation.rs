@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Association, Direction, Kind};
 
-/// SPEC §5 `key_action_correlation`: "2×2 table over the assigned subjects of
+/// docs/METRICS.md#key_action_correlation: "2×2 table over the assigned subjects of
 /// the population: a = trained & did, b = trained & not, c = untrained & did,
 /// d = untrained & not. Rows (cohort `all`) with dimension `phi` =
 /// (ad − bc)/√((a+b)(c+d)(a+c)(b+d)) and `tetrachoric` = cos(π / (1 + √(ad/bc)))".

@@ -11,7 +11,7 @@ use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 
-/// SPEC §5 `key_action_rate`: "`event` required: subjects with ≥ 1 `event` in
+/// docs/METRICS.md#key_action_rate: "`event` required: subjects with ≥ 1 `event` in
 /// [S, A) / population".
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

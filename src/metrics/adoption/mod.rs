@@ -1,4 +1,4 @@
-//! Shared adoption logic (SPEC §5 "Adoption"): who the subjects are
+//! Shared adoption logic (docs/METRICS.md#subjects-and-populations): who the subjects are
 //! (accounts or users), their cohorts, and their events.
 //!
 //! "The account population is the accounts that are customers in the period.
@@ -132,7 +132,7 @@ impl From<Level> for Subject {
 }
 
 /// The first activity day an adoption metric reads: the period start S,
-/// or A − `window` days when that is earlier (SPEC §5: windows before A).
+/// or A − `window` days when that is earlier (docs/METRICS.md: windows before A).
 pub fn reads_from(period: &Period, window: Option<u32>) -> NaiveDate {
     let from_window = window.map(|days| period.as_of - chrono::Days::new(days as u64));
     from_window.map_or(period.start, |day| day.min(period.start))

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 use crate::time::date_lit;
 
-/// SPEC §5 `return_rate`: "subjects with at least `min_active_days` (default 4)
+/// docs/METRICS.md#return_rate: "subjects with at least `min_active_days` (default 4)
 /// distinct event days in [A − window_days, A) (default 28) / population".
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -12,7 +12,7 @@ use crate::metrics::{AggregatePlan, Metric, MetricPlan, PlanContext, Reference, 
 use crate::stats::{Direction, Kind};
 use crate::time::{date_lit, in_range};
 
-/// SPEC §5 `time_to_first_value`: "R = A; accounts with signup_date in
+/// docs/METRICS.md#time_to_first_value: "R = A; accounts with signup_date in
 /// [S, A − W). Dimension `median_days`: median days from signup_date to the
 /// first `event` (among those who reached it). Dimension `reached_within`:
 /// share that reached it within `within_days` (default 30) of signup".

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 use crate::time::{date_lit, in_range};
 
-/// SPEC §5 `education_engagement`: "accounts with a training row whose
+/// docs/METRICS.md#education_engagement: "accounts with a training row whose
 /// enrolled_at or completed_at falls in [S, A) / customers in period".
 /// Without an `enrolled_at` column only completions count. Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
-/// SPEC §5 `knowledge_retention`: "completions in [S, A) with a score:
+/// docs/METRICS.md#knowledge_retention: "completions in [S, A) with a score:
 /// dimension `mean_score` = mean score; dimension `pass_rate` = share with
 /// score ≥ pass_mark (default 80)". Means get a t-free normal interval and a
 /// Welch z-test (§6).

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 use crate::time::date_lit;
 
-/// SPEC §5 `training_completion_rate`: "training rows with enrolled_at in
+/// docs/METRICS.md#training_completion_rate: "training rows with enrolled_at in
 /// [S, A): rows with completed_at < A / rows (needs enrolled_at)".
 /// Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -13,7 +13,7 @@ use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, TablePlan
 use crate::stats::{Direction, Kind};
 use crate::time::{customer_at, date_lit};
 
-/// SPEC §5 `health_score`: "per account that is a customer at A: weighted
+/// docs/METRICS.md#health_score: "per account that is a customer at A: weighted
 /// mean of the configured signals, each scaled 0–100, skipping signals an
 /// account has no data for". Signals with no data for an account: activity
 /// and key action when the account has no activity (no event in the run's

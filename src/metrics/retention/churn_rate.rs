@@ -10,7 +10,7 @@ use crate::metrics::{Metric, MetricPlan, PlanContext};
 use crate::stats::Direction;
 use crate::time::churned_during;
 
-/// SPEC §5 `churn_rate`: "churned during [S, A) / pop(S)". Takes no parameters.
+/// docs/METRICS.md#churn_rate: "churned during [S, A) / pop(S)". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnRate {}

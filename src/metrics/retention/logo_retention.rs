@@ -10,7 +10,7 @@ use crate::metrics::{Metric, MetricPlan, PlanContext};
 use crate::stats::Direction;
 use crate::time::retained_over;
 
-/// SPEC §5 `logo_retention`: "retained over [S, A) / pop(S)". Takes no parameters.
+/// docs/METRICS.md#logo_retention: "retained over [S, A) / pop(S)". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogoRetention {}

@@ -10,7 +10,7 @@ use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 use crate::time::{churned_during, customer_at, months_frame};
 
-/// SPEC §5 `monthly_churn_rate`: "one row per complete month M (period_start/end
+/// docs/METRICS.md#monthly_churn_rate: "one row per complete month M (period_start/end
 /// = the month's bounds): churned during M / pop(first_day(M)); cohorts at R = S".
 /// Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -10,7 +10,7 @@ use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference};
 use crate::time::{customer_months_after_signup, date_lit, months_retained, months_until};
 
-/// SPEC §5 `retention_curve`: "Accounts with signup_date < A. For k = 0 …
+/// docs/METRICS.md#retention_curve: "Accounts with signup_date < A. For k = 0 …
 /// max_months (default 24) and each signup month (plus pooled, signup_month
 /// null): at_risk = accounts with add_months(signup_date, k) ≤ A; retained =
 /// those with churn_date null or ≥ add_months(signup_date, k). Cohorts with R = A".
@@ -106,7 +106,7 @@ impl Metric for RetentionCurve {
                 ..Default::default()
             },
         )
-        .map_err(|e| crate::error::Error::Other(format!("retention_curve plan: {e}")))?
+        .map_err(|e| crate::error::Error::other(format!("retention_curve plan: {e}")))?
         .select([
             col("cohort"),
             col("segment"),

@@ -20,7 +20,7 @@ use crate::stats::{
 };
 use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
 
-/// SPEC §5 `survival`: "Kaplan–Meier from the landmark, R = A: time = days
+/// docs/METRICS.md#survival: "Kaplan–Meier from the landmark, R = A: time = days
 /// from L to churn (event, when churn_date < A) or to A (censored). Rows per
 /// `days` in `at_days` (default [30, 90, 180, 365]): S(t), Greenwood 95% CI;
 /// lift p-value from the log-rank test".
@@ -34,7 +34,7 @@ use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
 /// account stayed, on average, out of its first H after the landmark), with
 /// the Klein–Moeschberger variance, a Wald interval and a Wald lift test;
 /// and the table `survival_curve`: each cohort's Kaplan–Meier curve at every
-/// day with an event or a censoring (SPEC §7).
+/// day with an event or a censoring (docs/OUTPUTS.md).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Survival {
@@ -99,7 +99,7 @@ impl Metric for Survival {
             .select(columns);
         let mut keys = vec!["time", "event"];
         if ctx.stratified {
-            keys.push(crate::strata::STRATUM);
+            keys.push(crate::cohort::STRATUM);
         }
         let frame = by_cohort_and_segment(units, ctx.segment_by, &keys, &["count"]);
         let adjust = ctx.adjust.clone();
@@ -127,7 +127,7 @@ fn read_groups(df: &DataFrame) -> Result<Groups> {
     let time = columns.whole("time")?;
     let event = columns.flag("event")?;
     let count = columns.number("count")?;
-    let stratum = columns.optional_text(crate::strata::STRATUM)?;
+    let stratum = columns.optional_text(crate::cohort::STRATUM)?;
     let mut groups = Groups::new();
     for i in 0..df.height() {
         let key = (

@@ -12,7 +12,7 @@ use crate::metrics::{Metric, MetricPlan, PlanContext, Sums};
 use crate::stats::Kind;
 use crate::time::{customer_at, date_lit, retained_over};
 
-/// SPEC §5 `customer_lifetime_value`: "ARPA × gross_margin (default 1.0) / c,
+/// docs/METRICS.md#customer_lifetime_value: "ARPA × gross_margin (default 1.0) / c,
 /// where ARPA = Σ MRR / number of account-months with MRR > 0 over M1…Mk, and
 /// c = 1 − (logo_retention)^(1 / period.months); null when c = 0".
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -83,7 +83,7 @@ impl Metric for CustomerLifetimeValue {
                 .collect::<Vec<_>>(),
         );
         let units = concat([revenue_part, retention_part], UnionArgs::default())
-            .map_err(|e| Error::Other(format!("lifetime value plan: {e}")))?;
+            .map_err(|e| Error::other(format!("lifetime value plan: {e}")))?;
         let sums = Sums {
             num: col("retained"),
             den: col("at_start"),

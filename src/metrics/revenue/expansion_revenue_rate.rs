@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Sums};
 use crate::stats::Kind;
 
-/// SPEC §5 `expansion_revenue_rate`: "Σ expansion over M1…Mk / Σ MRR over all
+/// docs/METRICS.md#expansion_revenue_rate: "Σ expansion over M1…Mk / Σ MRR over all
 /// accounts and M1…Mk". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

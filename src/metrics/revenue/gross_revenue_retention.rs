@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Sums};
 use crate::stats::Kind;
 
-/// SPEC §5 `gross_revenue_retention`: "Σ_base min(MRR(a, Mk), MRR(a, M0)) /
+/// docs/METRICS.md#gross_revenue_retention: "Σ_base min(MRR(a, Mk), MRR(a, M0)) /
 /// Σ_base MRR(a, M0)". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -81,7 +81,7 @@ mod tests {
             (nrr.numerator, nrr.denominator, nrr.n),
             (Some(165.0), Some(380.0), 4)
         );
-        // Delta method on the accounts' (Dec, Oct) MRR (SPEC §6): Σ(X − R·Y)² = (120 − 43.42)² +
+        // Delta method on the accounts' (Dec, Oct) MRR (docs/STATISTICS.md): Σ(X − R·Y)² = (120 − 43.42)² +
         // 21.71² + 86.84² + (45 − 13.03)² = 15.70·10³; var = 4/3 · that/380² = 0.1375766,
         // se 0.3709132 (statsmodels WLS of X/Y with weights Y, HC1: 0.3709132481955076).
         assert!(

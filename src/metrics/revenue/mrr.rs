@@ -1,4 +1,4 @@
-//! Shared revenue logic (SPEC §5 "Revenue"): MRR per account and month, and
+//! Shared revenue logic (docs/METRICS.md "Revenue"): MRR per account and month, and
 //! the movement of each account in each complete month. Amounts are kept in
 //! whole cents so that sums are exact whatever order they are added in.
 
@@ -26,7 +26,7 @@ pub fn requirements() -> Vec<(SourceName, &'static str)> {
     ]
 }
 
-/// SPEC §4 revenue: "month truncated to its first day; rows of one
+/// docs/INPUTS.md revenue: "month truncated to its first day; rows of one
 /// account-month are summed; a missing month is 0". Months that start on or
 /// after A are not observed yet and are dropped. Columns: `account_id`,
 /// `month`, `mrr_cents` (Float64 holding whole cents).
@@ -174,8 +174,8 @@ pub fn revenue_per_account(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
 fn build_revenue_per_account(ctx: &PlanContext) -> Result<LazyFrame> {
     let months = ctx.period.complete_months();
     let (Some(first), Some(last)) = (months.first(), months.last()) else {
-        return Err(crate::error::Error::Other(
-            "revenue per account without a complete month".into(),
+        return Err(crate::error::Error::other(
+            "revenue per account without a complete month",
         ));
     };
     let m0 = add_months(*first, -1);

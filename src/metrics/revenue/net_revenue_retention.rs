@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Sums};
 use crate::stats::Kind;
 
-/// SPEC §5 `net_revenue_retention`: "base = accounts with MRR(a, M0) > 0:
+/// docs/METRICS.md#net_revenue_retention: "base = accounts with MRR(a, M0) > 0:
 /// Σ_base MRR(a, Mk) / Σ_base MRR(a, M0)". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference};
 
-/// SPEC §5 `revenue_movements`: "table revenue_movements (§7): per month,
+/// docs/METRICS.md#revenue_movements: "table revenue_movements (§7): per month,
 /// cohort, segment and movement, the sum of the (positive) amounts and the
 /// number of distinct accounts; combinations with no account are omitted".
 /// Cohorts at R = S. Takes no parameters.

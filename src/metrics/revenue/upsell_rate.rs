@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Sums};
 use crate::stats::Kind;
 
-/// SPEC §5 `upsell_rate`: "accounts with ≥ 1 expansion in M1…Mk / accounts
+/// docs/METRICS.md#upsell_rate: "accounts with ≥ 1 expansion in M1…Mk / accounts
 /// with MRR > 0 in at least one of M1…Mk". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

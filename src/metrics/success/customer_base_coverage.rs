@@ -8,7 +8,7 @@ use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 
-/// SPEC §5 `customer_base_coverage`: "accounts with ≥ 1 touchpoint in [S, A)
+/// docs/METRICS.md#customer_base_coverage: "accounts with ≥ 1 touchpoint in [S, A)
 /// / customers in period". Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -9,11 +9,11 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
-/// SPEC §5 `referral_rate`: "accounts with ≥ 1 referral in [S, A) / customers
+/// docs/METRICS.md#referral_rate: "accounts with ≥ 1 referral in [S, A) / customers
 /// in period (numerator = referring accounts; dimension `referrals` gives the
 /// count of referrals)". The `referrals` row compares referrals per customer
-/// (numerator = referrals, denominator = customers in the period), by SPEC
-/// §6: "A count compared between cohorts is compared per account (the
+/// (numerator = referrals, denominator = customers in the period), by
+/// docs/STATISTICS.md#counts-per-account: "A count compared between cohorts is compared per account (the
 /// counts-per-account rule above), never as raw totals of cohorts of
 /// different sizes."
 /// Takes no parameters.

@@ -8,7 +8,7 @@ use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
 
-/// SPEC §5 `save_rate`: "cancellation requests in [S, A) with outcome saved /
+/// docs/METRICS.md#save_rate: "cancellation requests in [S, A) with outcome saved /
 /// requests" (outcome compared case-insensitively). Takes no parameters.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,7 @@ use crate::metrics::{
 use crate::stats::{Direction, Kind};
 use crate::time::{customer_in_period, date_lit, in_range, months_frame};
 
-/// SPEC §5 `support_incident_rate`: "tickets created in [S, A) / customers in
+/// docs/METRICS.md#support_incident_rate: "tickets created in [S, A) / customers in
 /// period (tickets per account). Also one row per product_area (dimension
 /// `product_area=X`) when the column exists, and with `monthly: true` one row
 /// per complete month (customers in that month)". Poisson statistics (§6).

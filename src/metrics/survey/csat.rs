@@ -10,7 +10,7 @@ use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::quality::{csat_score, DataRule};
 use crate::stats::{Direction, Kind};
 
-/// SPEC §5 `csat`: "responses in [S, A): value = 100 × (responses with score ≥
+/// docs/METRICS.md#csat: "responses in [S, A): value = 100 × (responses with score ≥
 /// satisfied_min, default 4) / responses". Scores run from 1 to `scale_max`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

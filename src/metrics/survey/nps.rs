@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
-/// SPEC §5 `nps`: "responses with responded_at in [S, A): promoters 9–10,
+/// docs/METRICS.md#nps: "responses with responded_at in [S, A): promoters 9–10,
 /// passives 7–8, detractors 0–6; value = 100 × (promoters − detractors) /
 /// responses; numerator = promoters − detractors, denominator = responses".
 /// Takes no parameters.
@@ -72,7 +72,7 @@ mod tests {
             (Some(2.0), Some(3.0))
         );
         assert_close(value(&c, "nps", "untrained"), -100.0);
-        // Responses are nested in accounts: CR1 by account (SPEC §6). x = 100·(P − D) per response;
+        // Responses are nested in accounts: CR1 by account (docs/STATISTICS.md). x = 100·(P − D) per response;
         // all: accounts 1 (100, 100), 3 (−100), 4 (0), 8 (−100), mean 0;
         // var = 4/3 · (200² + 100² + 0 + 100²)/5² = 3200, se 56.568542 (statsmodels cluster 56.568542494923776).
         assert_eq!(all.clusters, Some(4));
@@ -91,7 +91,7 @@ mod tests {
             (None, None, None)
         );
         assert_close(l.abs_diff, 200.0 / 3.0 + 100.0);
-        // rel_lift is null: the untrained NPS is ≤ 0 (SPEC §7).
+        // rel_lift is null: the untrained NPS is ≤ 0 (docs/OUTPUTS.md).
         assert_eq!(l.rel_lift, None);
     }
 }

@@ -1,4 +1,4 @@
-//! Atomic publish of a partition on local disk (SPEC §7): every file is
+//! Atomic publish of a partition on local disk (docs/OUTPUTS.md): every file is
 //! written into a hidden staging directory next to the partition, then the
 //! staging directory is swapped in with one `renameat2(RENAME_EXCHANGE)` (or a
 //! rename when there is no previous partition). A reader never sees a
@@ -68,7 +68,7 @@ impl Staging {
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::full())
             .finish(df)
-            .map_err(|e| Error::Io(format!("cannot write `{}`: {e}", path.display())))?;
+            .map_err(|e| Error::io_failed(format!("cannot write `{}`: {e}", path.display())))?;
         file.sync_all()
             .map_err(|e| Error::io(format!("cannot flush `{}`", path.display()), e))
     }
@@ -188,7 +188,7 @@ fn exchange(a: &Path, b: &Path) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let to_c = |p: &Path| {
         CString::new(p.as_os_str().as_bytes())
-            .map_err(|_| Error::Io(format!("path `{}` contains a NUL byte", p.display())))
+            .map_err(|_| Error::io_failed(format!("path `{}` contains a NUL byte", p.display())))
     };
     let (ca, cb) = (to_c(a)?, to_c(b)?);
     // SAFETY: both pointers are valid NUL-terminated paths for the duration of the call.

@@ -1,5 +1,5 @@
 //! `_manifest.json`: what a run read, wrote, how long it took and what it
-//! warned about (SPEC §7).
+//! warned about (docs/OUTPUTS.md).
 
 use std::collections::BTreeMap;
 
@@ -78,7 +78,7 @@ pub struct Manifest {
     pub definition: Option<DefinitionEntry>,
 }
 
-/// The landmark rule (SPEC §3), the segments and `stats.alpha` of a run.
+/// The landmark rule (docs/METRICS.md#cohorts), the segments and `stats.alpha` of a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DefinitionEntry {
     pub window_days: u32,
@@ -89,7 +89,7 @@ pub struct DefinitionEntry {
     pub alpha: f64,
 }
 
-/// SPEC §6: "For proportions, also report the Cochran–Mantel–Haenszel
+/// docs/STATISTICS.md: "For proportions, also report the Cochran–Mantel–Haenszel
 /// p-value in the log and the manifest as a cross-check".
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AdjustEntry {
@@ -295,4 +295,28 @@ fn input_entries(
             }
         })
         .collect()
+}
+
+/// The manifest's `adjust` entry: the settings and the CMH cross-checks.
+pub fn adjust_entry(pipeline: &Pipeline, lift_rows: &[crate::stats::LiftRow]) -> Option<AdjustEntry> {
+    let adjust = pipeline.adjust.as_ref()?;
+    let cmh = lift_rows
+        .iter()
+        .filter_map(|row| {
+            Some(CmhEntry {
+                metric: row.metric.clone(),
+                segment: row.segment.clone(),
+                dimension: row.dimension.clone(),
+                period_start: crate::time::days_to_date(row.period_start).to_string(),
+                adjusted_p_value: row.adjusted.p_value,
+                cmh_p_value: row.adjusted.cmh_p_value?,
+            })
+        })
+        .collect();
+    Some(AdjustEntry {
+        method: adjust.method.name().to_string(),
+        covariates: adjust.covariates.clone(),
+        min_per_arm: adjust.min_per_arm,
+        cmh,
+    })
 }

@@ -1,4 +1,4 @@
-//! Publishing the `as_of=YYYY-MM-DD/` partition (SPEC §7): the only code that
+//! Publishing the `as_of=YYYY-MM-DD/` partition (docs/OUTPUTS.md): the only code that
 //! knows how a partition is locked, staged, described by its manifest and
 //! committed, on local disk ([`local`]) or on S3 ([`s3`]).
 //!
@@ -13,7 +13,6 @@
 //! partition stays as it was.
 
 pub mod local;
-pub mod lock;
 pub mod manifest;
 pub mod s3;
 pub mod verify;
@@ -25,7 +24,7 @@ use chrono::NaiveDate;
 use polars::prelude::DataFrame;
 
 use self::local::{partition_name, Staging};
-use self::lock::{LockRequest, PartitionLock};
+use crate::storage::lock::{Lock, LockRequest};
 use self::manifest::{file_checksum, Manifest, SuccessMarker};
 use self::s3::ScratchDir;
 use crate::error::{Error, Result};
@@ -44,19 +43,21 @@ pub struct Partition {
     staging: Staging,
     /// On S3, the private local directory the partition is staged in first.
     scratch: Option<ScratchDir>,
-    lock: PartitionLock,
+    lock: Lock,
 }
 
 impl Partition {
-    /// Takes the lock of `as_of`'s partition under `target` (see [`lock`]):
-    /// first of all, so that a second run stops before computing anything.
+    /// Takes the lock of `as_of`'s partition under `target`
+    /// (`.as_of=DATE.lock`, see [`crate::storage::lock`]): first of all, so
+    /// that a second run stops before computing anything.
     pub fn lock(
         target: &Location,
         as_of: NaiveDate,
         s3: Option<&Arc<S3>>,
         request: &LockRequest,
-    ) -> Result<PartitionLock> {
-        PartitionLock::acquire(target, as_of, s3, request)
+    ) -> Result<Lock> {
+        let name = format!(".{}.lock", partition_name(as_of));
+        Lock::acquire(target, &name, s3, request)
     }
 
     /// Opens the staging directory of `as_of`'s partition under `target`
@@ -64,7 +65,7 @@ impl Partition {
     /// S3). Needs the partition's lock: leftovers of earlier runs are
     /// removed only by the run that holds it.
     pub fn stage(
-        lock: PartitionLock,
+        lock: Lock,
         target: &Location,
         as_of: NaiveDate,
         run_id: &str,
@@ -121,7 +122,7 @@ impl Partition {
         // Paths and names may carry interpolated secrets: one redaction.
         let text = crate::redact::redact(
             &serde_json::to_string_pretty(&manifest)
-                .map_err(|e| Error::Other(format!("manifest: {e}")))?,
+                .map_err(|e| Error::other(format!("manifest: {e}")))?,
         ) + "\n";
         files.insert(manifest::FILE.to_string(), manifest::sha256_hex(&text));
         let success = SuccessMarker {
@@ -129,7 +130,7 @@ impl Partition {
             files,
         };
         let success = serde_json::to_string_pretty(&success)
-            .map_err(|e| Error::Other(format!("_SUCCESS: {e}")))?
+            .map_err(|e| Error::other(format!("_SUCCESS: {e}")))?
             + "\n";
         self.lock.check()?;
         let published = match &self.target {
@@ -142,7 +143,7 @@ impl Partition {
                 let s3 = self
                     .s3
                     .as_ref()
-                    .ok_or_else(|| Error::Other("S3 client missing for an s3:// output".into()))?;
+                    .ok_or_else(|| Error::other("S3 client missing for an s3:// output"))?;
                 let tables: Vec<String> = manifest.outputs.iter().map(|o| o.file.clone()).collect();
                 let uri = s3::publish(
                     s3,

@@ -1,4 +1,4 @@
-//! Publishing a partition to S3 (SPEC §7) without ever hiding or mixing the
+//! Publishing a partition to S3 (docs/OUTPUTS.md) without ever hiding or mixing the
 //! previous one. S3 cannot swap a prefix, so the commit uses what it can do
 //! atomically per object, in the manner of Spark's S3A "magic" committer:
 //!
@@ -20,7 +20,7 @@
 //! every upload it opened. Between the completions of step 3 and the new
 //! `_SUCCESS` (a few round trips; forever for a run killed right there,
 //! until the next run) a reader can see new tables beside the previous
-//! `_SUCCESS`: the reader contract (README) closes that window by comparing
+//! `_SUCCESS`: the reader contract (docs/OPERATING.md) closes that window by comparing
 //! each table's `run_id` with the one in `_SUCCESS` (`cohort-metrics
 //! verify` does the same).
 
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::storage::s3::S3;
 
-use super::lock::PartitionLock;
+use crate::storage::lock::Lock;
 use super::{manifest, SUCCESS};
 
 /// Where a partition goes on S3.
@@ -57,7 +57,7 @@ impl Destination<'_> {
 /// partition's URI.
 pub fn publish(
     s3: &S3,
-    lock: &PartitionLock,
+    lock: &Lock,
     destination: &Destination,
     staged: &Path,
     tables: &[String],
@@ -145,7 +145,7 @@ pub fn publish(
 
 /// Aborts uploads after a failure (best effort: the store may be the
 /// failure) and clears them from the lease.
-fn abort_all(s3: &S3, bucket: &str, open: &[(String, String)], lock: &PartitionLock) {
+fn abort_all(s3: &S3, bucket: &str, open: &[(String, String)], lock: &Lock) {
     for (key, id) in open {
         if let Err(e) = s3.abort_upload(bucket, key, id) {
             crate::log::warn("publish", &format!("{e}"));

@@ -26,6 +26,28 @@ pub struct Verified {
     pub bytes: u64,
 }
 
+/// A published partition named on the command line (`verify`, `report`):
+/// its location and, on S3, a client for `endpoint` (or AWS).
+pub fn published(partition: &str, endpoint: Option<&str>) -> Result<(Location, Option<Arc<S3>>)> {
+    let location = Location::parse(partition, std::path::Path::new(".")).map_err(Error::config)?;
+    let s3 = location.is_s3().then(|| {
+        let config = crate::storage::s3::S3Config {
+            endpoint: endpoint.map(str::to_string),
+            allow_http: endpoint.is_some_and(|e| e.starts_with("http://")),
+            ..Default::default()
+        };
+        S3::new(crate::storage::s3::S3Settings::from_config(Some(&config)))
+    });
+    Ok((location, s3))
+}
+
+/// `cohort-metrics verify PARTITION`: a local directory or an `s3://` URI
+/// (with `endpoint` for a store outside AWS).
+pub fn verify_named(partition: &str, endpoint: Option<&str>) -> Result<Verified> {
+    let (location, s3) = published(partition, endpoint)?;
+    verify(&location, s3.as_ref())
+}
+
 /// Checks the partition at `location`: Ok when intact, a data error (exit
 /// 3) listing every mismatch, an I/O error (exit 4) when it cannot be read
 /// or has no `_SUCCESS`.
@@ -88,7 +110,7 @@ pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
         }
     }
     if !problems.is_empty() {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "partition `{location}` is not intact:\n{}",
             problems
                 .iter()
@@ -115,7 +137,7 @@ pub fn read_published(
     let store = Store { location, s3 };
     let (success, _, manifest) = store.published()?;
     if manifest.run_id != success.run_id {
-        return Err(Error::Data(format!(
+        return Err(Error::data(format!(
             "`{location}`: `{}` is of run `{}` but `{SUCCESS}` of run `{}`",
             manifest::FILE,
             manifest.run_id,
@@ -145,24 +167,24 @@ impl Store<'_> {
     fn published(&self) -> Result<(SuccessMarker, String, Manifest)> {
         let location = self.location;
         let success_text = self.read_text(SUCCESS)?.ok_or_else(|| {
-            Error::Io(format!(
+            Error::io_failed(format!(
                 "`{location}` has no `{SUCCESS}`: it is not a complete partition (never published, or being published now)"
             ))
         })?;
         let success: SuccessMarker = serde_json::from_str(&success_text).map_err(|e| {
-            Error::Io(format!(
+            Error::io_failed(format!(
                 "`{}`: not a `{SUCCESS}` this tool writes (run id and checksums): {e}",
                 location.join(SUCCESS)
             ))
         })?;
         let manifest_text = self.read_text(manifest::FILE)?.ok_or_else(|| {
-            Error::Io(format!(
+            Error::io_failed(format!(
                 "`{location}` has `{SUCCESS}` but no `{}`",
                 manifest::FILE
             ))
         })?;
         let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| {
-            Error::Io(format!(
+            Error::io_failed(format!(
                 "`{}` is not a manifest: {e}",
                 location.join(manifest::FILE)
             ))
@@ -172,7 +194,7 @@ impl Store<'_> {
 
     fn s3(&self) -> Result<&Arc<S3>> {
         self.s3
-            .ok_or_else(|| Error::Other("S3 client missing for an s3:// partition".into()))
+            .ok_or_else(|| Error::other("S3 client missing for an s3:// partition"))
     }
 
     /// A small file's text, `None` when it does not exist.
@@ -190,7 +212,7 @@ impl Store<'_> {
         };
         String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| Error::Io(format!("`{}` is not UTF-8 text", self.location.join(name))))
+            .map_err(|_| Error::io_failed(format!("`{}` is not UTF-8 text", self.location.join(name))))
     }
 
     /// Size and sha256 of a file, `None` when it does not exist.
@@ -229,7 +251,7 @@ impl Store<'_> {
         let location = self.location.join(name);
         self.scan(&location)
             .and_then(|lf| lf.collect())
-            .map_err(|e| Error::Io(format!("reading `{location}`: {e}")))
+            .map_err(|e| Error::io_failed(format!("reading `{location}`: {e}")))
     }
 
     /// The distinct `run_id` values of a table (only that column is read).
@@ -243,11 +265,11 @@ impl Store<'_> {
                     .unique(None, UniqueKeepStrategy::Any)
                     .collect()
             })
-            .map_err(|e| Error::Io(format!("{what}: {e}")))?;
+            .map_err(|e| Error::io_failed(format!("{what}: {e}")))?;
         let column = ids
             .column("run_id")
             .and_then(|c| c.str().cloned())
-            .map_err(|e| Error::Io(format!("{what}: {e}")))?;
+            .map_err(|e| Error::io_failed(format!("{what}: {e}")))?;
         Ok(column
             .iter()
             .map(|v| v.unwrap_or("null").to_string())

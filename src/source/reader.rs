@@ -1,204 +1,18 @@
-//! Scanning a source lazily and normalizing its columns: renames from
-//! `columns`, ids to strings, dates and datetimes to UTC calendar dates
-//! (SPEC §1: "Datetime inputs are converted to UTC and truncated to their
-//! date before any comparison. A datetime without a time zone is taken as UTC").
+//! Reading a source: its files listed, its schema read (Parquet footers,
+//! CSV headers), its columns renamed from `columns` and typed, into a
+//! [`LoadedSource`] (docs/INPUTS.md, "How a source is read").
 
 use polars::prelude::*;
-
 use polars_buffer::Buffer;
 
-use chrono::NaiveDate;
-
-use super::dates::{raw_day_range, to_day, DayFormat};
+use super::columns::{list_columns, missing_churn_date, missing_column, type_column, Written};
+use super::dates::DayFormat;
 use super::files::{list_files, SourceFiles};
-use super::tables::{columns_for, ColumnKind, ColumnSpec};
+use super::loaded::{with_typed_columns, LoadedSource};
+use super::tables::{columns_for, ColumnKind};
 use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
 use crate::storage::Location;
-
-/// A scanned source: the lazy frame of its canonical columns and what is
-/// needed to check its rows.
-#[derive(Clone)]
-pub struct LoadedSource {
-    pub name: SourceName,
-    pub files: Vec<Location>,
-    pub format: FileFormat,
-    /// The S3 client, for a source on S3.
-    pub s3: Option<std::sync::Arc<crate::storage::s3::S3>>,
-    /// The file columns, renamed to canonical names, not yet typed.
-    pub raw: LazyFrame,
-    /// Canonical, typed columns (plus extra kept columns such as segments).
-    pub frame: LazyFrame,
-    /// Canonical columns present in the source.
-    pub columns: Vec<String>,
-    /// Values that could not be converted to their canonical type.
-    pub parse_checks: Vec<ParseCheck>,
-    /// CSV options in effect (defaults for Parquet sources).
-    pub csv: CsvOptions,
-    /// The raw columns plus each typed column as [`typed_column`]: every data
-    /// rule is evaluated on this frame, so one scan checks them all.
-    pub checked: LazyFrame,
-    /// Columns of `frame` only, derived from others (`month` and `mrr` of
-    /// revenue from invoices): no data rule reads them.
-    pub derived: Vec<String>,
-    /// The canonical columns of this source (invoice columns for `revenue`
-    /// with `grain: invoice`).
-    pub spec: &'static [ColumnSpec],
-    /// A fact source with a `user_id` but no `account_id`: the account comes
-    /// from `users` ([`LoadedSource::attach_accounts`]).
-    pub account_via_users: bool,
-    /// The typed expressions that turn `raw` into `frame`.
-    typed: Vec<Expr>,
-    /// `user_id` → `account_id` of `users`, once attached.
-    accounts_by_user: Option<LazyFrame>,
-    /// Each date column: its type in the files and how it is written, for
-    /// [`LoadedSource::frame_in_days`].
-    raw_days: Vec<(&'static str, DataType, DayFormat)>,
-}
-
-/// Name of the typed version of `column` in [`LoadedSource::checked`].
-pub fn typed_column(column: &str) -> String {
-    format!("{column}__typed")
-}
-
-/// A conversion that can fail per row: `bad` is true on rows of
-/// [`LoadedSource::checked`] whose value of `column` did not convert.
-#[derive(Clone)]
-pub struct ParseCheck {
-    pub column: String,
-    pub rule: String,
-    pub bad: Expr,
-}
-
-impl LoadedSource {
-    /// Gives a source without `account_id` the account of each row's user:
-    /// `users` is `user_id`, `account_id` (typed). A row whose user id is
-    /// empty or not in `users` gets no account, and is dropped and counted
-    /// like any row without a known account.
-    pub fn attach_accounts(&mut self, users: LazyFrame) {
-        let left = JoinArgs::new(JoinType::Left);
-        self.accounts_by_user = Some(users.clone());
-        self.frame = self.typed_frame(self.raw.clone());
-        let typed_users = users.select([
-            col("user_id").alias(typed_column("user_id")),
-            col("account_id").alias(typed_column("account_id")),
-        ]);
-        self.checked = self
-            .checked
-            .clone()
-            .join(
-                typed_users,
-                [col(typed_column("user_id"))],
-                [col(typed_column("user_id"))],
-                left,
-            )
-            .with_column(
-                col(typed_column("account_id"))
-                    .cast(DataType::String)
-                    .alias("account_id"),
-            );
-        self.columns.push("account_id".to_string());
-        self.account_via_users = false;
-    }
-
-    /// `events` read from `activity.table`: one row per (account, user,
-    /// day, event name) with `events`, instead of one row per event.
-    pub fn is_rollup(&self) -> bool {
-        self.name == SourceName::Events && self.spec.iter().any(|c| c.name == "events")
-    }
-
-    pub fn has_column(&self, name: &str) -> bool {
-        self.columns.iter().chain(&self.derived).any(|c| c == name)
-    }
-
-    /// The type of a column of `frame` (from the schema, no data read).
-    pub fn column_type(&self, name: &str) -> Option<DataType> {
-        let schema = self.frame.clone().collect_schema().ok()?;
-        schema.get(name).cloned()
-    }
-
-    /// `frame` built from rows of `raw` (with the account of each row's
-    /// user when attached).
-    fn typed_frame(&self, raw: LazyFrame) -> LazyFrame {
-        let typed = raw.select(self.typed.clone());
-        match &self.accounts_by_user {
-            Some(users) => typed.join(
-                users.clone(),
-                [col("user_id")],
-                [col("user_id")],
-                JoinArgs::new(JoinType::Left),
-            ),
-            None => typed,
-        }
-    }
-
-    /// How the files hold the date `column`: its type and how it is written
-    /// (None when the source has no such date column).
-    pub fn raw_day(&self, column: &str) -> Option<(&DataType, &DayFormat)> {
-        self.raw_days
-            .iter()
-            .find(|(name, _, _)| *name == column)
-            .map(|(_, dtype, format)| (dtype, format))
-    }
-
-    /// `raw` restricted by the predicate of [`raw_day_range`] on the raw
-    /// `column`, when the files hold it as a date, datetime or epoch number
-    /// (None for text, or for a derived frame such as revenue from invoices).
-    fn raw_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> Option<LazyFrame> {
-        if !self.derived.is_empty() {
-            return None;
-        }
-        let (name, dtype, format) = self.raw_days.iter().find(|(name, _, _)| *name == column)?;
-        let predicate = raw_day_range(col(*name), dtype, format, first, end)?;
-        Some(self.raw.clone().filter(predicate))
-    }
-
-    /// [`LoadedSource::checked`] restricted to the rows whose date `column`
-    /// may fall in `[first, end)` by the raw predicate of
-    /// [`LoadedSource::frame_in_days`] (rows that it cannot place, text
-    /// dates above all, stay): the rows a run reads, which its data rules
-    /// check. Unchanged when the predicate cannot be applied.
-    pub fn checked_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
-        match self.raw_in_days(column, first, end) {
-            Some(raw) if self.accounts_by_user.is_none() => {
-                with_typed_columns(raw, &self.typed, &self.columns)
-            }
-            _ => self.checked.clone(),
-        }
-    }
-
-    /// The typed rows whose date `column` falls in `[first, end)`, read so
-    /// that the bounds reach the reader: a predicate on the column as the
-    /// files hold it (a date, a datetime or epoch numbers), widened by a
-    /// day on each side, lets the Parquet reader skip row groups (and
-    /// files) whose statistics lie outside; the exact bounds are then
-    /// applied to the UTC date. Text columns are parsed first: for them
-    /// only the exact filter applies.
-    pub fn frame_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
-        let frame = self
-            .raw_in_days(column, first, end)
-            .map_or_else(|| self.frame.clone(), |raw| self.typed_frame(raw));
-        frame.filter(crate::time::in_range(
-            col(column),
-            crate::time::date_lit(first),
-            crate::time::date_lit(end),
-        ))
-    }
-
-    /// The files as one display string for messages.
-    pub fn files_shown(&self) -> String {
-        let shown = match self.files.as_slice() {
-            [one] => one.to_string(),
-            many => format!("{} ({} files)", many[0].parent_shown(), many.len()),
-        };
-        // The rollup is read as `events`: say that it is the rollup.
-        if self.is_rollup() {
-            format!("the activity rollup, {shown}")
-        } else {
-            shown
-        }
-    }
-}
 
 /// A source whose files are listed and whose schema is read, not yet typed.
 pub struct OpenedSource<'a> {
@@ -313,7 +127,7 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
     let schema = scanned.clone().collect_schema().map_err(|e| match e {
         PolarsError::NoData(_) => {
-            Error::Data(format!("{what}: the file has no header line (no columns)"))
+            Error::data(format!("{what}: the file has no header line (no columns)"))
         }
         other => Error::engine(&what, other),
     })?;
@@ -330,7 +144,7 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
 /// Builds the normalized lazy frame of an opened source. `extra` names
 /// non-canonical columns to keep as they are, each with the pipeline key
 /// that asks for it (the `segment_by` and `adjust.covariates` columns of
-/// `accounts`). Ids become `id_type`: String (always correct: SPEC §4 "ids
+/// `accounts`). Ids become `id_type`: String (always correct: docs/INPUTS.md "ids
 /// are compared as strings"), or Int64 when every id column of every
 /// source is an integer column or CSV text whose every value is an
 /// integer's own decimal form (see
@@ -407,7 +221,7 @@ pub fn build_source(
         if spec.kind == ColumnKind::Day {
             raw_days.push((spec.name, dtype.clone(), written.day.clone()));
         }
-        let (typed, check) = normalize(spec, dtype, &what, id_type, &written)?;
+        let (typed, check) = type_column(spec, dtype, &what, id_type, &written)?;
         typed_exprs.push(typed.alias(spec.name));
         if let Some(check) = check {
             parse_checks.push(check);
@@ -456,18 +270,6 @@ pub fn build_source(
         derived: Vec::new(),
         spec: spec_of_source,
     })
-}
-
-/// `raw` plus each typed column as [`typed_column`]: the frame every data
-/// rule of a source is evaluated on.
-fn with_typed_columns(raw: LazyFrame, typed: &[Expr], columns: &[String]) -> LazyFrame {
-    raw.with_columns(
-        typed
-            .iter()
-            .zip(columns)
-            .map(|(e, name)| e.clone().alias(typed_column(name)))
-            .collect::<Vec<_>>(),
-    )
 }
 
 fn scan_files(
@@ -547,11 +349,6 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_infer_schema_length(Some(0))
 }
 
-/// How a source writes a column (`types:` and `scale:`).
-struct Written {
-    day: DayFormat,
-    scale: Option<f64>,
-}
 
 /// `types:` names date columns of the source and `scale:` its number
 /// columns, with a finite, non-zero factor.
@@ -593,156 +390,6 @@ fn check_shapes(source: &ResolvedSource) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The typed expression of one canonical column given its type in the file,
-/// and the check that finds values that did not convert.
-fn normalize(
-    spec: &ColumnSpec,
-    dtype: &DataType,
-    what: &str,
-    id_type: &DataType,
-    written: &Written,
-) -> Result<(Expr, Option<ParseCheck>)> {
-    let c = col(spec.name);
-    let wrong_type = || {
-        Error::Data(format!(
-            "{what}: column `{}` has type {dtype}, which cannot be read as {}",
-            spec.name,
-            kind_name(spec.kind)
-        ))
-    };
-    let failed = |rule: &str| ParseCheck {
-        column: spec.name.to_string(),
-        rule: rule.to_string(),
-        bad: c
-            .clone()
-            .is_not_null()
-            .and(col(typed_column(spec.name)).is_null()),
-    };
-    Ok(match spec.kind {
-        ColumnKind::Id => match dtype {
-            d if d.is_integer() => (c.cast(id_type.clone()), None),
-            // Text becomes Int64 only when every value was proven to be an
-            // integer's own decimal form (`IdValues::TextToCheck`).
-            DataType::String => (c.cast(id_type.clone()), None),
-            DataType::Categorical(_, _) => (c.cast(DataType::String), None),
-            _ => return Err(wrong_type()),
-        },
-        ColumnKind::Day if written.day != DayFormat::Iso => match (&written.day, dtype) {
-            (DayFormat::Format(_), DataType::String)
-            | (DayFormat::EpochSeconds | DayFormat::EpochMillis, _)
-                if dtype.is_primitive_numeric() || *dtype == DataType::String =>
-            {
-                let typed = to_day(c.clone(), &written.day);
-                (typed, Some(failed(&written.day.rule())))
-            }
-            _ => return Err(wrong_type()),
-        },
-        ColumnKind::Day => match dtype {
-            DataType::Date => (c, None),
-            DataType::Datetime(_, Some(_)) => {
-                (c.dt().convert_time_zone(TimeZone::UTC).dt().date(), None)
-            }
-            DataType::Datetime(_, None) => (c.dt().date(), None),
-            DataType::String => {
-                let typed = to_day(c.clone(), &DayFormat::Iso);
-                let check = failed("is a date (YYYY-MM-DD) or an ISO 8601 datetime");
-                (typed, Some(check))
-            }
-            _ => return Err(wrong_type()),
-        },
-        ColumnKind::Number => {
-            let (typed, check) = match dtype {
-                d if d.is_primitive_numeric() => (c.cast(DataType::Float64), None),
-                DataType::String => {
-                    let typed = c.clone().cast(DataType::Float64);
-                    let check = failed("is a number");
-                    (typed, Some(check))
-                }
-                _ => return Err(wrong_type()),
-            };
-            match written.scale {
-                Some(factor) => (typed * lit(factor), check),
-                None => (typed, check),
-            }
-        }
-        ColumnKind::Text => match dtype {
-            DataType::String => (c, None),
-            _ => (c.cast(DataType::String), None),
-        },
-    })
-}
-
-fn kind_name(kind: ColumnKind) -> &'static str {
-    match kind {
-        ColumnKind::Id => "an id (integer or string)",
-        ColumnKind::Day => "a date or datetime",
-        ColumnKind::Number => "a number",
-        ColumnKind::Text => "text",
-    }
-}
-
-fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<&str>) -> Error {
-    let mapped = canonical
-        .map(|c| format!(" (mapped from `{c}` in `columns`)"))
-        .unwrap_or_default();
-    let message = format!(
-        "{what}: required column `{in_file}`{mapped} is missing; the file has: {}",
-        list_columns(schema)
-    );
-    let only = schema
-        .iter_names()
-        .next()
-        .filter(|_| schema.len() == 1)
-        .map(|n| n.to_string());
-    match only.and_then(|name| [';', '\t', '|', ','].into_iter().find(|d| name.contains(*d))) {
-        Some(delimiter) => Error::Data(format!(
-            "{message}\nhint: the header reads as one column containing `{}`: set `csv: {{ delimiter: \"{}\" }}` for this source",
-            delimiter.escape_default(),
-            delimiter.escape_default()
-        )),
-        None => Error::Data(message),
-    }
-}
-
-/// An `accounts` source without a churn date: every account would stay a
-/// customer forever (retention 1, churn 0), so it must be mapped or declared.
-fn missing_churn_date(what: &str, in_file: &str, schema: &Schema) -> Error {
-    let looks_like_a_date = |name: &str, dtype: &DataType| {
-        let lower = name.to_lowercase();
-        matches!(dtype, DataType::Date | DataType::Datetime(_, _))
-            || [
-                "date", "_at", "time", "churn", "cancel", "closed", "end", "lost",
-            ]
-            .iter()
-            .any(|word| lower.contains(word))
-    };
-    let candidates: Vec<String> = schema
-        .iter()
-        .filter(|(name, dtype)| looks_like_a_date(name, dtype))
-        .map(|(name, _)| format!("`{name}`"))
-        .collect();
-    let candidates = if candidates.is_empty() {
-        format!(
-            "no column looks like a date; the file has: {}",
-            list_columns(schema)
-        )
-    } else {
-        format!("columns that look like dates: {}", candidates.join(", "))
-    };
-    Error::Data(format!(
-        "{what}: no churn date column (`{in_file}`): without it every account stays a customer (retention 1.0, churn 0.0)\n\
-         hint: map it with `columns: {{ churn_date: <column> }}` ({candidates}), or declare `churn: none` on `sources.accounts` if no account has churned"
-    ))
-}
-
-fn list_columns(schema: &Schema) -> String {
-    schema
-        .iter_names()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn shown_files(files: &[Location]) -> String {

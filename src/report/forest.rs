@@ -1,0 +1,201 @@
+//! The forest plot: every lift row grouped by theme, metric and segment,
+//! each on its metric's own axis, with the adjusted columns.
+
+use maud::{html, Markup};
+
+use super::charts;
+use super::data::{Lift, ReportData};
+use super::format;
+use super::headline::{definition_of, name_of, Verdict};
+
+/// The themes of the forest plot, primary outcomes first, guardrails apart.
+pub(super) const THEMES: [(&str, &[&str]); 6] = [
+    (
+        "Retention",
+        &[
+            "logo_retention",
+            "churn_rate",
+            "monthly_churn_rate",
+            "survival",
+        ],
+    ),
+    (
+        "Revenue",
+        &[
+            "net_revenue_retention",
+            "gross_revenue_retention",
+            "expansion_revenue_rate",
+            "upsell_rate",
+            "customer_lifetime_value",
+        ],
+    ),
+    ("Satisfaction", &["nps", "csat"]),
+    (
+        "Adoption",
+        &[
+            "active_user_rate",
+            "feature_adoption_rate",
+            "key_action_rate",
+            "return_rate",
+            "time_to_first_value",
+            "health_score",
+        ],
+    ),
+    (
+        "Education",
+        &[
+            "training_completion_rate",
+            "knowledge_retention",
+            "education_engagement",
+        ],
+    ),
+    (
+        "Guardrails: support and success",
+        &[
+            "support_incident_rate",
+            "save_rate",
+            "customer_base_coverage",
+            "referral_rate",
+        ],
+    ),
+];
+
+pub(super) fn theme_of(metric: &str) -> &'static str {
+    THEMES
+        .iter()
+        .find(|(_, metrics)| metrics.contains(&metric))
+        .map(|(theme, _)| *theme)
+        .unwrap_or("Other")
+}
+
+pub(super) fn enough(l: &Lift) -> bool {
+    l.n_trained >= charts::MIN_UNITS && l.n_untrained >= charts::MIN_UNITS
+}
+
+/// A row's label: its segment, dimension, and month when the row is one of
+/// a metric's months (its period is not the run's).
+pub(super) fn row_label(l: &Lift, period: &(String, String)) -> String {
+    let mut label = l.segment.clone().unwrap_or_else(|| "all accounts".into());
+    if let Some(d) = &l.dimension {
+        label.push_str(&format!(" · {d}"));
+    }
+    if !whole_period(l, period) {
+        label.push_str(&format!(" · {}", l.period_start.get(..7).unwrap_or("")));
+    }
+    label
+}
+
+/// Whether a lift row is over the run's whole period (not one of its months).
+pub(super) fn whole_period(l: &Lift, period: &(String, String)) -> bool {
+    l.period_start == period.0 && l.period_end == period.1
+}
+
+/// The forest plot: every lift row, by theme, then metric, then segment;
+/// each metric on its own axis in its own unit, with the line of no effect.
+pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
+    let mut themes: Vec<&str> = THEMES.iter().map(|(t, _)| *t).collect();
+    themes.push("Other");
+    let mut metrics: Vec<&str> = Vec::new();
+    for l in &data.lift {
+        if !metrics.contains(&l.metric.as_str()) {
+            metrics.push(&l.metric);
+        }
+    }
+    const CHART: f64 = 150.0;
+    let adjusted = data.adjust.is_some();
+    html! {
+        @for theme in themes {
+            @let in_theme: Vec<&str> = metrics.iter().copied().filter(|m| theme_of(m) == theme).collect();
+            @if !in_theme.is_empty() {
+                h3 { (theme) }
+                @if theme.starts_with("Guardrails") {
+                    @let breached: Vec<String> = data.lift.iter().filter(|l| theme_of(&l.metric) == theme && l.segment.is_none() && enough(l) && Verdict::of_lift(l, alpha) == Verdict::Worse).map(|l| row_label(l, &data.period).replace("all accounts", &name_of(&l.metric))).collect();
+                    @if breached.is_empty() {
+                        p.small { "Guardrails hold: no guardrail is worse for trained accounts over all accounts." }
+                    } @else {
+                        p.warning role="alert" { "⚠ Guardrail warning: worse for trained accounts on " (breached.join("; ")) "." }
+                    }
+                }
+                table.forest-table {
+                    thead { tr {
+                        th { "Segment" } th { "Trained" } th { "Untrained" } th { "Difference (95 % CI)" } th { "" } th { "p" } th { "q" } th { "" }
+                        @if adjusted { th { "Adjusted (95 % CI)" } th { "n used" } }
+                    } }
+                    @for metric in in_theme {
+                        @let mut rows: Vec<&Lift> = data.lift.iter().filter(|l| l.metric == metric).collect();
+                        @let _ = rows.sort_by_key(|l| (!enough(l), l.segment.is_some()));
+                        @let scale = charts::forest_scale(&rows, CHART);
+                        @let lower = rows.first().is_some_and(|l| l.direction == "lower_is_better");
+                        tbody {
+                            tr.metric {
+                                th colspan="4" { abbr title=(definition_of(metric)) { (name_of(metric)) } " " span.small { code { (metric) } } }
+                                th.small {
+                                    @let (left, right) = if lower { ("trained", "untrained") } else { ("untrained", "trained") };
+                                    div.favours { span { "◀ favours " (left) } span { "favours " (right) " ▶" } }
+                                }
+                                th colspan=(if adjusted { 5 } else { 3 }) {}
+                            }
+                            @for l in rows {
+                                @let unit = format::unit_of(&l.metric, l.dimension.as_deref());
+                                @if enough(l) {
+                                    @let verdict = Verdict::of_lift(l, alpha);
+                                    tr class=(verdict.class()) {
+                                        td { (row_label(l, &data.period)) }
+                                        td.diff { (format::value(unit, l.trained)) " " span.small { "n " (format::count(l.n_trained)) } }
+                                        td.diff { (format::value(unit, l.untrained)) " " span.small { "n " (format::count(l.n_untrained)) } }
+                                        td.diff { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) ")" } }
+                                        td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci.0, l.diff_ci.1)))) }
+                                        td { (format::p_value(l.p_value)) }
+                                        td { (format::p_value(l.q_value)) }
+                                        td class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
+                                        @if adjusted { (adjusted_cells(l, unit)) }
+                                    }
+                                } @else {
+                                    tr.thin {
+                                        td { (row_label(l, &data.period)) }
+                                        td { span.small { "n " (format::count(l.n_trained)) } }
+                                        td { span.small { "n " (format::count(l.n_untrained)) } }
+                                        td colspan=(if adjusted { 7 } else { 5 }) { "Not enough data (fewer than " (charts::MIN_UNITS) " in a cohort): no estimate shown" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The metrics of the segment dot plot, in the forest's theme order: those
+/// with a value per segment.
+pub(super) fn segment_metrics(data: &ReportData) -> Vec<String> {
+    let mut metrics: Vec<String> = Vec::new();
+    for theme in THEMES.iter().map(|(t, _)| *t).chain(["Other"]) {
+        for v in &data.values {
+            if v.segment.is_some() && theme_of(&v.metric) == theme && !metrics.contains(&v.metric) {
+                metrics.push(v.metric.clone());
+            }
+        }
+    }
+    metrics
+}
+
+/// The adjusted estimate beside the naive one: the ATT
+/// with its interval, the units it used and those left out.
+pub(super) fn adjusted_cells(l: &Lift, unit: format::Unit) -> Markup {
+    html! {
+        @match &l.adjusted {
+            Some(a) if a.abs_diff.is_some() => {
+                td.diff { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci.0, a.ci.1)) ")" } }
+                td.small {
+                    (format::count(a.n_trained.unwrap_or(0))) " / " (format::count(a.n_untrained.unwrap_or(0)))
+                    @let left_out = l.n_trained - a.n_trained.unwrap_or(l.n_trained);
+                    @if left_out > 0 { " · " (format::count(left_out)) " trained left out" }
+                }
+            }
+            Some(a) => { td.small colspan="2" { (a.note.clone().unwrap_or_else(|| "not adjusted".into())) } }
+            None => { td.small colspan="2" { "not adjusted" } }
+        }
+    }
+}

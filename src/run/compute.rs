@@ -1,0 +1,246 @@
+//! The stages that compute (docs/ARCHITECTURE.md, "The stages"): the
+//! events an activity engine produced (store, Spark), scan, check,
+//! activity, plan, execute and statistics. Nothing is written here.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::stages::{timed, Stages};
+use super::RunOptions;
+use crate::activity::{spark, store};
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::execute::{self, Outputs};
+use crate::inputs::Inputs;
+use crate::metrics::needs;
+use crate::output::partition::manifest::ActivityEntry;
+use crate::output::tables::RunColumns;
+use crate::plan::{build_plans, Job};
+use crate::quality::{self, QualityReport, Scope};
+use crate::stats::{LiftRow, MetricRow};
+
+/// Everything a run computes before it writes.
+pub struct Computed {
+    pub run_id: String,
+    pub report: QualityReport,
+    /// Per source: format and files read.
+    pub files: BTreeMap<SourceName, (String, Vec<String>)>,
+    pub warnings: Vec<String>,
+    pub metric_rows: Vec<MetricRow>,
+    pub lift_rows: Vec<LiftRow>,
+    /// Every output table, by name.
+    pub outputs: BTreeMap<&'static str, DataFrame>,
+    /// The activity stage, when a metric reads events.
+    pub activity: Option<ActivityEntry>,
+}
+
+/// Scans the job's sources (with `events` in place of `sources.events`)
+/// and checks what the metrics and `adjust` need of the columns found.
+pub fn scan(job: &Job, events: Option<&crate::config::ResolvedSource>) -> Result<Inputs> {
+    let inputs = Inputs::scan_with(&job.pipeline, events)?;
+    needs::check_columns(&job.metrics, &inputs, &job.pipeline)?;
+    if let Some(adjust) = &job.pipeline.adjust {
+        // The strata need only schemas: a bucketed text column fails here.
+        crate::strata::check(adjust, &inputs)?;
+    }
+    Ok(inputs)
+}
+
+/// The rollup an activity engine produced for this run, read as the
+/// events source.
+enum Produced {
+    Store(store::Synced),
+    Spark(spark::Staged),
+}
+
+impl Produced {
+    fn events(&self) -> &crate::config::ResolvedSource {
+        match self {
+            Produced::Store(synced) => &synced.events,
+            Produced::Spark(staged) => &staged.events,
+        }
+    }
+}
+
+/// `activity.store` (the days the store lacks, computed by the configured
+/// engine, their raw events checked first) or `engine: spark` without a
+/// store (the rollup computed on Spark, removed when the run ends).
+fn produce(job: &Job, run_id: &str, options: &RunOptions, stages: &mut Stages) -> Result<Option<Produced>> {
+    let pipeline = &job.pipeline;
+    let range = crate::plan::activity::range(job);
+    let Some(range) = range.filter(|_| pipeline.store.is_some() || pipeline.spark.is_some()) else {
+        return Ok(None);
+    };
+    // The raw events: their schema, the store's drift check, the local engine.
+    let raw = scan(job, None)?;
+    let request = store::SyncRequest {
+        run_id,
+        full_refresh: options.full_refresh,
+        wait: options.wait_lock,
+    };
+    if let Some(opened) = store::open(pipeline, Some(range), &raw, &request)? {
+        if let Some(days) = opened.days_to_check() {
+            // The data rules over the raw rows the store computes from.
+            let scope = Scope {
+                event_days: Some(days),
+                ..Scope::default()
+            };
+            let checked = raw.only(&[SourceName::Accounts, SourceName::Events, SourceName::Users]);
+            timed("check", "raw events of the store's days", || {
+                quality::check(&checked, pipeline, &scope)?.into_result()
+            })?;
+        }
+        let synced = opened.fill(pipeline, &raw, run_id)?;
+        let entry = &synced.entry;
+        stages.done(
+            "store",
+            &format!(
+                "{} day(s) of activity computed, {} reused from {}{}",
+                entry.computed_days,
+                entry.reused_days,
+                entry.location,
+                match entry.removed_days {
+                    0 => String::new(),
+                    n => format!(", {n} day(s) older than `keep_days` removed"),
+                }
+            ),
+        );
+        return Ok(Some(Produced::Store(synced)));
+    }
+    let staged = spark::stage(pipeline, &raw, run_id, range)?;
+    stages.done(
+        "spark",
+        &format!(
+            "the rollup of {} events written by Spark at {}",
+            staged.entry.events, staged.entry.remote
+        ),
+    );
+    Ok(Some(Produced::Spark(staged)))
+}
+
+/// Scans, checks, plans, executes and runs the statistics; writes nothing.
+pub(super) fn compute_stages(
+    job: &Job,
+    run_id: String,
+    options: &RunOptions,
+    stages: &mut Stages,
+) -> Result<Computed> {
+    let pipeline = &job.pipeline;
+    let produced = produce(job, &run_id, options, stages)?;
+    let inputs = scan(job, produced.as_ref().map(Produced::events))?;
+    if let Some(Produced::Spark(staged)) = &produced {
+        staged.check_events(&inputs)?;
+    }
+    let files: BTreeMap<SourceName, (String, Vec<String>)> = inputs
+        .sources
+        .iter()
+        .map(|(name, s)| {
+            let format = format!("{:?}", s.format).to_lowercase();
+            (*name, (format, s.files.iter().map(|f| f.to_string()).collect()))
+        })
+        .collect();
+    stages.done(
+        "scan",
+        &format!(
+            "{} source(s), {} file(s)",
+            inputs.sources.len(),
+            files.values().map(|f| f.1.len()).sum::<usize>()
+        ),
+    );
+
+    let scope = needs::check_scope(&job.metrics, &pipeline.period);
+    let report = timed("check", "data rules", || quality::check(&inputs, pipeline, &scope))?.into_result()?;
+    let mut warnings: Vec<String> = report.warnings.clone();
+    warnings.extend(
+        timed("check", "plausibility", || {
+            quality::plausibility::check(&inputs, pipeline, &scope, &report)
+        })?
+        .warnings,
+    );
+    stages.done(
+        "check",
+        &format!("{} input rows pass every rule", report.rows_read.values().sum::<u64>()),
+    );
+
+    let activity = crate::plan::activity::compute_activity(job, &inputs)?;
+    let mut activity_entry = None;
+    if let Some(computed) = &activity {
+        let started = stages.last;
+        stages.done(
+            "activity",
+            &format!(
+                "events of {} … {} reduced to {} frame(s) of {} row(s)",
+                computed.range.first,
+                computed.range.end - chrono::Days::new(1),
+                computed.reductions.len(),
+                computed.reductions.values().map(|f| f.height()).sum::<usize>()
+            ),
+        );
+        activity_entry = Some(ActivityEntry {
+            engine: pipeline.activity_engine.name().to_string(),
+            spark: match &produced {
+                Some(Produced::Spark(staged)) => Some(staged.entry.clone()),
+                _ => None,
+            },
+            store: match &produced {
+                Some(Produced::Store(synced)) => Some(synced.entry.clone()),
+                _ => None,
+            },
+            first_day: computed.range.first.to_string(),
+            end_day: computed.range.end.to_string(),
+            rows_in: report.rows_read.get(&SourceName::Events).copied().unwrap_or(0),
+            reductions: computed
+                .reductions
+                .iter()
+                .map(|(key, frame)| (key.clone(), frame.height() as u64))
+                .collect(),
+            seconds: (stages.last - started).as_secs_f64(),
+        });
+    }
+    let plans = build_plans(job, &inputs, activity.as_ref())?;
+    stages.done(
+        "plan",
+        &format!(
+            "{} aggregate plan(s), {} table plan(s)",
+            plans.aggregates.len(),
+            plans.tables.len()
+        ),
+    );
+
+    let run = RunColumns {
+        run_id,
+        as_of: pipeline.period.as_of,
+    };
+    let collected = execute::collect(plans, &run, &pipeline.segment_by)?;
+    stages.done("execute", &format!("{} aggregate row(s)", collected.aggregates.height()));
+
+    let adjust = crate::stats::AdjustSpec::of(pipeline);
+    let Outputs {
+        metric_rows,
+        lift_rows,
+        tables,
+        warnings: statistics_warnings,
+    } = execute::statistics(collected, pipeline.alpha, adjust.as_ref(), &run)?;
+    for warning in &statistics_warnings {
+        crate::log::warn("statistics", warning);
+    }
+    if adjust.is_some() {
+        crate::stats::adjust::log_cmh(&lift_rows, crate::time::date_to_days(pipeline.period.start));
+    }
+    warnings.extend(statistics_warnings);
+    stages.done(
+        "statistics",
+        &format!("{} metric row(s), {} lift row(s)", metric_rows.len(), lift_rows.len()),
+    );
+    Ok(Computed {
+        run_id: run.run_id,
+        report,
+        files,
+        warnings,
+        metric_rows,
+        lift_rows,
+        outputs: tables,
+        activity: activity_entry,
+    })
+}

@@ -1,0 +1,78 @@
+//! The stage timer of a run: each stage logged with its duration, kept for
+//! the manifest; on a terminal a live line shows the running stage.
+
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::log;
+
+/// The stages of a run, in order: the live progress line (on a terminal)
+/// names the one after the last finished stage.
+const STAGE_ORDER: [&str; 11] = [
+    "config",
+    "store",
+    "spark",
+    "scan",
+    "check",
+    "activity",
+    "plan",
+    "execute",
+    "statistics",
+    "write",
+    "publish",
+];
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        log::progress(None);
+    }
+}
+
+/// Stage timer: logs each stage and keeps the durations for the manifest;
+/// on a terminal a live line shows the running stage.
+pub(super) struct Stages {
+    started: Instant,
+    pub(super) last: Instant,
+    pub(super) timings: Vec<(String, f64)>,
+}
+
+impl Stages {
+    pub(super) fn new() -> Self {
+        let now = Instant::now();
+        log::progress(Some(STAGE_ORDER[0]));
+        Stages {
+            started: now,
+            last: now,
+            timings: Vec::new(),
+        }
+    }
+
+    pub(super) fn done(&mut self, stage: &str, message: &str) {
+        let now = Instant::now();
+        let seconds = (now - self.last).as_secs_f64();
+        self.last = now;
+        self.timings
+            .push((stage.to_string(), (seconds * 1000.0).round() / 1000.0));
+        log::info(stage, &format!("{message} ({seconds:.2}s)"));
+        let next = STAGE_ORDER
+            .iter()
+            .position(|s| *s == stage)
+            .and_then(|i| STAGE_ORDER.get(i + 1));
+        log::progress(next.copied());
+    }
+
+    pub(super) fn total(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}
+
+/// Runs one part of a stage, logging its duration at debug level (`-v`).
+pub(super) fn timed<T>(stage: &str, part: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let result = work();
+    log::debug(
+        stage,
+        &format!("{part}: {:.2}s", started.elapsed().as_secs_f64()),
+    );
+    result
+}
