@@ -1,6 +1,8 @@
 """Compares two published partitions: every column of every table bit for
 bit, except `run_id`; and, unless --tables-only, the manifests except their
-run id, times and timings. Exit 0 when identical.
+run id, times and timings, and `report.html` byte for byte once each page's
+run id and start time are blanked (the lines that differ are printed).
+Exit 0 when identical.
 
     python3 bench/same_partition.py OLD_PARTITION NEW_PARTITION [--tables-only]
 
@@ -63,6 +65,29 @@ def manifest(path):
             entry.pop("bytes", None)
             entry.pop("sha256", None)
     return m
+
+def report(path):
+    """report.html with its run id and start time blanked, as lines."""
+    file = os.path.join(path, "report.html")
+    if not os.path.exists(file):
+        return None
+    m = json.load(open(os.path.join(path, "_manifest.json")))
+    text = open(file, encoding="utf-8").read()
+    for key in ("run_id", "started_at"):
+        if m.get(key):
+            text = text.replace(str(m[key]), f"<{key}>")
+    return text.split(">")
+
+if not tables_only:
+    a, b = report(old_dir), report(new_dir)
+    if a == b:
+        print(f"  report.html: {'identical (beyond run id and start time)' if a is not None else 'in neither'}", file=sys.stderr)
+    else:
+        import difflib
+        print("  report.html: DIFFERENT:", file=sys.stderr)
+        for line in list(difflib.unified_diff(a or [], b or [], lineterm="", n=0))[2:40]:
+            print(f"    {line}", file=sys.stderr)
+        failed = True
 
 if tables_only:
     pass

@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 OLD="$(realpath "${1:?usage: bench/same_tables.sh OLD_BINARY NEW_BINARY [ACCOUNTS]}")"
 NEW="$(realpath "${2:?usage: bench/same_tables.sh OLD_BINARY NEW_BINARY [ACCOUNTS]}")"
 ACCOUNTS="${3:-100000}"
-python3 -c "import pyarrow" 2>/dev/null ||
-  python3 -m pip install --quiet --disable-pip-version-check 'pyarrow>=14'
+python3 -c "import pyarrow, numpy" 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'pyarrow>=14' numpy
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
