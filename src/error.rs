@@ -185,7 +185,10 @@ mod tests {
         assert_eq!(err.source().map(|s| s.to_string()).as_deref(), Some("gone"));
         assert_eq!(err.exit_code(), 4);
         let err = Error::data_hint("a rule is broken", "fix the export");
-        assert_eq!((err.to_string().as_str(), err.hint()), ("a rule is broken", Some("fix the export")));
+        assert_eq!(
+            (err.to_string().as_str(), err.hint()),
+            ("a rule is broken", Some("fix the export"))
+        );
         assert_eq!(err.exit_code(), 3);
         let polars = PolarsError::ComputeError("boom".into());
         let err = Error::engine("computing", polars);

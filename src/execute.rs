@@ -16,6 +16,7 @@ use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
 use crate::plan::Plans;
 use crate::stats::{
     add_q_values, evaluate, sort_rows, AdjustSpec, AggregateInfo, Evaluated, LiftRow, MetricRow,
+    BALANCED_SMD,
 };
 
 /// The collected frames of one run, routed.
@@ -234,14 +235,14 @@ pub fn statistics(
     })
 }
 
-/// docs/STATISTICS.md: "flag |SMD| > 0.1 after adjustment in the log" — one warning
+/// docs/STATISTICS.md: "flag |SMD| > 0.1 after adjustment in the log" ([`BALANCED_SMD`]) — one warning
 /// naming the covariate levels still unbalanced after the adjustment.
 fn imbalance_warnings(balance: &DataFrame) -> Result<Vec<String>> {
     let columns = crate::stats::FrameColumns::new(balance, "balance");
     let (covariate, level) = (columns.text("covariate")?, columns.text("level")?);
     let smd = columns.number("smd_adjusted")?;
     let unbalanced: Vec<String> = (0..columns.height())
-        .filter(|&i| smd.get(i).is_some_and(|s| s.abs() > 0.1))
+        .filter(|&i| smd.get(i).is_some_and(|s| s.abs() > BALANCED_SMD))
         .map(|i| {
             let name = covariate.get(i).unwrap_or_default();
             let what = match level.get(i) {
@@ -256,7 +257,7 @@ fn imbalance_warnings(balance: &DataFrame) -> Result<Vec<String>> {
     } else {
         vec![format!(
             "adjust: after adjustment {} still differ between trained and untrained by more than \
-             0.1 standardized mean differences (table `balance`): {}; finer buckets or more \
+             {BALANCED_SMD} standardized mean differences (table `balance`): {}; finer buckets or more \
              covariates may be needed",
             unbalanced.len(),
             unbalanced.join(", ")

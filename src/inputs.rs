@@ -29,8 +29,11 @@ impl Inputs {
     /// engine produced (Spark's staging directory, the store's days), in
     /// place of `sources.events`.
     pub fn scan_with(pipeline: &Pipeline, events: Option<&ResolvedSource>) -> Result<Inputs> {
-        let mut resolved: BTreeMap<SourceName, &ResolvedSource> =
-            pipeline.sources.iter().map(|(name, s)| (*name, s)).collect();
+        let mut resolved: BTreeMap<SourceName, &ResolvedSource> = pipeline
+            .sources
+            .iter()
+            .map(|(name, s)| (*name, s))
+            .collect();
         if let Some(events) = events {
             resolved.insert(SourceName::Events, events);
         }

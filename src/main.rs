@@ -142,7 +142,10 @@ fn execute(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Verify(args) => {
-            let verified = cohort_metrics::output::partition::verify::verify_named(&args.partition, args.s3_endpoint.as_deref())?;
+            let verified = cohort_metrics::output::partition::verify::verify_named(
+                &args.partition,
+                args.s3_endpoint.as_deref(),
+            )?;
             print_out(&format!(
                 "intact: run {}, schema version {}, {} table(s), {} bytes\n",
                 verified.run_id, verified.schema_version, verified.tables, verified.bytes

@@ -94,13 +94,20 @@ fn every_cited_document_and_heading_exists() {
     let root = repo();
     let mut sources = Vec::new();
     for dir in ["src", "tests", "bench", "docs"] {
-        files(&root.join(dir), &["rs", "md", "sh", "py", "yaml"], &mut sources);
+        files(
+            &root.join(dir),
+            &["rs", "md", "sh", "py", "yaml"],
+            &mut sources,
+        );
     }
     sources.push(root.join("README.md"));
     sources.push(root.join(".ci/run"));
     let mut problems = Vec::new();
     let mut checked = 0;
-    for path in sources.iter().filter(|p| !p.ends_with("tests/doc_links.rs")) {
+    for path in sources
+        .iter()
+        .filter(|p| !p.ends_with("tests/doc_links.rs"))
+    {
         let Ok(text) = fs::read_to_string(path) else {
             continue;
         };
@@ -129,9 +136,15 @@ fn every_cited_document_and_heading_exists() {
 fn the_anchor_rule_is_githubs() {
     assert_eq!(anchor("Counts per account"), "counts-per-account");
     assert_eq!(anchor("churn_rate"), "churn_rate");
-    assert_eq!(anchor("Cochran–Mantel–Haenszel cross-check"), "cochranmantelhaenszel-cross-check");
+    assert_eq!(
+        anchor("Cochran–Mantel–Haenszel cross-check"),
+        "cochranmantelhaenszel-cross-check"
+    );
     assert_eq!(anchor("_manifest.json"), "_manifestjson");
-    let found = citations("see docs/METRICS.md#churn_rate and docs/OPERATING.md.", false);
+    let found = citations(
+        "see docs/METRICS.md#churn_rate and docs/OPERATING.md.",
+        false,
+    );
     assert_eq!(
         found,
         [

@@ -46,7 +46,9 @@ fn code_only(source: &str) -> String {
             let hashes = rest[1..].chars().take_while(|&c| c == '#').count();
             let close = format!("\"{}", "#".repeat(hashes));
             let open = 2 + hashes;
-            let end = rest[open..].find(&close).map_or(rest.len(), |e| open + e + close.len());
+            let end = rest[open..]
+                .find(&close)
+                .map_or(rest.len(), |e| open + e + close.len());
             out.push_str("\"\"");
             i += end;
         } else if bytes[i] == b'"' {
@@ -201,7 +203,11 @@ fn module_edges(src: &Path) -> (BTreeSet<String>, Edges) {
                     .and_then(|p| p.split(']').next())
                     .map(|p| p.trim().trim_matches('"').to_string());
                 let module = decl.split("mod ").last().unwrap_or("").trim().to_string();
-                let stem = file.file_stem().expect("a name").to_string_lossy().to_string();
+                let stem = file
+                    .file_stem()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .to_string();
                 let base = if ["mod", "lib", "main"].contains(&stem.as_str()) {
                     dir.to_path_buf()
                 } else {
@@ -226,7 +232,10 @@ fn module_edges(src: &Path) -> (BTreeSet<String>, Edges) {
         if !modules.contains(&from) || test_files.iter().any(|t| file.starts_with(t) || t == file) {
             continue;
         }
-        if test_files.iter().any(|t| t.extension().is_none() && file.starts_with(t)) {
+        if test_files
+            .iter()
+            .any(|t| t.extension().is_none() && file.starts_with(t))
+        {
             continue;
         }
         let code = without_test_items(&code_only(
@@ -234,7 +243,11 @@ fn module_edges(src: &Path) -> (BTreeSet<String>, Edges) {
         ));
         for to in crate_paths(&code) {
             if to != from && modules.contains(&to) {
-                let shown = file.strip_prefix(src).expect("below src").display().to_string();
+                let shown = file
+                    .strip_prefix(src)
+                    .expect("below src")
+                    .display()
+                    .to_string();
                 edges.entry((from.clone(), to)).or_default().insert(shown);
             }
         }
@@ -290,7 +303,11 @@ fn cycles(modules: &BTreeSet<String>, edges: &Edges) -> Vec<Vec<String>> {
         found: Vec::new(),
     };
     for (from, to) in edges.keys() {
-        state.next.entry(from.as_str()).or_default().push(to.as_str());
+        state
+            .next
+            .entry(from.as_str())
+            .or_default()
+            .push(to.as_str());
     }
     for m in modules {
         if !state.index.contains_key(m.as_str()) {

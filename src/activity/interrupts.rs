@@ -73,7 +73,10 @@ impl Interrupts {
     pub(super) fn watch(session: SparkSession, tag: String, remote: String) -> Interrupts {
         let done = Arc::new(AtomicBool::new(false));
         let Some(flags) = flags() else {
-            return Interrupts { done, watcher: None };
+            return Interrupts {
+                done,
+                watcher: None,
+            };
         };
         flags.default_action.store(false, Ordering::SeqCst);
         let watching = done.clone();

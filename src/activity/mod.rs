@@ -148,7 +148,8 @@ mod tests {
         })
         .unwrap();
         let inputs = Inputs::scan(&job.pipeline).unwrap();
-        let range = crate::metrics::needs::activity_range(&job.metrics, &job.pipeline.period).unwrap();
+        let range =
+            crate::metrics::needs::activity_range(&job.metrics, &job.pipeline.period).unwrap();
         assert_eq!(
             (range.first, range.end),
             (date("2025-11-01"), date("2026-01-01"))

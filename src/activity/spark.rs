@@ -345,9 +345,7 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
             }
         }
         (Location::S3 { .. }, None) => {
-            return Err(Error::other(
-                "no S3 client for the staging directory",
-            ))
+            return Err(Error::other("no S3 client for the staging directory"))
         }
     }
     if !removed.is_empty() {

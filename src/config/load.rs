@@ -57,7 +57,10 @@ fn secret_aware_env(name: &str) -> Option<String> {
 
 /// Parses pipeline text strictly: unknown keys, unknown metric ids and wrong
 /// types are errors that name the line and column.
-pub fn parse_pipeline_text<M: DeserializeOwned>(text: &str, shown: &str) -> Result<PipelineFile<M>> {
+pub fn parse_pipeline_text<M: DeserializeOwned>(
+    text: &str,
+    shown: &str,
+) -> Result<PipelineFile<M>> {
     serde_norway::from_str(text).map_err(|e| yaml_error(shown, &e))
 }
 
@@ -257,8 +260,7 @@ output: { path: out }
         apply_set(&mut value, "period.months=3").unwrap();
         apply_set(&mut value, "cohort.window_days=30").unwrap();
         apply_set(&mut value, "metrics.1.retention_curve.max_months=12").unwrap();
-        let file: File =
-            serde_norway::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let file: File = serde_norway::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(file.period.months, 3);
         assert_eq!(file.cohort.window_days, 30);
         match &file.metrics[1] {

@@ -10,8 +10,8 @@ mod resolve;
 mod source;
 mod types;
 
-pub use load::{apply_set, load_pipeline_file, parse_pipeline_text, LoadOptions};
 pub use activity::{SparkSettings, StoreSettings};
+pub use load::{apply_set, load_pipeline_file, parse_pipeline_text, LoadOptions};
 pub use resolve::{resolve, Pipeline};
 pub use source::{format_from_extension, format_from_name, ResolvedSource};
 pub use types::*;

@@ -95,8 +95,13 @@ pub fn resolve<M: MetricEntry + serde::Serialize>(
         }
     }
     let has_events = file.sources.contains_key(&SourceName::Events);
-    let (spark, store) =
-        resolve_activity(&file.activity, has_events, &base_dir, &mut sources, &mut problems);
+    let (spark, store) = resolve_activity(
+        &file.activity,
+        has_events,
+        &base_dir,
+        &mut sources,
+        &mut problems,
+    );
     let output_dir = resolve_output(&file.output.path, output, &base_dir, &mut problems);
     let s3 = s3_client(
         file.storage.s3.as_ref(),
@@ -228,7 +233,12 @@ fn check_values<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
 
 /// Where the partition goes: `--output` (relative to the current
 /// directory) or `output.path` (relative to the pipeline file).
-fn resolve_output(configured: &str, output: Option<&str>, base_dir: &Path, problems: &mut Vec<String>) -> Option<Location> {
+fn resolve_output(
+    configured: &str,
+    output: Option<&str>,
+    base_dir: &Path,
+    problems: &mut Vec<String>,
+) -> Option<Location> {
     let output_dir = match output {
         Some(path) => Location::parse(path, Path::new(".")),
         None => Location::parse(configured, base_dir),
@@ -256,8 +266,8 @@ fn s3_client(
     others: &[Option<&Location>],
     problems: &mut Vec<String>,
 ) -> Option<Arc<S3>> {
-    let uses_s3 = sources.values().any(|s| s.location.is_s3())
-        || others.iter().flatten().any(|l| l.is_s3());
+    let uses_s3 =
+        sources.values().any(|s| s.location.is_s3()) || others.iter().flatten().any(|l| l.is_s3());
     if !uses_s3 {
         return None;
     }

@@ -9,7 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::activity::{ActivityConfig, ActivityEngine, SparkConfig};
-pub use super::source::{ChurnDeclaration, CsvOptions, FileFormat, Grain, SourceConfig, SourceName};
+pub use super::source::{
+    ChurnDeclaration, CsvOptions, FileFormat, Grain, SourceConfig, SourceName,
+};
 pub use crate::storage::lock::LockSetting;
 
 /// A pipeline: where the inputs are, how cohorts are formed, what to compute.

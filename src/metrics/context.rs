@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use crate::activity::reduce::{self, Subject, SummaryField};
-use crate::time::DayRange;
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
+use crate::time::DayRange;
 use crate::time::{customer_in_period, date_lit, in_range, Period};
 
 /// The cohort reference date R of docs/METRICS.md#cohorts
@@ -217,9 +217,7 @@ impl<'a> PlanContext<'a> {
     /// The run's activity (contract in [`crate::activity`]) and its days.
     pub fn activity(&self) -> Result<(DayRange, LazyFrame)> {
         self.activity.clone().ok_or_else(|| {
-            crate::error::Error::other(
-                "no metric of the pipeline declared that it reads events",
-            )
+            crate::error::Error::other("no metric of the pipeline declared that it reads events")
         })
     }
 

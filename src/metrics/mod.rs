@@ -11,14 +11,17 @@
 pub mod adoption;
 pub mod aggregate;
 mod context;
-pub mod needs;
 mod education;
 mod health_score;
+pub mod needs;
+pub mod presentation;
 mod registry;
 mod retention;
 pub mod revenue;
 mod success;
 mod survey;
+#[cfg(test)]
+mod test_only;
 
 use polars::prelude::*;
 
@@ -137,6 +140,11 @@ pub trait Metric {
     /// [`crate::activity`]) the metric reads, before A; None for a metric
     /// that does not read events.
     fn activity_from(&self, _period: &crate::time::Period) -> Option<chrono::NaiveDate> {
+        None
+    }
+    /// The unit of the rows of `dimension`, where it is not the metric's
+    /// own unit (`Presentation::unit` in the registry).
+    fn unit_of_dimension(&self, _dimension: &str) -> Option<presentation::Unit> {
         None
     }
     /// Builds the lazy plan.

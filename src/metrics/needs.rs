@@ -28,7 +28,10 @@ pub fn activity_range(metrics: &[MetricConfig], period: &Period) -> Option<DayRa
 pub fn check_scope(metrics: &[MetricConfig], period: &Period) -> Scope {
     let activity = activity_range(metrics, period);
     Scope {
-        data_rules: metrics.iter().flat_map(|m| m.metric().data_rules()).collect(),
+        data_rules: metrics
+            .iter()
+            .flat_map(|m| m.metric().data_rules())
+            .collect(),
         event_days: activity,
         activity,
         period_metrics: metrics

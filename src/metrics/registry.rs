@@ -10,36 +10,48 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::presentation::Presentation;
 use super::Metric;
 
 macro_rules! metric_registry {
-    ($( $id:literal => $variant:ident($params:ty) ),* $(,)?) => {
+    ($( $(#[$meta:meta])* $id:literal => $variant:ident($params:ty) as $presentation:expr ),* $(,)?) => {
         /// A configured metric: its id and parameters.
         #[derive(Debug, Clone)]
         pub enum MetricConfig {
-            $( $variant($params), )*
+            $( $(#[$meta])* $variant($params), )*
         }
 
         impl MetricConfig {
             /// Every metric id, in catalog order.
-            pub const IDS: &'static [&'static str] = &[$($id),*];
+            pub fn ids() -> Vec<&'static str> {
+                let mut ids = Vec::new();
+                $( $(#[$meta])* ids.push($id); )*
+                ids
+            }
 
             pub fn id(&self) -> &'static str {
-                match self { $( MetricConfig::$variant(_) => $id, )* }
+                match self { $( $(#[$meta])* MetricConfig::$variant(_) => $id, )* }
             }
 
             pub fn metric(&self) -> &dyn Metric {
-                match self { $( MetricConfig::$variant(p) => p, )* }
+                match self { $( $(#[$meta])* MetricConfig::$variant(p) => p, )* }
+            }
+
+            /// How the metric is presented (title, unit, theme, tier, headline).
+            pub fn presentation(&self) -> Presentation {
+                match self { $( $(#[$meta])* MetricConfig::$variant(_) => $presentation, )* }
             }
 
             /// Each metric with default parameters, for the catalog.
             pub fn catalog() -> Vec<MetricConfig> {
-                vec![$( MetricConfig::$variant(<$params>::default()), )*]
+                let mut all = Vec::new();
+                $( $(#[$meta])* all.push(MetricConfig::$variant(<$params>::default())); )*
+                all
             }
 
             fn with_params<'de, A: MapAccess<'de>>(id: &str, map: &mut A) -> Result<Self, A::Error> {
                 match id {
-                    $( $id => Ok(MetricConfig::$variant(
+                    $( $(#[$meta])* $id => Ok(MetricConfig::$variant(
                         map.next_value::<Option<$params>>()?.map_or_else(params_from_empty::<$params, A::Error>, Ok)?,
                     )), )*
                     other => Err(unknown_metric(other)),
@@ -48,50 +60,103 @@ macro_rules! metric_registry {
 
             fn without_params<E: de::Error>(id: &str) -> Result<Self, E> {
                 match id {
-                    $( $id => Ok(MetricConfig::$variant(params_from_empty::<$params, E>()?)), )*
+                    $( $(#[$meta])* $id => Ok(MetricConfig::$variant(params_from_empty::<$params, E>()?)), )*
                     other => Err(unknown_metric(other)),
                 }
             }
 
             fn serialize_params<S: SerializeMap>(&self, map: &mut S) -> Result<(), S::Error> {
-                match self { $( MetricConfig::$variant(p) => map.serialize_entry($id, p), )* }
+                match self { $( $(#[$meta])* MetricConfig::$variant(p) => map.serialize_entry($id, p), )* }
             }
 
             fn params_schemas(generator: &mut SchemaGenerator) -> Vec<(&'static str, Schema)> {
-                vec![$( ($id, generator.subschema_for::<$params>()), )*]
+                let mut schemas = Vec::new();
+                $( $(#[$meta])* schemas.push(($id, generator.subschema_for::<$params>())); )*
+                schemas
             }
         }
     };
 }
 
+use super::presentation::{Presentation as P, Theme::*, Tier::*, Unit};
+
+// One line per metric: its id, its parameters (the metric's module), and
+// how it is presented (docs/METRICS.md, "Metric catalog"). The only place a
+// metric id is written.
 metric_registry! {
-    "logo_retention" => LogoRetention(super::retention::logo_retention::LogoRetention),
-    "churn_rate" => ChurnRate(super::retention::churn_rate::ChurnRate),
-    "monthly_churn_rate" => MonthlyChurnRate(super::retention::monthly_churn_rate::MonthlyChurnRate),
-    "retention_curve" => RetentionCurve(super::retention::retention_curve::RetentionCurve),
-    "survival" => Survival(super::retention::survival::Survival),
-    "revenue_movements" => RevenueMovements(super::revenue::revenue_movements::RevenueMovements),
-    "expansion_revenue_rate" => ExpansionRevenueRate(super::revenue::expansion_revenue_rate::ExpansionRevenueRate),
-    "net_revenue_retention" => NetRevenueRetention(super::revenue::net_revenue_retention::NetRevenueRetention),
-    "gross_revenue_retention" => GrossRevenueRetention(super::revenue::gross_revenue_retention::GrossRevenueRetention),
-    "upsell_rate" => UpsellRate(super::revenue::upsell_rate::UpsellRate),
-    "customer_lifetime_value" => CustomerLifetimeValue(super::revenue::customer_lifetime_value::CustomerLifetimeValue),
-    "active_user_rate" => ActiveUserRate(super::adoption::active_user_rate::ActiveUserRate),
-    "feature_adoption_rate" => FeatureAdoptionRate(super::adoption::feature_adoption_rate::FeatureAdoptionRate),
-    "key_action_rate" => KeyActionRate(super::adoption::key_action_rate::KeyActionRate),
-    "key_action_correlation" => KeyActionCorrelation(super::adoption::key_action_correlation::KeyActionCorrelation),
-    "return_rate" => ReturnRate(super::adoption::return_rate::ReturnRate),
-    "time_to_first_value" => TimeToFirstValue(super::adoption::time_to_first_value::TimeToFirstValue),
-    "training_completion_rate" => TrainingCompletionRate(super::education::training_completion_rate::TrainingCompletionRate),
-    "knowledge_retention" => KnowledgeRetention(super::education::knowledge_retention::KnowledgeRetention),
-    "education_engagement" => EducationEngagement(super::education::education_engagement::EducationEngagement),
-    "support_incident_rate" => SupportIncidentRate(super::success::support_incident_rate::SupportIncidentRate),
-    "save_rate" => SaveRate(super::success::save_rate::SaveRate),
-    "customer_base_coverage" => CustomerBaseCoverage(super::success::customer_base_coverage::CustomerBaseCoverage),
-    "referral_rate" => ReferralRate(super::success::referral_rate::ReferralRate),
-    "nps" => Nps(super::survey::nps::Nps),
-    "csat" => Csat(super::survey::csat::Csat),
-    "health_score" => HealthScore(super::health_score::HealthScore),
+    "logo_retention" => LogoRetention(super::retention::logo_retention::LogoRetention)
+        as P::new("Logo retention", Retention, Primary),
+    "churn_rate" => ChurnRate(super::retention::churn_rate::ChurnRate)
+        as P::new("Churn rate", Retention, Primary).headline(1),
+    "monthly_churn_rate" => MonthlyChurnRate(super::retention::monthly_churn_rate::MonthlyChurnRate)
+        as P::new("Monthly churn rate", Retention, Secondary),
+    "retention_curve" => RetentionCurve(super::retention::retention_curve::RetentionCurve)
+        as P::new("Retention curve", Retention, Secondary),
+    "survival" => Survival(super::retention::survival::Survival)
+        as P::new("Survival", Retention, Primary).headline_row(3, "rmst_days="),
+    "revenue_movements" => RevenueMovements(super::revenue::revenue_movements::RevenueMovements)
+        as P::new("Revenue movements", Revenue, Secondary).unit(Unit::Money),
+    "expansion_revenue_rate" => ExpansionRevenueRate(super::revenue::expansion_revenue_rate::ExpansionRevenueRate)
+        as P::new("Expansion revenue rate", Revenue, Secondary),
+    "net_revenue_retention" => NetRevenueRetention(super::revenue::net_revenue_retention::NetRevenueRetention)
+        as P::new("Net revenue retention", Revenue, Primary).headline(2),
+    "gross_revenue_retention" => GrossRevenueRetention(super::revenue::gross_revenue_retention::GrossRevenueRetention)
+        as P::new("Gross revenue retention", Revenue, Secondary),
+    "upsell_rate" => UpsellRate(super::revenue::upsell_rate::UpsellRate)
+        as P::new("Upsell rate", Revenue, Secondary),
+    "customer_lifetime_value" => CustomerLifetimeValue(super::revenue::customer_lifetime_value::CustomerLifetimeValue)
+        as P::new("Customer lifetime value", Revenue, Secondary).unit(Unit::Money),
+    "active_user_rate" => ActiveUserRate(super::adoption::active_user_rate::ActiveUserRate)
+        as P::new("Active user rate", Adoption, Secondary),
+    "feature_adoption_rate" => FeatureAdoptionRate(super::adoption::feature_adoption_rate::FeatureAdoptionRate)
+        as P::new("Feature adoption rate", Adoption, Secondary),
+    "key_action_rate" => KeyActionRate(super::adoption::key_action_rate::KeyActionRate)
+        as P::new("Key action rate", Adoption, Secondary),
+    "key_action_correlation" => KeyActionCorrelation(super::adoption::key_action_correlation::KeyActionCorrelation)
+        as P::new("Key action correlation", Adoption, Secondary).unit(Unit::Number).descriptive(),
+    "return_rate" => ReturnRate(super::adoption::return_rate::ReturnRate)
+        as P::new("Return rate", Adoption, Secondary),
+    "time_to_first_value" => TimeToFirstValue(super::adoption::time_to_first_value::TimeToFirstValue)
+        as P::new("Time to first value", Adoption, Secondary).unit(Unit::Days),
+    "training_completion_rate" => TrainingCompletionRate(super::education::training_completion_rate::TrainingCompletionRate)
+        as P::new("Training completion rate", Education, Secondary).descriptive(),
+    "knowledge_retention" => KnowledgeRetention(super::education::knowledge_retention::KnowledgeRetention)
+        as P::new("Knowledge retention", Education, Secondary).descriptive(),
+    "education_engagement" => EducationEngagement(super::education::education_engagement::EducationEngagement)
+        as P::new("Education engagement", Education, Secondary).unit(Unit::Number).descriptive(),
+    "support_incident_rate" => SupportIncidentRate(super::success::support_incident_rate::SupportIncidentRate)
+        as P::new("Tickets per account", SupportAndSuccess, Guardrail).unit(Unit::Number).headline(5),
+    "save_rate" => SaveRate(super::success::save_rate::SaveRate)
+        as P::new("Save rate", SupportAndSuccess, Guardrail),
+    "customer_base_coverage" => CustomerBaseCoverage(super::success::customer_base_coverage::CustomerBaseCoverage)
+        as P::new("Customer base coverage", SupportAndSuccess, Guardrail),
+    "referral_rate" => ReferralRate(super::success::referral_rate::ReferralRate)
+        as P::new("Referral rate", SupportAndSuccess, Secondary),
+    "nps" => Nps(super::survey::nps::Nps)
+        as P::new("NPS", Satisfaction, Secondary).unit(Unit::Nps).headline(4),
+    "csat" => Csat(super::survey::csat::Csat)
+        as P::new("CSAT (satisfied share)", Satisfaction, Guardrail).unit(Unit::Percent).headline(6),
+    "health_score" => HealthScore(super::health_score::HealthScore)
+        as P::new("Health score", Adoption, Secondary).unit(Unit::Number),
+    // A metric registered for the tests only: the catalog and the report
+    // find its presentation here like any other's.
+    #[cfg(test)]
+    "test_only_days" => TestOnlyDays(super::test_only::TestOnlyDays)
+        as P::new("Days to a test", Education, Secondary).unit(Unit::Days),
+}
+
+impl MetricConfig {
+    /// The metric `id` with default parameters (None for an unknown id).
+    pub fn by_id(id: &str) -> Option<MetricConfig> {
+        MetricConfig::catalog().into_iter().find(|m| m.id() == id)
+    }
+
+    /// The unit of the metric's rows of `dimension`.
+    pub fn unit_of(&self, dimension: Option<&str>) -> Unit {
+        dimension
+            .and_then(|d| self.metric().unit_of_dimension(d))
+            .unwrap_or(self.presentation().unit)
+    }
 }
 
 impl crate::config::MetricEntry for MetricConfig {
@@ -115,7 +180,7 @@ fn params_from_empty<'de, P: Deserialize<'de>, E: de::Error>() -> Result<P, E> {
 fn unknown_metric<E: de::Error>(id: &str) -> E {
     E::custom(format!(
         "unknown metric `{id}`; run `cohort-metrics metrics` for the catalog: {}",
-        MetricConfig::IDS.join(", ")
+        MetricConfig::ids().join(", ")
     ))
 }
 
@@ -166,7 +231,7 @@ impl JsonSchema for MetricConfig {
         let mut variants = vec![serde_json::json!({
             "description": "A metric id with default parameters.",
             "type": "string",
-            "enum": MetricConfig::IDS,
+            "enum": MetricConfig::ids(),
         })];
         for (id, params) in MetricConfig::params_schemas(generator) {
             variants.push(serde_json::json!({

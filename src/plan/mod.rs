@@ -115,10 +115,12 @@ impl Frames {
             Some(spec) if self.stratified => ctx.with_strata(spec),
             _ => ctx,
         };
-        Ok(match needs::activity_range(&job.metrics, &pipeline.period) {
-            Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
-            None => ctx,
-        })
+        Ok(
+            match needs::activity_range(&job.metrics, &pipeline.period) {
+                Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
+                None => ctx,
+            },
+        )
     }
 }
 

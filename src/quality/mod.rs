@@ -23,15 +23,15 @@ use crate::inputs::Inputs;
 use crate::source::LoadedSource;
 use crate::time::DayRange;
 
-pub use data_rule::{csat_score, DataRule};
 use data_rule::typed;
+pub use data_rule::{csat_score, DataRule};
 use duplicates::{copies_of, duplicated_keys, duplicates_by_month};
-use rules::{main_day, row_rule, rules_of, Check, Rule};
 use report::count_of;
 pub use report::format_examples;
 pub use report::values_shown;
-pub use summary::coverage;
 pub(crate) use report::{number_of, text_of};
+use rules::{main_day, row_rule, rules_of, Check, Rule};
+pub use summary::coverage;
 
 /// How many example rows a violation shows.
 pub const EXAMPLES: usize = 5;
@@ -398,4 +398,3 @@ fn account_id_examples(inputs: &Inputs) -> Result<String> {
         .map(|df| values_shown(df, "id"))
         .unwrap_or_default())
 }
-

@@ -6,7 +6,11 @@ use super::QualityReport;
 use crate::config::Pipeline;
 
 /// The summary as text (stdout of `validate`).
-pub fn coverage(report: &QualityReport, plausibility: &Plausibility, pipeline: &Pipeline) -> String {
+pub fn coverage(
+    report: &QualityReport,
+    plausibility: &Plausibility,
+    pipeline: &Pipeline,
+) -> String {
     let mut out = String::from("coverage:\n");
     let width = report
         .rows_read

@@ -9,7 +9,7 @@ use super::svg::{px, Scale};
 
 /// An absolute standardized difference below this is the usual mark of
 /// balance (Austin 2009).
-pub const BALANCED: f64 = 0.1;
+pub const BALANCED: f64 = crate::stats::BALANCED_SMD;
 
 /// The largest |SMD| of the rows before and after adjustment.
 pub fn largest(rows: &[BalanceRow]) -> (Option<f64>, Option<f64>) {

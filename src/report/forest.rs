@@ -6,66 +6,22 @@ use maud::{html, Markup};
 use super::charts;
 use super::data::{Lift, ReportData};
 use super::format;
-use super::headline::{definition_of, name_of, Verdict};
+use super::headline::{definition_of, lower_is_better, name_of, Verdict};
+use crate::metrics::presentation::Theme;
 
-/// The themes of the forest plot, primary outcomes first, guardrails apart.
-pub(super) const THEMES: [(&str, &[&str]); 6] = [
-    (
-        "Retention",
-        &[
-            "logo_retention",
-            "churn_rate",
-            "monthly_churn_rate",
-            "survival",
-        ],
-    ),
-    (
-        "Revenue",
-        &[
-            "net_revenue_retention",
-            "gross_revenue_retention",
-            "expansion_revenue_rate",
-            "upsell_rate",
-            "customer_lifetime_value",
-        ],
-    ),
-    ("Satisfaction", &["nps", "csat"]),
-    (
-        "Adoption",
-        &[
-            "active_user_rate",
-            "feature_adoption_rate",
-            "key_action_rate",
-            "return_rate",
-            "time_to_first_value",
-            "health_score",
-        ],
-    ),
-    (
-        "Education",
-        &[
-            "training_completion_rate",
-            "knowledge_retention",
-            "education_engagement",
-        ],
-    ),
-    (
-        "Guardrails: support and success",
-        &[
-            "support_incident_rate",
-            "save_rate",
-            "customer_base_coverage",
-            "referral_rate",
-        ],
-    ),
-];
-
-pub(super) fn theme_of(metric: &str) -> &'static str {
-    THEMES
+/// The themes of the forest plot in order, primary outcomes first,
+/// guardrails apart, then `Other` for an id the catalog lacks.
+fn themes() -> Vec<&'static str> {
+    Theme::ALL
         .iter()
-        .find(|(_, metrics)| metrics.contains(&metric))
-        .map(|(theme, _)| *theme)
-        .unwrap_or("Other")
+        .map(|t| t.title())
+        .chain(["Other"])
+        .collect()
+}
+
+/// The theme of a metric, from the catalog.
+pub(super) fn theme_of(metric: &str) -> &'static str {
+    crate::catalog::presentation(metric).map_or("Other", |p| p.theme.title())
 }
 
 pub(super) fn enough(l: &Lift) -> bool {
@@ -93,8 +49,7 @@ pub(super) fn whole_period(l: &Lift, period: &(String, String)) -> bool {
 /// The forest plot: every lift row, by theme, then metric, then segment;
 /// each metric on its own axis in its own unit, with the line of no effect.
 pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
-    let mut themes: Vec<&str> = THEMES.iter().map(|(t, _)| *t).collect();
-    themes.push("Other");
+    let themes = themes();
     let mut metrics: Vec<&str> = Vec::new();
     for l in &data.lift {
         if !metrics.contains(&l.metric.as_str()) {
@@ -125,7 +80,7 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
                         @let mut rows: Vec<&Lift> = data.lift.iter().filter(|l| l.metric == metric).collect();
                         @let _ = rows.sort_by_key(|l| (!enough(l), l.segment.is_some()));
                         @let scale = charts::forest_scale(&rows, CHART);
-                        @let lower = rows.first().is_some_and(|l| l.direction == "lower_is_better");
+                        @let lower = rows.first().is_some_and(|l| lower_is_better(l));
                         tbody {
                             tr.metric {
                                 th colspan="4" { abbr title=(definition_of(metric)) { (name_of(metric)) } " " span.small { code { (metric) } } }
@@ -171,7 +126,7 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
 /// with a value per segment.
 pub(super) fn segment_metrics(data: &ReportData) -> Vec<String> {
     let mut metrics: Vec<String> = Vec::new();
-    for theme in THEMES.iter().map(|(t, _)| *t).chain(["Other"]) {
+    for theme in themes() {
         for v in &data.values {
             if v.segment.is_some() && theme_of(&v.metric) == theme && !metrics.contains(&v.metric) {
                 metrics.push(v.metric.clone());

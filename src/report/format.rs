@@ -2,37 +2,11 @@
 //! difference in that unit's difference (percentage points for shares),
 //! p-values and counts.
 
-/// The unit a lift row's values are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// A share 0–1, written as a percentage; differences in points.
-    Share,
-    /// A percentage 0–100 (CSAT); differences in points.
-    Percent,
-    /// NPS, −100 to 100; differences in NPS points.
-    Nps,
-    /// Days.
-    Days,
-    /// Money per account.
-    Money,
-    /// Anything else (counts per account, scores).
-    Number,
-}
+pub use crate::metrics::presentation::Unit;
 
-/// The unit of a metric's row (`dimension` as in `lift`).
+/// The unit of a metric's row (`dimension` as in `lift`), from the catalog.
 pub fn unit_of(metric: &str, dimension: Option<&str>) -> Unit {
-    let dimension = dimension.unwrap_or("");
-    match metric {
-        "survival" if dimension.starts_with("rmst_days=") => Unit::Days,
-        "nps" => Unit::Nps,
-        "csat" => Unit::Percent,
-        "customer_lifetime_value" => Unit::Money,
-        "time_to_first_value" if dimension != "reached_within" => Unit::Days,
-        "support_incident_rate" | "education_engagement" | "health_score" => Unit::Number,
-        "referral_rate" if dimension == "referrals" => Unit::Number,
-        "knowledge_retention" if dimension == "mean_score" => Unit::Number,
-        _ => Unit::Share,
-    }
+    crate::catalog::unit(metric, dimension)
 }
 
 /// `value` with `places` decimals (ASCII minus); a zero loses its sign.

@@ -6,46 +6,19 @@ use maud::{html, Markup};
 
 use super::charts;
 use super::data::{Lift, ReportData};
-use super::format;
 use super::forest::{enough, whole_period};
+use super::format;
+use crate::metrics::presentation::Tier;
+use crate::stats::Direction;
 
-/// The key metrics of the headline, in order: (metric, dimension prefix).
-pub(super) const HEADLINE: [(&str, Option<&str>); 6] = [
-    ("churn_rate", None),
-    ("net_revenue_retention", None),
-    ("survival", Some("rmst_days=")),
-    ("nps", None),
-    ("support_incident_rate", None),
-    ("csat", None),
-];
-
-/// The headline's tiers : primary outcomes on top, then
-/// secondary ones, then the guardrails, which have their own warning state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
-    Primary,
-    Secondary,
-    Guardrail,
+/// The tier of a metric (Secondary for an id the catalog lacks).
+pub(super) fn tier_of(metric: &str) -> Tier {
+    crate::catalog::presentation(metric).map_or(Tier::Secondary, |p| p.tier)
 }
 
-impl Tier {
-    pub fn of(metric: &str) -> Tier {
-        match metric {
-            "churn_rate" | "net_revenue_retention" | "survival" | "logo_retention" => Tier::Primary,
-            "support_incident_rate" | "csat" | "save_rate" | "customer_base_coverage" => {
-                Tier::Guardrail
-            }
-            _ => Tier::Secondary,
-        }
-    }
-
-    pub(super) fn title(self) -> &'static str {
-        match self {
-            Tier::Primary => "Primary outcomes: retention and revenue",
-            Tier::Secondary => "Secondary: satisfaction",
-            Tier::Guardrail => "Guardrails: support load and satisfaction must not get worse",
-        }
-    }
+/// Whether the lift row's metric is better when lower (`direction`).
+pub(super) fn lower_is_better(l: &Lift) -> bool {
+    Direction::from_name(&l.direction) == Some(Direction::LowerIsBetter)
 }
 
 /// What a lift row's interval says, direction-aware.
@@ -82,13 +55,7 @@ impl Verdict {
 
     /// The verdict of a lift row, in its direction.
     pub fn of_lift(l: &Lift, alpha: f64) -> Self {
-        Verdict::of(
-            l.abs_diff,
-            l.diff_ci,
-            l.q_value,
-            l.direction == "lower_is_better",
-            alpha,
-        )
+        Verdict::of(l.abs_diff, l.diff_ci, l.q_value, lower_is_better(l), alpha)
     }
 
     pub fn word(self) -> &'static str {
@@ -131,11 +98,11 @@ pub(super) fn alpha(data: &ReportData) -> f64 {
 
 /// The headline rows: the key metrics' overall lift rows present in the run.
 pub fn headline(data: &ReportData) -> Vec<&Lift> {
-    HEADLINE
-        .iter()
+    crate::catalog::headline()
+        .into_iter()
         .filter_map(|(metric, prefix)| {
             data.lift.iter().find(|l| {
-                l.metric == *metric
+                l.metric == metric
                     && l.segment.is_none()
                     && whole_period(l, &data.period)
                     && match prefix {
@@ -149,21 +116,7 @@ pub fn headline(data: &ReportData) -> Vec<&Lift> {
 
 /// A metric's name for people (the id stays in the definitions).
 pub(super) fn name_of(metric: &str) -> String {
-    match metric {
-        "churn_rate" => "Churn rate".into(),
-        "net_revenue_retention" => "Net revenue retention".into(),
-        "nps" => "NPS".into(),
-        "support_incident_rate" => "Tickets per account".into(),
-        "csat" => "CSAT (satisfied share)".into(),
-        other => {
-            let words = other.replace('_', " ");
-            let mut chars = words.chars();
-            chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
-    }
+    crate::catalog::title(metric)
 }
 
 pub(super) fn title_of(l: &Lift) -> String {
@@ -214,7 +167,7 @@ pub fn sentence(l: &Lift) -> String {
 pub(super) fn tile(l: &Lift, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let verdict = Verdict::of_lift(l, alpha);
-    let breach = enough(l) && Tier::of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
+    let breach = enough(l) && tier_of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
     html! {
         div.tile.breach[breach] data-metric=(l.metric) {
             @if breach { div.breach-note { "⚠ Guardrail: worse for trained accounts" } }

@@ -8,8 +8,9 @@ use super::charts;
 use super::data::{Lift, ReportData};
 use super::forest::{forest, segment_metrics};
 use super::format;
-use super::headline::{alpha, definition_of, headline, name_of, tile, Tier};
+use super::headline::{alpha, definition_of, headline, name_of, tier_of, tile};
 use super::style::CSS;
+use crate::metrics::presentation::Tier;
 
 /// The whole page.
 pub fn page(data: &ReportData) -> Markup {
@@ -93,10 +94,10 @@ fn headline_section(headline: &[&Lift], alpha: f64) -> Markup {
             @if headline.is_empty() {
                 p { "None of the headline metrics is configured in this run." }
             }
-            @for tier in [Tier::Primary, Tier::Secondary, Tier::Guardrail] {
-                @let tiles: Vec<&&Lift> = headline.iter().filter(|l| Tier::of(&l.metric) == tier).collect();
+            @for tier in Tier::ALL {
+                @let tiles: Vec<&&Lift> = headline.iter().filter(|l| tier_of(&l.metric) == tier).collect();
                 @if !tiles.is_empty() {
-                    h3.tier { (tier.title()) }
+                    h3.tier { (tier.heading()) }
                     div.tiles {
                         @for l in tiles { (tile(l, alpha)) }
                     }
@@ -230,7 +231,7 @@ fn glossary(data: &ReportData) -> Markup {
                 @if data.adjust.is_some() {
                     dt { "Adjusted estimate (ATT)" } dd { "The trained accounts compared with untrained accounts that look like them on the adjustment's covariates: the effect on the trained, if those covariates were all that mattered." }
                     dt { "E-value" } dd { "How strongly a cause we did not measure would have to be linked to both training and the outcome (as a risk ratio) to explain the adjusted estimate away. Near 1: easily explained away; 2 or more: it would take a strong hidden cause." }
-                    dt { "Standardized difference" } dd { "How far apart the trained and the untrained are on a covariate, in standard deviations; below 0.1 counts as balanced." }
+                    dt { "Standardized difference" } dd { "How far apart the trained and the untrained are on a covariate, in standard deviations; below " (super::balance::BALANCED) " counts as balanced." }
                 }
             }
         }
@@ -323,5 +324,42 @@ mod tests {
             Verdict::of(None, (None, None), None, true, 0.05),
             Verdict::Unclear
         );
+    }
+
+    #[test]
+    fn a_metric_registered_only_in_the_tests_is_drawn_with_its_unit_and_theme() {
+        // `test_only_days` is written only in the registry (under
+        // #[cfg(test)]): title "Days to a test", theme Education, unit days.
+        let l = Lift {
+            metric: "test_only_days".into(),
+            segment: None,
+            dimension: None,
+            period_start: "2025-11-01".into(),
+            period_end: "2026-11-01".into(),
+            trained: Some(12.0),
+            untrained: Some(20.0),
+            abs_diff: Some(-8.0),
+            diff_ci: (Some(-10.0), Some(-6.0)),
+            p_value: Some(0.001),
+            q_value: Some(0.001),
+            direction: "lower_is_better".into(),
+            n_trained: 100,
+            n_untrained: 200,
+            adjusted: None,
+        };
+        let data = ReportData {
+            period: ("2025-11-01".into(), "2026-11-01".into()),
+            lift: vec![l],
+            ..ReportData::default()
+        };
+        let html = page(&data).into_string();
+        let forest = &html[html.find("id=\"forest\"").expect("the forest")..];
+        let theme = forest.find("<h3>Education</h3>").expect("its theme");
+        let title = forest.find("Days to a test").expect("its title");
+        assert!(theme < title, "{forest}");
+        for shown in ["12.0 days", "20.0 days", "−8.0 days"] {
+            assert!(forest.contains(shown), "{shown}: {forest}");
+        }
+        assert!(!forest.contains("<h3>Other</h3>"), "{forest}");
     }
 }

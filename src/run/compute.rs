@@ -66,7 +66,12 @@ impl Produced {
 /// `activity.store` (the days the store lacks, computed by the configured
 /// engine, their raw events checked first) or `engine: spark` without a
 /// store (the rollup computed on Spark, removed when the run ends).
-fn produce(job: &Job, run_id: &str, options: &RunOptions, stages: &mut Stages) -> Result<Option<Produced>> {
+fn produce(
+    job: &Job,
+    run_id: &str,
+    options: &RunOptions,
+    stages: &mut Stages,
+) -> Result<Option<Produced>> {
     let pipeline = &job.pipeline;
     let range = crate::plan::activity::range(job);
     let Some(range) = range.filter(|_| pipeline.store.is_some() || pipeline.spark.is_some()) else {
@@ -137,7 +142,10 @@ pub(super) fn compute_stages(
         .iter()
         .map(|(name, s)| {
             let format = format!("{:?}", s.format).to_lowercase();
-            (*name, (format, s.files.iter().map(|f| f.to_string()).collect()))
+            (
+                *name,
+                (format, s.files.iter().map(|f| f.to_string()).collect()),
+            )
         })
         .collect();
     stages.done(
@@ -150,7 +158,10 @@ pub(super) fn compute_stages(
     );
 
     let scope = needs::check_scope(&job.metrics, &pipeline.period);
-    let report = timed("check", "data rules", || quality::check(&inputs, pipeline, &scope))?.into_result()?;
+    let report = timed("check", "data rules", || {
+        quality::check(&inputs, pipeline, &scope)
+    })?
+    .into_result()?;
     let mut warnings: Vec<String> = report.warnings.clone();
     warnings.extend(
         timed("check", "plausibility", || {
@@ -160,7 +171,10 @@ pub(super) fn compute_stages(
     );
     stages.done(
         "check",
-        &format!("{} input rows pass every rule", report.rows_read.values().sum::<u64>()),
+        &format!(
+            "{} input rows pass every rule",
+            report.rows_read.values().sum::<u64>()
+        ),
     );
 
     let activity = crate::plan::activity::compute_activity(job, &inputs)?;
@@ -174,7 +188,11 @@ pub(super) fn compute_stages(
                 computed.range.first,
                 computed.range.end - chrono::Days::new(1),
                 computed.reductions.len(),
-                computed.reductions.values().map(|f| f.height()).sum::<usize>()
+                computed
+                    .reductions
+                    .values()
+                    .map(|f| f.height())
+                    .sum::<usize>()
             ),
         );
         activity_entry = Some(ActivityEntry {
@@ -189,7 +207,11 @@ pub(super) fn compute_stages(
             },
             first_day: computed.range.first.to_string(),
             end_day: computed.range.end.to_string(),
-            rows_in: report.rows_read.get(&SourceName::Events).copied().unwrap_or(0),
+            rows_in: report
+                .rows_read
+                .get(&SourceName::Events)
+                .copied()
+                .unwrap_or(0),
             reductions: computed
                 .reductions
                 .iter()
@@ -213,7 +235,10 @@ pub(super) fn compute_stages(
         as_of: pipeline.period.as_of,
     };
     let collected = execute::collect(plans, &run, &pipeline.segment_by)?;
-    stages.done("execute", &format!("{} aggregate row(s)", collected.aggregates.height()));
+    stages.done(
+        "execute",
+        &format!("{} aggregate row(s)", collected.aggregates.height()),
+    );
 
     let adjust = crate::stats::AdjustSpec::of(pipeline);
     let Outputs {
@@ -231,7 +256,11 @@ pub(super) fn compute_stages(
     warnings.extend(statistics_warnings);
     stages.done(
         "statistics",
-        &format!("{} metric row(s), {} lift row(s)", metric_rows.len(), lift_rows.len()),
+        &format!(
+            "{} metric row(s), {} lift row(s)",
+            metric_rows.len(),
+            lift_rows.len()
+        ),
     );
     Ok(Computed {
         run_id: run.run_id,

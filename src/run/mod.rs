@@ -96,7 +96,10 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
         ),
     );
     let scope = needs::check_scope(&job.metrics, &pipeline.period);
-    let report = timed("check", "data rules", || quality::check(&inputs, pipeline, &scope))?.into_result()?;
+    let report = timed("check", "data rules", || {
+        quality::check(&inputs, pipeline, &scope)
+    })?
+    .into_result()?;
     let plausibility = timed("check", "plausibility", || {
         quality::plausibility::check(&inputs, pipeline, &scope, &report)
     })?;
@@ -139,7 +142,12 @@ pub fn activity_sql(
 
 /// Computes every output of a resolved job without writing anything.
 pub fn compute(job: &Job) -> Result<Computed> {
-    compute::compute_stages(job, new_run_id(), &RunOptions::default(), &mut Stages::new())
+    compute::compute_stages(
+        job,
+        new_run_id(),
+        &RunOptions::default(),
+        &mut Stages::new(),
+    )
 }
 
 /// `cohort-metrics run`.
@@ -188,14 +196,22 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     } = compute::compute_stages(&job, run_id, options, &mut stages)?;
     let rows: Vec<(String, u64)> = TABLES
         .iter()
-        .map(|t| (t.to_string(), outputs.get(t).map(|df| df.height() as u64).unwrap_or(0)))
+        .map(|t| {
+            (
+                t.to_string(),
+                outputs.get(t).map(|df| df.height() as u64).unwrap_or(0),
+            )
+        })
         .collect();
 
     if options.dry_run {
         let seconds = stages.total();
         log::info(
             "done",
-            &format!("dry run: nothing written; {} ({seconds:.2}s)", describe_rows(&rows)),
+            &format!(
+                "dry run: nothing written; {} ({seconds:.2}s)",
+                describe_rows(&rows)
+            ),
         );
         return Ok(RunOutcome {
             partition: None,
@@ -229,7 +245,11 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         },
     );
     let headline = if pipeline.report {
-        Some(crate::report::write_into(&partition, &outputs, &mut manifest)?)
+        Some(crate::report::write_into(
+            &partition,
+            &outputs,
+            &mut manifest,
+        )?)
     } else {
         None
     };
@@ -237,7 +257,10 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let seconds = stages.total();
     log::info(
         "done",
-        &format!("wrote {} to `{published}` in {seconds:.2}s", describe_rows(&rows)),
+        &format!(
+            "wrote {} to `{published}` in {seconds:.2}s",
+            describe_rows(&rows)
+        ),
     );
     if let Some(headline) = headline.filter(|_| log::terminal()) {
         eprint!(

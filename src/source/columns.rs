@@ -104,7 +104,12 @@ pub(super) fn kind_name(kind: ColumnKind) -> &'static str {
     }
 }
 
-pub(super) fn missing_column(what: &str, in_file: &str, schema: &Schema, canonical: Option<&str>) -> Error {
+pub(super) fn missing_column(
+    what: &str,
+    in_file: &str,
+    schema: &Schema,
+    canonical: Option<&str>,
+) -> Error {
     let mapped = canonical
         .map(|c| format!(" (mapped from `{c}` in `columns`)"))
         .unwrap_or_default();

@@ -349,7 +349,6 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_infer_schema_length(Some(0))
 }
 
-
 /// `types:` names date columns of the source and `scale:` its number
 /// columns, with a finite, non-zero factor.
 fn check_shapes(source: &ResolvedSource) -> Result<()> {

@@ -305,5 +305,4 @@ mod tests {
         let p = rate_p(4.0, 10.0, 10.0, 10.0).unwrap();
         assert!(close(p, 0.108809, 1e-5), "{p}");
     }
-
 }

@@ -61,6 +61,13 @@ impl Direction {
             Direction::LowerIsBetter => "lower_is_better",
         }
     }
+
+    /// The direction written as in the `lift` table's `direction` column.
+    pub fn from_name(name: &str) -> Option<Direction> {
+        [Direction::HigherIsBetter, Direction::LowerIsBetter]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
 }
 
 /// The sum columns every aggregate frame carries, in the order of [`Totals`]:
@@ -109,3 +116,7 @@ impl std::ops::AddAssign for Totals {
         self.cyy += other.cyy;
     }
 }
+
+/// Below this absolute standardized mean difference a covariate level counts
+/// as balanced between trained and untrained (docs/STATISTICS.md#balance).
+pub const BALANCED_SMD: f64 = 0.1;

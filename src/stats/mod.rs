@@ -22,7 +22,7 @@ pub mod survival;
 pub use adjust::{AdjustSpec, ByStratum, Standardized};
 pub use estimate::{estimate, lift_p_value, Estimate, Measure};
 pub use formulas::*;
-pub use kind::{Association, Direction, Kind, Totals, SUM_COLUMNS, UNIT_SUM_COLUMNS};
+pub use kind::{Association, Direction, Kind, Totals, BALANCED_SMD, SUM_COLUMNS, UNIT_SUM_COLUMNS};
 pub use rows::{
     add_q_values, difference_interval, sort_rows, Adjusted, FrameColumns, LiftRow, MetricRow,
     RowKey, Side,

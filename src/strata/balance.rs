@@ -3,8 +3,8 @@
 
 use polars::prelude::*;
 
-use crate::config::AdjustConfig;
 use super::STRATUM;
+use crate::config::AdjustConfig;
 use crate::frame::ordered_sum;
 
 /// Columns of `balance` after run_id and as_of.

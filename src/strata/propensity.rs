@@ -137,7 +137,11 @@ fn separating_level(
 /// trained accounts' scores. A model without a finite optimum (a level
 /// that predicts training perfectly, collinear covariates, no convergence)
 /// stops the run with the reason (exit 3).
-pub(super) fn stratum(accounts: &LazyFrame, adjust: &AdjustConfig, inputs: &Inputs) -> Result<Expr> {
+pub(super) fn stratum(
+    accounts: &LazyFrame,
+    adjust: &AdjustConfig,
+    inputs: &Inputs,
+) -> Result<Expr> {
     let design = design(accounts, adjust, inputs)?;
     let p = design.len();
     let assigned = accounts

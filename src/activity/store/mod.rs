@@ -389,4 +389,3 @@ fn changed(stored: &Definition, now: &Definition) -> String {
         .collect();
     format!("the events source changed: {}", differ.join("; "))
 }
-

@@ -8,6 +8,7 @@ use super::{check_event, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::median_by_cohort_and_segment;
+use crate::metrics::presentation::Unit;
 use crate::metrics::{AggregatePlan, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 use crate::time::{date_lit, in_range};
@@ -42,6 +43,11 @@ fn default_within_days() -> u32 {
 }
 
 impl Metric for TimeToFirstValue {
+    /// `reached_within` is a share; the other rows are days.
+    fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
+        (dimension == "reached_within").then_some(Unit::Share)
+    }
+
     fn compares_at(&self) -> Reference {
         Reference::AsOf
     }

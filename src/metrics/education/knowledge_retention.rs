@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SourceName;
 use crate::error::Result;
+use crate::metrics::presentation::Unit;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
@@ -34,6 +35,11 @@ fn default_pass_mark() -> f64 {
 }
 
 impl Metric for KnowledgeRetention {
+    /// `mean_score` is a score; the other row is a share.
+    fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
+        (dimension == "mean_score").then_some(Unit::Number)
+    }
+
     fn description(&self) -> &'static str {
         "Scores of completions in [S, A): dimension `mean_score` (mean, Welch test) and `pass_rate` (share ≥ pass_mark)."
     }

@@ -11,6 +11,7 @@ use crate::cohort::{TRAINED, UNTRAINED};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
+use crate::metrics::presentation::Unit;
 use crate::metrics::{CustomPlan, Finished, Metric, MetricPlan, PlanContext, Reference};
 use crate::stats::adjust::{standardize_survival, LifetimesByStratum, SurvivalMeasure};
 use crate::stats::formulas::{kaplan_meier_curve, restricted_mean, wald_interval};
@@ -60,6 +61,11 @@ fn default_at_days() -> Vec<u32> {
 type Groups = BTreeMap<(Option<String>, String), LifetimesByStratum>;
 
 impl Metric for Survival {
+    /// The restricted mean (`rmst_days=H`) is in days; S(t) is a share.
+    fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
+        dimension.starts_with("rmst_days=").then_some(Unit::Days)
+    }
+
     fn compares_at(&self) -> Reference {
         Reference::AsOf
     }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SourceName;
 use crate::error::Result;
+use crate::metrics::presentation::Unit;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
@@ -22,6 +23,11 @@ use crate::stats::{Direction, Kind};
 pub struct ReferralRate {}
 
 impl Metric for ReferralRate {
+    /// `referrals` is referrals per customer; the other row is a share.
+    fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
+        (dimension == "referrals").then_some(Unit::Number)
+    }
+
     fn description(&self) -> &'static str {
         "Customers in [S, A) who referred at least once / customers in the period; dimension `referrals`: referrals per customer (numerator = referrals)."
     }

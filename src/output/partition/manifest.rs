@@ -298,7 +298,10 @@ fn input_entries(
 }
 
 /// The manifest's `adjust` entry: the settings and the CMH cross-checks.
-pub fn adjust_entry(pipeline: &Pipeline, lift_rows: &[crate::stats::LiftRow]) -> Option<AdjustEntry> {
+pub fn adjust_entry(
+    pipeline: &Pipeline,
+    lift_rows: &[crate::stats::LiftRow],
+) -> Option<AdjustEntry> {
     let adjust = pipeline.adjust.as_ref()?;
     let cmh = lift_rows
         .iter()

@@ -24,11 +24,11 @@ use chrono::NaiveDate;
 use polars::prelude::DataFrame;
 
 use self::local::{partition_name, Staging};
-use crate::storage::lock::{Lock, LockRequest};
 use self::manifest::{file_checksum, Manifest, SuccessMarker};
 use self::s3::ScratchDir;
 use crate::error::{Error, Result};
 use crate::output::tables::TABLES;
+use crate::storage::lock::{Lock, LockRequest};
 use crate::storage::s3::S3;
 use crate::storage::Location;
 

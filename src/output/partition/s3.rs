@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::storage::s3::S3;
 
-use crate::storage::lock::Lock;
 use super::{manifest, SUCCESS};
+use crate::storage::lock::Lock;
 
 /// Where a partition goes on S3.
 pub struct Destination<'a> {

@@ -210,9 +210,9 @@ impl Store<'_> {
                 None => return Ok(None),
             },
         };
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| Error::io_failed(format!("`{}` is not UTF-8 text", self.location.join(name))))
+        String::from_utf8(bytes).map(Some).map_err(|_| {
+            Error::io_failed(format!("`{}` is not UTF-8 text", self.location.join(name)))
+        })
     }
 
     /// Size and sha256 of a file, `None` when it does not exist.

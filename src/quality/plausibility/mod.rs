@@ -29,13 +29,13 @@ mod revenue;
 mod users;
 
 use super::report::count_of;
-use courses::{check_courses, course_rows};
-use revenue::{check_revenue_grain, negative_months, revenue_grain_plans};
-use users::{overlap_plans, user_ids, user_overlap_error, UserSide};
 use crate::cohort::{self, TRAINED, UNTRAINED};
 use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
+use courses::{check_courses, course_rows};
+use revenue::{check_revenue_grain, negative_months, revenue_grain_plans};
+use users::{overlap_plans, user_ids, user_overlap_error, UserSide};
 
 /// Accounts per cohort at one reference date.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -218,7 +218,11 @@ pub fn check(
 
 /// With a `training` source, the cohorts must have both sides at R = A
 /// (an error otherwise) and should at R = S (a warning).
-fn check_cohorts(pipeline: &Pipeline, scope: &super::Scope, found: &mut Plausibility) -> Result<()> {
+fn check_cohorts(
+    pipeline: &Pipeline,
+    scope: &super::Scope,
+    found: &mut Plausibility,
+) -> Result<()> {
     let a = found.at_as_of;
     let missing = |sizes: CohortSizes| match (sizes.trained, sizes.untrained) {
         (0, 0) => Some("no account is assigned"),
@@ -274,8 +278,7 @@ fn check_rollup_days(
     };
     // A rollup this run computed (spark, or the store's days) covers its
     // days by construction: a day without events is a day without rows.
-    if pipeline.activity_engine != crate::config::ActivityEngine::Table
-        || scope.activity.is_none()
+    if pipeline.activity_engine != crate::config::ActivityEngine::Table || scope.activity.is_none()
     {
         return Ok(());
     }

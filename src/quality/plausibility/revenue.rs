@@ -3,9 +3,9 @@
 
 use polars::prelude::*;
 
+use super::Plausibility;
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
-use super::Plausibility;
 use crate::quality::{number_of, text_of};
 
 /// Three one-row-or-small plans over revenue at month grain: the share of
@@ -64,7 +64,11 @@ pub(super) fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
 }
 
 /// Warns when revenue does not look like month grain.
-pub(super) fn check_revenue_grain(pipeline: &Pipeline, grain: &[DataFrame], found: &mut Plausibility) {
+pub(super) fn check_revenue_grain(
+    pipeline: &Pipeline,
+    grain: &[DataFrame],
+    found: &mut Plausibility,
+) {
     let rows = number_of(&grain[0], "rows");
     if rows == 0.0 {
         return;

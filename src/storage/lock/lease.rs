@@ -71,7 +71,12 @@ impl LeaseState {
 }
 
 impl Lease {
-    pub(super) fn acquire(s3: Arc<S3>, bucket: &str, key: &str, request: &LockRequest) -> Result<Lease> {
+    pub(super) fn acquire(
+        s3: Arc<S3>,
+        bucket: &str,
+        key: &str,
+        request: &LockRequest,
+    ) -> Result<Lease> {
         let shown = format!("s3://{bucket}/{key}");
         let deadline = Instant::now() + request.wait;
         let mut holder = Holder::new(request.run_id);

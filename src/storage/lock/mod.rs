@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
 use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::storage::s3::S3;
@@ -136,8 +136,7 @@ impl Lock {
                 Held::Local(local::lock_file(dir, name, request)?)
             }
             (LockSetting::Auto, Location::S3 { bucket, key }) => {
-                let s3 =
-                    s3.ok_or_else(|| Error::other("S3 client missing for an s3:// output"))?;
+                let s3 = s3.ok_or_else(|| Error::other("S3 client missing for an s3:// output"))?;
                 let key = if key.is_empty() || key.ends_with('/') {
                     format!("{key}{name}")
                 } else {

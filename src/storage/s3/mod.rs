@@ -25,9 +25,7 @@ use std::sync::Arc;
 use futures::TryStreamExt;
 use object_store::aws::AmazonS3;
 use object_store::path::Path as ObjectPath;
-use object_store::{
-    ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion,
-};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use polars::io::cloud::{build_object_store, CloudOptions};
 use polars::prelude::PlRefPath;
 

@@ -11,7 +11,7 @@ use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, MultipartId, PutPayload, RetryConfig};
 
-use super::{S3, MULTIPART_CONCURRENCY, MULTIPART_PART_SIZE};
+use super::{MULTIPART_CONCURRENCY, MULTIPART_PART_SIZE, S3};
 use crate::error::{Error, Result};
 use crate::redact::redact;
 
