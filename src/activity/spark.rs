@@ -56,12 +56,17 @@ pub struct SparkEntry {
 }
 
 impl Staged {
+    /// The staged rollup among `inputs` scanned with [`Staged::events`].
+    pub fn rollup(inputs: &Inputs) -> Result<&crate::source::LoadedSource> {
+        inputs
+            .get(SourceName::Events)
+            .ok_or_else(|| Error::other("the staged rollup was not scanned"))
+    }
+
     /// Σ `events` of the staged files must equal Spark's count: anything
     /// else is a partial or foreign write under the run's directory.
     pub fn check_events(&self, inputs: &Inputs) -> Result<()> {
-        let rollup = inputs
-            .get(SourceName::Events)
-            .ok_or_else(|| Error::other("the staged rollup was not scanned"))?;
+        let rollup = Staged::rollup(inputs)?;
         let sum = rollup
             .frame
             .clone()

@@ -90,9 +90,7 @@ pub(super) fn compute_days(
             let staged = crate::activity::spark::stage(pipeline, inputs, run_id, days)?;
             let inputs = Inputs::scan_with(pipeline, Some(&staged.events))?;
             staged.check_events(&inputs)?;
-            let rollup = inputs
-                .get(SourceName::Events)
-                .ok_or_else(|| Error::other("the staged rollup was not scanned"))?;
+            let rollup = crate::activity::spark::Staged::rollup(&inputs)?;
             let frame = rollup
                 .frame
                 .clone()
