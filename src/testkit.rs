@@ -222,6 +222,40 @@ pub fn lift<'a>(c: &'a Computed, metric: &str, segment: Option<&str>) -> &'a Lif
         .unwrap_or_else(|| panic!("no lift row {metric}/{segment:?}"))
 }
 
+/// A lift row over 2025-11-01 to 2026-11-01 with the given values, interval,
+/// p (and q) and counts, as the report reads it from the `lift` table.
+pub fn lift_row(
+    metric: &str,
+    (trained, untrained): (f64, f64),
+    (low, high): (f64, f64),
+    p: f64,
+    direction: crate::stats::Direction,
+    (n_trained, n_untrained): (f64, f64),
+) -> LiftRow {
+    let side = |value: f64, n: f64| crate::stats::Side {
+        value: Some(value),
+        variance: None,
+        n,
+    };
+    let key = crate::stats::RowKey {
+        segment: None,
+        dimension: None,
+        period_start: day("2025-11-01"),
+        period_end: day("2026-11-01"),
+    };
+    let mut row = LiftRow::compare(
+        metric,
+        &key,
+        side(trained, n_trained),
+        side(untrained, n_untrained),
+        Some(p),
+        0.05,
+        direction,
+    );
+    (row.diff_ci_low, row.diff_ci_high, row.q_value) = (Some(low), Some(high), Some(p));
+    row
+}
+
 pub fn assert_close(actual: Option<f64>, expected: f64) {
     let actual = actual.unwrap_or(f64::NAN);
     assert!(

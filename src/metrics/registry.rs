@@ -49,6 +49,14 @@ macro_rules! metric_registry {
                 all
             }
 
+            /// The metric of `id` with default parameters (None for an unknown id).
+            pub fn by_id(id: &str) -> Option<MetricConfig> {
+                match id {
+                    $( $(#[$meta])* $id => Some(MetricConfig::$variant(<$params>::default())), )*
+                    _ => None,
+                }
+            }
+
             fn with_params<'de, A: MapAccess<'de>>(id: &str, map: &mut A) -> Result<Self, A::Error> {
                 match id {
                     $( $(#[$meta])* $id => Ok(MetricConfig::$variant(
@@ -146,11 +154,6 @@ metric_registry! {
 }
 
 impl MetricConfig {
-    /// The metric `id` with default parameters (None for an unknown id).
-    pub fn by_id(id: &str) -> Option<MetricConfig> {
-        MetricConfig::catalog().into_iter().find(|m| m.id() == id)
-    }
-
     /// The unit of the metric's rows of `dimension`.
     pub fn unit_of(&self, dimension: Option<&str>) -> Unit {
         dimension

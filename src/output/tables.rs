@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::stats::{LiftRow, MetricRow};
+use crate::stats::{Adjusted, Direction, FrameColumns, LiftRow, MetricRow};
 use crate::time::{date_lit, date_to_days};
 
 /// Table names, in the order they are written.
@@ -231,7 +231,9 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
         ),
         Column::new(
             "direction".into(),
-            rows.iter().map(|r| r.direction).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.direction.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new("n_trained".into(), whole(&|r| r.n_trained)),
         Column::new("n_untrained".into(), whole(&|r| r.n_untrained)),
@@ -260,6 +262,101 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
         Column::new("adjusted_q_value".into(), number(&|r| r.adjusted.q_value)),
     ]);
     frame("lift", columns)
+}
+
+/// The rows of a `lift` table as written by [`lift_table`]: what the report
+/// renders is this one row type of the statistics stage. The columns not in
+/// the table (the CMH cross-check and the overlap shares, docs/OUTPUTS.md#lift)
+/// read as null and 0.
+pub fn read_lift(df: &DataFrame) -> Result<Vec<LiftRow>> {
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let c = FrameColumns::new(df, "lift");
+    let (metric, segment, dimension) =
+        (c.text("metric")?, c.text("segment")?, c.text("dimension")?);
+    let (period_start, period_end) = (c.days("period_start")?, c.days("period_end")?);
+    let number = |name: &str| c.number(name);
+    let (trained, untrained, abs_diff, rel_lift) = (
+        number("trained_value")?,
+        number("untrained_value")?,
+        number("abs_diff")?,
+        number("rel_lift")?,
+    );
+    let (p, q, significant) = (
+        number("p_value")?,
+        number("q_value")?,
+        c.flag("significant")?,
+    );
+    let direction = c.text("direction")?;
+    let (n1, n0) = (c.whole("n_trained")?, c.whole("n_untrained")?);
+    let (low, high) = (number("diff_ci_low")?, number("diff_ci_high")?);
+    let (a_untrained, a_diff, a_low, a_high) = (
+        number("adjusted_untrained_value")?,
+        number("adjusted_abs_diff")?,
+        number("adjusted_ci_low")?,
+        number("adjusted_ci_high")?,
+    );
+    let (a_p, a_q, e_value) = (
+        number("adjusted_p_value")?,
+        number("adjusted_q_value")?,
+        number("e_value")?,
+    );
+    let (method, note) = (c.text("adjust_method")?, c.text("adjusted_note")?);
+    let (a_n1, a_n0) = (
+        c.whole("n_trained_adjusted")?,
+        c.whole("n_untrained_adjusted")?,
+    );
+    let text = |column: &StringChunked, i: usize| column.get(i).map(str::to_string);
+    (0..df.height())
+        .map(|i| {
+            let named = direction.get(i).unwrap_or_default();
+            let direction = Direction::from_name(named).ok_or_else(|| {
+                Error::other(format!(
+                    "table `lift`, row {}: direction `{named}` is neither higher_is_better nor lower_is_better",
+                    i + 1
+                ))
+            })?;
+            let required = |value: Option<i32>, column: &str| {
+                value.ok_or_else(|| {
+                    Error::other(format!("table `lift`, row {}: `{column}` is null", i + 1))
+                })
+            };
+            Ok(LiftRow {
+                metric: text(&metric, i).unwrap_or_default(),
+                segment: text(&segment, i),
+                dimension: text(&dimension, i),
+                period_start: required(period_start.get(i), "period_start")?,
+                period_end: required(period_end.get(i), "period_end")?,
+                trained_value: trained.get(i),
+                untrained_value: untrained.get(i),
+                abs_diff: abs_diff.get(i),
+                rel_lift: rel_lift.get(i),
+                p_value: p.get(i),
+                significant: significant.get(i),
+                direction,
+                n_trained: n1.get(i).unwrap_or(0),
+                n_untrained: n0.get(i).unwrap_or(0),
+                diff_ci_low: low.get(i),
+                diff_ci_high: high.get(i),
+                adjusted: Adjusted {
+                    untrained_value: a_untrained.get(i),
+                    abs_diff: a_diff.get(i),
+                    ci_low: a_low.get(i),
+                    ci_high: a_high.get(i),
+                    p_value: a_p.get(i),
+                    method: text(&method, i),
+                    n_trained: a_n1.get(i),
+                    n_untrained: a_n0.get(i),
+                    note: text(&note, i),
+                    e_value: e_value.get(i),
+                    q_value: a_q.get(i),
+                    ..Adjusted::default()
+                },
+                q_value: q.get(i),
+            })
+        })
+        .collect()
 }
 
 /// Columns of `retention_curve` after run_id and as_of.
@@ -342,3 +439,7 @@ pub fn empty_table(table: &str) -> Result<DataFrame> {
     };
     frame(table, columns)
 }
+
+#[cfg(test)]
+#[path = "tables_tests.rs"]
+mod tests;

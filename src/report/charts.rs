@@ -170,11 +170,11 @@ pub fn kaplan_meier(trained: &[CurvePoint], untrained: &[CurvePoint]) -> Markup 
 pub const MIN_UNITS: i64 = 30;
 
 /// The forest plot's x scale of one metric: its rows' intervals and 0.
-pub fn forest_scale(rows: &[&super::data::Lift], width: f64) -> Scale {
+pub fn forest_scale(rows: &[&crate::stats::LiftRow], width: f64) -> Scale {
     let values = rows
         .iter()
         .filter(|l| l.n_trained >= MIN_UNITS && l.n_untrained >= MIN_UNITS)
-        .flat_map(|l| [l.diff_ci.0, l.diff_ci.1, l.abs_diff])
+        .flat_map(|l| [l.diff_ci_low, l.diff_ci_high, l.abs_diff])
         .flatten();
     Scale::new(
         super::svg::extent(values, Some(0.0), 0.05),
@@ -185,7 +185,7 @@ pub fn forest_scale(rows: &[&super::data::Lift], width: f64) -> Scale {
 /// One row's cell of the forest plot: the line of no effect, the interval
 /// and the point, coloured by the verdict (a shape besides colour).
 pub fn forest_cell(
-    l: &super::data::Lift,
+    l: &crate::stats::LiftRow,
     scale: &Scale,
     verdict: super::headline::Verdict,
     title: &str,
@@ -196,7 +196,7 @@ pub fn forest_cell(
         svg role="img" width=(px(width)) height=(px(height)) viewBox={ "0 0 " (px(width)) " " (px(height)) } class={ "forest " (verdict.class()) } {
             title { (title) }
             line.zero x1=(px(zero)) x2=(px(zero)) y1="0" y2=(px(height)) {}
-            @if let (Some(low), Some(high)) = l.diff_ci {
+            @if let (Some(low), Some(high)) = l.diff_ci() {
                 line.ci x1=(px(scale.at(low))) x2=(px(scale.at(high))) y1="9" y2="9" {}
             }
             @if let Some(d) = l.abs_diff {

@@ -9,46 +9,9 @@ use crate::error::Result;
 use crate::output::partition::manifest::Manifest;
 
 use super::read::{
-    read_balance, read_cohort_counts, read_curves, read_health, read_lift, read_movements,
-    read_retention, read_values,
+    read_balance, read_cohort_counts, read_curves, read_health, read_movements, read_retention,
+    read_values,
 };
-
-/// One row of `lift`, as the report shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Lift {
-    pub metric: String,
-    pub segment: Option<String>,
-    pub dimension: Option<String>,
-    /// The row's period start (`YYYY-MM-DD`): a month for per-month rows.
-    pub period_start: String,
-    /// The row's period end (exclusive, `YYYY-MM-DD`).
-    pub period_end: String,
-    pub trained: Option<f64>,
-    pub untrained: Option<f64>,
-    pub abs_diff: Option<f64>,
-    pub diff_ci: (Option<f64>, Option<f64>),
-    pub p_value: Option<f64>,
-    pub q_value: Option<f64>,
-    pub direction: String,
-    pub n_trained: i64,
-    pub n_untrained: i64,
-    pub adjusted: Option<Adjusted>,
-}
-
-/// The adjusted columns of a lift row, when it has them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Adjusted {
-    pub method: String,
-    pub untrained: Option<f64>,
-    pub abs_diff: Option<f64>,
-    pub ci: (Option<f64>, Option<f64>),
-    pub p_value: Option<f64>,
-    pub n_trained: Option<i64>,
-    pub n_untrained: Option<i64>,
-    pub note: Option<String>,
-    /// VanderWeele & Ding's E-value of the adjusted estimate.
-    pub e_value: Option<f64>,
-}
 
 /// One point of a cohort's Kaplan–Meier curve (`survival_curve`).
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +92,7 @@ pub struct ReportData {
     /// `adjust`: the method and covariates.
     pub adjust: Option<(String, Vec<String>)>,
     pub warnings: Vec<String>,
-    pub lift: Vec<Lift>,
+    pub lift: Vec<crate::stats::LiftRow>,
     /// Overall curves (segment null) by cohort: `trained`, `untrained`.
     pub curves: BTreeMap<String, Vec<CurvePoint>>,
     /// Retention by signup month (segment null) by cohort.
@@ -183,7 +146,7 @@ impl ReportData {
                 .as_ref()
                 .map(|a| (a.method.clone(), a.covariates.clone())),
             warnings: manifest.warnings.clone(),
-            lift: read_lift(table("lift"))?,
+            lift: crate::output::tables::read_lift(table("lift"))?,
             curves: read_curves(table("survival_curve"))?,
             retention: read_retention(table("retention_curve"))?,
             health: read_health(table("account_health"))?,

@@ -4,10 +4,11 @@
 use maud::{html, Markup};
 
 use super::charts;
-use super::data::{Lift, ReportData};
+use super::data::ReportData;
 use super::format;
 use super::headline::{definition_of, lower_is_better, name_of, Verdict};
 use crate::metrics::presentation::Theme;
+use crate::stats::LiftRow;
 
 /// The themes of the forest plot in order, primary outcomes first,
 /// guardrails apart, then `Other` for an id the catalog lacks.
@@ -24,26 +25,28 @@ pub(super) fn theme_of(metric: &str) -> &'static str {
     crate::catalog::presentation(metric).map_or("Other", |p| p.theme.title())
 }
 
-pub(super) fn enough(l: &Lift) -> bool {
+pub(super) fn enough(l: &LiftRow) -> bool {
     l.n_trained >= charts::MIN_UNITS && l.n_untrained >= charts::MIN_UNITS
 }
 
 /// A row's label: its segment, dimension, and month when the row is one of
 /// a metric's months (its period is not the run's).
-pub(super) fn row_label(l: &Lift, period: &(String, String)) -> String {
+pub(super) fn row_label(l: &LiftRow, period: &(String, String)) -> String {
     let mut label = l.segment.clone().unwrap_or_else(|| "all accounts".into());
     if let Some(d) = &l.dimension {
         label.push_str(&format!(" · {d}"));
     }
     if !whole_period(l, period) {
-        label.push_str(&format!(" · {}", l.period_start.get(..7).unwrap_or("")));
+        let month = crate::time::days_to_date(l.period_start).format("%Y-%m");
+        label.push_str(&format!(" · {month}"));
     }
     label
 }
 
 /// Whether a lift row is over the run's whole period (not one of its months).
-pub(super) fn whole_period(l: &Lift, period: &(String, String)) -> bool {
-    l.period_start == period.0 && l.period_end == period.1
+pub(super) fn whole_period(l: &LiftRow, period: &(String, String)) -> bool {
+    let text = |days: i32| crate::time::days_to_date(days).to_string();
+    text(l.period_start) == period.0 && text(l.period_end) == period.1
 }
 
 /// The forest plot: every lift row, by theme, then metric, then segment;
@@ -77,7 +80,7 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
                         @if adjusted { th { "Adjusted (95 % CI)" } th { "n used" } }
                     } }
                     @for metric in in_theme {
-                        @let mut rows: Vec<&Lift> = data.lift.iter().filter(|l| l.metric == metric).collect();
+                        @let mut rows: Vec<&LiftRow> = data.lift.iter().filter(|l| l.metric == metric).collect();
                         @let _ = rows.sort_by_key(|l| (!enough(l), l.segment.is_some()));
                         @let scale = charts::forest_scale(&rows, CHART);
                         @let lower = rows.first().is_some_and(|l| lower_is_better(l));
@@ -96,10 +99,10 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
                                     @let verdict = Verdict::of_lift(l, alpha);
                                     tr class=(verdict.class()) {
                                         td { (row_label(l, &data.period)) }
-                                        td.diff { (format::value(unit, l.trained)) " " span.small { "n " (format::count(l.n_trained)) } }
-                                        td.diff { (format::value(unit, l.untrained)) " " span.small { "n " (format::count(l.n_untrained)) } }
-                                        td.diff { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) ")" } }
-                                        td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci.0, l.diff_ci.1)))) }
+                                        td.diff { (format::value(unit, l.trained_value)) " " span.small { "n " (format::count(l.n_trained)) } }
+                                        td.diff { (format::value(unit, l.untrained_value)) " " span.small { "n " (format::count(l.n_untrained)) } }
+                                        td.diff { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci_low, l.diff_ci_high)) ")" } }
+                                        td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci_low, l.diff_ci_high)))) }
                                         td { (format::p_value(l.p_value)) }
                                         td { (format::p_value(l.q_value)) }
                                         td class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
@@ -138,11 +141,11 @@ pub(super) fn segment_metrics(data: &ReportData) -> Vec<String> {
 
 /// The adjusted estimate beside the naive one: the ATT
 /// with its interval, the units it used and those left out.
-pub(super) fn adjusted_cells(l: &Lift, unit: format::Unit) -> Markup {
+pub(super) fn adjusted_cells(l: &LiftRow, unit: format::Unit) -> Markup {
     html! {
-        @match &l.adjusted {
+        @match l.adjustment() {
             Some(a) if a.abs_diff.is_some() => {
-                td.diff { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci.0, a.ci.1)) ")" } }
+                td.diff { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci_low, a.ci_high)) ")" } }
                 td.small {
                     (format::count(a.n_trained.unwrap_or(0))) " / " (format::count(a.n_untrained.unwrap_or(0)))
                     @let left_out = l.n_trained - a.n_trained.unwrap_or(l.n_trained);

@@ -5,11 +5,12 @@
 use maud::{html, Markup};
 
 use super::charts;
-use super::data::{Lift, ReportData};
+use super::data::ReportData;
 use super::forest::{enough, whole_period};
 use super::format;
 use crate::metrics::presentation::Tier;
 use crate::stats::Direction;
+use crate::stats::LiftRow;
 
 /// The tier of a metric (Secondary for an id the catalog lacks).
 pub(super) fn tier_of(metric: &str) -> Tier {
@@ -17,8 +18,8 @@ pub(super) fn tier_of(metric: &str) -> Tier {
 }
 
 /// Whether the lift row's metric is better when lower (`direction`).
-pub(super) fn lower_is_better(l: &Lift) -> bool {
-    Direction::from_name(&l.direction) == Some(Direction::LowerIsBetter)
+pub(super) fn lower_is_better(l: &LiftRow) -> bool {
+    l.direction == Direction::LowerIsBetter
 }
 
 /// What a lift row's interval says, direction-aware.
@@ -54,8 +55,14 @@ impl Verdict {
     }
 
     /// The verdict of a lift row, in its direction.
-    pub fn of_lift(l: &Lift, alpha: f64) -> Self {
-        Verdict::of(l.abs_diff, l.diff_ci, l.q_value, lower_is_better(l), alpha)
+    pub fn of_lift(l: &LiftRow, alpha: f64) -> Self {
+        Verdict::of(
+            l.abs_diff,
+            l.diff_ci(),
+            l.q_value,
+            lower_is_better(l),
+            alpha,
+        )
     }
 
     pub fn word(self) -> &'static str {
@@ -97,7 +104,7 @@ pub(super) fn alpha(data: &ReportData) -> f64 {
 }
 
 /// The headline rows: the key metrics' overall lift rows present in the run.
-pub fn headline(data: &ReportData) -> Vec<&Lift> {
+pub fn headline(data: &ReportData) -> Vec<&LiftRow> {
     crate::catalog::headline()
         .into_iter()
         .filter_map(|(metric, prefix)| {
@@ -119,7 +126,7 @@ pub(super) fn name_of(metric: &str) -> String {
     crate::catalog::title(metric)
 }
 
-pub(super) fn title_of(l: &Lift) -> String {
+pub(super) fn title_of(l: &LiftRow) -> String {
     match (l.metric.as_str(), l.dimension.as_deref()) {
         ("survival", Some(d)) if d.starts_with("rmst_days=") => {
             format!(
@@ -134,17 +141,17 @@ pub(super) fn title_of(l: &Lift) -> String {
 
 /// The verdict sentence of a headline metric: direction, size in its unit,
 /// the interval, and how strong the claim is.
-pub fn sentence(l: &Lift) -> String {
+pub fn sentence(l: &LiftRow) -> String {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let Some(d) = l.abs_diff.filter(|d| d.is_finite()) else {
         return format!("{}: no comparison in this run.", title_of(l));
     };
     let size = format::difference(unit, Some(d.abs())).replacen('+', "", 1);
-    let interval = format::interval(unit, l.diff_ci.0, l.diff_ci.1);
-    let claim = match &l.adjusted {
+    let interval = format::interval(unit, l.diff_ci_low, l.diff_ci_high);
+    let claim = match l.adjustment() {
         Some(a) if a.abs_diff.is_some() => format!(
             "after adjustment ({}) the estimated effect is {}",
-            a.method,
+            a.method.as_deref().unwrap_or_default(),
             format::difference(unit, a.abs_diff)
         ),
         _ => "an association: customers chose to train".to_string(),
@@ -164,7 +171,7 @@ pub fn sentence(l: &Lift) -> String {
     }
 }
 
-pub(super) fn tile(l: &Lift, alpha: f64) -> Markup {
+pub(super) fn tile(l: &LiftRow, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let verdict = Verdict::of_lift(l, alpha);
     let breach = enough(l) && tier_of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
@@ -174,9 +181,9 @@ pub(super) fn tile(l: &Lift, alpha: f64) -> Markup {
             h3 { abbr title=(definition_of(&l.metric)) { (title_of(l)) } }
             div.cohorts {
                 span.swatch-trained { "Trained" }
-                span { (format::value(unit, l.trained)) " " span.small { "n = " (format::count(l.n_trained)) } }
+                span { (format::value(unit, l.trained_value)) " " span.small { "n = " (format::count(l.n_trained)) } }
                 span.swatch-untrained { "Untrained" }
-                span { (format::value(unit, l.untrained)) " " span.small { "n = " (format::count(l.n_untrained)) } }
+                span { (format::value(unit, l.untrained_value)) " " span.small { "n = " (format::count(l.n_untrained)) } }
             }
             @if !enough(l) {
                 // No estimate, no interval, no p-value below the stated n.
@@ -184,14 +191,14 @@ pub(super) fn tile(l: &Lift, alpha: f64) -> Markup {
                 p.sentence { "Fewer than " (charts::MIN_UNITS) " accounts in a cohort: no comparison is shown." }
             } @else {
             div.diff { (format::difference(unit, l.abs_diff)) }
-            div.small { "95 % CI " (format::interval(unit, l.diff_ci.0, l.diff_ci.1)) " · p " (format::p_value(l.p_value)) " · q " (format::p_value(l.q_value)) }
+            div.small { "95 % CI " (format::interval(unit, l.diff_ci_low, l.diff_ci_high)) " · p " (format::p_value(l.p_value)) " · q " (format::p_value(l.q_value)) }
             div class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
             p.sentence { (sentence(l)) }
-            @if let Some(a) = &l.adjusted {
+            @if let Some(a) = l.adjustment() {
                 div.small {
-                    "Adjusted (" (a.method) "): "
+                    "Adjusted (" (a.method.as_deref().unwrap_or_default()) "): "
                     @if a.abs_diff.is_some() {
-                        (format::difference(unit, a.abs_diff)) ", 95 % CI " (format::interval(unit, a.ci.0, a.ci.1)) ", p " (format::p_value(a.p_value))
+                        (format::difference(unit, a.abs_diff)) ", 95 % CI " (format::interval(unit, a.ci_low, a.ci_high)) ", p " (format::p_value(a.p_value))
                         @if let Some(e) = a.e_value { ". " (e_value_words(e)) }
                     } @else {
                         (a.note.clone().unwrap_or_else(|| "not available".into()))

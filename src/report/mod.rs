@@ -60,12 +60,12 @@ pub fn terminal_table(data: &ReportData) -> String {
                     Some(d) => format!("{} {d}", l.metric),
                     None => l.metric.clone(),
                 },
-                format::value(unit, l.trained),
-                format::value(unit, l.untrained),
+                format::value(unit, l.trained_value),
+                format::value(unit, l.untrained_value),
                 format!(
                     "{} ({})",
                     format::difference(unit, l.abs_diff),
-                    format::interval(unit, l.diff_ci.0, l.diff_ci.1)
+                    format::interval(unit, l.diff_ci_low, l.diff_ci_high)
                 ),
                 format::p_value(l.p_value),
             ]
@@ -145,32 +145,26 @@ pub fn write_into(
 
 #[cfg(test)]
 mod tests {
-    use super::data::Lift;
     use super::*;
+    use crate::stats::LiftRow;
 
     #[test]
     fn the_terminal_table_aligns_the_headline() {
-        let lift =
-            |metric: &str, dimension: Option<&str>, t: f64, u: f64, ci: (f64, f64), p: f64| Lift {
-                metric: metric.into(),
-                segment: None,
-                dimension: dimension.map(String::from),
-                period_start: "2025-11-01".into(),
-                period_end: "2026-11-01".into(),
-                trained: Some(t),
-                untrained: Some(u),
-                abs_diff: Some(t - u),
-                diff_ci: (Some(ci.0), Some(ci.1)),
-                p_value: Some(p),
-                q_value: Some(p),
-                direction: "lower_is_better".into(),
-                n_trained: 263,
-                n_untrained: 434,
-                adjusted: None,
-            };
+        let lift = |metric: &str, dimension: Option<&str>, t: f64, u: f64, ci, p| {
+            let mut row = crate::testkit::lift_row(
+                metric,
+                (t, u),
+                ci,
+                p,
+                crate::stats::Direction::LowerIsBetter,
+                (263.0, 434.0),
+            );
+            row.dimension = dimension.map(String::from);
+            row
+        };
         // A month's row (the first month of a per-month metric) is not the headline.
-        let first_month = Lift {
-            period_end: "2025-12-01".into(),
+        let first_month = LiftRow {
+            period_end: crate::testkit::day("2025-12-01"),
             ..lift("churn_rate", None, 0.01, 0.02, (-0.02, 0.0), 0.3)
         };
         let data = ReportData {

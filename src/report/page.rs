@@ -5,12 +5,13 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::charts;
-use super::data::{Lift, ReportData};
+use super::data::ReportData;
 use super::forest::{forest, segment_metrics};
 use super::format;
 use super::headline::{alpha, definition_of, headline, name_of, tier_of, tile};
 use super::style::CSS;
 use crate::metrics::presentation::Tier;
+use crate::stats::LiftRow;
 
 /// The whole page.
 pub fn page(data: &ReportData) -> Markup {
@@ -87,7 +88,7 @@ fn caveat(data: &ReportData) -> Markup {
 }
 
 /// The headline tiles in their tiers.
-fn headline_section(headline: &[&Lift], alpha: f64) -> Markup {
+fn headline_section(headline: &[&LiftRow], alpha: f64) -> Markup {
     html! {
         section id="headline" {
             h2 { "Headline" }
@@ -95,7 +96,7 @@ fn headline_section(headline: &[&Lift], alpha: f64) -> Markup {
                 p { "None of the headline metrics is configured in this run." }
             }
             @for tier in Tier::ALL {
-                @let tiles: Vec<&&Lift> = headline.iter().filter(|l| tier_of(&l.metric) == tier).collect();
+                @let tiles: Vec<&&LiftRow> = headline.iter().filter(|l| tier_of(&l.metric) == tier).collect();
                 @if !tiles.is_empty() {
                     h3.tier { (tier.heading()) }
                     div.tiles {
@@ -278,30 +279,21 @@ mod tests {
 
     #[test]
     fn a_tile_below_the_stated_n_shows_no_estimate() {
-        let l = Lift {
-            metric: "nps".into(),
-            segment: None,
-            dimension: None,
-            period_start: "2025-11-01".into(),
-            period_end: "2026-11-01".into(),
-            trained: Some(40.0),
-            untrained: Some(10.0),
-            abs_diff: Some(30.0),
-            diff_ci: (Some(5.0), Some(55.0)),
-            p_value: Some(0.02),
-            q_value: Some(0.03),
-            direction: "higher_is_better".into(),
-            n_trained: 12,
-            n_untrained: 300,
-            adjusted: None,
-        };
+        let l = crate::testkit::lift_row(
+            "nps",
+            (40.0, 10.0),
+            (5.0, 55.0),
+            0.02,
+            crate::stats::Direction::HigherIsBetter,
+            (12.0, 300.0),
+        );
         let thin = tile(&l, 0.05).into_string();
         assert!(
             thin.contains("Not enough data") && thin.contains("n = 12"),
             "{thin}"
         );
         assert!(!thin.contains("+30.0 pts") && !thin.contains("95 % CI") && !thin.contains("0.02"));
-        let enough = tile(&Lift { n_trained: 30, ..l }, 0.05).into_string();
+        let enough = tile(&LiftRow { n_trained: 30, ..l }, 0.05).into_string();
         assert!(
             enough.contains("+30.0 pts") && enough.contains("95 % CI +5.0 to +55.0 pts"),
             "{enough}"
@@ -330,23 +322,14 @@ mod tests {
     fn a_metric_registered_only_in_the_tests_is_drawn_with_its_unit_and_theme() {
         // `test_only_days` is written only in the registry (under
         // #[cfg(test)]): title "Days to a test", theme Education, unit days.
-        let l = Lift {
-            metric: "test_only_days".into(),
-            segment: None,
-            dimension: None,
-            period_start: "2025-11-01".into(),
-            period_end: "2026-11-01".into(),
-            trained: Some(12.0),
-            untrained: Some(20.0),
-            abs_diff: Some(-8.0),
-            diff_ci: (Some(-10.0), Some(-6.0)),
-            p_value: Some(0.001),
-            q_value: Some(0.001),
-            direction: "lower_is_better".into(),
-            n_trained: 100,
-            n_untrained: 200,
-            adjusted: None,
-        };
+        let l = crate::testkit::lift_row(
+            "test_only_days",
+            (12.0, 20.0),
+            (-10.0, -6.0),
+            0.001,
+            crate::stats::Direction::LowerIsBetter,
+            (100.0, 200.0),
+        );
         let data = ReportData {
             period: ("2025-11-01".into(), "2026-11-01".into()),
             lift: vec![l],

@@ -131,7 +131,7 @@ pub struct LiftRow {
     pub rel_lift: Option<f64>,
     pub p_value: Option<f64>,
     pub significant: Option<bool>,
-    pub direction: &'static str,
+    pub direction: Direction,
     pub n_trained: i64,
     pub n_untrained: i64,
     /// The 95 % interval of `abs_diff` from the two sides' variances
@@ -174,7 +174,7 @@ impl LiftRow {
                 .and_then(|(t, u)| if u > 0.0 { Some(t / u - 1.0) } else { None }),
             p_value,
             significant: p_value.map(|p| p < alpha),
-            direction: direction.as_str(),
+            direction,
             n_trained: trained.n.round() as i64,
             n_untrained: untrained.n.round() as i64,
             diff_ci_low: diff_ci.map(|c| c.0),
@@ -182,6 +182,17 @@ impl LiftRow {
             adjusted: Adjusted::default(),
             q_value: None,
         }
+    }
+
+    /// The adjusted comparison where the run adjusted this row (its method
+    /// is set; its estimate may still be null, with a note saying why).
+    pub fn adjustment(&self) -> Option<&Adjusted> {
+        self.adjusted.method.as_ref().map(|_| &self.adjusted)
+    }
+
+    /// The 95 % interval of `abs_diff` as (low, high).
+    pub fn diff_ci(&self) -> (Option<f64>, Option<f64>) {
+        (self.diff_ci_low, self.diff_ci_high)
     }
 }
 

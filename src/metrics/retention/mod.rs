@@ -75,7 +75,7 @@ mod tests {
         assert_close(l.rel_lift, 0.0);
         assert_close(l.p_value, 1.0);
         assert_eq!(l.significant, Some(false));
-        assert_eq!(l.direction, "lower_is_better");
+        assert_eq!(l.direction.as_str(), "lower_is_better");
         assert_eq!((l.n_trained, l.n_untrained), (2, 2));
     }
 

@@ -142,7 +142,7 @@ mod tests {
             "{:?}",
             l.p_value
         );
-        assert_eq!(l.direction, "lower_is_better");
+        assert_eq!(l.direction.as_str(), "lower_is_better");
         // Per area over the 5 customers: billing 3/5, admin 1/5.
         assert_close(
             dimension_value(&c, "support_incident_rate", "all", "product_area=billing"),
