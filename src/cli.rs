@@ -125,7 +125,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// When another run holds the output partition's lock, wait up to this many
-    /// seconds for it, then exit with code 5 naming the holder.
+    /// seconds for it, then exit with code 5 naming the holder. On S3 a lease
+    /// is first watched: taken over if it stays unchanged for
+    /// `output.lock_expiry_secs` (its run is dead), exit 5 once it is renewed.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub wait_lock: u64,
     /// With `activity.store`: recompute every stored day of the run's range

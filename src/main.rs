@@ -26,6 +26,11 @@ fn main() -> ExitCode {
         LogFormat::Json => log::Format::Json,
     };
     log::init(format, cli.quiet, cli.verbose);
+    // A panic's message may hold a value of the pipeline: redacted like
+    // every other text that leaves the process.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("{}", cohort_metrics::redact::redact(&info.to_string()));
+    }));
     // A panic is a bug; it still ends with exit code 1 and a clear line, never a half-written output.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command)))
         .unwrap_or_else(|_| {
@@ -106,35 +111,11 @@ fn execute(command: Command) -> Result<()> {
             training_effect: !args.no_training_effect,
         }),
         Command::Report(args) => {
-            let partition = std::path::Path::new(&args.partition);
-            let out_dir = args
-                .out
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let inside = !args.partition.starts_with("s3://")
-                && matches!(
-                    (out_dir.canonicalize(), partition.canonicalize()),
-                    (Ok(out), Ok(p)) if out.starts_with(&p)
-                );
-            if inside {
-                return Err(cohort_metrics::error::Error::config(format!(
-                    "report: --out `{}` is inside the partition `{}`; a published partition is \
-                     never changed: write the page elsewhere",
-                    args.out.display(),
-                    args.partition
-                )));
-            }
             let page = cohort_metrics::report::render_partition(
                 &args.partition,
                 args.s3_endpoint.as_deref(),
             )?;
-            std::fs::write(&args.out, page).map_err(|e| {
-                cohort_metrics::error::Error::io(
-                    format!("cannot write `{}`", args.out.display()),
-                    e,
-                )
-            })?;
+            cohort_metrics::report::write_page(&args.out, &args.partition, &page)?;
             cohort_metrics::log::info(
                 "report",
                 &format!("wrote `{}` from `{}`", args.out.display(), args.partition),

@@ -2,9 +2,11 @@
 //! lines, error messages, `explain` output and `_manifest.json`.
 //!
 //! It masks as `***`:
-//! - every value interpolated into the pipeline from a `${VAR}` whose name
-//!   looks secret (contains `SECRET`, `TOKEN`, `PASSWORD` or `KEY`, in any
-//!   case), registered by the pipeline loader as it interpolates;
+//! - every value interpolated into the pipeline from a `${VAR}`, except
+//!   those of a short allow-list of names ([`is_public_name`]: `ENV`,
+//!   `STAGE`, `*_DATE`, `*_DIR`, `*_PATH`, `*_ENDPOINT`, … and the names the
+//!   pipeline lists in `public_variables`), registered by the pipeline
+//!   loader as it interpolates;
 //! - every credential the storage layer can hold: `AWS_ACCESS_KEY_ID`,
 //!   `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` from the environment
 //!   and the same keys of `~/.aws/credentials` (which the S3 client reads).
@@ -41,12 +43,44 @@ fn registered() -> &'static RwLock<Vec<String>> {
     SECRETS.get_or_init(|| RwLock::new(Vec::new()))
 }
 
-/// Whether a `${VAR}` name looks like it holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
+/// Words that make a variable secret whatever else its name says.
+const SECRET_WORDS: [&str; 8] = [
+    "SECRET",
+    "TOKEN",
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "KEY",
+    "CREDENTIAL",
+    "AUTH",
+];
+/// Variable names whose values may be shown (docs/OPERATING.md#secrets).
+const PUBLIC_NAMES: [&str; 5] = ["ENV", "ENVIRONMENT", "STAGE", "BUCKET", "REGION"];
+/// Name endings whose values may be shown.
+const PUBLIC_SUFFIXES: [&str; 9] = [
+    "_DATE",
+    "_DIR",
+    "_PATH",
+    "_ENDPOINT",
+    "_REGION",
+    "_BUCKET",
+    "_PREFIX",
+    "_ENV",
+    "_STAGE",
+];
+
+/// Whether the value of `${name}` may be shown: a name on the short
+/// allow-list (or one the pipeline lists in `public_variables`) without a
+/// secret word in it. Every other variable's value is masked wherever it
+/// lands.
+pub fn is_public_name(name: &str, listed: &[String]) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["SECRET", "TOKEN", "PASSWORD", "KEY"]
-        .iter()
-        .any(|word| upper.contains(word))
+    if SECRET_WORDS.iter().any(|word| upper.contains(word)) {
+        return false;
+    }
+    listed.iter().any(|l| l == name)
+        || PUBLIC_NAMES.contains(&upper.as_str())
+        || PUBLIC_SUFFIXES.iter().any(|s| upper.ends_with(s))
 }
 
 /// Registers a value to mask from now on.
@@ -130,11 +164,31 @@ mod tests {
 
     #[test]
     fn secret_names_and_masking() {
-        for name in ["API_TOKEN", "db_password", "SECRET", "LICENSE_KEY", "KeyId"] {
-            assert!(is_secret_name(name), "{name}");
+        let listed = vec!["LAKE".to_string(), "MY_TOKEN".to_string()];
+        for name in [
+            "API_TOKEN",
+            "db_password",
+            "DB_PASSWD",
+            "SECRET",
+            "LICENSE_KEY",
+            "KeyId",
+            "LAKE_URL",
+            "ACCOUNT",
+            "TOKEN_DIR",
+            "MY_TOKEN",
+        ] {
+            assert!(!is_public_name(name, &listed), "{name}");
         }
-        for name in ["DATA_DIR", "BUCKET", "REGION"] {
-            assert!(!is_secret_name(name), "{name}");
+        for name in [
+            "DATA_DIR",
+            "BUCKET",
+            "REGION",
+            "S3_ENDPOINT",
+            "RUN_DATE",
+            "LAKE",
+            "ENV",
+        ] {
+            assert!(is_public_name(name, &listed), "{name}");
         }
         register("s3cr3t/with+chars");
         register("abc"); // too short to mask

@@ -70,13 +70,21 @@ fn the_spark_engine_gives_the_tables_of_the_local_engine() {
     };
     let dir = tempfile::tempdir().unwrap();
     let staging = dir.path().join("staging");
-    // What a killed run left behind: removed by the next run.
-    std::fs::create_dir_all(staging.join("run=20260101T000000Z-deadbeef")).unwrap();
-    std::fs::write(
-        staging.join("run=20260101T000000Z-deadbeef/part-00000.parquet"),
-        b"half",
-    )
-    .unwrap();
+    // What a killed run left behind two days ago: removed by the next run;
+    // a run still staging (its file is new) is left alone.
+    let dead = staging.join("run=20260101T000000Z-deadbeef");
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("part-00000.parquet"), b"half").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    for path in [dead.join("part-00000.parquet"), dead.clone()] {
+        std::fs::File::open(&path)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+    }
+    let live = staging.join("run=20261206T000000Z-cafef00d");
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::write(live.join("part-00000.parquet"), b"being written").unwrap();
     std::fs::write(staging.join("README"), b"not ours").unwrap();
     let pipeline = sample_pipeline(dir.path(), &spark_block(&spark.remote(), &staging));
     let local = dir.path().join("local");
@@ -100,8 +108,8 @@ fn the_spark_engine_gives_the_tables_of_the_local_engine() {
     );
     assert_eq!(
         entries(&staging),
-        ["README"],
-        "the staging directory keeps only what is not a run's"
+        ["README", "run=20261206T000000Z-cafef00d"],
+        "the staging directory keeps what is not a run's, and a live run's"
     );
 
     // The manifest: the engine, and Spark's count = the sample's events of

@@ -412,6 +412,17 @@ fn a_run_waits_for_the_store_lock_and_names_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains(".store.lock"), "{stderr}");
+    // `output.lock: none` leaves the partition unlocked, not the store.
+    let unlocked = bin()
+        .arg("run")
+        .arg(&nightly)
+        .args(["--set", "output.lock=none", "--output"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&unlocked.stderr);
+    assert_eq!(unlocked.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains(".store.lock"), "{stderr}");
     drop(holder.stdin.take());
     holder.wait().unwrap();
     // Released: the run goes through.
@@ -475,4 +486,47 @@ fn runs_killed_while_filling_the_store_leave_it_usable() {
         files.iter().filter(|f| f.ends_with(".parquet")).count(),
         named
     );
+}
+
+#[test]
+fn a_day_file_copied_over_another_is_exit_3_naming_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), "p.yaml", &store_block(dir.path(), ""));
+    run(&pipeline, "2026-11-01", &dir.path().join("out"), &[]);
+    // One day's file copied over another's, under the other's name.
+    let store = dir.path().join("store");
+    let file_of = |day: &str| {
+        let day_dir = store.join(format!("day={day}"));
+        std::fs::read_dir(&day_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .unwrap()
+    };
+    std::fs::copy(file_of("2026-06-11"), file_of("2026-06-10")).unwrap();
+    let output = bin()
+        .arg("run")
+        .arg(&pipeline)
+        .args(["--as-of", "2026-11-01", "--output"])
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    assert!(
+        message.contains("activity store: day 2026-06-10")
+            && message.contains("is not the file its manifest describes")
+            && message.contains("--full-refresh"),
+        "{message}"
+    );
+    assert!(!dir.path().join("again/as_of=2026-11-01").exists());
+    // `--full-refresh` recomputes it: the tables of a full run.
+    let (partition, _) = run(
+        &pipeline,
+        "2026-11-01",
+        &dir.path().join("refreshed"),
+        &["--full-refresh"],
+    );
+    let full = sample_run_as_of(&dir.path().join("full"), "2026-11-01");
+    assert_same_tables(&full, &partition, "after --full-refresh");
 }

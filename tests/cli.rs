@@ -274,3 +274,51 @@ fn an_s3_output_key_the_client_would_rename_is_a_config_error() {
             .stderr(predicate::str::contains(shown).and(predicate::str::contains(output)));
     }
 }
+
+#[test]
+fn a_metric_listed_twice_is_a_config_error_naming_both_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .unwrap()
+        .replace(
+            "../sample_data",
+            repo().join("sample_data").to_str().unwrap(),
+        )
+        .replace("  - churn_rate\n", "  - churn_rate\n  - nps\n");
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "  - nps")
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let path = dir.path().join("twice.yaml");
+    std::fs::write(&path, text).unwrap();
+    validate_exits(&path, 2).stderr(predicate::str::contains(format!(
+        "metric `nps` is listed 2 times in `metrics` (lines {} and {})",
+        lines[0], lines[1]
+    )));
+}
+
+#[test]
+fn a_huge_or_deeply_nested_pipeline_file_is_refused_before_it_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("nested.yaml");
+    std::fs::write(
+        &nested,
+        format!("name: x\nsegment_by: {}\n", "[".repeat(200_000)),
+    )
+    .unwrap();
+    validate_exits(&nested, 2).stderr(predicate::str::contains(
+        "line 2: nested deeper than 64 levels",
+    ));
+    let huge = dir.path().join("huge.yaml");
+    std::fs::write(
+        &huge,
+        format!("name: x\n# {}\n", "x".repeat(2 * 1024 * 1024)),
+    )
+    .unwrap();
+    validate_exits(&huge, 2).stderr(predicate::str::contains(
+        "a pipeline file is at most 1048576 bytes",
+    ));
+}

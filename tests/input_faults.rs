@@ -133,6 +133,29 @@ fn file_level_faults_have_their_own_messages() {
     std::fs::remove_file(dir.path().join("rev/b.parquet")).unwrap();
     run().success();
 
+    // A file without a column the other file has → exit 3 naming both
+    // files and the column.
+    {
+        use polars::prelude::*;
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("account_id".into(), [3i64]),
+            Column::new("month".into(), [19631i32])
+                .cast(&DataType::Date)
+                .unwrap(),
+        ])
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(dir.path().join("rev/b.parquet")).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+    run().code(3).stderr(
+        predicate::str::contains("column `mrr` is in")
+            .and(predicate::str::contains("a.parquet"))
+            .and(predicate::str::contains("but not in"))
+            .and(predicate::str::contains("b.parquet")),
+    );
+    std::fs::remove_file(dir.path().join("rev/b.parquet")).unwrap();
+
     // A truncated Parquet file → exit 4 naming it.
     let bytes = std::fs::read(dir.path().join("rev/a.parquet")).unwrap();
     std::fs::write(dir.path().join("rev/c.parquet"), &bytes[..bytes.len() / 2]).unwrap();

@@ -5,31 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use common::s3::S3Server;
+use common::s3::{s3_pipeline, s3_pipeline_with_expiry, verify_on, S3Server};
 use common::*;
 use polars::prelude::*;
-
-/// The sample pipeline with every source under `s3://lake/sample_data/` and
-/// the output under `s3://results/education_impact`.
-fn s3_pipeline(dir: &Path, extra_s3: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml")).unwrap();
-    let text = text
-        .replace("../sample_data/", "s3://lake/sample_data/")
-        .replace(
-            "output:   { path: ../out/education_impact }",
-            "output:   { path: s3://results/education_impact }",
-        )
-        .replace(
-            "cohort:   {",
-            &format!(
-                "storage:\n  s3: {{ endpoint: \"${{S3_ENDPOINT}}\", allow_http: true, region: us-east-1{extra_s3} }}\ncohort:   {{"
-            ),
-        );
-    assert!(text.contains("s3://results/") && text.contains("storage:"));
-    let path = dir.join("s3_pipeline.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// sample_data/ with a wide, incompressible `payload` column added to the
 /// events: no metric reads it, so a scan that fetches only the needed
@@ -411,21 +389,17 @@ fn a_store_dying_mid_upload_leaves_the_previous_partition_and_a_waiting_rerun_ta
     assert_eq!(server.multipart_uploads("results").len(), TABLES.len() + 1);
 
     // The dead run's lease (it could not delete it) holds the partition
-    // until it expires: a run that does not wait stops with exit code 5.
-    let blocked = run(&["--set", "stats.alpha=0.01"]);
-    assert_eq!(blocked.status.code(), Some(5), "{}", stderr_of(&blocked));
-    assert!(
-        stderr_of(&blocked).contains("locked by run"),
-        "{}",
-        stderr_of(&blocked)
-    );
-
-    // A run that waits takes the lease over once expired, says so, aborts
-    // the dead run's uploads and publishes: every table from one run.
-    let third = run(&["--set", "stats.alpha=0.01", "--wait-lock", "30"]);
+    // until it has stayed unchanged for its expiry (8 s) on the clock of the
+    // run that finds it, even without `--wait-lock`: that run watches it,
+    // says so, takes it over, aborts the dead run's uploads and publishes:
+    // every table from one run.
+    let watched = std::time::Instant::now();
+    let third = run(&["--set", "stats.alpha=0.01"]);
     assert!(third.status.success(), "{}", stderr_of(&third));
+    assert!(watched.elapsed() >= std::time::Duration::from_secs(8));
     assert!(
-        stderr_of(&third).contains("took over the expired lease")
+        stderr_of(&third).contains("watching it")
+            && stderr_of(&third).contains("took over the lease")
             && stderr_of(&third).contains("presumed dead"),
         "{}",
         stderr_of(&third)
@@ -507,28 +481,6 @@ fn hive_prefixes_and_globs_on_s3_read_like_the_files_on_disk() {
             "table {table}: the Hive-partitioned S3 events and the local file differ"
         );
     }
-}
-
-/// The sample pipeline on S3 with a short lease (for takeovers) as `name`.
-fn s3_pipeline_with_expiry(dir: &Path, seconds: u64) -> std::path::PathBuf {
-    let pipeline = s3_pipeline(dir, ", max_retries: 2, backoff_ms: 10");
-    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
-        "path: s3://results/education_impact }",
-        &format!("path: s3://results/education_impact, lock_expiry_secs: {seconds} }}"),
-    );
-    assert!(text.contains("lock_expiry_secs"));
-    std::fs::write(&pipeline, &text).unwrap();
-    pipeline
-}
-
-/// `verify` of the sample partition on the server.
-fn verify_on(server: &S3Server, dir: &Path) -> std::process::Output {
-    server
-        .command(dir)
-        .arg("verify")
-        .arg("s3://results/education_impact/as_of=2026-11-01")
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -658,8 +610,11 @@ fn a_run_killed_at_any_point_on_s3_leaves_the_previous_partition_and_its_lease_i
             }
             _ => panic!("kill at {fraction}: {}", stderr_of(&verified)),
         }
-        // Let the dead run's lease expire, so that the next run starts at once.
-        std::thread::sleep(std::time::Duration::from_secs(expiry + 1));
+        // A run takes the dead run's lease over (after watching it stay
+        // unchanged for the expiry) and publishes, so that the next kill
+        // lands in a run that starts at once, as the first did.
+        succeed(&server, dir.path(), "run", &pipeline);
+        assert!(verify_on(&server, dir.path()).status.success());
     }
 
     // The next run takes over the last dead run's lease (if it held one),

@@ -9,12 +9,15 @@
 //! files this run reads must equal (a partial write never passes). The
 //! staged rollup is then read as `engine: table` reads one, with the same
 //! data rules, and removed when the run ends. A run removes the `run=*/`
-//! that killed runs left behind.
+//! that killed runs left behind: those whose newest file is older than
+//! [`ORPHAN_AGE`] (a live run's directory is never that old; the margin
+//! also covers any plausible clock difference with the store).
 //!
 //! Errors are exit 4 and name the remote without its token, the step and
 //! Spark's message. SIGINT and SIGTERM during the Spark steps interrupt the
 //! running Spark operation (by the run's tag) before the run exits.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +36,8 @@ use crate::time::DayRange;
 
 /// Staged runs are directories `run=RUN_ID/` under the staging directory.
 const RUN_PREFIX: &str = "run=";
+/// A staged directory left this long unchanged belongs to a killed run.
+const ORPHAN_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// The rollup Spark wrote for this run; its directory is removed on drop.
 pub struct Staged {
@@ -309,9 +314,15 @@ impl StagingDir {
     }
 }
 
-/// Removes every `run=*/` under the staging directory: the directories
-/// of killed runs (a finished run removes its own).
+/// Removes the `run=*/` directories under the staging directory that killed
+/// runs left: those whose newest file is older than [`ORPHAN_AGE`]. A
+/// directory of a run still going (on this or another machine) is younger
+/// and is left alone; no lock is needed.
 fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) -> Result<()> {
+    let now = std::time::SystemTime::now();
+    let old = |newest: Option<std::time::SystemTime>| {
+        newest.is_some_and(|t| now.duration_since(t).is_ok_and(|age| age > ORPHAN_AGE))
+    };
     let mut removed = Vec::new();
     match (staging, s3) {
         (Location::Local(dir), _) => {
@@ -327,7 +338,7 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
             };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().to_string();
-                if name.starts_with(RUN_PREFIX) {
+                if name.starts_with(RUN_PREFIX) && old(newest_local(&entry.path())) {
                     std::fs::remove_dir_all(entry.path()).map_err(|e| {
                         Error::io_failed(format!("removing {}: {e}", entry.path().display()))
                     })?;
@@ -336,16 +347,22 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
             }
         }
         (Location::S3 { bucket, key }, Some(s3)) => {
+            let mut by_dir: BTreeMap<String, Vec<crate::storage::s3::ObjectInfo>> = BTreeMap::new();
             for object in s3.list(bucket, key)? {
                 let rest = object.key.strip_prefix(key.as_str()).unwrap_or("");
                 if let Some((dir, _)) = rest
                     .split_once('/')
                     .filter(|(d, _)| d.starts_with(RUN_PREFIX))
                 {
-                    s3.delete(bucket, &object.key)?;
-                    if !removed.iter().any(|r| r == dir) {
-                        removed.push(dir.to_string());
+                    by_dir.entry(dir.to_string()).or_default().push(object);
+                }
+            }
+            for (dir, objects) in by_dir {
+                if old(objects.iter().filter_map(|o| o.modified).max()) {
+                    for object in &objects {
+                        s3.delete(bucket, &object.key)?;
                     }
+                    removed.push(dir);
                 }
             }
         }
@@ -357,13 +374,27 @@ fn remove_orphans(staging: &Location, s3: Option<&Arc<crate::storage::s3::S3>>) 
         log::warn(
             "spark",
             &format!(
-                "removed what killed runs left under {}: {}",
+                "removed what killed runs left under {} (unchanged for a day): {}",
                 staging,
                 removed.join(", ")
             ),
         );
     }
     Ok(())
+}
+
+/// The newest modification time of a directory's files (and its own).
+fn newest_local(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let own = std::fs::metadata(dir).and_then(|m| m.modified()).ok();
+    let files = std::fs::read_dir(dir).ok()?.flatten().filter_map(|e| {
+        let meta = e.metadata().ok()?;
+        if meta.is_dir() {
+            newest_local(&e.path())
+        } else {
+            meta.modified().ok()
+        }
+    });
+    files.chain(own).max()
 }
 
 /// The run's directory goes when the run ends, whatever the outcome.
@@ -450,10 +481,26 @@ mod tests {
     }
 
     #[test]
-    fn orphans_are_the_run_directories_only() {
+    fn orphans_are_the_run_directories_unchanged_for_a_day_only() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("run=old/x")).unwrap();
-        std::fs::write(dir.path().join("run=old/x/part.parquet"), b"x").unwrap();
+        let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+        for (run, age) in [("run=old", Some(two_days_ago)), ("run=live", None)] {
+            std::fs::create_dir_all(dir.path().join(run).join("x")).unwrap();
+            let file = dir.path().join(run).join("x/part.parquet");
+            std::fs::write(&file, b"x").unwrap();
+            if let Some(age) = age {
+                for path in [
+                    file.clone(),
+                    dir.path().join(run).join("x"),
+                    dir.path().join(run),
+                ] {
+                    std::fs::File::open(&path)
+                        .unwrap()
+                        .set_modified(age)
+                        .unwrap();
+                }
+            }
+        }
         std::fs::create_dir_all(dir.path().join("keep")).unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
         remove_orphans(&Location::Local(dir.path().to_path_buf()), None).unwrap();
@@ -462,7 +509,8 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .collect();
         left.sort();
-        assert_eq!(left, ["keep", "notes.txt"]);
+        // A run still staging (its files are new) keeps its directory.
+        assert_eq!(left, ["keep", "notes.txt", "run=live"]);
         // A staging directory that does not exist yet has no orphans.
         remove_orphans(&Location::Local(dir.path().join("missing")), None).unwrap();
     }

@@ -52,6 +52,11 @@ pub struct ActivityConfig {
     /// the days that differ (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_check: Option<bool>,
+    /// With `store`: whether runs lock the store (`auto`, the default: one
+    /// run at a time fills it) or not (`none`: only where a single run can
+    /// ever use it). Its own setting: `output.lock` does not change it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<crate::storage::lock::LockSetting>,
 }
 
 impl ActivityConfig {
@@ -63,6 +68,7 @@ impl ActivityConfig {
             && self.lookback_days.is_none()
             && self.keep_days.is_none()
             && self.drift_check.is_none()
+            && self.lock.is_none()
     }
 }
 
@@ -116,6 +122,8 @@ pub struct StoreSettings {
     pub keep_days: Option<u32>,
     /// Whether each run compares the stored days with the source.
     pub drift_check: bool,
+    /// Whether runs lock the store (`activity.lock`).
+    pub lock: crate::storage::lock::LockSetting,
 }
 
 /// `activity.spark`, checked.
@@ -259,6 +267,7 @@ pub(super) fn resolve_activity(
                 ("lookback_days", a.lookback_days.is_some()),
                 ("keep_days", a.keep_days.is_some()),
                 ("drift_check", a.drift_check.is_some()),
+                ("lock", a.lock.is_some()),
             ] {
                 if set {
                     problems.push(format!(
@@ -295,6 +304,7 @@ pub(super) fn resolve_activity(
                     lookback_days: a.lookback_days.unwrap_or(3),
                     keep_days: a.keep_days,
                     drift_check: a.drift_check.unwrap_or(true),
+                    lock: a.lock.unwrap_or_default(),
                 });
             }
             Err(e) => problems.push(format!("`activity.store`: {e}")),

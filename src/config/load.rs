@@ -24,10 +24,22 @@ pub fn load_pipeline_file<M: DeserializeOwned>(
     path: &Path,
     options: &LoadOptions,
 ) -> Result<(PipelineFile<M>, String)> {
-    let raw = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("cannot read pipeline file `{}`", path.display()), e))?;
     let shown = path.display().to_string();
-    let text = interpolate(&raw, &secret_aware_env).map_err(|e| prefix(&shown, e))?;
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(format!("cannot read pipeline file `{shown}`"), e))?
+        .len();
+    if size > MAX_PIPELINE_BYTES {
+        return Err(Error::config(format!(
+            "`{shown}` is {size} bytes: a pipeline file is at most {MAX_PIPELINE_BYTES} bytes (1 MiB); is this the \
+             pipeline file?"
+        )));
+    }
+    let raw = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("cannot read pipeline file `{shown}`"), e))?;
+    check_nesting(&raw, &shown)?;
+    let public = public_variables(&raw);
+    let text = interpolate(&raw, &|name: &str| secret_aware_env(name, &public))
+        .map_err(|e| prefix(&shown, e))?;
     let parsed = parse_pipeline_text(&text, &shown)?;
     if options.sets.is_empty() {
         return Ok((parsed, raw));
@@ -45,14 +57,67 @@ pub fn load_pipeline_file<M: DeserializeOwned>(
     Ok((overridden, raw))
 }
 
-/// A variable of the environment; a value whose name looks secret is
-/// registered with the redaction, so that it is masked wherever it lands.
-fn secret_aware_env(name: &str) -> Option<String> {
+/// The largest pipeline file read (a real one is a few kilobytes; a large
+/// one costs the YAML parser seconds and gigabytes).
+const MAX_PIPELINE_BYTES: u64 = 1024 * 1024;
+/// The deepest nesting of `[`/`{` or of indentation levels accepted.
+const MAX_NESTING: usize = 64;
+
+/// Refuses text nested deeper than [`MAX_NESTING`] before it is parsed:
+/// flow collections (`[`, `{` outside quotes and comments) or indentation
+/// (counted in steps of two spaces).
+fn check_nesting(text: &str, shown: &str) -> Result<()> {
+    let mut depth = 0usize;
+    for (number, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if depth > MAX_NESTING || indent / 2 > MAX_NESTING {
+            return Err(Error::config(format!(
+                "`{shown}`, line {}: nested deeper than {MAX_NESTING} levels; a pipeline file needs a few",
+                number + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A variable of the environment; its value is registered with the
+/// redaction, so that it is masked wherever it lands, unless its name is
+/// public (docs/OPERATING.md#secrets).
+fn secret_aware_env(name: &str, public: &[String]) -> Option<String> {
     let value = std::env::var(name).ok()?;
-    if crate::redact::is_secret_name(name) {
+    if !crate::redact::is_public_name(name, public) {
         crate::redact::register(&value);
     }
     Some(value)
+}
+
+/// The names the pipeline lists in `public_variables`, read from its text
+/// before interpolation (none when that text is not YAML yet).
+fn public_variables(raw: &str) -> Vec<String> {
+    let Ok(Value::Mapping(map)) = serde_norway::from_str::<Value>(raw) else {
+        return Vec::new();
+    };
+    map.get("public_variables")
+        .and_then(Value::as_sequence)
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Parses pipeline text strictly: unknown keys, unknown metric ids and wrong

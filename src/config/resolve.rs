@@ -85,6 +85,7 @@ pub fn resolve<M: MetricEntry + serde::Serialize>(
         _ => PathBuf::from("."),
     };
     let mut problems = check_values(&file);
+    problems.extend(duplicate_metrics(&file.metrics, &raw_text));
     let mut sources = BTreeMap::new();
     for (name, config) in &file.sources {
         match resolve_source(*name, config, &base_dir, &format!("sources.{name}")) {
@@ -231,6 +232,60 @@ fn check_values<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
     problems
 }
 
+/// Metrics listed more than once (each would give its rows twice and enter
+/// the multiple-testing family twice), with the lines that name them.
+fn duplicate_metrics<M: MetricEntry>(metrics: &[M], text: &str) -> Vec<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for metric in metrics {
+        *counts.entry(metric.id()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, n)| {
+            let lines = metric_lines(text, id);
+            let shown = match lines.as_slice() {
+                [] => String::new(),
+                [one] => format!(" (line {one})"),
+                more => format!(
+                    " (lines {})",
+                    more.iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            };
+            format!("metric `{id}` is listed {n} times in `metrics`{shown}: list each metric once")
+        })
+        .collect()
+}
+
+/// The lines (from 1) of the `metrics:` block whose list item names `id`.
+fn metric_lines(text: &str, id: &str) -> Vec<usize> {
+    let mut lines = Vec::new();
+    let mut inside = false;
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let top_level = !line.starts_with([' ', '\t', '-']) && !trimmed.is_empty();
+        if top_level && !trimmed.starts_with('#') {
+            inside = trimmed.starts_with("metrics:");
+            continue;
+        }
+        let Some(item) = trimmed.strip_prefix('-') else {
+            continue;
+        };
+        let name = item
+            .trim_start()
+            .split(|c: char| c == ':' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        if inside && name == id {
+            lines.push(number + 1);
+        }
+    }
+    lines
+}
+
 /// Where the partition goes: `--output` (relative to the current
 /// directory) or `output.path` (relative to the pipeline file).
 fn resolve_output(
@@ -247,6 +302,19 @@ fn resolve_output(
         Ok(dir) if dir.is_s3() && dir.is_glob() => {
             problems.push(format!(
                 "output: `{dir}`: `*`, `?`, `[` and `]` are not allowed in an S3 output path"
+            ));
+            None
+        }
+        // A partition inside a partition: the outer one's `verify` would not
+        // see it, and its next run would delete it.
+        Ok(dir)
+            if dir
+                .to_string()
+                .split('/')
+                .any(|part| part.starts_with("as_of=")) =>
+        {
+            problems.push(format!(
+                "output: `{dir}` is inside a partition (`as_of=…`); name the directory that holds the partitions"
             ));
             None
         }
@@ -269,6 +337,17 @@ fn s3_client(
     let uses_s3 =
         sources.values().any(|s| s.location.is_s3()) || others.iter().flatten().any(|l| l.is_s3());
     if !uses_s3 {
+        // Settings no path uses are still checked (a password in the
+        // endpoint is refused wherever it is); the credential chain is not.
+        if let Some(config) = settings {
+            let settings = S3Settings::from_config(Some(config));
+            problems.extend(
+                settings
+                    .problems()
+                    .into_iter()
+                    .filter(|p| Some(p) != settings.chain.problem.as_ref()),
+            );
+        }
         return None;
     }
     let settings = S3Settings::from_config(settings);

@@ -58,11 +58,18 @@ pub struct PipelineFile<M> {
     /// run reads `sources.events`).
     #[serde(default, skip_serializing_if = "ActivityConfig::is_default")]
     pub activity: ActivityConfig,
+    /// `${VAR}` names whose values may be shown in logs, errors, the
+    /// manifest and the report (docs/OPERATING.md#secrets); every other
+    /// variable's value is masked, except a few names (`*_DIR`, `*_PATH`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_variables: Vec<String>,
 }
 
 /// What resolution asks of a configured metric: the problems of its
 /// parameters that their types cannot catch, each naming the metric.
 pub trait MetricEntry {
+    /// The metric's id, as the pipeline file names it.
+    fn id(&self) -> &str;
     fn problems(&self) -> Vec<String>;
 }
 

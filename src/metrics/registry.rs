@@ -163,6 +163,10 @@ impl MetricConfig {
 }
 
 impl crate::config::MetricEntry for MetricConfig {
+    fn id(&self) -> &str {
+        MetricConfig::id(self)
+    }
+
     /// Parameter problems, each prefixed with the metric's id.
     fn problems(&self) -> Vec<String> {
         self.metric()

@@ -45,7 +45,9 @@ pub const TABLES: [&str; 8] = [
 
 /// The page of `data`.
 pub fn render(data: &ReportData) -> String {
-    page::page(data).into_string()
+    // One redaction before the page exists anywhere (docs/OPERATING.md#secrets):
+    // a run and `cohort-metrics report` give the same bytes.
+    crate::redact::redact(&page::page(data).into_string())
 }
 
 /// The headline as a few lines of text for the end of `run` on a terminal:
@@ -186,11 +188,64 @@ mod tests {
     }
 }
 
-/// `cohort-metrics report PARTITION`: reads the manifest and the tables of a
-/// published partition (local or `s3://`; it must have `_SUCCESS`) and
-/// renders its page.
+/// Writes the page rendered from `partition` to `out` without touching any
+/// other file (docs/OPERATING.md#report): a target in
+/// a partition (in `partition`, or under any `as_of=` directory) is
+/// refused; the page goes to a new temporary file beside `out`, renamed
+/// into place, so that a link at `out` is replaced, never written through.
+pub fn write_page(out: &std::path::Path, partition: &str, page: &str) -> Result<()> {
+    use std::io::Write;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let refuse = |why: &str| {
+        Err(crate::error::Error::config(format!(
+            "report: --out `{}` is {why}; a published partition is never changed: write the page elsewhere",
+            out.display()
+        )))
+    };
+    let real_dir = dir.canonicalize().map_err(|e| {
+        crate::error::Error::io(format!("cannot write into `{}`", dir.display()), e)
+    })?;
+    if !partition.starts_with("s3://") {
+        if let Ok(p) = std::path::Path::new(partition).canonicalize() {
+            if real_dir.starts_with(&p) {
+                return refuse(&format!("inside the partition `{partition}`"));
+            }
+        }
+    }
+    let named = |c: std::path::Component| c.as_os_str().to_string_lossy().starts_with("as_of=");
+    if real_dir.components().any(named) || out.components().any(named) {
+        return refuse("in a partition directory (`as_of=…`)");
+    }
+    let name = out
+        .file_name()
+        .map_or("report.html".into(), |n| n.to_string_lossy().to_string());
+    let tmp = real_dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.write_all(page.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|_| std::fs::rename(&tmp, out));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        crate::error::Error::io(format!("cannot write `{}`", out.display()), e)
+    })
+}
+
+/// `cohort-metrics report PARTITION`: checks a published partition as
+/// `verify` does (local or `s3://`; `_SUCCESS`, checksums, every table of
+/// its run), reads its manifest and tables and renders its page.
 pub fn render_partition(partition: &str, endpoint: Option<&str>) -> Result<String> {
     let (location, s3) = crate::output::partition::verify::published(partition, endpoint)?;
+    // The reader contract, as `verify` checks it: every file of `_SUCCESS`'s
+    // run (a partition that mixes two runs is exit 3, never rendered).
+    crate::output::partition::verify::verify(&location, s3.as_ref())?;
     let (manifest, tables) =
         crate::output::partition::verify::read_published(&location, s3.as_ref(), &TABLES)?;
     render_tables(&tables, &manifest)

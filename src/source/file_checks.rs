@@ -23,6 +23,28 @@ pub fn check_parquet_files(resolved: &ResolvedSource, files: &[Location]) -> Res
         match &first {
             None => first = Some((path, types)),
             Some((first_path, first_types)) => {
+                let has =
+                    |list: &[(String, String)], name: &str| list.iter().any(|(n, _)| n == name);
+                let missing: Vec<&str> = first_types
+                    .iter()
+                    .filter(|(n, _)| !has(&types, n))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                let extra: Vec<&str> = types
+                    .iter()
+                    .filter(|(n, _)| !has(first_types, n))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                if let Some((name, (holder, lacking))) = missing
+                    .first()
+                    .map(|n| (*n, (*first_path, path)))
+                    .or_else(|| extra.first().map(|n| (*n, (path, *first_path))))
+                {
+                    return Err(Error::data(format!(
+                        "source `{source}`: column `{name}` is in `{holder}` but not in `{lacking}`; every file of a \
+                         source must have the same columns (an export whose layout changed between files?)"
+                    )));
+                }
                 for (name, dtype) in &types {
                     if let Some((_, other)) = first_types.iter().find(|(n, _)| n == name) {
                         if other != dtype {

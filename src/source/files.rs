@@ -136,6 +136,8 @@ fn list_s3(source: &ResolvedSource, s3: &S3, bucket: &str, key: &str) -> Result<
         vec![ObjectInfo {
             key: key.to_string(),
             size,
+            e_tag: None,
+            modified: None,
         }]
     } else {
         let prefix = if key.is_empty() || key.ends_with('/') {

@@ -214,6 +214,29 @@ impl S3Server {
         }
     }
 
+    /// The next request with `method` whose path or query contains
+    /// `matching` waits, before the server looks at it, until [`S3Server::release`].
+    pub fn hold(&self, method: &str, matching: &str) {
+        self.control(serde_json::json!({"op": "hold", "method": method, "match": matching}));
+    }
+
+    /// Waits (up to `timeout`) until a request is held; false if none came.
+    pub fn wait_held(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.control(serde_json::json!({"op": "held"}))["held"] == Value::Bool(true) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Lets the held request through (the server then serves it).
+    pub fn release(&self) {
+        self.control(serde_json::json!({"op": "release"}));
+    }
+
     /// Requests logged since `from` lines.
     pub fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.request_log)
@@ -222,6 +245,51 @@ impl S3Server {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
+}
+
+/// The sample pipeline with every source under `s3://lake/sample_data/` and
+/// the output under `s3://results/education_impact`.
+pub fn s3_pipeline(dir: &Path, extra_s3: &str) -> std::path::PathBuf {
+    let text =
+        std::fs::read_to_string(super::repo().join("pipelines/education_impact.yaml")).unwrap();
+    let text = text
+        .replace("../sample_data/", "s3://lake/sample_data/")
+        .replace(
+            "output:   { path: ../out/education_impact }",
+            "output:   { path: s3://results/education_impact }",
+        )
+        .replace(
+            "cohort:   {",
+            &format!(
+                "storage:\n  s3: {{ endpoint: \"${{S3_ENDPOINT}}\", allow_http: true, region: us-east-1{extra_s3} }}\ncohort:   {{"
+            ),
+        );
+    assert!(text.contains("s3://results/") && text.contains("storage:"));
+    let path = dir.join("s3_pipeline.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The sample pipeline on S3 with a short lease (for takeovers) as `name`.
+pub fn s3_pipeline_with_expiry(dir: &Path, seconds: u64) -> std::path::PathBuf {
+    let pipeline = s3_pipeline(dir, ", max_retries: 2, backoff_ms: 10");
+    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "path: s3://results/education_impact }",
+        &format!("path: s3://results/education_impact, lock_expiry_secs: {seconds} }}"),
+    );
+    assert!(text.contains("lock_expiry_secs"));
+    std::fs::write(&pipeline, &text).unwrap();
+    pipeline
+}
+
+/// `verify` of the sample partition on the server.
+pub fn verify_on(server: &S3Server, dir: &Path) -> std::process::Output {
+    server
+        .command(dir)
+        .arg("verify")
+        .arg("s3://results/education_impact/as_of=2026-11-01")
+        .output()
+        .unwrap()
 }
 
 fn keys(listed: &Value) -> Vec<String> {

@@ -36,6 +36,12 @@ depend on the client under test):
   SIGUSR1 brings it back on the same port with its data, like a store
   that recovers.
 
+- {"op": "hold", "method", "match"}: the next request with this method whose
+  path or query contains `match` waits, before the server looks at it, until
+  {"op": "release"} (a slow request, as from a congested network: its
+  conditions are checked when it is released);
+- {"op": "held"}: {"held": true} while a held request waits.
+
 Conditional writes (`If-None-Match`, `If-Match`) and deletes are served one
 at a time, so that their check and write are atomic as on S3.
 """
@@ -113,6 +119,7 @@ def main() -> None:
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     log = open(log_path, "a", buffering=1)
     app = DomainDispatcherApplication(create_backend_app)
+    hold = {"method": None, "match": None, "waiting": False, "go": threading.Event()}
     state = {"bucket": None, "puts": 0, "match": "", "conditional": "", "fail_parts": 0, "server": None, "port": 0, "dead": False}
     lock = threading.Lock()
     atomic = threading.Lock()
@@ -163,6 +170,15 @@ def main() -> None:
             )
             + "\n"
         )
+        target = path + "?" + (environ.get("QUERY_STRING") or "")
+        with lock:
+            holding = hold["method"] == method and hold["match"] in target
+            if holding:
+                hold["method"], hold["waiting"] = None, True
+        if holding:
+            hold["go"].wait()
+            with lock:
+                hold["waiting"] = False
         if method == "PUT" and "partNumber=" in (environ.get("QUERY_STRING") or ""):
             with lock:
                 failing = state["fail_parts"] > 0
@@ -221,6 +237,17 @@ def main() -> None:
             with lock:
                 state["fail_parts"] = int(request["n"])
             return {"armed": True}
+        if op == "hold":
+            with lock:
+                hold["go"].clear()
+                hold["method"], hold["match"] = request["method"], request["match"]
+            return {"armed": True}
+        if op == "release":
+            hold["go"].set()
+            return {"released": True}
+        if op == "held":
+            with lock:
+                return {"held": hold["waiting"]}
         if op == "conditional":
             state["conditional"] = request["mode"]
             return {"mode": request["mode"]}

@@ -13,6 +13,7 @@ use super::compute::day_counts;
 use super::{DayManifest, DAY_MANIFEST};
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
+use crate::storage::lock::Lock;
 use crate::storage::s3::S3;
 use crate::storage::Location;
 use crate::time::DayRange;
@@ -21,6 +22,8 @@ use crate::time::DayRange;
 pub(super) struct Store {
     pub(super) location: Location,
     pub(super) s3: Option<Arc<S3>>,
+    /// The store's lock: on S3 it fences every write and removal.
+    pub(super) lock: Lock,
 }
 
 fn day_dir(day: NaiveDate) -> String {
@@ -71,12 +74,20 @@ impl Store {
                     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
                 }
                 let tmp = path.with_extension("tmp");
-                std::fs::write(&tmp, &bytes)
-                    .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+                // A new file (never through a link left at the name).
+                let _ = std::fs::remove_file(&tmp);
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+                    .and_then(|mut file| {
+                        std::io::Write::write_all(&mut file, &bytes)?;
+                        file.sync_all()
+                    })
                     .and_then(|_| std::fs::rename(&tmp, path))
                     .map_err(|e| Error::io(path.display(), e))
             }
-            Location::S3 { bucket, key } => self.s3()?.put_bytes(bucket, key, bytes),
+            Location::S3 { bucket, key } => self.lock.put(self.s3()?, bucket, key, bytes),
         }
     }
 
@@ -128,7 +139,7 @@ impl Store {
                 }
                 _ => Ok(()),
             },
-            Location::S3 { bucket, key } => self.s3()?.delete(bucket, key),
+            Location::S3 { bucket, key } => self.lock.delete(self.s3()?, bucket, key),
         }
     }
 
@@ -172,6 +183,71 @@ impl Store {
         Ok(days)
     }
 
+    /// Checks a stored day before it is read again: its file has the size
+    /// and sha256 its manifest records, and its rows are the recorded
+    /// number, each of the directory's day. Exit 3 naming the day otherwise.
+    pub(super) fn check_day(&self, manifest: &DayManifest) -> Result<()> {
+        let Some(file) = &manifest.file else {
+            return Ok(());
+        };
+        let day = manifest.day;
+        let name = format!("{}/{file}", day_dir(day));
+        let shown = self.location.join(&name);
+        let bytes = self.read(&name)?.unwrap_or_default();
+        let mut problems = Vec::new();
+        let sha256 = sha256_hex(&bytes);
+        if bytes.len() as u64 != manifest.bytes || sha256 != manifest.sha256 {
+            problems.push(format!(
+                "{} bytes with sha256 {sha256}, but `{DAY_MANIFEST}` records {} bytes with sha256 {}",
+                bytes.len(),
+                manifest.bytes,
+                manifest.sha256
+            ));
+        } else {
+            let counts = ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .and_then(|df| {
+                    df.lazy()
+                        .select([
+                            len().cast(DataType::UInt64).alias("rows"),
+                            col("day")
+                                .neq(crate::time::date_lit(day))
+                                .or(col("day").is_null())
+                                .sum()
+                                .cast(DataType::UInt64)
+                                .alias("other_days"),
+                        ])
+                        .collect()
+                })
+                .map_err(|e| Error::engine(&format!("reading `{shown}`"), e))?;
+            let rows = day_counts_total(&counts, "rows")?;
+            let other_days = day_counts_total(&counts, "other_days")?;
+            if rows != manifest.rows {
+                problems.push(format!(
+                    "{rows} rows, but `{DAY_MANIFEST}` records {}",
+                    manifest.rows
+                ));
+            }
+            if other_days > 0 {
+                problems.push(format!("{other_days} rows of another day than {day}"));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(Error::data_hint(
+            format!(
+                "activity store: day {day}: `{shown}` is not the file its manifest describes: {}",
+                problems.join("; ")
+            ),
+            format!(
+                "something changed the store's files: run with `--full-refresh` to recompute every day, or delete `{}` to \
+                 recompute that day",
+                self.location.join(&day_dir(day))
+            ),
+        ))
+    }
+
     pub(super) fn remove_day(&self, day: NaiveDate) -> Result<()> {
         let dir = day_dir(day);
         // The manifest first: the day stops existing before its file goes.
@@ -212,6 +288,7 @@ impl Store {
             let dir = day_dir(day);
             let n = rows.get(&day).copied().unwrap_or(0);
             let file = (n > 0).then(|| format!("part-{run_id}.parquet"));
+            let mut written = (0u64, String::new());
             if let Some(file) = &file {
                 let mut frame = rollup
                     .clone()
@@ -224,13 +301,17 @@ impl Store {
                 ParquetWriter::new(&mut bytes)
                     .finish(&mut frame)
                     .map_err(|e| Error::engine(&format!("writing the rollup of {day}"), e))?;
-                self.write(&format!("{dir}/{file}"), bytes.into_inner())?;
+                let bytes = bytes.into_inner();
+                written = (bytes.len() as u64, sha256_hex(&bytes));
+                self.write(&format!("{dir}/{file}"), bytes)?;
             }
             let manifest = DayManifest {
                 day,
                 file,
                 source_rows: events.get(&day).copied().unwrap_or(0),
                 rows: n,
+                bytes: written.0,
+                sha256: written.1,
                 computed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 engine: pipeline.activity_engine.name().to_string(),
                 run_id: run_id.to_string(),
@@ -245,4 +326,21 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The sha256 of `bytes`, in hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A one-row count column of a small frame.
+fn day_counts_total(frame: &DataFrame, column: &str) -> Result<u64> {
+    frame
+        .column(column)
+        .and_then(|c| c.u64().map(|c| c.get(0).unwrap_or(0)))
+        .map_err(|e| Error::engine("activity store", e))
 }

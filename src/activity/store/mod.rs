@@ -7,8 +7,8 @@
 //! ```text
 //! STORE/_store.json                   what the rollup means: the events source's definition
 //! STORE/.store.lock                   one run at a time (the partition lock's protocol)
-//! STORE/day=YYYY-MM-DD/_day.json      the day's manifest: its file, source rows, Σ events, rows,
-//!                                     when, by which engine and run
+//! STORE/day=YYYY-MM-DD/_day.json      the day's manifest: its file (size, sha256), source rows,
+//!                                     Σ events, rows, when, by which engine and run
 //! STORE/day=YYYY-MM-DD/part-RUN.parquet   the day's rollup proper (one row per key)
 //! ```
 //!
@@ -63,8 +63,9 @@ const DEFINITION: &str = "_store.json";
 const DAY_MANIFEST: &str = "_day.json";
 /// The store's lock file (or S3 lease).
 const LOCK: &str = ".store.lock";
-/// The version of what a stored day holds; a change rebuilds every store.
-const FORMAT_VERSION: u32 = 1;
+/// The version of what a stored day holds; a change rebuilds every store
+/// (2: each day's manifest records its file's size and sha256).
+const FORMAT_VERSION: u32 = 2;
 /// The most days computed and written in one piece.
 const CHUNK_DAYS: u64 = 31;
 
@@ -88,6 +89,12 @@ pub struct DayManifest {
     pub source_rows: u64,
     /// Rows of the day's rollup.
     pub rows: u64,
+    /// Size and sha256 of the day's file, checked before the day is read
+    /// again (docs/OPERATING.md#incremental-nightly-runs).
+    #[serde(default)]
+    pub bytes: u64,
+    #[serde(default)]
+    pub sha256: String,
     pub computed_at: String,
     pub engine: String,
     pub run_id: String,
@@ -134,7 +141,6 @@ pub struct Opened {
     store: Store,
     settings: StoreSettings,
     range: DayRange,
-    lock: Lock,
     entry: StoreEntry,
     days: BTreeMap<NaiveDate, DayManifest>,
     needed: Vec<NaiveDate>,
@@ -156,21 +162,23 @@ pub fn open(
         return Ok(None);
     };
     let started = Instant::now();
-    let store = Store {
-        location: settings.location.clone(),
-        s3: pipeline.s3.clone(),
-    };
     let lock = Lock::acquire(
-        &store.location,
+        &settings.location,
         LOCK,
         pipeline.s3.as_ref(),
         &LockRequest {
-            setting: pipeline.lock,
+            setting: settings.lock,
             run_id: request.run_id,
             wait: request.wait,
             expiry: pipeline.lock_expiry,
         },
     )?;
+    lock.guard(&settings.location)?;
+    let store = Store {
+        location: settings.location.clone(),
+        s3: pipeline.s3.clone(),
+        lock,
+    };
     let definition = definition(pipeline)?;
     let mut entry = StoreEntry {
         location: store.location.to_string(),
@@ -239,6 +247,13 @@ pub fn open(
             );
         }
     }
+    // A stored day is read only as it was written: its file's size, sha256,
+    // rows and day as its manifest records them.
+    for day in needed.iter().filter(|d| !compute.contains(d)) {
+        if let Some(manifest) = days.get(day) {
+            store.check_day(manifest)?;
+        }
+    }
     if settings.drift_check {
         let stored: Vec<NaiveDate> = needed
             .iter()
@@ -274,7 +289,6 @@ pub fn open(
         store,
         settings,
         range,
-        lock,
         entry,
         days,
         needed,
@@ -303,7 +317,6 @@ impl Opened {
             store,
             settings,
             range,
-            lock,
             mut entry,
             mut days,
             needed,
@@ -330,7 +343,7 @@ impl Opened {
             // files by their statistics.
             events: super::rollup_source(pipeline, store.location.join("day=*/*.parquet")),
             entry,
-            _lock: lock,
+            _lock: store.lock,
         })
     }
 }

@@ -25,6 +25,16 @@ pub fn partition_name(as_of: chrono::NaiveDate) -> String {
     format!("as_of={}", as_of.format("%Y-%m-%d"))
 }
 
+/// Creates a new directory only this user can enter (mode 0700); one that
+/// exists already (made by someone else first, or a link) is an error.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))
+}
+
 /// A staging directory being filled; dropped without `commit`, it is removed.
 pub struct Staging {
     dir: PathBuf,
@@ -45,8 +55,7 @@ impl Staging {
         })?;
         remove_leftovers(output_dir, &partition)?;
         let dir = output_dir.join(format!(".{partition}.staging-{run_id}"));
-        std::fs::create_dir(&dir)
-            .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
+        private_dir(&dir)?;
         Ok(Staging {
             dir,
             target: output_dir.join(partition),

@@ -57,7 +57,11 @@ impl Partition {
         request: &LockRequest,
     ) -> Result<Lock> {
         let name = format!(".{}.lock", partition_name(as_of));
-        Lock::acquire(target, &name, s3, request)
+        let lock = Lock::acquire(target, &name, s3, request)?;
+        // On S3: the ETags of the partition's objects as this run found them,
+        // the conditions of its manifest and `_SUCCESS` (docs/OPERATING.md, "Locks").
+        lock.guard(&target.join(&format!("{}/", partition_name(as_of))))?;
+        Ok(lock)
     }
 
     /// Opens the staging directory of `as_of`'s partition under `target`
@@ -132,7 +136,7 @@ impl Partition {
         let success = serde_json::to_string_pretty(&success)
             .map_err(|e| Error::other(format!("_SUCCESS: {e}")))?
             + "\n";
-        self.lock.check()?;
+        self.lock.confirm()?;
         let published = match &self.target {
             Location::Local(_) => {
                 self.staging.write_text(manifest::FILE, &text)?;

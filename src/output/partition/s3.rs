@@ -8,12 +8,16 @@
 //!    left open: an open upload is invisible to readers. Its upload id is
 //!    recorded in the partition's lease first, so that if this run is
 //!    killed, the run that takes the lease over aborts it;
-//! 3. the lease is checked (still ours), then every upload is completed, all
-//!    at once (one round trip between the first and the last), then
-//!    `_manifest.json` is written, then `_SUCCESS`, which holds the run id
-//!    and every file's sha256. `_SUCCESS` is never deleted first;
+//! 3. the lease is confirmed (rewritten with `If-Match`: still ours), then
+//!    every upload is completed, all at once (one round trip between the
+//!    first and the last), then `_manifest.json` is written, then
+//!    `_SUCCESS`, which holds the run id and every file's sha256; both with
+//!    the lease confirmed first and on the condition of the ETag this run
+//!    found when it took the lease ([`Lock::put`]), so that a run that lost
+//!    its lease cannot write over the new holder's. `_SUCCESS` is never
+//!    deleted first;
 //! 4. objects of earlier runs that this run did not produce are deleted,
-//!    only after `_SUCCESS`.
+//!    only after `_SUCCESS`, each after confirming the lease.
 //!
 //! A run that fails or is killed before step 3 leaves the previous partition
 //! exactly as it was (its tables, manifest and `_SUCCESS`); a failure aborts
@@ -84,14 +88,14 @@ pub fn publish(
             crate::log::debug("publish", &format!("uploading `s3://{bucket}/{key}`"));
             parts.push(s3.upload_parts(bucket, key, id, &staged.join(name))?);
         }
-        lock.check()?;
+        lock.confirm()?;
         Ok(parts)
     })();
     let parts = match staged_uploads {
         Ok(parts) => parts,
         Err(e) => {
             abort_all(s3, bucket, &open, lock);
-            return Err(e);
+            return Err(lost_or(lock, e));
         }
     };
 
@@ -111,18 +115,22 @@ pub fn publish(
             .collect();
         abort_all(s3, bucket, &failed, lock);
         if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
-            return Err(e);
+            return Err(lost_or(lock, e));
         }
     }
     if let Some(lease) = lock.lease() {
         lease.record_uploads(Vec::new())?;
     }
-    s3.put_bytes(
+    // Fenced: each confirms the lease, then writes on the condition of the
+    // ETag this run found, so that a write delayed past a takeover fails.
+    lock.put(
+        s3,
         bucket,
         &format!("{base}{}", manifest::FILE),
         manifest.as_bytes().to_vec(),
     )?;
-    s3.put_bytes(
+    lock.put(
+        s3,
         bucket,
         &format!("{base}{SUCCESS}"),
         success.as_bytes().to_vec(),
@@ -137,10 +145,20 @@ pub fn publish(
                 "publish",
                 &format!("removing `{uri}{name}` left by an earlier run"),
             );
-            s3.delete(bucket, &stale.key)?;
+            lock.delete(s3, bucket, &stale.key)?;
         }
     }
     Ok(uri)
+}
+
+/// The error of a failed upload, unless the lease was lost meanwhile: the
+/// run that took it over aborted this run's uploads, and losing the lease
+/// (exit 5) is what happened.
+fn lost_or(lock: &Lock, error: Error) -> Error {
+    match lock.confirm() {
+        Err(lost @ Error::Locked(_)) => lost,
+        _ => error,
+    }
 }
 
 /// Aborts uploads after a failure (best effort: the store may be the
@@ -160,11 +178,25 @@ fn abort_all(s3: &S3, bucket: &str, open: &[(String, String)], lock: &Lock) {
 pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
+    /// A fresh directory under the temporary directory, mode 0700, with a
+    /// name nobody made first (another is tried if one exists).
     pub fn create(run_id: &str) -> Result<ScratchDir> {
-        let dir = std::env::temp_dir().join(format!("cohort-metrics-{run_id}"));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot create `{}`", dir.display()), e))?;
-        Ok(ScratchDir(dir))
+        let base = std::env::temp_dir();
+        for attempt in 0..100 {
+            let dir = base.join(format!(
+                "cohort-metrics-{run_id}-{}-{attempt}",
+                std::process::id()
+            ));
+            match super::local::private_dir(&dir) {
+                Ok(()) => return Ok(ScratchDir(dir)),
+                Err(_) if dir.symlink_metadata().is_ok() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::io_failed(format!(
+            "cannot create a private staging directory under `{}`: 100 names were taken",
+            base.display()
+        )))
     }
 
     pub fn path(&self) -> &Path {

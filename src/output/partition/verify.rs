@@ -30,14 +30,23 @@ pub struct Verified {
 /// its location and, on S3, a client for `endpoint` (or AWS).
 pub fn published(partition: &str, endpoint: Option<&str>) -> Result<(Location, Option<Arc<S3>>)> {
     let location = Location::parse(partition, std::path::Path::new(".")).map_err(Error::config)?;
-    let s3 = location.is_s3().then(|| {
-        let config = crate::storage::s3::S3Config {
-            endpoint: endpoint.map(str::to_string),
-            allow_http: endpoint.is_some_and(|e| e.starts_with("http://")),
-            ..Default::default()
-        };
-        S3::new(crate::storage::s3::S3Settings::from_config(Some(&config)))
-    });
+    let s3 = match location.is_s3() {
+        false => None,
+        true => {
+            let config = crate::storage::s3::S3Config {
+                endpoint: endpoint.map(str::to_string),
+                allow_http: endpoint.is_some_and(|e| e.starts_with("http://")),
+                ..Default::default()
+            };
+            let settings = crate::storage::s3::S3Settings::from_config(Some(&config));
+            if let Some(problem) = settings.problems().into_iter().next() {
+                return Err(Error::config(
+                    problem.replace("`storage.s3.endpoint`", "`--s3-endpoint`"),
+                ));
+            }
+            Some(S3::new(settings))
+        }
+    };
     Ok((location, s3))
 }
 
@@ -107,6 +116,19 @@ pub fn verify(location: &Location, s3: Option<&Arc<S3>>) -> Result<Verified> {
                     output.file, manifest.run_id
                 ));
             }
+        }
+    }
+    // A file the manifest does not list was not published by its run (the
+    // protocol's own hidden files, such as a lock, excepted).
+    for name in store.names()? {
+        let listed = name == SUCCESS
+            || name == manifest::FILE
+            || manifest.outputs.iter().any(|o| o.file == name);
+        if !listed && !name.starts_with('.') {
+            problems.push(format!(
+                "`{name}` is in the partition but not in its manifest (a file or directory another program \
+                 put there)"
+            ));
         }
     }
     if !problems.is_empty() {
@@ -195,6 +217,35 @@ impl Store<'_> {
     fn s3(&self) -> Result<&Arc<S3>> {
         self.s3
             .ok_or_else(|| Error::other("S3 client missing for an s3:// partition"))
+    }
+
+    /// The names of the partition's entries: files and directories directly
+    /// in it (on S3, the first part of each key under it).
+    fn names(&self) -> Result<Vec<String>> {
+        let mut names = std::collections::BTreeSet::new();
+        match self.location {
+            Location::Local(dir) => {
+                let entries = std::fs::read_dir(dir)
+                    .map_err(|e| Error::io(format!("cannot list `{}`", dir.display()), e))?;
+                for entry in entries {
+                    let entry = entry
+                        .map_err(|e| Error::io(format!("cannot list `{}`", dir.display()), e))?;
+                    names.insert(entry.file_name().to_string_lossy().to_string());
+                }
+            }
+            Location::S3 { bucket, key } => {
+                let prefix = if key.ends_with('/') {
+                    key.clone()
+                } else {
+                    format!("{key}/")
+                };
+                for object in self.s3()?.list(bucket, &prefix)? {
+                    let rest = object.key.strip_prefix(&prefix).unwrap_or(&object.key);
+                    names.insert(rest.split('/').next().unwrap_or(rest).to_string());
+                }
+            }
+        }
+        Ok(names.into_iter().collect())
     }
 
     /// A small file's text, `None` when it does not exist.

@@ -1,6 +1,23 @@
 //! The S3 lease: an object created with a conditional put, renewed by a
-//! thread, taken over once expired.
+//! thread, taken over once its holder stopped renewing it, and the fence of
+//! every write that publishes (docs/OPERATING.md, "Locks").
+//!
+//! - **Expiry on the watcher's clock.** A run that finds the lease watches
+//!   its ETag; the holder is presumed dead only once that ETag has stayed the
+//!   same for `lock_expiry_secs` of the watcher's own monotonic clock (a live
+//!   holder rewrites it every third of that time). Two hosts' clocks are
+//!   never compared.
+//! - **Fencing.** Before each write that publishes, the holder rewrites the
+//!   lease with `If-Match` its last ETag ([`Lease::confirm`]): a run whose
+//!   lease was taken over learns it there and writes nothing more. The
+//!   objects a run commits with ([`Lease::put`]: the manifest, `_SUCCESS`,
+//!   the store's day files) are written with `If-Match` the ETag they had
+//!   when this run looked after taking the lease (`If-None-Match: *` where
+//!   there was none), so that a write delayed past a takeover fails instead
+//!   of landing over the new holder's. The holder's open multipart uploads
+//!   are recorded in the lease, and the run that takes it over aborts them.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -11,6 +28,10 @@ use chrono::Utc;
 use super::{locked, timestamp, Holder, LockRequest, POLL};
 use crate::error::{Error, Result};
 use crate::storage::s3::{Condition, Conditional, S3};
+
+/// How many times a fenced write is tried when its object was changed by
+/// another run between this run's look and its write.
+const FENCED_TRIES: u32 = 3;
 
 /// A held S3 lease, renewed by a thread until released.
 pub struct Lease {
@@ -27,16 +48,22 @@ struct LeaseState {
     /// The lease as last written, and its ETag.
     current: Mutex<(Holder, String)>,
     lost: AtomicBool,
+    /// Each object this run commits with, and its ETag as this run last saw
+    /// or wrote it (None: there was none).
+    seen: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl LeaseState {
-    /// Rewrites the lease (new expiry, `change` applied) if it is still
-    /// ours; marks it lost otherwise.
+    /// Rewrites the lease (its holder's expiry estimate renewed, `change`
+    /// applied) if it is still ours; marks it lost otherwise.
     fn rewrite(&self, change: &dyn Fn(&mut Holder)) -> Result<()> {
         let mut current = self
             .current
             .lock()
             .map_err(|_| Error::other("lease state poisoned"))?;
+        if self.lost.load(Ordering::SeqCst) {
+            return Err(self.lost_error());
+        }
         let mut holder = current.0.clone();
         change(&mut holder);
         holder.expires_at = Some(timestamp(Utc::now() + self.expiry));
@@ -64,8 +91,12 @@ impl LeaseState {
 
     fn lost_error(&self) -> Error {
         Error::Locked(format!(
-            "this run lost its lease `s3://{}/{}`: it was not renewed in time and another run took the partition over; nothing was published by this run",
-            self.bucket, self.key
+            "this run lost its lease `s3://{}/{}`: it went unrenewed for `output.lock_expiry_secs` ({}s) as another run \
+             watched it (this run was paused, or cut off from the store), and that run took the partition over; this \
+             run stopped before its next write",
+            self.bucket,
+            self.key,
+            self.expiry.as_secs()
         ))
     }
 }
@@ -78,25 +109,23 @@ impl Lease {
         request: &LockRequest,
     ) -> Result<Lease> {
         let shown = format!("s3://{bucket}/{key}");
-        let deadline = Instant::now() + request.wait;
+        let mut watch = Watch::new(request);
         let mut holder = Holder::new(request.run_id);
         loop {
+            watch.attempt(&shown)?;
             holder.expires_at = Some(timestamp(Utc::now() + request.expiry));
             let body =
                 serde_json::to_vec(&holder).map_err(|e| Error::other(format!("lease: {e}")))?;
-            let e_tag = match try_lease(&s3, bucket, key, &shown, body.clone())? {
+            let e_tag = match try_lease(&s3, bucket, key, body.clone(), &mut watch, &shown)? {
                 Attempt::Taken(e_tag) => e_tag.ok_or_else(|| {
                     Error::io_failed(format!("the S3 store gave no ETag for the lease `{shown}`"))
                 })?,
                 Attempt::Again => continue,
-                Attempt::Held(other) => {
-                    if Instant::now() >= deadline {
-                        let holder = other
-                            .map(|h| h.describe())
-                            .unwrap_or_else(|| "another run".into());
-                        return Err(locked(&shown, &holder, request.wait));
+                Attempt::Held => {
+                    if let Some(error) = watch.give_up(&shown) {
+                        return Err(error);
                     }
-                    std::thread::sleep(POLL.min(deadline - Instant::now()));
+                    std::thread::sleep(POLL);
                     continue;
                 }
             };
@@ -127,6 +156,7 @@ impl Lease {
             expiry,
             current: Mutex::new((holder, e_tag)),
             lost: AtomicBool::new(false),
+            seen: Mutex::new(HashMap::new()),
         });
         let (stop, stopped) = mpsc::channel::<()>();
         let state = shared.clone();
@@ -134,7 +164,7 @@ impl Lease {
             match stopped.recv_timeout(state.expiry / 3) {
                 Err(RecvTimeoutError::Timeout) => {
                     if let Err(e) = state.rewrite(&|_| {}) {
-                        crate::log::warn("publish", &format!("cannot renew the lease: {e}"));
+                        crate::log::warn("lock", &format!("cannot renew the lease: {e}"));
                         if state.lost.load(Ordering::SeqCst) {
                             return;
                         }
@@ -153,6 +183,92 @@ impl Lease {
     /// Records the multipart uploads this run has open (replacing the list).
     pub fn record_uploads(&self, uploads: Vec<(String, String)>) -> Result<()> {
         self.shared.rewrite(&|h| h.uploads = uploads.clone())
+    }
+
+    /// Proves the lease is still this run's right before a write that
+    /// publishes: rewrites it with `If-Match` its last ETag (which also
+    /// renews it). A lease taken over is exit 5 and nothing more is written.
+    pub(super) fn confirm(&self) -> Result<()> {
+        self.shared.rewrite(&|_| {})
+    }
+
+    /// Records the ETag of every object under `prefix`: the conditions of
+    /// this run's fenced writes there ([`Lease::put`]).
+    pub(super) fn guard(&self, prefix: &str) -> Result<()> {
+        let state = &self.shared;
+        let listed = state.s3.list(&state.bucket, prefix)?;
+        let mut seen = state
+            .seen
+            .lock()
+            .map_err(|_| Error::other("lease state poisoned"))?;
+        for object in listed {
+            seen.insert(object.key, object.e_tag);
+        }
+        Ok(())
+    }
+
+    /// Writes a small object that publishes, fenced: the lease confirmed
+    /// first, then the object written with `If-Match` the ETag this run saw
+    /// (`If-None-Match: *` where it saw none). When the object changed
+    /// meanwhile, the lease decides: taken over, this run stops (exit 5);
+    /// still ours, a run that had lost the lease wrote it late, and this
+    /// run looks again and writes over it (at most [`FENCED_TRIES`] times).
+    pub(super) fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let state = &self.shared;
+        let seen = |key: &str| -> Result<Option<String>> {
+            let seen = state
+                .seen
+                .lock()
+                .map_err(|_| Error::other("lease state poisoned"))?;
+            Ok(seen.get(key).cloned().flatten())
+        };
+        let remember = |key: &str, e_tag: Option<String>| {
+            if let Ok(mut seen) = state.seen.lock() {
+                seen.insert(key.to_string(), e_tag);
+            }
+        };
+        for _ in 0..FENCED_TRIES {
+            self.confirm()?;
+            let condition = seen(key)?.map_or(Condition::Absent, Condition::Is);
+            match state
+                .s3
+                .put_if(&state.bucket, key, bytes.to_vec(), &condition)?
+            {
+                Conditional::Written(e_tag) => {
+                    remember(key, e_tag);
+                    return Ok(());
+                }
+                Conditional::Conflict => {
+                    self.confirm()?;
+                    let now = state.s3.e_tag(&state.bucket, key)?;
+                    crate::log::warn(
+                        "lock",
+                        &format!(
+                            "`s3://{}/{key}` was written by another run after this run looked (a run that had lost \
+                             this lease); this run holds the lease and writes it again",
+                            state.bucket
+                        ),
+                    );
+                    remember(key, now.flatten());
+                }
+            }
+        }
+        Err(Error::io_failed(format!(
+            "`s3://{}/{key}` changed under this run {FENCED_TRIES} times while it held the lease `s3://{}/{}`: another \
+             process writes into this output without the lock; nothing more was written",
+            state.bucket, state.bucket, state.key
+        )))
+    }
+
+    /// Deletes an object that publishing removes, after confirming the lease.
+    pub(super) fn delete(&self, key: &str) -> Result<()> {
+        self.confirm()?;
+        let state = &self.shared;
+        state.s3.delete(&state.bucket, key)?;
+        if let Ok(mut seen) = state.seen.lock() {
+            seen.insert(key.to_string(), None);
+        }
+        Ok(())
     }
 
     pub(super) fn check(&self) -> Result<()> {
@@ -187,9 +303,21 @@ impl Lease {
             .lock()
             .map(|c| c.1.clone())
             .unwrap_or_default();
-        match state.s3.get_tagged(&state.bucket, &state.key)? {
-            Some((_, Some(e_tag))) if e_tag == ours => state.s3.delete(&state.bucket, &state.key),
-            _ => Ok(()),
+        match state.s3.e_tag(&state.bucket, &state.key)? {
+            Some(Some(e_tag)) if e_tag == ours => state.s3.delete(&state.bucket, &state.key),
+            Some(_) => {
+                // Every write of this run was fenced and succeeded; another
+                // run took the lease over after the last of them.
+                crate::log::warn(
+                    "lock",
+                    &format!(
+                        "the lease `s3://{}/{}` was taken over by another run after this run's last write (this run                          was paused or cut off for longer than `output.lock_expiry_secs`); that run publishes after it",
+                        state.bucket, state.key
+                    ),
+                );
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 }
@@ -203,56 +331,180 @@ impl Drop for Lease {
     }
 }
 
+/// What a run that finds the lease taken has seen of it.
+struct Watch {
+    started: Instant,
+    /// `--wait-lock`: how long to wait for a live holder.
+    wait: Duration,
+    expiry: Duration,
+    /// The lease's ETag as first seen, and when (this run's clock).
+    seen: Option<(String, Instant)>,
+    /// Who holds it, as last read.
+    holder: Option<Holder>,
+    /// Whether the holder showed it is alive: renewed or released its lease.
+    alive: bool,
+    /// Whether this run has found the lease held by another run.
+    found: bool,
+    attempts: u32,
+}
+
+impl Watch {
+    fn new(request: &LockRequest) -> Watch {
+        Watch {
+            started: Instant::now(),
+            wait: request.wait,
+            expiry: request.expiry,
+            seen: None,
+            holder: None,
+            alive: false,
+            found: false,
+            attempts: 0,
+        }
+    }
+
+    /// Counts an attempt; past the last moment any rule could need (the
+    /// wait, or the expiry a dead holder needs, twice over), gives up.
+    fn attempt(&mut self, shown: &str) -> Result<()> {
+        self.attempts += 1;
+        let limit = 2 * self.wait.max(self.expiry) + Duration::from_secs(10);
+        if self.started.elapsed() > limit {
+            return Err(Error::Locked(format!(
+                "gave up on the lease `{shown}` after {} attempts over {}s: it kept changing hands",
+                self.attempts,
+                self.started.elapsed().as_secs()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Looks at the lease as read now (`e_tag`); true once it has stayed the
+    /// same for the expiry on this run's clock (its holder is presumed dead).
+    fn expired(&mut self, e_tag: &str, holder: Option<Holder>, shown: &str) -> bool {
+        self.found = true;
+        match &self.seen {
+            Some((seen, since)) if seen == e_tag => {
+                self.holder = holder;
+                return since.elapsed() >= self.expiry;
+            }
+            Some(_) => self.alive = true,
+            None => crate::log::info(
+                "lock",
+                &format!(
+                    "`{shown}` is held by {}; watching it: it is taken over if it stays unchanged for {}s \
+                     (`output.lock_expiry_secs`; a live run renews it every {}s)",
+                    describe(holder.as_ref()),
+                    self.expiry.as_secs(),
+                    (self.expiry / 3).as_secs()
+                ),
+            ),
+        }
+        self.seen = Some((e_tag.to_string(), Instant::now()));
+        self.holder = holder;
+        self.expiry.is_zero()
+    }
+
+    /// The holder released the lease as this run looked: it was alive.
+    fn released(&mut self) {
+        self.alive = true;
+        self.seen = None;
+        self.found = true;
+    }
+
+    /// Whether this run found the lease held and its wait is over: it may
+    /// then only take over a lease left unchanged for the expiry.
+    fn only_takeover(&self) -> bool {
+        self.found && self.started.elapsed() >= self.wait
+    }
+
+    /// Exit 5 once the holder has shown it is alive and `--wait-lock` has
+    /// passed; None while this run should keep watching.
+    fn give_up(&self, shown: &str) -> Option<Error> {
+        (self.alive && self.started.elapsed() >= self.wait)
+            .then(|| locked(shown, &describe(self.holder.as_ref()), self.wait))
+    }
+}
+
+fn describe(holder: Option<&Holder>) -> String {
+    holder
+        .map(|h| h.describe())
+        .unwrap_or_else(|| "another run".into())
+}
+
 /// What one try for a lease gave.
 enum Attempt {
     /// The lease is ours; its ETag.
     Taken(Option<String>),
-    /// A live run holds it (its holder, when readable).
-    Held(Option<Holder>),
+    /// Another run holds it.
+    Held,
     /// It changed hands meanwhile: try again at once.
     Again,
 }
 
-/// One try: create the lease; when it exists and has expired, take it over
-/// (`If-Match` its ETag, so only one run wins).
-fn try_lease(s3: &S3, bucket: &str, key: &str, shown: &str, body: Vec<u8>) -> Result<Attempt> {
-    if let Conditional::Written(e_tag) = s3.put_if(bucket, key, body.clone(), &Condition::Absent)? {
-        return Ok(Attempt::Taken(e_tag));
+/// One try: create the lease; when it exists and has stayed unchanged for
+/// the expiry on this run's clock, take it over (`If-Match` its ETag, so
+/// only one run wins).
+fn try_lease(
+    s3: &S3,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    watch: &mut Watch,
+    shown: &str,
+) -> Result<Attempt> {
+    // Once this run has found the lease held and its wait is over, it takes
+    // the lease only from a dead holder: a lease that vanished was released
+    // by a live one, as on local disk, where such a run stops at once.
+    if !watch.only_takeover() {
+        if let Conditional::Written(e_tag) =
+            s3.put_if(bucket, key, body.clone(), &Condition::Absent)?
+        {
+            return Ok(Attempt::Taken(e_tag));
+        }
     }
     let Some((text, e_tag)) = s3.get_tagged(bucket, key)? else {
-        return Ok(Attempt::Again);
+        watch.released();
+        return Ok(match watch.give_up(shown) {
+            Some(_) => Attempt::Held,
+            None => Attempt::Again,
+        });
     };
     let other: Option<Holder> = serde_json::from_slice(&text).ok();
-    let expired = other.as_ref().is_none_or(|h| h.expired(Utc::now()));
-    let (true, Some(e_tag)) = (expired, e_tag) else {
-        return Ok(Attempt::Held(other));
+    let Some(e_tag) = e_tag else {
+        return Err(Error::io_failed(format!(
+            "the S3 store gave no ETag for the lease `{shown}`: it cannot be watched"
+        )));
     };
+    if !watch.expired(&e_tag, other.clone(), shown) {
+        return Ok(Attempt::Held);
+    }
     Ok(match s3.put_if(bucket, key, body, &Condition::Is(e_tag))? {
         Conditional::Written(e_tag) => {
-            take_over(s3, bucket, shown, other.as_ref());
+            take_over(s3, bucket, shown, other.as_ref(), watch.expiry);
             Attempt::Taken(e_tag)
         }
         Conditional::Conflict => Attempt::Again,
     })
 }
 
-/// After taking over an expired lease: warn naming the dead run and abort
-/// the multipart uploads it left open.
-fn take_over(s3: &S3, bucket: &str, shown: &str, dead: Option<&Holder>) {
-    let who = dead
-        .map(|h| h.describe())
-        .unwrap_or_else(|| "an unreadable holder".into());
+/// After taking over a lease left unchanged for its expiry: warn naming the
+/// dead run and abort the multipart uploads it left open (so that none of
+/// them can be completed by that run if it was only paused).
+fn take_over(s3: &S3, bucket: &str, shown: &str, dead: Option<&Holder>, expiry: Duration) {
     crate::log::warn(
-        "publish",
-        &format!("took over the expired lease `{shown}` of {who}: that run is presumed dead"),
+        "lock",
+        &format!(
+            "took over the lease `{shown}` of {}: it stayed unchanged for {}s, so that run is presumed dead",
+            describe(dead),
+            expiry.as_secs()
+        ),
     );
     for (key, upload_id) in dead.map(|h| h.uploads.as_slice()).unwrap_or_default() {
         match s3.abort_upload(bucket, key, upload_id) {
             Ok(()) => crate::log::info(
-                "publish",
+                "lock",
                 &format!("aborted the upload of `s3://{bucket}/{key}` the dead run left open"),
             ),
-            Err(e) => crate::log::warn("publish", &format!("{e}")),
+            Err(e) => crate::log::warn("lock", &format!("{e}")),
         }
     }
 }

@@ -40,21 +40,47 @@ pub(super) fn lock_file(dir: &Path, name: &str, request: &LockRequest) -> Result
     })?;
     let path: PathBuf = dir.join(name);
     let open = || {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Never through a symlink: a link planted at the lock's name would
+        // have this run write its holder into the file it points to.
         OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
-            .map_err(|e| Error::io(format!("cannot open the lock file `{}`", path.display()), e))
+            .map_err(|e| {
+                if e.raw_os_error() == Some(libc::ELOOP) {
+                    Error::io_failed(format!(
+                        "the lock file `{}` is a symbolic link: refused (a lock file is always a plain file this                          program creates); remove the link",
+                        path.display()
+                    ))
+                } else {
+                    Error::io(format!("cannot open the lock file `{}`", path.display()), e)
+                }
+            })
     };
     let mut file = open()?;
-    let deadline = Instant::now() + request.wait;
+    let started = Instant::now();
+    let deadline = started + request.wait;
+    let mut replaced = 0u32;
     loop {
         match try_flock(&file) {
             Ok(true) if same_file(&file, &path) => break,
-            // The holder removed the file as we locked it: lock the new one.
-            Ok(true) => file = open()?,
+            // The holder removed the file as we locked it: lock the new one
+            // (each holder removes it once, so this ends; bounded all the same).
+            Ok(true) => {
+                replaced += 1;
+                if replaced > 100 && Instant::now() >= deadline {
+                    return Err(Error::Locked(format!(
+                        "gave up on the lock file `{}` after {replaced} attempts over {}s: it was removed and                          created again under this run each time (another program is removing it)",
+                        path.display(),
+                        started.elapsed().as_secs()
+                    )));
+                }
+                file = open()?;
+            }
             Ok(false) => {
                 if Instant::now() >= deadline {
                     let holder = read_holder(&mut file)

@@ -11,15 +11,18 @@
 //!   locked (else it locked a removed file and tries again).
 //! - **S3**: a lease object `<prefix>/.as_of=DATE.lock`, created with a
 //!   conditional put (`If-None-Match: *`), holding the run id, host, pid,
-//!   start, expiry and the multipart uploads the run has open. A thread
-//!   renews it (`If-Match` its ETag) every third of its lifetime; the run
-//!   deletes it at the end. A lease past its expiry belongs to a dead run:
-//!   it is taken over (again `If-Match`, so only one run wins), with a
-//!   warning naming the dead run, and its open uploads are aborted.
+//!   start and the multipart uploads the run has open. A thread renews it
+//!   (`If-Match` its ETag) every third of `lock_expiry_secs`; the run
+//!   deletes it at the end. A lease whose ETag stays unchanged for
+//!   `lock_expiry_secs` of the watching run's own clock belongs to a dead
+//!   run: it is taken over (again `If-Match`, so only one run wins), with a
+//!   warning naming the dead run, and its open uploads are aborted. Every
+//!   write that publishes is fenced by the lease ([`lease`]).
 //! - `output.lock: none`: no lock.
 //!
-//! A run that finds the lock taken waits up to `--wait-lock` seconds, then
-//! stops with exit code 5 and a message naming the holder.
+//! A run that finds the lock taken waits up to `--wait-lock` seconds for a
+//! live holder, then stops with exit code 5 and a message naming the holder
+//! (on S3 it first watches the lease until its holder shows it is alive).
 
 mod lease;
 mod local;
@@ -67,7 +70,8 @@ pub struct Holder {
     pub host: String,
     pub pid: u32,
     pub started_at: String,
-    /// S3 only: when the lease ends unless renewed.
+    /// S3 only: when the lease ends unless renewed, on the holder's clock:
+    /// for people reading the lease; runs judge expiry on their own clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// S3 only: multipart uploads this run has open (key, upload id), so
@@ -94,17 +98,10 @@ impl Holder {
             self.run_id, self.host, self.pid, self.started_at
         );
         if let Some(expires) = &self.expires_at {
-            text.push_str(&format!(", lease until {expires}"));
+            text.push_str(&format!(", lease until {expires} on its clock"));
         }
         text.push(')');
         text
-    }
-
-    pub(super) fn expired(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .is_some_and(|t| t.with_timezone(&Utc) < now)
     }
 }
 
@@ -156,12 +153,48 @@ impl Lock {
         }
     }
 
-    /// Fails when the lock was lost (an S3 lease that another run took over
-    /// after it expired): this run must not publish.
+    /// Proves the lock is still this run's right before a write that
+    /// publishes (an S3 lease is rewritten with `If-Match`, see
+    /// [`lease`]); fails with exit 5 when another run took it over.
+    pub fn confirm(&self) -> Result<()> {
+        match &self.held {
+            Held::S3(lease) => lease.confirm(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fails when the lock is already known to be lost (no request).
     pub fn check(&self) -> Result<()> {
         match &self.held {
             Held::S3(lease) => lease.check(),
             _ => Ok(()),
+        }
+    }
+
+    /// Records the ETag of every object under `location` (S3 with a lease):
+    /// the conditions of this run's fenced writes there ([`Lock::put`]).
+    pub fn guard(&self, location: &Location) -> Result<()> {
+        match (&self.held, location) {
+            (Held::S3(lease), Location::S3 { key, .. }) => lease.guard(key),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes a small object that publishes to S3: fenced by the lease
+    /// ([`lease::Lease::put`]), or a plain write without one.
+    pub fn put(&self, s3: &S3, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<()> {
+        match &self.held {
+            Held::S3(lease) => lease.put(key, &bytes),
+            _ => s3.put_bytes(bucket, key, bytes),
+        }
+    }
+
+    /// Deletes an object that publishing removes from S3, after confirming
+    /// the lease when there is one.
+    pub fn delete(&self, s3: &S3, bucket: &str, key: &str) -> Result<()> {
+        match &self.held {
+            Held::S3(lease) => lease.delete(key),
+            _ => s3.delete(bucket, key),
         }
     }
 

@@ -7,13 +7,15 @@
 //! client per bucket: one connection pool, one retry policy, one set of
 //! credentials.
 //!
-//! Credentials never come from the pipeline file: they are read by the
-//! object store from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
-//! `AWS_SESSION_TOKEN`, from `~/.aws/credentials` and `~/.aws/config`, from
-//! web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, EKS) or from the instance
-//! metadata service, in that order. No message carries them (see
+//! Credentials never come from the pipeline file: one chain
+//! ([`credentials`]) reads `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+//! `AWS_SESSION_TOKEN`, then the profile `AWS_PROFILE` of the shared
+//! credentials and config files, and hands the keys to every client; without
+//! them the object store uses web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`,
+//! EKS) or the instance metadata service. No message carries them (see
 //! [`crate::redact`]).
 
+pub mod credentials;
 mod multipart;
 mod settings;
 
@@ -77,6 +79,10 @@ pub enum Conditional {
 pub struct ObjectInfo {
     pub key: String,
     pub size: u64,
+    /// The object's ETag, where the store gives one.
+    pub e_tag: Option<String>,
+    /// When the store last wrote it (the store's clock).
+    pub modified: Option<std::time::SystemTime>,
 }
 
 impl S3 {
@@ -126,6 +132,19 @@ impl S3 {
         })
     }
 
+    /// The ETag of `s3://bucket/key`: `None` when there is no such object,
+    /// `Some(None)` when the store gives no ETag.
+    pub fn e_tag(&self, bucket: &str, key: &str) -> Result<Option<Option<String>>> {
+        self.block_on(async {
+            let store = self.store(bucket).await?;
+            match store.head(&ObjectPath::from(key)).await {
+                Ok(meta) => Ok(Some(meta.e_tag)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(self.error("read", bucket, key, e)),
+            }
+        })
+    }
+
     /// Every object under `prefix` (recursively), sorted by key.
     pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>> {
         self.block_on(async {
@@ -141,6 +160,8 @@ impl S3 {
                 .map(|m| ObjectInfo {
                     key: m.location.to_string(),
                     size: m.size,
+                    e_tag: m.e_tag,
+                    modified: Some(m.last_modified.into()),
                 })
                 .collect();
             out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -262,8 +283,17 @@ impl S3 {
             {
                 Ok(result) => Ok(Conditional::Written(result.e_tag)),
                 Err(object_store::Error::AlreadyExists { .. })
-                | Err(object_store::Error::Precondition { .. })
-                | Err(object_store::Error::NotFound { .. }) => Ok(Conditional::Conflict),
+                | Err(object_store::Error::Precondition { .. }) => Ok(Conditional::Conflict),
+                // `If-Match` on an object that is gone is a conflict; a 404
+                // to a create, or one naming the bucket, is a missing bucket:
+                // no retry can help.
+                Err(e @ object_store::Error::NotFound { .. })
+                    if matches!(condition, Condition::Absent)
+                        || e.to_string().contains("NoSuchBucket") =>
+                {
+                    Err(self.no_bucket(bucket, &e))
+                }
+                Err(object_store::Error::NotFound { .. }) => Ok(Conditional::Conflict),
                 Err(e) if refuses_conditions(&e) => Err(self.refuses_conditions(&e.to_string())),
                 Err(e) => Err(self.error("conditional write", bucket, key, e)),
             }
@@ -311,6 +341,19 @@ impl S3 {
                 Err(e) => Err(self.error("delete", bucket, key, e)),
             }
         })
+    }
+
+    /// The error for a bucket that does not exist (exit 4, at once).
+    fn no_bucket(&self, bucket: &str, err: &object_store::Error) -> Error {
+        Error::io_failed(redact(&format!(
+            "S3 bucket `{bucket}` does not exist{} ({}): create it, or fix the bucket in the pipeline's path",
+            self.settings
+                .endpoint
+                .as_deref()
+                .map(|e| format!(" at `{e}`"))
+                .unwrap_or_default(),
+            server_message(&err.to_string())
+        )))
     }
 
     /// An I/O error (exit 4) naming the operation, bucket and key, the

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, MultipartId, PutPayload, RetryConfig};
@@ -18,10 +18,9 @@ use crate::redact::redact;
 impl S3 {
     /// The client of the multipart commit: the one client whose uploads have
     /// ids, so that an upload can be left open (invisible to readers),
-    /// completed later, or aborted by another run. Built like polars' client
-    /// for the scans (environment, then `~/.aws/credentials` and
-    /// `~/.aws/config` where the environment has nothing, then the settings),
-    /// so both use the same credentials and endpoint.
+    /// completed later, or aborted by another run. Built from the same
+    /// settings as polars' client for the scans, credentials included (the
+    /// one chain of [`super::credentials`]), so both sign as one identity.
     fn multipart(&self, bucket: &str) -> Result<Arc<AmazonS3>> {
         let mut clients = self
             .multipart
@@ -31,41 +30,6 @@ impl S3 {
             return Ok(client.clone());
         }
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-        let from_files = [
-            (".aws/config", "region", AmazonS3ConfigKey::Region),
-            (
-                ".aws/credentials",
-                "aws_access_key_id",
-                AmazonS3ConfigKey::AccessKeyId,
-            ),
-            (
-                ".aws/credentials",
-                "aws_secret_access_key",
-                AmazonS3ConfigKey::SecretAccessKey,
-            ),
-            (
-                ".aws/credentials",
-                "aws_session_token",
-                AmazonS3ConfigKey::Token,
-            ),
-        ];
-        for (file, name, key) in from_files {
-            if builder.get_config_value(&key).is_some() {
-                continue;
-            }
-            let text = home
-                .as_ref()
-                .and_then(|h| std::fs::read_to_string(h.join(file)).ok())
-                .unwrap_or_default();
-            let value = text.lines().find_map(|line| {
-                let (k, v) = line.split_once('=')?;
-                (k.trim() == name).then(|| v.trim().to_string())
-            });
-            if let Some(value) = value {
-                builder = builder.with_config(key, value);
-            }
-        }
         for (key, value) in self.settings.config_keys() {
             builder = builder.with_config(key, value);
         }

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// S3 settings. Credentials never go here: they come from the environment
-/// or the usual AWS configuration files.
+/// or the usual AWS configuration files ([`super::credentials`]).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct S3Config {
@@ -52,6 +52,9 @@ pub struct S3Config {
 #[derive(Debug, Clone)]
 pub struct S3Settings {
     pub region: String,
+    /// The credential chain's result, handed to every client
+    /// ([`super::credentials`]).
+    pub chain: super::credentials::Chain,
     pub endpoint: Option<String>,
     pub allow_http: bool,
     pub path_style: bool,
@@ -75,6 +78,19 @@ impl S3Settings {
             .map(str::trim)
             .filter(|e| !e.is_empty())
             .map(|e| e.trim_end_matches('/').to_string());
+        let chain = super::credentials::resolve();
+        if let Some(c) = &chain.credentials {
+            for value in [
+                Some(&c.access_key_id),
+                Some(&c.secret_access_key),
+                c.session_token.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                crate::redact::register(value);
+            }
+        }
         let region = c
             .region
             .clone()
@@ -82,8 +98,10 @@ impl S3Settings {
             .or_else(|| std::env::var("AWS_REGION").ok())
             .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
             .filter(|r| !r.trim().is_empty())
+            .or_else(|| chain.region.clone())
             .unwrap_or_else(|| "us-east-1".to_string());
         S3Settings {
+            chain,
             path_style: c.path_style.unwrap_or(endpoint.is_some()),
             region,
             endpoint,
@@ -101,7 +119,21 @@ impl S3Settings {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if let Some(endpoint) = &self.endpoint {
-            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            let authority = endpoint
+                .split_once("://")
+                .map_or(endpoint.as_str(), |(_, rest)| rest)
+                .split(['/', '?', '#'])
+                .next()
+                .unwrap_or("");
+            if authority.contains('@') {
+                // Refused, never shown: the user name and password would
+                // travel into messages and the manifest.
+                problems.push(
+                    "`storage.s3.endpoint` carries a user name or password (`user:pass@host`): remove it and give \
+                     the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile"
+                        .into(),
+                );
+            } else if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                 problems.push(format!(
                     "`storage.s3.endpoint`: `{endpoint}` must start with `https://` (or `http://` with `allow_http: true`)"
                 ));
@@ -111,6 +143,7 @@ impl S3Settings {
                 ));
             }
         }
+        problems.extend(self.chain.problem.clone());
         if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
             problems.push("`storage.s3`: timeouts must be at least 1 second".into());
         }
@@ -153,6 +186,18 @@ impl S3Settings {
         ];
         if let Some(endpoint) = &self.endpoint {
             keys.push((AmazonS3ConfigKey::Endpoint, endpoint.clone()));
+        }
+        // Keys the chain found go to every client explicitly, so that no
+        // client falls back on a chain of its own.
+        if let Some(c) = &self.chain.credentials {
+            keys.push((AmazonS3ConfigKey::AccessKeyId, c.access_key_id.clone()));
+            keys.push((
+                AmazonS3ConfigKey::SecretAccessKey,
+                c.secret_access_key.clone(),
+            ));
+            if let Some(token) = &c.session_token {
+                keys.push((AmazonS3ConfigKey::Token, token.clone()));
+            }
         }
         keys
     }
