@@ -36,6 +36,7 @@ mod interrupts;
 pub mod reduce;
 pub mod spark;
 pub mod sql;
+mod staging;
 pub mod store;
 
 use chrono::NaiveDate;

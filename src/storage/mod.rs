@@ -5,6 +5,7 @@
 //! [`Location`] is the one type every path of the pipeline becomes after
 //! resolution; [`s3::S3`] is the client for the `s3://` ones.
 
+pub mod checksum;
 pub mod lock;
 pub mod s3;
 

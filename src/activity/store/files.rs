@@ -13,6 +13,7 @@ use super::compute::day_counts;
 use super::{DayManifest, DAY_MANIFEST};
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
+use crate::storage::checksum::sha256_hex;
 use crate::storage::lock::Lock;
 use crate::storage::s3::S3;
 use crate::storage::Location;
@@ -326,15 +327,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// The sha256 of `bytes`, in hex.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A one-row count column of a small frame.

@@ -26,6 +26,7 @@
 
 mod lease;
 mod local;
+mod watch;
 
 pub use lease::Lease;
 
