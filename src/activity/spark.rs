@@ -213,6 +213,7 @@ impl Remote {
 
     /// Runs one statement and returns its rows.
     fn sql(&self, step: &str, statement: &str) -> Result<Vec<spark_connect::row::Row>> {
+        log::debug("spark", &format!("{step}: started"));
         self.step(step, || self.session.sql(statement)?.collect())
     }
 }
