@@ -83,7 +83,9 @@ pub fn text() -> String {
                 p.theme.title(),
                 p.tier.name(),
                 p.unit.name(),
-                if p.comparable { "" } else { ", descriptive" }
+                p.descriptive
+                    .map(|why| format!(", descriptive: {why}"))
+                    .unwrap_or_default()
             )
         })
         .collect()
@@ -102,11 +104,10 @@ pub fn markdown() -> String {
             p.theme.title(),
             p.tier.name(),
             p.unit.name(),
-            if p.comparable {
-                "compared"
-            } else {
-                "descriptive"
-            }
+            p.descriptive.map_or_else(
+                || "compared".to_string(),
+                |why| format!("descriptive: {why}")
+            )
         ));
     }
     out

@@ -11,9 +11,11 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::frame::collect_all;
 use crate::metrics::aggregate::combine;
+use crate::metrics::families::Families;
 use crate::metrics::FinishRows;
 use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
 use crate::plan::Plans;
+use crate::stats::impact::{impact_rows, starting_mrr, ImpactInputs, MoneySettings};
 use crate::stats::{
     add_q_values, evaluate, sort_rows, AdjustSpec, AggregateInfo, Evaluated, LiftRow, MetricRow,
     BALANCED_SMD,
@@ -169,14 +171,23 @@ pub fn explain(
     Ok(text)
 }
 
+/// How the statistics stage reads the rows: the significance level, the
+/// adjustment, the families of the lift rows and the run's period [S, A)
+/// in days since 1970-01-01.
+pub struct Reading<'a> {
+    pub alpha: f64,
+    pub adjust: Option<&'a AdjustSpec>,
+    pub families: &'a Families<'a>,
+    pub period: (i32, i32),
+    /// The period's months and `money:`, for the `impact` table.
+    pub months: u32,
+    pub money: &'a MoneySettings,
+}
+
 /// The statistics stage and the `metrics` and `lift` tables; tables whose
 /// metric is not configured are written empty with their schema.
-pub fn statistics(
-    collected: Collected,
-    alpha: f64,
-    adjust: Option<&AdjustSpec>,
-    run: &RunColumns,
-) -> Result<Outputs> {
+pub fn statistics(collected: Collected, reading: &Reading, run: &RunColumns) -> Result<Outputs> {
+    let (alpha, adjust) = (reading.alpha, reading.adjust);
     let Collected {
         aggregates,
         infos,
@@ -208,7 +219,19 @@ pub fn statistics(
         }
     }
     sort_rows(&mut metric_rows, &mut lift_rows);
+    reading.families.apply(&mut lift_rows, reading.period);
     add_q_values(&mut lift_rows);
+    let basis_of = |metric: &str| reading.families.money(metric);
+    let impact = impact_rows(
+        &lift_rows,
+        &ImpactInputs {
+            basis_of: &basis_of,
+            starting_mrr: starting_mrr(&metric_rows, &reading.families.revenue_retention()),
+            months: reading.months,
+            money: reading.money,
+        },
+    );
+    tables.insert("impact", crate::output::impact::impact_table(run, &impact)?);
     tables.insert("metrics", tables::metrics_table(run, &metric_rows)?);
     tables.insert("lift", tables::lift_table(run, &lift_rows)?);
     for table in [

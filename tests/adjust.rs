@@ -49,7 +49,15 @@ fn the_sample_churn_is_standardized_to_the_trained_plan_mix() {
     assert!((se - 0.027356563231541908).abs() < 1e-12, "{se}");
     assert_eq!(value("churn_rate", "n_trained_adjusted"), 263.0);
     assert!(value("churn_rate", "adjusted_p_value") < 1e-3);
-    assert!(value("churn_rate", "e_value") > 1.0);
+    assert!(value("churn_rate", "adjusted_e_value") > 1.0);
+    // The interval excludes 0, so its nearest limit needs some confounding too, less than the estimate.
+    let (e, e_ci) = (
+        value("churn_rate", "adjusted_e_value"),
+        value("churn_rate", "adjusted_e_value_ci"),
+    );
+    assert!(e_ci > 1.0 && e_ci < e, "{e} {e_ci}");
+    // The adjusted comparison's power: (1.959964 + 0.841621) × its standard error.
+    assert!((value("churn_rate", "adjusted_mde") - 2.801585 * 0.027356563231541908).abs() < 1e-6);
     assert!(value("churn_rate", "adjusted_q_value") >= value("churn_rate", "adjusted_p_value"));
     let methods = lift.column("adjust_method").unwrap().str().unwrap().clone();
     assert_eq!(methods.null_count(), 0);
@@ -151,6 +159,28 @@ fn propensity_strata_come_from_a_logit_that_matches_statsmodels() {
     // Five quantile strata of the trained accounts' scores, with 9 covariate patterns: the
     // balance after adjustment is imperfect and the run says so.
     assert!(stderr.contains("standardized mean differences"), "{stderr}");
+}
+
+#[test]
+fn propensity_with_no_more_patterns_than_strata_gives_one_stratum_per_pattern() {
+    // docs/STATISTICS.md#strata: plan alone has 3 covariate patterns, fewer than 5 strata, so each
+    // plan is a stratum of its own and the result is exactly the standardization on plan (the
+    // numbers of the first test), not quantile strata that mix plans.
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = sample_pipeline_with(
+        dir.path(),
+        "adjust:   { method: propensity, covariates: [plan], strata: 5 }",
+    );
+    run_ok(&pipeline);
+    let lift = read_table(&dir.path().join("out/as_of=2026-11-01"), "lift");
+    let churn = |column: &str| floats(&lift, overall("churn_rate"), column)[0].unwrap();
+    assert!((churn("adjusted_untrained_value") - 0.22344233410316097).abs() < 1e-12);
+    assert!((churn("adjusted_abs_diff") - (-0.11317617440734348)).abs() < 1e-12);
+    let balance = read_table(&dir.path().join("out/as_of=2026-11-01"), "balance");
+    // Every plan balanced exactly after the adjustment.
+    for smd in floats(&balance, col("covariate").eq(lit("plan")), "smd_adjusted") {
+        assert!(smd.unwrap().abs() < 1e-9, "{smd:?}");
+    }
 }
 
 #[test]

@@ -50,6 +50,7 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
             "account_cohorts.parquet",
             "account_health.parquet",
             "balance.parquet",
+            "impact.parquet",
             "lift.parquet",
             "metrics.parquet",
             "report.html",
@@ -63,8 +64,8 @@ fn reruns_are_identical_and_replace_the_partition_atomically() {
     assert_eq!(manifest["period_start"], "2025-11-01");
     assert_eq!(manifest["inputs"][0]["source"], "accounts");
     assert_eq!(manifest["inputs"][0]["rows_read"], 3);
-    assert_eq!(manifest["outputs"][5]["table"], "account_cohorts");
-    assert_eq!(manifest["outputs"][5]["rows"], 3);
+    assert_eq!(manifest["outputs"][6]["table"], "account_cohorts");
+    assert_eq!(manifest["outputs"][6]["rows"], 3);
 }
 
 #[test]
@@ -141,6 +142,10 @@ fn output_table_types_and_column_order() {
             "n_untrained:i64",
             "diff_ci_low:f64",
             "diff_ci_high:f64",
+            "mde:f64",
+            "e_value:f64",
+            "e_value_ci:f64",
+            "family:str",
             "adjusted_untrained_value:f64",
             "adjusted_abs_diff:f64",
             "adjusted_ci_low:f64",
@@ -150,7 +155,9 @@ fn output_table_types_and_column_order() {
             "n_trained_adjusted:i64",
             "n_untrained_adjusted:i64",
             "adjusted_note:str",
-            "e_value:f64",
+            "adjusted_mde:f64",
+            "adjusted_e_value:f64",
+            "adjusted_e_value_ci:f64",
             "q_value:f64",
             "adjusted_q_value:f64"
         ]

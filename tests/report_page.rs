@@ -230,13 +230,17 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
         "{facts}"
     );
 
-    // The headline tiers, guardrails apart.
+    // The headline tiers: the primary outcomes, then the guardrails apart (NPS, tickets and CSAT;
+    // the sample's headline has no secondary metric).
     let tiers: Vec<String> = select(&page, "#headline h3.tier")
         .iter()
         .map(|h| h.text().collect())
         .collect();
-    assert_eq!(tiers.len(), 3, "{tiers:?}");
-    assert!(tiers[2].starts_with("Guardrails"));
+    assert_eq!(tiers.len(), 2, "{tiers:?}");
+    assert!(
+        tiers[0].starts_with("Primary") && tiers[1].starts_with("Guardrails"),
+        "{tiers:?}"
+    );
     // No adjustment in the sample: no balance view, no adjusted columns.
     assert!(select(&page, "#balance").is_empty());
     assert!(!text.contains("Adjusted (95 % CI)"));

@@ -43,6 +43,11 @@ pub struct Pipeline {
     pub adjust: Option<super::types::AdjustConfig>,
     /// Significance level of the lift tests (docs/STATISTICS.md).
     pub alpha: f64,
+    /// `money:` (docs/STATISTICS.md#money).
+    pub money: super::types::MoneyConfig,
+    /// `primary:` and `guardrails:`, as listed (checked against `metrics`).
+    pub primary: Option<Vec<String>>,
+    pub guardrails: Option<Vec<String>>,
     /// What to do with fact rows whose account is unknown (docs/INPUTS.md#the-checks).
     pub orphans: OrphanPolicy,
     /// `quality.max_orphan_share`: above it, dropped rows stop the run.
@@ -148,6 +153,9 @@ pub fn resolve<M: MetricEntry + serde::Serialize>(
         segment_by: file.segment_by,
         adjust: file.adjust,
         alpha: file.stats.alpha,
+        money: file.money.clone(),
+        primary: file.primary,
+        guardrails: file.guardrails,
         orphans: file.quality.orphans,
         max_orphan_share: file.quality.max_orphan_share,
         max_off_grain_share: file.quality.max_off_grain_share,
@@ -228,6 +236,58 @@ fn check_values<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
     }
     for metric in &file.metrics {
         problems.extend(metric.problems());
+    }
+    problems.extend(check_families(file));
+    if let Some(currency) = &file.money.currency {
+        if currency.trim().is_empty() || currency.chars().count() > 8 {
+            problems.push(format!(
+                "`money.currency` must be a short code such as USD or EUR, got `{currency}`"
+            ));
+        }
+    }
+    if let Some(cost) = file.money.cost_per_ticket {
+        if !(cost >= 0.0 && cost.is_finite()) {
+            problems.push(format!(
+                "`money.cost_per_ticket` must be a number ≥ 0, got {cost}"
+            ));
+        }
+    }
+    problems
+}
+
+/// `primary:` and `guardrails:` name metrics of `metrics` that are compared
+/// (not descriptive), each once and in one list only.
+fn check_families<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let configured: Vec<&str> = file.metrics.iter().map(|m| m.id()).collect();
+    let lists = [("primary", &file.primary), ("guardrails", &file.guardrails)];
+    for (key, list) in lists {
+        let Some(list) = list else { continue };
+        let mut seen = std::collections::BTreeSet::new();
+        for id in list {
+            if !seen.insert(id.as_str()) {
+                problems.push(format!("`{key}` lists `{id}` twice"));
+                continue;
+            }
+            match file.metrics.iter().find(|m| m.id() == id) {
+                None => problems.push(format!(
+                    "`{key}` names `{id}`, which is not one of this pipeline's metrics ({})",
+                    configured.join(", ")
+                )),
+                Some(metric) if !metric.compared() => problems.push(format!(
+                    "`{key}` names `{id}`, a descriptive metric: its rows carry no test \
+                     (docs/STATISTICS.md#descriptive-metrics)"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    if let (Some(primary), Some(guardrails)) = (&file.primary, &file.guardrails) {
+        for id in primary.iter().filter(|id| guardrails.contains(id)) {
+            problems.push(format!(
+                "`{id}` is in both `primary` and `guardrails`: a metric's overall rows belong to one family"
+            ));
+        }
     }
     problems
 }

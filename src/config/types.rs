@@ -52,6 +52,18 @@ pub struct PipelineFile<M> {
     pub quality: QualityConfig,
     /// Metrics to compute: an id, or an id mapped to its parameters.
     pub metrics: Vec<M>,
+    /// What money a difference is worth (docs/STATISTICS.md#money).
+    #[serde(default, skip_serializing_if = "MoneyConfig::is_default")]
+    pub money: MoneyConfig,
+    /// The metrics whose overall rows form the `primary` multiple-testing
+    /// family (docs/STATISTICS.md#multiple-testing); default: the catalog's
+    /// primary metrics among `metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<Vec<String>>,
+    /// The metrics whose overall rows form the `guardrail` family; default:
+    /// the catalog's guardrail metrics among `metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<Vec<String>>,
     /// Where the output partition is written.
     pub output: OutputConfig,
     /// Where the event metrics' daily activity comes from (default: this
@@ -71,6 +83,30 @@ pub trait MetricEntry {
     /// The metric's id, as the pipeline file names it.
     fn id(&self) -> &str;
     fn problems(&self) -> Vec<String>;
+    /// False for a descriptive metric (docs/STATISTICS.md#descriptive-metrics),
+    /// whose rows carry no test and so cannot be primary or a guardrail.
+    fn compared(&self) -> bool;
+}
+
+/// `money:`: the currency of the revenue and the cost of a support ticket,
+/// for the `impact` table (docs/PIPELINE.md#money).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyConfig {
+    /// The currency of `revenue` (for example `USD`), shown beside amounts;
+    /// nothing is converted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The cost of one support ticket in that currency: tickets avoided are
+    /// also written as money.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_ticket: Option<f64>,
+}
+
+impl MoneyConfig {
+    pub fn is_default(&self) -> bool {
+        *self == MoneyConfig::default()
+    }
 }
 
 /// Object storage settings.

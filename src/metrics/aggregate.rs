@@ -49,6 +49,18 @@ impl Sums {
         }
     }
 
+    /// An account contributing its count of facts (tickets, referrals) to a
+    /// mean of counts per account: `num` = the count, `den` = 1, `sq` = the
+    /// count² (docs/STATISTICS.md#counts-per-account: var = s²/n).
+    pub fn count(count: Expr) -> Self {
+        Sums {
+            num: count.clone(),
+            den: lit(1.0),
+            sq: count.clone() * count,
+            ..Sums::zero()
+        }
+    }
+
     /// A unit contributing `num` and `den` to a ratio of sums.
     pub fn ratio(num: Expr, den: Expr) -> Self {
         Sums {
@@ -160,7 +172,7 @@ impl Units {
             keys.push(crate::cohort::STRATUM);
         }
         let per_account =
-            self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue { .. });
+            self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue(_));
         let units = if per_account {
             columns.push(col("account_id").alias("cluster"));
             columns.extend(sums.exprs());

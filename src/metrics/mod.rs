@@ -12,6 +12,7 @@ pub mod adoption;
 pub mod aggregate;
 mod context;
 mod education;
+pub mod families;
 mod health_score;
 pub mod needs;
 pub mod presentation;
@@ -146,6 +147,40 @@ pub trait Metric {
     /// own unit (`Presentation::unit` in the registry).
     fn unit_of_dimension(&self, _dimension: &str) -> Option<presentation::Unit> {
         None
+    }
+    /// docs/STATISTICS.md#multiple-testing: whether a lift row of the
+    /// metric with `dimension` and `rows_period` (segment null) is one of
+    /// its overall rows, whose family is primary, secondary or guardrail;
+    /// every other row is exploratory. By default the row without a
+    /// dimension over the run's period [S, A).
+    fn overall_row(
+        &self,
+        dimension: Option<&str>,
+        rows_period: (i32, i32),
+        period: (i32, i32),
+    ) -> bool {
+        dimension.is_none() && rows_period == period
+    }
+    /// Why the lift row of `dimension` is descriptive (its comparison is
+    /// circular), where the metric is compared but that row is not
+    /// (docs/STATISTICS.md#descriptive-metrics).
+    fn descriptive_row(&self, _dimension: Option<&str>) -> Option<&'static str> {
+        None
+    }
+    /// What the metric's parameters make worth a warning (not an error),
+    /// shown by `validate` and every run.
+    fn config_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// How a difference of the metric turns into money or tickets per year
+    /// (docs/STATISTICS.md#money); None: no `impact` row.
+    fn money(&self) -> Option<crate::stats::impact::MoneyBasis> {
+        None
+    }
+    /// Which of the overall rows of a primary metric are primary (the others
+    /// are secondary): all of them by default.
+    fn headline_row(&self, _dimension: Option<&str>) -> bool {
+        true
     }
     /// Builds the lazy plan.
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan>;

@@ -10,6 +10,20 @@ use crate::inputs::Inputs;
 use crate::quality::Scope;
 use crate::time::{DayRange, Period};
 
+/// What the metrics' parameters make worth a warning, each prefixed with
+/// the metric's id (the health score's `trained` signal).
+pub fn config_warnings(metrics: &[MetricConfig]) -> Vec<String> {
+    metrics
+        .iter()
+        .flat_map(|m| {
+            m.metric()
+                .config_warnings()
+                .into_iter()
+                .map(move |w| format!("metric `{}`: {w}", m.id()))
+        })
+        .collect()
+}
+
 /// The days of activity the configured metrics read (None when no metric
 /// reads events): from the earliest day any of them looks at, to A
 /// (docs/ARCHITECTURE.md, "Activity").

@@ -99,7 +99,7 @@ impl Tier {
     pub fn heading(self) -> &'static str {
         match self {
             Tier::Primary => "Primary outcomes: retention and revenue",
-            Tier::Secondary => "Secondary: satisfaction",
+            Tier::Secondary => "Secondary outcomes",
             Tier::Guardrail => "Guardrails: support load and satisfaction must not get worse",
         }
     }
@@ -123,10 +123,11 @@ pub struct Presentation {
     /// (`Metric::unit_of_dimension`).
     pub unit: Unit,
     pub headline: Option<HeadlinePlace>,
-    /// False where the cohorts differ by construction (education metrics
-    /// measure the training that defines the cohorts): the comparison is a
-    /// description, not evidence.
-    pub comparable: bool,
+    /// Why the comparison is circular, where the cohorts differ by
+    /// construction (education metrics measure the training that defines
+    /// the cohorts): its lift rows carry no test
+    /// (docs/STATISTICS.md#descriptive-metrics). None for a compared metric.
+    pub descriptive: Option<&'static str>,
 }
 
 impl Presentation {
@@ -139,7 +140,7 @@ impl Presentation {
             tier,
             unit: Unit::Share,
             headline: None,
-            comparable: true,
+            descriptive: None,
         }
     }
 
@@ -170,11 +171,16 @@ impl Presentation {
         }
     }
 
-    /// Its trained-vs-untrained comparison is descriptive only.
-    pub const fn descriptive(self) -> Presentation {
+    /// Its trained-vs-untrained comparison is descriptive only, for `reason`.
+    pub const fn descriptive(self, reason: &'static str) -> Presentation {
         Presentation {
-            comparable: false,
+            descriptive: Some(reason),
             ..self
         }
+    }
+
+    /// Whether its trained and untrained values are compared with a test.
+    pub const fn comparable(&self) -> bool {
+        self.descriptive.is_none()
     }
 }

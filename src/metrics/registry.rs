@@ -93,7 +93,7 @@ use super::presentation::{Presentation as P, Theme::*, Tier::*, Unit};
 // metric id is written.
 metric_registry! {
     "logo_retention" => LogoRetention(super::retention::logo_retention::LogoRetention)
-        as P::new("Logo retention", Retention, Primary),
+        as P::new("Logo retention", Retention, Secondary),
     "churn_rate" => ChurnRate(super::retention::churn_rate::ChurnRate)
         as P::new("Churn rate", Retention, Primary).headline(1),
     "monthly_churn_rate" => MonthlyChurnRate(super::retention::monthly_churn_rate::MonthlyChurnRate)
@@ -121,27 +121,31 @@ metric_registry! {
     "key_action_rate" => KeyActionRate(super::adoption::key_action_rate::KeyActionRate)
         as P::new("Key action rate", Adoption, Secondary),
     "key_action_correlation" => KeyActionCorrelation(super::adoption::key_action_correlation::KeyActionCorrelation)
-        as P::new("Key action correlation", Adoption, Secondary).unit(Unit::Number).descriptive(),
+        as P::new("Key action correlation", Adoption, Secondary).unit(Unit::Number)
+        .descriptive("an association of training with the key action, written once for the cohort `all`; it has no trained-versus-untrained row"),
     "return_rate" => ReturnRate(super::adoption::return_rate::ReturnRate)
         as P::new("Return rate", Adoption, Secondary),
     "time_to_first_value" => TimeToFirstValue(super::adoption::time_to_first_value::TimeToFirstValue)
         as P::new("Time to first value", Adoption, Secondary).unit(Unit::Days),
     "training_completion_rate" => TrainingCompletionRate(super::education::training_completion_rate::TrainingCompletionRate)
-        as P::new("Training completion rate", Education, Secondary).descriptive(),
+        as P::new("Training completion rate", Education, Secondary)
+        .descriptive("a completion by the landmark is what makes an account trained"),
     "knowledge_retention" => KnowledgeRetention(super::education::knowledge_retention::KnowledgeRetention)
-        as P::new("Knowledge retention", Education, Secondary).descriptive(),
+        as P::new("Knowledge retention", Education, Secondary)
+        .descriptive("only accounts with completions have scores, and completing is what makes an account trained"),
     "education_engagement" => EducationEngagement(super::education::education_engagement::EducationEngagement)
-        as P::new("Education engagement", Education, Secondary).unit(Unit::Number).descriptive(),
+        as P::new("Education engagement", Education, Secondary).unit(Unit::Number)
+        .descriptive("enrolling in or completing training is itself the training activity that defines the trained"),
     "support_incident_rate" => SupportIncidentRate(super::success::support_incident_rate::SupportIncidentRate)
         as P::new("Tickets per account", SupportAndSuccess, Guardrail).unit(Unit::Number).headline(5),
     "save_rate" => SaveRate(super::success::save_rate::SaveRate)
-        as P::new("Save rate", SupportAndSuccess, Guardrail),
+        as P::new("Save rate", SupportAndSuccess, Secondary),
     "customer_base_coverage" => CustomerBaseCoverage(super::success::customer_base_coverage::CustomerBaseCoverage)
-        as P::new("Customer base coverage", SupportAndSuccess, Guardrail),
+        as P::new("Customer base coverage", SupportAndSuccess, Secondary),
     "referral_rate" => ReferralRate(super::success::referral_rate::ReferralRate)
         as P::new("Referral rate", SupportAndSuccess, Secondary),
     "nps" => Nps(super::survey::nps::Nps)
-        as P::new("NPS", Satisfaction, Secondary).unit(Unit::Nps).headline(4),
+        as P::new("NPS", Satisfaction, Guardrail).unit(Unit::Nps).headline(4),
     "csat" => Csat(super::survey::csat::Csat)
         as P::new("CSAT (satisfied share)", Satisfaction, Guardrail).unit(Unit::Percent).headline(6),
     "health_score" => HealthScore(super::health_score::HealthScore)
@@ -165,6 +169,10 @@ impl MetricConfig {
 impl crate::config::MetricEntry for MetricConfig {
     fn id(&self) -> &str {
         MetricConfig::id(self)
+    }
+
+    fn compared(&self) -> bool {
+        self.presentation().comparable()
     }
 
     /// Parameter problems, each prefixed with the metric's id.

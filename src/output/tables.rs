@@ -4,13 +4,14 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::stats::{Adjusted, Direction, FrameColumns, LiftRow, MetricRow};
+use crate::stats::{Adjusted, Direction, Family, FrameColumns, LiftRow, MetricRow};
 use crate::time::{date_lit, date_to_days};
 
 /// Table names, in the order they are written.
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 9] = [
     "metrics",
     "lift",
+    "impact",
     "retention_curve",
     "survival_curve",
     "revenue_movements",
@@ -239,6 +240,15 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
         Column::new("n_untrained".into(), whole(&|r| r.n_untrained)),
         Column::new("diff_ci_low".into(), number(&|r| r.diff_ci_low)),
         Column::new("diff_ci_high".into(), number(&|r| r.diff_ci_high)),
+        Column::new("mde".into(), number(&|r| r.mde)),
+        Column::new("e_value".into(), number(&|r| r.e_value)),
+        Column::new("e_value_ci".into(), number(&|r| r.e_value_ci)),
+        Column::new(
+            "family".into(),
+            rows.iter()
+                .map(|r| r.family.map(|f| f.as_str()))
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "adjusted_untrained_value".into(),
             number(&|r| r.adjusted.untrained_value),
@@ -257,7 +267,12 @@ pub fn lift_table(run: &RunColumns, rows: &[LiftRow]) -> Result<DataFrame> {
             optional(&|r| r.adjusted.n_untrained),
         ),
         Column::new("adjusted_note".into(), text(&|r| r.adjusted.note.clone())),
-        Column::new("e_value".into(), number(&|r| r.adjusted.e_value)),
+        Column::new("adjusted_mde".into(), number(&|r| r.adjusted.mde)),
+        Column::new("adjusted_e_value".into(), number(&|r| r.adjusted.e_value)),
+        Column::new(
+            "adjusted_e_value_ci".into(),
+            number(&|r| r.adjusted.e_value_ci),
+        ),
         Column::new("q_value".into(), number(&|r| r.q_value)),
         Column::new("adjusted_q_value".into(), number(&|r| r.adjusted.q_value)),
     ]);
@@ -297,11 +312,14 @@ pub fn read_lift(df: &DataFrame) -> Result<Vec<LiftRow>> {
         number("adjusted_ci_low")?,
         number("adjusted_ci_high")?,
     );
-    let (a_p, a_q, e_value) = (
-        number("adjusted_p_value")?,
-        number("adjusted_q_value")?,
-        number("e_value")?,
+    let (a_p, a_q) = (number("adjusted_p_value")?, number("adjusted_q_value")?);
+    let (mde, e_value, e_value_ci) = (number("mde")?, number("e_value")?, number("e_value_ci")?);
+    let (a_mde, a_e_value, a_e_value_ci) = (
+        number("adjusted_mde")?,
+        number("adjusted_e_value")?,
+        number("adjusted_e_value_ci")?,
     );
+    let family = c.text("family")?;
     let (method, note) = (c.text("adjust_method")?, c.text("adjusted_note")?);
     let (a_n1, a_n0) = (
         c.whole("n_trained_adjusted")?,
@@ -317,6 +335,15 @@ pub fn read_lift(df: &DataFrame) -> Result<Vec<LiftRow>> {
                     i + 1
                 ))
             })?;
+            let family = match family.get(i) {
+                None => None,
+                Some(name) => Some(Family::from_name(name).ok_or_else(|| {
+                    Error::other(format!(
+                        "table `lift`, row {}: family `{name}` is none of primary, secondary, guardrail, exploratory",
+                        i + 1
+                    ))
+                })?),
+            };
             let required = |value: Option<i32>, column: &str| {
                 value.ok_or_else(|| {
                     Error::other(format!("table `lift`, row {}: `{column}` is null", i + 1))
@@ -339,6 +366,10 @@ pub fn read_lift(df: &DataFrame) -> Result<Vec<LiftRow>> {
                 n_untrained: n0.get(i).unwrap_or(0),
                 diff_ci_low: low.get(i),
                 diff_ci_high: high.get(i),
+                mde: mde.get(i),
+                e_value: e_value.get(i),
+                e_value_ci: e_value_ci.get(i),
+                family,
                 adjusted: Adjusted {
                     untrained_value: a_untrained.get(i),
                     abs_diff: a_diff.get(i),
@@ -349,7 +380,9 @@ pub fn read_lift(df: &DataFrame) -> Result<Vec<LiftRow>> {
                     n_trained: a_n1.get(i),
                     n_untrained: a_n0.get(i),
                     note: text(&note, i),
-                    e_value: e_value.get(i),
+                    e_value: a_e_value.get(i),
+                    e_value_ci: a_e_value_ci.get(i),
+                    mde: a_mde.get(i),
                     q_value: a_q.get(i),
                     ..Adjusted::default()
                 },

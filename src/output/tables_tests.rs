@@ -29,6 +29,9 @@ fn the_lift_table_reads_back_into_the_rows_it_was_written_from() {
         Direction::LowerIsBetter,
     );
     plain.q_value = Some(0.0001);
+    plain.family = Some(crate::stats::Family::Guardrail);
+    plain.e_value = Some(2.4);
+    plain.e_value_ci = Some(1.0);
     let mut adjusted = LiftRow::compare(
         "nps",
         &key(Some("plan=pro"), Some("days=30")),
@@ -49,6 +52,8 @@ fn the_lift_table_reads_back_into_the_rows_it_was_written_from() {
         n_untrained: Some(400),
         note: None,
         e_value: Some(1.9),
+        e_value_ci: Some(1.2),
+        mde: Some(13.9),
         q_value: Some(0.04),
         ..Adjusted::default()
     };

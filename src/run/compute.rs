@@ -162,7 +162,12 @@ pub(super) fn compute_stages(
         quality::check(&inputs, pipeline, &scope)
     })?
     .into_result()?;
-    let mut warnings: Vec<String> = report.warnings.clone();
+    let config_warnings = needs::config_warnings(&job.metrics);
+    for warning in &config_warnings {
+        crate::log::warn("config", warning);
+    }
+    let mut warnings = config_warnings;
+    warnings.extend(report.warnings.clone());
     warnings.extend(
         timed("check", "plausibility", || {
             quality::plausibility::check(&inputs, pipeline, &scope, &report)
@@ -246,7 +251,28 @@ pub(super) fn compute_stages(
         lift_rows,
         tables,
         warnings: statistics_warnings,
-    } = execute::statistics(collected, pipeline.alpha, adjust.as_ref(), &run)?;
+    } = execute::statistics(
+        collected,
+        &execute::Reading {
+            alpha: pipeline.alpha,
+            adjust: adjust.as_ref(),
+            families: &crate::metrics::families::Families::new(
+                &job.metrics,
+                pipeline.primary.as_deref(),
+                pipeline.guardrails.as_deref(),
+            ),
+            period: (
+                crate::time::date_to_days(pipeline.period.start),
+                crate::time::date_to_days(pipeline.period.as_of),
+            ),
+            months: pipeline.period.months,
+            money: &crate::stats::impact::MoneySettings {
+                currency: pipeline.money.currency.clone(),
+                cost_per_ticket: pipeline.money.cost_per_ticket,
+            },
+        },
+        &run,
+    )?;
     for warning in &statistics_warnings {
         crate::log::warn("statistics", warning);
     }

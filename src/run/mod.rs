@@ -87,6 +87,9 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
     let job = load(options)?;
     let pipeline = &job.pipeline;
     stages.done("config", &format!("pipeline `{}` is valid", pipeline.name));
+    for warning in needs::config_warnings(&job.metrics) {
+        crate::log::warn("config", &warning);
+    }
     let inputs = scan(&job, None)?;
     stages.done(
         "scan",

@@ -130,7 +130,7 @@ pub fn standardize(
                 "not adjusted: a median does not add up over strata".into(),
             )
         }
-        Kind::LifetimeValue { .. } => {
+        Kind::LifetimeValue(_) => {
             return note(
                 result,
                 "not adjusted: the lifetime value combines several ratios; read the adjusted \
@@ -184,7 +184,7 @@ pub fn standardize(
         result.cmh_p_value = cmh_p(&tables);
     }
     let combined = combine(&strata, &mut result.adjusted);
-    let (treated, control) = (combined.treated, combined.control);
+    let control = combined.control;
     let a = &mut result.adjusted;
     match combined.variance {
         Some(_) => a.p_value = combined.p_value(),
@@ -195,7 +195,9 @@ pub fn standardize(
             )
         }
     }
-    a.e_value = e_value(measure.kind, treated, control, &pooled1, &pooled0);
+    let scale = super::evalue::Scale::of(measure.kind, control, &pooled1, &pooled0);
+    a.read_as(scale);
+    a.mde = formulas::minimum_detectable(combined.variance);
     result
 }
 
@@ -281,38 +283,46 @@ fn combine(strata: &[Compared], a: &mut Adjusted) -> Combined {
 /// Lifetimes of a cohort by stratum.
 pub type LifetimesByStratum = BTreeMap<Option<String>, formulas::Lifetimes>;
 
-/// What a survival lift row compares: S(t), or the restricted mean
-/// survival time up to τ.
+/// What a survival lift row compares: S(t), the restricted mean survival
+/// time up to τ, or the whole curves (the log-rank test, p-value only).
 #[derive(Debug, Clone, Copy)]
 pub enum SurvivalMeasure {
     At(i64),
     RestrictedMean(i64),
+    LogRank,
 }
 
 impl SurvivalMeasure {
-    fn day(self) -> i64 {
+    /// What a stratum needs besides `min_per_arm` accounts on each side.
+    fn needs(self) -> String {
         match self {
-            SurvivalMeasure::At(t) | SurvivalMeasure::RestrictedMean(t) => t,
+            SurvivalMeasure::At(t) | SurvivalMeasure::RestrictedMean(t) => {
+                format!("accounts, or none still observed at day {t}")
+            }
+            SurvivalMeasure::LogRank => "accounts".to_string(),
         }
     }
 
+    /// The estimate and its variance; the log-rank test has none (and
+    /// every stratum has its curves).
     fn estimate(self, group: &formulas::Lifetimes) -> Option<(f64, f64)> {
         match self {
             SurvivalMeasure::At(t) => formulas::kaplan_meier(group, t),
             SurvivalMeasure::RestrictedMean(tau) => formulas::restricted_mean(group, tau),
+            SurvivalMeasure::LogRank => Some((0.0, 0.0)),
         }
     }
 }
 
-/// docs/STATISTICS.md, survival: "the stratified Kaplan–Meier average Σ_k w_k Ŝ₀k(t)
-/// and the stratified log-rank test". Weights are the trained accounts'
-/// shares of the comparable strata (at least `min_per_arm` accounts on
-/// each side, and someone still observed at `t` on each side); the
-/// variance is Σ_k w_k² (V₁k + V₀k) with Greenwood's; the p-value is the
-/// stratified log-rank test over the comparable strata; the E-value is
-/// that of the risk of the event by `t`, 1 − S. The restricted mean is
-/// standardized the same way, with its own variance, a Wald p-value and no
-/// E-value.
+/// docs/STATISTICS.md#survival-adjusted: the stratified Kaplan–Meier
+/// average Σ_k w_k Ŝ₀k(t). Weights are the trained accounts' shares of the
+/// comparable strata (at least `min_per_arm` accounts on each side, and
+/// someone still observed at `t` on each side); the variance is
+/// Σ_k w_k² (V₁k + V₀k) with Greenwood's and the p-value its Wald test; the
+/// E-value is that of the risk of the event by `t`, 1 − S. The restricted
+/// mean is standardized the same way, with its own variance and no E-value.
+/// The log-rank row gets the stratified log-rank test over the strata with
+/// `min_per_arm` accounts on each side, and no estimate.
 pub fn standardize_survival(
     trained: &LifetimesByStratum,
     untrained: &LifetimesByStratum,
@@ -337,9 +347,16 @@ pub fn standardize_survival(
     }
     result.untrained_units = untrained.values().map(size).sum();
     result.untrained_unused = result.untrained_units - comparable.iter().map(|c| c.3).sum::<f64>();
-    let what = format!("accounts, or none still observed at day {}", measure.day());
-    if let Some(reason) = result.too_little_overlap(spec, &what) {
+    if let Some(reason) = result.too_little_overlap(spec, &measure.needs()) {
         return result.null_because(reason);
+    }
+    if let SurvivalMeasure::LogRank = measure {
+        let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
+        let a = &mut result.adjusted;
+        a.p_value = formulas::stratified_log_rank_p(&pairs);
+        a.n_trained = Some(comparable.iter().map(|c| c.2).sum::<f64>().round() as i64);
+        a.n_untrained = Some(comparable.iter().map(|c| c.3).sum::<f64>().round() as i64);
+        return result;
     }
     let strata: Vec<Compared> = comparable
         .iter()
@@ -352,71 +369,14 @@ pub fn standardize_survival(
         })
         .collect();
     let combined = combine(&strata, &mut result.adjusted);
-    let (s1, s0) = (combined.treated, combined.control);
+    let s0 = combined.control;
     let a = &mut result.adjusted;
-    match measure {
-        SurvivalMeasure::At(_) => {
-            let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
-            a.p_value = formulas::stratified_log_rank_p(&pairs);
-            a.e_value = e_value(
-                Kind::Proportion,
-                1.0 - s1,
-                1.0 - s0,
-                &Totals::default(),
-                &Totals::default(),
-            );
-        }
-        SurvivalMeasure::RestrictedMean(_) => {
-            a.p_value = combined.p_value();
-        }
+    a.p_value = combined.p_value();
+    a.mde = formulas::minimum_detectable(combined.variance);
+    if let SurvivalMeasure::At(_) = measure {
+        a.read_as(super::evalue::Scale::survival(s0));
     }
     result
-}
-
-/// VanderWeele & Ding (2017): E = RR + √(RR·(RR − 1)) for RR ≥ 1 (a
-/// protective RR is inverted first): the risk ratio an unmeasured
-/// confounder would need with both training and the outcome to explain the
-/// effect away. Risks (shares) and counts per account use their ratio
-/// (trained / adjusted untrained); means and NPS the standardized mean
-/// difference d = difference / pooled SD of the units, RR ≈ exp(0.91·|d|).
-/// Null for ratios of sums, lifetime values and medians, where neither
-/// reading applies.
-fn e_value(kind: Kind, treated: f64, control: f64, t: &Totals, u: &Totals) -> Option<f64> {
-    let rr = match kind {
-        Kind::Proportion | Kind::Percent | Kind::Rate => {
-            if treated > 0.0 && control > 0.0 {
-                treated / control
-            } else {
-                return None;
-            }
-        }
-        Kind::Mean => {
-            let sd = pooled_sd(
-                formulas::mean_and_variance(t.num, t.sq, t.den)?.1?,
-                t.den,
-                formulas::mean_and_variance(u.num, u.sq, u.den)?.1?,
-                u.den,
-            )?;
-            (0.91 * (treated - control).abs() / sd).exp()
-        }
-        Kind::Nps => {
-            let unit_variance = |t: &Totals| {
-                let (pp, pd) = (t.a1 / t.den, t.a2 / t.den);
-                100.0 * 100.0 * (pp + pd - (pp - pd).powi(2))
-            };
-            let sd = pooled_sd(unit_variance(t), t.den, unit_variance(u), u.den)?;
-            (0.91 * (treated - control).abs() / sd).exp()
-        }
-        _ => return None,
-    };
-    let rr = if rr < 1.0 { 1.0 / rr } else { rr };
-    (rr.is_finite()).then(|| rr + (rr * (rr - 1.0)).max(0.0).sqrt())
-}
-
-/// √(((n₁ − 1)s₁² + (n₀ − 1)s₀²)/(n₁ + n₀ − 2)); null when it is 0.
-fn pooled_sd(var1: f64, n1: f64, var0: f64, n0: f64) -> Option<f64> {
-    let sd = (((n1 - 1.0) * var1 + (n0 - 1.0) * var0) / (n1 + n0 - 2.0)).sqrt();
-    (sd > 0.0 && sd.is_finite()).then_some(sd)
 }
 
 pub use super::overlap::{log_cmh, overlap_warnings};

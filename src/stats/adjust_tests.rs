@@ -155,10 +155,12 @@ fn medians_and_lifetime_values_are_not_adjusted_and_say_why() {
     let t = strata(&[("A", share(1.0, 10.0))]);
     for kind in [
         Kind::Median,
-        Kind::LifetimeValue {
+        Kind::LifetimeValue(crate::stats::lifetime::Lifetime {
             months: 12,
             margin: 1.0,
-        },
+            horizon: Some(36),
+            discount_annual: 0.0,
+        }),
     ] {
         let s = standardize(Measure::of(kind), &t, &t, &spec(1.0));
         assert_eq!(s.adjusted.abs_diff, None);
@@ -167,54 +169,14 @@ fn medians_and_lifetime_values_are_not_adjusted_and_say_why() {
 }
 
 #[test]
-fn e_values_match_the_published_example_and_the_mean_approximation() {
-    // VanderWeele & Ding: RR 3.9 → 3.9 + √(3.9·2.9) = 7.2630; a protective RR of 1/3.9 the same.
-    let risk = |p1: f64, p0: f64| {
-        e_value(
-            Kind::Proportion,
-            p1,
-            p0,
-            &Totals::default(),
-            &Totals::default(),
-        )
-    };
-    close(risk(0.39, 0.1), 7.263034344160047);
-    close(risk(0.1, 0.39), 7.263034344160047);
-    assert_eq!(risk(0.0, 0.1), None);
-    // Means: d = difference / pooled SD, RR ≈ exp(0.91·d). Values 1..4 (s² 5/3) and 0,1,1,2
-    // (s² 2/3): pooled SD √((3·5/3 + 3·2/3)/6) = √(7/6) = 1.0801234; difference 1.5 → d = 1.3887301,
-    // RR = exp(1.2637444) = 3.5386469, E = RR + √(RR·(RR − 1)) = 6.5358749.
-    let t = Totals {
-        num: 10.0,
-        sq: 30.0,
-        den: 4.0,
-        n: 4.0,
-        ..Totals::default()
-    };
-    let u = Totals {
-        num: 4.0,
-        sq: 6.0,
-        den: 4.0,
-        n: 4.0,
-        ..Totals::default()
-    };
-    let rr: f64 = (0.91 * 1.5 / (7.0f64 / 6.0).sqrt()).exp();
-    close(e_value(Kind::Mean, 2.5, 1.0, &t, &u), 6.535874881036355);
-    assert!((rr - 3.5386469).abs() < 1e-6, "{rr}");
-    assert_eq!(
-        e_value(Kind::Ratio { divisor: 1.0 }, 1.1, 1.0, &t, &u),
-        None
-    );
-}
-
-#[test]
 fn survival_is_standardized_with_greenwood_and_the_stratified_log_rank_test() {
     // Stratum X: trained 1, 2+, 3, 4, 5+; untrained 2, 3, 4+, 6.
     // Stratum Y: trained 2, 4+, 6+, 8; untrained 1, 1, 3, 5+, 7 (+ = censored).
     // At day 3: S₁X 0.533333 (Greenwood 0.0616296), S₀X 0.5 (0.0625), S₁Y 0.75 (0.046875),
     // S₀Y 0.4 (0.048) — statsmodels SurvfuncRight. w = 5/9, 4/9:
-    // S₁ = 0.6296296, S₀* = 0.4555556, difference 0.1740741, var = Σ w²(V₁ + V₀) = 0.0570524;
-    // stratified log-rank p = 0.5051606 (statsmodels survdiff(strata=…)).
+    // S₁ = 0.6296296, S₀* = 0.4555556, difference 0.1740741, var = Σ w²(V₁ + V₀) = 0.0570524
+    // (exact fractions: 0.05705235482395976), Wald z = 0.728784 → p = 0.4661354 (scipy 2·norm.sf).
+    // The log-rank row: stratified log-rank p = 0.5051606 (statsmodels survdiff(strata=…)).
     let lifetimes = |rows: &[(i64, bool)]| {
         let mut g = formulas::Lifetimes::new();
         for (t, event) in rows {
@@ -246,7 +208,12 @@ fn survival_is_standardized_with_greenwood_and_the_stratified_log_rank_test() {
     close(a.abs_diff, 0.17407407407407416);
     close(a.ci_low, -0.29407576853761674);
     close(a.ci_high, 0.6422239166857651);
+    close(a.p_value, 0.4661353637559158);
+    assert_eq!((a.n_trained, a.n_untrained), (Some(9), Some(9)));
+    let log_rank = standardize_survival(&trained, &untrained, SurvivalMeasure::LogRank, &spec(4.0));
+    let a = &log_rank.adjusted;
     close(a.p_value, 0.5051606050753541);
+    assert_eq!((a.abs_diff, a.ci_low, a.e_value), (None, None, None));
     assert_eq!((a.n_trained, a.n_untrained), (Some(9), Some(9)));
     // min_per_arm 5 leaves stratum Y (4 trained) and X (4 untrained) out: null with the reason.
     let s = standardize_survival(&trained, &untrained, SurvivalMeasure::At(3), &spec(5.0));

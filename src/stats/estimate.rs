@@ -85,7 +85,10 @@ impl Measure {
                 ),
                 None => plain(None, None),
             },
-            Kind::Rate => plain(ratio(t.num, t.den), formulas::rate_interval(t.num, t.den)),
+            Kind::Rate => {
+                let (value, interval) = wald();
+                plain(value, interval.map(|(low, high)| (low.max(0.0), high)))
+            }
             Kind::Median => Estimate {
                 numerator: None,
                 denominator: None,
@@ -102,13 +105,13 @@ impl Measure {
                     interval,
                 }
             }
-            Kind::LifetimeValue { .. } => {
-                let (value, interval) = wald();
+            Kind::LifetimeValue(lifetime) => {
+                let estimate = lifetime.estimate(t);
                 Estimate {
                     numerator: None,
                     denominator: None,
-                    value,
-                    interval,
+                    value: estimate.map(|e| e.value),
+                    interval: estimate.and_then(|e| e.interval()),
                 }
             }
         }
@@ -155,11 +158,11 @@ impl Measure {
                 Some((mean, variance))
             }
             Kind::Rate => {
-                let rate = ratio(t.num, t.den)?;
-                Some((rate, Some(t.num.max(0.0) / (t.den * t.den))))
+                let (rate, variance) = formulas::mean_and_variance(t.num, t.sq, t.den)?;
+                Some((rate, variance.map(|v| v / t.den)))
             }
             Kind::Ratio { .. } => Some((ratio(t.num, t.den)?, clustered())),
-            Kind::LifetimeValue { months, margin } => formulas::lifetime_value(t, months, margin),
+            Kind::LifetimeValue(lifetime) => lifetime.estimate(t).map(|e| (e.value, e.variance())),
             Kind::Median | Kind::Association(_) => None,
         }
     }

@@ -111,13 +111,24 @@ fn mean_with_a_normal_interval_and_a_welch_z_test() {
 }
 
 #[test]
-fn rate_per_account_with_a_poisson_interval() {
-    // 4 tickets on 10 accounts: 0.4, CI (4 ± 1.959964·2)/10 = [0.0080072, 0.7919928].
-    let t = totals(4.0, 10.0, 0.0, 0.0, 0.0, 10.0);
-    check(Kind::Rate, &t, 0.4, (0.0080072, 0.7919928), 1e-6);
-    // Against 10 on 10: z = −0.6/√(4/100 + 10/100) = −1.603567 → p = 0.1088094.
-    let u = totals(10.0, 10.0, 0.0, 0.0, 0.0, 10.0);
-    close(lift_p_value(Kind::Rate, &t, &u), 0.1088094, 1e-6);
+fn counts_per_account_take_the_sample_variance_of_the_accounts_counts() {
+    // Tickets of 7 accounts 0, 0, 1, 2, 5, 0, 3: Σ 11, Σ² 39, mean 1.571429,
+    // s² = (39 − 11²/7)/6 = 3.619048, CI = mean ± 1.959964·√(s²/7) =
+    // [0.1621520, 2.9807051] (statsmodels DescrStatsW.zconfint_mean). The
+    // Poisson rule (11 ± z√11)/7 would give [0.6428, 2.5001]: too narrow for
+    // these overdispersed counts.
+    let t = totals(11.0, 7.0, 39.0, 0.0, 0.0, 7.0);
+    check(Kind::Rate, &t, 11.0 / 7.0, (0.1621520, 2.9807051), 1e-6);
+    // 6 accounts 1, 0, 0, 0, 2, 0: Σ 3, Σ² 5; the lower bound −0.1694551 clamps at 0.
+    let u = totals(3.0, 6.0, 5.0, 0.0, 0.0, 6.0);
+    check(Kind::Rate, &u, 0.5, (0.0, 1.1694551), 1e-6);
+    // z = (1.571429 − 0.5)/√(s₁²/7 + s₀²/6) = 1.3459548 → p = 0.1783171
+    // (statsmodels CompareMeans.ztest_ind(usevar="unequal")).
+    close(lift_p_value(Kind::Rate, &t, &u), 0.1783171, 1e-6);
+    // One account: no variance, so no interval and no p-value.
+    let one = totals(4.0, 1.0, 16.0, 0.0, 0.0, 1.0);
+    assert_eq!(estimate(Kind::Rate, &one).interval, None);
+    assert_eq!(lift_p_value(Kind::Rate, &one, &u), None);
 }
 
 #[test]
@@ -340,33 +351,42 @@ fn benjamini_hochberg_matches_statsmodels() {
 }
 
 #[test]
-fn lifetime_value_from_arpa_margin_and_monthly_churn() {
-    // Σ MRR 1,200,000 cents over 120 paid account-months: ARPA = 100.
-    // Logo retention 81/100 over 12 months: c = 1 − 0.81^(1/12) = 0.01740681.
-    // CLV = 100 · 0.8 / 0.01740681 = 4595.903.
-    let kind = Kind::LifetimeValue {
+fn lifetime_value_takes_its_log_scale_interval_and_the_delta_variance() {
+    // The totals of `stats::lifetime`'s hand computation: CLV 2153.451913 over 36 months,
+    // var(log CLV) = 0.022491608, interval [1605.013754, 2889.293086]; the variance the
+    // difference's interval and Wald test read is CLV² · var(log CLV).
+    let kind = Kind::LifetimeValue(crate::stats::lifetime::Lifetime {
         months: 12,
         margin: 0.8,
-    };
-    let t = totals(81.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0);
+        horizon: Some(36),
+        discount_annual: 0.0,
+    });
+    let t = clustered(
+        totals(81.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0),
+        4.0,
+        3.8e11,
+        3.6e7,
+        3600.0,
+    );
     let e = estimate(kind, &t);
-    close(e.value, 4595.9034, 1e-3);
-    assert_eq!((e.numerator, e.interval), (None, None));
-    // Delta method, four accounts of 30 paid months with 3,000, 2,000, 4,000 and 3,000 dollars:
-    // Σ(X − R·Y)² = 0 + 10⁵² + 10⁵² + 0 = 2·10¹⁰ cents², var(ARPA) = 4/3 · 2·10¹⁰/120²/100² = 185.185;
-    // var(r) = 0.81·0.19/100 = 0.001539, c′(r) = −0.81^(1/12 − 1)/12 = −0.1010903,
-    // var(c) = 1.572745·10⁻⁵; var(CLV) = CLV² · (185.185/100² + 1.572745·10⁻⁵/c²) = 1487524.4,
-    // se 1219.641 (the same from central differences of the formula in numpy: 1219.6410778).
-    let with_accounts = clustered(t, 4.0, 3.8e11, 3.6e7, 3600.0);
-    let (_, var) = Measure::of(kind)
-        .point_and_variance(&with_accounts)
-        .unwrap();
-    close(var.map(f64::sqrt), 1219.6410778418208, 1e-5);
-    let e = estimate(kind, &with_accounts);
-    close(e.interval.map(|i| i.0), 2205.4508200411638, 1e-5);
-    close(e.interval.map(|i| i.1), 6986.356031023497, 1e-5);
-    // Everyone retained: c = 0, no value.
-    let kept = totals(100.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0);
-    assert_eq!(estimate(kind, &kept).value, None);
-    assert_eq!(lift_p_value(kind, &t, &kept), None);
+    close(e.value, 2153.4519131640054, 1e-9);
+    close(e.interval.map(|i| i.0), 1605.0137541756594, 1e-5);
+    close(e.interval.map(|i| i.1), 2889.293085648027, 1e-5);
+    assert_eq!((e.numerator, e.denominator), (None, None));
+    let (_, var) = Measure::of(kind).point_and_variance(&t).unwrap();
+    close(
+        var,
+        2153.4519131640054f64.powi(2) * 0.02249160820773895,
+        1e-3,
+    );
+    // Everyone retained: 36 months of margin, compared like any other value.
+    let kept = clustered(
+        totals(100.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0),
+        4.0,
+        3.8e11,
+        3.6e7,
+        3600.0,
+    );
+    close(estimate(kind, &kept).value, 2880.0, 1e-9);
+    assert!(lift_p_value(kind, &t, &kept).is_some());
 }

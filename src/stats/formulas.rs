@@ -8,6 +8,18 @@ use super::kind::Totals;
 /// The two-sided 95% normal quantile used everywhere.
 pub const Z: f64 = 1.959964;
 
+/// The one-sided normal quantile of 80 % power, z₀.₈.
+pub const Z_POWER: f64 = 0.8416212335729143;
+
+/// docs/STATISTICS.md#power: the smallest absolute difference a two-sided
+/// test at 5 % detects with 80 % power, (z₀.₉₇₅ + z₀.₈)·√V, V the variance
+/// of the difference; null where V is unknown, 0 or not finite.
+pub fn minimum_detectable(variance: Option<f64>) -> Option<f64> {
+    variance
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .map(|v| (Z + Z_POWER) * v.sqrt())
+}
+
 /// docs/STATISTICS.md: "p-value from z: erfc(|z|/√2). A zero standard error gives a null p-value."
 pub fn p_from_diff(diff: f64, standard_error: f64) -> Option<f64> {
     if !(standard_error > 0.0) || !diff.is_finite() || !standard_error.is_finite() {
@@ -88,23 +100,6 @@ pub fn welch_p(mean1: f64, var1: f64, n1: f64, mean2: f64, var2: f64, n2: f64) -
     p_from_diff(mean1 - mean2, (var1 / n1 + var2 / n2).sqrt())
 }
 
-/// docs/STATISTICS.md: "Counts per account: CI = (c ± z√c)/n clamped at 0".
-pub fn rate_interval(count: f64, n: f64) -> Option<(f64, f64)> {
-    if !(n > 0.0) {
-        return None;
-    }
-    let half = Z * count.max(0.0).sqrt();
-    Some((((count - half) / n).max(0.0), (count + half) / n))
-}
-
-/// docs/STATISTICS.md: "lift z = (r₁ − r₂)/√(c₁/n₁² + c₂/n₂²)".
-pub fn rate_p(c1: f64, n1: f64, c2: f64, n2: f64) -> Option<f64> {
-    if !(n1 > 0.0 && n2 > 0.0) {
-        return None;
-    }
-    p_from_diff(c1 / n1 - c2 / n2, (c1 / (n1 * n1) + c2 / (n2 * n2)).sqrt())
-}
-
 /// Wald interval value ± z·√variance.
 pub fn wald_interval(value: f64, variance: f64) -> (f64, f64) {
     let half = Z * variance.max(0.0).sqrt();
@@ -126,43 +121,6 @@ pub fn ratio_variance(x: f64, y: f64, t: &Totals) -> Option<f64> {
     let r = x / y;
     let squares = (t.cxx - 2.0 * r * t.cxy + r * r * t.cyy).max(0.0);
     Some(t.clusters / (t.clusters - 1.0) * squares / (y * y))
-}
-
-/// docs/METRICS.md#customer_lifetime_value = ARPA · margin / c with ARPA = Σ MRR
-/// (`a1`, cents) / paid account-months (`a2`) and c = 1 − r^(1/m), r =
-/// retained / pop(S) (`num`/`den`); and its delta-method variance (docs/STATISTICS.md
-/// "CLV: delta method on its formula"): var(CLV) = CLV² · (var(ARPA)/ARPA² +
-/// var(c)/c²), with var(ARPA) the ratio variance of the accounts' (MRR,
-/// months), var(c) = (c′(r))² · r(1 − r)/pop(S) and c′(r) = −r^(1/m − 1)/m.
-/// ARPA and r are taken as independent (their covariance is not estimated).
-/// Null when c = 0 (nobody churned) or there is no paid month.
-pub fn lifetime_value(t: &Totals, months: u32, margin: f64) -> Option<(f64, Option<f64>)> {
-    if !(t.a2 > 0.0 && t.den > 0.0) {
-        return None;
-    }
-    let arpa = t.a1 / 100.0 / t.a2;
-    let r = t.num / t.den;
-    let m = months.max(1) as f64;
-    let c = 1.0 - r.powf(1.0 / m);
-    if !(c > 0.0) {
-        return None;
-    }
-    let value = arpa * margin / c;
-    let var_arpa = ratio_variance(t.a1, t.a2, t).map(|v| v / (100.0 * 100.0));
-    let var_r = r * (1.0 - r) / t.den;
-    let var_c = if var_r > 0.0 {
-        (r.powf(1.0 / m - 1.0) / m).powi(2) * var_r
-    } else {
-        0.0
-    };
-    let variance = var_arpa.and_then(|v| {
-        if arpa > 0.0 {
-            Some(value * value * (v / (arpa * arpa) + var_c / (c * c)))
-        } else {
-            None
-        }
-    });
-    Some((value, variance))
 }
 
 /// Benjamini–Hochberg q-values (step-up adjusted p-values) of `p_values`;
@@ -292,17 +250,5 @@ mod tests {
         assert_eq!(tetrachoric(0.0, 4.0, 3.0, 2.0), Some(-1.0));
         assert_eq!(tetrachoric(0.0, 0.0, 3.0, 2.0), None);
         assert_eq!(phi(0.0, 0.0, 3.0, 2.0), None);
-    }
-
-    #[test]
-    fn poisson_rate() {
-        // 4 tickets on 10 accounts: (4 ± 1.959964·2)/10 = [0.0080072, 0.7919928].
-        let (lo, hi) = rate_interval(4.0, 10.0).unwrap();
-        assert!(close(lo, 0.0080072, 1e-6) && close(hi, 0.7919928, 1e-6));
-        // 1 ticket: lower bound clamps at 0.
-        assert_eq!(rate_interval(1.0, 10.0).unwrap().0, 0.0);
-        // 4/10 vs 10/10: z = −0.6/√(0.04 + 0.1) = −1.603567 → p = 0.108809.
-        let p = rate_p(4.0, 10.0, 10.0, 10.0).unwrap();
-        assert!(close(p, 0.108809, 1e-5), "{p}");
     }
 }

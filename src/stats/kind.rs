@@ -12,7 +12,8 @@ pub enum Kind {
     Nps,
     /// Mean of values: `num` = Σx, `sq` = Σx², `den` = count; Welch z.
     Mean,
-    /// Counts per account: `num` = count, `den` = accounts; Poisson.
+    /// Counts per account: `num` = Σ counts, `sq` = Σ counts², `den` =
+    /// accounts; the variance s²/n of the accounts' counts.
     Rate,
     /// A median (`num`) of `n` values: no interval, no p-value.
     Median,
@@ -23,10 +24,10 @@ pub enum Kind {
     /// interval and Wald test. `numerator`/`denominator` are the sums
     /// divided by `divisor` (100 for sums kept in cents).
     Ratio { divisor: f64 },
-    /// Customer lifetime value: `a1` = Σ MRR (cents), `a2` = account-months
-    /// with MRR > 0 (the plan's cluster pair), `num`/`den` = retained/pop(S);
-    /// delta-method interval and Wald test.
-    LifetimeValue { months: u32, margin: f64 },
+    /// Customer lifetime value over a horizon: `a1` = Σ MRR (cents), `a2` =
+    /// account-months with MRR > 0 (the plan's cluster pair), `num`/`den` =
+    /// retained/pop(S); an interval on the log scale and a Wald test.
+    LifetimeValue(super::lifetime::Lifetime),
 }
 
 impl Kind {

@@ -101,7 +101,13 @@ pub struct Adjusted {
     pub n_untrained: Option<i64>,
     /// Why the adjusted columns are null, when they are.
     pub note: Option<String>,
+    /// The E-values of the adjusted difference and of its interval's limit
+    /// nearest the null (docs/STATISTICS.md#e-values).
     pub e_value: Option<f64>,
+    pub e_value_ci: Option<f64>,
+    /// The minimum detectable difference of the adjusted comparison
+    /// (docs/STATISTICS.md#power).
+    pub mde: Option<f64>,
     pub q_value: Option<f64>,
     /// The Cochran–Mantel–Haenszel cross-check of a proportion (in the
     /// manifest, not in the table).
@@ -115,6 +121,14 @@ pub struct Adjusted {
     /// for them (for the warning, not in the table).
     pub untrained_unused: f64,
     pub untrained_units: f64,
+}
+
+impl Adjusted {
+    /// The E-values of the adjusted difference and interval on `scale`.
+    pub fn read_as(&mut self, scale: Option<super::evalue::Scale>) {
+        let interval = self.ci_low.zip(self.ci_high);
+        (self.e_value, self.e_value_ci) = super::evalue::pair(scale, self.abs_diff, interval);
+    }
 }
 
 /// A row of the `lift` table (without run_id and as_of).
@@ -138,6 +152,16 @@ pub struct LiftRow {
     /// (unpooled); null where either variance is unknown or both are 0.
     pub diff_ci_low: Option<f64>,
     pub diff_ci_high: Option<f64>,
+    /// The smallest absolute difference the row's test detects with 80 %
+    /// power (docs/STATISTICS.md#power).
+    pub mde: Option<f64>,
+    /// The E-values of `abs_diff` and of the limit of its interval nearest
+    /// the null (docs/STATISTICS.md#e-values).
+    pub e_value: Option<f64>,
+    pub e_value_ci: Option<f64>,
+    /// The multiple-testing family of the row's p-values
+    /// (docs/STATISTICS.md#multiple-testing); null for a row without a test.
+    pub family: Option<Family>,
     pub adjusted: Adjusted,
     /// Benjamini–Hochberg across the run's lift rows with a p-value
     /// ([`add_q_values`]).
@@ -160,6 +184,7 @@ impl LiftRow {
         let (t, u) = (trained.value, untrained.value);
         let abs_diff = t.zip(u).map(|(t, u)| t - u);
         let diff_ci = difference_interval(abs_diff, trained.variance, untrained.variance);
+        let variance = trained.variance.zip(untrained.variance).map(|(a, b)| a + b);
         LiftRow {
             metric: metric.to_string(),
             segment: key.segment.clone(),
@@ -179,9 +204,50 @@ impl LiftRow {
             n_untrained: untrained.n.round() as i64,
             diff_ci_low: diff_ci.map(|c| c.0),
             diff_ci_high: diff_ci.map(|c| c.1),
+            mde: super::formulas::minimum_detectable(variance).filter(|_| diff_ci.is_some()),
+            e_value: None,
+            e_value_ci: None,
+            family: None,
             adjusted: Adjusted::default(),
             q_value: None,
         }
+    }
+
+    /// The E-values of the difference and its interval on `scale`.
+    pub fn read_as(mut self, scale: Option<super::evalue::Scale>) -> Self {
+        let interval = self.diff_ci_low.zip(self.diff_ci_high);
+        (self.e_value, self.e_value_ci) = super::evalue::pair(scale, self.abs_diff, interval);
+        self
+    }
+
+    /// docs/STATISTICS.md#descriptive-metrics: a comparison that is circular
+    /// by construction keeps its values, differences and n, and loses every
+    /// part of a test (p, q, significance, intervals of the difference,
+    /// power, E-values, family), adjusted ones included.
+    pub fn descriptive(&mut self) {
+        self.p_value = None;
+        self.significant = None;
+        self.diff_ci_low = None;
+        self.diff_ci_high = None;
+        self.mde = None;
+        self.e_value = None;
+        self.e_value_ci = None;
+        self.family = None;
+        self.q_value = None;
+        let a = &mut self.adjusted;
+        a.ci_low = None;
+        a.ci_high = None;
+        a.p_value = None;
+        a.q_value = None;
+        a.e_value = None;
+        a.e_value_ci = None;
+        a.mde = None;
+        a.cmh_p_value = None;
+    }
+
+    /// Whether the row carries a test (a naive or adjusted p-value).
+    pub fn tested(&self) -> bool {
+        self.p_value.is_some() || self.adjusted.p_value.is_some()
     }
 
     /// The adjusted comparison where the run adjusted this row (its method
@@ -209,18 +275,68 @@ pub fn difference_interval(
         .then(|| super::formulas::wald_interval(diff, variance))
 }
 
-/// docs/STATISTICS.md: "Benjamini–Hochberg q-values across the run's lift rows": the
-/// family is every lift row of the run with a p-value (naive p-values give
-/// `q_value`, adjusted ones `adjusted_q_value`).
+/// The multiple-testing family of a lift row (docs/STATISTICS.md#multiple-testing):
+/// Benjamini–Hochberg runs within each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    /// The overall rows of the pipeline's primary metrics: the question the
+    /// run was set up to answer.
+    Primary,
+    /// The overall rows of the other compared metrics.
+    Secondary,
+    /// The overall rows of the guardrail metrics (support load,
+    /// satisfaction): what must not get worse.
+    Guardrail,
+    /// Every segment, month, breakdown or other dimension row.
+    Exploratory,
+}
+
+impl Family {
+    pub const ALL: [Family; 4] = [
+        Family::Primary,
+        Family::Secondary,
+        Family::Guardrail,
+        Family::Exploratory,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Primary => "primary",
+            Family::Secondary => "secondary",
+            Family::Guardrail => "guardrail",
+            Family::Exploratory => "exploratory",
+        }
+    }
+
+    /// The family written as in the `lift` table's `family` column.
+    pub fn from_name(name: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// docs/STATISTICS.md#multiple-testing: Benjamini–Hochberg q-values within each
+/// family of lift rows (naive p-values give `q_value`, adjusted ones
+/// `adjusted_q_value`); rows without a p-value are outside every family.
 pub fn add_q_values(rows: &mut [LiftRow]) {
-    let naive =
-        super::formulas::benjamini_hochberg(&rows.iter().map(|r| r.p_value).collect::<Vec<_>>());
-    let adjusted = super::formulas::benjamini_hochberg(
-        &rows.iter().map(|r| r.adjusted.p_value).collect::<Vec<_>>(),
-    );
-    for ((row, q), aq) in rows.iter_mut().zip(naive).zip(adjusted) {
-        row.q_value = q;
-        row.adjusted.q_value = aq;
+    let families: std::collections::BTreeSet<Option<Family>> =
+        rows.iter().map(|r| r.family).collect();
+    for family in families {
+        let members: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].family == family)
+            .collect();
+        let naive = super::formulas::benjamini_hochberg(
+            &members.iter().map(|&i| rows[i].p_value).collect::<Vec<_>>(),
+        );
+        let adjusted = super::formulas::benjamini_hochberg(
+            &members
+                .iter()
+                .map(|&i| rows[i].adjusted.p_value)
+                .collect::<Vec<_>>(),
+        );
+        for ((&i, q), aq) in members.iter().zip(naive).zip(adjusted) {
+            rows[i].q_value = q;
+            rows[i].adjusted.q_value = aq;
+        }
     }
 }
 

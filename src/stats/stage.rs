@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use super::adjust::{standardize, AdjustSpec, ByStratum};
 use super::estimate::{association, Estimate, Measure};
+use super::evalue::Scale;
 use super::kind::{Direction, Kind, Totals, SUM_COLUMNS};
 use super::rows::{sort_rows, FrameColumns, LiftRow, MetricRow, RowKey, Side};
 use crate::cohort::{TRAINED, UNTRAINED};
@@ -99,6 +100,11 @@ pub fn evaluate(
             measure.lift_p_value(&trained, &untrained),
             alpha,
             info.direction,
+        )
+        .read_as(
+            side(&untrained)
+                .value
+                .and_then(|control| Scale::of(info.kind, control, &trained, &untrained)),
         );
         if let Some(spec) = adjust {
             let standardized = standardize(measure, strata(TRAINED), strata(UNTRAINED), spec);

@@ -250,11 +250,53 @@ pub(super) fn stratum(
         .map(|((_, e), b)| e.clone() * lit(*b))
         .reduce(|a, b| a + b)
         .unwrap_or(lit(0.0));
-    // Cut points: the quantiles k/strata of the trained accounts' scores.
-    let quantiles: Vec<Expr> = (1..adjust.strata)
+    // The distinct linear predictors of the assigned accounts' covariate
+    // patterns, ascending.
+    let mut distinct: Vec<f64> = patterns
+        .iter()
+        .filter(|pattern| pattern.units > 0.0)
+        .map(|pattern| {
+            pattern
+                .x
+                .iter()
+                .zip(&fitted.coefficients)
+                .map(|(x, b)| x * b)
+                .sum::<f64>()
+        })
+        .collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * b.abs().max(1.0));
+    let bounds = if distinct.len() <= adjust.strata as usize {
+        // docs/STATISTICS.md#strata: at most `strata` patterns, one stratum each.
+        distinct.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
+    } else {
+        quantile_cuts(accounts, &score, adjust.strata, &distinct, error)?
+    };
+    let mut label = lit(format!("propensity={}", bounds.len() + 1));
+    for (k, bound) in bounds.iter().enumerate().rev() {
+        label = when(score.clone().lt(lit(*bound)))
+            .then(lit(format!("propensity={}", k + 1)))
+            .otherwise(label);
+    }
+    Ok(label.alias(STRATUM))
+}
+
+/// docs/STATISTICS.md#strata: the quantiles k/`strata` of the trained
+/// accounts' scores, each moved to the midpoint between the two distinct
+/// scores around it (an account on a quantile goes above it, as with the
+/// quantile itself), so that a cut never falls on a score and no two
+/// accounts with the same score are split; equal cuts merged.
+fn quantile_cuts(
+    accounts: &LazyFrame,
+    score: &Expr,
+    strata: u32,
+    distinct: &[f64],
+    error: impl Fn(PolarsError) -> Error,
+) -> Result<Vec<f64>> {
+    let quantiles: Vec<Expr> = (1..strata)
         .map(|k| {
             col("score")
-                .quantile(lit(k as f64 / adjust.strata as f64), QuantileMethod::Linear)
+                .quantile(lit(k as f64 / strata as f64), QuantileMethod::Linear)
                 .alias(format!("q{k}"))
         })
         .collect();
@@ -265,15 +307,16 @@ pub(super) fn stratum(
         .select(quantiles)
         .collect()
         .map_err(error)?;
-    let mut bounds: Vec<f64> = (1..adjust.strata)
+    let mut bounds: Vec<f64> = (1..strata)
         .filter_map(|k| cuts.column(&format!("q{k}")).ok()?.f64().ok()?.get(0))
+        .filter_map(|q| {
+            // The first distinct score at or above q, and the one before it.
+            let above = distinct
+                .iter()
+                .position(|s| *s >= q - 1e-9 * q.abs().max(1.0))?;
+            (above > 0).then(|| (distinct[above - 1] + distinct[above]) / 2.0)
+        })
         .collect();
     bounds.dedup();
-    let mut label = lit(format!("propensity={}", bounds.len() + 1));
-    for (k, bound) in bounds.iter().enumerate().rev() {
-        label = when(score.clone().lt(lit(*bound)))
-            .then(lit(format!("propensity={}", k + 1)))
-            .otherwise(label);
-    }
-    Ok(label.alias(STRATUM))
+    Ok(bounds)
 }

@@ -157,9 +157,10 @@ pub fn contents(partition: &Path, table: &str) -> String {
 
 /// The tables of a run (docs/OUTPUTS.md), listed here rather than taken from the
 /// code under test.
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 9] = [
     "metrics",
     "lift",
+    "impact",
     "retention_curve",
     "survival_curve",
     "revenue_movements",

@@ -38,6 +38,11 @@ fn default_windows() -> Vec<u32> {
 }
 
 impl Metric for ActiveUserRate {
+    /// Each window (its own period before A) is an overall row.
+    fn overall_row(&self, dimension: Option<&str>, _rows: (i32, i32), _period: (i32, i32)) -> bool {
+        dimension.is_some_and(|d| d.starts_with("window="))
+    }
+
     fn description(&self) -> &'static str {
         "Per window N (default 1, 7, 30 days): subjects with an event in [A − N days, A) / subjects (accounts or users) of the period."
     }

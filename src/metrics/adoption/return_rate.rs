@@ -44,6 +44,11 @@ fn default_window_days() -> u32 {
 }
 
 impl Metric for ReturnRate {
+    /// Its one row covers the window before A, not [S, A).
+    fn overall_row(&self, dimension: Option<&str>, _rows: (i32, i32), _period: (i32, i32)) -> bool {
+        dimension.is_none()
+    }
+
     fn description(&self) -> &'static str {
         "Subjects with at least min_active_days distinct event days in [A − window_days, A) / subjects of the period."
     }

@@ -43,6 +43,11 @@ fn default_within_days() -> u32 {
 }
 
 impl Metric for TimeToFirstValue {
+    /// Both readings (the median and the share within the days) are overall rows.
+    fn overall_row(&self, dimension: Option<&str>, _rows: (i32, i32), _period: (i32, i32)) -> bool {
+        matches!(dimension, Some("reached_within" | "median_days"))
+    }
+
     /// `reached_within` is a share; the other rows are days.
     fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
         (dimension == "reached_within").then_some(Unit::Share)

@@ -12,8 +12,10 @@ use crate::stats::{Direction, Kind};
 
 /// docs/METRICS.md#knowledge_retention: "completions in [S, A) with a score:
 /// dimension `mean_score` = mean score; dimension `pass_rate` = share with
-/// score ≥ pass_mark (default 80)". Means get a t-free normal interval and a
-/// Welch z-test (§6).
+/// score ≥ pass_mark (default 80)". Completions are nested in accounts, so
+/// both rows take the cluster-robust variance (docs/STATISTICS.md#units-nested-in-accounts);
+/// the metric is descriptive (docs/STATISTICS.md#descriptive-metrics): its
+/// lift rows carry no test.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeRetention {
@@ -41,7 +43,7 @@ impl Metric for KnowledgeRetention {
     }
 
     fn description(&self) -> &'static str {
-        "Scores of completions in [S, A): dimension `mean_score` (mean, Welch test) and `pass_rate` (share ≥ pass_mark)."
+        "Scores of completions in [S, A): dimension `mean_score` (mean score) and `pass_rate` (share ≥ pass_mark); descriptive."
     }
 
     fn requires(&self) -> Vec<(SourceName, &'static str)> {

@@ -123,7 +123,33 @@ fn default_scale_max() -> u32 {
     5
 }
 
+/// The dimension of the score without the `trained` signal, which the lift
+/// compares when the configured score includes it
+/// (docs/STATISTICS.md#descriptive-metrics).
+pub const WITHOUT_TRAINED: &str = "without_trained";
+
+/// The weighted mean of the signals that have data; null without any.
+fn score(weights: &[(&'static str, f64)]) -> Expr {
+    let weighted = weights.iter().fold(lit(0.0), |acc, (name, w)| {
+        acc + col(*name).fill_null(lit(0.0)) * lit(*w)
+    });
+    let total = weights.iter().fold(lit(0.0), |acc, (name, w)| {
+        acc + col(*name).is_not_null().cast(DataType::Float64) * lit(*w)
+    });
+    when(total.clone().gt(lit(0.0)))
+        .then(weighted / total)
+        .otherwise(lit(NULL))
+}
+
 impl HealthScore {
+    /// The configured weights without `trained`.
+    fn weights_without_trained(&self) -> Vec<(&'static str, f64)> {
+        self.weights()
+            .into_iter()
+            .filter(|(name, _)| *name != "trained")
+            .collect()
+    }
+
     fn weights(&self) -> Vec<(&'static str, f64)> {
         let s = &self.signals;
         let mut out = Vec::new();
@@ -152,6 +178,43 @@ impl HealthScore {
 impl Metric for HealthScore {
     fn compares_at(&self) -> Reference {
         Reference::AsOf
+    }
+
+    /// With the `trained` signal, the configured score differs between the
+    /// cohorts by construction: its lift row is descriptive, and the score
+    /// without that signal (`without_trained`) is compared instead.
+    fn descriptive_row(&self, dimension: Option<&str>) -> Option<&'static str> {
+        (self.signals.trained.is_some() && dimension.is_none()).then_some(
+            "its signals include `trained`, which is 100 for every trained account and 0 for every \
+             untrained one; the row `without_trained` compares the score without it",
+        )
+    }
+
+    fn overall_row(&self, dimension: Option<&str>, _rows: (i32, i32), _period: (i32, i32)) -> bool {
+        matches!(dimension, None | Some(WITHOUT_TRAINED))
+    }
+
+    fn config_warnings(&self) -> Vec<String> {
+        if self.signals.trained.is_none() {
+            return Vec::new();
+        }
+        if self
+            .weights_without_trained()
+            .iter()
+            .all(|(_, w)| *w == 0.0)
+        {
+            return vec![
+                "the score's only weighted signal is `trained`, which the cohorts differ in by \
+                 definition: its lift row is descriptive and there is no score to compare"
+                    .to_string(),
+            ];
+        }
+        vec![format!(
+            "the signals include `trained` (weight {}), which differs between the cohorts by \
+             definition: the lift row of the configured score is descriptive, and the row \
+             `{WITHOUT_TRAINED}` compares the score without it (remove the signal to compare the score itself)",
+            self.signals.trained.as_ref().map_or(0.0, |t| t.weight)
+        )]
     }
 
     fn description(&self) -> &'static str {
@@ -233,18 +296,10 @@ impl Metric for HealthScore {
                 .map(|(name, e)| e.clone().cast(DataType::Float64).alias(*name))
                 .collect::<Vec<_>>(),
         );
-        let weighted = weights.iter().fold(lit(0.0), |acc, (name, w)| {
-            acc + col(*name).fill_null(lit(0.0)) * lit(*w)
-        });
-        let total = weights.iter().fold(lit(0.0), |acc, (name, w)| {
-            acc + col(*name).is_not_null().cast(DataType::Float64) * lit(*w)
-        });
-        frame = frame.with_column(
-            when(total.clone().gt(lit(0.0)))
-                .then(weighted / total)
-                .otherwise(lit(NULL))
-                .alias("health_score"),
-        );
+        frame = frame.with_columns([
+            score(&weights).alias("health_score"),
+            score(&self.weights_without_trained()).alias(WITHOUT_TRAINED),
+        ]);
 
         let mut table_columns = vec![
             col("account_id"),
@@ -253,20 +308,30 @@ impl Metric for HealthScore {
         ];
         table_columns.extend(weights.iter().map(|(name, _)| col(*name)));
         let table = frame.clone().select(table_columns);
-        let scored = frame.filter(col("health_score").is_not_null());
-        let mean = Units::new(scored, Reference::AsOf, ctx).plan(
-            ctx,
-            Kind::Mean,
-            Direction::HigherIsBetter,
-            Sums {
-                num: col("health_score"),
-                den: lit(1.0),
-                sq: col("health_score") * col("health_score"),
-                ..Sums::zero()
-            },
-        );
+        let mean = |column: &str, dimension: Option<&str>| {
+            let scored = frame.clone().filter(col(column).is_not_null());
+            let mut units = Units::new(scored, Reference::AsOf, ctx);
+            if let Some(dimension) = dimension {
+                units = units.dimension(lit(dimension));
+            }
+            units.plan(
+                ctx,
+                Kind::Mean,
+                Direction::HigherIsBetter,
+                Sums {
+                    num: col(column),
+                    den: lit(1.0),
+                    sq: col(column) * col(column),
+                    ..Sums::zero()
+                },
+            )
+        };
+        let mut aggregates = vec![mean("health_score", None)];
+        if self.signals.trained.is_some() {
+            aggregates.push(mean(WITHOUT_TRAINED, Some(WITHOUT_TRAINED)));
+        }
         Ok(MetricPlan {
-            aggregates: vec![mean],
+            aggregates,
             tables: vec![TablePlan {
                 table: "account_health",
                 frame: table,

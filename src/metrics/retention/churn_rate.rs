@@ -16,6 +16,10 @@ use crate::time::churned_during;
 pub struct ChurnRate {}
 
 impl Metric for ChurnRate {
+    fn money(&self) -> Option<crate::stats::impact::MoneyBasis> {
+        Some(crate::stats::impact::MoneyBasis::ChurnOfRevenue)
+    }
+
     fn description(&self) -> &'static str {
         "Share of the customers at S who churned before A: churned during [S, A) / pop(S)."
     }

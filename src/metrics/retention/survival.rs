@@ -14,6 +14,7 @@ use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::presentation::Unit;
 use crate::metrics::{CustomPlan, Finished, Metric, MetricPlan, PlanContext, Reference};
 use crate::stats::adjust::{standardize_survival, LifetimesByStratum, SurvivalMeasure};
+use crate::stats::evalue::Scale;
 use crate::stats::formulas::{kaplan_meier_curve, restricted_mean, wald_interval};
 use crate::stats::{
     kaplan_meier, log_rank_p, survival_interval, AdjustSpec, Direction, Estimate, FrameColumns,
@@ -23,8 +24,11 @@ use crate::time::{churned_before, date_lit, date_to_days, relationship_end};
 
 /// docs/METRICS.md#survival: "Kaplan–Meier from the landmark, R = A: time = days
 /// from L to churn (event, when churn_date < A) or to A (censored). Rows per
-/// `days` in `at_days` (default [30, 90, 180, 365]): S(t), Greenwood 95% CI;
-/// lift p-value from the log-rank test".
+/// `days` in `at_days` (default [30, 90, 180, 365]): S(t), Greenwood 95% CI".
+/// Each `days=t` lift row tests its own difference (Wald z from the two
+/// Greenwood variances, so its p-value and interval agree); the whole-curve
+/// log-rank test is a lift row of its own per curve (dimension `log_rank`,
+/// p-value only; docs/STATISTICS.md#survival).
 ///
 /// Only assigned accounts have a landmark to count from, so the cohort `all`
 /// is trained + untrained here. S(t) is null when nobody is still observed
@@ -60,10 +64,25 @@ fn default_at_days() -> Vec<u32> {
 /// without `adjust`).
 type Groups = BTreeMap<(Option<String>, String), LifetimesByStratum>;
 
+/// The dimension of the lift row that carries the whole-curve log-rank test
+/// (docs/STATISTICS.md#log-rank-test).
+pub const LOG_RANK: &str = "log_rank";
+
 impl Metric for Survival {
     /// The restricted mean (`rmst_days=H`) is in days; S(t) is a share.
     fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
         dimension.starts_with("rmst_days=").then_some(Unit::Days)
+    }
+
+    /// The restricted mean and the log-rank test read the whole curves; each
+    /// `days=t` row is one point of them (exploratory).
+    fn overall_row(&self, dimension: Option<&str>, _rows: (i32, i32), _period: (i32, i32)) -> bool {
+        dimension.is_some_and(|d| d.starts_with("rmst_days=") || d == LOG_RANK)
+    }
+
+    /// The restricted mean is the primary reading; the log-rank test is secondary.
+    fn headline_row(&self, dimension: Option<&str>) -> bool {
+        dimension.is_some_and(|d| d.starts_with("rmst_days="))
     }
 
     fn compares_at(&self) -> Reference {
@@ -71,7 +90,7 @@ impl Metric for Survival {
     }
 
     fn description(&self) -> &'static str {
-        "Kaplan–Meier share of accounts still customers t days after their landmark (per `days=t`), Greenwood interval, log-rank test; the restricted mean survival time up to the longest horizon H (`rmst_days=H`, days stayed out of the first H, Wald test); table `survival_curve`."
+        "Kaplan–Meier share of accounts still customers t days after their landmark (per `days=t`), Greenwood interval and its Wald test; the log-rank test of the whole curves (`log_rank`, p-value only); the restricted mean survival time up to the longest horizon H (`rmst_days=H`, days stayed out of the first H, Wald test); table `survival_curve`."
     }
 
     fn requires(&self) -> Vec<(SourceName, &'static str)> {
@@ -241,7 +260,37 @@ fn rows(
         for (cohort, lifetimes) in cohorts {
             curve.add(cohort, &segment, lifetimes);
         }
-        let p_value = log_rank_p(&trained, &untrained);
+        let n = |g: &Lifetimes| g.values().map(|(d, c)| d + c).sum::<f64>();
+        let mut log_rank = LiftRow::compare(
+            metric,
+            &RowKey {
+                segment: segment.clone(),
+                dimension: Some(LOG_RANK.to_string()),
+                period_start: start,
+                period_end: end,
+            },
+            Side {
+                n: n(&trained),
+                ..Side::default()
+            },
+            Side {
+                n: n(&untrained),
+                ..Side::default()
+            },
+            log_rank_p(&trained, &untrained),
+            alpha,
+            Direction::HigherIsBetter,
+        );
+        if let Some(spec) = adjust {
+            log_rank.adjusted = standardize_survival(
+                strata(TRAINED),
+                strata(UNTRAINED),
+                SurvivalMeasure::LogRank,
+                spec,
+            )
+            .into_adjusted();
+        }
+        lift_rows.push(log_rank);
         let measures = at_days
             .iter()
             .map(|&days| SurvivalMeasure::At(days as i64))
@@ -250,6 +299,7 @@ fn rows(
             let dimension = match measure {
                 SurvivalMeasure::At(days) => format!("days={days}"),
                 SurvivalMeasure::RestrictedMean(days) => format!("rmst_days={days}"),
+                SurvivalMeasure::LogRank => continue,
             };
             let key = RowKey {
                 segment: segment.clone(),
@@ -268,8 +318,9 @@ fn rows(
                         let mean = restricted_mean(lifetimes, tau);
                         (mean, mean.map(|(m, v)| wald_interval(m, v)))
                     }
+                    SurvivalMeasure::LogRank => (None, None),
                 };
-                let n: f64 = lifetimes.values().map(|(d, c)| d + c).sum();
+                let n = n(lifetimes);
                 values.insert(
                     cohort,
                     Side {
@@ -286,19 +337,19 @@ fn rows(
                 metric_rows.push(MetricRow::new(metric, cohort, &key, estimate, n, Some(n)));
             }
             let (first, second) = (values[TRAINED], values[UNTRAINED]);
-            let p_value = match measure {
-                SurvivalMeasure::At(_) => p_value,
-                SurvivalMeasure::RestrictedMean(_) => first.wald_p(&second),
-            };
             let mut row = LiftRow::compare(
                 metric,
                 &key,
                 first,
                 second,
-                p_value,
+                first.wald_p(&second),
                 alpha,
                 Direction::HigherIsBetter,
-            );
+            )
+            .read_as(match measure {
+                SurvivalMeasure::At(_) => second.value.and_then(Scale::survival),
+                _ => None,
+            });
             if let Some(spec) = adjust {
                 row.adjusted =
                     standardize_survival(strata(TRAINED), strata(UNTRAINED), measure, spec)
@@ -347,13 +398,49 @@ mod tests {
             })
             .unwrap();
         assert_close(l.abs_diff, 1.0 / 3.0 - 0.5);
-        // Log-rank: O(trained) = 2, E = 3/5 + 2/4 + 1/3 = 1.433333, V = 0.24 + 0.25 + 0.222222 = 0.712222,
-        // χ² = 0.450858 → p = 0.501928.
+        // The row tests its own difference: Greenwood variances 2/27 (trained: (1/3)²·(1/6 + 1/2)) and
+        // 1/8 (untrained: (1/2)²·1/2), z = −(1/6)/√(2/27 + 1/8) = −0.3735437 → p = 0.7087438
+        // (statsmodels SurvfuncRight's surv_prob_se, scipy 2·norm.sf); the interval agrees with it.
         assert!(
-            (l.p_value.unwrap() - 0.501928).abs() < 1e-5,
+            (l.p_value.unwrap() - 0.7087438392501955).abs() < 1e-12,
             "{:?}",
             l.p_value
         );
+        let half = 1.959964 * (2.0f64 / 27.0 + 0.125).sqrt();
+        assert_close(l.diff_ci_low, -1.0 / 6.0 - half);
+        assert_close(l.diff_ci_high, -1.0 / 6.0 + half);
+        // The whole curves: one log-rank row, p-value only. O(trained) = 2, E = 3/5 + 2/4 + 1/3 =
+        // 1.433333, V = 0.24 + 0.25 + 0.222222 = 0.712222, χ² = 0.450858 → p = 0.501928.
+        let rows: Vec<_> = c
+            .lift_rows
+            .iter()
+            .filter(|r| {
+                r.metric == "survival"
+                    && r.segment.is_none()
+                    && r.dimension.as_deref() == Some("log_rank")
+            })
+            .collect();
+        assert_eq!(rows.len(), 1);
+        let log_rank = rows[0];
+        assert!(
+            (log_rank.p_value.unwrap() - 0.501928).abs() < 1e-5,
+            "{:?}",
+            log_rank.p_value
+        );
+        assert_eq!(
+            (
+                log_rank.trained_value,
+                log_rank.abs_diff,
+                log_rank.diff_ci_low
+            ),
+            (None, None, None)
+        );
+        assert_eq!((log_rank.n_trained, log_rank.n_untrained), (4, 3));
+        // No `metrics` row carries the test.
+        assert!(!c
+            .metric_rows
+            .iter()
+            .any(|r| r.dimension.as_deref() == Some("log_rank")));
     }
 
     #[test]

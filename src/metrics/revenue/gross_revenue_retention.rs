@@ -18,6 +18,10 @@ use crate::stats::Kind;
 pub struct GrossRevenueRetention {}
 
 impl Metric for GrossRevenueRetention {
+    fn money(&self) -> Option<crate::stats::impact::MoneyBasis> {
+        Some(crate::stats::impact::MoneyBasis::RetentionOfRevenue)
+    }
+
     fn description(&self) -> &'static str {
         "Like net revenue retention, with each account's MRR capped at its M0 value (no expansion credit)."
     }

@@ -113,21 +113,30 @@ mod tests {
 
     #[test]
     fn customer_lifetime_value() {
-        // ARPA = 755 / 9 paid account-months (Nov: 1, 3, 4, 5, 8; Dec: 1, 3, 5, 8); logo retention 3/5;
-        // c = 1 − 0.6^(1/2) → CLV = 83.889/0.225403 = 372.172357.
-        // trained: 440/3 account-months, retention 1/2 → 500.751322; untrained: 160/2, retention 1/2 → 273.137085.
+        // ARPA = 755 / 9 paid account-months (Nov: 1, 3, 4, 5, 8; Dec: 1, 3, 5, 8) = 83.888889; logo
+        // retention 3/5 over the 2-month period, so q = 1 − c = 0.6^(1/2) and q^36 = 0.6^18:
+        // Σ_{m<36} q^m = (1 − 0.6^18)/(1 − √0.6) = 4.436041 → CLV = 372.134559 (the infinite horizon:
+        // 83.888889/0.225403 = 372.172357, nearly reached at this churn).
+        // trained: 440/3 account-months, retention 1/2: (1 − 0.5^18)/(1 − √0.5) = 3.414200 → 500.749412;
+        // untrained: 160/2, retention 1/2 → 273.136043.
         let c = Fixture::tiny().compute(ALL);
-        assert!((value(&c, "customer_lifetime_value", "all").unwrap() - 372.1723570).abs() < 1e-6);
-        assert!(
-            (value(&c, "customer_lifetime_value", "trained").unwrap() - 500.7513225).abs() < 1e-6
-        );
-        assert!(
-            (value(&c, "customer_lifetime_value", "untrained").unwrap() - 273.1370850).abs() < 1e-6
-        );
-        // gross_margin 0.8 scales it.
-        let c = Fixture::tiny().compute("[{ customer_lifetime_value: { gross_margin: 0.8 } }]");
+        let clv = |cohort: &str| value(&c, "customer_lifetime_value", cohort).unwrap();
+        let sum = |q: f64| (0..36).map(|m| q.powi(m)).sum::<f64>();
+        assert!((clv("all") - 755.0 / 9.0 * sum(0.6f64.sqrt())).abs() < 1e-9);
+        assert!((clv("all") - 372.134559).abs() < 1e-6, "{}", clv("all"));
+        assert!((clv("trained") - 440.0 / 3.0 * sum(0.5f64.sqrt())).abs() < 1e-9);
+        assert!((clv("untrained") - 80.0 * sum(0.5f64.sqrt())).abs() < 1e-9);
+        // gross_margin 0.8 scales it; `horizon_months: null` is the infinite-horizon formula.
+        let c = Fixture::tiny()
+            .compute("[{ customer_lifetime_value: { gross_margin: 0.8, horizon_months: null } }]");
         assert!(
             (value(&c, "customer_lifetime_value", "all").unwrap() - 0.8 * 372.1723570).abs() < 1e-6
+        );
+        // A 12-month horizon: Σ_{m<12} √0.6^m = (1 − 0.6⁶)/(1 − √0.6) = 4.229503.
+        let c = Fixture::tiny().compute("[{ customer_lifetime_value: { horizon_months: 12 } }]");
+        assert!(
+            (value(&c, "customer_lifetime_value", "all").unwrap() - 755.0 / 9.0 * 4.229503).abs()
+                < 1e-4
         );
     }
 }

@@ -18,6 +18,10 @@ use crate::stats::Kind;
 pub struct NetRevenueRetention {}
 
 impl Metric for NetRevenueRetention {
+    fn money(&self) -> Option<crate::stats::impact::MoneyBasis> {
+        Some(crate::stats::impact::MoneyBasis::RetentionOfRevenue)
+    }
+
     fn description(&self) -> &'static str {
         "MRR in the last complete month of the accounts paying in M0 / their MRR in M0."
     }

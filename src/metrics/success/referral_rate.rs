@@ -23,6 +23,11 @@ use crate::stats::{Direction, Kind};
 pub struct ReferralRate {}
 
 impl Metric for ReferralRate {
+    /// The share of referring customers and the referrals per customer.
+    fn overall_row(&self, dimension: Option<&str>, rows: (i32, i32), period: (i32, i32)) -> bool {
+        matches!(dimension, None | Some("referrals")) && rows == period
+    }
+
     /// `referrals` is referrals per customer; the other row is a share.
     fn unit_of_dimension(&self, dimension: &str) -> Option<Unit> {
         (dimension == "referrals").then_some(Unit::Number)
@@ -49,7 +54,7 @@ impl Metric for ReferralRate {
                 ctx,
                 Kind::Rate,
                 Direction::HigherIsBetter,
-                Sums::ratio(col("count"), lit(1.0)),
+                Sums::count(col("count")),
             );
         Ok(MetricPlan::many(vec![share, count]))
     }

@@ -16,7 +16,8 @@ use crate::time::{customer_in_period, date_lit, in_range, months_frame};
 /// docs/METRICS.md#support_incident_rate: "tickets created in [S, A) / customers in
 /// period (tickets per account). Also one row per product_area (dimension
 /// `product_area=X`) when the column exists, and with `monthly: true` one row
-/// per complete month (customers in that month)". Poisson statistics (§6).
+/// per complete month (customers in that month)". Statistics of counts per
+/// account (docs/STATISTICS.md#counts-per-account: var = s²/n).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportIncidentRate {
@@ -30,11 +31,15 @@ fn rate(ctx: &PlanContext, units: Units) -> AggregatePlan {
         ctx,
         Kind::Rate,
         Direction::LowerIsBetter,
-        Sums::ratio(col("count"), lit(1.0)),
+        Sums::count(col("count")),
     )
 }
 
 impl Metric for SupportIncidentRate {
+    fn money(&self) -> Option<crate::stats::impact::MoneyBasis> {
+        Some(crate::stats::impact::MoneyBasis::Tickets)
+    }
+
     fn description(&self) -> &'static str {
         "Tickets created in [S, A) per customer in the period; also per product_area and, with `monthly: true`, per complete month."
     }
@@ -131,17 +136,16 @@ mod tests {
             (all.numerator, all.denominator, all.n),
             (Some(4.0), Some(5.0), 5)
         );
-        // Poisson: (4 ± 1.959964·2)/5.
-        assert_close(all.ci_low, (4.0 - 1.959964 * 2.0) / 5.0);
+        // Counts 2, 1, 1, 0, 0: s² = (6 − 4²/5)/4 = 0.7, var = 0.7/5 = 0.14, CI = 0.8 ± 1.959964·√0.14.
+        assert_close(all.ci_low, 0.8 - 1.959964 * 0.14_f64.sqrt());
+        assert_close(all.ci_high, 0.8 + 1.959964 * 0.14_f64.sqrt());
         assert_close(value(&c, "support_incident_rate", "trained"), 1.5);
         assert_close(value(&c, "support_incident_rate", "untrained"), 1.0);
-        // z = (1.5 − 1)/√(3/4 + 1/1) = 0.377964 → p = erfc(0.377964/√2) = 0.705457.
+        // The untrained cohort is one account: its counts have no variance, so
+        // the difference has neither an interval nor a p-value.
         let l = lift(&c, "support_incident_rate", None);
-        assert!(
-            (l.p_value.unwrap() - 0.705457).abs() < 1e-5,
-            "{:?}",
-            l.p_value
-        );
+        assert_close(l.abs_diff, 0.5);
+        assert_eq!((l.p_value, l.diff_ci_low), (None, None));
         assert_eq!(l.direction.as_str(), "lower_is_better");
         // Per area over the 5 customers: billing 3/5, admin 1/5.
         assert_close(
