@@ -203,7 +203,7 @@ pub fn forest_cell(
                 @match verdict {
                     super::headline::Verdict::Better => path.point d={ "M" (px(scale.at(d))) ",4l4.5,9h-9z" } {},
                     super::headline::Verdict::Worse => path.point d={ "M" (px(scale.at(d))) ",14l4.5,-9h-9z" } {},
-                    super::headline::Verdict::Unclear => circle.point cx=(px(scale.at(d))) cy="9" r="3.5" {},
+                    super::headline::Verdict::Unclear | super::headline::Verdict::NoTest => circle.point cx=(px(scale.at(d))) cy="9" r="3.5" {},
                 }
             }
         }

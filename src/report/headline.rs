@@ -28,6 +28,9 @@ pub enum Verdict {
     Better,
     Worse,
     Unclear,
+    /// The row carries no test: a descriptive metric, whose comparison is
+    /// circular (docs/STATISTICS.md#descriptive-metrics), or a median.
+    NoTest,
 }
 
 impl Verdict {
@@ -54,8 +57,13 @@ impl Verdict {
         }
     }
 
-    /// The verdict of a lift row, in its direction.
+    /// The verdict of a lift row, in its direction; no verdict for a row
+    /// without any test (no p-value, no interval, naive or adjusted).
     pub fn of_lift(l: &LiftRow, alpha: f64) -> Self {
+        let tested = l.tested() || l.diff_ci_low.is_some() || l.adjusted.ci_low.is_some();
+        if !tested {
+            return Verdict::NoTest;
+        }
         Verdict::of(
             l.abs_diff,
             l.diff_ci(),
@@ -70,6 +78,7 @@ impl Verdict {
             Verdict::Better => "Better",
             Verdict::Worse => "Worse",
             Verdict::Unclear => "Unclear",
+            Verdict::NoTest => "No test",
         }
     }
 
@@ -77,7 +86,7 @@ impl Verdict {
         match self {
             Verdict::Better => "better",
             Verdict::Worse => "worse",
-            Verdict::Unclear => "unclear",
+            Verdict::Unclear | Verdict::NoTest => "unclear",
         }
     }
 
@@ -87,6 +96,7 @@ impl Verdict {
             Verdict::Better => "▲",
             Verdict::Worse => "▼",
             Verdict::Unclear => "●",
+            Verdict::NoTest => "○",
         }
     }
 }

@@ -316,6 +316,19 @@ mod tests {
             Verdict::of(None, (None, None), None, true, 0.05),
             Verdict::Unclear
         );
+        // A descriptive row (its test stripped) gets no verdict at all, not "unclear".
+        let mut row = crate::testkit::lift_row(
+            "training_completion_rate",
+            (0.478, 0.683),
+            (-0.3, -0.1),
+            0.001,
+            crate::stats::Direction::HigherIsBetter,
+            (90.0, 199.0),
+        );
+        assert_eq!(Verdict::of_lift(&row, 0.05), Verdict::Worse);
+        row.descriptive();
+        assert_eq!(Verdict::of_lift(&row, 0.05), Verdict::NoTest);
+        assert_eq!(Verdict::NoTest.word(), "No test");
     }
 
     #[test]

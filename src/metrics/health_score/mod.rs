@@ -218,7 +218,7 @@ impl Metric for HealthScore {
     }
 
     fn description(&self) -> &'static str {
-        "Per customer at A: weighted mean of the configured 0–100 signals (table `account_health`); metric rows: mean score per cohort."
+        "Per customer at A: weighted mean of the configured 0–100 signals (table `account_health`); metric rows: mean score per cohort; with the `trained` signal also the score without it (`without_trained`), the row that is compared."
     }
 
     fn requires(&self) -> Vec<(SourceName, &'static str)> {
