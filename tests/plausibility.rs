@@ -593,3 +593,44 @@ fn zendesk_organization_ids_as_account_ids_stop_the_run_and_name_the_mismatch() 
         );
     assert!(!dir.path().join("out").exists(), "nothing published");
 }
+
+#[test]
+fn a_five_point_survey_mapped_as_nps_stops_the_run_naming_the_mix_up() {
+    // The sample's NPS answers squeezed onto 1–5, as a CSAT survey would be: read as NPS, every
+    // response would be a detractor and every cohort's NPS −100.
+    let dir = tempfile::tempdir().unwrap();
+    let data = copy_sample_data(dir.path());
+    let csv = std::fs::read_to_string(data.join("nps_responses.csv")).unwrap();
+    let mut lines = csv.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for line in lines {
+        let (rest, score) = line.rsplit_once(',').unwrap();
+        let five = (score.parse::<u32>().unwrap() / 2).clamp(1, 5);
+        out.push_str(&format!("{rest},{five}\n"));
+    }
+    std::fs::write(data.join("nps_responses.csv"), out).unwrap();
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .unwrap()
+        .replace("../sample_data", data.to_str().unwrap())
+        .replace("../out/education_impact", "out");
+    let pipeline = dir.path().join("p.yaml");
+    std::fs::write(&pipeline, text).unwrap();
+    validate_exits(&pipeline, 3).stderr(
+        predicate::str::contains("`nps_responses` (")
+            .and(predicate::str::contains(
+                "nps_responses.csv): none of its 2024 scores",
+            ))
+            .and(predicate::str::contains("scores is above 5"))
+            .and(predicate::str::contains("5 (")),
+    );
+    bin()
+        .arg("run")
+        .arg(&pipeline)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "map the survey as `csat_responses`",
+        ));
+    assert!(!dir.path().join("out").join("as_of=2026-11-01").exists());
+    // The sample itself (0–10) passes: the full test suite runs it everywhere.
+}

@@ -18,6 +18,8 @@
 //!   `training`, the share of their rows (with a user id) whose user is in
 //!   `users` must reach `quality.min_user_overlap` (an error with examples
 //!   from both sides). The shares are counted in the data rules' scan.
+//! - **NPS scale**: at least 20 `nps_responses` scores and none above 5
+//!   is an error (a 1–5 survey mapped as NPS would read −100).
 //! - **Activity rollup**: a rollup read from `activity.table` must reach
 //!   the day before as_of (an error: a rollup job that did not run would
 //!   otherwise count its missing days as days without activity).
@@ -26,6 +28,7 @@ use polars::prelude::*;
 
 mod courses;
 mod revenue;
+mod scales;
 mod users;
 
 use super::report::count_of;
@@ -115,6 +118,12 @@ pub fn check(
                 .agg([len().cast(DataType::UInt64).alias("rows")]),
         );
     }
+    let nps = inputs.get(SourceName::NpsResponses).is_some();
+    if nps {
+        plans.push(scales::nps_scale_plan(
+            inputs.frame(SourceName::NpsResponses)?,
+        ));
+    }
     let revenue = inputs.get(SourceName::Revenue).is_some();
     let invoices = pipeline
         .sources
@@ -182,6 +191,13 @@ pub fn check(
             })
             .collect();
         check_courses(inputs, &found.courses, &seen)?;
+    }
+    if nps {
+        let files = inputs
+            .get(SourceName::NpsResponses)
+            .map(|s| s.files_shown())
+            .unwrap_or_default();
+        scales::check_nps_scale(&results.next().unwrap_or_default(), &files)?;
     }
     if revenue {
         let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
