@@ -15,7 +15,7 @@ use crate::metrics::families::Families;
 use crate::metrics::FinishRows;
 use crate::output::tables::{self, ids_as_text, RunColumns, TABLES};
 use crate::plan::Plans;
-use crate::stats::impact::{impact_rows, starting_mrr, ImpactInputs, MoneySettings};
+use crate::stats::impact::{impact_rows, starting_mrr, ImpactInputs};
 use crate::stats::{
     add_q_values, evaluate, sort_rows, AdjustSpec, AggregateInfo, Evaluated, LiftRow, MetricRow,
     BALANCED_SMD,
@@ -181,7 +181,7 @@ pub struct Reading<'a> {
     pub period: (i32, i32),
     /// The period's months and `money:`, for the `impact` table.
     pub months: u32,
-    pub money: &'a MoneySettings,
+    pub money: &'a crate::config::MoneyConfig,
 }
 
 /// The statistics stage and the `metrics` and `lift` tables; tables whose

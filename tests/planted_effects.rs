@@ -78,14 +78,7 @@ fn planted_effects_are_recovered() {
         ("referral_rate", None, true),
         ("health_score", Some("without_trained"), true),
     ] {
-        let dim = match dimension {
-            Some(d) => col("dimension").eq(lit(d)),
-            None => col("dimension").is_null(),
-        };
-        let filter = col("metric")
-            .eq(lit(metric))
-            .and(col("segment").is_null())
-            .and(dim);
+        let filter = overall_row(metric, dimension);
         let diff = floats(&lift, filter.clone(), "abs_diff");
         let p = floats(&lift, filter, "p_value");
         assert!(!diff.is_empty(), "{metric}: no lift row");
@@ -103,14 +96,7 @@ fn planted_effects_are_recovered() {
         ("knowledge_retention", Some("mean_score")),
         ("health_score", None),
     ] {
-        let dim = match dimension {
-            Some(d) => col("dimension").eq(lit(d)),
-            None => col("dimension").is_null(),
-        };
-        let filter = col("metric")
-            .eq(lit(metric))
-            .and(col("segment").is_null())
-            .and(dim);
+        let filter = overall_row(metric, dimension);
         assert!(
             floats(&lift, filter.clone(), "abs_diff")[0].unwrap() > 0.0,
             "{metric}"
@@ -264,4 +250,16 @@ fn the_sample_data_is_what_generate_writes() {
         let (a, b) = (read_table(&sample, table), read_table(dir.path(), table));
         assert!(a.height() > 0 && a.equals_missing(&b), "{table} differs");
     }
+}
+
+/// The lift row of `metric` without a segment, with `dimension` (or none).
+fn overall_row(metric: &str, dimension: Option<&str>) -> Expr {
+    let dim = match dimension {
+        Some(d) => col("dimension").eq(lit(d)),
+        None => col("dimension").is_null(),
+    };
+    col("metric")
+        .eq(lit(metric))
+        .and(col("segment").is_null())
+        .and(dim)
 }

@@ -266,10 +266,7 @@ pub(super) fn compute_stages(
                 crate::time::date_to_days(pipeline.period.as_of),
             ),
             months: pipeline.period.months,
-            money: &crate::stats::impact::MoneySettings {
-                currency: pipeline.money.currency.clone(),
-                cost_per_ticket: pipeline.money.cost_per_ticket,
-            },
+            money: &pipeline.money,
         },
         &run,
     )?;

@@ -283,35 +283,97 @@ fn combine(strata: &[Compared], a: &mut Adjusted) -> Combined {
 /// Lifetimes of a cohort by stratum.
 pub type LifetimesByStratum = BTreeMap<Option<String>, formulas::Lifetimes>;
 
-/// What a survival lift row compares: S(t), the restricted mean survival
-/// time up to τ, or the whole curves (the log-rank test, p-value only).
+/// What a survival lift row compares: S(t) or the restricted mean survival
+/// time up to τ (the whole curves' log-rank row: [`standardize_log_rank`]).
 #[derive(Debug, Clone, Copy)]
 pub enum SurvivalMeasure {
     At(i64),
     RestrictedMean(i64),
-    LogRank,
 }
 
 impl SurvivalMeasure {
-    /// What a stratum needs besides `min_per_arm` accounts on each side.
-    fn needs(self) -> String {
+    fn day(self) -> i64 {
         match self {
-            SurvivalMeasure::At(t) | SurvivalMeasure::RestrictedMean(t) => {
-                format!("accounts, or none still observed at day {t}")
-            }
-            SurvivalMeasure::LogRank => "accounts".to_string(),
+            SurvivalMeasure::At(t) | SurvivalMeasure::RestrictedMean(t) => t,
         }
     }
 
-    /// The estimate and its variance; the log-rank test has none (and
-    /// every stratum has its curves).
     fn estimate(self, group: &formulas::Lifetimes) -> Option<(f64, f64)> {
         match self {
             SurvivalMeasure::At(t) => formulas::kaplan_meier(group, t),
             SurvivalMeasure::RestrictedMean(tau) => formulas::restricted_mean(group, tau),
-            SurvivalMeasure::LogRank => Some((0.0, 0.0)),
         }
     }
+}
+
+/// One comparable stratum of a survival comparison: both sides' lifetimes,
+/// accounts and estimates.
+type SurvivalStratum<'a, T> = (
+    &'a formulas::Lifetimes,
+    &'a formulas::Lifetimes,
+    f64,
+    f64,
+    T,
+    T,
+);
+
+/// The strata with at least `min_per_arm` accounts on each side and an
+/// `estimate` on each side; the trained accounts of the others are left
+/// out. None (with `result` null and its reason) when too few are kept.
+fn comparable_strata<'a, T>(
+    trained: &'a LifetimesByStratum,
+    untrained: &'a LifetimesByStratum,
+    spec: &AdjustSpec,
+    result: &mut Standardized,
+    needs: &str,
+    estimate: impl Fn(&formulas::Lifetimes) -> Option<T>,
+) -> Option<Vec<SurvivalStratum<'a, T>>> {
+    static EMPTY: formulas::Lifetimes = formulas::Lifetimes::new();
+    let mut comparable = Vec::new();
+    for (stratum, g1) in trained {
+        let g0 = untrained.get(stratum).unwrap_or(&EMPTY);
+        let (n1, n0) = (formulas::accounts(g1), formulas::accounts(g0));
+        result.trained_units += n1;
+        match estimate(g1).zip(estimate(g0)) {
+            Some((e1, e0)) if n1 >= spec.min_per_arm && n0 >= spec.min_per_arm => {
+                comparable.push((g1, g0, n1, n0, e1, e0))
+            }
+            _ => result.left_out += n1,
+        }
+    }
+    result.untrained_units = untrained.values().map(formulas::accounts).sum();
+    result.untrained_unused = result.untrained_units - comparable.iter().map(|c| c.3).sum::<f64>();
+    match result.too_little_overlap(spec, needs) {
+        Some(reason) => {
+            *result = std::mem::take(result).null_because(reason);
+            None
+        }
+        None => Some(comparable),
+    }
+}
+
+/// docs/STATISTICS.md#survival-adjusted, the `log_rank` row: the stratified
+/// log-rank test over the strata with `min_per_arm` accounts on each side;
+/// no estimate.
+pub fn standardize_log_rank(
+    trained: &LifetimesByStratum,
+    untrained: &LifetimesByStratum,
+    spec: &AdjustSpec,
+) -> Standardized {
+    let mut result = Standardized::new(spec);
+    let Some(comparable) =
+        comparable_strata(trained, untrained, spec, &mut result, "accounts", |_| {
+            Some(())
+        })
+    else {
+        return result;
+    };
+    let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
+    let a = &mut result.adjusted;
+    a.p_value = formulas::stratified_log_rank_p(&pairs);
+    a.n_trained = Some(comparable.iter().map(|c| c.2).sum::<f64>().round() as i64);
+    a.n_untrained = Some(comparable.iter().map(|c| c.3).sum::<f64>().round() as i64);
+    result
 }
 
 /// docs/STATISTICS.md#survival-adjusted: the stratified Kaplan–Meier
@@ -321,43 +383,19 @@ impl SurvivalMeasure {
 /// Σ_k w_k² (V₁k + V₀k) with Greenwood's and the p-value its Wald test; the
 /// E-value is that of the risk of the event by `t`, 1 − S. The restricted
 /// mean is standardized the same way, with its own variance and no E-value.
-/// The log-rank row gets the stratified log-rank test over the strata with
-/// `min_per_arm` accounts on each side, and no estimate.
 pub fn standardize_survival(
     trained: &LifetimesByStratum,
     untrained: &LifetimesByStratum,
     measure: SurvivalMeasure,
     spec: &AdjustSpec,
 ) -> Standardized {
-    let size = |g: &formulas::Lifetimes| g.values().map(|(d, c)| d + c).sum::<f64>();
-    let empty = formulas::Lifetimes::new();
     let mut result = Standardized::new(spec);
-    let mut comparable = Vec::new();
-    for (stratum, g1) in trained {
-        let g0 = untrained.get(stratum).unwrap_or(&empty);
-        let (n1, n0) = (size(g1), size(g0));
-        result.trained_units += n1;
-        let estimates = measure.estimate(g1).zip(measure.estimate(g0));
-        match estimates {
-            Some((e1, e0)) if n1 >= spec.min_per_arm && n0 >= spec.min_per_arm => {
-                comparable.push((g1, g0, n1, n0, e1, e0))
-            }
-            _ => result.left_out += n1,
-        }
-    }
-    result.untrained_units = untrained.values().map(size).sum();
-    result.untrained_unused = result.untrained_units - comparable.iter().map(|c| c.3).sum::<f64>();
-    if let Some(reason) = result.too_little_overlap(spec, &measure.needs()) {
-        return result.null_because(reason);
-    }
-    if let SurvivalMeasure::LogRank = measure {
-        let pairs: Vec<_> = comparable.iter().map(|c| (c.0, c.1)).collect();
-        let a = &mut result.adjusted;
-        a.p_value = formulas::stratified_log_rank_p(&pairs);
-        a.n_trained = Some(comparable.iter().map(|c| c.2).sum::<f64>().round() as i64);
-        a.n_untrained = Some(comparable.iter().map(|c| c.3).sum::<f64>().round() as i64);
+    let needs = format!("accounts, or none still observed at day {}", measure.day());
+    let Some(comparable) = comparable_strata(trained, untrained, spec, &mut result, &needs, |g| {
+        measure.estimate(g)
+    }) else {
         return result;
-    }
+    };
     let strata: Vec<Compared> = comparable
         .iter()
         .map(|(_, _, n1, n0, (e1, v1), (e0, v0))| Compared {

@@ -210,7 +210,7 @@ fn survival_is_standardized_with_greenwood_and_the_stratified_log_rank_test() {
     close(a.ci_high, 0.6422239166857651);
     close(a.p_value, 0.4661353637559158);
     assert_eq!((a.n_trained, a.n_untrained), (Some(9), Some(9)));
-    let log_rank = standardize_survival(&trained, &untrained, SurvivalMeasure::LogRank, &spec(4.0));
+    let log_rank = standardize_log_rank(&trained, &untrained, &spec(4.0));
     let a = &log_rank.adjusted;
     close(a.p_value, 0.5051606050753541);
     assert_eq!((a.abs_diff, a.ci_low, a.e_value), (None, None, None));

@@ -168,7 +168,7 @@ pub fn tetrachoric(a: f64, b: f64, c: f64, d: f64) -> Option<f64> {
 }
 
 pub use super::survival::{
-    kaplan_meier, kaplan_meier_curve, log_rank_p, restricted_mean, stratified_log_rank_p,
+    accounts, kaplan_meier, kaplan_meier_curve, log_rank_p, restricted_mean, stratified_log_rank_p,
     survival_interval, CurvePoint, Lifetimes,
 };
 

@@ -4,6 +4,7 @@
 //! without a basis, no row.
 
 use super::rows::{Family, LiftRow, MetricRow};
+use crate::config::MoneyConfig;
 
 /// How a metric's difference turns into an amount per year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,15 +17,6 @@ pub enum MoneyBasis {
     /// Counts per account (tickets): −difference × trained accounts per
     /// year, and their cost with `money.cost_per_ticket`.
     Tickets,
-}
-
-/// The pipeline's `money:` settings.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MoneySettings {
-    /// The currency of the revenue (shown, not converted).
-    pub currency: Option<String>,
-    /// What one support ticket costs, in that currency.
-    pub cost_per_ticket: Option<f64>,
 }
 
 /// A row of the `impact` table (without run_id and as_of).
@@ -57,7 +49,8 @@ pub struct ImpactInputs<'a> {
     pub starting_mrr: Option<(f64, String)>,
     /// The period's months (the difference is scaled to 12 of them).
     pub months: u32,
-    pub money: &'a MoneySettings,
+    /// The pipeline's `money:` (currency, cost per ticket).
+    pub money: &'a MoneyConfig,
 }
 
 /// The trained cohort's starting MRR: the denominator of the overall
@@ -242,7 +235,7 @@ mod tests {
             "support_incident_rate" => Some(MoneyBasis::Tickets),
             _ => None,
         };
-        let money = MoneySettings {
+        let money = MoneyConfig {
             currency: Some("EUR".into()),
             cost_per_ticket: Some(25.0),
         };

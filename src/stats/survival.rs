@@ -7,11 +7,16 @@ use super::formulas::{p_from_diff, Z};
 /// Events and censorings per time of one group: time → (events, censored).
 pub type Lifetimes = std::collections::BTreeMap<i64, (f64, f64)>;
 
+/// The accounts of a group: its events and censorings.
+pub fn accounts(group: &Lifetimes) -> f64 {
+    group.values().map(|(d, c)| d + c).sum()
+}
+
 /// Kaplan–Meier S(t) and its Greenwood variance
 /// S(t)² Σ dᵢ/(nᵢ(nᵢ − dᵢ)) over event times tᵢ ≤ t. `None` when nobody is
 /// under observation at t (no time ≥ t).
 pub fn kaplan_meier(group: &Lifetimes, t: i64) -> Option<(f64, f64)> {
-    let total: f64 = group.values().map(|(d, c)| d + c).sum();
+    let total = accounts(group);
     let still_observed: f64 = group.range(t..).map(|(_, (d, c))| d + c).sum();
     if !(still_observed > 0.0) {
         return None;
@@ -35,7 +40,7 @@ pub fn kaplan_meier(group: &Lifetimes, t: i64) -> Option<(f64, f64)> {
 /// Aᵢ = ∫_{tᵢ}^τ S(u) du (Klein & Moeschberger, §4.5; a term with nᵢ = dᵢ
 /// has Aᵢ = 0). `None` when nobody is under observation at τ.
 pub fn restricted_mean(group: &Lifetimes, tau: i64) -> Option<(f64, f64)> {
-    let total: f64 = group.values().map(|(d, c)| d + c).sum();
+    let total = accounts(group);
     let still_observed: f64 = group.range(tau..).map(|(_, (d, c))| d + c).sum();
     if !(still_observed > 0.0) {
         return None;
@@ -78,7 +83,7 @@ pub struct CurvePoint {
 /// censoring (docs/OUTPUTS.md#survival_curve), with the same estimate and
 /// Greenwood interval as [`kaplan_meier`].
 pub fn kaplan_meier_curve(group: &Lifetimes) -> Vec<CurvePoint> {
-    let mut at_risk: f64 = group.values().map(|(d, c)| d + c).sum();
+    let mut at_risk = accounts(group);
     let (mut survival, mut greenwood) = (1.0, 0.0);
     let mut points = Vec::with_capacity(group.len());
     for (t, (d, c)) in group {

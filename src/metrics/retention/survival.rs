@@ -13,9 +13,11 @@ use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
 use crate::metrics::presentation::Unit;
 use crate::metrics::{CustomPlan, Finished, Metric, MetricPlan, PlanContext, Reference};
-use crate::stats::adjust::{standardize_survival, LifetimesByStratum, SurvivalMeasure};
+use crate::stats::adjust::{
+    standardize_log_rank, standardize_survival, LifetimesByStratum, SurvivalMeasure,
+};
 use crate::stats::evalue::Scale;
-use crate::stats::formulas::{kaplan_meier_curve, restricted_mean, wald_interval};
+use crate::stats::formulas::{accounts, kaplan_meier_curve, restricted_mean, wald_interval};
 use crate::stats::{
     kaplan_meier, log_rank_p, survival_interval, AdjustSpec, Direction, Estimate, FrameColumns,
     Lifetimes, LiftRow, MetricRow, RowKey, Side,
@@ -260,7 +262,6 @@ fn rows(
         for (cohort, lifetimes) in cohorts {
             curve.add(cohort, &segment, lifetimes);
         }
-        let n = |g: &Lifetimes| g.values().map(|(d, c)| d + c).sum::<f64>();
         let mut log_rank = LiftRow::compare(
             metric,
             &RowKey {
@@ -270,11 +271,11 @@ fn rows(
                 period_end: end,
             },
             Side {
-                n: n(&trained),
+                n: accounts(&trained),
                 ..Side::default()
             },
             Side {
-                n: n(&untrained),
+                n: accounts(&untrained),
                 ..Side::default()
             },
             log_rank_p(&trained, &untrained),
@@ -282,25 +283,18 @@ fn rows(
             Direction::HigherIsBetter,
         );
         if let Some(spec) = adjust {
-            log_rank.adjusted = standardize_survival(
-                strata(TRAINED),
-                strata(UNTRAINED),
-                SurvivalMeasure::LogRank,
-                spec,
-            )
-            .into_adjusted();
+            log_rank.adjusted =
+                standardize_log_rank(strata(TRAINED), strata(UNTRAINED), spec).into_adjusted();
         }
         lift_rows.push(log_rank);
         let measures = at_days
             .iter()
-            .map(|&days| SurvivalMeasure::At(days as i64))
-            .chain([SurvivalMeasure::RestrictedMean(horizon)]);
-        for measure in measures {
-            let dimension = match measure {
-                SurvivalMeasure::At(days) => format!("days={days}"),
-                SurvivalMeasure::RestrictedMean(days) => format!("rmst_days={days}"),
-                SurvivalMeasure::LogRank => continue,
-            };
+            .map(|&days| (SurvivalMeasure::At(days as i64), format!("days={days}")))
+            .chain([(
+                SurvivalMeasure::RestrictedMean(horizon),
+                format!("rmst_days={horizon}"),
+            )]);
+        for (measure, dimension) in measures {
             let key = RowKey {
                 segment: segment.clone(),
                 dimension: Some(dimension),
@@ -318,9 +312,8 @@ fn rows(
                         let mean = restricted_mean(lifetimes, tau);
                         (mean, mean.map(|(m, v)| wald_interval(m, v)))
                     }
-                    SurvivalMeasure::LogRank => (None, None),
                 };
-                let n = n(lifetimes);
+                let n = accounts(lifetimes);
                 values.insert(
                     cohort,
                     Side {
