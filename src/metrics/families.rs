@@ -76,7 +76,6 @@ impl<'a> Families<'a> {
                 continue;
             }
             if !row.tested() {
-                row.family = None;
                 continue;
             }
             let overall = row.segment.is_none()

@@ -361,13 +361,17 @@ fn lifetime_value_takes_its_log_scale_interval_and_the_delta_variance() {
         horizon: Some(36),
         discount_annual: 0.0,
     });
-    let t = clustered(
-        totals(81.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0),
-        4.0,
-        3.8e11,
-        3.6e7,
-        3600.0,
-    );
+    // 100 accounts at S, `retained` of them kept; four of them with revenue.
+    let with_retained = |retained: f64| {
+        clustered(
+            totals(retained, 100.0, 0.0, 1_200_000.0, 120.0, 100.0),
+            4.0,
+            3.8e11,
+            3.6e7,
+            3600.0,
+        )
+    };
+    let t = with_retained(81.0);
     let e = estimate(kind, &t);
     close(e.value, 2153.4519131640054, 1e-9);
     close(e.interval.map(|i| i.0), 1605.0137541756594, 1e-5);
@@ -380,13 +384,7 @@ fn lifetime_value_takes_its_log_scale_interval_and_the_delta_variance() {
         1e-3,
     );
     // Everyone retained: 36 months of margin, compared like any other value.
-    let kept = clustered(
-        totals(100.0, 100.0, 0.0, 1_200_000.0, 120.0, 100.0),
-        4.0,
-        3.8e11,
-        3.6e7,
-        3600.0,
-    );
+    let kept = with_retained(100.0);
     close(estimate(kind, &kept).value, 2880.0, 1e-9);
     assert!(lift_p_value(kind, &t, &kept).is_some());
 }
