@@ -402,3 +402,39 @@ fn impact_rows_carry_the_primary_and_guardrail_differences_to_money() {
         assert!(stderr.contains(expected), "{expected}\n{stderr}");
     }
 }
+
+/// docs/STATISTICS.md#descriptive-metrics and #power on the sample: the
+/// health score's `trained` signal is named by `validate`; every lift row's
+/// `mde` is (1.959964 + 0.841621) × the standard error of its interval.
+#[test]
+fn validate_names_the_trained_signal_and_mde_follows_the_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = sample_pipeline_with(dir.path(), "");
+    let output = bin().arg("validate").arg(&pipeline).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("metric `health_score`: the signals include `trained` (weight 0.1)")
+            && stderr.contains("`without_trained`"),
+        "{stderr}"
+    );
+    bin().args(["-q", "run"]).arg(&pipeline).assert().success();
+    let lift = read_table(&dir.path().join("out/as_of=2026-11-01"), "lift");
+    let (low, high, mde) = (
+        floats(&lift, lit(true), "diff_ci_low"),
+        floats(&lift, lit(true), "diff_ci_high"),
+        floats(&lift, lit(true), "mde"),
+    );
+    let mut checked = 0;
+    for ((low, high), mde) in low.iter().zip(&high).zip(&mde) {
+        match (low, high) {
+            (Some(low), Some(high)) => {
+                let se = (high - low) / (2.0 * 1.959964);
+                close(mde.unwrap(), (1.959964 + 0.841621) * se, 1e-6, "mde");
+                checked += 1;
+            }
+            _ => assert_eq!(*mde, None),
+        }
+    }
+    assert!(checked > 200, "{checked}");
+}
