@@ -73,7 +73,7 @@ fn cohorts_of(accounts: &str, training: &str, cohort: &str) -> Vec<(String, Stri
     std::fs::write(dir.path().join("accounts.csv"), accounts).unwrap();
     std::fs::write(dir.path().join("training.csv"), training).unwrap();
     let pipeline = format!(
-        "name: ids\nsources:\n  accounts: {{ path: accounts.csv, churn: none }}\n  training: {{ path: training.csv }}\n\
+        "name: ids\nsources:\n  accounts: {{ path: accounts.csv, churn: none }}\n  training: {{ path: training.csv, freshness: {{}} }}\n\
          cohort: {cohort}\nperiod: {{ as_of: 2026-01-01, months: 2 }}\n\
          metrics: [logo_retention]\noutput: {{ path: out }}\n"
     );

@@ -80,8 +80,8 @@ fn revenue_fixture() -> tempfile::TempDir {
     let dir = fixture("[logo_retention, net_revenue_retention]");
     let path = dir.path().join("p.yaml");
     let text = std::fs::read_to_string(&path).unwrap().replace(
-        "  training: { path: training.csv }\n",
-        "  training: { path: training.csv }\n  revenue: { path: \"rev/*.parquet\" }\n",
+        "  training: { path: training.csv, freshness: {} }\n",
+        "  training: { path: training.csv, freshness: {} }\n  revenue: { path: \"rev/*.parquet\", freshness: {} }\n",
     );
     std::fs::write(&path, text).unwrap();
     std::fs::create_dir(dir.path().join("rev")).unwrap();

@@ -23,7 +23,7 @@ fn crm_fixture(accounts_mapping: &str) -> tempfile::TempDir {
     )
     .unwrap();
     let pipeline = format!(
-        "name: crm\nsources:\n  accounts: {{ path: Accounts.csv, {accounts_mapping} }}\n  training: {{ path: completions.csv }}\n\
+        "name: crm\nsources:\n  accounts: {{ path: Accounts.csv, {accounts_mapping} }}\n  training: {{ path: completions.csv, freshness: {{}} }}\n\
          cohort: {{ window_days: 30 }}\nperiod: {{ as_of: 2026-01-01, months: 2 }}\n\
          metrics: [logo_retention]\noutput: {{ path: out }}\n"
     );
@@ -59,8 +59,8 @@ fn an_unmapped_churn_date_is_an_error_naming_the_candidates() {
         crm_fixture("columns: { account_id: Account ID, signup_date: Created Date }, churn: none");
     let path = with_pipeline(
         &dir,
-        "training: { path: completions.csv }",
-        "training: { path: completions.csv, churn: none }",
+        "training: { path: completions.csv, freshness: {} }",
+        "training: { path: completions.csv, freshness: {}, churn: none }",
     );
     validate_exits(&path, 2).stderr(predicate::str::contains(
         "only `accounts` takes `churn: none`",
@@ -162,7 +162,7 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
 
     // No training source at all: valid, with one warning.
     let dir = crm_fixture(MAPPED);
-    let path = with_pipeline(&dir, "  training: { path: completions.csv }\n", "");
+    let path = with_pipeline(&dir, "  training: { path: completions.csv, freshness: {} }\n", "");
     let run = bin().arg("run").arg(&path).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
@@ -188,8 +188,8 @@ fn invoices_given_as_monthly_revenue_warn_and_point_to_the_invoice_grain() {
     .unwrap();
     with_pipeline(
         &dir,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: completions.csv }\n  revenue: { path: invoices.csv, columns: { account_id: customer, month: created, mrr: amount } }\n",
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: completions.csv, freshness: {} }\n  revenue: { path: invoices.csv, columns: { account_id: customer, month: created, mrr: amount } }\n",
     );
     let path = with_pipeline(
         &dir,
@@ -234,8 +234,8 @@ fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
     .unwrap();
     let path = with_pipeline(
         &dir,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: completions.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: completions.csv, freshness: {} }\n  users: { path: users.csv }\n  events: { path: events.csv, freshness: {} }\n",
     );
     validate_exits(&path, 3)
         .stderr(
@@ -267,8 +267,8 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
     let metrics = "metrics: [logo_retention, net_revenue_retention, churn_rate]";
     with_pipeline(
         &iso,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: completions.csv }\n  revenue: { path: mrr.csv }\n",
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: completions.csv, freshness: {} }\n  revenue: { path: mrr.csv }\n",
     );
     with_pipeline(&iso, "metrics: [logo_retention]", metrics);
 
@@ -292,8 +292,8 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
     .unwrap();
     with_pipeline(
         &vendor,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: completions.csv }\n  revenue: { path: mrr.csv, columns: { account_id: customer, month: period, mrr: amount_cents }, \
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: completions.csv, freshness: {} }\n  revenue: { path: mrr.csv, columns: { account_id: customer, month: period, mrr: amount_cents }, \
          types: { month: epoch_s }, scale: { mrr: 0.01 } }\n",
     );
     with_pipeline(&vendor, "metrics: [logo_retention]", metrics);
@@ -362,8 +362,8 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
     .unwrap();
     with_pipeline(
         &by_account,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: completions.csv }\n  users: { path: users.csv }\n",
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: completions.csv, freshness: {} }\n  users: { path: users.csv }\n",
     );
     let by_email = crm_fixture(MAPPED);
     std::fs::write(by_email.path().join("users.csv"), users).unwrap();
@@ -376,8 +376,8 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
     std::fs::write(by_email.path().join("lms.csv"), lms).unwrap();
     with_pipeline(
         &by_email,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: lms.csv, columns: { user_id: Student Email, course_id: Course Title, completed_at: Completed At } }\n  users: { path: users.csv }\n",
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: lms.csv, freshness: {}, columns: { user_id: Student Email, course_id: Course Title, completed_at: Completed At } }\n  users: { path: users.csv }\n",
     );
     bin()
         .args(["-q", "run"])
@@ -439,8 +439,9 @@ fn validate_ends_with_a_coverage_summary() {
     let summary = String::from_utf8_lossy(&output.stdout);
     for line in [
         "coverage:",
-        "accounts           4 rows  signup_date 2025-01-01 … 2025-01-01",
-        "training           4 rows  completed_at 2025-01-10 … 2025-03-01; dropped 1 (25.0 %): account_id empty or not in accounts",
+        "accounts           4 rows  signup_date 2025-01-01 … 2025-01-01 (365 days before as_of: stale (warn after 90 days))",
+        // `freshness: {}` on training: its age is shown, not judged.
+        "training           4 rows  completed_at 2025-01-10 … 2025-03-01 (306 days before as_of); dropped 1 (25.0 %): account_id empty or not in accounts",
         "cohorts at the period start 2025-11-01: 2 trained, 2 untrained, 0 not assigned",
         "cohorts at as_of 2026-01-01: 2 trained, 2 untrained, 0 not assigned",
         // Rows of known accounts: the orphan row of `001X` is not counted.
@@ -457,8 +458,8 @@ fn with_revenue(file: &str, text: &str, source: &str) -> tempfile::TempDir {
     std::fs::write(dir.path().join(file), text).unwrap();
     with_pipeline(
         &dir,
-        "  training: { path: completions.csv }\n",
-        &format!("  training: {{ path: completions.csv }}\n  revenue: {source}\n"),
+        "  training: { path: completions.csv, freshness: {} }\n",
+        &format!("  training: {{ path: completions.csv, freshness: {{}} }}\n  revenue: {source}\n"),
     );
     with_pipeline(
         &dir,
@@ -570,8 +571,8 @@ fn zendesk_organization_ids_as_account_ids_stop_the_run_and_name_the_mismatch() 
     .unwrap();
     with_pipeline(
         &dir,
-        "  training: { path: completions.csv }\n",
-        "  training: { path: completions.csv }\n  tickets: { path: zendesk_tickets.csv, columns: { account_id: organization_id } }\n",
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "  training: { path: completions.csv, freshness: {} }\n  tickets: { path: zendesk_tickets.csv, columns: { account_id: organization_id } }\n",
     );
     let path = with_pipeline(
         &dir,
@@ -633,4 +634,252 @@ fn a_five_point_survey_mapped_as_nps_stops_the_run_naming_the_mix_up() {
         ));
     assert!(!dir.path().join("out").join("as_of=2026-11-01").exists());
     // The sample itself (0–10) passes: the full test suite runs it everywhere.
+}
+
+#[test]
+fn a_run_past_the_data_stops_naming_each_stale_source_and_its_key() {
+    // Issue table: `--as-of` six months after every export ends published NRR 0.43 with exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = sample_pipeline_with(dir.path(), "");
+    let stale = bin()
+        .args(["run", "--as-of", "2027-05-01"])
+        .arg(&pipeline)
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&stale.get_output().stderr).to_string();
+    for words in [
+        "4 source(s) end too long before as_of 2027-05-01",
+        "source `events` (",
+        "its last `event_time` is 2026-10-31, 182 days before as_of 2027-05-01 (`sources.events.freshness.error_after_days`: 7 by default)",
+        "source `revenue` (",
+        "its last month is 2026-10, but a run at as_of 2027-05-01 needs 2027-04",
+        "its last `created_at` is 2026-10-31, 182 days before as_of 2027-05-01 (`sources.tickets.freshness.error_after_days`: 30 by default)",
+        // Completions dated up to 2027-01-26 in the sample: 95 days.
+        "its last `completed_at` is 2027-01-26, 95 days before as_of 2027-05-01 (`sources.training.freshness.error_after_days`: 90 by default)",
+        "pass an earlier `--as-of`",
+    ] {
+        assert!(stderr.contains(words), "missing `{words}` in:\n{stderr}");
+    }
+    assert!(!dir.path().join("out").exists(), "nothing is published");
+
+    // Five days past the data: events are stale past their warning, not their error; the run
+    // publishes and the warning is in the manifest.
+    let run = bin()
+        .args(["run", "--as-of", "2026-11-05"])
+        .arg(&pipeline)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    let warning = "its last `event_time` is 2026-10-31, 5 days before as_of 2026-11-05 (`sources.events.freshness.warn_after_days`: 2 by default)";
+    assert!(stderr.contains(warning), "{stderr}");
+    let manifest = std::fs::read_to_string(dir.path().join("out/as_of=2026-11-05/_manifest.json")).unwrap();
+    assert!(manifest.contains(warning), "{manifest}");
+
+    // The limits are the pipeline's to set: allowed, the same run is quiet about events.
+    let relaxed = bin()
+        .args(["run", "--as-of", "2026-11-05", "--set", "sources.events.freshness.warn_after_days=5"])
+        .arg(&pipeline)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&relaxed.get_output().stderr).to_string();
+    assert!(!stderr.contains("event_time` is 2026-10-31"), "{stderr}");
+
+    // validate shows each source's age.
+    let output = bin().args(["-q", "validate", "--as-of", "2026-11-05"]).arg(&pipeline).output().unwrap();
+    let summary = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "event_time 2025-11-04 … 2026-10-31 (5 days before as_of: stale (warn after 2 days))",
+        "created_at 2022-12-05 … 2026-10-31 (5 days before as_of)",
+        "completed_at 2023-01-03 … 2027-01-26 (reaches as_of)",
+    ] {
+        assert!(summary.contains(line), "missing `{line}` in:\n{summary}");
+    }
+}
+
+/// The sample's revenue as a CSV with its amounts multiplied by `factor`.
+fn sample_revenue_csv(dir: &std::path::Path, factor: f64) -> std::path::PathBuf {
+    use polars::prelude::*;
+    let revenue = ParquetReader::new(std::fs::File::open(repo().join("sample_data/revenue.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let mut scaled = revenue
+        .lazy()
+        .with_column((col("mrr") * lit(factor)).round(0, RoundMode::HalfAwayFromZero).cast(DataType::Int64))
+        .collect()
+        .unwrap();
+    let path = dir.join("revenue_cents.csv");
+    CsvWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut scaled)
+        .unwrap();
+    path
+}
+
+#[test]
+fn invoice_amounts_in_cents_show_in_the_coverage_summary_and_warn_naming_scale() {
+    // Issue table: amounts in cents with `scale` forgotten published a base MRR 100× too large.
+    let dir = tempfile::tempdir().unwrap();
+    let cents = sample_revenue_csv(dir.path(), 100.0);
+    let text = std::fs::read_to_string(sample_pipeline_with(dir.path(), "money: { currency: USD }")).unwrap();
+    let pipeline = dir.path().join("p.yaml");
+    std::fs::write(
+        &pipeline,
+        text.replace(
+            &format!("{}/revenue.parquet", repo().join("sample_data").display()),
+            cents.to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let output = bin().args(["validate"]).arg(&pipeline).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // The sample's October 2026: 1,519,012.67 over 1,465 accounts, median 335.17 (python:
+    // revenue.parquet, month cut to the 1st, summed per account, MRR > 0).
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains("revenue: MRR in 2026-10: 151,901,267.00 USD over 1465 account(s), median 33,517.00 per account"),
+        "{summary}"
+    );
+    // A plausible maximum below it: a warning naming `scale`.
+    let output = bin()
+        .args(["validate", "--set", "quality.max_plausible_mrr=10000"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "source `revenue`: the median MRR per account in 2026-10 is 33,517.00, above quality.max_plausible_mrr \
+             10,000.00: amounts in cents need `scale: { mrr: 0.01 }` on `sources.revenue`"
+        ),
+        "{stderr}"
+    );
+    // With the scale, the summary reads in currency units again and nothing is said.
+    let output = bin()
+        .args(["validate", "--set", "quality.max_plausible_mrr=10000", "--set", "sources.revenue.scale.mrr=0.01"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("MRR in 2026-10: 1,519,012.67 USD over 1465 account(s), median 335.17 per account"));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("max_plausible_mrr"));
+}
+
+/// The sample's training rows as an LMS enrolments export (Docebo's
+/// shape): a `Status` on every row (Completed when the sample row has a
+/// completion, else Subscribed or In Progress by turns), `Enrollment Date`,
+/// `Completion Date` (empty unless completed) and `Date`, the day of the
+/// last status change, on every row.
+fn enrolments_export(dir: &std::path::Path) -> std::path::PathBuf {
+    use polars::prelude::*;
+    let training =
+        ParquetReader::new(std::fs::File::open(repo().join("sample_data/training.parquet")).unwrap())
+            .finish()
+            .unwrap();
+    let iso = |c: &str| col(c).dt().to_string("%Y-%m-%dT%H:%M:%SZ");
+    let mut export = training
+        .lazy()
+        .with_row_index("row", None)
+        .select([
+            col("account_id").alias("Account ID"),
+            col("user_id").alias("User ID"),
+            col("course_id").alias("Course Code"),
+            col("score").alias("Final Score"),
+            iso("enrolled_at").alias("Enrollment Date"),
+            iso("completed_at").alias("Completion Date"),
+            when(col("completed_at").is_not_null())
+                .then(iso("completed_at"))
+                .otherwise(iso("enrolled_at"))
+                .alias("Date"),
+            when(col("completed_at").is_not_null())
+                .then(lit("Completed"))
+                .when((col("row") % lit(2u32)).eq(lit(0u32)))
+                .then(lit("Subscribed"))
+                .otherwise(lit("In Progress"))
+                .alias("Status"),
+        ])
+        .collect()
+        .unwrap();
+    let path = dir.join("enrollments.csv");
+    CsvWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut export)
+        .unwrap();
+    path
+}
+
+#[test]
+fn enrolments_read_as_completions_warn_and_completed_values_count_only_completions() {
+    // Issue table: enrolments with status Subscribed/In Progress mapped as completions published
+    // 203 trained instead of 133 and a lift of −21.4 pts instead of −14.9.
+    let dir = tempfile::tempdir().unwrap();
+    let export = enrolments_export(dir.path());
+    let base = std::fs::read_to_string(sample_pipeline_with(dir.path(), "")).unwrap();
+    let sample_training = format!("{{ path: {}/training.parquet }}", repo().join("sample_data").display());
+    let with_training = |training: &str| {
+        let path = dir.path().join("lms.yaml");
+        std::fs::write(&path, base.replace(&sample_training, training)).unwrap();
+        path
+    };
+    let columns = |completed: &str| {
+        format!(
+            "{{ path: {}, columns: {{ account_id: Account ID, user_id: User ID, course_id: Course Code, \
+             score: Final Score, enrolled_at: Enrollment Date, completed_at: {completed} }}",
+            export.display()
+        )
+    };
+    let cohorts = |pipeline: &std::path::Path| {
+        let output = bin().args(["validate"]).arg(pipeline).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("cohorts at as_of"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        (line, String::from_utf8_lossy(&output.stderr).to_string())
+    };
+    let sample = "cohorts at as_of 2026-11-01: 552 trained, 1099 untrained, 349 not assigned";
+
+    // The mistake: the date on every row mapped as the completion, the status not named.
+    let (line, stderr) = cohorts(&with_training(&format!("{} }}", columns("Date"))));
+    assert_ne!(line, sample, "every enrolment counted as a completion");
+    for words in [
+        "source `training` (",
+        "681 row(s) with a `completed_at` have a status that does not read as completed (`Subscribed` (353 rows), `In Progress` (328 rows)), and each counts as a completion",
+        "set `completed_values: [Completed]` on `sources.training`",
+    ] {
+        assert!(stderr.contains(words), "missing `{words}` in:\n{stderr}");
+    }
+
+    // The fix the warning names: the same mapping, only completed rows count: the sample's cohorts.
+    let (line, stderr) = cohorts(&with_training(&format!(
+        "{}, completed_values: [completed] }}",
+        columns("Date")
+    )));
+    assert_eq!(line, sample);
+    assert!(!stderr.contains("does not read as completed"), "{stderr}");
+
+    // The completion date mapped as it should be, without a status: the sample's cohorts too.
+    let (line, _) = cohorts(&with_training(&format!("{} }}", columns("Completion Date"))));
+    assert_eq!(line, sample);
+
+    // Enrolment and completion read from one column: a warning naming both.
+    let (_, stderr) = cohorts(&with_training(&format!(
+        "{{ path: {}, columns: {{ account_id: Account ID, user_id: User ID, course_id: Course Code, \
+         score: Final Score, enrolled_at: Enrollment Date, completed_at: Enrollment Date }} }}",
+        export.display()
+    )));
+    assert!(
+        stderr.contains("`completed_at` equals `enrolled_at` on every one of its 2404 rows with both: an enrolments export read as completions?"),
+        "{stderr}"
+    );
+
+    // `completed_values` without a status column names the file's columns.
+    let csv = std::fs::read_to_string(&export).unwrap().replace("Status", "Stage");
+    std::fs::write(&export, csv).unwrap();
+    let pipeline = with_training(&format!("{}, completed_values: [Completed] }}", columns("Date")));
+    validate_exits(&pipeline, 2).stderr(
+        predicate::str::contains("`sources.training.completed_values` needs a `status` column")
+            .and(predicate::str::contains("Stage")),
+    );
 }

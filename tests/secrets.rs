@@ -26,7 +26,7 @@ fn pipeline_with_token(dir: &std::path::Path) -> std::path::PathBuf {
     )
     .unwrap();
     let text = "name: \"report-${API_TOKEN}-${TEAM}\"\n\
-                sources:\n  accounts: { path: \"${API_TOKEN}/accounts.csv\" }\n  training: { path: \"${API_TOKEN}/training.csv\" }\n\
+                sources:\n  accounts: { path: \"${API_TOKEN}/accounts.csv\" }\n  training: { path: \"${API_TOKEN}/training.csv\", freshness: {} }\n\
                 storage:\n  s3: { endpoint: \"http://127.0.0.1:9/${STORE_PASSWORD}\", allow_http: true, max_retries: 0 }\n\
                 cohort: { window_days: 30 }\nperiod: { as_of: 2026-01-01, months: 2 }\n\
                 metrics: [logo_retention]\noutput: { path: \"out/${API_TOKEN}\" }\n";

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::activity::{resolve_activity, SparkSettings, StoreSettings};
 use super::source::{resolve_source, ResolvedSource};
 use super::types::{
-    ActivityEngine, CohortConfig, LockSetting, MetricEntry, OrphanPolicy, PipelineFile, SourceName,
+    ActivityEngine, CohortConfig, LockSetting, MetricEntry, PipelineFile, SourceName,
 };
 use crate::error::{Error, Result};
 use crate::storage::s3::{S3Settings, S3};
@@ -48,14 +48,8 @@ pub struct Pipeline {
     /// `primary:` and `guardrails:`, as listed (checked against `metrics`).
     pub primary: Option<Vec<String>>,
     pub guardrails: Option<Vec<String>>,
-    /// What to do with fact rows whose account is unknown (docs/INPUTS.md#the-checks).
-    pub orphans: OrphanPolicy,
-    /// `quality.max_orphan_share`: above it, dropped rows stop the run.
-    pub max_orphan_share: f64,
-    /// `quality.max_off_grain_share`: above it, revenue looks like invoices.
-    pub max_off_grain_share: f64,
-    /// `quality.min_user_overlap`: below it, user ids do not match.
-    pub min_user_overlap: f64,
+    /// `quality:`, the checks' policy and thresholds (docs/INPUTS.md#the-checks).
+    pub quality: super::types::QualityConfig,
     /// Directory or S3 prefix that receives `as_of=YYYY-MM-DD/`.
     pub output_dir: Location,
     /// The S3 client, when any path is on S3.
@@ -156,10 +150,7 @@ pub fn resolve<M: MetricEntry + serde::Serialize>(
         money: file.money.clone(),
         primary: file.primary,
         guardrails: file.guardrails,
-        orphans: file.quality.orphans,
-        max_orphan_share: file.quality.max_orphan_share,
-        max_off_grain_share: file.quality.max_off_grain_share,
-        min_user_overlap: file.quality.min_user_overlap,
+        quality: file.quality.clone(),
         output_dir: output_dir.unwrap_or(Location::Local(PathBuf::from("."))),
         s3,
         lock: file.output.lock,
@@ -187,10 +178,26 @@ fn check_values<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
             problems.push(format!("`quality.{key}` must be between 0 and 1"));
         }
     }
+    let mrr = file.quality.max_plausible_mrr;
+    if !(mrr > 0.0 && mrr.is_finite()) {
+        problems.push(format!(
+            "`quality.max_plausible_mrr` must be a number above 0, got {mrr}"
+        ));
+    }
     for (name, source) in &file.sources {
         if source.grain.is_some() && *name != SourceName::Revenue {
             problems.push(format!(
                 "`sources.{name}.grain`: only `revenue` takes a `grain`"
+            ));
+        }
+        if !source.completed_values.is_empty() && *name != SourceName::Training {
+            problems.push(format!(
+                "`sources.{name}.completed_values`: only `training` takes `completed_values`"
+            ));
+        }
+        if source.completed_values.iter().any(|v| v.trim().is_empty()) {
+            problems.push(format!(
+                "`sources.{name}.completed_values` holds an empty value"
             ));
         }
         if source.churn.is_some() && *name != SourceName::Accounts {

@@ -120,6 +120,30 @@ pub struct SourceConfig {
     /// it would make every account retained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub churn: Option<ChurnDeclaration>,
+    /// How old the source's last date may be at as_of
+    /// (docs/INPUTS.md#freshness): a warning after `warn_after_days`, exit 3
+    /// after `error_after_days`. Default: per source (events 2 / 7 days);
+    /// given, only the limits written apply (`freshness: {}` checks nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
+    /// `training` only: the `status` values that mean completed (any case,
+    /// spaces around ignored), for example `[Completed, Passed]`. A row with
+    /// another status has no completion (docs/INPUTS.md#training--one-row-per-enrolment-or-completion-course--learner).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub completed_values: Vec<String>,
+}
+
+/// `sources.<name>.freshness` (docs/INPUTS.md#freshness): days from the
+/// source's last date to as_of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Freshness {
+    /// Older than this many days: a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_after_days: Option<u32>,
+    /// Older than this many days: exit 3, nothing is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_after_days: Option<u32>,
 }
 
 /// The grain of `revenue` rows.

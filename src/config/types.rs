@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::activity::{ActivityConfig, ActivityEngine, SparkConfig};
 pub use super::source::{
-    ChurnDeclaration, CsvOptions, FileFormat, Grain, SourceConfig, SourceName,
+    ChurnDeclaration, Freshness, CsvOptions, FileFormat, Grain, SourceConfig, SourceName,
 };
 pub use crate::storage::lock::LockSetting;
 
@@ -281,6 +281,10 @@ pub struct QualityConfig {
     /// the sources key users differently (emails against ids).
     #[serde(default = "default_min_user_overlap")]
     pub min_user_overlap: f64,
+    /// Largest plausible median MRR per account and month (default
+    /// 1,000,000); above it a warning names `scale` (amounts in cents?).
+    #[serde(default = "default_max_plausible_mrr")]
+    pub max_plausible_mrr: f64,
 }
 
 impl Default for QualityConfig {
@@ -290,6 +294,7 @@ impl Default for QualityConfig {
             max_orphan_share: default_max_orphan_share(),
             max_off_grain_share: default_max_off_grain_share(),
             min_user_overlap: default_min_user_overlap(),
+            max_plausible_mrr: default_max_plausible_mrr(),
         }
     }
 }
@@ -304,6 +309,10 @@ fn default_max_off_grain_share() -> f64 {
 
 fn default_min_user_overlap() -> f64 {
     0.5
+}
+
+fn default_max_plausible_mrr() -> f64 {
+    1_000_000.0
 }
 
 /// Output location.

@@ -296,9 +296,9 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
         if orphans > 0 {
             let share = orphans as f64 / rows.max(1) as f64;
             let fatal =
-                pipeline.orphans == OrphanPolicy::Error || share > pipeline.max_orphan_share;
+                pipeline.quality.orphans == OrphanPolicy::Error || share > pipeline.quality.max_orphan_share;
             if fatal {
-                let why = if pipeline.orphans == OrphanPolicy::Error {
+                let why = if pipeline.quality.orphans == OrphanPolicy::Error {
                     "quality.orphans: error".to_string()
                 } else {
                     if known_ids.is_none() {
@@ -308,7 +308,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
                         "{:.1} % of its rows, above quality.max_orphan_share {:.1} %: ids from another system? \
                          `accounts` has e.g. {}",
                         share * 100.0,
-                        pipeline.max_orphan_share * 100.0,
+                        pipeline.quality.max_orphan_share * 100.0,
                         known_ids.as_deref().unwrap_or_default()
                     )
                 };

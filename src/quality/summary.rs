@@ -1,5 +1,6 @@
 //! The coverage summary `validate` ends with: per source its rows, date
-//! range and dropped rows; the cohort sizes; the courses matched.
+//! range, age at as_of (docs/INPUTS.md#freshness) and dropped rows; the last
+//! month's MRR; the cohort sizes; the courses matched.
 
 use super::plausibility::Plausibility;
 use super::QualityReport;
@@ -19,9 +20,15 @@ pub fn coverage(
         .max()
         .unwrap_or(6);
     for (name, rows) in &report.rows_read {
+        let age = plausibility
+            .ages
+            .iter()
+            .find(|a| a.source == *name)
+            .map(|a| format!(" ({})", a.describe()))
+            .unwrap_or_default();
         let range = match report.date_ranges.get(name) {
-            Some((column, Some(first), Some(last))) => format!("{column} {first} … {last}"),
-            Some((column, _, _)) => format!("{column}: no dates"),
+            Some((column, Some(first), Some(last))) => format!("{column} {first} … {last}{age}"),
+            Some((column, _, _)) => format!("{column}: no dates{age}"),
             None => String::new(),
         };
         let dropped = report.orphans.get(name).copied().unwrap_or(0);
@@ -39,6 +46,9 @@ pub fn coverage(
         ));
     }
     let p = plausibility;
+    if let Some(mrr) = &p.mrr {
+        out.push_str(&format!("  revenue: {mrr}\n"));
+    }
     out.push_str(&format!(
         "  cohorts at the period start {}: {}\n  cohorts at as_of {}: {}\n",
         pipeline.period.start, p.at_start, pipeline.period.as_of, p.at_as_of

@@ -8,6 +8,7 @@ mod files;
 pub mod invoices;
 mod loaded;
 mod reader;
+pub mod status;
 pub mod tables;
 
 pub use dates::{widened, DayFormat, SECONDS_PER_DAY};

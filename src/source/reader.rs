@@ -181,8 +181,12 @@ pub fn build_source(
     let mut account_via_users = false;
     let mut raw_days = Vec::new();
     let spec_of_source = columns_for(source);
+    let status = super::status::status_in_file(source, &schema);
     for spec in spec_of_source {
-        let in_file = file_name_of(spec.name);
+        let in_file = match (&status, spec.name) {
+            (Some(status), "status") => status.clone(),
+            _ => file_name_of(spec.name),
+        };
         let Some(dtype) = schema.get(&in_file) else {
             // A fact source keyed by user (an LMS export by email) takes its
             // accounts from `users` (`Inputs::scan`).
@@ -251,6 +255,8 @@ pub fn build_source(
         raw
     };
     let checked = with_typed_columns(raw.clone(), &typed_exprs, &columns);
+    // After `checked`: a date on a row that is not completed still parses.
+    super::status::gate_completions(source, &mut typed_exprs, &columns, &what, &schema)?;
     let frame = raw.clone().select(typed_exprs.clone());
     Ok(LoadedSource {
         typed: typed_exprs,

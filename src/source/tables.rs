@@ -50,6 +50,7 @@ const TRAINING: &[ColumnSpec] = &[
     col("enrolled_at", Day, false, true),
     col("user_id", Id, false, true),
     col("score", Number, false, true),
+    col("status", Text, false, true),
 ];
 const USERS: &[ColumnSpec] = &[
     col("user_id", Id, true, false),

@@ -21,7 +21,7 @@ pub fn fixture(metrics: &str) -> tempfile::TempDir {
     std::fs::write(dir.path().join("accounts.csv"), ACCOUNTS).unwrap();
     std::fs::write(dir.path().join("training.csv"), TRAINING).unwrap();
     let pipeline = format!(
-        "name: t\nsources:\n  accounts: {{ path: accounts.csv }}\n  training: {{ path: training.csv }}\n\
+        "name: t\nsources:\n  accounts: {{ path: accounts.csv, freshness: {{}} }}\n  training: {{ path: training.csv, freshness: {{}} }}\n\
          cohort: {{ window_days: 30 }}\nperiod: {{ as_of: 2026-01-01, months: 2 }}\nsegment_by: [plan]\n\
          metrics: {metrics}\noutput: {{ path: out }}\n"
     );

@@ -165,7 +165,7 @@ mod tests {
         let c = fixture.compute_with_sources(
             "[{ time_to_first_value: { event: report_created } }]",
             "training.csv",
-            "  events: { path: events.csv }\n",
+            "  events: { path: events.csv, freshness: {} }\n",
         );
         let median = row(&c, "time_to_first_value", "all", None, Some("median_days"));
         assert_close(median.value, 25.0);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{OrphanPolicy, Pipeline, SourceName};
+use crate::config::{Pipeline, SourceName};
 use crate::quality::QualityReport;
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +57,7 @@ pub struct Manifest {
     pub period_months: u32,
     pub started_at: String,
     /// The data checks' policy and thresholds in effect (`quality:`).
-    pub quality: QualityEntry,
+    pub quality: crate::config::QualityConfig,
     pub inputs: Vec<InputEntry>,
     pub outputs: Vec<OutputEntry>,
     /// Seconds per stage, in order.
@@ -138,14 +138,6 @@ pub struct ActivityEntry {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct QualityEntry {
-    pub orphans: OrphanPolicy,
-    pub max_orphan_share: f64,
-    pub max_off_grain_share: f64,
-    pub min_user_overlap: f64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
 pub struct InputEntry {
     pub source: String,
     pub format: String,
@@ -195,12 +187,7 @@ impl Manifest {
             started_at: run
                 .started_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            quality: QualityEntry {
-                orphans: pipeline.orphans,
-                max_orphan_share: pipeline.max_orphan_share,
-                max_off_grain_share: pipeline.max_off_grain_share,
-                min_user_overlap: pipeline.min_user_overlap,
-            },
+            quality: pipeline.quality.clone(),
             inputs: input_entries(pipeline, run.files, run.report),
             outputs: run
                 .rows

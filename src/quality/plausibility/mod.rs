@@ -18,6 +18,9 @@
 //!   `training`, the share of their rows (with a user id) whose user is in
 //!   `users` must reach `quality.min_user_overlap` (an error with examples
 //!   from both sides). The shares are counted in the data rules' scan.
+//! - **Completions**: without `completed_values`, `completed_at` equal to
+//!   `enrolled_at` on every row, or rows with a `completed_at` whose status
+//!   does not read as completed, is a warning naming the column.
 //! - **NPS scale**: at least 20 `nps_responses` scores and none above 5
 //!   is an error (a 1–5 survey mapped as NPS would read −100).
 //! - **Activity rollup**: a rollup read from `activity.table` must reach
@@ -26,7 +29,9 @@
 
 use polars::prelude::*;
 
+mod completions;
 mod courses;
+pub mod freshness;
 mod revenue;
 mod scales;
 mod users;
@@ -37,7 +42,9 @@ use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use courses::{check_courses, course_rows};
-use revenue::{check_revenue_grain, negative_months, revenue_grain_plans};
+use freshness::SourceAge;
+pub use revenue::MrrSummary;
+use revenue::{check_mrr, check_revenue_grain, mrr_summary_plan, negative_months, revenue_grain_plans};
 use users::{overlap_plans, user_ids, user_overlap_error, UserSide};
 
 /// Accounts per cohort at one reference date.
@@ -66,6 +73,10 @@ pub struct Plausibility {
     pub at_as_of: CohortSizes,
     /// `cohort.courses` entries and the rows that matched each.
     pub courses: Vec<(String, u64)>,
+    /// Each dated source's last date against as_of (docs/INPUTS.md#freshness).
+    pub ages: Vec<SourceAge>,
+    /// The last month's MRR before the as-of month, with `revenue`.
+    pub mrr: Option<MrrSummary>,
     pub warnings: Vec<String>,
 }
 
@@ -118,6 +129,14 @@ pub fn check(
                 .agg([len().cast(DataType::UInt64).alias("rows")]),
         );
     }
+    let training_source = inputs.get(SourceName::Training);
+    let gated = pipeline
+        .sources
+        .get(&SourceName::Training)
+        .is_some_and(|t| !t.config.completed_values.is_empty());
+    if let (Some(source), Some(frame)) = (training_source, &training) {
+        plans.extend(completions::plans(source, frame, gated));
+    }
     let nps = inputs.get(SourceName::NpsResponses).is_some();
     if nps {
         plans.push(scales::nps_scale_plan(
@@ -131,6 +150,10 @@ pub fn check(
         .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
     if revenue {
         plans.extend(revenue_grain_plans(inputs.frame(SourceName::Revenue)?));
+        plans.push(mrr_summary_plan(
+            inputs.frame(SourceName::Revenue)?,
+            pipeline.period.as_of,
+        ));
     }
     if invoices {
         plans.push(
@@ -154,7 +177,7 @@ pub fn check(
         .filter_map(|side| {
             let (known, total) = *report.user_rows.get(&side.source())?;
             let share = known as f64 / total.max(1) as f64;
-            (total > 0 && share < pipeline.min_user_overlap).then_some((side, share, total))
+            (total > 0 && share < pipeline.quality.min_user_overlap).then_some((side, share, total))
         })
         .collect();
     for (side, _, _) in &short_sides {
@@ -192,6 +215,9 @@ pub fn check(
             .collect();
         check_courses(inputs, &found.courses, &seen)?;
     }
+    if let (Some(source), Some(_), false) = (training_source, &training, gated) {
+        completions::check(source, &mut results, &mut found);
+    }
     if nps {
         let files = inputs
             .get(SourceName::NpsResponses)
@@ -202,6 +228,7 @@ pub fn check(
     if revenue {
         let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
         check_revenue_grain(pipeline, &grain, &mut found);
+        check_mrr(pipeline, &results.next().unwrap_or_default(), &mut found);
     }
     if invoices {
         negative_months(&results.next().unwrap_or_default())?;
@@ -211,6 +238,9 @@ pub fn check(
         user_overlap_error(pipeline, *side, *share, *total, &examples)?;
     }
     check_rollup_days(inputs, pipeline, scope, report)?;
+    found.ages = freshness::ages(pipeline, scope, report);
+    let files = |name: SourceName| inputs.get(name).map(|s| s.files_shown()).unwrap_or_default();
+    freshness::check(pipeline, &found.ages, files, &mut found.warnings)?;
     if has_training {
         check_cohorts(pipeline, scope, &mut found)?;
     } else {

@@ -74,7 +74,7 @@ pub(super) fn check_revenue_grain(
         return;
     }
     let share = number_of(&grain[0], "off_grain") / rows;
-    if share <= pipeline.max_off_grain_share {
+    if share <= pipeline.quality.max_off_grain_share {
         return;
     }
     let pairs = number_of(&grain[1], "pairs");
@@ -94,7 +94,7 @@ pub(super) fn check_revenue_grain(
     found.warnings.push(format!(
         "source `revenue` does not look like one row per account and month: {:.0} % of its rows are not dated on the 1st (above quality.max_off_grain_share {:.0} %), {pairs} (account, month) pair(s) have several rows{jump}. Invoices (an annual invoice read as one month of 12× MRR) give wrong revenue metrics: declare `grain: invoice` on `sources.revenue` if these are invoices",
         share * 100.0,
-        pipeline.max_off_grain_share * 100.0
+        pipeline.quality.max_off_grain_share * 100.0
     ));
 }
 
@@ -122,4 +122,124 @@ pub(super) fn negative_months(df: &DataFrame) -> Result<()> {
         df.height(),
         examples.join("; ")
     )))
+}
+
+/// The MRR of the last month before the as-of month that has revenue
+/// (docs/INPUTS.md#the-checks): shown in the coverage summary so that
+/// amounts in cents stand out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MrrSummary {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Sum of the month's MRR over accounts.
+    pub total: f64,
+    /// Accounts with MRR above 0 in the month, and their median MRR.
+    pub accounts: u64,
+    pub median: f64,
+    /// `money.currency`, when set.
+    pub currency: Option<String>,
+}
+
+impl std::fmt::Display for MrrSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = self
+            .currency
+            .as_deref()
+            .map_or(" (currency not set: `money.currency`)".to_string(), |c| format!(" {c}"));
+        write!(
+            f,
+            "MRR in {}: {}{unit} over {} account(s), median {} per account",
+            self.month,
+            amount(self.total),
+            self.accounts,
+            amount(self.median),
+        )
+    }
+}
+
+/// One row: the last month before the as-of month's first day, its total
+/// MRR, and the accounts with MRR above 0 and their median.
+pub(super) fn mrr_summary_plan(revenue: LazyFrame, as_of: chrono::NaiveDate) -> LazyFrame {
+    let before = crate::time::first_day(as_of);
+    revenue
+        .select([
+            col("account_id"),
+            col("month").dt().month_start().alias("month"),
+            col("mrr"),
+        ])
+        .filter(col("month").lt(crate::time::date_lit(before)))
+        .filter(col("month").eq(col("month").max()))
+        .group_by([col("account_id"), col("month")])
+        .agg([col("mrr").sum()])
+        .filter(col("mrr").gt(lit(0.0)))
+        .select([
+            col("month").first().dt().strftime("%Y-%m").alias("month"),
+            col("mrr").sum().alias("total"),
+            len().cast(DataType::UInt64).alias("accounts"),
+            col("mrr").median().alias("median"),
+        ])
+}
+
+/// The summary, and a warning naming `scale` when the median MRR per
+/// account is above `quality.max_plausible_mrr`.
+pub(super) fn check_mrr(pipeline: &Pipeline, df: &DataFrame, found: &mut Plausibility) {
+    let accounts = crate::quality::report::count_of(df, "accounts");
+    let Some(month) = text_of(df, "month", 0).filter(|_| accounts > 0) else {
+        return;
+    };
+    let summary = MrrSummary {
+        month,
+        total: number_of(df, "total"),
+        accounts,
+        median: number_of(df, "median"),
+        currency: pipeline.money.currency.clone(),
+    };
+    let limit = pipeline.quality.max_plausible_mrr;
+    if summary.median > limit {
+        let scale = pipeline
+            .sources
+            .get(&crate::config::SourceName::Revenue)
+            .map(|r| {
+                let column = if r.config.grain == Some(crate::config::Grain::Invoice) { "amount" } else { "mrr" };
+                match r.config.scale.get(column) {
+                    Some(factor) => format!("`scale: {{ {column}: {factor} }}` is set: check it"),
+                    None => format!("amounts in cents need `scale: {{ {column}: 0.01 }}` on `sources.revenue`"),
+                }
+            })
+            .unwrap_or_default();
+        found.warnings.push(format!(
+            "source `revenue`: the median MRR per account in {} is {}, above quality.max_plausible_mrr {}: {scale} \
+             (or raise quality.max_plausible_mrr if these amounts are right)",
+            summary.month,
+            amount(summary.median),
+            amount(limit),
+        ));
+    }
+    found.mrr = Some(summary);
+}
+
+/// An amount with grouped thousands and cents: `35,123,400.00`.
+fn amount(v: f64) -> String {
+    let cents = (v.abs() * 100.0).round() as u64;
+    let digits = (cents / 100).to_string();
+    let mut whole = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            whole.push(',');
+        }
+        whole.push(c);
+    }
+    let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}{whole}.{:02}", cents % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_group_thousands_and_keep_cents() {
+        assert_eq!(super::amount(35_123_400.0), "35,123,400.00");
+        assert_eq!(super::amount(351.234), "351.23");
+        assert_eq!(super::amount(-1000.5), "-1,000.50");
+        assert_eq!(super::amount(0.0), "0.00");
+    }
 }

@@ -60,7 +60,7 @@ pub(super) fn user_overlap_error(
              quality.min_user_overlap {:.0} %: user-level metrics would find almost no one\n\
              e.g. in `{source}`: {}; in `users`: {}",
             share * 100.0,
-            pipeline.min_user_overlap * 100.0,
+            pipeline.quality.min_user_overlap * 100.0,
             shown(&examples[0]),
             shown(&examples[1])
         ),
