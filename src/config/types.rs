@@ -285,6 +285,11 @@ pub struct QualityConfig {
     /// 1,000,000); above it a warning names `scale` (amounts in cents?).
     #[serde(default = "default_max_plausible_mrr")]
     pub max_plausible_mrr: f64,
+    /// Largest share of the accounts with a `name` that may share their
+    /// company name with another account id (default 0.02); above it the
+    /// run stops (exit 3): duplicates from a CRM merge.
+    #[serde(default = "default_max_duplicate_name_share")]
+    pub max_duplicate_name_share: f64,
 }
 
 impl Default for QualityConfig {
@@ -295,6 +300,7 @@ impl Default for QualityConfig {
             max_off_grain_share: default_max_off_grain_share(),
             min_user_overlap: default_min_user_overlap(),
             max_plausible_mrr: default_max_plausible_mrr(),
+            max_duplicate_name_share: default_max_duplicate_name_share(),
         }
     }
 }
@@ -313,6 +319,10 @@ fn default_min_user_overlap() -> f64 {
 
 fn default_max_plausible_mrr() -> f64 {
     1_000_000.0
+}
+
+fn default_max_duplicate_name_share() -> f64 {
+    0.02
 }
 
 /// Output location.

@@ -8,6 +8,7 @@ mod files;
 pub mod invoices;
 mod loaded;
 mod reader;
+pub mod names;
 pub mod status;
 pub mod tables;
 

@@ -42,6 +42,7 @@ const ACCOUNTS: &[ColumnSpec] = &[
     col("account_id", Id, true, false),
     col("signup_date", Day, true, false),
     col("churn_date", Day, false, true),
+    col("name", Text, false, true),
 ];
 const TRAINING: &[ColumnSpec] = &[
     col("account_id", Id, true, false),

@@ -100,6 +100,7 @@ impl Tables {
         use SourceName::*;
         Tables {
             accounts: Shape {
+                only: Some(&["account_id", "signup_date", "churn_date"]),
                 extra_text: &["plan", "region"],
                 ..Shape::of(Accounts)
             }

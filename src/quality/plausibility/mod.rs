@@ -21,6 +21,8 @@
 //! - **Completions**: without `completed_values`, `completed_at` equal to
 //!   `enrolled_at` on every row, or rows with a `completed_at` whose status
 //!   does not read as completed, is a warning naming the column.
+//! - **Duplicate companies**: account ids sharing a normalized `name`: a
+//!   warning, exit 3 above `quality.max_duplicate_name_share`.
 //! - **NPS scale**: at least 20 `nps_responses` scores and none above 5
 //!   is an error (a 1–5 survey mapped as NPS would read −100).
 //! - **Activity rollup**: a rollup read from `activity.table` must reach
@@ -31,6 +33,7 @@ use polars::prelude::*;
 
 mod completions;
 mod courses;
+mod names;
 pub mod freshness;
 mod revenue;
 mod scales;
@@ -137,6 +140,12 @@ pub fn check(
     if let (Some(source), Some(frame)) = (training_source, &training) {
         plans.extend(completions::plans(source, frame, gated));
     }
+    let named = inputs
+        .get(SourceName::Accounts)
+        .is_some_and(|a| a.has_column("name"));
+    if named {
+        plans.extend(names::plans(inputs.frame(SourceName::Accounts)?));
+    }
     let nps = inputs.get(SourceName::NpsResponses).is_some();
     if nps {
         plans.push(scales::nps_scale_plan(
@@ -217,6 +226,9 @@ pub fn check(
     }
     if let (Some(source), Some(_), false) = (training_source, &training, gated) {
         completions::check(source, &mut results, &mut found);
+    }
+    if named {
+        names::check(inputs, pipeline, &mut results, &mut found)?;
     }
     if nps {
         let files = inputs
