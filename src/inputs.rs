@@ -8,7 +8,9 @@ use polars::prelude::*;
 
 use crate::config::{Pipeline, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
-use crate::source::{build_source, open_source, IdValues, LoadedSource, OpenedSource};
+use crate::source::{
+    build_source, open_source, AccountKey, IdValues, LoadedSource, OpenedSource, NAME_KEY,
+};
 
 /// Every configured source, scanned.
 pub struct Inputs {
@@ -51,11 +53,14 @@ impl Inputs {
             };
             sources.insert(name, build_source(opened, &extra, &id_type)?);
         }
-        let via_users: Vec<SourceName> = sources
-            .iter()
-            .filter(|(_, s)| s.account_via_users)
-            .map(|(name, _)| *name)
-            .collect();
+        let via = |key: AccountKey, sources: &BTreeMap<SourceName, LoadedSource>| -> Vec<SourceName> {
+            sources
+                .iter()
+                .filter(|(_, s)| s.needs_accounts(key))
+                .map(|(name, _)| *name)
+                .collect()
+        };
+        let via_users = via(AccountKey::User, &sources);
         if !via_users.is_empty() {
             let users = sources.get(&SourceName::Users).ok_or_else(|| {
                 Error::config(format!(
@@ -70,7 +75,16 @@ impl Inputs {
                 .select([col("user_id"), col("account_id")]);
             for name in via_users {
                 if let Some(source) = sources.get_mut(&name) {
-                    source.attach_accounts(map.clone());
+                    source.attach_accounts(AccountKey::User, map.clone());
+                }
+            }
+        }
+        let via_names = via(AccountKey::Name, &sources);
+        if !via_names.is_empty() {
+            let map = names_map(&sources, via_names[0])?;
+            for name in via_names {
+                if let Some(source) = sources.get_mut(&name) {
+                    source.attach_accounts(AccountKey::Name, map.clone());
                 }
             }
         }
@@ -207,4 +221,35 @@ fn account_columns(pipeline: &Pipeline) -> Vec<(String, &'static str)> {
         }
     }
     columns
+}
+
+/// docs/INPUTS.md#account-through-company-name: normalized company name →
+/// `account_id` of `accounts`, for the names that one account holds (a name
+/// that several accounts share matches none of them).
+fn names_map(sources: &BTreeMap<SourceName, LoadedSource>, first: SourceName) -> Result<LazyFrame> {
+    let accounts = sources
+        .get(&SourceName::Accounts)
+        .filter(|a| a.has_column("name"))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "source `{first}` has no `account_id` column and names the company in `account_name`, but \
+                 `accounts` has no `name` to match it to: map the company name of `accounts` in its `columns` \
+                 (for example `name: Company Name`)"
+            ))
+        })?;
+    Ok(accounts
+        .frame
+        .clone()
+        .select([
+            crate::source::names::normalized(col("name")).alias(NAME_KEY),
+            col("account_id"),
+        ])
+        .filter(col(NAME_KEY).is_not_null())
+        .group_by([col(NAME_KEY)])
+        .agg([
+            col("account_id").first(),
+            len().cast(DataType::UInt64).alias("__accounts"),
+        ])
+        .filter(col("__accounts").eq(lit(1u64)))
+        .select([col(NAME_KEY), col("account_id")]))
 }

@@ -8,6 +8,7 @@
 
 mod data_rule;
 mod duplicates;
+mod orphan_names;
 pub mod plausibility;
 mod report;
 mod rules;
@@ -20,7 +21,7 @@ use polars::prelude::*;
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::source::LoadedSource;
+use crate::source::{AccountKey, LoadedSource};
 use crate::time::DayRange;
 
 use data_rule::typed;
@@ -298,8 +299,17 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
             let fatal =
                 pipeline.quality.orphans == OrphanPolicy::Error || share > pipeline.quality.max_orphan_share;
             if fatal {
+                let by_name = loaded.account_via == Some(AccountKey::Name);
                 let why = if pipeline.quality.orphans == OrphanPolicy::Error {
                     "quality.orphans: error".to_string()
+                } else if by_name {
+                    format!(
+                        "{:.1} % of its rows, above quality.max_orphan_share {:.1} %: `account_name` values that \
+                         match no company `name` of `accounts`: {}",
+                        share * 100.0,
+                        pipeline.quality.max_orphan_share * 100.0,
+                        unmatched_names(inputs, frame.clone().filter(col(ORPHAN)))?
+                    )
                 } else {
                     if known_ids.is_none() {
                         known_ids = Some(account_id_examples(inputs)?);
@@ -357,21 +367,40 @@ fn warn_orphans(
     if orphans.is_empty() {
         return Ok(());
     }
+    let by_name = |name: &SourceName| inputs.sources[name].account_via == Some(AccountKey::Name);
     let mut plans = vec![distinct(inputs.account_ids()?, col("account_id"))];
-    for (_, _, _, frame) in &orphans {
-        plans.push(distinct(
-            frame.clone().filter(col(ORPHAN)),
-            col("account_id"),
-        ));
+    for (name, _, _, frame) in &orphans {
+        let dropped = frame.clone().filter(col(ORPHAN));
+        plans.push(if by_name(name) {
+            orphan_names::unmatched(dropped)
+        } else {
+            distinct(dropped, col("account_id"))
+        });
     }
-    let mut examples = crate::frame::collect_all(plans, "finding example ids")?.into_iter();
+    let names = orphans.iter().any(|(name, ..)| by_name(name));
+    if names {
+        plans.push(orphan_names::account_names(inputs)?);
+    }
+    let mut examples: Vec<DataFrame> = crate::frame::collect_all(plans, "finding example ids")?;
+    let account_names = if names { examples.pop().unwrap_or_default() } else { DataFrame::empty() };
+    let mut examples = examples.into_iter();
     let known = values_shown(&examples.next().unwrap_or_default(), "id");
     for (name, count, rows, _) in orphans {
-        let dropped = values_shown(&examples.next().unwrap_or_default(), "id");
-        let message = format!(
-            "source `{name}`: dropped {count} of {rows} row(s) whose account_id is empty or not in `accounts` \
-             (e.g. {dropped}; `accounts` has e.g. {known}); if the two sides look different, this source's ids come from another system: map the right column in `columns`"
-        );
+        let dropped = examples.next().unwrap_or_default();
+        let message = if by_name(&name) {
+            format!(
+                "source `{name}`: dropped {count} of {rows} row(s) whose `account_name` matches no company `name` \
+                 of `accounts` (or one that several accounts share): {}; spell them as `accounts` does, or key the \
+                 source by `account_id`",
+                orphan_names::with_closest(&dropped, &account_names)
+            )
+        } else {
+            format!(
+                "source `{name}`: dropped {count} of {rows} row(s) whose account_id is empty or not in `accounts` \
+                 (e.g. {}; `accounts` has e.g. {known}); if the two sides look different, this source's ids come from another system: map the right column in `columns`",
+                values_shown(&dropped, "id")
+            )
+        };
         crate::log::warn("check", &message);
         report.warnings.push(message);
     }
@@ -397,4 +426,17 @@ fn account_id_examples(inputs: &Inputs) -> Result<String> {
         .first()
         .map(|df| values_shown(df, "id"))
         .unwrap_or_default())
+}
+
+/// The unmatched `account_name` values of `orphans` with the closest names
+/// of `accounts` (docs/INPUTS.md#account-through-company-name).
+fn unmatched_names(inputs: &Inputs, orphans: LazyFrame) -> Result<String> {
+    let found = crate::frame::collect_all(
+        vec![orphan_names::unmatched(orphans), orphan_names::account_names(inputs)?],
+        "finding unmatched company names",
+    )?;
+    Ok(orphan_names::with_closest(
+        found.first().unwrap_or(&DataFrame::empty()),
+        found.get(1).unwrap_or(&DataFrame::empty()),
+    ))
 }

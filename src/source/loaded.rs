@@ -39,16 +39,57 @@ pub struct LoadedSource {
     /// The canonical columns of this source (invoice columns for `revenue`
     /// with `grain: invoice`).
     pub spec: &'static [ColumnSpec],
-    /// A fact source with a `user_id` but no `account_id`: the account comes
-    /// from `users` ([`LoadedSource::attach_accounts`]).
-    pub account_via_users: bool,
+    /// A fact source without `account_id`: the account comes from `users`
+    /// by `user_id`, or from `accounts` by `account_name`
+    /// ([`LoadedSource::attach_accounts`]).
+    pub account_via: Option<AccountKey>,
     /// The typed expressions that turn `raw` into `frame`.
     pub(super) typed: Vec<Expr>,
-    /// `user_id` → `account_id` of `users`, once attached.
-    pub(super) accounts_by_user: Option<LazyFrame>,
+    /// The key → `account_id` map, once attached.
+    pub(super) accounts_by: Option<(AccountKey, LazyFrame)>,
     /// Each date column: its type in the files and how it is written, for
     /// [`LoadedSource::frame_in_days`].
     pub(super) raw_days: Vec<(&'static str, DataType, DayFormat)>,
+}
+
+/// How a fact source without `account_id` finds each row's account
+/// (docs/INPUTS.md#account-through-user, docs/INPUTS.md#account-through-company-name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKey {
+    /// `user_id`, through `users` (an LMS export keyed by learner).
+    User,
+    /// `account_name`, matched to the `name` of `accounts` once normalized
+    /// (a help desk export that names the company).
+    Name,
+}
+
+/// The column of the name map that holds the normalized company name.
+pub const NAME_KEY: &str = "__account_name_key";
+
+impl AccountKey {
+    /// The source's column that holds the key.
+    pub fn column(self) -> &'static str {
+        match self {
+            AccountKey::User => "user_id",
+            AccountKey::Name => "account_name",
+        }
+    }
+
+    /// The map's key column (the map is key, `account_id`).
+    pub fn map_column(self) -> &'static str {
+        match self {
+            AccountKey::User => "user_id",
+            AccountKey::Name => NAME_KEY,
+        }
+    }
+
+    /// The join key computed from the source's key column `value`.
+    fn key(self, value: Expr) -> Expr {
+        match self {
+            AccountKey::User => value,
+            AccountKey::Name => super::names::normalized(value),
+        }
+    }
 }
 
 /// Name of the typed version of `column` in [`LoadedSource::checked`].
@@ -66,25 +107,25 @@ pub struct ParseCheck {
 }
 
 impl LoadedSource {
-    /// Gives a source without `account_id` the account of each row's user:
-    /// `users` is `user_id`, `account_id` (typed). A row whose user id is
-    /// empty or not in `users` gets no account, and is dropped and counted
-    /// like any row without a known account.
-    pub fn attach_accounts(&mut self, users: LazyFrame) {
+    /// Gives a source without `account_id` the account of each row's key:
+    /// `map` is the key ([`AccountKey::map_column`]) and `account_id`
+    /// (typed). A row whose key is empty or not in the map gets no account,
+    /// and is dropped and counted like any row without a known account.
+    pub fn attach_accounts(&mut self, key: AccountKey, map: LazyFrame) {
         let left = JoinArgs::new(JoinType::Left);
-        self.accounts_by_user = Some(users.clone());
+        self.accounts_by = Some((key, map.clone()));
         self.frame = self.typed_frame(self.raw.clone());
-        let typed_users = users.select([
-            col("user_id").alias(typed_column("user_id")),
+        let typed_map = map.select([
+            col(key.map_column()).alias("__map_key"),
             col("account_id").alias(typed_column("account_id")),
         ]);
         self.checked = self
             .checked
             .clone()
             .join(
-                typed_users,
-                [col(typed_column("user_id"))],
-                [col(typed_column("user_id"))],
+                typed_map,
+                [key.key(col(typed_column(key.column())))],
+                [col("__map_key")],
                 left,
             )
             .with_column(
@@ -93,7 +134,11 @@ impl LoadedSource {
                     .alias("account_id"),
             );
         self.columns.push("account_id".to_string());
-        self.account_via_users = false;
+    }
+
+    /// Whether the accounts of the rows are still to be attached.
+    pub fn needs_accounts(&self, key: AccountKey) -> bool {
+        self.account_via == Some(key) && self.accounts_by.is_none()
     }
 
     /// `events` read from `activity.table`: one row per (account, user,
@@ -116,11 +161,11 @@ impl LoadedSource {
     /// user when attached).
     fn typed_frame(&self, raw: LazyFrame) -> LazyFrame {
         let typed = raw.select(self.typed.clone());
-        match &self.accounts_by_user {
-            Some(users) => typed.join(
-                users.clone(),
-                [col("user_id")],
-                [col("user_id")],
+        match &self.accounts_by {
+            Some((key, map)) => typed.join(
+                map.clone(),
+                [key.key(col(key.column()))],
+                [col(key.map_column())],
                 JoinArgs::new(JoinType::Left),
             ),
             None => typed,
@@ -155,7 +200,7 @@ impl LoadedSource {
     /// check. Unchanged when the predicate cannot be applied.
     pub fn checked_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> LazyFrame {
         match self.raw_in_days(column, first, end) {
-            Some(raw) if self.accounts_by_user.is_none() => {
+            Some(raw) if self.accounts_by.is_none() => {
                 with_typed_columns(raw, &self.typed, &self.columns)
             }
             _ => self.checked.clone(),

@@ -14,5 +14,5 @@ pub mod tables;
 
 pub use dates::{widened, DayFormat, SECONDS_PER_DAY};
 pub use files::{list_files, SourceFiles};
-pub use loaded::{typed_column, LoadedSource, ParseCheck};
+pub use loaded::{typed_column, AccountKey, LoadedSource, ParseCheck, NAME_KEY};
 pub use reader::{build_source, file_name_of, open_source, IdValues, OpenedSource};

@@ -178,7 +178,7 @@ pub fn build_source(
     let mut typed_exprs = Vec::new();
     let mut columns = Vec::new();
     let mut parse_checks = Vec::new();
-    let mut account_via_users = false;
+    let mut account_via = None;
     let mut raw_days = Vec::new();
     let spec_of_source = columns_for(source);
     let status = super::status::status_in_file(source, &schema);
@@ -195,7 +195,20 @@ pub fn build_source(
                 && spec_of_source.iter().any(|c| c.name == "user_id")
                 && schema.contains(&file_name_of("user_id"));
             if via_users {
-                account_via_users = true;
+                account_via = Some(super::AccountKey::User);
+                continue;
+            }
+            // A fact source that names the company (a help desk export)
+            // takes its accounts from the `name` of `accounts`.
+            let by_name = file_name_of("account_name");
+            let via_names = spec.name == "account_id"
+                && !matches!(source.name, SourceName::Accounts | SourceName::Users)
+                && schema.contains(&by_name);
+            if via_names {
+                account_via = Some(super::AccountKey::Name);
+                raw_exprs.push(col(by_name.as_str()).alias("account_name"));
+                typed_exprs.push(col("account_name").cast(DataType::String).alias("account_name"));
+                columns.push("account_name".to_string());
                 continue;
             }
             if spec.required {
@@ -260,7 +273,7 @@ pub fn build_source(
     let frame = raw.clone().select(typed_exprs.clone());
     Ok(LoadedSource {
         typed: typed_exprs,
-        accounts_by_user: None,
+        accounts_by: None,
         raw_days,
         checked,
         csv: source.config.csv.clone().unwrap_or_default(),
@@ -272,7 +285,7 @@ pub fn build_source(
         frame,
         columns,
         parse_checks,
-        account_via_users,
+        account_via,
         derived: Vec::new(),
         spec: spec_of_source,
     })

@@ -227,7 +227,7 @@ pub fn open(
 
     if inputs
         .get(SourceName::Events)
-        .is_some_and(|e| e.account_via_users)
+        .is_some_and(|e| e.account_via == Some(crate::source::AccountKey::User))
     {
         // Stored days would keep the account each user had when computed.
         return Err(Error::config(
