@@ -147,6 +147,31 @@ impl Error {
         }
     }
 
+    /// Every problem the checks found, as one error (docs/INPUTS.md#the-checks:
+    /// a failing rule stops nothing that does not depend on it). One problem
+    /// is itself; several are listed, numbered, each with its hint, under the
+    /// exit code of the first (the inputs are checked in order: files, then
+    /// columns, then rows).
+    pub fn all(mut problems: Vec<Error>) -> Option<Error> {
+        if problems.len() < 2 {
+            return problems.pop();
+        }
+        let mut message = format!("{} problem(s) in the inputs, each found on its own:", problems.len());
+        for (i, problem) in problems.iter().enumerate() {
+            let text = problem.to_string().replace('\n', "\n     ");
+            message.push_str(&format!("\n  {}. {text}", i + 1));
+            if let Some(hint) = problem.hint() {
+                message.push_str(&format!("\n     hint: {hint}"));
+            }
+        }
+        Some(match problems[0].exit_code() {
+            2 => Error::config(message),
+            3 => Error::data(message),
+            4 => Error::io_failed(message),
+            _ => Error::other(message),
+        })
+    }
+
     /// Wraps a polars error raised while working on `what` (a source, a table).
     pub fn engine(what: &str, err: PolarsError) -> Self {
         let message = match &err {
@@ -194,5 +219,22 @@ mod tests {
         let err = Error::engine("computing", polars);
         assert_eq!(err.exit_code(), 1);
         assert!(err.source().is_some() && err.to_string().starts_with("computing: "));
+    }
+
+    #[test]
+    fn several_problems_are_one_error_under_the_first_problems_exit_code() {
+        assert!(Error::all(Vec::new()).is_none());
+        let one = Error::all(vec![Error::data_hint("a", "b")]).unwrap();
+        assert_eq!((one.to_string().as_str(), one.hint()), ("a", Some("b")));
+        let two = Error::all(vec![
+            Error::io_failed("no file"),
+            Error::data_hint("two lines\nof text", "fix it"),
+        ])
+        .unwrap();
+        assert_eq!(two.exit_code(), 4);
+        assert_eq!(
+            two.to_string(),
+            "2 problem(s) in the inputs, each found on its own:\n  1. no file\n  2. two lines\n     of text\n     hint: fix it"
+        );
     }
 }

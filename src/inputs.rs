@@ -17,6 +17,8 @@ pub struct Inputs {
     pub sources: BTreeMap<SourceName, LoadedSource>,
     /// `account_id` of `accounts`, cached: every fact table is restricted to it.
     account_ids: Option<LazyFrame>,
+    /// Configured sources that could not be read ([`Inputs::scan_all`]).
+    failed: std::collections::BTreeSet<SourceName>,
 }
 
 impl Inputs {
@@ -31,6 +33,24 @@ impl Inputs {
     /// engine produced (Spark's staging directory, the store's days), in
     /// place of `sources.events`.
     pub fn scan_with(pipeline: &Pipeline, events: Option<&ResolvedSource>) -> Result<Inputs> {
+        let (inputs, problems) = Inputs::scan_all(pipeline, events)?;
+        match Error::all(problems) {
+            Some(problem) => Err(problem),
+            None => Ok(inputs),
+        }
+    }
+
+    /// Like [`Inputs::scan_with`], going on past a source that cannot be
+    /// read (docs/INPUTS.md#the-checks: every problem at once): the inputs
+    /// without the sources that failed, which are listed in
+    /// [`Inputs::failed`], and the problems found. Fails at once only when
+    /// `accounts` cannot be read (every other check needs it).
+    pub fn scan_all(
+        pipeline: &Pipeline,
+        events: Option<&ResolvedSource>,
+    ) -> Result<(Inputs, Vec<Error>)> {
+        let mut problems = Vec::new();
+        let mut failed = std::collections::BTreeSet::new();
         let mut resolved: BTreeMap<SourceName, &ResolvedSource> = pipeline
             .sources
             .iter()
@@ -39,10 +59,16 @@ impl Inputs {
         if let Some(events) = events {
             resolved.insert(SourceName::Events, events);
         }
-        let opened = resolved
-            .into_iter()
-            .map(|(name, source)| Ok((name, open_source(source)?)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut opened = Vec::new();
+        for (name, source) in resolved {
+            match open_source(source) {
+                Ok(source) => opened.push((name, source)),
+                Err(problem) => {
+                    problems.push(problem);
+                    failed.insert(name);
+                }
+            }
+        }
         let id_type = id_type(&opened)?;
         let mut sources = BTreeMap::new();
         for (name, opened) in opened {
@@ -51,7 +77,18 @@ impl Inputs {
             } else {
                 Vec::new()
             };
-            sources.insert(name, build_source(opened, &extra, &id_type)?);
+            match build_source(opened, &extra, &id_type) {
+                Ok(source) => {
+                    sources.insert(name, source);
+                }
+                Err(problem) => {
+                    problems.push(problem);
+                    failed.insert(name);
+                }
+            }
+        }
+        if failed.contains(&SourceName::Accounts) {
+            return Err(Error::all(problems).unwrap_or_else(|| Error::other("`accounts` failed")));
         }
         let via = |key: AccountKey, sources: &BTreeMap<SourceName, LoadedSource>| -> Vec<SourceName> {
             sources
@@ -62,31 +99,22 @@ impl Inputs {
         };
         let via_users = via(AccountKey::User, &sources);
         if !via_users.is_empty() {
-            let users = sources.get(&SourceName::Users).ok_or_else(|| {
-                Error::config(format!(
+            let users = match sources.get(&SourceName::Users) {
+                Some(users) => Ok(users.frame.clone().select([col("user_id"), col("account_id")])),
+                // `users` failed to read: its problem is listed already.
+                None if failed.contains(&SourceName::Users) => Err(None),
+                None => Err(Some(Error::config(format!(
                     "source `{}` has no `account_id` column; with its `user_id` it could take the account from \
                      `users`, which the pipeline does not define: map `account_id` in `columns`, or add a `users` source",
                     via_users[0]
-                ))
-            })?;
-            let map = users
-                .frame
-                .clone()
-                .select([col("user_id"), col("account_id")]);
-            for name in via_users {
-                if let Some(source) = sources.get_mut(&name) {
-                    source.attach_accounts(AccountKey::User, map.clone());
-                }
-            }
+                )))),
+            };
+            attach(&mut sources, &via_users, AccountKey::User, users, &mut failed, &mut problems);
         }
         let via_names = via(AccountKey::Name, &sources);
         if !via_names.is_empty() {
-            let map = names_map(&sources, via_names[0])?;
-            for name in via_names {
-                if let Some(source) = sources.get_mut(&name) {
-                    source.attach_accounts(AccountKey::Name, map.clone());
-                }
-            }
+            let map = names_map(&sources, via_names[0]).map_err(Some);
+            attach(&mut sources, &via_names, AccountKey::Name, map, &mut failed, &mut problems);
         }
         let invoices = pipeline
             .sources
@@ -94,11 +122,13 @@ impl Inputs {
             .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
         if let Some(revenue) = sources.get_mut(&SourceName::Revenue).filter(|_| invoices) {
             let what = format!("source `revenue` ({})", revenue.files_shown());
-            revenue.frame = crate::source::invoices::monthly_revenue(
+            let (monthly, mixed) = crate::source::invoices::monthly_revenue(
                 revenue.frame.clone(),
                 revenue.has_column("currency"),
                 &what,
             )?;
+            revenue.frame = monthly;
+            problems.extend(mixed);
             revenue.derived = vec!["month".to_string(), "mrr".to_string()];
         }
         let account_ids = sources
@@ -107,8 +137,15 @@ impl Inputs {
         let inputs = Inputs {
             sources,
             account_ids,
+            failed,
         };
-        Ok(inputs)
+        Ok((inputs, problems))
+    }
+
+    /// Whether `source` is configured but could not be read (its problem
+    /// was reported by [`Inputs::scan_all`]).
+    pub fn failed(&self, source: SourceName) -> bool {
+        self.failed.contains(&source)
     }
 
     /// The same inputs restricted to the sources `names` (the id type and
@@ -122,6 +159,7 @@ impl Inputs {
                 .map(|(name, s)| (*name, s.clone()))
                 .collect(),
             account_ids: self.account_ids.clone(),
+            failed: self.failed.clone(),
         }
     }
 
@@ -252,4 +290,33 @@ fn names_map(sources: &BTreeMap<SourceName, LoadedSource>, first: SourceName) ->
         ])
         .filter(col("__accounts").eq(lit(1u64)))
         .select([col(NAME_KEY), col("account_id")]))
+}
+
+/// Attaches each source of `names` to its accounts through `map`, or, when
+/// there is no map, takes the source out of the run (its problem, when
+/// there is one, joins `problems`).
+fn attach(
+    sources: &mut BTreeMap<SourceName, LoadedSource>,
+    names: &[SourceName],
+    key: AccountKey,
+    map: std::result::Result<LazyFrame, Option<Error>>,
+    failed: &mut std::collections::BTreeSet<SourceName>,
+    problems: &mut Vec<Error>,
+) {
+    match map {
+        Ok(map) => {
+            for name in names {
+                if let Some(source) = sources.get_mut(name) {
+                    source.attach_accounts(key, map.clone());
+                }
+            }
+        }
+        Err(problem) => {
+            problems.extend(problem);
+            for name in names {
+                sources.remove(name);
+                failed.insert(*name);
+            }
+        }
+    }
 }

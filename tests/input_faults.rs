@@ -25,8 +25,9 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-        "source `training`: dropped 2 of 11 row(s) whose account_id is empty or not in `accounts` \
-             (e.g. `42`, (empty); `accounts` has e.g. `1`, `2`, `3`)",
+        "source `training`: dropped 2 of 11 row(s) without a known account (1 with an empty account_id, 1 whose \
+             account_id is not in `accounts`); e.g. `42`; `accounts` has e.g. `1`, `2`, `3`. If the two sides look \
+             different",
     ));
     let manifest =
         std::fs::read_to_string(dir.path().join("out/as_of=2026-01-01/_manifest.json")).unwrap();
@@ -73,6 +74,36 @@ fn orphans_and_empty_ids_are_dropped_and_counted_or_fatal() {
         predicate::str::contains("must be an account_id of `accounts` (quality.orphans: error)")
             .and(predicate::str::contains("account_id=42")),
     );
+    // Drops the pipeline expects (`4?` and the empty id) are counted apart, left out of the orphan
+    // rule and not warned about, even with `orphans: error`.
+    with("{ orphans: error, expected_orphans: { training: [\"4?\", \"\"] } }");
+    let run = bin().arg("run").arg(&pipeline).assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(!stderr.contains("dropped"), "{stderr}");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/as_of=2026-01-01/_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let training = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "training")
+        .unwrap()
+        .clone();
+    assert_eq!(training["rows_dropped"].as_u64(), Some(2));
+    assert_eq!(
+        training["rows_dropped_reason"],
+        "2 expected (quality.expected_orphans)"
+    );
+    // A pattern that covers only one of them: the other is still an orphan, and fatal.
+    with("{ orphans: error, expected_orphans: { training: [\"\"] } }");
+    validate_exits(&pipeline, 3).stderr(predicate::str::contains("account_id=42"));
+    // Only a fact source of the pipeline takes patterns.
+    with("{ expected_orphans: { tickets: [\"x\"] } }");
+    validate_exits(&pipeline, 2).stderr(predicate::str::contains(
+        "`quality.expected_orphans.tickets`: only a fact source of the pipeline has orphan rows",
+    ));
 }
 
 /// A pipeline over `accounts.csv` and a revenue directory of Parquet files.
@@ -239,4 +270,142 @@ fn nan_and_infinite_numbers_break_a_rule() {
                 .and(predicate::str::contains("mrr=NaN"))
                 .and(predicate::str::contains("mrr=-inf")),
         );
+}
+
+#[test]
+fn validate_reports_every_independent_problem_at_once() {
+    // Issue: the first validate stopped on one rule (two currencies) and hid the null, orphan and
+    // header-row problems behind it.
+    let dir = fixture("[logo_retention, net_revenue_retention]");
+    let file = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    // A training row without a course.
+    file(
+        "training.csv",
+        "account_id,course_id,completed_at\n1,c1,2025-01-10\n2,,2025-01-12\n",
+    );
+    // Invoices in two currencies.
+    file(
+        "invoices.csv",
+        "customer,period_start,period_end,amount,currency\n1,2025-11-01,2025-12-01,100,USD\n\
+         2,2025-12-01,2026-01-01,90,EUR\n",
+    );
+    // Half the tickets name an account `accounts` does not have.
+    file(
+        "tickets.csv",
+        "account_id,created_at\n1,2025-12-30\n9,2025-12-30\n",
+    );
+    // A survey export with a second header row.
+    file(
+        "nps.csv",
+        "account_id,responded_at,score\nAccount,Date,Open-Ended Response\n1,2025-12-20,9\n",
+    );
+    // A touchpoints export without the column the pipeline maps.
+    file("touchpoints.csv", "account_id,when\n1,2025-12-30\n");
+    let pipeline = dir.path().join("p.yaml");
+    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "  training: {",
+        "  revenue: { path: invoices.csv, grain: invoice, columns: { account_id: customer } }\n  \
+         tickets: { path: tickets.csv }\n  nps_responses: { path: nps.csv }\n  \
+         touchpoints: { path: touchpoints.csv, columns: { contacted_at: Date } }\n  training: {",
+    );
+    std::fs::write(&pipeline, text).unwrap();
+    let output = bin().arg("validate").arg(&pipeline).output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for words in [
+        "3 problem(s) in the inputs, each found on its own:",
+        // The file that cannot be read.
+        "1. source `touchpoints`",
+        "`Date`",
+        // The currencies.
+        "2. source `revenue`",
+        "column `currency` holds 2 currencies (`EUR`, `USD`)",
+        // Every broken row rule, together.
+        "3. input data broke 5 rule(s):",
+        "source `training`",
+        "column `course_id`: must not be null",
+        // The second header row breaks the date, the number and the orphan rule of its source.
+        "source `nps_responses` (",
+        "column `score`: is a number — 1 row(s) break it",
+        "source `tickets`",
+        "must be an account_id of `accounts` (50.0 % of its rows",
+    ] {
+        assert!(stderr.contains(words), "missing `{words}` in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("error:").count(), 1, "one error, listing them all:\n{stderr}");
+}
+
+#[test]
+fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_is_skipped() {
+    let dir = fixture("[logo_retention]");
+    let file = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    file(
+        "accounts.csv",
+        "account_id,signup_date,churn_date,plan,seats\n1,2025-01-01,,a,3\n2,2025-01-01,2025-11-01,a,12\n3,2025-06-01,,b,40\n",
+    );
+    let pipeline = dir.path().join("p.yaml");
+    let base = std::fs::read_to_string(&pipeline).unwrap();
+    let with = |accounts: &str, extra: &str| {
+        let text = base
+            .replace("  accounts: { path: accounts.csv, freshness: {} }", accounts)
+            .replace("output:", &format!("{extra}\noutput:"));
+        std::fs::write(&pipeline, text).unwrap();
+    };
+    let adjust = "adjust: { covariates: [seats], buckets: { seats: [5, 20] }, min_per_arm: 1 }";
+    // Read as text, a CSV column cannot be bucketed.
+    with("  accounts: { path: accounts.csv, freshness: {} }", adjust);
+    validate_exits(&pipeline, 2).stderr(predicate::str::contains("not a number"));
+    // Declared an integer, it can.
+    with(
+        "  accounts: { path: accounts.csv, freshness: {}, types: { seats: integer } }",
+        adjust,
+    );
+    bin().args(["-q", "validate"]).arg(&pipeline).assert().success();
+    // A value that is not one breaks a rule that names it.
+    file(
+        "accounts.csv",
+        "account_id,signup_date,churn_date,plan,seats\n1,2025-01-01,,a,3\n2,2025-01-01,2025-11-01,a,twelve\n3,2025-06-01,,b,4.5\n",
+    );
+    validate_exits(&pipeline, 3).stderr(
+        predicate::str::contains("column `seats`: is an integer — 2 row(s) break it")
+            .and(predicate::str::contains("seats=twelve")),
+    );
+    // `number` takes 4.5.
+    file(
+        "accounts.csv",
+        "account_id,signup_date,churn_date,plan,seats\n1,2025-01-01,,a,3\n2,2025-01-01,2025-11-01,a,12\n3,2025-06-01,,b,4.5\n",
+    );
+    with(
+        "  accounts: { path: accounts.csv, freshness: {}, types: { seats: number } }",
+        adjust,
+    );
+    bin().args(["-q", "validate"]).arg(&pipeline).assert().success();
+    // `types` on a canonical column other than a date is still an error.
+    with(
+        "  accounts: { path: accounts.csv, freshness: {}, types: { account_id: integer } }",
+        "",
+    );
+    validate_exits(&pipeline, 2).stderr(predicate::str::contains(
+        "`sources.accounts.types.account_id`: `types` applies to the date columns of `accounts`",
+    ));
+
+    // A survey export with a second header row (SurveyMonkey's sub-headers).
+    file(
+        "accounts.csv",
+        "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,2025-11-01,a\n3,2025-06-01,,b\n",
+    );
+    file(
+        "survey.csv",
+        "Account,Date,How likely are you to recommend us?\n,,Response\n1,2025-12-20,9\n2,2025-12-21,4\n",
+    );
+    let survey = "  accounts: { path: accounts.csv, freshness: {} }\n  nps_responses: { path: survey.csv, columns: \
+                  { account_id: Account, responded_at: Date, score: How likely are you to recommend us? }";
+    with(&format!("{survey} }}"), "");
+    validate_exits(&pipeline, 3).stderr(predicate::str::contains(
+        "column `score`: is a number — 1 row(s) break it",
+    ));
+    with(&format!("{survey}, csv: {{ skip_rows_after_header: 1 }} }}"), "");
+    let output = bin().args(["-q", "validate"]).arg(&pipeline).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("nps_responses  {:>10} rows", 2)));
 }

@@ -392,7 +392,9 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(
-        stderr.contains("source `training`: dropped 1 of 11 row(s) whose account_id is empty or not in `accounts`"),
+        // The unknown user is shown, not its (empty) account id.
+        stderr.contains("source `training`: dropped 1 of 11 row(s) without a known account (1 whose user is not in `users` \
+             (or has no account in `accounts`)); e.g. user ids `dee@unknown.io`; `users` has e.g. `ana@acme.com`"),
         "{stderr}"
     );
     let partition = |dir: &tempfile::TempDir| dir.path().join("out/as_of=2026-01-01");
@@ -441,7 +443,7 @@ fn validate_ends_with_a_coverage_summary() {
         "coverage:",
         "accounts           4 rows  signup_date 2025-01-01 … 2025-01-01 (365 days before as_of: stale (warn after 90 days))",
         // `freshness: {}` on training: its age is shown, not judged.
-        "training           4 rows  completed_at 2025-01-10 … 2025-03-01 (306 days before as_of); dropped 1 (25.0 %): account_id empty or not in accounts",
+        "training           4 rows  completed_at 2025-01-10 … 2025-03-01 (306 days before as_of); dropped 1 (25.0 %): 1 whose account_id is not in `accounts`",
         "cohorts at the period start 2025-11-01: 2 trained, 2 untrained, 0 not assigned",
         "cohorts at as_of 2026-01-01: 2 trained, 2 untrained, 0 not assigned",
         // Rows of known accounts: the orphan row of `001X` is not counted.
@@ -1055,9 +1057,9 @@ fn tickets_keyed_by_company_name_match_the_accounts_and_name_the_ones_that_do_no
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     for words in [
         // 213 of the sample's 12,557 tickets belong to accounts whose id is a multiple of 50 (pandas).
-        "source `tickets`: dropped 213 of 12557 row(s) whose `account_name` matches no company `name` of `accounts` (or one that several accounts share): ",
+        "source `tickets`: dropped 213 of 12557 row(s) without a known account (213 whose `account_name` matches no company `name` of `accounts` (or one several accounts share)); names that match nothing: ",
         "`Company 100 Systems` (closest: `Company 100 Inc`, ",
-        "spell them as `accounts` does, or key the source by `account_id`",
+        "Spell them as `accounts` does, or key the source by `account_id`",
     ] {
         assert!(stderr.contains(words), "missing `{words}` in:\n{stderr}");
     }
@@ -1074,4 +1076,93 @@ fn tickets_keyed_by_company_name_match_the_accounts_and_name_the_ones_that_do_no
     validate_exits(&by_name, 2).stderr(predicate::str::contains(
         "source `tickets` has no `account_id` column and names the company in `account_name`, but `accounts` has no `name`",
     ));
+}
+
+#[test]
+fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let manifest = |as_of: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.join(format!("as_of={as_of}/_manifest.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let run = |pipeline: &std::path::Path, as_of: &str, extra: &[&str]| {
+        bin()
+            .arg("run")
+            .arg(pipeline)
+            .args(["--as-of", as_of, "--output"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let sample = sample_pipeline_with(dir.path(), "");
+
+    // A first run: nothing to compare.
+    let first = run(&sample, "2026-10-01", &[]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("nothing to compare this run with (a first run)"));
+    assert!(manifest("2026-10-01")["drift"]["previous"].is_null());
+
+    // The next month, the same exports: compared, nothing found.
+    let second = run(&sample, "2026-11-01", &[]);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let drift = manifest("2026-11-01")["drift"].clone();
+    assert!(drift["previous"].as_str().unwrap().ends_with("as_of=2026-10-01"), "{drift}");
+    assert_eq!(drift["findings"].as_array().unwrap().len(), 0, "{drift}");
+    let tickets = drift["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "tickets")
+        .unwrap()
+        .clone();
+    assert_eq!((tickets["rows"].as_u64(), tickets["previous_rows"].as_u64()), (Some(12557), Some(12557)));
+    let churn = drift["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "churn_rate")
+        .unwrap()
+        .clone();
+    assert!(churn["z"].as_f64().unwrap().abs() < 1.96, "{churn}");
+    assert!(churn["previous_difference"].as_f64().is_some());
+
+    // The next night, a tickets export that lost every ticket of three accounts in ten.
+    let data = copy_sample_data(dir.path());
+    let tickets = ParquetReader::new(std::fs::File::open(data.join("tickets.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let mut kept = tickets
+        .clone()
+        .lazy()
+        .filter((col("account_id") % lit(10i64)).gt_eq(lit(3i64)))
+        .collect()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(data.join("tickets.parquet")).unwrap())
+        .finish(&mut kept)
+        .unwrap();
+    let text = std::fs::read_to_string(&sample)
+        .unwrap()
+        .replace(repo().join("sample_data").to_str().unwrap(), data.to_str().unwrap());
+    let thinner = dir.path().join("thinner.yaml");
+    std::fs::write(&thinner, text).unwrap();
+    let lost = (12557 - kept.height()) as f64 * 100.0 / 12557.0;
+    let finding = format!(
+        "source `tickets` has {} rows, 12557 on 2026-11-01: it lost {lost:.0} % of its rows (quality.max_row_drop_share 20 %)",
+        kept.height()
+    );
+    // `quality.drift: error`: exit 3, nothing published.
+    let stopped = run(&thinner, "2026-11-02", &["--set", "quality.drift=error"]);
+    assert_eq!(stopped.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&stopped.stderr);
+    assert!(stderr.contains(&finding), "missing `{finding}` in:\n{stderr}");
+    assert!(stderr.contains("of its accounts (quality.max_row_drop_share 20 %)"), "{stderr}");
+    assert!(!out.join("as_of=2026-11-02").exists());
+    // By default, a warning in the log and the manifest.
+    let warned = run(&thinner, "2026-11-02", &[]);
+    assert!(warned.status.success(), "{}", String::from_utf8_lossy(&warned.stderr));
+    let warnings = manifest("2026-11-02")["warnings"].to_string();
+    assert!(warnings.contains(&finding), "{warnings}");
 }

@@ -174,9 +174,17 @@ fn check_values<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
         ("max_off_grain_share", file.quality.max_off_grain_share),
         ("min_user_overlap", file.quality.min_user_overlap),
         ("max_duplicate_name_share", file.quality.max_duplicate_name_share),
+        ("max_row_drop_share", file.quality.max_row_drop_share),
     ] {
         if !(0.0..=1.0).contains(&share) {
             problems.push(format!("`quality.{key}` must be between 0 and 1"));
+        }
+    }
+    for name in file.quality.expected_orphans.keys() {
+        if *name == SourceName::Accounts || !file.sources.contains_key(name) {
+            problems.push(format!(
+                "`quality.expected_orphans.{name}`: only a fact source of the pipeline has orphan rows"
+            ));
         }
     }
     let mrr = file.quality.max_plausible_mrr;

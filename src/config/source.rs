@@ -101,7 +101,9 @@ pub struct SourceConfig {
     /// How a date column is written, per canonical column: `epoch_s`,
     /// `epoch_ms` (seconds or milliseconds since 1970-01-01 UTC), or a
     /// strftime format such as `"%m/%d/%Y"` (with `%z` for an offset;
-    /// without one, times are UTC). Default: ISO dates and datetimes.
+    /// without one, times are UTC). Default: ISO dates and datetimes. A
+    /// column beyond the canonical ones (a segment, a covariate) may be
+    /// declared `number` or `integer`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub types: BTreeMap<String, String>,
     /// A factor per canonical number column, applied as read: `0.01` turns
@@ -180,6 +182,10 @@ pub struct CsvOptions {
     /// One-byte quote character (default `"`).
     #[serde(default = "default_quote")]
     pub quote: String,
+    /// Lines after the header that are not data (default 0): `1` for an
+    /// export with a second header row (SurveyMonkey's sub-headers).
+    #[serde(default)]
+    pub skip_rows_after_header: usize,
 }
 
 impl CsvOptions {
@@ -201,6 +207,7 @@ impl Default for CsvOptions {
             header: true,
             null_values: Vec::new(),
             quote: default_quote(),
+            skip_rows_after_header: 0,
         }
     }
 }

@@ -290,6 +290,32 @@ pub struct QualityConfig {
     /// run stops (exit 3): duplicates from a CRM merge.
     #[serde(default = "default_max_duplicate_name_share")]
     pub max_duplicate_name_share: f64,
+    /// Per fact source, the keys of rows that are expected to have no known
+    /// account (`*` any text, `?` one character, `""` an empty key): staff
+    /// accounts in the LMS, anonymous events. They are dropped, counted
+    /// apart and left out of the orphan rule.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expected_orphans: BTreeMap<SourceName, Vec<String>>,
+    /// Largest share of its rows or of its accounts a source may lose since
+    /// the previous partition (default 0.2); above it, a drift finding.
+    #[serde(default = "default_max_row_drop_share")]
+    pub max_row_drop_share: f64,
+    /// What a drift finding does: `warn` (default) or `error` (exit 3,
+    /// nothing published).
+    #[serde(default)]
+    pub drift: DriftPolicy,
+}
+
+/// `quality.drift`: what a difference from the previous partition does
+/// (docs/OPERATING.md#each-night-against-the-last).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftPolicy {
+    /// A warning, in the log and the manifest.
+    #[default]
+    Warn,
+    /// Exit 3: nothing is published.
+    Error,
 }
 
 impl Default for QualityConfig {
@@ -301,6 +327,9 @@ impl Default for QualityConfig {
             min_user_overlap: default_min_user_overlap(),
             max_plausible_mrr: default_max_plausible_mrr(),
             max_duplicate_name_share: default_max_duplicate_name_share(),
+            expected_orphans: BTreeMap::new(),
+            max_row_drop_share: default_max_row_drop_share(),
+            drift: DriftPolicy::default(),
         }
     }
 }
@@ -323,6 +352,10 @@ fn default_max_plausible_mrr() -> f64 {
 
 fn default_max_duplicate_name_share() -> f64 {
     0.02
+}
+
+fn default_max_row_drop_share() -> f64 {
+    0.2
 }
 
 /// Output location.

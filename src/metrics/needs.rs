@@ -64,6 +64,8 @@ pub fn check_columns(metrics: &[MetricConfig], inputs: &Inputs, pipeline: &Pipel
     for metric in metrics {
         for (source, column) in metric.metric().requires() {
             match inputs.get(source) {
+                // Its problem is reported already (docs/INPUTS.md#the-checks).
+                None if inputs.failed(source) => {}
                 None => {
                     let problem = missing_source(metric.id(), source);
                     if !problems.contains(&problem) {

@@ -7,6 +7,7 @@
 //! fetched only for rules that failed.
 
 mod data_rule;
+mod drops;
 mod duplicates;
 mod orphan_names;
 pub mod plausibility;
@@ -32,6 +33,7 @@ pub use report::format_examples;
 pub use report::values_shown;
 pub(crate) use report::{number_of, text_of};
 use rules::{main_day, row_rule, rules_of, Check, Rule};
+pub use drops::Drops;
 pub use summary::coverage;
 
 /// How many example rows a violation shows.
@@ -42,6 +44,8 @@ const ORPHAN: &str = "__orphan";
 /// The first and last day of a source's main date column, in the counts.
 const FIRST_DAY: &str = "__first_day";
 const LAST_DAY: &str = "__last_day";
+/// The distinct known accounts of a fact source's rows, in the counts.
+const ACCOUNTS: &str = "__accounts";
 
 /// What the checks cover beyond the pipeline file: the rules and the days
 /// that the configured metrics bring (built by `crate::metrics::needs`).
@@ -82,6 +86,10 @@ pub struct QualityReport {
     /// Per source whose user ids are checked: rows whose user is in
     /// `users`, and rows with a user id.
     pub user_rows: BTreeMap<SourceName, (u64, u64)>,
+    /// Per fact source: the rows dropped without a known account, by why.
+    pub drops: BTreeMap<SourceName, Drops>,
+    /// Per fact source: the distinct known accounts of its rows.
+    pub accounts: BTreeMap<SourceName, u64>,
     /// Per source: its main date column, and its first and last day.
     pub date_ranges: BTreeMap<SourceName, (&'static str, Option<String>, Option<String>)>,
 }
@@ -99,8 +107,21 @@ impl QualityReport {
 
     /// Exit 3 with every violation listed, or Ok.
     pub fn into_result(self) -> Result<QualityReport> {
+        match self.violation_error() {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
+    }
+
+    /// The sources with a broken data rule.
+    pub fn broken(&self) -> std::collections::BTreeSet<SourceName> {
+        self.violations.iter().map(|v| v.source).collect()
+    }
+
+    /// Every violation listed (exit 3), or None.
+    pub fn violation_error(&self) -> Option<crate::error::Error> {
         if self.violations.is_empty() {
-            return Ok(self);
+            return None;
         }
         let mut message = format!("input data broke {} rule(s):", self.violations.len());
         for v in &self.violations {
@@ -114,15 +135,46 @@ impl QualityReport {
                 format_examples(&v.examples, "      ")
             ));
         }
-        Err(crate::error::Error::data(message))
+        Some(crate::error::Error::data(message))
+    }
+}
+
+/// docs/INPUTS.md#the-checks: the data rules, then the plausibility checks,
+/// over the sources that could be read; `problems` (from the scan) and every
+/// rule that fails are reported together, and a check that reads a source
+/// with a broken rule is left out (its numbers would follow from the broken
+/// rows).
+pub fn check_all(
+    inputs: &Inputs,
+    pipeline: &Pipeline,
+    scope: &Scope,
+    mut problems: Vec<crate::error::Error>,
+) -> Result<(QualityReport, plausibility::Plausibility)> {
+    let report = check(inputs, pipeline, scope)?;
+    let mut broken = report.broken();
+    broken.extend(SourceName::ALL.into_iter().filter(|s| inputs.failed(*s)));
+    problems.extend(report.violation_error());
+    let found = plausibility::check(inputs, pipeline, scope, &report, &broken, &mut problems)?;
+    match crate::error::Error::all(problems) {
+        Some(problem) => Err(problem),
+        None => Ok((report, found)),
     }
 }
 
 /// The frame rules run on: the source's check frame, with [`ORPHAN`] for
 /// fact tables (account_id not in `accounts`).
-fn check_frame(inputs: &Inputs, loaded: &LoadedSource, scope: &Scope) -> Result<LazyFrame> {
+fn check_frame(
+    inputs: &Inputs,
+    loaded: &LoadedSource,
+    scope: &Scope,
+    pipeline: &Pipeline,
+) -> Result<LazyFrame> {
     if loaded.name == SourceName::Accounts {
-        return Ok(loaded.checked.clone().with_column(lit(false).alias(ORPHAN)));
+        return Ok(loaded.checked.clone().with_columns([
+            lit(false).alias(ORPHAN),
+            lit(false).alias(drops::EXPECTED),
+            lit(false).alias(drops::EMPTY),
+        ]));
     }
     let checked = rows_checked(loaded, scope);
     let known = inputs
@@ -136,6 +188,23 @@ fn check_frame(inputs: &Inputs, loaded: &LoadedSource, scope: &Scope) -> Result<
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col("__known").is_null().alias(ORPHAN));
+    // Expected drops (`quality.expected_orphans`) are counted apart and
+    // left out of the orphan rule.
+    let key = drops::key_of(loaded);
+    let patterns = pipeline
+        .quality
+        .expected_orphans
+        .get(&loaded.name)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let frame = frame
+        .with_columns([
+            col(ORPHAN)
+                .and(drops::expected(key, patterns))
+                .alias(drops::EXPECTED),
+            typed(key).is_null().alias(drops::EMPTY),
+        ])
+        .with_column(col(ORPHAN).and(col(drops::EXPECTED).not()).alias(ORPHAN));
     if !checks_user_overlap(inputs, loaded) {
         return Ok(frame);
     }
@@ -191,11 +260,29 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, scope);
-        let frame = check_frame(inputs, loaded, scope)?;
+        let frame = check_frame(inputs, loaded, scope, pipeline)?;
         let mut counts = vec![
             len().cast(DataType::UInt64).alias("rows"),
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
+            col(drops::EXPECTED)
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(drops::EXPECTED),
+            col(ORPHAN)
+                .and(col(drops::EMPTY))
+                .sum()
+                .cast(DataType::UInt64)
+                .alias(drops::EMPTY),
         ];
+        if *name != SourceName::Accounts {
+            counts.push(
+                typed("account_id")
+                    .filter(col("__known").is_not_null())
+                    .n_unique()
+                    .cast(DataType::UInt64)
+                    .alias(ACCOUNTS),
+            );
+        }
         if checks_user_overlap(inputs, loaded) {
             counts.push(
                 typed("user_id")
@@ -266,7 +353,19 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
             report.date_ranges.insert(name, (day, first, last));
         }
         if name != SourceName::Accounts {
-            report.orphans.insert(name, count_of(&counts, ORPHAN));
+            let orphans = count_of(&counts, ORPHAN);
+            let empty = count_of(&counts, drops::EMPTY);
+            report.orphans.insert(name, orphans);
+            report.accounts.insert(name, count_of(&counts, ACCOUNTS));
+            report.drops.insert(
+                name,
+                Drops {
+                    key: drops::key_of(loaded),
+                    empty,
+                    unknown: orphans - empty,
+                    expected: count_of(&counts, drops::EXPECTED),
+                },
+            );
         }
         for (i, rule) in rules.iter().enumerate() {
             let (n, offending) = match &rule.check {
@@ -367,40 +466,69 @@ fn warn_orphans(
     if orphans.is_empty() {
         return Ok(());
     }
-    let by_name = |name: &SourceName| inputs.sources[name].account_via == Some(AccountKey::Name);
+    let key = |name: &SourceName| drops::key_of(&inputs.sources[name]);
     let mut plans = vec![distinct(inputs.account_ids()?, col("account_id"))];
     for (name, _, _, frame) in &orphans {
-        let dropped = frame.clone().filter(col(ORPHAN));
-        plans.push(if by_name(name) {
-            orphan_names::unmatched(dropped)
-        } else {
-            distinct(dropped, col("account_id"))
+        let unknown = frame
+            .clone()
+            .filter(col(ORPHAN).and(col(drops::EMPTY).not()));
+        plans.push(match key(name) {
+            "account_name" => orphan_names::unmatched(unknown),
+            key => distinct(unknown, typed(key)),
         });
     }
-    let names = orphans.iter().any(|(name, ..)| by_name(name));
+    let names = orphans.iter().any(|(name, ..)| key(name) == "account_name");
+    let users = orphans.iter().any(|(name, ..)| key(name) == "user_id");
+    let mut extra = Vec::new();
     if names {
-        plans.push(orphan_names::account_names(inputs)?);
+        extra.push(orphan_names::account_names(inputs)?);
     }
-    let mut examples: Vec<DataFrame> = crate::frame::collect_all(plans, "finding example ids")?;
-    let account_names = if names { examples.pop().unwrap_or_default() } else { DataFrame::empty() };
-    let mut examples = examples.into_iter();
+    if users {
+        extra.push(distinct(inputs.frame(SourceName::Users)?, col("user_id")));
+    }
+    let n = plans.len();
+    plans.extend(extra);
+    let mut found = crate::frame::collect_all(plans, "finding example ids")?;
+    let mut extra = found.split_off(n).into_iter();
+    let account_names = if names { extra.next().unwrap_or_default() } else { DataFrame::empty() };
+    let user_ids = if users { values_shown(&extra.next().unwrap_or_default(), "id") } else { String::new() };
+    let mut examples = found.into_iter();
     let known = values_shown(&examples.next().unwrap_or_default(), "id");
     for (name, count, rows, _) in orphans {
-        let dropped = examples.next().unwrap_or_default();
-        let message = if by_name(&name) {
-            format!(
-                "source `{name}`: dropped {count} of {rows} row(s) whose `account_name` matches no company `name` \
-                 of `accounts` (or one that several accounts share): {}; spell them as `accounts` does, or key the \
-                 source by `account_id`",
-                orphan_names::with_closest(&dropped, &account_names)
-            )
+        let unknown = examples.next().unwrap_or_default();
+        let drops = report.drops.get(&name).copied().unwrap_or_default();
+        let why = Drops { expected: 0, ..drops }.reason();
+        let shown = if drops.unknown == 0 {
+            String::new()
         } else {
-            format!(
-                "source `{name}`: dropped {count} of {rows} row(s) whose account_id is empty or not in `accounts` \
-                 (e.g. {}; `accounts` has e.g. {known}); if the two sides look different, this source's ids come from another system: map the right column in `columns`",
-                values_shown(&dropped, "id")
-            )
+            match drops.key {
+                "account_name" => format!(
+                    "; names that match nothing: {}. Spell them as `accounts` does, or key the source by `account_id`",
+                    orphan_names::with_closest(&unknown, &account_names)
+                ),
+                "user_id" => format!(
+                    "; e.g. user ids {}; `users` has e.g. {user_ids}. Key users the same way on both sides (the \
+                     same `user_id`, not an email on one side and an id on the other)",
+                    values_shown(&unknown, "id")
+                ),
+                _ => format!(
+                    "; e.g. {}; `accounts` has e.g. {known}. If the two sides look different, this source's ids \
+                     come from another system: map the right column in `columns`",
+                    values_shown(&unknown, "id")
+                ),
+            }
         };
+        let expected = if drops.expected > 0 {
+            format!(" ({} more dropped as expected by quality.expected_orphans)", drops.expected)
+        } else {
+            String::new()
+        };
+        let message = format!(
+            "source `{name}`: dropped {count} of {rows} row(s) without a known account ({why}){expected}{shown}. \
+             Drops that are expected (staff accounts, anonymous events) can be listed by their {} in \
+             `quality.expected_orphans.{name}`",
+            drops.key
+        );
         crate::log::warn("check", &message);
         report.warnings.push(message);
     }

@@ -31,11 +31,13 @@ pub fn coverage(
             Some((column, _, _)) => format!("{column}: no dates{age}"),
             None => String::new(),
         };
-        let dropped = report.orphans.get(name).copied().unwrap_or(0);
-        let dropped = if dropped > 0 {
+        let drops = report.drops.get(name).copied().unwrap_or_default();
+        let dropped = if drops.total() > 0 {
             format!(
-                "; dropped {dropped} ({:.1} %): account_id empty or not in accounts",
-                dropped as f64 * 100.0 / (*rows).max(1) as f64
+                "; dropped {} ({:.1} %): {}",
+                drops.total(),
+                drops.total() as f64 * 100.0 / (*rows).max(1) as f64,
+                drops.reason()
             )
         } else {
             String::new()

@@ -10,7 +10,7 @@ use super::stages::{timed, Stages};
 use super::RunOptions;
 use crate::activity::{spark, store};
 use crate::config::SourceName;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execute::{self, Outputs};
 use crate::inputs::Inputs;
 use crate::metrics::needs;
@@ -38,13 +38,27 @@ pub struct Computed {
 /// Scans the job's sources (with `events` in place of `sources.events`)
 /// and checks what the metrics and `adjust` need of the columns found.
 pub fn scan(job: &Job, events: Option<&crate::config::ResolvedSource>) -> Result<Inputs> {
-    let inputs = Inputs::scan_with(&job.pipeline, events)?;
-    needs::check_columns(&job.metrics, &inputs, &job.pipeline)?;
+    let (inputs, problems) = scan_all(job, events)?;
+    match Error::all(problems) {
+        Some(problem) => Err(problem),
+        None => Ok(inputs),
+    }
+}
+
+/// Like [`scan`], going on past a source that cannot be read or a column a
+/// metric lacks: the inputs that could be read and every problem found
+/// (docs/INPUTS.md#the-checks), for [`quality::check_all`].
+pub fn scan_all(
+    job: &Job,
+    events: Option<&crate::config::ResolvedSource>,
+) -> Result<(Inputs, Vec<Error>)> {
+    let (inputs, mut problems) = Inputs::scan_all(&job.pipeline, events)?;
+    problems.extend(needs::check_columns(&job.metrics, &inputs, &job.pipeline).err());
     if let Some(adjust) = &job.pipeline.adjust {
         // The strata need only schemas: a bucketed text column fails here.
-        crate::strata::check(adjust, &inputs)?;
+        problems.extend(crate::strata::check(adjust, &inputs).err());
     }
-    Ok(inputs)
+    Ok((inputs, problems))
 }
 
 /// The rollup an activity engine produced for this run, read as the
@@ -133,9 +147,9 @@ pub(super) fn compute_stages(
 ) -> Result<Computed> {
     let pipeline = &job.pipeline;
     let produced = produce(job, &run_id, options, stages)?;
-    let inputs = scan(job, produced.as_ref().map(Produced::events))?;
+    let (inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
     if let Some(Produced::Spark(staged)) = &produced {
-        staged.check_events(&inputs)?;
+        problems.extend(staged.check_events(&inputs).err());
     }
     let files: BTreeMap<SourceName, (String, Vec<String>)> = inputs
         .sources
@@ -158,22 +172,16 @@ pub(super) fn compute_stages(
     );
 
     let scope = needs::check_scope(&job.metrics, &pipeline.period);
-    let report = timed("check", "data rules", || {
-        quality::check(&inputs, pipeline, &scope)
-    })?
-    .into_result()?;
     let config_warnings = needs::config_warnings(&job.metrics);
     for warning in &config_warnings {
         crate::log::warn("config", warning);
     }
+    let (report, plausibility) = timed("check", "data rules and plausibility", || {
+        quality::check_all(&inputs, pipeline, &scope, problems)
+    })?;
     let mut warnings = config_warnings;
     warnings.extend(report.warnings.clone());
-    warnings.extend(
-        timed("check", "plausibility", || {
-            quality::plausibility::check(&inputs, pipeline, &scope, &report)
-        })?
-        .warnings,
-    );
+    warnings.extend(plausibility.warnings);
     stages.done(
         "check",
         &format!(

@@ -90,7 +90,7 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
     for warning in needs::config_warnings(&job.metrics) {
         crate::log::warn("config", &warning);
     }
-    let inputs = scan(&job, None)?;
+    let (inputs, problems) = compute::scan_all(&job, None)?;
     stages.done(
         "scan",
         &format!(
@@ -99,12 +99,8 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
         ),
     );
     let scope = needs::check_scope(&job.metrics, &pipeline.period);
-    let report = timed("check", "data rules", || {
-        quality::check(&inputs, pipeline, &scope)
-    })?
-    .into_result()?;
-    let plausibility = timed("check", "plausibility", || {
-        quality::plausibility::check(&inputs, pipeline, &scope, &report)
+    let (report, plausibility) = timed("check", "data rules and plausibility", || {
+        quality::check_all(&inputs, pipeline, &scope, problems)
     })?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));
@@ -191,12 +187,16 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         run_id,
         report,
         files,
-        warnings,
+        mut warnings,
         mut outputs,
         activity,
         lift_rows,
         ..
     } = compute::compute_stages(&job, run_id, options, &mut stages)?;
+    // Before anything is written: with `quality.drift: error` a finding
+    // stops the run.
+    let drift = crate::output::drift::compare(pipeline, &report, &lift_rows)?;
+    warnings.extend(drift.findings.iter().cloned());
     let rows: Vec<(String, u64)> = TABLES
         .iter()
         .map(|t| {
@@ -247,6 +247,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             adjust: adjust_entry(pipeline, &lift_rows),
         },
     );
+    manifest.drift = Some(drift);
     let headline = if pipeline.report {
         Some(crate::report::write_into(
             &partition,

@@ -27,8 +27,13 @@ fn month_index(column: &str) -> Expr {
 /// frame (`account_id`, `period_start`, `period_end`, `amount`, and
 /// `currency` when `has_currency`). Reads the invoices once, small, to size
 /// the spreading (the distinct period lengths and the months covered) and to
-/// refuse mixed currencies; the rest stays lazy.
-pub fn monthly_revenue(invoices: LazyFrame, has_currency: bool, what: &str) -> Result<LazyFrame> {
+/// refuse mixed currencies (the error, beside the frame: the other checks
+/// still run on the invoices); the rest stays lazy.
+pub fn monthly_revenue(
+    invoices: LazyFrame,
+    has_currency: bool,
+    what: &str,
+) -> Result<(LazyFrame, Option<Error>)> {
     let months = col("__end") - col("__start");
     let spans = invoices
         .filter(
@@ -68,9 +73,10 @@ pub fn monthly_revenue(invoices: LazyFrame, has_currency: bool, what: &str) -> R
         );
     }
     let sized = crate::frame::collect_all(plans, &format!("{what}: sizing the invoices"))?;
+    let mut mixed = None;
     if let Some(currencies) = sized.get(2) {
         if currencies.height() > 1 {
-            return Err(Error::data(format!(
+            mixed = Some(Error::data(format!(
                 "{what}: column `currency` holds {} currencies ({}); revenue in one table must be in one currency \
                  (convert first, or run one pipeline per currency)",
                 currencies.height(),
@@ -112,7 +118,7 @@ pub fn monthly_revenue(invoices: LazyFrame, has_currency: bool, what: &str) -> R
         .lazy()
         .with_column(col("month").cast(DataType::Date));
 
-    Ok(spans
+    let monthly = spans
         .join(
             spread,
             [col("__k")],
@@ -130,5 +136,6 @@ pub fn monthly_revenue(invoices: LazyFrame, has_currency: bool, what: &str) -> R
             col("account_id"),
             col("month"),
             (col("amount") / col("__k").cast(DataType::Float64)).alias("mrr"),
-        ]))
+        ]);
+    Ok((monthly, mixed))
 }

@@ -255,7 +255,9 @@ pub fn build_source(
         }
         if !columns.contains(name) {
             raw_exprs.push(col(in_file.as_str()).alias(name.as_str()));
-            typed_exprs.push(col(name.as_str()));
+            let (typed, check) = declared_number(source, name);
+            typed_exprs.push(typed.alias(name.as_str()));
+            parse_checks.extend(check);
             columns.push(name.clone());
         }
     }
@@ -359,6 +361,7 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_separator(options.delimiter_byte())
         .with_quote_char(Some(options.quote_byte()))
         .with_null_values(null_values)
+        .with_skip_rows_after_header(options.skip_rows_after_header)
         .with_try_parse_dates(false)
         // Every column as the text that was written: no type is guessed from
         // the first rows (a guessed integer loses `007`'s zeros, and a text
@@ -368,7 +371,32 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_infer_schema_length(Some(0))
 }
 
-/// `types:` names date columns of the source and `scale:` its number
+/// `types:` value of a column beyond the canonical ones read as a number.
+const NUMBER: &str = "number";
+/// `types:` value of a column beyond the canonical ones read as an integer.
+const INTEGER: &str = "integer";
+
+/// A column beyond the canonical ones (`segment_by`, `adjust.covariates`):
+/// as the file holds it, or, declared `number` / `integer` in `types`,
+/// converted with a check that names the values that are not (docs/INPUTS.md#how-a-source-is-read).
+fn declared_number(source: &ResolvedSource, name: &str) -> (Expr, Option<super::ParseCheck>) {
+    let (dtype, rule) = match source.config.types.get(name).map(String::as_str) {
+        Some(NUMBER) => (DataType::Float64, "is a number"),
+        Some(INTEGER) => (DataType::Int64, "is an integer"),
+        _ => return (col(name), None),
+    };
+    let check = super::ParseCheck {
+        column: name.to_string(),
+        rule: rule.to_string(),
+        bad: col(name)
+            .is_not_null()
+            .and(col(super::typed_column(name)).is_null()),
+    };
+    (col(name).cast(dtype), Some(check))
+}
+
+/// `types:` names date columns of the source (or declares a column beyond
+/// the canonical ones `number` / `integer`) and `scale:` its number
 /// columns, with a finite, non-zero factor.
 fn check_shapes(source: &ResolvedSource) -> Result<()> {
     let columns = columns_for(source);
@@ -381,10 +409,14 @@ fn check_shapes(source: &ResolvedSource) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for column in source.config.types.keys() {
+    for (column, declared) in &source.config.types {
+        let number = matches!(declared.as_str(), NUMBER | INTEGER);
+        if number && kind_of(column).is_none() {
+            continue;
+        }
         if kind_of(column) != Some(ColumnKind::Day) {
             return Err(Error::config(format!(
-                "`sources.{}.types.{column}`: `types` applies to the date columns of `{}`: {}",
+                "`sources.{}.types.{column}`: `types` applies to the date columns of `{}` ({}), or declares another column `number` or `integer`",
                 source.name,
                 source.name,
                 names(ColumnKind::Day)

@@ -74,6 +74,11 @@ pub struct Manifest {
     /// states them; absent in manifests of older runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<DefinitionEntry>,
+    /// This run against the previous partition of the output
+    /// (docs/OPERATING.md#each-night-against-the-last; absent in manifests of
+    /// older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<crate::output::drift::DriftEntry>,
 }
 
 /// The landmark rule (docs/METRICS.md#cohorts), the segments and `stats.alpha` of a run.
@@ -145,6 +150,15 @@ pub struct InputEntry {
     pub rows_read: u64,
     pub rows_dropped: u64,
     pub rows_dropped_reason: Option<String>,
+    /// The distinct known accounts of the rows (fact sources; absent in
+    /// manifests of older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<u64>,
+    /// The first and last date of the main date column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_date: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -211,6 +225,7 @@ impl Manifest {
                 segment_by: pipeline.segment_by.clone(),
                 alpha: pipeline.alpha,
             }),
+            drift: None,
         }
     }
 }
@@ -233,15 +248,17 @@ fn input_entries(
         .keys()
         .map(|name| {
             let (format, paths) = files.get(name).cloned().unwrap_or_default();
-            let dropped = report.orphans.get(name).copied().unwrap_or(0);
+            let drops = report.drops.get(name).copied().unwrap_or_default();
             InputEntry {
                 source: name.to_string(),
                 format,
                 paths,
                 rows_read: report.rows_read.get(name).copied().unwrap_or(0),
-                rows_dropped: dropped,
-                rows_dropped_reason: (dropped > 0)
-                    .then(|| "account_id empty or not in accounts".to_string()),
+                rows_dropped: drops.total(),
+                rows_dropped_reason: (drops.total() > 0).then(|| drops.reason()),
+                accounts: report.accounts.get(name).copied(),
+                first_date: report.date_ranges.get(name).and_then(|r| r.1.clone()),
+                last_date: report.date_ranges.get(name).and_then(|r| r.2.clone()),
             }
         })
         .collect()

@@ -42,6 +42,8 @@ mod users;
 use super::report::count_of;
 use crate::cohort::{self, TRAINED, UNTRAINED};
 use crate::config::{Pipeline, SourceName};
+use std::collections::BTreeSet;
+
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use courses::{check_courses, course_rows};
@@ -87,13 +89,25 @@ pub struct Plausibility {
 pub(super) const IDS_SHOWN: usize = 10;
 
 /// Runs the checks (one `collect_all`: the course ids of `training` and the
-/// cohort counts). Errors (exit 3) name what is wrong and how to fix it.
+/// cohort counts). Each failed check (exit 3, naming what is wrong and how
+/// to fix it) joins `problems`, unless it reads a `broken` source (one with
+/// a broken data rule, or that could not be read): the others still run.
 pub fn check(
     inputs: &Inputs,
     pipeline: &Pipeline,
     scope: &super::Scope,
     report: &super::QualityReport,
+    broken: &BTreeSet<SourceName>,
+    problems: &mut Vec<Error>,
 ) -> Result<Plausibility> {
+    let mut keep = |reads: &[SourceName], outcome: Result<()>| {
+        if let Err(problem) = outcome {
+            if !reads.iter().any(|s| broken.contains(s)) {
+                problems.push(problem);
+            }
+        }
+    };
+    use SourceName::{Accounts, Events, NpsResponses, Revenue, Training, Users};
     let has_training = inputs.get(SourceName::Training).is_some();
     let training = has_training
         .then(|| inputs.frame(SourceName::Training))
@@ -222,20 +236,23 @@ pub fn check(
                 (c.clone(), rows)
             })
             .collect();
-        check_courses(inputs, &found.courses, &seen)?;
+        keep(&[Training], check_courses(inputs, &found.courses, &seen));
     }
     if let (Some(source), Some(_), false) = (training_source, &training, gated) {
         completions::check(source, &mut results, &mut found);
     }
     if named {
-        names::check(inputs, pipeline, &mut results, &mut found)?;
+        keep(&[Accounts], names::check(inputs, pipeline, &mut results, &mut found));
     }
     if nps {
         let files = inputs
             .get(SourceName::NpsResponses)
             .map(|s| s.files_shown())
             .unwrap_or_default();
-        scales::check_nps_scale(&results.next().unwrap_or_default(), &files)?;
+        keep(
+            &[NpsResponses],
+            scales::check_nps_scale(&results.next().unwrap_or_default(), &files),
+        );
     }
     if revenue {
         let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
@@ -243,19 +260,25 @@ pub fn check(
         check_mrr(pipeline, &results.next().unwrap_or_default(), &mut found);
     }
     if invoices {
-        negative_months(&results.next().unwrap_or_default())?;
+        keep(&[Revenue], negative_months(&results.next().unwrap_or_default()));
     }
     for (side, share, total) in &short_sides {
         let examples: Vec<DataFrame> = (0..2).map(|_| results.next().unwrap_or_default()).collect();
-        user_overlap_error(pipeline, *side, *share, *total, &examples)?;
+        keep(
+            &[side.source(), Users],
+            user_overlap_error(pipeline, *side, *share, *total, &examples),
+        );
     }
-    check_rollup_days(inputs, pipeline, scope, report)?;
+    keep(&[Events], check_rollup_days(inputs, pipeline, scope, report));
     found.ages = freshness::ages(pipeline, scope, report);
+    found.ages.retain(|age| !broken.contains(&age.source));
     let files = |name: SourceName| inputs.get(name).map(|s| s.files_shown()).unwrap_or_default();
-    freshness::check(pipeline, &found.ages, files, &mut found.warnings)?;
+    let fresh = freshness::check(pipeline, &found.ages, files, &mut found.warnings);
+    keep(&[], fresh);
     if has_training {
-        check_cohorts(pipeline, scope, &mut found)?;
-    } else {
+        let cohorts = check_cohorts(pipeline, scope, &mut found);
+        keep(&[Accounts, Training], cohorts);
+    } else if !inputs.failed(Training) {
         found.warnings.push(
             "no `training` source: no trained-vs-untrained comparison is made (every assigned account counts as untrained)"
                 .to_string(),
