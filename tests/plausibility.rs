@@ -328,7 +328,7 @@ fn vendor_shapes_epoch_seconds_us_dates_and_cents_read_like_iso_and_currency() {
         (
             "types: { month: epoch_s }",
             "types: { mrr: epoch_s }",
-            "`types` applies to the date columns of `revenue`: `month`",
+            "`types` applies to the date columns of `revenue` (`month`)",
         ),
         (
             "scale: { mrr: 0.01 }",
@@ -1165,4 +1165,16 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     assert!(warned.status.success(), "{}", String::from_utf8_lossy(&warned.stderr));
     let warnings = manifest("2026-11-02")["warnings"].to_string();
     assert!(warnings.contains(&finding), "{warnings}");
+
+    // A previous partition that cannot be read never stops a run, even with `drift: error`: it is
+    // said, and nothing is compared.
+    std::fs::create_dir_all(out.join("as_of=2026-11-03")).unwrap();
+    std::fs::write(out.join("as_of=2026-11-03/_SUCCESS"), "not a marker").unwrap();
+    let after = run(&sample, "2026-11-04", &["--set", "quality.drift=error"]);
+    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
+    let drift = manifest("2026-11-04")["drift"].clone();
+    assert!(
+        drift["unread"].as_str().unwrap().contains("as_of=2026-11-03` cannot be read"),
+        "{drift}"
+    );
 }

@@ -184,6 +184,26 @@ fn sample_pipeline_on_s3_gives_the_same_tables_as_on_disk() {
     assert!(manifest_text.contains("s3://lake/sample_data/accounts.csv"));
     assert!(!manifest_text.contains(&server.secret_access_key));
     assert!(!stderr_of(&run).contains(&server.secret_access_key));
+
+    // The next night on S3 is compared with this partition (docs/OPERATING.md#each-night-against-the-last).
+    let next = server
+        .command(dir.path())
+        .args(["run", "--as-of", "2026-11-02"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert!(next.status.success(), "{}", stderr_of(&next));
+    let next_dir = dir.path().join("next");
+    server.download("results", "education_impact/as_of=2026-11-02/", &next_dir);
+    let drift: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(next_dir.join("_manifest.json")).unwrap()).unwrap();
+    let drift = drift["drift"].clone();
+    assert_eq!(
+        drift["previous"].as_str(),
+        Some("s3://results/education_impact/as_of=2026-11-01"),
+        "{drift}"
+    );
+    assert_eq!(drift["previous_run_id"], manifest["run_id"], "{drift}");
 }
 
 #[test]

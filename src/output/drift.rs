@@ -34,6 +34,10 @@ pub struct DriftEntry {
     pub metrics: Vec<MetricDrift>,
     /// What was found, as warned.
     pub findings: Vec<String>,
+    /// Why nothing was compared, when the previous partition could not be
+    /// read (a warning; never an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
 }
 
 /// One source, now and in the previous partition.
@@ -85,18 +89,25 @@ pub fn compare(pipeline: &Pipeline, report: &QualityReport, lift: &[LiftRow]) ->
         );
         return Ok(entry);
     };
-    let (manifest, tables) = match crate::output::partition::verify::read_published(
-        &location,
-        pipeline.s3.as_ref(),
-        &["lift"],
-    ) {
+    // A previous partition that cannot be read (or whose lift table is of
+    // an older layout) is said, and never stops a run: otherwise no later
+    // run could publish past it.
+    let read = crate::output::partition::verify::read_published(&location, pipeline.s3.as_ref(), &["lift"])
+        .and_then(|(manifest, tables)| {
+            let lift = match tables.get("lift") {
+                Some(df) => crate::output::tables::read_lift(df)?,
+                None => Vec::new(),
+            };
+            Ok((manifest, lift))
+        });
+    let (manifest, previous_lift) = match read {
         Ok(found) => found,
         Err(e) => {
-            let finding = format!(
+            let note = format!(
                 "the previous partition `{location}` cannot be read ({e}): this run is not compared with it"
             );
-            crate::log::warn("drift", &finding);
-            entry.findings.push(finding);
+            crate::log::warn("drift", &note);
+            entry.unread = Some(note);
             return Ok(entry);
         }
     };
@@ -141,10 +152,6 @@ pub fn compare(pipeline: &Pipeline, report: &QualityReport, lift: &[LiftRow]) ->
             }
         }
     }
-    let previous_lift = match tables.get("lift") {
-        Some(df) => crate::output::tables::read_lift(df)?,
-        None => Vec::new(),
-    };
     for row in lift.iter().filter(|r| is_primary(r)) {
         let before = previous_lift
             .iter()
@@ -219,11 +226,12 @@ fn previous(root: &Location, s3: Option<&Arc<S3>>, as_of: NaiveDate) -> Result<O
             let Some(s3) = s3 else {
                 return Ok(None);
             };
-            let prefix = format!("{}as_of=", prefix_of(key));
-            s3.list(bucket, &prefix)?
+            // The store lists folders: the root, then its `as_of=…/_SUCCESS` keys.
+            let root = prefix_of(key);
+            s3.list(bucket, &root)?
                 .into_iter()
                 .filter_map(|o| {
-                    let rest = o.key.strip_prefix(&prefix_of(key))?;
+                    let rest = o.key.strip_prefix(&root)?;
                     let (partition, file) = rest.split_once('/')?;
                     (file == success).then(|| date_of(partition)).flatten()
                 })

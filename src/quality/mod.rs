@@ -301,8 +301,20 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
             );
         }
         if let Some(day) = main_day(loaded) {
-            counts.push(typed(day).min().cast(DataType::String).alias(FIRST_DAY));
-            counts.push(typed(day).max().cast(DataType::String).alias(LAST_DAY));
+            // Training with `completed_values`: the completions' dates only
+            // (docs/INPUTS.md#freshness).
+            let values = pipeline
+                .sources
+                .get(name)
+                .map(|s| s.config.completed_values.as_slice())
+                .unwrap_or_default();
+            let date = if day == "completed_at" && !values.is_empty() {
+                typed(day).filter(crate::source::status::completed(values))
+            } else {
+                typed(day)
+            };
+            counts.push(date.clone().min().cast(DataType::String).alias(FIRST_DAY));
+            counts.push(date.max().cast(DataType::String).alias(LAST_DAY));
         }
         for (i, rule) in rules.iter().enumerate() {
             if let Check::Row(bad) = &rule.check {

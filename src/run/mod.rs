@@ -196,7 +196,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     // Before anything is written: with `quality.drift: error` a finding
     // stops the run.
     let drift = crate::output::drift::compare(pipeline, &report, &lift_rows)?;
-    warnings.extend(drift.findings.iter().cloned());
+    warnings.extend(drift.findings.iter().chain(&drift.unread).cloned());
     let rows: Vec<(String, u64)> = TABLES
         .iter()
         .map(|t| {

@@ -361,7 +361,7 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_separator(options.delimiter_byte())
         .with_quote_char(Some(options.quote_byte()))
         .with_null_values(null_values)
-        .with_skip_rows_after_header(options.skip_rows_after_header)
+        .with_skip_rows_after_header(if options.header { options.skip_rows_after_header } else { 0 })
         .with_try_parse_dates(false)
         // Every column as the text that was written: no type is guessed from
         // the first rows (a guessed integer loses `007`'s zeros, and a text

@@ -23,9 +23,12 @@ pub(super) fn status_in_file(source: &ResolvedSource, schema: &Schema) -> Option
     if schema.contains("status") {
         return Some("status".to_string());
     }
-    let mut like = schema
-        .iter_names()
-        .filter(|n| n.to_lowercase().contains("status"));
+    // A column mapped to another canonical column (`completed_at: Status
+    // Date`) is not the status.
+    let mapped: Vec<&String> = source.config.columns.values().collect();
+    let mut like = schema.iter_names().filter(|n| {
+        n.to_lowercase().contains("status") && !mapped.iter().any(|m| m.as_str() == n.as_str())
+    });
     match (like.next(), like.next()) {
         (Some(one), None) => Some(one.to_string()),
         _ => None,
@@ -67,6 +70,16 @@ pub(super) fn gate_completions(
     let Some(position) = columns.iter().position(|c| c == "completed_at") else {
         return Ok(());
     };
+    typed[position] = when(completed(values))
+        .then(typed[position].clone())
+        .otherwise(lit(NULL).cast(DataType::Date))
+        .alias("completed_at");
+    Ok(())
+}
+
+/// True on rows whose raw `status` is one of `values` (any case, spaces
+/// around ignored); false on an empty status.
+pub fn completed(values: &[String]) -> Expr {
     let list = Series::new(
         "completed_values".into(),
         values
@@ -74,12 +87,9 @@ pub(super) fn gate_completions(
             .map(|v| v.trim().to_lowercase())
             .collect::<Vec<_>>(),
     );
-    let completed = normalized(col("status")).is_in(lit(list).implode(false), false);
-    typed[position] = when(completed.fill_null(lit(false)))
-        .then(typed[position].clone())
-        .otherwise(lit(NULL).cast(DataType::Date))
-        .alias("completed_at");
-    Ok(())
+    normalized(col("status"))
+        .is_in(lit(list).implode(false), false)
+        .fill_null(lit(false))
 }
 
 /// Whether a status value reads as a completion (for the warning of a

@@ -227,12 +227,14 @@ pub fn open(
 
     if inputs
         .get(SourceName::Events)
-        .is_some_and(|e| e.account_via == Some(crate::source::AccountKey::User))
+        .is_some_and(|e| e.account_via.is_some())
     {
-        // Stored days would keep the account each user had when computed.
+        // Stored days would keep the account each user (or company name)
+        // had when computed.
         return Err(Error::config(
             "`activity.store` keeps events by account, but `sources.events` has no `account_id` and takes it from \
-             `users`, which can change between runs: map `account_id` in the events source, or remove the store",
+             `users` or from the accounts' names, which can change between runs: map `account_id` in the events \
+             source, or remove the store",
         ));
     }
     if let Some(keep) = settings.keep_days {

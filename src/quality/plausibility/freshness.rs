@@ -28,7 +28,9 @@ pub fn default_limits(source: SourceName, grain: Option<Grain>, as_of: NaiveDate
         SourceName::Events => limits(Some(2), Some(7)),
         SourceName::Training => limits(Some(14), Some(90)),
         SourceName::Tickets => limits(Some(7), Some(30)),
-        SourceName::Revenue if grain == Some(Grain::Invoice) => limits(Some(35), Some(95)),
+        // Annual invoices all starting in January are months old by June:
+        // the last `period_start` warns, and never stops a run.
+        SourceName::Revenue if grain == Some(Grain::Invoice) => limits(Some(35), None),
         SourceName::Revenue => limits(None, Some(as_of.day())),
         SourceName::Touchpoints => limits(Some(14), None),
         SourceName::NpsResponses | SourceName::CsatResponses | SourceName::Cancellations => {

@@ -167,10 +167,11 @@ pub fn check(
         ));
     }
     let revenue = inputs.get(SourceName::Revenue).is_some();
-    let invoices = pipeline
-        .sources
-        .get(&SourceName::Revenue)
-        .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
+    let invoices = revenue
+        && pipeline
+            .sources
+            .get(&SourceName::Revenue)
+            .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
     if revenue {
         plans.extend(revenue_grain_plans(inputs.frame(SourceName::Revenue)?));
         plans.push(mrr_summary_plan(
