@@ -380,6 +380,29 @@ fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_
         adjust,
     );
     bin().args(["-q", "validate"]).arg(&pipeline).assert().success();
+    // A Parquet float column declared `integer`: 2.7 breaks the rule (it is not truncated to 2).
+    {
+        use polars::prelude::*;
+        let mut df = df!(
+            "account_id" => ["1", "2", "3"],
+            "signup_date" => ["2025-01-01", "2025-01-01", "2025-06-01"],
+            "churn_date" => [None, Some("2025-11-01"), None],
+            "plan" => ["a", "a", "b"],
+            "seats" => [3.0, 2.7, 40.0],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(dir.path().join("accounts.parquet")).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+    with(
+        "  accounts: { path: accounts.parquet, freshness: {}, types: { seats: integer } }",
+        adjust,
+    );
+    validate_exits(&pipeline, 3).stderr(
+        predicate::str::contains("column `seats`: is an integer — 1 row(s) break it")
+            .and(predicate::str::contains("seats=2.7")),
+    );
     // `types` on a canonical column other than a date is still an error.
     with(
         "  accounts: { path: accounts.csv, freshness: {}, types: { account_id: integer } }",

@@ -392,7 +392,18 @@ fn declared_number(source: &ResolvedSource, name: &str) -> (Expr, Option<super::
             .is_not_null()
             .and(col(super::typed_column(name)).is_null()),
     };
-    (col(name).cast(dtype), Some(check))
+    let typed = match dtype {
+        // A float column (Parquet) declared `integer`: 2.7 is not one, and
+        // is not truncated to 2.
+        DataType::Int64 => {
+            let value = col(name).cast(DataType::Float64);
+            when(value.clone().eq(value.round(0, RoundMode::HalfAwayFromZero)))
+                .then(col(name).cast(DataType::Float64).cast(DataType::Int64))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+        }
+        _ => col(name).cast(dtype),
+    };
+    (typed, Some(check))
 }
 
 /// `types:` names date columns of the source (or declares a column beyond
