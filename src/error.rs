@@ -156,7 +156,10 @@ impl Error {
         if problems.len() < 2 {
             return problems.pop();
         }
-        let mut message = format!("{} problem(s) in the inputs, each found on its own:", problems.len());
+        let mut message = format!(
+            "{} problem(s) in the inputs, each found on its own:",
+            problems.len()
+        );
         for (i, problem) in problems.iter().enumerate() {
             let text = problem.to_string().replace('\n', "\n     ");
             message.push_str(&format!("\n  {}. {text}", i + 1));

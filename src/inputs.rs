@@ -90,13 +90,14 @@ impl Inputs {
         if failed.contains(&SourceName::Accounts) {
             return Err(Error::all(problems).unwrap_or_else(|| Error::other("`accounts` failed")));
         }
-        let via = |key: AccountKey, sources: &BTreeMap<SourceName, LoadedSource>| -> Vec<SourceName> {
-            sources
-                .iter()
-                .filter(|(_, s)| s.needs_accounts(key))
-                .map(|(name, _)| *name)
-                .collect()
-        };
+        let via =
+            |key: AccountKey, sources: &BTreeMap<SourceName, LoadedSource>| -> Vec<SourceName> {
+                sources
+                    .iter()
+                    .filter(|(_, s)| s.needs_accounts(key))
+                    .map(|(name, _)| *name)
+                    .collect()
+            };
         let via_users = via(AccountKey::User, &sources);
         if !via_users.is_empty() {
             let users = match sources.get(&SourceName::Users) {
@@ -109,12 +110,26 @@ impl Inputs {
                     via_users[0]
                 )))),
             };
-            attach(&mut sources, &via_users, AccountKey::User, users, &mut failed, &mut problems);
+            attach(
+                &mut sources,
+                &via_users,
+                AccountKey::User,
+                users,
+                &mut failed,
+                &mut problems,
+            );
         }
         let via_names = via(AccountKey::Name, &sources);
         if !via_names.is_empty() {
             let map = names_map(&sources, via_names[0]).map_err(Some);
-            attach(&mut sources, &via_names, AccountKey::Name, map, &mut failed, &mut problems);
+            attach(
+                &mut sources,
+                &via_names,
+                AccountKey::Name,
+                map,
+                &mut failed,
+                &mut problems,
+            );
         }
         let invoices = pipeline
             .sources

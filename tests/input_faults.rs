@@ -310,7 +310,12 @@ fn validate_reports_every_independent_problem_at_once() {
     );
     std::fs::write(&pipeline, text).unwrap();
     let output = bin().arg("validate").arg(&pipeline).output().unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     for words in [
         "3 problem(s) in the inputs, each found on its own:",
@@ -332,7 +337,11 @@ fn validate_reports_every_independent_problem_at_once() {
     ] {
         assert!(stderr.contains(words), "missing `{words}` in:\n{stderr}");
     }
-    assert_eq!(stderr.matches("error:").count(), 1, "one error, listing them all:\n{stderr}");
+    assert_eq!(
+        stderr.matches("error:").count(),
+        1,
+        "one error, listing them all:\n{stderr}"
+    );
 }
 
 #[test]
@@ -347,7 +356,10 @@ fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_
     let base = std::fs::read_to_string(&pipeline).unwrap();
     let with = |accounts: &str, extra: &str| {
         let text = base
-            .replace("  accounts: { path: accounts.csv, freshness: {} }", accounts)
+            .replace(
+                "  accounts: { path: accounts.csv, freshness: {} }",
+                accounts,
+            )
             .replace("output:", &format!("{extra}\noutput:"));
         std::fs::write(&pipeline, text).unwrap();
     };
@@ -360,7 +372,11 @@ fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_
         "  accounts: { path: accounts.csv, freshness: {}, types: { seats: integer } }",
         adjust,
     );
-    bin().args(["-q", "validate"]).arg(&pipeline).assert().success();
+    bin()
+        .args(["-q", "validate"])
+        .arg(&pipeline)
+        .assert()
+        .success();
     // A value that is not one breaks a rule that names it.
     file(
         "accounts.csv",
@@ -379,7 +395,11 @@ fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_
         "  accounts: { path: accounts.csv, freshness: {}, types: { seats: number } }",
         adjust,
     );
-    bin().args(["-q", "validate"]).arg(&pipeline).assert().success();
+    bin()
+        .args(["-q", "validate"])
+        .arg(&pipeline)
+        .assert()
+        .success();
     // A Parquet float column declared `integer`: 2.7 breaks the rule (it is not truncated to 2).
     {
         use polars::prelude::*;
@@ -427,8 +447,21 @@ fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_
     validate_exits(&pipeline, 3).stderr(predicate::str::contains(
         "column `score`: is a number — 1 row(s) break it",
     ));
-    with(&format!("{survey}, csv: {{ skip_rows_after_header: 1 }} }}"), "");
-    let output = bin().args(["-q", "validate"]).arg(&pipeline).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("nps_responses  {:>10} rows", 2)));
+    with(
+        &format!("{survey}, csv: {{ skip_rows_after_header: 1 }} }}"),
+        "",
+    );
+    let output = bin()
+        .args(["-q", "validate"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&format!("nps_responses  {:>10} rows", 2))
+    );
 }

@@ -162,7 +162,11 @@ fn cohorts_without_a_side_stop_the_run_at_as_of_and_warn_at_the_period_start() {
 
     // No training source at all: valid, with one warning.
     let dir = crm_fixture(MAPPED);
-    let path = with_pipeline(&dir, "  training: { path: completions.csv, freshness: {} }\n", "");
+    let path = with_pipeline(
+        &dir,
+        "  training: { path: completions.csv, freshness: {} }\n",
+        "",
+    );
     let run = bin().arg("run").arg(&path).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
@@ -674,12 +678,19 @@ fn a_run_past_the_data_stops_naming_each_stale_source_and_its_key() {
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     let warning = "its last `event_time` is 2026-10-31, 5 days before as_of 2026-11-05 (`sources.events.freshness.warn_after_days`: 2 by default)";
     assert!(stderr.contains(warning), "{stderr}");
-    let manifest = std::fs::read_to_string(dir.path().join("out/as_of=2026-11-05/_manifest.json")).unwrap();
+    let manifest =
+        std::fs::read_to_string(dir.path().join("out/as_of=2026-11-05/_manifest.json")).unwrap();
     assert!(manifest.contains(warning), "{manifest}");
 
     // The limits are the pipeline's to set: allowed, the same run is quiet about events.
     let relaxed = bin()
-        .args(["run", "--as-of", "2026-11-05", "--set", "sources.events.freshness.warn_after_days=5"])
+        .args([
+            "run",
+            "--as-of",
+            "2026-11-05",
+            "--set",
+            "sources.events.freshness.warn_after_days=5",
+        ])
         .arg(&pipeline)
         .assert()
         .success();
@@ -687,7 +698,11 @@ fn a_run_past_the_data_stops_naming_each_stale_source_and_its_key() {
     assert!(!stderr.contains("event_time` is 2026-10-31"), "{stderr}");
 
     // validate shows each source's age.
-    let output = bin().args(["-q", "validate", "--as-of", "2026-11-05"]).arg(&pipeline).output().unwrap();
+    let output = bin()
+        .args(["-q", "validate", "--as-of", "2026-11-05"])
+        .arg(&pipeline)
+        .output()
+        .unwrap();
     let summary = String::from_utf8_lossy(&output.stdout);
     for line in [
         "event_time 2025-11-04 … 2026-10-31 (5 days before as_of: stale (warn after 2 days))",
@@ -701,12 +716,18 @@ fn a_run_past_the_data_stops_naming_each_stale_source_and_its_key() {
 /// The sample's revenue as a CSV with its amounts multiplied by `factor`.
 fn sample_revenue_csv(dir: &std::path::Path, factor: f64) -> std::path::PathBuf {
     use polars::prelude::*;
-    let revenue = ParquetReader::new(std::fs::File::open(repo().join("sample_data/revenue.parquet")).unwrap())
-        .finish()
-        .unwrap();
+    let revenue = ParquetReader::new(
+        std::fs::File::open(repo().join("sample_data/revenue.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
     let mut scaled = revenue
         .lazy()
-        .with_column((col("mrr") * lit(factor)).round(0, RoundMode::HalfAwayFromZero).cast(DataType::Int64))
+        .with_column(
+            (col("mrr") * lit(factor))
+                .round(0, RoundMode::HalfAwayFromZero)
+                .cast(DataType::Int64),
+        )
         .collect()
         .unwrap();
     let path = dir.join("revenue_cents.csv");
@@ -721,7 +742,9 @@ fn invoice_amounts_in_cents_show_in_the_coverage_summary_and_warn_naming_scale()
     // Issue table: amounts in cents with `scale` forgotten published a base MRR 100× too large.
     let dir = tempfile::tempdir().unwrap();
     let cents = sample_revenue_csv(dir.path(), 100.0);
-    let text = std::fs::read_to_string(sample_pipeline_with(dir.path(), "money: { currency: USD }")).unwrap();
+    let text =
+        std::fs::read_to_string(sample_pipeline_with(dir.path(), "money: { currency: USD }"))
+            .unwrap();
     let pipeline = dir.path().join("p.yaml");
     std::fs::write(
         &pipeline,
@@ -732,7 +755,11 @@ fn invoice_amounts_in_cents_show_in_the_coverage_summary_and_warn_naming_scale()
     )
     .unwrap();
     let output = bin().args(["validate"]).arg(&pipeline).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // The sample's October 2026: 1,519,012.67 over 1,465 accounts, median 335.17 (python:
     // revenue.parquet, month cut to the 1st, summed per account, MRR > 0).
     let summary = String::from_utf8_lossy(&output.stdout);
@@ -757,12 +784,20 @@ fn invoice_amounts_in_cents_show_in_the_coverage_summary_and_warn_naming_scale()
     );
     // With the scale, the summary reads in currency units again and nothing is said.
     let output = bin()
-        .args(["validate", "--set", "quality.max_plausible_mrr=10000", "--set", "sources.revenue.scale.mrr=0.01"])
+        .args([
+            "validate",
+            "--set",
+            "quality.max_plausible_mrr=10000",
+            "--set",
+            "sources.revenue.scale.mrr=0.01",
+        ])
         .arg(&pipeline)
         .output()
         .unwrap();
     assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stdout).contains("MRR in 2026-10: 1,519,012.67 USD over 1465 account(s), median 335.17 per account"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(
+        "MRR in 2026-10: 1,519,012.67 USD over 1465 account(s), median 335.17 per account"
+    ));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("max_plausible_mrr"));
 }
 
@@ -773,10 +808,11 @@ fn invoice_amounts_in_cents_show_in_the_coverage_summary_and_warn_naming_scale()
 /// last status change, on every row.
 fn enrolments_export(dir: &std::path::Path) -> std::path::PathBuf {
     use polars::prelude::*;
-    let training =
-        ParquetReader::new(std::fs::File::open(repo().join("sample_data/training.parquet")).unwrap())
-            .finish()
-            .unwrap();
+    let training = ParquetReader::new(
+        std::fs::File::open(repo().join("sample_data/training.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
     let iso = |c: &str| col(c).dt().to_string("%Y-%m-%dT%H:%M:%SZ");
     let mut export = training
         .lazy()
@@ -815,7 +851,10 @@ fn enrolments_read_as_completions_warn_and_completed_values_count_only_completio
     let dir = tempfile::tempdir().unwrap();
     let export = enrolments_export(dir.path());
     let base = std::fs::read_to_string(sample_pipeline_with(dir.path(), "")).unwrap();
-    let sample_training = format!("{{ path: {}/training.parquet }}", repo().join("sample_data").display());
+    let sample_training = format!(
+        "{{ path: {}/training.parquet }}",
+        repo().join("sample_data").display()
+    );
     let with_training = |training: &str| {
         let path = dir.path().join("lms.yaml");
         std::fs::write(&path, base.replace(&sample_training, training)).unwrap();
@@ -830,7 +869,11 @@ fn enrolments_read_as_completions_warn_and_completed_values_count_only_completio
     };
     let cohorts = |pipeline: &std::path::Path| {
         let output = bin().args(["validate"]).arg(pipeline).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let line = stdout
             .lines()
@@ -862,7 +905,10 @@ fn enrolments_read_as_completions_warn_and_completed_values_count_only_completio
     assert!(!stderr.contains("does not read as completed"), "{stderr}");
 
     // The completion date mapped as it should be, without a status: the sample's cohorts too.
-    let (line, _) = cohorts(&with_training(&format!("{} }}", columns("Completion Date"))));
+    let (line, _) = cohorts(&with_training(&format!(
+        "{} }}",
+        columns("Completion Date")
+    )));
     assert_eq!(line, sample);
 
     // Enrolment and completion read from one column: a warning naming both.
@@ -877,9 +923,14 @@ fn enrolments_read_as_completions_warn_and_completed_values_count_only_completio
     );
 
     // `completed_values` without a status column names the file's columns.
-    let csv = std::fs::read_to_string(&export).unwrap().replace("Status", "Stage");
+    let csv = std::fs::read_to_string(&export)
+        .unwrap()
+        .replace("Status", "Stage");
     std::fs::write(&export, csv).unwrap();
-    let pipeline = with_training(&format!("{}, completed_values: [Completed] }}", columns("Date")));
+    let pipeline = with_training(&format!(
+        "{}, completed_values: [Completed] }}",
+        columns("Date")
+    ));
     validate_exits(&pipeline, 2).stderr(
         predicate::str::contains("`sources.training.completed_values` needs a `status` column")
             .and(predicate::str::contains("Stage")),
@@ -925,7 +976,11 @@ fn companies_duplicated_under_two_ids_warn_then_stop_the_run_above_the_share() {
     // 20 duplicates: 40 of 2,020 named accounts (1.98 %), below the 2 % default: a warning.
     accounts_with_names(&data, 20);
     let output = bin().arg("validate").arg(&pipeline).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     for words in [
         "source `accounts` (",
@@ -940,15 +995,14 @@ fn companies_duplicated_under_two_ids_warn_then_stop_the_run_above_the_share() {
     // 25 duplicates: 50 of 2,025 (2.5 %): exit 3, nothing published.
     copy_sample_accounts(&data);
     accounts_with_names(&data, 25);
-    bin()
-        .arg("run")
-        .arg(&pipeline)
-        .assert()
-        .code(3)
-        .stderr(
-            predicate::str::contains("25 company name(s) belong to several account ids (50 accounts, 2.5 %")
-                .and(predicate::str::contains("merge the duplicates in the export")),
-        );
+    bin().arg("run").arg(&pipeline).assert().code(3).stderr(
+        predicate::str::contains(
+            "25 company name(s) belong to several account ids (50 accounts, 2.5 %",
+        )
+        .and(predicate::str::contains(
+            "merge the duplicates in the export",
+        )),
+    );
     assert!(!dir.path().join("out").exists());
 
     // Distinct names: nothing is said.
@@ -961,7 +1015,11 @@ fn companies_duplicated_under_two_ids_warn_then_stop_the_run_above_the_share() {
 
 /// Puts the sample's `accounts.csv` back into a copy of `sample_data/`.
 fn copy_sample_accounts(data: &std::path::Path) {
-    std::fs::copy(repo().join("sample_data/accounts.csv"), data.join("accounts.csv")).unwrap();
+    std::fs::copy(
+        repo().join("sample_data/accounts.csv"),
+        data.join("accounts.csv"),
+    )
+    .unwrap();
 }
 
 /// The sample's tickets as a help desk exports them (Freshdesk's shape): no
@@ -971,12 +1029,19 @@ fn copy_sample_accounts(data: &std::path::Path) {
 /// that matches no account ("Company 50 Systems").
 fn tickets_by_company_name(data: &std::path::Path, unmatched_every: i64) {
     use polars::prelude::*;
-    let tickets =
-        ParquetReader::new(std::fs::File::open(repo().join("sample_data/tickets.parquet")).unwrap())
-            .finish()
-            .unwrap();
+    let tickets = ParquetReader::new(
+        std::fs::File::open(repo().join("sample_data/tickets.parquet")).unwrap(),
+    )
+    .finish()
+    .unwrap();
     let id = || col("account_id").cast(DataType::String);
-    let named = |before: &str, after: &str| concat_str([lit(before.to_string()), id(), lit(after.to_string())], "", false);
+    let named = |before: &str, after: &str| {
+        concat_str(
+            [lit(before.to_string()), id(), lit(after.to_string())],
+            "",
+            false,
+        )
+    };
     let turn = col("account_id") % lit(4i64);
     let unmatched = if unmatched_every > 0 {
         (col("account_id") % lit(unmatched_every)).eq(lit(0i64))
@@ -996,7 +1061,10 @@ fn tickets_by_company_name(data: &std::path::Path, unmatched_every: i64) {
                 .then(named("company ", ""))
                 .otherwise(named("Company  ", " LLC"))
                 .alias("Company Name"),
-            col("created_at").dt().to_string("%Y-%m-%dT%H:%M:%SZ").alias("Created time"),
+            col("created_at")
+                .dt()
+                .to_string("%Y-%m-%dT%H:%M:%SZ")
+                .alias("Created time"),
             col("product_area").alias("Product"),
         ])
         .collect()
@@ -1034,7 +1102,10 @@ fn tickets_keyed_by_company_name_match_the_accounts_and_name_the_ones_that_do_no
         ),
     )
     .unwrap();
-    assert_ne!(std::fs::read_to_string(&by_name).unwrap(), text.replace("../out/education_impact", "by_name"));
+    assert_ne!(
+        std::fs::read_to_string(&by_name).unwrap(),
+        text.replace("../out/education_impact", "by_name")
+    );
 
     // Every name written another way still finds its account: the tables are those of the run keyed by id.
     tickets_by_company_name(&data, 0);
@@ -1071,7 +1142,9 @@ fn tickets_keyed_by_company_name_match_the_accounts_and_name_the_ones_that_do_no
     );
 
     // `account_name` without names on `accounts`: a configuration error.
-    let text = std::fs::read_to_string(&by_name).unwrap().replace("columns: { name: Company Name }, ", "");
+    let text = std::fs::read_to_string(&by_name)
+        .unwrap()
+        .replace("columns: { name: Company Name }, ", "");
     std::fs::write(&by_name, text).unwrap();
     validate_exits(&by_name, 2).stderr(predicate::str::contains(
         "source `tickets` has no `account_id` column and names the company in `account_name`, but `accounts` has no `name`",
@@ -1084,7 +1157,8 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let manifest = |as_of: &str| -> serde_json::Value {
-        let text = std::fs::read_to_string(out.join(format!("as_of={as_of}/_manifest.json"))).unwrap();
+        let text =
+            std::fs::read_to_string(out.join(format!("as_of={as_of}/_manifest.json"))).unwrap();
         serde_json::from_str(&text).unwrap()
     };
     let run = |pipeline: &std::path::Path, as_of: &str, extra: &[&str]| {
@@ -1101,15 +1175,30 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
 
     // A first run: nothing to compare.
     let first = run(&sample, "2026-10-01", &[]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stderr).contains("nothing to compare this run with (a first run)"));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr)
+        .contains("nothing to compare this run with (a first run)"));
     assert!(manifest("2026-10-01")["drift"]["previous"].is_null());
 
     // The next month, the same exports: compared, nothing found.
     let second = run(&sample, "2026-11-01", &[]);
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let drift = manifest("2026-11-01")["drift"].clone();
-    assert!(drift["previous"].as_str().unwrap().ends_with("as_of=2026-10-01"), "{drift}");
+    assert!(
+        drift["previous"]
+            .as_str()
+            .unwrap()
+            .ends_with("as_of=2026-10-01"),
+        "{drift}"
+    );
     assert_eq!(drift["findings"].as_array().unwrap().len(), 0, "{drift}");
     let tickets = drift["sources"]
         .as_array()
@@ -1118,7 +1207,10 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
         .find(|s| s["source"] == "tickets")
         .unwrap()
         .clone();
-    assert_eq!((tickets["rows"].as_u64(), tickets["previous_rows"].as_u64()), (Some(12557), Some(12557)));
+    assert_eq!(
+        (tickets["rows"].as_u64(), tickets["previous_rows"].as_u64()),
+        (Some(12557), Some(12557))
+    );
     let churn = drift["metrics"]
         .as_array()
         .unwrap()
@@ -1143,9 +1235,10 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     ParquetWriter::new(std::fs::File::create(data.join("tickets.parquet")).unwrap())
         .finish(&mut kept)
         .unwrap();
-    let text = std::fs::read_to_string(&sample)
-        .unwrap()
-        .replace(repo().join("sample_data").to_str().unwrap(), data.to_str().unwrap());
+    let text = std::fs::read_to_string(&sample).unwrap().replace(
+        repo().join("sample_data").to_str().unwrap(),
+        data.to_str().unwrap(),
+    );
     let thinner = dir.path().join("thinner.yaml");
     std::fs::write(&thinner, text).unwrap();
     let lost = (12557 - kept.height()) as f64 * 100.0 / 12557.0;
@@ -1157,12 +1250,22 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     let stopped = run(&thinner, "2026-11-02", &["--set", "quality.drift=error"]);
     assert_eq!(stopped.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&stopped.stderr);
-    assert!(stderr.contains(&finding), "missing `{finding}` in:\n{stderr}");
-    assert!(stderr.contains("of its accounts (quality.max_row_drop_share 20 %)"), "{stderr}");
+    assert!(
+        stderr.contains(&finding),
+        "missing `{finding}` in:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("of its accounts (quality.max_row_drop_share 20 %)"),
+        "{stderr}"
+    );
     assert!(!out.join("as_of=2026-11-02").exists());
     // By default, a warning in the log and the manifest.
     let warned = run(&thinner, "2026-11-02", &[]);
-    assert!(warned.status.success(), "{}", String::from_utf8_lossy(&warned.stderr));
+    assert!(
+        warned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&warned.stderr)
+    );
     let warnings = manifest("2026-11-02")["warnings"].to_string();
     assert!(warnings.contains(&finding), "{warnings}");
 
@@ -1171,10 +1274,17 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     std::fs::create_dir_all(out.join("as_of=2026-11-03")).unwrap();
     std::fs::write(out.join("as_of=2026-11-03/_SUCCESS"), "not a marker").unwrap();
     let after = run(&sample, "2026-11-04", &["--set", "quality.drift=error"]);
-    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
     let drift = manifest("2026-11-04")["drift"].clone();
     assert!(
-        drift["unread"].as_str().unwrap().contains("as_of=2026-11-03` cannot be read"),
+        drift["unread"]
+            .as_str()
+            .unwrap()
+            .contains("as_of=2026-11-03` cannot be read"),
         "{drift}"
     );
 }

@@ -196,7 +196,8 @@ fn sample_pipeline_on_s3_gives_the_same_tables_as_on_disk() {
     let next_dir = dir.path().join("next");
     server.download("results", "education_impact/as_of=2026-11-02/", &next_dir);
     let drift: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(next_dir.join("_manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(next_dir.join("_manifest.json")).unwrap())
+            .unwrap();
     let drift = drift["drift"].clone();
     assert_eq!(
         drift["previous"].as_str(),

@@ -173,7 +173,10 @@ fn check_values<M: MetricEntry>(file: &PipelineFile<M>) -> Vec<String> {
         ("max_orphan_share", file.quality.max_orphan_share),
         ("max_off_grain_share", file.quality.max_off_grain_share),
         ("min_user_overlap", file.quality.min_user_overlap),
-        ("max_duplicate_name_share", file.quality.max_duplicate_name_share),
+        (
+            "max_duplicate_name_share",
+            file.quality.max_duplicate_name_share,
+        ),
         ("max_row_drop_share", file.quality.max_row_drop_share),
     ] {
         if !(0.0..=1.0).contains(&share) {

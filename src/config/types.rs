@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use super::activity::{ActivityConfig, ActivityEngine, SparkConfig};
 pub use super::source::{
-    ChurnDeclaration, Freshness, CsvOptions, FileFormat, Grain, SourceConfig, SourceName,
+    ChurnDeclaration, CsvOptions, FileFormat, Freshness, Grain, SourceConfig, SourceName,
 };
 pub use crate::storage::lock::LockSetting;
 

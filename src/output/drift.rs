@@ -15,12 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{DriftPolicy, Pipeline};
 use crate::error::{Error, Result};
 use crate::quality::QualityReport;
-use crate::stats::LiftRow;
+use crate::stats::{LiftRow, Z};
 use crate::storage::s3::S3;
 use crate::storage::Location;
-
-/// The standard normal quantile the metric comparison uses (two-sided 5 %).
-const Z: f64 = 1.959_964;
 
 /// The manifest's `drift` entry.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -65,7 +62,11 @@ pub struct MetricDrift {
 
 /// What the comparison found: the manifest entry, and the findings as
 /// warnings (or the error of `quality.drift: error`).
-pub fn compare(pipeline: &Pipeline, report: &QualityReport, lift: &[LiftRow]) -> Result<DriftEntry> {
+pub fn compare(
+    pipeline: &Pipeline,
+    report: &QualityReport,
+    lift: &[LiftRow],
+) -> Result<DriftEntry> {
     let mut entry = DriftEntry {
         sources: report
             .rows_read
@@ -82,7 +83,12 @@ pub fn compare(pipeline: &Pipeline, report: &QualityReport, lift: &[LiftRow]) ->
             .collect(),
         ..Default::default()
     };
-    let Some((location, as_of)) = previous(&pipeline.output_dir, pipeline.s3.as_ref(), pipeline.period.as_of)? else {
+    let Some((location, as_of)) = previous(
+        &pipeline.output_dir,
+        pipeline.s3.as_ref(),
+        pipeline.period.as_of,
+    )?
+    else {
         crate::log::info(
             "drift",
             "no earlier partition in the output: nothing to compare this run with (a first run)",
@@ -92,14 +98,18 @@ pub fn compare(pipeline: &Pipeline, report: &QualityReport, lift: &[LiftRow]) ->
     // A previous partition that cannot be read (or whose lift table is of
     // an older layout) is said, and never stops a run: otherwise no later
     // run could publish past it.
-    let read = crate::output::partition::verify::read_published(&location, pipeline.s3.as_ref(), &["lift"])
-        .and_then(|(manifest, tables)| {
-            let lift = match tables.get("lift") {
-                Some(df) => crate::output::tables::read_lift(df)?,
-                None => Vec::new(),
-            };
-            Ok((manifest, lift))
-        });
+    let read = crate::output::partition::verify::read_published(
+        &location,
+        pipeline.s3.as_ref(),
+        &["lift"],
+    )
+    .and_then(|(manifest, tables)| {
+        let lift = match tables.get("lift") {
+            Some(df) => crate::output::tables::read_lift(df)?,
+            None => Vec::new(),
+        };
+        Ok((manifest, lift))
+    });
     let (manifest, previous_lift) = match read {
         Ok(found) => found,
         Err(e) => {
@@ -121,7 +131,9 @@ pub fn compare(pipeline: &Pipeline, report: &QualityReport, lift: &[LiftRow]) ->
         source.previous_rows = Some(before.rows_read);
         source.previous_accounts = before.accounts;
         source.previous_last_date = before.last_date.clone();
-        let lost = |now: u64, then: u64| then > 0 && (then.saturating_sub(now)) as f64 / then as f64 > share;
+        let lost = |now: u64, then: u64| {
+            then > 0 && (then.saturating_sub(now)) as f64 / then as f64 > share
+        };
         if lost(source.rows, before.rows_read) {
             entry.findings.push(format!(
                 "source `{}` has {} rows, {} on {as_of}: it lost {:.0} % of its rows (quality.max_row_drop_share {:.0} %)",
@@ -207,11 +219,14 @@ fn is_primary(row: &LiftRow) -> bool {
 
 /// The latest published partition (`as_of=DATE/` with `_SUCCESS`) of the
 /// output root with a date before `as_of`, and that date.
-fn previous(root: &Location, s3: Option<&Arc<S3>>, as_of: NaiveDate) -> Result<Option<(Location, NaiveDate)>> {
+fn previous(
+    root: &Location,
+    s3: Option<&Arc<S3>>,
+    as_of: NaiveDate,
+) -> Result<Option<(Location, NaiveDate)>> {
     let success = crate::output::partition::SUCCESS;
-    let date_of = |name: &str| {
-        NaiveDate::parse_from_str(name.strip_prefix("as_of=")?, "%Y-%m-%d").ok()
-    };
+    let date_of =
+        |name: &str| NaiveDate::parse_from_str(name.strip_prefix("as_of=")?, "%Y-%m-%d").ok();
     let mut dates: Vec<NaiveDate> = match root {
         Location::Local(dir) => match std::fs::read_dir(dir) {
             Ok(entries) => entries

@@ -62,7 +62,10 @@ impl Drops {
             if !text.is_empty() {
                 text.push_str("; ");
             }
-            text.push_str(&format!("{} expected (quality.expected_orphans)", self.expected));
+            text.push_str(&format!(
+                "{} expected (quality.expected_orphans)",
+                self.expected
+            ));
         }
         text
     }
@@ -116,7 +119,11 @@ mod tests {
     #[test]
     fn globs_match_whole_keys() {
         let df = df!("user_id__typed" => [Some("staff@acme.com"), Some("ana@globex.com"), Some("bot.1"), None]).unwrap();
-        let patterns = vec!["*@acme.com".to_string(), "bot.?".to_string(), "".to_string()];
+        let patterns = vec![
+            "*@acme.com".to_string(),
+            "bot.?".to_string(),
+            "".to_string(),
+        ];
         let out = df
             .lazy()
             .select([expected("user_id", &patterns).alias("m")])
@@ -129,7 +136,12 @@ mod tests {
 
     #[test]
     fn the_reason_counts_each_why() {
-        let drops = Drops { key: "user_id", empty: 3, unknown: 108, expected: 40 };
+        let drops = Drops {
+            key: "user_id",
+            empty: 3,
+            unknown: 108,
+            expected: 40,
+        };
         assert_eq!(
             drops.reason(),
             "3 with an empty user_id, 108 whose user is not in `users` (or has no account in `accounts`); 40 expected (quality.expected_orphans)"

@@ -10,6 +10,7 @@ mod data_rule;
 mod drops;
 mod duplicates;
 mod orphan_names;
+mod orphans;
 pub mod plausibility;
 mod report;
 mod rules;
@@ -27,13 +28,14 @@ use crate::time::DayRange;
 
 use data_rule::typed;
 pub use data_rule::{csat_score, DataRule};
+pub use drops::Drops;
 use duplicates::{copies_of, duplicated_keys, duplicates_by_month};
+use orphans::{account_id_examples, unmatched_names, warn_orphans};
 use report::count_of;
 pub use report::format_examples;
 pub use report::values_shown;
 pub(crate) use report::{number_of, text_of};
 use rules::{main_day, row_rule, rules_of, Check, Rule};
-pub use drops::Drops;
 pub use summary::coverage;
 
 /// How many example rows a violation shows.
@@ -407,8 +409,8 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
         let rows = report.rows_read.get(&name).copied().unwrap_or(0);
         if orphans > 0 {
             let share = orphans as f64 / rows.max(1) as f64;
-            let fatal =
-                pipeline.quality.orphans == OrphanPolicy::Error || share > pipeline.quality.max_orphan_share;
+            let fatal = pipeline.quality.orphans == OrphanPolicy::Error
+                || share > pipeline.quality.max_orphan_share;
             if fatal {
                 let by_name = loaded.account_via == Some(AccountKey::Name);
                 let why = if pipeline.quality.orphans == OrphanPolicy::Error {
@@ -466,117 +468,4 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
         });
     }
     Ok(report)
-}
-
-/// Warns about dropped orphan rows below the fatal share, with example ids
-/// from both sides, so that an id mismatch (two systems' ids) shows at once.
-fn warn_orphans(
-    inputs: &Inputs,
-    orphans: Vec<(SourceName, u64, u64, LazyFrame)>,
-    report: &mut QualityReport,
-) -> Result<()> {
-    if orphans.is_empty() {
-        return Ok(());
-    }
-    let key = |name: &SourceName| drops::key_of(&inputs.sources[name]);
-    let mut plans = vec![distinct(inputs.account_ids()?, col("account_id"))];
-    for (name, _, _, frame) in &orphans {
-        let unknown = frame
-            .clone()
-            .filter(col(ORPHAN).and(col(drops::EMPTY).not()));
-        plans.push(match key(name) {
-            "account_name" => orphan_names::unmatched(unknown),
-            key => distinct(unknown, typed(key)),
-        });
-    }
-    let names = orphans.iter().any(|(name, ..)| key(name) == "account_name");
-    let users = orphans.iter().any(|(name, ..)| key(name) == "user_id");
-    let mut extra = Vec::new();
-    if names {
-        extra.push(orphan_names::account_names(inputs)?);
-    }
-    if users {
-        extra.push(distinct(inputs.frame(SourceName::Users)?, col("user_id")));
-    }
-    let n = plans.len();
-    plans.extend(extra);
-    let mut found = crate::frame::collect_all(plans, "finding example ids")?;
-    let mut extra = found.split_off(n).into_iter();
-    let account_names = if names { extra.next().unwrap_or_default() } else { DataFrame::empty() };
-    let user_ids = if users { values_shown(&extra.next().unwrap_or_default(), "id") } else { String::new() };
-    let mut examples = found.into_iter();
-    let known = values_shown(&examples.next().unwrap_or_default(), "id");
-    for (name, count, rows, _) in orphans {
-        let unknown = examples.next().unwrap_or_default();
-        let drops = report.drops.get(&name).copied().unwrap_or_default();
-        let why = Drops { expected: 0, ..drops }.reason();
-        let shown = if drops.unknown == 0 {
-            String::new()
-        } else {
-            match drops.key {
-                "account_name" => format!(
-                    "; names that match nothing: {}. Spell them as `accounts` does, or key the source by `account_id`",
-                    orphan_names::with_closest(&unknown, &account_names)
-                ),
-                "user_id" => format!(
-                    "; e.g. user ids {}; `users` has e.g. {user_ids}. Key users the same way on both sides (the \
-                     same `user_id`, not an email on one side and an id on the other)",
-                    values_shown(&unknown, "id")
-                ),
-                _ => format!(
-                    "; e.g. {}; `accounts` has e.g. {known}. If the two sides look different, this source's ids \
-                     come from another system: map the right column in `columns`",
-                    values_shown(&unknown, "id")
-                ),
-            }
-        };
-        let expected = if drops.expected > 0 {
-            format!(" ({} more dropped as expected by quality.expected_orphans)", drops.expected)
-        } else {
-            String::new()
-        };
-        let message = format!(
-            "source `{name}`: dropped {count} of {rows} row(s) without a known account ({why}){expected}{shown}. \
-             Drops that are expected (staff accounts, anonymous events) can be listed by their {} in \
-             `quality.expected_orphans.{name}`",
-            drops.key
-        );
-        crate::log::warn("check", &message);
-        report.warnings.push(message);
-    }
-    Ok(())
-}
-
-/// Up to [`EXAMPLES`] distinct values of `column`, sorted, as `id`.
-fn distinct(frame: LazyFrame, column: Expr) -> LazyFrame {
-    frame
-        .select([column.cast(DataType::String).alias("id")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .sort(["id"], SortMultipleOptions::default().with_nulls_last(true))
-        .limit(EXAMPLES as u32)
-}
-
-/// Example account ids of `accounts`, shown beside dropped ids.
-fn account_id_examples(inputs: &Inputs) -> Result<String> {
-    let found = crate::frame::collect_all(
-        vec![distinct(inputs.account_ids()?, col("account_id"))],
-        "finding example ids",
-    )?;
-    Ok(found
-        .first()
-        .map(|df| values_shown(df, "id"))
-        .unwrap_or_default())
-}
-
-/// The unmatched `account_name` values of `orphans` with the closest names
-/// of `accounts` (docs/INPUTS.md#account-through-company-name).
-fn unmatched_names(inputs: &Inputs, orphans: LazyFrame) -> Result<String> {
-    let found = crate::frame::collect_all(
-        vec![orphan_names::unmatched(orphans), orphan_names::account_names(inputs)?],
-        "finding unmatched company names",
-    )?;
-    Ok(orphan_names::with_closest(
-        found.first().unwrap_or(&DataFrame::empty()),
-        found.get(1).unwrap_or(&DataFrame::empty()),
-    ))
 }

@@ -84,13 +84,21 @@ mod tests {
 
     #[test]
     fn each_unmatched_name_shows_the_closest_account_names() {
-        let unmatched = keyed(df!("name" => ["Initech Systems", "Umbrela"]).unwrap().lazy())
-            .sort(["name"], SortMultipleOptions::default())
-            .collect()
-            .unwrap();
-        let names = keyed(df!("name" => ["Initech", "Umbrella Corp", "Acme Inc", "Initrode"]).unwrap().lazy())
-            .collect()
-            .unwrap();
+        let unmatched = keyed(
+            df!("name" => ["Initech Systems", "Umbrela"])
+                .unwrap()
+                .lazy(),
+        )
+        .sort(["name"], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
+        let names = keyed(
+            df!("name" => ["Initech", "Umbrella Corp", "Acme Inc", "Initrode"])
+                .unwrap()
+                .lazy(),
+        )
+        .collect()
+        .unwrap();
         assert_eq!(
             with_closest(&unmatched, &names),
             "`Initech Systems` (closest: `Initech`, `Initrode`), `Umbrela` (closest: `Umbrella Corp`, `Acme Inc`)"

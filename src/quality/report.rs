@@ -25,10 +25,15 @@ pub fn format_examples(examples: &DataFrame, indent: &str) -> String {
 
 /// The first value of `column` as u64 (0 when absent).
 pub fn count_of(df: &DataFrame, column: &str) -> u64 {
+    count_at(df, column, 0)
+}
+
+/// The `row`-th value of `column` as u64 (0 when absent or null).
+pub fn count_at(df: &DataFrame, column: &str, row: usize) -> u64 {
     df.column(column)
         .ok()
         .and_then(|c| c.cast(&DataType::UInt64).ok())
-        .and_then(|c| c.u64().ok().and_then(|ca| ca.get(0)))
+        .and_then(|c| c.u64().ok().and_then(|ca| ca.get(row)))
         .unwrap_or(0)
 }
 

@@ -1,13 +1,14 @@
 //! One canonical column typed from what the file holds: the expression
 //! that converts it (dates to UTC days, numbers scaled, ids to the run's
 //! id type) and the check that finds the values that did not convert;
-//! the messages for a missing column.
+//! the messages for a missing column; the checks of `types` and `scale`.
 
 use polars::prelude::*;
 
 use super::dates::{to_day, DayFormat};
 use super::loaded::{typed_column, ParseCheck};
-use super::tables::{ColumnKind, ColumnSpec};
+use super::tables::{columns_for, ColumnKind, ColumnSpec};
+use crate::config::ResolvedSource;
 use crate::error::{Error, Result};
 
 /// How a source writes a column (`types:` and `scale:`).
@@ -176,4 +177,90 @@ pub(super) fn list_columns(schema: &Schema) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `types:` value of a column beyond the canonical ones read as a number.
+const NUMBER: &str = "number";
+/// `types:` value of a column beyond the canonical ones read as an integer.
+const INTEGER: &str = "integer";
+
+/// A column beyond the canonical ones (`segment_by`, `adjust.covariates`):
+/// as the file holds it, or, declared `number` / `integer` in `types`,
+/// converted with a check that names the values that are not (docs/INPUTS.md#how-a-source-is-read).
+pub(super) fn declared_number(source: &ResolvedSource, name: &str) -> (Expr, Option<ParseCheck>) {
+    let (dtype, rule) = match source.config.types.get(name).map(String::as_str) {
+        Some(NUMBER) => (DataType::Float64, "is a number"),
+        Some(INTEGER) => (DataType::Int64, "is an integer"),
+        _ => return (col(name), None),
+    };
+    let check = ParseCheck {
+        column: name.to_string(),
+        rule: rule.to_string(),
+        bad: col(name)
+            .is_not_null()
+            .and(col(typed_column(name)).is_null()),
+    };
+    let typed = match dtype {
+        // A float column (Parquet) declared `integer`: 2.7 is not one, and
+        // is not truncated to 2.
+        DataType::Int64 => {
+            let value = col(name).cast(DataType::Float64);
+            when(
+                value
+                    .clone()
+                    .eq(value.round(0, RoundMode::HalfAwayFromZero)),
+            )
+            .then(col(name).cast(DataType::Float64).cast(DataType::Int64))
+            .otherwise(lit(NULL).cast(DataType::Int64))
+        }
+        _ => col(name).cast(dtype),
+    };
+    (typed, Some(check))
+}
+
+/// `types:` names date columns of the source (or declares a column beyond
+/// the canonical ones `number` / `integer`) and `scale:` its number
+/// columns, with a finite, non-zero factor.
+pub(super) fn check_shapes(source: &ResolvedSource) -> Result<()> {
+    let columns = columns_for(source);
+    let kind_of = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.kind);
+    let names = |kind: ColumnKind| {
+        columns
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| format!("`{}`", c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (column, declared) in &source.config.types {
+        let number = matches!(declared.as_str(), NUMBER | INTEGER);
+        if number && kind_of(column).is_none() {
+            continue;
+        }
+        if kind_of(column) != Some(ColumnKind::Day) {
+            return Err(Error::config(format!(
+                "`sources.{}.types.{column}`: `types` applies to the date columns of `{}` ({}), or declares another column `number` or `integer`",
+                source.name,
+                source.name,
+                names(ColumnKind::Day)
+            )));
+        }
+    }
+    for (column, factor) in &source.config.scale {
+        if kind_of(column) != Some(ColumnKind::Number) {
+            return Err(Error::config(format!(
+                "`sources.{}.scale.{column}`: `scale` applies to the number columns of `{}`: {}",
+                source.name,
+                source.name,
+                names(ColumnKind::Number)
+            )));
+        }
+        if !factor.is_finite() || *factor == 0.0 {
+            return Err(Error::config(format!(
+                "`sources.{}.scale.{column}`: the factor must be a finite number other than 0",
+                source.name
+            )));
+        }
+    }
+    Ok(())
 }

@@ -7,8 +7,8 @@ pub mod file_checks;
 mod files;
 pub mod invoices;
 mod loaded;
-mod reader;
 pub mod names;
+mod reader;
 pub mod status;
 pub mod tables;
 

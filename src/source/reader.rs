@@ -5,7 +5,10 @@
 use polars::prelude::*;
 use polars_buffer::Buffer;
 
-use super::columns::{list_columns, missing_churn_date, missing_column, type_column, Written};
+use super::columns::{
+    check_shapes, declared_number, list_columns, missing_churn_date, missing_column, type_column,
+    Written,
+};
 use super::dates::DayFormat;
 use super::files::{list_files, SourceFiles};
 use super::loaded::{with_typed_columns, LoadedSource};
@@ -207,7 +210,11 @@ pub fn build_source(
             if via_names {
                 account_via = Some(super::AccountKey::Name);
                 raw_exprs.push(col(by_name.as_str()).alias("account_name"));
-                typed_exprs.push(col("account_name").cast(DataType::String).alias("account_name"));
+                typed_exprs.push(
+                    col("account_name")
+                        .cast(DataType::String)
+                        .alias("account_name"),
+                );
                 columns.push("account_name".to_string());
                 continue;
             }
@@ -361,7 +368,11 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         .with_separator(options.delimiter_byte())
         .with_quote_char(Some(options.quote_byte()))
         .with_null_values(null_values)
-        .with_skip_rows_after_header(if options.header { options.skip_rows_after_header } else { 0 })
+        .with_skip_rows_after_header(if options.header {
+            options.skip_rows_after_header
+        } else {
+            0
+        })
         .with_try_parse_dates(false)
         // Every column as the text that was written: no type is guessed from
         // the first rows (a guessed integer loses `007`'s zeros, and a text
@@ -369,88 +380,6 @@ fn csv_reader(paths: Buffer<PlRefPath>, options: &CsvOptions) -> LazyCsvReader {
         // text unless every value proves integer (`Inputs::scan`), numbers
         // and dates are parsed per column with a check that names bad rows.
         .with_infer_schema_length(Some(0))
-}
-
-/// `types:` value of a column beyond the canonical ones read as a number.
-const NUMBER: &str = "number";
-/// `types:` value of a column beyond the canonical ones read as an integer.
-const INTEGER: &str = "integer";
-
-/// A column beyond the canonical ones (`segment_by`, `adjust.covariates`):
-/// as the file holds it, or, declared `number` / `integer` in `types`,
-/// converted with a check that names the values that are not (docs/INPUTS.md#how-a-source-is-read).
-fn declared_number(source: &ResolvedSource, name: &str) -> (Expr, Option<super::ParseCheck>) {
-    let (dtype, rule) = match source.config.types.get(name).map(String::as_str) {
-        Some(NUMBER) => (DataType::Float64, "is a number"),
-        Some(INTEGER) => (DataType::Int64, "is an integer"),
-        _ => return (col(name), None),
-    };
-    let check = super::ParseCheck {
-        column: name.to_string(),
-        rule: rule.to_string(),
-        bad: col(name)
-            .is_not_null()
-            .and(col(super::typed_column(name)).is_null()),
-    };
-    let typed = match dtype {
-        // A float column (Parquet) declared `integer`: 2.7 is not one, and
-        // is not truncated to 2.
-        DataType::Int64 => {
-            let value = col(name).cast(DataType::Float64);
-            when(value.clone().eq(value.round(0, RoundMode::HalfAwayFromZero)))
-                .then(col(name).cast(DataType::Float64).cast(DataType::Int64))
-                .otherwise(lit(NULL).cast(DataType::Int64))
-        }
-        _ => col(name).cast(dtype),
-    };
-    (typed, Some(check))
-}
-
-/// `types:` names date columns of the source (or declares a column beyond
-/// the canonical ones `number` / `integer`) and `scale:` its number
-/// columns, with a finite, non-zero factor.
-fn check_shapes(source: &ResolvedSource) -> Result<()> {
-    let columns = columns_for(source);
-    let kind_of = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.kind);
-    let names = |kind: ColumnKind| {
-        columns
-            .iter()
-            .filter(|c| c.kind == kind)
-            .map(|c| format!("`{}`", c.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    for (column, declared) in &source.config.types {
-        let number = matches!(declared.as_str(), NUMBER | INTEGER);
-        if number && kind_of(column).is_none() {
-            continue;
-        }
-        if kind_of(column) != Some(ColumnKind::Day) {
-            return Err(Error::config(format!(
-                "`sources.{}.types.{column}`: `types` applies to the date columns of `{}` ({}), or declares another column `number` or `integer`",
-                source.name,
-                source.name,
-                names(ColumnKind::Day)
-            )));
-        }
-    }
-    for (column, factor) in &source.config.scale {
-        if kind_of(column) != Some(ColumnKind::Number) {
-            return Err(Error::config(format!(
-                "`sources.{}.scale.{column}`: `scale` applies to the number columns of `{}`: {}",
-                source.name,
-                source.name,
-                names(ColumnKind::Number)
-            )));
-        }
-        if !factor.is_finite() || *factor == 0.0 {
-            return Err(Error::config(format!(
-                "`sources.{}.scale.{column}`: the factor must be a finite number other than 0",
-                source.name
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn shown_files(files: &[Location]) -> String {

@@ -110,10 +110,25 @@ pub fn reads_as_completed(status: &str) -> bool {
 mod tests {
     #[test]
     fn completion_words() {
-        for done in ["Completed", "completed", "Passed", "Finished", "Done", "Certified"] {
+        for done in [
+            "Completed",
+            "completed",
+            "Passed",
+            "Finished",
+            "Done",
+            "Certified",
+        ] {
             assert!(super::reads_as_completed(done), "{done}");
         }
-        for not in ["Subscribed", "In Progress", "Enrolled", "Not started", "Failed", "Incomplete", "Not completed"] {
+        for not in [
+            "Subscribed",
+            "In Progress",
+            "Enrolled",
+            "Not started",
+            "Failed",
+            "Incomplete",
+            "Not completed",
+        ] {
             assert!(!super::reads_as_completed(not), "{not}");
         }
     }

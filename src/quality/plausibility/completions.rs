@@ -7,7 +7,7 @@
 use polars::prelude::*;
 
 use super::Plausibility;
-use crate::quality::report::count_of;
+use crate::quality::report::{count_at, count_of};
 use crate::quality::text_of;
 use crate::source::status::reads_as_completed;
 use crate::source::LoadedSource;
@@ -28,13 +28,15 @@ pub(super) fn plans(training: &LoadedSource, frame: &LazyFrame, gated: bool) -> 
         let both = col("enrolled_at")
             .is_not_null()
             .and(col("completed_at").is_not_null());
-        plans.push(frame.clone().select([
-            both.clone().cast(DataType::UInt64).sum().alias("both"),
-            both.and(col("enrolled_at").eq(col("completed_at")))
-                .cast(DataType::UInt64)
-                .sum()
-                .alias("equal"),
-        ]));
+        plans.push(
+            frame.clone().select([
+                both.clone().cast(DataType::UInt64).sum().alias("both"),
+                both.and(col("enrolled_at").eq(col("completed_at")))
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias("equal"),
+            ]),
+        );
     }
     if training.has_column("status") {
         plans.push(
@@ -78,12 +80,7 @@ pub(super) fn check(
     }
     if training.has_column("status") {
         let df = results.next().unwrap_or_default();
-        let rows = |i: usize, column: &str| {
-            df.column(column)
-                .ok()
-                .and_then(|c| c.u64().ok().and_then(|v| v.get(i)))
-                .unwrap_or(0)
-        };
+        let rows = |i: usize, column: &str| count_at(&df, column, i);
         let statuses: Vec<(String, u64, u64)> = (0..df.height())
             .map(|i| {
                 let status = text_of(&df, "status", i).unwrap_or_else(|| "(empty)".into());
@@ -109,7 +106,8 @@ pub(super) fn check(
             .map(|(s, _, _)| s.clone())
             .collect();
         let fix = if done.is_empty() {
-            "list the status values that mean completed in `completed_values` on `sources.training`".to_string()
+            "list the status values that mean completed in `completed_values` on `sources.training`"
+                .to_string()
         } else {
             format!(
                 "set `completed_values: [{}]` on `sources.training`",

@@ -156,7 +156,8 @@ pub fn ages(pipeline: &Pipeline, scope: &Scope, report: &QualityReport) -> Vec<S
             .config
             .freshness
             .unwrap_or_else(|| default_limits(*name, source.config.grain, as_of));
-        let past = |limit: Option<u32>| matches!((days, limit), (Some(d), Some(l)) if d > i64::from(l));
+        let past =
+            |limit: Option<u32>| matches!((days, limit), (Some(d), Some(l)) if d > i64::from(l));
         let standing = if days.is_none()
             || (limits.warn_after_days.is_none() && limits.error_after_days.is_none())
         {
@@ -217,8 +218,7 @@ pub fn check(
 }
 
 fn last_day_of_month(day: NaiveDate) -> NaiveDate {
-    let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).unwrap_or(day);
-    crate::time::add_months(first, 1) - Days::new(1)
+    crate::time::add_months(crate::time::first_day(day), 1) - Days::new(1)
 }
 
 #[cfg(test)]

@@ -33,8 +33,8 @@ use polars::prelude::*;
 
 mod completions;
 mod courses;
-mod names;
 pub mod freshness;
+mod names;
 mod revenue;
 mod scales;
 mod users;
@@ -49,7 +49,9 @@ use crate::inputs::Inputs;
 use courses::{check_courses, course_rows};
 use freshness::SourceAge;
 pub use revenue::MrrSummary;
-use revenue::{check_mrr, check_revenue_grain, mrr_summary_plan, negative_months, revenue_grain_plans};
+use revenue::{
+    check_mrr, check_revenue_grain, mrr_summary_plan, negative_months, revenue_grain_plans,
+};
 use users::{overlap_plans, user_ids, user_overlap_error, UserSide};
 
 /// Accounts per cohort at one reference date.
@@ -243,7 +245,10 @@ pub fn check(
         completions::check(source, &mut results, &mut found);
     }
     if named {
-        keep(&[Accounts], names::check(inputs, pipeline, &mut results, &mut found));
+        keep(
+            &[Accounts],
+            names::check(inputs, pipeline, &mut results, &mut found),
+        );
     }
     if nps {
         let files = inputs
@@ -261,7 +266,10 @@ pub fn check(
         check_mrr(pipeline, &results.next().unwrap_or_default(), &mut found);
     }
     if invoices {
-        keep(&[Revenue], negative_months(&results.next().unwrap_or_default()));
+        keep(
+            &[Revenue],
+            negative_months(&results.next().unwrap_or_default()),
+        );
     }
     for (side, share, total) in &short_sides {
         let examples: Vec<DataFrame> = (0..2).map(|_| results.next().unwrap_or_default()).collect();
@@ -270,10 +278,18 @@ pub fn check(
             user_overlap_error(pipeline, *side, *share, *total, &examples),
         );
     }
-    keep(&[Events], check_rollup_days(inputs, pipeline, scope, report));
+    keep(
+        &[Events],
+        check_rollup_days(inputs, pipeline, scope, report),
+    );
     found.ages = freshness::ages(pipeline, scope, report);
     found.ages.retain(|age| !broken.contains(&age.source));
-    let files = |name: SourceName| inputs.get(name).map(|s| s.files_shown()).unwrap_or_default();
+    let files = |name: SourceName| {
+        inputs
+            .get(name)
+            .map(|s| s.files_shown())
+            .unwrap_or_default()
+    };
     let fresh = freshness::check(pipeline, &found.ages, files, &mut found.warnings);
     keep(&[], fresh);
     if has_training {

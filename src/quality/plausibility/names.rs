@@ -11,7 +11,7 @@ use super::{Plausibility, IDS_SHOWN};
 use crate::config::{Pipeline, SourceName};
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
-use crate::quality::report::count_of;
+use crate::quality::report::{count_at, count_of};
 use crate::quality::text_of;
 use crate::source::names::normalized;
 
@@ -124,8 +124,10 @@ fn fact_rows(inputs: &Inputs, ids: &[String]) -> Result<std::collections::BTreeM
     let list = Series::new("ids".into(), ids.to_vec());
     let mut plans = Vec::new();
     for name in SourceName::ALL {
-        if matches!(name, SourceName::Accounts | SourceName::Users | SourceName::Events)
-            || inputs.get(name).is_none()
+        if matches!(
+            name,
+            SourceName::Accounts | SourceName::Users | SourceName::Events
+        ) || inputs.get(name).is_none()
         {
             continue;
         }
@@ -142,12 +144,7 @@ fn fact_rows(inputs: &Inputs, ids: &[String]) -> Result<std::collections::BTreeM
     for df in crate::frame::collect_all(plans, "counting the rows of duplicate accounts")? {
         for i in 0..df.height() {
             let id = text_of(&df, "account_id", i).unwrap_or_default();
-            let n = df
-                .column("rows")
-                .ok()
-                .and_then(|c| c.u64().ok().and_then(|v| v.get(i)))
-                .unwrap_or(0);
-            *rows.entry(id).or_insert(0) += n;
+            *rows.entry(id).or_insert(0) += count_at(&df, "rows", i);
         }
     }
     Ok(rows)

@@ -145,7 +145,9 @@ impl std::fmt::Display for MrrSummary {
         let unit = self
             .currency
             .as_deref()
-            .map_or(" (currency not set: `money.currency`)".to_string(), |c| format!(" {c}"));
+            .map_or(" (currency not set: `money.currency`)".to_string(), |c| {
+                format!(" {c}")
+            });
         write!(
             f,
             "MRR in {}: {}{unit} over {} account(s), median {} per account",
@@ -200,10 +202,16 @@ pub(super) fn check_mrr(pipeline: &Pipeline, df: &DataFrame, found: &mut Plausib
             .sources
             .get(&crate::config::SourceName::Revenue)
             .map(|r| {
-                let column = if r.config.grain == Some(crate::config::Grain::Invoice) { "amount" } else { "mrr" };
+                let column = if r.config.grain == Some(crate::config::Grain::Invoice) {
+                    "amount"
+                } else {
+                    "mrr"
+                };
                 match r.config.scale.get(column) {
                     Some(factor) => format!("`scale: {{ {column}: {factor} }}` is set: check it"),
-                    None => format!("amounts in cents need `scale: {{ {column}: 0.01 }}` on `sources.revenue`"),
+                    None => format!(
+                        "amounts in cents need `scale: {{ {column}: 0.01 }}` on `sources.revenue`"
+                    ),
                 }
             })
             .unwrap_or_default();
