@@ -63,6 +63,23 @@ pub enum Command {
     /// engine (DuckDB, Spark), for `activity.engine: table`.
     #[command(name = "activity-sql")]
     ActivitySql(ActivitySqlArgs),
+    /// Draft a pipeline file from a folder of exports: each file's header and
+    /// first rows are read, vendor shapes recognized (docs/INPUTS.md, Recipes),
+    /// every guess commented; then the draft is validated.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder of exports (CSV, Parquet, NDJSON files; a subfolder of one
+    /// format is one source).
+    pub exports: PathBuf,
+    /// Where to write the draft.
+    #[arg(long, short, default_value = "pipeline.yaml")]
+    pub output: PathBuf,
+    /// Replace the output file when it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

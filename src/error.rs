@@ -167,7 +167,15 @@ impl Error {
                 message.push_str(&format!("\n     hint: {hint}"));
             }
         }
-        Some(match problems[0].exit_code() {
+        // Another run holding a lock is not a fault of these inputs: exit 5
+        // wherever it is listed; otherwise the first problem's code.
+        let code = if problems.iter().any(|p| p.exit_code() == 5) {
+            5
+        } else {
+            problems[0].exit_code()
+        };
+        Some(match code {
+            5 => Error::Locked(message),
             2 => Error::config(message),
             3 => Error::data(message),
             4 => Error::io_failed(message),
@@ -225,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn several_problems_are_one_error_under_the_first_problems_exit_code() {
+    fn several_problems_are_one_error_under_the_first_problems_exit_code_or_5() {
         assert!(Error::all(Vec::new()).is_none());
         let one = Error::all(vec![Error::data_hint("a", "b")]).unwrap();
         assert_eq!((one.to_string().as_str(), one.hint()), ("a", Some("b")));
@@ -239,5 +247,12 @@ mod tests {
             two.to_string(),
             "2 problem(s) in the inputs, each found on its own:\n  1. no file\n  2. two lines\n     of text\n     hint: fix it"
         );
+        // A lock held by another run is exit 5 wherever it is listed.
+        let locked = Error::all(vec![
+            Error::data("a rule is broken"),
+            Error::Locked("another run holds the lock".into()),
+        ])
+        .unwrap();
+        assert_eq!(locked.exit_code(), 5);
     }
 }

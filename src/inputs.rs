@@ -137,12 +137,13 @@ impl Inputs {
             .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
         if let Some(revenue) = sources.get_mut(&SourceName::Revenue).filter(|_| invoices) {
             let what = format!("source `revenue` ({})", revenue.files_shown());
-            let (monthly, mixed) = crate::source::invoices::monthly_revenue(
+            let (monthly, mixed, currency) = crate::source::invoices::monthly_revenue(
                 revenue.frame.clone(),
                 revenue.has_column("currency"),
                 &what,
             )?;
             revenue.frame = monthly;
+            revenue.currency = currency;
             problems.extend(mixed);
             revenue.derived = vec!["month".to_string(), "mrr".to_string()];
         }

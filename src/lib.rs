@@ -12,6 +12,7 @@ pub mod activity;
 pub mod catalog;
 pub mod cohort;
 pub mod config;
+pub mod draft;
 pub mod error;
 pub mod execute;
 pub mod frame;

@@ -140,6 +140,31 @@ fn execute(command: Command) -> Result<()> {
             )?;
             print_out(&cohort_metrics::redact::redact(&sql))
         }
+        Command::Init(args) => {
+            let drafted = cohort_metrics::draft::init(&cohort_metrics::draft::InitOptions {
+                exports: args.exports,
+                output: args.output,
+                force: args.force,
+            })?;
+            for (source, path, shape) in &drafted.sources {
+                cohort_metrics::log::info("init", &format!("`{source}` from `{path}` ({shape})"));
+            }
+            for (path, why) in &drafted.skipped {
+                cohort_metrics::log::warn("init", &format!("`{path}` not drafted: {why}"));
+            }
+            cohort_metrics::log::info(
+                "init",
+                &format!(
+                    "wrote the draft `{}`; validating it (fix what follows, then run it)",
+                    drafted.path.display()
+                ),
+            );
+            let validated = run::validate(&run::RunOptions {
+                pipeline: drafted.path,
+                ..Default::default()
+            })?;
+            print_out(&cohort_metrics::redact::redact(&validated.summary()))
+        }
         Command::Schema => {
             let schema = schemars::schema_for!(
                 cohort_metrics::config::PipelineFile<cohort_metrics::metrics::MetricConfig>

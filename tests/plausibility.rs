@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::vendors::*;
 use common::*;
 use predicates::prelude::*;
 
@@ -643,6 +644,30 @@ fn a_five_point_survey_mapped_as_nps_stops_the_run_naming_the_mix_up() {
 }
 
 #[test]
+fn a_ten_point_survey_mapped_as_csat_stops_the_run_naming_the_mix_up() {
+    // The sample's 0–10 NPS answers mapped as the 1–5 CSAT survey: 1,536 of its 2,024 scores are 0
+    // or above 5 (pandas).
+    let dir = tempfile::tempdir().unwrap();
+    let data = copy_sample_data(dir.path());
+    let text = std::fs::read_to_string(repo().join("pipelines/education_impact.yaml"))
+        .unwrap()
+        .replace("../sample_data", data.to_str().unwrap())
+        .replace("../out/education_impact", "out")
+        .replace("/csat_responses.csv", "/nps_responses.csv");
+    let pipeline = dir.path().join("p.yaml");
+    std::fs::write(&pipeline, text).unwrap();
+    bin().arg("run").arg(&pipeline).assert().code(3).stderr(
+        predicate::str::contains("source `csat_responses` (")
+            .and(predicate::str::contains("nps_responses.csv), column `score`: must be an integer from 1 to 5"))
+            .and(predicate::str::contains(
+                "is what a 0–10 NPS question mapped as `csat_responses` gives: map that survey as `nps_responses`",
+            ))
+            .and(predicate::str::contains("— 1536 row(s) break it")),
+    );
+    assert!(!dir.path().join("out").join("as_of=2026-11-01").exists());
+}
+
+#[test]
 fn a_run_past_the_data_stops_naming_each_stale_source_and_its_key() {
     // Issue table: `--as-of` six months after every export ends published NRR 0.43 with exit 0.
     let dir = tempfile::tempdir().unwrap();
@@ -937,25 +962,6 @@ fn enrolments_read_as_completions_warn_and_completed_values_count_only_completio
     );
 }
 
-/// The sample's accounts with a `Company Name` ("Company 7 Inc"), and
-/// `duplicates` more ids (90001 …) named as a CRM merge leaves them
-/// ("COMPANY 1, inc.", the same signup date as account 1 …).
-fn accounts_with_names(data: &std::path::Path, duplicates: usize) {
-    let csv = std::fs::read_to_string(data.join("accounts.csv")).unwrap();
-    let mut lines = csv.lines();
-    let mut out = format!("{},Company Name\n", lines.next().unwrap());
-    let rows: Vec<&str> = lines.collect();
-    for line in &rows {
-        let id = line.split(',').next().unwrap();
-        out.push_str(&format!("{line},Company {id} Inc\n"));
-    }
-    for line in rows.iter().take(duplicates) {
-        let (id, rest) = line.split_once(',').unwrap();
-        out.push_str(&format!("9000{:0>1},{rest},\"COMPANY {id}, inc.\"\n", id));
-    }
-    std::fs::write(data.join("accounts.csv"), out).unwrap();
-}
-
 #[test]
 fn companies_duplicated_under_two_ids_warn_then_stop_the_run_above_the_share() {
     // Issue table: 20 companies duplicated under two ids after a CRM merge published a lift of
@@ -1020,58 +1026,6 @@ fn copy_sample_accounts(data: &std::path::Path) {
         data.join("accounts.csv"),
     )
     .unwrap();
-}
-
-/// The sample's tickets as a help desk exports them (Freshdesk's shape): no
-/// account id, the company's name written four ways by turns ("Company 7
-/// Inc", "COMPANY 7, INC.", "company 7", "Company  7 LLC"), and for the
-/// accounts whose id is a multiple of `unmatched_every` (0: none), a name
-/// that matches no account ("Company 50 Systems").
-fn tickets_by_company_name(data: &std::path::Path, unmatched_every: i64) {
-    use polars::prelude::*;
-    let tickets = ParquetReader::new(
-        std::fs::File::open(repo().join("sample_data/tickets.parquet")).unwrap(),
-    )
-    .finish()
-    .unwrap();
-    let id = || col("account_id").cast(DataType::String);
-    let named = |before: &str, after: &str| {
-        concat_str(
-            [lit(before.to_string()), id(), lit(after.to_string())],
-            "",
-            false,
-        )
-    };
-    let turn = col("account_id") % lit(4i64);
-    let unmatched = if unmatched_every > 0 {
-        (col("account_id") % lit(unmatched_every)).eq(lit(0i64))
-    } else {
-        lit(false)
-    };
-    let mut export = tickets
-        .lazy()
-        .select([
-            when(unmatched)
-                .then(named("Company ", " Systems"))
-                .when(turn.clone().eq(lit(0i64)))
-                .then(named("Company ", " Inc"))
-                .when(turn.clone().eq(lit(1i64)))
-                .then(named("COMPANY ", ", INC."))
-                .when(turn.eq(lit(2i64)))
-                .then(named("company ", ""))
-                .otherwise(named("Company  ", " LLC"))
-                .alias("Company Name"),
-            col("created_at")
-                .dt()
-                .to_string("%Y-%m-%dT%H:%M:%SZ")
-                .alias("Created time"),
-            col("product_area").alias("Product"),
-        ])
-        .collect()
-        .unwrap();
-    CsvWriter::new(std::fs::File::create(data.join("freshdesk_tickets.csv")).unwrap())
-        .finish(&mut export)
-        .unwrap();
 }
 
 #[test]

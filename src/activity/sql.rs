@@ -155,7 +155,45 @@ pub fn rollup_of_days(
         .sources
         .get(&SourceName::Events)
         .ok_or_else(|| Error::config("source `events` is required"))?;
-    let q = |canonical: &str| dialect.quote(&crate::source::file_name_of(source, canonical));
+    if table.is_none()
+        && !(source.config.keep_rows.is_empty() && source.config.drop_rows.is_empty())
+    {
+        return Err(Error::config(format!(
+            "`sources.events.keep_rows`/`drop_rows` are applied by this job's reader; dialect {} reads the \
+             files itself and would count the rows they leave out: filter the events before, or give \
+             `--table` over the filtered rows",
+            dialect.name()
+        )));
+    }
+    // An NDJSON file's nested field (`groups.company`) is a field of a
+    // struct column in the engine too: each segment quoted.
+    let nested = table.is_none() && events.format == FileFormat::Ndjson;
+    if nested {
+        let raw = events.raw.clone().collect_schema().ok();
+        for id in ["account_id", "user_id"] {
+            if raw
+                .as_ref()
+                .and_then(|schema| schema.get(id))
+                .is_some_and(|dtype| matches!(dtype, DataType::List(_)))
+            {
+                return Err(Error::config(format!(
+                    "`sources.events` column `{id}` holds lists of ids (`[\"42\"]`), which this job reads \
+                     as their one id but dialect {} would read as lists: flatten them first, or let this \
+                     job compute the rollup (`activity.engine: local`)",
+                    dialect.name()
+                )));
+            }
+        }
+    }
+    let q = |canonical: &str| {
+        let name = crate::source::file_name_of(source, canonical);
+        if nested {
+            let parts: Vec<String> = name.split('.').map(|p| dialect.quote(p)).collect();
+            parts.join(".")
+        } else {
+            dialect.quote(&name)
+        }
+    };
     let (dtype, format) = events
         .raw_day("event_time")
         .ok_or_else(|| Error::config("source `events` has no `event_time` column"))?;
@@ -353,6 +391,7 @@ fn relation(
     let extension = match format {
         FileFormat::Parquet => "parquet",
         FileFormat::Csv => "csv",
+        FileFormat::Ndjson => "json",
     };
     // Absolute: the statement runs elsewhere, from another directory.
     let location = match &source.location {
@@ -374,7 +413,10 @@ fn relation(
             events.files_shown()
         ))),
         Dialect::Duckdb => {
-            let path = if is_dir {
+            let path = if is_dir && format == FileFormat::Ndjson {
+                // `.json`, `.jsonl`, `.ndjson`, each maybe gzip'd.
+                format!("{}/**/*.*json*", location.trim_end_matches('/'))
+            } else if is_dir {
                 format!("{}/**/*.{extension}", location.trim_end_matches('/'))
             } else {
                 location
@@ -388,6 +430,9 @@ fn relation(
                 Vec::new(),
                 match format {
                     FileFormat::Parquet => format!("read_parquet({}{hive})", text(&path)),
+                    FileFormat::Ndjson => {
+                        format!("read_json({}, format = 'newline_delimited')", text(&path))
+                    }
                     FileFormat::Csv => {
                         let nulls = if csv.null_values.is_empty() {
                             String::new()

@@ -77,6 +77,8 @@ impl fmt::Display for SourceName {
 pub enum FileFormat {
     Parquet,
     Csv,
+    /// Newline-delimited JSON: one object per line (docs/INPUTS.md, "NDJSON").
+    Ndjson,
 }
 
 /// One input table.
@@ -86,7 +88,7 @@ pub struct SourceConfig {
     /// A file, a directory, a glob, or `s3://bucket/key` of any of these.
     /// Relative paths are relative to the pipeline file's directory.
     pub path: String,
-    /// `parquet` or `csv`; inferred from the extension when absent.
+    /// `parquet`, `csv` or `ndjson`; inferred from the extension when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<FileFormat>,
     /// Canonical column name → name in the file.
@@ -133,6 +135,16 @@ pub struct SourceConfig {
     /// another status has no completion (docs/INPUTS.md#training--one-row-per-enrolment-or-completion-course--learner).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub completed_values: Vec<String>,
+    /// Keep only the rows whose column (named as in the file) holds one of
+    /// the values, any case, spaces around ignored; `""` is an empty cell
+    /// (docs/PIPELINE.md#keep_rows-and-drop_rows). Example: `{ Lifecycle
+    /// Stage: [Customer] }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keep_rows: BTreeMap<String, Vec<String>>,
+    /// Drop the rows whose column (named as in the file) holds one of the
+    /// values, matched as in `keep_rows`. Example: `{ status: [voided] }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drop_rows: BTreeMap<String, Vec<String>>,
 }
 
 /// `sources.<name>.freshness` (docs/INPUTS.md#freshness): days from the
@@ -275,7 +287,8 @@ pub(super) fn resolve_source(
     })
 }
 
-/// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt` (also gzip'd).
+/// `parquet` for `.parquet`/`.pq`, `csv` for `.csv`/`.tsv`/`.txt`, `ndjson`
+/// for `.ndjson`/`.jsonl`/`.json` (text formats also gzip'd, `.gz`).
 pub fn format_from_extension(path: &Path) -> Option<FileFormat> {
     format_from_name(&path.file_name()?.to_string_lossy())
 }
@@ -288,6 +301,8 @@ pub fn format_from_name(name: &str) -> Option<FileFormat> {
         Some(FileFormat::Parquet)
     } else if name.ends_with(".csv") || name.ends_with(".tsv") || name.ends_with(".txt") {
         Some(FileFormat::Csv)
+    } else if name.ends_with(".ndjson") || name.ends_with(".jsonl") || name.ends_with(".json") {
+        Some(FileFormat::Ndjson)
     } else {
         None
     }

@@ -52,13 +52,18 @@ pub(super) fn integer_between(column: &str, low: f64, high: f64) -> Expr {
 }
 
 /// docs/INPUTS.md `csat_responses.score`: "integer 1–scale_max" (the `csat`
-/// metric's `scale_max`, 5 when no metric sets it).
+/// metric's `scale_max`, 5 when no metric sets it); the message names the
+/// likely mix-up (docs/INPUTS.md#the-checks, "CSAT scale").
 pub fn csat_score(scale_max: u32) -> DataRule {
     DataRule::integer_between(
         SourceName::CsatResponses,
         "score",
         1.0,
         scale_max as f64,
-        format!("must be an integer from 1 to {scale_max} (the csat scale_max)"),
+        format!(
+            "must be an integer from 1 to {scale_max} (the csat scale_max); a 0 or a score above \
+             {scale_max} is what a 0–10 NPS question mapped as `csat_responses` gives: map that \
+             survey as `nps_responses`, or declare this survey's scale with `csat: {{ scale_max: N }}`"
+        ),
     )
 }

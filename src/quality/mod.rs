@@ -136,9 +136,29 @@ impl QualityReport {
                 v.count,
                 format_examples(&v.examples, "      ")
             ));
+            if second_header_row(&v.examples) {
+                message.push_str(
+                    "\n      hint: `Response` is what a survey export's second header row holds: \
+                     set `csv: { skip_rows_after_header: 1 }` on the source",
+                );
+            }
         }
         Some(crate::error::Error::data(message))
     }
+}
+
+/// Whether example rows hold `Response` or `Open-Ended Response` as a
+/// value: the second header row of a SurveyMonkey export read as data
+/// (docs/INPUTS.md#the-checks).
+fn second_header_row(examples: &DataFrame) -> bool {
+    examples.columns().iter().any(|c| {
+        c.str().is_ok_and(|values| {
+            (0..values.len()).filter_map(|i| values.get(i)).any(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("response") || v.eq_ignore_ascii_case("open-ended response")
+            })
+        })
+    })
 }
 
 /// docs/INPUTS.md#the-checks: the data rules, then the plausibility checks,

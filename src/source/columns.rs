@@ -49,6 +49,22 @@ pub(super) fn type_column(
             // integer's own decimal form (`IdValues::TextToCheck`).
             DataType::String => (c.cast(id_type.clone()), None),
             DataType::Categorical(_, _) => (c.cast(DataType::String), None),
+            // An NDJSON list of ids (Amplitude's `groups.company: ["42"]`):
+            // one id is that id, none is no id, several name several
+            // accounts, which one event row cannot count for
+            // (docs/INPUTS.md, "NDJSON").
+            DataType::List(inner) if inner.is_integer() || **inner == DataType::String => {
+                let typed = when(c.clone().list().len().lt_eq(lit(1u32)))
+                    .then(c.clone().list().first())
+                    .otherwise(lit(NULL))
+                    .cast(id_type.clone());
+                let check = ParseCheck {
+                    column: spec.name.to_string(),
+                    rule: "holds one id (a list of several names several accounts)".to_string(),
+                    bad: c.list().len().gt(lit(1u32)).fill_null(lit(false)),
+                };
+                (typed, Some(check))
+            }
             _ => return Err(wrong_type()),
         },
         ColumnKind::Day if written.day != DayFormat::Iso => match (&written.day, dtype) {

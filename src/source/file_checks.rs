@@ -3,7 +3,6 @@
 //! in type, empty files, and CSV lines with the wrong number of fields.
 
 use std::fs::File;
-use std::io::Read;
 
 use polars::prelude::*;
 
@@ -127,10 +126,6 @@ pub fn check_not_empty(source: SourceName, files: &[Location]) -> Result<()> {
 /// that is not line-oriented CSV (no `\n` at all, a binary file, an
 /// unclosed quote); the CSV reader would hold such a record whole in memory.
 pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
-
-/// How much of a CSV file is read at a time by the line check: memory stays
-/// at one chunk whatever the file holds.
-const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The first malformed record of a CSV file: its line number and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,41 +255,14 @@ impl LineCheck {
 }
 
 /// Checks the record structure of every CSV file of a source, reading each
-/// file in chunks (ranged requests on S3): memory stays bounded whatever
-/// the file. docs/INPUTS.md#the-checks: "a malformed CSV line ... gives its own clear message".
+/// file in chunks (ranged requests on S3, un-gzipped on the way): memory
+/// stays bounded whatever the file. docs/INPUTS.md#the-checks: "a malformed CSV line ... gives its own clear message".
 pub fn check_csv_lines(source: &ResolvedSource, files: &[Location]) -> Result<()> {
     let options = source.config.csv.clone().unwrap_or_default();
     let (delimiter, quote) = (options.delimiter_byte(), options.quote_byte());
     for file in files {
         let mut check = LineCheck::new(delimiter, quote);
-        match file {
-            Location::Local(path) => {
-                let mut reader = File::open(path).map_err(|e| {
-                    Error::io(format!("source `{}`: cannot open `{file}`", source.name), e)
-                })?;
-                let mut buffer = vec![0u8; CHUNK_BYTES as usize];
-                loop {
-                    let n = reader.read(&mut buffer).map_err(|e| {
-                        Error::io(format!("source `{}`: cannot read `{file}`", source.name), e)
-                    })?;
-                    if n == 0 || !check.feed(&buffer[..n]) {
-                        break;
-                    }
-                }
-            }
-            Location::S3 { bucket, key } => {
-                let s3 = source
-                    .s3
-                    .as_ref()
-                    .ok_or_else(|| Error::other("S3 client missing for an s3:// source"))?;
-                if !s3.read_chunks(bucket, key, CHUNK_BYTES, &mut |bytes| check.feed(bytes))? {
-                    return Err(Error::io_failed(format!(
-                        "source `{}`: `{file}` disappeared while it was read",
-                        source.name
-                    )));
-                }
-            }
-        }
+        super::text_files::stream_text(source, file, &mut |bytes| check.feed(bytes))?;
         if let Some(bad) = check.finish() {
             return Err(Error::data(format!(
                 "source `{}` (`{file}`), line {}: malformed CSV line: {}",

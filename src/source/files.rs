@@ -204,7 +204,7 @@ fn finish(
                     source.name, files[0]
                 ),
                 format!(
-                    "add `format: parquet` or `format: csv` to `sources.{}`",
+                    "add `format: parquet`, `format: csv` or `format: ndjson` to `sources.{}`",
                     source.name
                 ),
             ))

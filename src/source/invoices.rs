@@ -28,12 +28,12 @@ fn month_index(column: &str) -> Expr {
 /// `currency` when `has_currency`). Reads the invoices once, small, to size
 /// the spreading (the distinct period lengths and the months covered) and to
 /// refuse mixed currencies (the error, beside the frame: the other checks
-/// still run on the invoices); the rest stays lazy.
+/// still run on the invoices) or name the one currency; the rest stays lazy.
 pub fn monthly_revenue(
     invoices: LazyFrame,
     has_currency: bool,
     what: &str,
-) -> Result<(LazyFrame, Option<Error>)> {
+) -> Result<(LazyFrame, Option<Error>, Option<String>)> {
     let months = col("__end") - col("__start");
     let spans = invoices
         .filter(
@@ -74,7 +74,14 @@ pub fn monthly_revenue(
     }
     let sized = crate::frame::collect_all(plans, &format!("{what}: sizing the invoices"))?;
     let mut mixed = None;
+    let mut currency = None;
     if let Some(currencies) = sized.get(2) {
+        if currencies.height() == 1 {
+            currency = currencies
+                .column("currency")
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|c| c.get(0).map(str::to_string)));
+        }
         if currencies.height() > 1 {
             mixed = Some(Error::data(format!(
                 "{what}: column `currency` holds {} currencies ({}); revenue in one table must be in one currency \
@@ -137,5 +144,5 @@ pub fn monthly_revenue(
             col("month"),
             (col("amount") / col("__k").cast(DataType::Float64)).alias("mrr"),
         ]);
-    Ok((monthly, mixed))
+    Ok((monthly, mixed, currency))
 }

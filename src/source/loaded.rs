@@ -43,6 +43,9 @@ pub struct LoadedSource {
     /// by `user_id`, or from `accounts` by `account_name`
     /// ([`LoadedSource::attach_accounts`]).
     pub account_via: Option<AccountKey>,
+    /// The one currency the data holds (revenue from invoices with a
+    /// `currency` column), for the coverage summary.
+    pub currency: Option<String>,
     /// The typed expressions that turn `raw` into `frame`.
     pub(super) typed: Vec<Expr>,
     /// The key → `account_id` map, once attached.

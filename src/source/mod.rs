@@ -8,11 +8,16 @@ mod files;
 pub mod invoices;
 mod loaded;
 pub mod names;
+mod ndjson;
 mod reader;
+mod row_filter;
 pub mod status;
 pub mod tables;
+mod text_files;
 
-pub use dates::{widened, DayFormat, SECONDS_PER_DAY};
+pub use dates::{parse_day_with, parse_utc_day, to_day, widened, DayFormat, SECONDS_PER_DAY};
 pub use files::{list_files, SourceFiles};
 pub use loaded::{typed_column, AccountKey, LoadedSource, ParseCheck, NAME_KEY};
+pub use ndjson::flatten as flatten_nested;
 pub use reader::{build_source, file_name_of, open_source, IdValues, OpenedSource};
+pub use row_filter::value_counts;

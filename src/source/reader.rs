@@ -125,6 +125,7 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
         // Before any read by the CSV reader, which would drop or pad fields
         // of a ragged line silently.
         FileFormat::Csv => super::file_checks::check_csv_lines(source, &files)?,
+        FileFormat::Ndjson => super::ndjson::check_ndjson_files(source, &files)?,
     }
     let scanned = scan_files(source, &files, format, is_dir)?;
     let what = format!("source `{}` ({})", source.name, shown_files(&files));
@@ -134,6 +135,11 @@ pub fn open_source(source: &ResolvedSource) -> Result<OpenedSource<'_>> {
         }
         other => Error::engine(&what, other),
     })?;
+    let (scanned, schema) = match format {
+        FileFormat::Ndjson => super::ndjson::flatten(scanned, &schema),
+        _ => (scanned, schema),
+    };
+    let scanned = super::row_filter::filter_rows(source, scanned, &schema, &what)?;
     Ok(OpenedSource {
         source,
         files,
@@ -193,10 +199,13 @@ pub fn build_source(
         let Some(dtype) = schema.get(&in_file) else {
             // A fact source keyed by user (an LMS export by email) takes its
             // accounts from `users` (`Inputs::scan`).
+            // `columns.account_name` given: the company name is the key,
+            // even when the file also has a user id.
             let via_users = spec.name == "account_id"
                 && !matches!(source.name, SourceName::Accounts | SourceName::Users)
                 && spec_of_source.iter().any(|c| c.name == "user_id")
-                && schema.contains(&file_name_of("user_id"));
+                && schema.contains(&file_name_of("user_id"))
+                && !source.config.columns.contains_key("account_name");
             if via_users {
                 account_via = Some(super::AccountKey::User);
                 continue;
@@ -281,6 +290,7 @@ pub fn build_source(
     super::status::gate_completions(source, &mut typed_exprs, &columns, &what, &schema)?;
     let frame = raw.clone().select(typed_exprs.clone());
     Ok(LoadedSource {
+        currency: None,
         typed: typed_exprs,
         accounts_by: None,
         raw_days,
@@ -347,6 +357,7 @@ fn scan_files(
                 .finish()
                 .map_err(|e| Error::engine(&what, e))
         }
+        FileFormat::Ndjson => super::ndjson::scan_ndjson(source, paths, cloud),
     }
 }
 

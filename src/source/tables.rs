@@ -124,6 +124,11 @@ pub fn columns_for(source: &crate::config::ResolvedSource) -> &'static [ColumnSp
     }
 }
 
+/// The canonical columns of `revenue` with `grain: invoice`.
+pub fn invoice_columns() -> &'static [ColumnSpec] {
+    REVENUE_INVOICES
+}
+
 /// The canonical columns of a source.
 pub fn columns_of(source: SourceName) -> &'static [ColumnSpec] {
     match source {

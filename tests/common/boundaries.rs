@@ -24,10 +24,11 @@ pub const EVENT_METRICS: &str = "[feature_adoption_rate, { active_user_rate: { w
      { key_action_rate: { event: report, level: user } }, { return_rate: { min_active_days: 1, window_days: 28 } }, \
      { time_to_first_value: { event: report, within_days: 90 } }]";
 
-/// Two fixtures ([`super::fixture`] with [`EVENT_METRICS`]) holding the
+/// Three fixtures ([`super::fixture`] with [`EVENT_METRICS`]) holding the
 /// boundary events, each with the `sources.events` entry that reads them:
-/// ISO text with offsets in a CSV, and epoch milliseconds in a Parquet
-/// column named otherwise.
+/// ISO text with offsets in a CSV, the same in gzip'd NDJSON with the
+/// account nested, and epoch milliseconds in a Parquet column named
+/// otherwise.
 pub fn boundary_fixtures() -> Vec<(tempfile::TempDir, &'static str)> {
     let csv_dir = super::fixture(EVENT_METRICS);
     let mut csv = String::from("account_id,user_id,event_time,event_name\n");
@@ -62,8 +63,27 @@ pub fn boundary_fixtures() -> Vec<(tempfile::TempDir, &'static str)> {
     ParquetWriter::new(std::fs::File::create(parquet_dir.path().join("events.parquet")).unwrap())
         .finish(&mut frame)
         .unwrap();
+    // NDJSON, gzip'd, the account as a nested field (Amplitude's shape).
+    let ndjson_dir = super::fixture(EVENT_METRICS);
+    let mut lines = String::new();
+    for (account, user, time, name) in BOUNDARY_EVENTS {
+        let user = user.map_or("null".to_string(), |u| u.to_string());
+        lines.push_str(&format!(
+            "{{\"event_type\":\"{name}\",\"time\":\"{time}\",\"user_id\":{user},\"groups\":{{\"company\":{account}}}}}\n"
+        ));
+    }
+    let mut zipped = flate2::write::GzEncoder::new(
+        std::fs::File::create(ndjson_dir.path().join("events.json.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut zipped, lines.as_bytes()).unwrap();
+    zipped.finish().unwrap();
     vec![
         (csv_dir, "{ path: events.csv }"),
+        (
+            ndjson_dir,
+            "{ path: events.json.gz, columns: { account_id: groups.company, event_time: time, event_name: event_type } }",
+        ),
         (
             parquet_dir,
             "{ path: events.parquet, columns: { account_id: acct, event_time: ts }, types: { event_time: epoch_ms } }",

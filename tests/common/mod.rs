@@ -10,6 +10,7 @@ use polars::prelude::*;
 pub mod boundaries;
 pub mod s3;
 pub mod spark;
+pub mod vendors;
 
 const ACCOUNTS: &str = "account_id,signup_date,churn_date,plan\n1,2025-01-01,,a\n2,2025-01-01,2025-11-01,a\n3,2025-06-01,,b\n";
 const TRAINING: &str = "account_id,course_id,completed_at\n1,c1,2025-01-10\n";

@@ -263,7 +263,15 @@ pub fn check(
     if revenue {
         let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
         check_revenue_grain(pipeline, &grain, &mut found);
-        check_mrr(pipeline, &results.next().unwrap_or_default(), &mut found);
+        let currency = inputs
+            .get(SourceName::Revenue)
+            .and_then(|r| r.currency.clone());
+        check_mrr(
+            pipeline,
+            currency.as_deref(),
+            &results.next().unwrap_or_default(),
+            &mut found,
+        );
     }
     if invoices {
         keep(

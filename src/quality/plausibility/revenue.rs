@@ -136,7 +136,7 @@ pub struct MrrSummary {
     /// Accounts with MRR above 0 in the month, and their median MRR.
     pub accounts: u64,
     pub median: f64,
-    /// `money.currency`, when set.
+    /// `money.currency`, else the invoices' one currency.
     pub currency: Option<String>,
 }
 
@@ -184,7 +184,12 @@ pub(super) fn mrr_summary_plan(revenue: LazyFrame, as_of: chrono::NaiveDate) -> 
 
 /// The summary, and a warning naming `scale` when the median MRR per
 /// account is above `quality.max_plausible_mrr`.
-pub(super) fn check_mrr(pipeline: &Pipeline, df: &DataFrame, found: &mut Plausibility) {
+pub(super) fn check_mrr(
+    pipeline: &Pipeline,
+    data_currency: Option<&str>,
+    df: &DataFrame,
+    found: &mut Plausibility,
+) {
     let accounts = crate::quality::report::count_of(df, "accounts");
     let Some(month) = text_of(df, "month", 0).filter(|_| accounts > 0) else {
         return;
@@ -194,7 +199,11 @@ pub(super) fn check_mrr(pipeline: &Pipeline, df: &DataFrame, found: &mut Plausib
         total: number_of(df, "total"),
         accounts,
         median: number_of(df, "median"),
-        currency: pipeline.money.currency.clone(),
+        currency: pipeline
+            .money
+            .currency
+            .clone()
+            .or_else(|| data_currency.map(str::to_uppercase)),
     };
     let limit = pipeline.quality.max_plausible_mrr;
     if summary.median > limit {
