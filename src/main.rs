@@ -152,6 +152,9 @@ fn execute(command: Command) -> Result<()> {
             for (path, why) in &drafted.skipped {
                 cohort_metrics::log::warn("init", &format!("`{path}` not drafted: {why}"));
             }
+            for warning in &drafted.warnings {
+                cohort_metrics::log::warn("init", warning);
+            }
             cohort_metrics::log::info(
                 "init",
                 &format!(

@@ -137,8 +137,8 @@ pub struct SourceConfig {
     pub completed_values: Vec<String>,
     /// Keep only the rows whose column (named as in the file) holds one of
     /// the values, any case, spaces around ignored; `""` is an empty cell
-    /// (docs/PIPELINE.md#keep_rows-and-drop_rows). Example: `{ Lifecycle
-    /// Stage: [Customer] }`.
+    /// (docs/PIPELINE.md#keep_rows-and-drop_rows). Example: `{ Type:
+    /// [Incident, Problem] }` on tickets.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keep_rows: BTreeMap<String, Vec<String>>,
     /// Drop the rows whose column (named as in the file) holds one of the

@@ -11,6 +11,7 @@ use super::sniff::Sniffed;
 
 /// Formats tried, in order, when the values are not ISO dates.
 const FORMATS: &[&str] = &[
+    "%Y%m%d",
     "%m/%d/%Y",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %H:%M:%S",
@@ -24,6 +25,10 @@ const FORMATS: &[&str] = &[
     "%d.%m.%Y %H:%M:%S",
     "%Y/%m/%d",
     "%Y/%m/%d %H:%M:%S",
+    "%m/%d/%y",
+    "%m/%d/%y %H:%M",
+    "%d/%m/%y",
+    "%d.%m.%y",
     "%d-%b-%Y",
     "%d %b %Y",
     "%b %d, %Y",
@@ -50,20 +55,35 @@ pub fn day_format(
         .map(|v| v.trim().parse::<i64>().ok())
         .collect();
     if let Some(numbers) = integers {
-        let largest = numbers.iter().map(|n| n.abs()).max().unwrap_or(0);
-        return Ok(Some(if largest >= 100_000_000_000 {
-            (
-                "epoch_ms".to_string(),
-                format!("milliseconds since 1970, like {example}"),
-            )
-        } else {
-            (
+        // Epoch seconds and milliseconds of the years 1973 to 2286; other
+        // integers (YYYYMMDD, spreadsheet serials) are no epoch.
+        let between = |low: i64, high: i64| numbers.iter().all(|n| (low..high).contains(n));
+        if between(100_000_000, 10_000_000_000) {
+            return Ok(Some((
                 "epoch_s".to_string(),
                 format!("seconds since 1970, like {example}"),
-            )
-        }));
+            )));
+        }
+        if between(100_000_000_000, 10_000_000_000_000) {
+            return Ok(Some((
+                "epoch_ms".to_string(),
+                format!("milliseconds since 1970, like {example}"),
+            )));
+        }
     }
-    let fits = |format: &str| values.iter().all(|v| parse_day_with(v, format).is_some());
+    if dtype != DataType::String {
+        return Err(format!(
+            "`{column}` holds numbers like `{example}` that are no epoch time: give the dates as text, or map another column"
+        ));
+    }
+    // Every value reads, as a year from 1900 to 2199 (`%Y` also takes `24`).
+    let fits = |format: &str| {
+        values.iter().all(|v| {
+            parse_day_with(v, format)
+                .map(crate::time::days_to_date)
+                .is_some_and(|d| (1900..2200).contains(&chrono::Datelike::year(&d)))
+        })
+    };
     let Some(format) = FORMATS.iter().copied().find(|f| fits(f)) else {
         return Err(format!(
             "`{column}` holds dates written like `{example}`, in no format tried: set `types.<column>` to its strftime format"
@@ -126,4 +146,90 @@ pub fn last_day(export: &Sniffed, column: &str, format: Option<&str>) -> Result<
         .column("last")
         .ok()
         .and_then(|c| c.i32().ok().and_then(|c| c.get(0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use polars::prelude::DataType;
+
+    use super::day_format;
+    use crate::config::FileFormat;
+    use crate::draft::sniff::Sniffed;
+
+    fn export(dtype: DataType, values: &[&str]) -> Sniffed {
+        Sniffed {
+            path: "x.csv".into(),
+            format: FileFormat::Csv,
+            columns: vec![("d".into(), dtype)],
+            samples: BTreeMap::from([(
+                "d".to_string(),
+                values.iter().map(|v| v.to_string()).collect(),
+            )]),
+            delimiter: None,
+            second_header: false,
+            files: Vec::new(),
+        }
+    }
+
+    fn guessed(dtype: DataType, values: &[&str]) -> Result<Option<String>, String> {
+        day_format(&export(dtype, values), "d").map(|g| g.map(|(format, _)| format))
+    }
+
+    #[test]
+    fn dates_are_read_as_written_and_two_digit_years_are_not_year_24() {
+        let text = DataType::String;
+        assert_eq!(
+            guessed(text.clone(), &["2025-10-08", "2025-10-08 09:30"]),
+            Ok(None)
+        );
+        assert_eq!(
+            guessed(text.clone(), &["1/2/24", "12/31/24"])
+                .unwrap()
+                .as_deref(),
+            Some("%m/%d/%y")
+        );
+        assert_eq!(
+            guessed(text.clone(), &["10/08/2025", "12/31/2025"])
+                .unwrap()
+                .as_deref(),
+            Some("%m/%d/%Y")
+        );
+        assert_eq!(
+            guessed(text.clone(), &["31.12.2025"]).unwrap().as_deref(),
+            Some("%d.%m.%Y")
+        );
+        assert_eq!(
+            guessed(text.clone(), &["20240115", "20241231"])
+                .unwrap()
+                .as_deref(),
+            Some("%Y%m%d")
+        );
+        assert_eq!(
+            guessed(text.clone(), &["05/06/2025 02:35:58 PM"])
+                .unwrap()
+                .as_deref(),
+            Some("%m/%d/%Y %I:%M:%S %p")
+        );
+        assert_eq!(
+            guessed(text.clone(), &["1740787200"]).unwrap().as_deref(),
+            Some("epoch_s")
+        );
+        assert_eq!(
+            guessed(DataType::Int64, &["1740787200000"])
+                .unwrap()
+                .as_deref(),
+            Some("epoch_ms")
+        );
+        // Month-first and day-first both fit: month first, with a comment that says so.
+        let (_, why) = day_format(&export(text.clone(), &["01/02/2025"]), "d")
+            .unwrap()
+            .unwrap();
+        assert!(why.contains("month first assumed"), "{why}");
+        // Integers that are no epoch time (a YYYYMM month, a spreadsheet serial) are not guessed.
+        assert!(guessed(DataType::Int64, &["202401", "202402"]).is_err());
+        assert!(guessed(DataType::Int64, &["45300"]).is_err());
+        assert!(guessed(text, &["next Tuesday"]).is_err());
+    }
 }

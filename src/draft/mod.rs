@@ -34,6 +34,8 @@ pub struct Drafted {
     pub sources: Vec<(SourceName, String, String)>,
     /// Exports not drafted, with what was seen.
     pub skipped: Vec<(String, String)>,
+    /// Guesses to check and what is left to do (also comments in the draft).
+    pub warnings: Vec<String>,
 }
 
 /// Drafts the pipeline file of `options.exports` into `options.output`.
@@ -112,6 +114,18 @@ pub fn init(options: &InitOptions) -> Result<Drafted> {
             .map(|(s, d, _, p)| (*s, d.path.clone(), p.shape.clone()))
             .collect(),
         skipped,
+        warnings: sources
+            .iter()
+            .flat_map(|(name, draft, ..)| {
+                let todo = draft.notes.iter().filter(|n| n.starts_with("TODO"));
+                let check = draft
+                    .types
+                    .iter()
+                    .map(|(_, _, why)| why)
+                    .filter(|why| why.contains("check"));
+                todo.chain(check).map(move |n| format!("`{name}`: {n}"))
+            })
+            .collect(),
     })
 }
 
@@ -175,7 +189,11 @@ fn draft_source(
             }
         }
         let in_cents = proposal.cents.contains(&spec.name)
-            || (spec.kind == ColumnKind::Number && column.to_lowercase().contains("cent"));
+            || (spec.kind == ColumnKind::Number
+                && column
+                    .to_lowercase()
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|word| word == "cents" || word == "cent"));
         if in_cents && spec.kind == ColumnKind::Number {
             draft.scale.push((
                 spec.name.to_string(),

@@ -55,6 +55,11 @@ pub fn scalar(text: &str) -> String {
     }
 }
 
+/// Text for a `#` comment: one line, whatever an export's value held.
+fn line(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
+}
+
 fn list(values: &[String]) -> String {
     let items: Vec<String> = values.iter().map(|v| scalar(v)).collect();
     format!("[{}]", items.join(", "))
@@ -74,7 +79,7 @@ pub fn render(draft: &Draft) -> String {
         render_source(&mut y, *name, source);
     }
     for (path, why) in &draft.skipped {
-        let _ = writeln!(y, "  # not drafted: {} — {}", path, why.replace('\n', " "));
+        let _ = writeln!(y, "  # not drafted: {} — {}", line(path), line(why));
     }
     y.push_str(
         "cohort:\n  window_days: 90   # days from signup to the landmark that fixes the cohort\n",
@@ -84,12 +89,12 @@ pub fn render(draft: &Draft) -> String {
             .courses
             .iter()
             .take(10)
-            .map(|(c, n)| format!("{c} ({n} rows)"))
+            .map(|(c, n)| format!("{} ({n} rows)", line(c)))
             .collect();
         let _ = writeln!(
             y,
             "  # every course counts as training; to count some only, list them:\n  # courses: {}\n  # course ids seen, most rows first: {}",
-            list(&draft.courses.iter().take(2).map(|(c, _)| c.clone()).collect::<Vec<_>>()),
+            line(&list(&draft.courses.iter().take(2).map(|(c, _)| c.clone()).collect::<Vec<_>>())),
             shown.join(", ")
         );
     }
@@ -97,14 +102,15 @@ pub fn render(draft: &Draft) -> String {
         let _ = writeln!(
             y,
             "# segment_by: {}   # columns of accounts with few values: each metric per segment too",
-            list(&draft.segments)
+            line(&list(&draft.segments))
         );
     }
     y.push_str("period:\n");
     if let Some((as_of, why)) = &draft.as_of {
         let _ = writeln!(
             y,
-            "  as_of: {as_of}   # {why}; remove it to measure up to today (nightly runs)"
+            "  as_of: {as_of}   # {}; remove it to measure up to today (nightly runs)",
+            line(why)
         );
     }
     y.push_str("  months: 12\nmetrics:   # every metric whose inputs the sources hold (`cohort-metrics metrics`)\n");
@@ -116,10 +122,10 @@ pub fn render(draft: &Draft) -> String {
 }
 
 fn render_source(y: &mut String, name: SourceName, s: &SourceDraft) {
-    let _ = writeln!(y, "  {name}:   # {}", s.shape);
+    let _ = writeln!(y, "  {name}:   # {}", line(&s.shape));
     let _ = writeln!(y, "    path: {}", scalar(&s.path));
     for note in &s.notes {
-        let _ = writeln!(y, "    # {note}");
+        let _ = writeln!(y, "    # {}", line(note));
     }
     if let Some(format) = s.format {
         let text = match format {
@@ -143,13 +149,13 @@ fn render_source(y: &mut String, name: SourceName, s: &SourceDraft) {
     if !s.types.is_empty() {
         y.push_str("    types:\n");
         for (column, value, why) in &s.types {
-            let _ = writeln!(y, "      {column}: {}   # {why}", scalar(value));
+            let _ = writeln!(y, "      {column}: {}   # {}", scalar(value), line(why));
         }
     }
     if !s.scale.is_empty() {
         y.push_str("    scale:\n");
         for (column, factor, why) in &s.scale {
-            let _ = writeln!(y, "      {column}: {factor}   # {why}");
+            let _ = writeln!(y, "      {column}: {factor}   # {}", line(why));
         }
     }
     if s.delimiter.is_some() || s.second_header {
@@ -173,11 +179,22 @@ fn render_source(y: &mut String, name: SourceName, s: &SourceDraft) {
     if !s.drop_rows.is_empty() {
         y.push_str("    drop_rows:\n");
         for (column, values, why) in &s.drop_rows {
-            let _ = writeln!(y, "      {}: {}   # {why}", scalar(column), list(values));
+            let _ = writeln!(
+                y,
+                "      {}: {}   # {}",
+                scalar(column),
+                list(values),
+                line(why)
+            );
         }
     }
     if let Some((values, why)) = &s.completed_values {
-        let _ = writeln!(y, "    completed_values: {}   # {why}", list(values));
+        let _ = writeln!(
+            y,
+            "    completed_values: {}   # {}",
+            list(values),
+            line(why)
+        );
     }
 }
 
@@ -195,5 +212,7 @@ mod tests {
         assert_eq!(scalar("2024"), "\"2024\"");
         assert_eq!(scalar(""), "\"\"");
         assert_eq!(scalar("%m/%d/%Y"), "\"%m/%d/%Y\"");
+        assert_eq!(scalar("two\nlines"), "\"two\\nlines\"");
+        assert_eq!(super::line("two\nlines\r"), "two lines ");
     }
 }

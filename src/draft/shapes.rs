@@ -225,7 +225,22 @@ pub fn recognize(export: &Sniffed) -> std::result::Result<Option<Proposal>, Stri
                 .to_string(),
         );
     }
-    // A user list keyed by email (what an LMS export names learners by).
+    if let Some(vendor) = VENDORS
+        .iter()
+        .find(|v| v.signature.iter().all(|c| export.column(c).is_some()))
+    {
+        return Ok(Some(from_vendor(vendor, export)));
+    }
+    // A user list keyed by email (what an LMS export names learners by):
+    // a file named for users, or one that is no other source.
+    let name = export.path.to_lowercase();
+    let named = ["user", "member", "people", "contact"]
+        .iter()
+        .any(|w| name.contains(w));
+    let proposal = canonical(export);
+    if proposal.is_some() && !named {
+        return Ok(proposal);
+    }
     if export.column("user_id").is_none() && export.column("account_id").is_some() {
         if let Some(email) = export.column_containing("email") {
             return Ok(Some(Proposal {
@@ -242,13 +257,7 @@ pub fn recognize(export: &Sniffed) -> std::result::Result<Option<Proposal>, Stri
             }));
         }
     }
-    if let Some(vendor) = VENDORS
-        .iter()
-        .find(|v| v.signature.iter().all(|c| export.column(c).is_some()))
-    {
-        return Ok(Some(from_vendor(vendor, export)));
-    }
-    Ok(canonical(export))
+    Ok(proposal)
 }
 
 fn from_vendor(vendor: &Vendor, export: &Sniffed) -> Proposal {
@@ -391,5 +400,78 @@ impl Proposal {
         } else {
             columns_of(self.source)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use polars::prelude::DataType;
+
+    use super::recognize;
+    use crate::config::{FileFormat, SourceName};
+    use crate::draft::sniff::Sniffed;
+
+    fn export(path: &str, columns: &[&str]) -> Sniffed {
+        Sniffed {
+            path: path.into(),
+            format: FileFormat::Csv,
+            columns: columns
+                .iter()
+                .map(|c| (c.to_string(), DataType::String))
+                .collect(),
+            samples: BTreeMap::new(),
+            delimiter: None,
+            second_header: false,
+            files: Vec::new(),
+        }
+    }
+
+    fn source(path: &str, columns: &[&str]) -> Option<SourceName> {
+        recognize(&export(path, columns))
+            .ok()
+            .flatten()
+            .map(|p| p.source)
+    }
+
+    #[test]
+    fn files_are_told_apart_by_columns_then_by_name() {
+        use SourceName::*;
+        assert_eq!(
+            source(
+                "accounts.csv",
+                &["account_id", "signup_date", "owner_email"]
+            ),
+            Some(Accounts)
+        );
+        assert_eq!(
+            source(
+                "tickets.csv",
+                &["account_id", "created_at", "requester_email"]
+            ),
+            Some(Tickets)
+        );
+        assert_eq!(
+            source("users.csv", &["email", "account_id", "created_at"]),
+            Some(Users)
+        );
+        assert_eq!(
+            source("nps.csv", &["account_id", "responded_at", "score"]),
+            Some(NpsResponses)
+        );
+        assert_eq!(
+            source("csat.csv", &["account_id", "responded_at", "score"]),
+            Some(CsatResponses)
+        );
+        assert_eq!(
+            source(
+                "x.csv",
+                &["Record ID", "Became a Customer Date", "Lifecycle Stage"]
+            ),
+            Some(Accounts)
+        );
+        assert_eq!(source("org.csv", &["Manager", "Report"]), None);
+        assert!(recognize(&export("t.csv", &["id", "organization_id", "created_at"])).is_err());
     }
 }

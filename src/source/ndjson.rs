@@ -92,6 +92,9 @@ pub fn check_ndjson_files(source: &ResolvedSource, files: &[Location]) -> Result
         let problem = match first {
             Some(b'{') => continue,
             None => "holds no JSON object (empty after decompression)".to_string(),
+            Some(0xEF) => "starts with a UTF-8 byte order mark, which the NDJSON reader does not \
+                           take: save it without one"
+                .to_string(),
             Some(b'[') => "is one JSON array, not newline-delimited JSON (one object per line); \
                            convert it with `jq -c '.[]'`"
                 .to_string(),

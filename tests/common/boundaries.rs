@@ -26,8 +26,8 @@ pub const EVENT_METRICS: &str = "[feature_adoption_rate, { active_user_rate: { w
 
 /// Three fixtures ([`super::fixture`] with [`EVENT_METRICS`]) holding the
 /// boundary events, each with the `sources.events` entry that reads them:
-/// ISO text with offsets in a CSV, the same in gzip'd NDJSON with the
-/// account nested, and epoch milliseconds in a Parquet column named
+/// ISO text with offsets in a CSV, the same in a directory of NDJSON files
+/// (one gzip'd) with the account nested, and epoch milliseconds in a Parquet column named
 /// otherwise.
 pub fn boundary_fixtures() -> Vec<(tempfile::TempDir, &'static str)> {
     let csv_dir = super::fixture(EVENT_METRICS);
@@ -63,26 +63,35 @@ pub fn boundary_fixtures() -> Vec<(tempfile::TempDir, &'static str)> {
     ParquetWriter::new(std::fs::File::create(parquet_dir.path().join("events.parquet")).unwrap())
         .finish(&mut frame)
         .unwrap();
-    // NDJSON, gzip'd, the account as a nested field (Amplitude's shape).
+    // NDJSON, the account as a nested field (Amplitude's shape), in a
+    // directory: a gzip'd file and a plain one.
     let ndjson_dir = super::fixture(EVENT_METRICS);
-    let mut lines = String::new();
-    for (account, user, time, name) in BOUNDARY_EVENTS {
-        let user = user.map_or("null".to_string(), |u| u.to_string());
-        lines.push_str(&format!(
-            "{{\"event_type\":\"{name}\",\"time\":\"{time}\",\"user_id\":{user},\"groups\":{{\"company\":{account}}}}}\n"
-        ));
-    }
+    let parts = ndjson_dir.path().join("events");
+    std::fs::create_dir(&parts).unwrap();
+    let mut plain = String::new();
     let mut zipped = flate2::write::GzEncoder::new(
-        std::fs::File::create(ndjson_dir.path().join("events.json.gz")).unwrap(),
+        std::fs::File::create(parts.join("part-1.json.gz")).unwrap(),
         flate2::Compression::fast(),
     );
-    std::io::Write::write_all(&mut zipped, lines.as_bytes()).unwrap();
+    for (i, (account, user, time, name)) in BOUNDARY_EVENTS.iter().enumerate() {
+        let user = user.map_or("null".to_string(), |u| u.to_string());
+        let line = format!(
+            "{{\"event_type\":\"{name}\",\"time\":\"{time}\",\"user_id\":{user},\"groups\":{{\"company\":{account}}}}}\n"
+        );
+        if i % 2 == 0 {
+            std::io::Write::write_all(&mut zipped, line.as_bytes()).unwrap();
+        } else {
+            plain.push_str(&line);
+        }
+    }
     zipped.finish().unwrap();
+    std::fs::write(parts.join("part-2.ndjson"), plain).unwrap();
+    std::fs::write(parts.join("_SUCCESS"), "").unwrap();
     vec![
         (csv_dir, "{ path: events.csv }"),
         (
             ndjson_dir,
-            "{ path: events.json.gz, columns: { account_id: groups.company, event_time: time, event_name: event_type } }",
+            "{ path: events/, format: ndjson, columns: { account_id: groups.company, event_time: time, event_name: event_type } }",
         ),
         (
             parquet_dir,

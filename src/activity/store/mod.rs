@@ -369,6 +369,9 @@ fn definition(pipeline: &Pipeline) -> Result<Definition> {
         "scale",
         "csv",
         "hive_partitioning",
+        // The rows a filter leaves out change every day's rollup.
+        "keep_rows",
+        "drop_rows",
     ] {
         if let Some(value) = config.get(key).filter(|v| !v.is_null()) {
             events.insert(key.into(), value.clone());
