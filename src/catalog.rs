@@ -58,6 +58,15 @@ pub fn unit(id: &str, dimension: Option<&str>) -> Unit {
     MetricConfig::by_id(id).map_or(Unit::Share, |m| m.unit_of(dimension))
 }
 
+/// What the values of a metric's rows of `dimension` count, in words, when
+/// they are bare numbers (`Unit::Number`); None otherwise.
+pub fn counting(id: &str, dimension: Option<&str>) -> Option<&'static str> {
+    let metric = MetricConfig::by_id(id)?;
+    (metric.unit_of(dimension) == Unit::Number && metric.unit_of(None) == Unit::Number)
+        .then_some(metric.presentation().counting)
+        .flatten()
+}
+
 /// The headline's metrics in their order, each with the dimension prefix of
 /// the row shown.
 pub fn headline() -> Vec<(&'static str, Option<&'static str>)> {

@@ -20,8 +20,10 @@ fn count(df: &DataFrame, filter: Expr) -> usize {
     df.clone().lazy().filter(filter).collect().unwrap().height()
 }
 
-/// The views the issue names, in its order, then the reading aids.
-const VIEWS: [&str; 9] = [
+/// The views in their order: the bottom line first, then the headline
+/// tiles, the charts, then the reading aids.
+const VIEWS: [&str; 10] = [
+    "bottom-line",
     "headline",
     "forest",
     "survival",
@@ -241,6 +243,41 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
         tiers[0].starts_with("Primary") && tiers[1].starts_with("Guardrails"),
         "{tiers:?}"
     );
+    // The bottom line, above the tiles: churn (primary) with the money of
+    // its naive `impact` row, the numbers the table holds.
+    let impact = read_table(&partition, "impact");
+    let churn = col("metric")
+        .eq(lit("churn_rate"))
+        .and(col("estimate").eq(lit("naive")))
+        .and(col("quantity").eq(lit("revenue_kept_per_year")));
+    let money = |column: &str| {
+        let v = floats(&impact, churn.clone(), column)[0].unwrap().round() as i64;
+        let digits = v.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        grouped
+    };
+    let line: String = select(&page, "#bottom-line p[data-metric=churn_rate]")[0]
+        .text()
+        .collect();
+    let expected = format!(
+        "; about {} of MRR kept a year (95 % CI {} to {}).",
+        money("value"),
+        money("ci_low"),
+        money("ci_high")
+    );
+    assert!(
+        line.starts_with("Churn rate was 15.0 pts lower for trained accounts")
+            && line.ends_with(&expected),
+        "{line} does not end with {expected}"
+    );
+    assert!(text.find("id=\"bottom-line\"") < text.find("id=\"headline\""));
+
     // No adjustment in the sample: no balance view, no adjusted columns.
     assert!(select(&page, "#balance").is_empty());
     assert!(!text.contains("Adjusted (95 % CI)"));
@@ -269,14 +306,33 @@ fn an_adjusted_run_shows_naive_and_adjusted_side_by_side_with_the_balance() {
         churn.contains("−11.3 pts") && churn.contains("263 / "),
         "{churn}"
     );
-    // The tile says it is an estimated effect after adjustment, with an E-value.
-    let tile: String = select(&page, "div.tile[data-metric=churn_rate]")[0]
+    // The tile leads with the adjusted estimate of `lift` (its big number,
+    // interval and q), the naive one second, "before adjustment".
+    let lift = read_table(&partition, "lift");
+    let overall = col("metric")
+        .eq(lit("churn_rate"))
+        .and(col("segment").is_null())
+        .and(col("dimension").is_null());
+    let adjusted = floats(&lift, overall.clone(), "adjusted_abs_diff")[0].unwrap();
+    let naive = floats(&lift, overall, "abs_diff")[0].unwrap();
+    let tile = select(&page, "div.tile[data-metric=churn_rate]")[0];
+    assert_eq!(tile.value().attr("data-lead"), Some("adjusted"));
+    let big: String = tile
+        .select(&Selector::parse("div.diff").unwrap())
+        .next()
+        .unwrap()
         .text()
         .collect();
+    let shown = format!("{:.1} pts", 100.0 * adjusted).replace('-', "−");
+    assert!(big.starts_with(&shown), "{big} leads, not {shown}");
+    let tile: String = tile.text().collect();
+    let before = format!("Before adjustment: {:.1} pts", 100.0 * naive).replace('-', "−");
+    assert!(tile.contains(&before), "{tile}");
     assert!(
-        tile.contains("after adjustment (stratify) the estimated effect is −11.3 pts"),
+        tile.contains("Churn rate was 11.3 pts lower for trained accounts after adjustment (stratify, 95 % CI"),
         "{tile}"
     );
+    assert!(tile.contains("▼ lower, better"), "{tile}");
     assert!(tile.contains("E-value "), "{tile}");
 
     // Balance: the largest standardized difference before and after, and a Love plot

@@ -128,6 +128,9 @@ pub struct Presentation {
     /// the cohorts): its lift rows carry no test
     /// (docs/STATISTICS.md#descriptive-metrics). None for a compared metric.
     pub descriptive: Option<&'static str>,
+    /// What a value of a `Number` unit counts, in words ("tickets per
+    /// account in the period"), shown after the number; None: a bare number.
+    pub counting: Option<&'static str>,
 }
 
 impl Presentation {
@@ -141,6 +144,7 @@ impl Presentation {
             unit: Unit::Share,
             headline: None,
             descriptive: None,
+            counting: None,
         }
     }
 
@@ -175,6 +179,14 @@ impl Presentation {
     pub const fn descriptive(self, reason: &'static str) -> Presentation {
         Presentation {
             descriptive: Some(reason),
+            ..self
+        }
+    }
+
+    /// Its values count `what` (a `Number` unit's words).
+    pub const fn counting(self, what: &'static str) -> Presentation {
+        Presentation {
+            counting: Some(what),
             ..self
         }
     }

@@ -137,7 +137,8 @@ metric_registry! {
         as P::new("Education engagement", Education, Secondary).unit(Unit::Number)
         .descriptive("enrolling in or completing training is itself the training activity that defines the trained"),
     "support_incident_rate" => SupportIncidentRate(super::success::support_incident_rate::SupportIncidentRate)
-        as P::new("Tickets per account", SupportAndSuccess, Guardrail).unit(Unit::Number).headline(5),
+        as P::new("Tickets per account", SupportAndSuccess, Guardrail).unit(Unit::Number)
+        .counting("tickets per account in the period").headline(5),
     "save_rate" => SaveRate(super::success::save_rate::SaveRate)
         as P::new("Save rate", SupportAndSuccess, Secondary),
     "customer_base_coverage" => CustomerBaseCoverage(super::success::customer_base_coverage::CustomerBaseCoverage)
@@ -149,7 +150,8 @@ metric_registry! {
     "csat" => Csat(super::survey::csat::Csat)
         as P::new("CSAT (satisfied share)", Satisfaction, Guardrail).unit(Unit::Percent).headline(6),
     "health_score" => HealthScore(super::health_score::HealthScore)
-        as P::new("Health score", Adoption, Secondary).unit(Unit::Number),
+        as P::new("Health score", Adoption, Secondary).unit(Unit::Number)
+        .counting("points out of 100"),
     // A metric registered for the tests only: the catalog and the report
     // find its presentation here like any other's.
     #[cfg(test)]

@@ -108,6 +108,8 @@ pub struct ReportData {
     pub balance: Vec<BalanceRow>,
     /// The accounts of `account_cohorts` (cohorts at the as-of date).
     pub cohort_counts: Option<CohortCounts>,
+    /// The money rows (`impact`), for the bottom line.
+    pub impact: Vec<crate::stats::impact::ImpactRow>,
 }
 
 /// How the accounts split at the as-of date (`account_cohorts`): the two
@@ -157,6 +159,7 @@ impl ReportData {
             )?,
             balance: read_balance(table("balance"))?,
             cohort_counts: read_cohort_counts(table("account_cohorts"), &manifest.as_of)?,
+            impact: crate::output::impact::read_impact(table("impact"))?,
         })
     }
 }

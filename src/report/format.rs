@@ -63,6 +63,16 @@ pub fn difference(unit: Unit, d: Option<f64>) -> String {
     }
 }
 
+/// A relative change with its sign: `−57.7 %`, `+4.2 %`.
+pub fn relative(r: f64) -> String {
+    let text = decimals(100.0 * r, 1);
+    match text.strip_prefix('-') {
+        Some(rest) => format!("−{rest} %"),
+        None if text.chars().all(|c| c == '0' || c == '.') => format!("{text} %"),
+        None => format!("+{text} %"),
+    }
+}
+
 /// An interval of differences: `−16.7 to −6.0 pts`.
 pub fn interval(unit: Unit, low: Option<f64>, high: Option<f64>) -> String {
     match (low, high) {
@@ -162,6 +172,9 @@ mod tests {
             "−1.70 to +0.25"
         );
         assert_eq!(interval(Unit::Share, None, Some(0.1)), "no interval");
+        assert_eq!(relative(-0.576923), "−57.7 %");
+        assert_eq!(relative(0.042), "+4.2 %");
+        assert_eq!(relative(0.0), "0.0 %");
     }
 
     #[test]
@@ -191,5 +204,15 @@ mod tests {
         assert_eq!(unit_of("nps", None), Unit::Nps);
         assert_eq!(unit_of("support_incident_rate", None), Unit::Number);
         assert_eq!(unit_of("customer_lifetime_value", None), Unit::Money);
+        // A bare number says what it counts; a share does not need to.
+        assert_eq!(
+            crate::catalog::counting("support_incident_rate", None),
+            Some("tickets per account in the period")
+        );
+        assert_eq!(
+            crate::catalog::counting("support_incident_rate", Some("product_area=billing")),
+            Some("tickets per account in the period")
+        );
+        assert_eq!(crate::catalog::counting("churn_rate", None), None);
     }
 }

@@ -8,6 +8,7 @@ use super::charts;
 use super::data::ReportData;
 use super::forest::{enough, whole_period};
 use super::format;
+use super::lead::{label, Lead};
 use crate::metrics::presentation::Tier;
 use crate::stats::Direction;
 use crate::stats::LiftRow;
@@ -149,44 +150,79 @@ pub(super) fn title_of(l: &LiftRow) -> String {
     }
 }
 
-/// The verdict sentence of a headline metric: direction, size in its unit,
-/// the interval, and how strong the claim is.
+/// The verdict sentence of a headline metric: direction and size of the
+/// leading estimate in its unit, its interval, and what kind of claim it is
+/// (after adjustment, or an association).
 pub fn sentence(l: &LiftRow) -> String {
+    let lead = Lead::of(l);
+    let e = &lead.first;
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
-    let Some(d) = l.abs_diff.filter(|d| d.is_finite()) else {
+    let Some(d) = e.diff.filter(|d| d.is_finite()) else {
         return format!("{}: no comparison in this run.", title_of(l));
     };
     let size = format::difference(unit, Some(d.abs())).replacen('+', "", 1);
-    let interval = format::interval(unit, l.diff_ci_low, l.diff_ci_high);
-    let claim = match l.adjustment() {
-        Some(a) if a.abs_diff.is_some() => format!(
-            "after adjustment ({}) the estimated effect is {}",
-            a.method.as_deref().unwrap_or_default(),
-            format::difference(unit, a.abs_diff)
-        ),
-        _ => "an association: customers chose to train".to_string(),
+    let interval = format::interval(unit, e.ci.0, e.ci.1);
+    let claim = if e.method.is_some() {
+        ""
+    } else {
+        "; an association: customers chose to train"
     };
-    match (l.metric.as_str(), l.dimension.as_deref()) {
-        ("survival", Some(h)) if h.starts_with("rmst_days=") => format!(
-            "Trained accounts stayed {:.1} {} days out of the first {} after their landmark (95 % CI {interval}); {claim}.",
+    match (l.metric.as_str(), l.dimension.as_deref(), &e.method) {
+        ("survival", Some(h), method) if h.starts_with("rmst_days=") => format!(
+            "{} accounts stayed {:.1} {} days out of the first {} after their landmark (95 % CI {interval}){claim}.",
+            match method {
+                Some(m) => format!("After adjustment ({m}), trained"),
+                None => "Trained".to_string(),
+            },
             d.abs(),
             if d >= 0.0 { "more" } else { "fewer" },
             &h["rmst_days=".len()..]
         ),
-        _ => format!(
-            "{} was {size} {} for trained accounts (95 % CI {interval}); {claim}.",
+        (.., method) => format!(
+            "{} was {size} {} for trained accounts {}{claim}.",
             title_of(l),
-            if d >= 0.0 { "higher" } else { "lower" }
+            if d >= 0.0 { "higher" } else { "lower" },
+            match method {
+                Some(m) => format!("after adjustment ({m}, 95 % CI {interval})"),
+                None => format!("(95 % CI {interval})"),
+            }
         ),
+    }
+}
+
+/// The smallest difference a row's test could detect, in words.
+pub fn mde_words(unit: format::Unit, mde: Option<f64>) -> Option<String> {
+    let mde = mde.filter(|m| m.is_finite() && *m > 0.0)?;
+    Some(format!(
+        "could not detect differences smaller than {} (80 % power)",
+        format::difference(unit, Some(mde)).replacen('+', "", 1)
+    ))
+}
+
+/// What a tile's n counts: accounts for most metrics, accounts still
+/// customers at the landmark for survival, responses for the surveys.
+pub fn n_counts(metric: &str) -> &'static str {
+    match metric {
+        "nps" | "csat" => "survey responses",
+        "survival" => "accounts from their landmark",
+        "net_revenue_retention" | "gross_revenue_retention" => "accounts with revenue at the start",
+        _ => "accounts",
     }
 }
 
 pub(super) fn tile(l: &LiftRow, alpha: f64) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
-    let verdict = Verdict::of_lift(l, alpha);
+    let lead = Lead::of(l);
+    let e = &lead.first;
+    let verdict = lead.verdict(l, alpha);
     let breach = enough(l) && tier_of(&l.metric) == Tier::Guardrail && verdict == Verdict::Worse;
+    let leads = if lead.is_adjusted() {
+        "adjusted"
+    } else {
+        "naive"
+    };
     html! {
-        div.tile.breach[breach] data-metric=(l.metric) {
+        div.tile.breach[breach] data-metric=(l.metric) data-lead=(leads) {
             @if breach { div.breach-note { "⚠ Guardrail: worse for trained accounts" } }
             h3 { abbr title=(definition_of(&l.metric)) { (title_of(l)) } }
             div.cohorts {
@@ -195,34 +231,49 @@ pub(super) fn tile(l: &LiftRow, alpha: f64) -> Markup {
                 span.swatch-untrained { "Untrained" }
                 span { (format::value(unit, l.untrained_value)) " " span.small { "n = " (format::count(l.n_untrained)) } }
             }
+            p.small.n-counts {
+                @if let Some(what) = crate::catalog::counting(&l.metric, l.dimension.as_deref()) { "Values: " (what) ". " }
+                "n counts " (n_counts(&l.metric)) "."
+            }
             @if !enough(l) {
                 // No estimate, no interval, no p-value below the stated n.
                 div.diff.unclear { "Not enough data" }
                 p.sentence { "Fewer than " (charts::MIN_UNITS) " accounts in a cohort: no comparison is shown." }
             } @else {
-            div.diff { (format::difference(unit, l.abs_diff)) }
-            div.small { "95 % CI " (format::interval(unit, l.diff_ci_low, l.diff_ci_high)) " · p " (format::p_value(l.p_value)) " · q " (format::p_value(l.q_value)) }
-            div class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
+            @if let Some(method) = &e.method { div.small.lead-label { "After adjustment (" (method) ")" } }
+            div.diff {
+                (format::difference(unit, e.diff))
+                @if let Some(r) = e.relative { " " span.relative { "(" (format::relative(r)) " relative)" } }
+            }
+            div.small { "95 % CI " (format::interval(unit, e.ci.0, e.ci.1)) " · p " (format::p_value(e.p)) " · q " (format::p_value(e.q)) }
+            div class={ "verdict " (verdict.class()) } { (label(verdict, e.diff)) }
+            @if verdict == Verdict::Unclear {
+                @if let Some(words) = mde_words(unit, e.mde) { p.small.mde { "Unclear: this run " (words) "." } }
+            }
             p.sentence { (sentence(l)) }
-            @if let Some(a) = l.adjustment() {
-                div.small {
-                    "Adjusted (" (a.method.as_deref().unwrap_or_default()) "): "
-                    @if a.abs_diff.is_some() {
-                        (format::difference(unit, a.abs_diff)) ", 95 % CI " (format::interval(unit, a.ci_low, a.ci_high)) ", p " (format::p_value(a.p_value))
-                        @if let Some(e) = a.e_value { ". " (e_value_words(e)) }
-                    } @else {
-                        (a.note.clone().unwrap_or_else(|| "not available".into()))
-                    }
+            @if let Some(e) = e.e_value { p.small.e-value { (e_value_words(e, lead.first.e_value_ci)) } }
+            @if let Some(naive) = &lead.second {
+                div.small.before {
+                    "Before adjustment: " (format::difference(unit, naive.diff))
+                    @if let Some(r) = naive.relative { " (" (format::relative(r)) ")" }
+                    ", 95 % CI " (format::interval(unit, naive.ci.0, naive.ci.1)) ", p " (format::p_value(naive.p)) ", q " (format::p_value(naive.q))
                 }
             }
+            @if let Some(why) = &lead.not_adjusted { div.small.before { "Not adjusted: " (why) "." } }
             }
         }
     }
 }
 
-/// An E-value in words.
-pub fn e_value_words(e: f64) -> String {
-    format!(
-        "E-value {e:.2} (an unmeasured cause would need a risk ratio of {e:.2} with both training and this outcome to explain the estimate away)"
-    )
+/// An E-value in words: the estimate's and, when given, the interval's
+/// limit nearest no difference (docs/STATISTICS.md#e-values).
+pub fn e_value_words(e: f64, e_ci: Option<f64>) -> String {
+    let estimate = format!(
+        "E-value {e:.2}: an unmeasured cause would need a risk ratio of {e:.2} with both training and this outcome to explain the estimate away"
+    );
+    match e_ci.filter(|c| c.is_finite()) {
+        Some(c) if c <= 1.0 => format!("{estimate}; the interval already includes no difference."),
+        Some(c) => format!("{estimate}, and {c:.2} to move its interval to include no difference."),
+        None => format!("{estimate}."),
+    }
 }

@@ -5,12 +5,14 @@
 //! renders the same bytes again from a published partition.
 
 mod balance;
+mod bottom_line;
 mod charts;
 pub mod data;
 mod forest;
 pub mod format;
 mod headline;
 mod heatmap;
+mod lead;
 mod movements;
 mod page;
 mod read;
@@ -32,8 +34,9 @@ use crate::output::partition::manifest::Manifest;
 pub const FILE: &str = "report.html";
 
 /// The tables the report reads.
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 9] = [
     "lift",
+    "impact",
     "metrics",
     "account_cohorts",
     "survival_curve",

@@ -29,6 +29,7 @@ pub fn page(data: &ReportData) -> Markup {
             body data-run-id=(data.run_id) {
                 (header(data))
                 (caveat(data))
+                (super::bottom_line::section(data, alpha))
                 (headline_section(&headline, alpha))
                 (forest_section(data, alpha))
                 (charts(data))
@@ -104,7 +105,7 @@ fn headline_section(headline: &[&LiftRow], alpha: f64) -> Markup {
                     }
                 }
             }
-            p.small { "Verdict words follow the 95 % interval of the difference and the q-value (Benjamini–Hochberg over every lift row of the run, alpha " (alpha) "); colour is never the only cue." }
+            p.small { "Each tile leads with the adjusted estimate when the run adjusts (the naive difference follows, \"before adjustment\"), else with the naive difference. Verdict words follow that estimate's 95 % interval and q-value (Benjamini–Hochberg over every lift row of the run, alpha " (alpha) "); the arrow is the sign of the difference, the word the verdict, and colour is never the only cue." }
         }
     }
 }
@@ -137,7 +138,7 @@ fn charts(data: &ReportData) -> Markup {
         @if ["trained", "untrained"].iter().any(|c| data.retention.contains_key(*c)) {
             section id="retention" {
                 h2 { "Retention by signup month" }
-                p.small { "Each cell: the share of the accounts that signed up that month still customers k months later (hover for the counts); blank where k months have not passed yet; grey where fewer than " (super::heatmap::FEW) " accounts were at risk. Cohorts as at the as-of date." }
+                p.small { "Each cell: the share of the accounts that signed up that month still customers k months later (hover for the counts); blank where k months have not passed yet; grey where fewer than " (super::heatmap::FEW) " accounts were at risk. Cohorts as at the as-of date. The first months read 100 % by construction: an account is in a cohort only if it was still a customer at its landmark" @if let Some(d) = &data.definition { " (" (d.window_days) " days after signup)" } ", so no account of either cohort can have left before it." }
                 @for cohort in ["trained", "untrained"] {
                     @if let Some(cells) = data.retention.get(cohort) {
                         div.heatmap-wrap { (super::heatmap::heatmap(cohort, cells)) }

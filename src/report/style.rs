@@ -52,6 +52,8 @@ svg .net { stroke: #1a1a1a; stroke-width: 1.5; fill: none; } svg circle.net { fi
 .dots h3 { font-size: 14px; margin: 10px 0 0; }
 svg .clipped { fill: #555; } svg .dot-trained { fill: var(--trained); } svg .dot-untrained { fill: #fff; stroke: #9a6a00; stroke-width: 1.5; }
 svg text.thin, td.thin { fill: #9a9a9a; color: #9a9a9a; }
+#bottom-line { border: 2px solid #1a1a1a; border-radius: 6px; padding: 4px 16px; margin: 16px 0; } #bottom-line h2 { border: 0; margin: 8px 0 4px; font-size: 18px; } p.bottom-line { font-size: 17px; margin: 6px 0 10px; }
+.tile .relative { font-size: 14px; font-weight: normal; color: var(--muted); } .tile .lead-label { font-weight: 600; } .tile .before { margin-top: 6px; } .tile .mde, .tile .e-value, .tile .n-counts { margin: 4px 0 0; }
 .tier { font-size: 13px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); margin: 14px 0 6px; }
 .tile.breach { border: 2px solid var(--bad); } .breach-note { color: var(--bad); font-weight: 600; font-size: 13px; }
 .warning { border-left: 4px solid var(--bad); background: #fdf0ea; padding: 6px 12px; margin: 8px 0; }

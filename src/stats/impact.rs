@@ -25,16 +25,16 @@ pub struct ImpactRow {
     pub metric: String,
     pub dimension: Option<String>,
     /// `naive` or `adjusted`.
-    pub estimate: &'static str,
+    pub estimate: String,
     pub family: Family,
     /// What `value` counts: `revenue_kept_per_year`, `tickets_avoided_per_year`
     /// or `ticket_cost_avoided_per_year`.
-    pub quantity: &'static str,
+    pub quantity: String,
     pub value: f64,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     /// `money` or `tickets`.
-    pub unit: &'static str,
+    pub unit: String,
     pub currency: Option<String>,
     /// The conversion, in words and numbers.
     pub basis: String,
@@ -161,13 +161,13 @@ pub fn impact_rows(lift: &[LiftRow], inputs: &ImpactInputs) -> Vec<ImpactRow> {
                 out.push(ImpactRow {
                     metric: row.metric.clone(),
                     dimension: row.dimension.clone(),
-                    estimate,
+                    estimate: estimate.to_string(),
                     family,
-                    quantity,
+                    quantity: quantity.to_string(),
                     value: diff * factor,
                     ci_low: limits.map(|l| l.0),
                     ci_high: limits.map(|l| l.1),
-                    unit,
+                    unit: unit.to_string(),
                     currency,
                     basis,
                 });
@@ -273,7 +273,11 @@ mod tests {
         // Churn −0.15 × −1 × 20,000 × 12 = 36,000 a year, interval (24,000, 48,000).
         let churn = &out[0];
         assert_eq!(
-            (churn.quantity, churn.unit, churn.estimate),
+            (
+                churn.quantity.as_str(),
+                churn.unit.as_str(),
+                churn.estimate.as_str()
+            ),
             ("revenue_kept_per_year", "money", "naive")
         );
         close(churn.value, 36_000.0);
