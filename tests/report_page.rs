@@ -461,3 +461,95 @@ fn chromium_renders_the_sample_report_offline() {
     assert!(png.len() > 100_000, "{} bytes", png.len());
     eprintln!("the sample report's screenshot: {}", shot.display());
 }
+
+/// A page that loads `report` in a frame `width` px wide (headless Chromium
+/// does not make its window narrower than about 500 px) and writes, once it
+/// is laid out, the frame's document scroll width, its client width, and
+/// the elements whose right edge passes the viewport: `outside` when no
+/// ancestor scrolls sideways (the document itself would), `inside` when one
+/// does (a table scrolling within its own box).
+fn width_probe(report: &std::path::Path, width: u32) -> String {
+    format!(
+        r#"<!doctype html><html><body style="margin:0">
+<iframe id="f" src="file://{}" style="width:{width}px;height:900px;border:0"></iframe>
+<script>
+document.getElementById("f").onload = function() {{
+  var doc = this.contentDocument, d = doc.documentElement, outside = [], inside = [];
+  doc.querySelectorAll("body *").forEach(function(e) {{
+    if (e.getBoundingClientRect().right <= d.clientWidth + 1) return;
+    var scrolls = false;
+    for (var p = e.parentElement; p; p = p.parentElement) {{
+      var o = doc.defaultView.getComputedStyle(p).overflowX;
+      if (o == "auto" || o == "scroll") scrolls = true;
+    }}
+    var name = (e.closest("section") || {{ id: "-" }}).id + " " + e.tagName.toLowerCase();
+    (scrolls ? inside : outside).push(name);
+  }});
+  var out = document.createElement("pre");
+  out.id = "out";
+  out.textContent = JSON.stringify({{ scroll: d.scrollWidth, client: d.clientWidth, outside: outside, inside: inside }});
+  document.body.appendChild(out);
+}};
+</script></body></html>"#,
+        report.display()
+    )
+}
+
+#[test]
+fn the_report_fits_a_laptop_and_a_phone_without_scrolling_sideways() {
+    let Some(browser) = chromium() else {
+        let message = "chromium not found: the report's width test is SKIPPED (Debian: apt-get install chromium; .ci/run installs it)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("\n*** {message} ***\n");
+        return;
+    };
+    // The widest page: adjusted, with its two extra forest columns.
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_pipeline_with(dir.path(), "adjust:   { covariates: [plan] }");
+    bin().args(["-q", "run"]).arg(&path).assert().success();
+    let report = dir.path().join("out/as_of=2026-11-01/report.html");
+    let profile = dir.path().join("profile");
+    for width in [1280, 390] {
+        let probe = dir.path().join(format!("probe-{width}.html"));
+        std::fs::write(&probe, width_probe(&report, width)).unwrap();
+        let dom = headless(
+            &browser,
+            &profile,
+            &[
+                "--allow-file-access-from-files",
+                "--window-size=1400,1000",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+            ],
+            &probe,
+        );
+        let page = Html::parse_document(&dom);
+        let out: String = select(&page, "pre#out")
+            .first()
+            .unwrap_or_else(|| panic!("no measurement at {width} px"))
+            .text()
+            .collect();
+        let seen: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let (scroll, client) = (
+            seen["scroll"].as_u64().unwrap(),
+            seen["client"].as_u64().unwrap(),
+        );
+        assert!(
+            client + 20 >= u64::from(width) && client <= u64::from(width),
+            "{out}"
+        );
+        // The document never scrolls sideways.
+        assert!(scroll <= client, "{width} px: {out}");
+        assert_eq!(
+            seen["outside"].as_array().unwrap().len(),
+            0,
+            "{width} px: {out}"
+        );
+        if width == 1280 {
+            // On a laptop nothing hides behind a table's own scroll bar either.
+            assert_eq!(seen["inside"].as_array().unwrap().len(), 0, "{out}");
+        }
+    }
+}

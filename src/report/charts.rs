@@ -195,6 +195,7 @@ pub fn forest_cell(
     html! {
         svg role="img" width=(px(width)) height=(px(height)) viewBox={ "0 0 " (px(width)) " " (px(height)) } class={ "forest " (verdict.class()) } {
             title { (title) }
+            desc { (title) "; verdict: " (verdict.word()) }
             line.zero x1=(px(zero)) x2=(px(zero)) y1="0" y2=(px(height)) {}
             @if let (Some(low), Some(high)) = l.diff_ci() {
                 line.ci x1=(px(scale.at(low))) x2=(px(scale.at(high))) y1="9" y2="9" {}

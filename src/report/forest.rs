@@ -51,6 +51,8 @@ pub(super) fn whole_period(l: &LiftRow, period: &(String, String)) -> bool {
 
 /// The forest plot: every lift row, by theme, then metric, then segment;
 /// each metric on its own axis in its own unit, with the line of no effect.
+/// A metric's overall rows are shown; its segment and month rows (the
+/// exploratory family) fold into a closed `<details>` below them.
 pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
     let themes = themes();
     let mut metrics: Vec<&str> = Vec::new();
@@ -59,8 +61,6 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
             metrics.push(&l.metric);
         }
     }
-    const CHART: f64 = 150.0;
-    let adjusted = data.adjust.is_some();
     html! {
         @for theme in themes {
             @let in_theme: Vec<&str> = metrics.iter().copied().filter(|m| theme_of(m) == theme).collect();
@@ -74,49 +74,89 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
                         p.warning role="alert" { "⚠ Guardrail warning: worse for trained accounts on " (breached.join("; ")) "." }
                     }
                 }
-                table.forest-table {
-                    thead { tr {
-                        th { "Segment" } th { "Trained" } th { "Untrained" } th { "Difference (95 % CI)" } th { "" } th { "p" } th { "q" } th { "" }
-                        @if adjusted { th { "Adjusted (95 % CI)" } th { "n used" } }
-                    } }
-                    @for metric in in_theme {
-                        @let mut rows: Vec<&LiftRow> = data.lift.iter().filter(|l| l.metric == metric).collect();
-                        @let _ = rows.sort_by_key(|l| (!enough(l), l.segment.is_some()));
-                        @let scale = charts::forest_scale(&rows, CHART);
-                        @let lower = rows.first().is_some_and(|l| lower_is_better(l));
-                        tbody {
-                            tr.metric {
-                                th colspan="4" { abbr title=(definition_of(metric)) { (name_of(metric)) } " " span.small { code { (metric) } } }
-                                th.small {
-                                    @let (left, right) = if lower { ("trained", "untrained") } else { ("untrained", "trained") };
-                                    div.favours { span { "◀ favours " (left) } span { "favours " (right) " ▶" } }
-                                }
-                                th colspan=(if adjusted { 5 } else { 3 }) {}
-                            }
-                            @for l in rows {
-                                @let unit = format::unit_of(&l.metric, l.dimension.as_deref());
-                                @if enough(l) {
-                                    @let verdict = Verdict::of_lift(l, alpha);
-                                    tr class=(verdict.class()) {
-                                        td { (row_label(l, &data.period)) }
-                                        td.diff { (format::value(unit, l.trained_value)) " " span.small { "n " (format::count(l.n_trained)) } }
-                                        td.diff { (format::value(unit, l.untrained_value)) " " span.small { "n " (format::count(l.n_untrained)) } }
-                                        td.diff { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci_low, l.diff_ci_high)) ")" } }
-                                        td { (charts::forest_cell(l, &scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci_low, l.diff_ci_high)))) }
-                                        td { (format::p_value(l.p_value)) }
-                                        td { (format::p_value(l.q_value)) }
-                                        td class={ "verdict " (verdict.class()) } { (verdict.mark()) " " (verdict.word()) }
-                                        @if adjusted { (adjusted_cells(l, unit)) }
-                                    }
-                                } @else {
-                                    tr.thin {
-                                        td { (row_label(l, &data.period)) }
-                                        td { span.small { "n " (format::count(l.n_trained)) } }
-                                        td { span.small { "n " (format::count(l.n_untrained)) } }
-                                        td colspan=(if adjusted { 7 } else { 5 }) { "Not enough data (fewer than " (charts::MIN_UNITS) " in a cohort): no estimate shown" }
-                                    }
-                                }
-                            }
+                @for metric in in_theme {
+                    (metric_block(data, metric, alpha))
+                }
+            }
+        }
+    }
+}
+
+/// Whether a row is exploratory: a segment's, or one month's.
+fn exploratory(l: &LiftRow, period: &(String, String)) -> bool {
+    l.segment.is_some() || !whole_period(l, period)
+}
+
+/// One metric: its heading, its overall rows, and its exploratory rows
+/// folded.
+fn metric_block(data: &ReportData, metric: &str, alpha: f64) -> Markup {
+    const CHART: f64 = 150.0;
+    let mut rows: Vec<&LiftRow> = data.lift.iter().filter(|l| l.metric == metric).collect();
+    rows.sort_by_key(|l| (!enough(l), l.segment.is_some()));
+    let scale = charts::forest_scale(&rows, CHART);
+    let (main, explore): (Vec<&LiftRow>, Vec<&LiftRow>) =
+        rows.iter().partition(|l| !exploratory(l, &data.period));
+    let lower = rows.first().is_some_and(|l| lower_is_better(l));
+    let (left, right) = if lower {
+        ("trained", "untrained")
+    } else {
+        ("untrained", "trained")
+    };
+    let table = |rows: &[&LiftRow]| rows_table(data, metric, rows, &scale, alpha);
+    html! {
+        div.metric-block data-metric=(metric) {
+            h4 {
+                abbr title=(definition_of(metric)) { (name_of(metric)) } " " span.small { code { (metric) } }
+                span.small.favours { " ◀ favours " (left) " · favours " (right) " ▶" }
+            }
+            @if !main.is_empty() { (table(&main)) }
+            @if !explore.is_empty() {
+                details.exploratory {
+                    summary { (explore.len()) " exploratory rows (segments and months): many comparisons, read their q-values" }
+                    (table(&explore))
+                }
+            }
+        }
+    }
+}
+
+/// A table of lift rows of one metric; rows under the n threshold last.
+fn rows_table(
+    data: &ReportData,
+    metric: &str,
+    rows: &[&LiftRow],
+    scale: &super::svg::Scale,
+    alpha: f64,
+) -> Markup {
+    let adjusted = data.adjust.is_some();
+    html! {
+        table.forest-table {
+            thead { tr {
+                th { "Rows" } th { "Trained" } th { "Untrained" } th { "Difference (95 % CI)" } th { span.sr { "Interval on the metric's axis" } } th { "p" } th { "q" } th { "Verdict" }
+                @if adjusted { th { "Adjusted (95 % CI)" } th { "n used" } }
+            } }
+            tbody {
+                @for l in rows {
+                    @let unit = format::unit_of(&l.metric, l.dimension.as_deref());
+                    @if enough(l) {
+                        @let verdict = Verdict::of_lift(l, alpha);
+                        tr class=(verdict.class()) {
+                            td { (row_label(l, &data.period)) }
+                            td.diff data-label="Trained" { (format::value(unit, l.trained_value)) " " span.small { "n " (format::count(l.n_trained)) } }
+                            td.diff data-label="Untrained" { (format::value(unit, l.untrained_value)) " " span.small { "n " (format::count(l.n_untrained)) } }
+                            td.diff data-label="Difference" { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci_low, l.diff_ci_high)) ")" } }
+                            td.chart { (charts::forest_cell(l, scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci_low, l.diff_ci_high)))) }
+                            td data-label="p" { (format::p_value(l.p_value)) }
+                            td data-label="q" { (format::p_value(l.q_value)) }
+                            td class={ "verdict " (verdict.class()) } { (super::lead::label(verdict, l.abs_diff)) }
+                            @if adjusted { (adjusted_cells(l, unit)) }
+                        }
+                    } @else {
+                        tr.thin {
+                            td { (row_label(l, &data.period)) }
+                            td data-label="Trained" { span.small { "n " (format::count(l.n_trained)) } }
+                            td data-label="Untrained" { span.small { "n " (format::count(l.n_untrained)) } }
+                            td colspan=(if adjusted { 7 } else { 5 }) { "Not enough data (fewer than " (charts::MIN_UNITS) " in a cohort): no estimate shown" }
                         }
                     }
                 }
@@ -145,8 +185,8 @@ pub(super) fn adjusted_cells(l: &LiftRow, unit: format::Unit) -> Markup {
     html! {
         @match l.adjustment() {
             Some(a) if a.abs_diff.is_some() => {
-                td.diff { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci_low, a.ci_high)) ")" } }
-                td.small {
+                td.diff data-label="Adjusted" { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci_low, a.ci_high)) ")" } }
+                td.small data-label="n used" {
                     (format::count(a.n_trained.unwrap_or(0))) " / " (format::count(a.n_untrained.unwrap_or(0)))
                     @let left_out = l.n_trained - a.n_trained.unwrap_or(l.n_trained);
                     @if left_out > 0 { " · " (format::count(left_out)) " trained left out" }

@@ -116,7 +116,7 @@ fn forest_section(data: &ReportData, alpha: f64) -> Markup {
         @if !data.lift.is_empty() {
             section id="forest" {
                 h2 { "Every comparison" }
-                p.small { "Each row: the difference trained − untrained with its 95 % interval, on the metric's own axis; the vertical line is no difference. Rows grouped by theme, the whole run first, then each segment (exploratory). Grey rows: the interval includes no difference or q ≥ " (alpha) "." }
+                p.small { "Each row: the difference trained − untrained with its 95 % interval, on the metric's own axis; the vertical line is no difference. Rows grouped by theme, then metric: its rows over all accounts and the whole period first; its segment and month rows (the exploratory family: many comparisons) fold below them. Grey rows: the interval includes no difference or q ≥ " (alpha) "." }
                 @if let Some((method, covariates)) = &data.adjust {
                     p.small { "Adjusted columns: the " (method) " estimate of the effect on the trained (ATT), comparing them with untrained accounts of the same " (covariates.join(", ")) ", with the trained and untrained it used and the trained left out for lack of comparable untrained accounts. Where it is closer to zero than the naive difference, part of the naive difference came from who chose to train." }
                 }
