@@ -22,9 +22,10 @@ fn count(df: &DataFrame, filter: Expr) -> usize {
 
 /// The views in their order: the bottom line first, then the headline
 /// tiles, the charts, then the reading aids.
-const VIEWS: [&str; 10] = [
+const VIEWS: [&str; 11] = [
     "bottom-line",
     "headline",
+    "trend",
     "forest",
     "survival",
     "retention",
@@ -552,4 +553,66 @@ fn the_report_fits_a_laptop_and_a_phone_without_scrolling_sideways() {
             assert_eq!(seen["inside"].as_array().unwrap().len(), 0, "{out}");
         }
     }
+}
+
+#[test]
+fn the_trend_draws_each_earlier_night_and_the_tiles_say_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = sample_run_as_of(dir.path(), "2026-09-01");
+    let text = std::fs::read_to_string(first.join("report.html")).unwrap();
+    assert!(text.contains("the first published night of this output"));
+    assert!(!text.contains("Since the previous night"));
+
+    // An unpublished partition (no _SUCCESS) is not a night.
+    let stray = dir.path().join("as_of=2026-08-01");
+    std::fs::create_dir(&stray).unwrap();
+    std::fs::write(stray.join("lift.parquet"), "not a table").unwrap();
+
+    let middle = sample_run_as_of(dir.path(), "2026-10-01");
+    let last = sample_run_as_of(dir.path(), "2026-11-01");
+    let text = std::fs::read_to_string(last.join("report.html")).unwrap();
+    let page = Html::parse_document(&text);
+    // One chart per primary and guardrail headline row, each with a point
+    // for 2026-09-01, 2026-10-01 and this night.
+    let charts = select(&page, "#trend figure svg");
+    assert_eq!(charts.len(), 6, "{text}");
+    for chart in &charts {
+        assert_eq!(chart.value().attr("data-points"), Some("3"));
+        let nights: Vec<&str> = chart
+            .select(&Selector::parse("g.night").unwrap())
+            .filter_map(|g| g.value().attr("data-as-of"))
+            .collect();
+        assert_eq!(nights, ["2026-09-01", "2026-10-01", "2026-11-01"]);
+    }
+    // The churn tile: the change of the difference since 2026-10-01, from
+    // the two lift tables.
+    let churn = |partition: &std::path::Path| {
+        let lift = read_table(partition, "lift");
+        let overall = col("metric")
+            .eq(lit("churn_rate"))
+            .and(col("segment").is_null())
+            .and(col("dimension").is_null())
+            .and(col("period_end").eq(col("as_of")));
+        floats(&lift, overall, "abs_diff")[0].unwrap()
+    };
+    let change = format!("{:+.1} pts", 100.0 * (churn(&last) - churn(&middle))).replace('-', "−");
+    let tile: String = select(&page, "div.tile[data-metric=churn_rate]")[0]
+        .text()
+        .collect();
+    assert!(
+        tile.contains(&format!(
+            "Since the previous night: {change} since 2026-10-01"
+        )),
+        "{change}: {tile}"
+    );
+    // `report` draws the same trend from the partitions beside it.
+    let again = dir.path().join("again.html");
+    bin()
+        .arg("report")
+        .arg(&last)
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), text);
 }

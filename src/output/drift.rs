@@ -217,54 +217,12 @@ fn is_primary(row: &LiftRow) -> bool {
     row.family == Some(crate::stats::Family::Primary) && row.segment.is_none()
 }
 
-/// The latest published partition (`as_of=DATE/` with `_SUCCESS`) of the
-/// output root with a date before `as_of`, and that date.
+/// The latest published partition of the output root with a date before
+/// `as_of`, and that date.
 fn previous(
     root: &Location,
     s3: Option<&Arc<S3>>,
     as_of: NaiveDate,
 ) -> Result<Option<(Location, NaiveDate)>> {
-    let success = crate::output::partition::SUCCESS;
-    let date_of =
-        |name: &str| NaiveDate::parse_from_str(name.strip_prefix("as_of=")?, "%Y-%m-%d").ok();
-    let mut dates: Vec<NaiveDate> = match root {
-        Location::Local(dir) => match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().join(success).is_file())
-                .filter_map(|e| date_of(&e.file_name().to_string_lossy()))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::io(format!("listing `{}`", dir.display()), e)),
-        },
-        Location::S3 { bucket, key } => {
-            let Some(s3) = s3 else {
-                return Ok(None);
-            };
-            // The store lists folders: the root, then its `as_of=…/_SUCCESS` keys.
-            let root = prefix_of(key);
-            s3.list(bucket, &root)?
-                .into_iter()
-                .filter_map(|o| {
-                    let rest = o.key.strip_prefix(&root)?;
-                    let (partition, file) = rest.split_once('/')?;
-                    (file == success).then(|| date_of(partition)).flatten()
-                })
-                .collect()
-        }
-    };
-    dates.retain(|d| *d < as_of);
-    Ok(dates
-        .into_iter()
-        .max()
-        .map(|d| (root.join(&format!("as_of={d}")), d)))
-}
-
-/// An S3 key as a prefix: empty, or ending with `/`.
-fn prefix_of(key: &str) -> String {
-    if key.is_empty() || key.ends_with('/') {
-        key.to_string()
-    } else {
-        format!("{key}/")
-    }
+    Ok(super::history::published_before(root, s3, as_of)?.pop())
 }

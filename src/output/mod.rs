@@ -2,6 +2,7 @@
 //! publish of the `as_of=YYYY-MM-DD/` partition ([`partition`]).
 
 pub mod drift;
+pub mod history;
 pub mod impact;
 pub mod partition;
 pub mod tables;

@@ -110,6 +110,8 @@ pub struct ReportData {
     pub cohort_counts: Option<CohortCounts>,
     /// The money rows (`impact`), for the bottom line.
     pub impact: Vec<crate::stats::impact::ImpactRow>,
+    /// The earlier published nights of the output, oldest first (the trend).
+    pub history: Vec<crate::output::history::Night>,
 }
 
 /// How the accounts split at the as-of date (`account_cohorts`): the two
@@ -160,6 +162,7 @@ impl ReportData {
             balance: read_balance(table("balance"))?,
             cohort_counts: read_cohort_counts(table("account_cohorts"), &manifest.as_of)?,
             impact: crate::output::impact::read_impact(table("impact"))?,
+            history: Vec::new(),
         })
     }
 }

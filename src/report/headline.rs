@@ -210,7 +210,7 @@ pub fn n_counts(metric: &str) -> &'static str {
     }
 }
 
-pub(super) fn tile(l: &LiftRow, alpha: f64) -> Markup {
+pub(super) fn tile(l: &LiftRow, alpha: f64, since_previous: Option<String>) -> Markup {
     let unit = format::unit_of(&l.metric, l.dimension.as_deref());
     let lead = Lead::of(l);
     let e = &lead.first;
@@ -251,6 +251,7 @@ pub(super) fn tile(l: &LiftRow, alpha: f64) -> Markup {
                 @if let Some(words) = mde_words(unit, e.mde) { p.small.mde { "Unclear: this run " (words) "." } }
             }
             p.sentence { (sentence(l)) }
+            @if let Some(change) = &since_previous { p.small.since { "Since the previous night: " (change) "." } }
             @if let Some(e) = e.e_value { p.small.e-value { (e_value_words(e, lead.first.e_value_ci)) } }
             @if let Some(naive) = &lead.second {
                 div.small.before {

@@ -19,6 +19,7 @@ mod read;
 mod segments;
 mod style;
 pub mod svg;
+mod trend;
 
 use std::collections::BTreeMap;
 
@@ -115,9 +116,26 @@ pub fn terminal_table(data: &ReportData) -> String {
         .collect()
 }
 
-/// The page of a run's tables (by name) and manifest.
-pub fn render_tables(tables: &BTreeMap<String, DataFrame>, manifest: &Manifest) -> Result<String> {
-    Ok(render(&ReportData::new(tables, manifest)?))
+/// The page of a run's tables (by name) and manifest, with the earlier
+/// nights of its output.
+pub fn render_tables(
+    tables: &BTreeMap<String, DataFrame>,
+    manifest: &Manifest,
+    history: Vec<crate::output::history::Night>,
+) -> Result<String> {
+    let mut data = ReportData::new(tables, manifest)?;
+    data.history = history;
+    Ok(render(&data))
+}
+
+/// The earlier published nights of the output root `root` before `as_of`
+/// (at most [`trend::NIGHTS`]), with the rows the trend draws.
+pub fn history(
+    root: &crate::storage::Location,
+    s3: Option<&std::sync::Arc<crate::storage::s3::S3>>,
+    as_of: chrono::NaiveDate,
+) -> Result<Vec<crate::output::history::Night>> {
+    crate::output::history::nights(root, s3, as_of, trend::NIGHTS, &trend::kept)
 }
 
 /// Renders `report.html` from the run's tables and manifest (as
@@ -128,12 +146,14 @@ pub fn write_into(
     partition: &crate::output::partition::Partition,
     outputs: &BTreeMap<&'static str, polars::prelude::DataFrame>,
     manifest: &mut crate::output::partition::manifest::Manifest,
+    history: Vec<crate::output::history::Night>,
 ) -> Result<String> {
     let tables = TABLES
         .iter()
         .filter_map(|t| Some((t.to_string(), outputs.get(t)?.clone())))
         .collect();
-    let data = ReportData::new(&tables, manifest)?;
+    let mut data = ReportData::new(&tables, manifest)?;
+    data.history = history;
     let page = render(&data);
     partition.write_text(FILE, &page)?;
     manifest
@@ -251,5 +271,13 @@ pub fn render_partition(partition: &str, endpoint: Option<&str>) -> Result<Strin
     crate::output::partition::verify::verify(&location, s3.as_ref())?;
     let (manifest, tables) =
         crate::output::partition::verify::read_published(&location, s3.as_ref(), &TABLES)?;
-    render_tables(&tables, &manifest)
+    // The trend: the nights published beside it.
+    let as_of = chrono::NaiveDate::parse_from_str(&manifest.as_of, "%Y-%m-%d").map_err(|e| {
+        crate::error::Error::other(format!("the manifest's as_of `{}`: {e}", manifest.as_of))
+    })?;
+    let nights = match location.parent() {
+        Some(root) => history(&root, s3.as_ref(), as_of)?,
+        None => Vec::new(),
+    };
+    render_tables(&tables, &manifest, nights)
 }

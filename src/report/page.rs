@@ -30,7 +30,8 @@ pub fn page(data: &ReportData) -> Markup {
                 (header(data))
                 (caveat(data))
                 (super::bottom_line::section(data, alpha))
-                (headline_section(&headline, alpha))
+                (headline_section(data, &headline, alpha))
+                (super::trend::section(data))
                 (forest_section(data, alpha))
                 (charts(data))
                 (segments(data))
@@ -89,7 +90,7 @@ fn caveat(data: &ReportData) -> Markup {
 }
 
 /// The headline tiles in their tiers.
-fn headline_section(headline: &[&LiftRow], alpha: f64) -> Markup {
+fn headline_section(data: &ReportData, headline: &[&LiftRow], alpha: f64) -> Markup {
     html! {
         section id="headline" {
             h2 { "Headline" }
@@ -101,7 +102,7 @@ fn headline_section(headline: &[&LiftRow], alpha: f64) -> Markup {
                 @if !tiles.is_empty() {
                     h3.tier { (tier.heading()) }
                     div.tiles {
-                        @for l in tiles { (tile(l, alpha)) }
+                        @for l in tiles { (tile(l, alpha, super::trend::since_previous(data, l))) }
                     }
                 }
             }
@@ -288,13 +289,13 @@ mod tests {
             crate::stats::Direction::HigherIsBetter,
             (12.0, 300.0),
         );
-        let thin = tile(&l, 0.05).into_string();
+        let thin = tile(&l, 0.05, None).into_string();
         assert!(
             thin.contains("Not enough data") && thin.contains("n = 12"),
             "{thin}"
         );
         assert!(!thin.contains("+30.0 pts") && !thin.contains("95 % CI") && !thin.contains("0.02"));
-        let enough = tile(&LiftRow { n_trained: 30, ..l }, 0.05).into_string();
+        let enough = tile(&LiftRow { n_trained: 30, ..l }, 0.05, None).into_string();
         assert!(
             enough.contains("+30.0 pts") && enough.contains("95 % CI +5.0 to +55.0 pts"),
             "{enough}"

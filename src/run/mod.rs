@@ -249,10 +249,16 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     );
     manifest.drift = Some(drift);
     let headline = if pipeline.report {
+        let nights = crate::report::history(
+            &pipeline.output_dir,
+            pipeline.s3.as_ref(),
+            pipeline.period.as_of,
+        )?;
         Some(crate::report::write_into(
             &partition,
             &outputs,
             &mut manifest,
+            nights,
         )?)
     } else {
         None

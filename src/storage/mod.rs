@@ -111,6 +111,25 @@ impl Location {
         }
     }
 
+    /// The directory or prefix that holds this file or directory (None at
+    /// the top).
+    pub fn parent(&self) -> Option<Location> {
+        match self {
+            Location::Local(path) => path.parent().map(|p| Location::Local(p.to_path_buf())),
+            Location::S3 { bucket, key } => {
+                let key = key.trim_end_matches('/');
+                (!key.is_empty()).then(|| Location::S3 {
+                    bucket: bucket.clone(),
+                    key: key
+                        .rsplit_once('/')
+                        .map(|(p, _)| p)
+                        .unwrap_or("")
+                        .to_string(),
+                })
+            }
+        }
+    }
+
     /// The directory or prefix that holds this file, for messages.
     pub fn parent_shown(&self) -> String {
         match self {
