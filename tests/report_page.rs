@@ -22,11 +22,12 @@ fn count(df: &DataFrame, filter: Expr) -> usize {
 
 /// The views in their order: the bottom line first, then the headline
 /// tiles, the charts, then the reading aids.
-const VIEWS: [&str; 11] = [
+const VIEWS: [&str; 12] = [
     "bottom-line",
     "headline",
     "trend",
     "forest",
+    "programme",
     "survival",
     "retention",
     "movements",
@@ -244,6 +245,36 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
         tiers[0].starts_with("Primary") && tiers[1].starts_with("Guardrails"),
         "{tiers:?}"
     );
+    // Every chart names itself and says its numbers (title and desc).
+    let charts = select(&page, "svg");
+    assert!(charts.len() > 100);
+    for chart in &charts {
+        for part in ["title", "desc"] {
+            assert!(
+                chart
+                    .select(&Selector::parse(part).unwrap())
+                    .next()
+                    .is_some(),
+                "an svg without {part}: {}",
+                chart.html().chars().take(300).collect::<String>()
+            );
+        }
+    }
+    // The programme: training completion with its counts, no verdict, and
+    // not among the comparisons.
+    let programme: String = select(&page, "#programme tr[data-metric=training_completion_rate]")[0]
+        .text()
+        .collect();
+    assert!(
+        programme.contains("47.8 %") && programme.contains("68.3 %"),
+        "{programme}"
+    );
+    assert!(select(
+        &page,
+        "#forest div.metric-block[data-metric=training_completion_rate]"
+    )
+    .is_empty());
+
     // The bottom line, above the tiles: churn (primary) with the money of
     // its naive `impact` row, the numbers the table holds.
     let impact = read_table(&partition, "impact");

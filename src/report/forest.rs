@@ -57,6 +57,10 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
     let themes = themes();
     let mut metrics: Vec<&str> = Vec::new();
     for l in &data.lift {
+        // Descriptive metrics are the programme's, not comparisons.
+        if super::programme::descriptive(&l.metric).is_some() {
+            continue;
+        }
         if !metrics.contains(&l.metric.as_str()) {
             metrics.push(&l.metric);
         }
@@ -104,6 +108,7 @@ fn metric_block(data: &ReportData, metric: &str, alpha: f64) -> Markup {
     };
     let table = |rows: &[&LiftRow]| rows_table(data, metric, rows, &scale, alpha);
     html! {
+        @if !rows.is_empty() {
         div.metric-block data-metric=(metric) {
             h4 {
                 abbr title=(definition_of(metric)) { (name_of(metric)) } " " span.small { code { (metric) } }
@@ -116,6 +121,7 @@ fn metric_block(data: &ReportData, metric: &str, alpha: f64) -> Markup {
                     (table(&explore))
                 }
             }
+        }
         }
     }
 }

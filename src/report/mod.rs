@@ -15,6 +15,7 @@ mod heatmap;
 mod lead;
 mod movements;
 mod page;
+mod programme;
 mod read;
 mod segments;
 mod style;

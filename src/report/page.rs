@@ -33,6 +33,7 @@ pub fn page(data: &ReportData) -> Markup {
                 (headline_section(data, &headline, alpha))
                 (super::trend::section(data))
                 (forest_section(data, alpha))
+                (super::programme::section(data))
                 (charts(data))
                 (segments(data))
                 (health_and_balance(data))
