@@ -69,6 +69,13 @@ table.forest-table td.chart { width: 150px; } table.forest-table td.verdict { wh
 details.exploratory { margin: 2px 0 6px; } details.exploratory summary { cursor: pointer; font-size: 13px; color: var(--muted); }
 .dots { grid-template-columns: repeat(auto-fill, minmax(min(540px, 100%), 1fr)); }
 table.wide { display: block; overflow-x: auto; max-width: 100%; }
+/* Paper (Letter or A4, about 740 px) and narrow screens: compact tables. */
+@media print, screen and (max-width: 800px) {
+  table.forest-table { font-size: 10px; } table.movements, table.heatmap { font-size: 9px; }
+  table.movements td, table.movements th, table.forest-table td, table.forest-table th { padding: 2px; }
+  table.heatmap td, table.heatmap th { min-width: 0; padding: 1px 2px; }
+  table.forest-table td.chart { width: 110px; }
+}
 @media screen and (max-width: 700px) {
   body { padding: 12px; }
   table.forest-table thead { display: none; }
