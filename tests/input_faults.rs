@@ -456,11 +456,7 @@ fn a_csv_column_declared_a_number_is_a_covariate_bucket_and_a_second_header_row_
         .arg(&pipeline)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert!(
         String::from_utf8_lossy(&output.stdout).contains(&format!("nps_responses  {:>10} rows", 2))
     );

@@ -438,11 +438,7 @@ fn validate_ends_with_a_coverage_summary() {
         "cohort: { window_days: 30, courses: [Admin Fundamentals] }",
     );
     let output = bin().args(["-q", "validate"]).arg(&path).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let summary = String::from_utf8_lossy(&output.stdout);
     for line in [
         "coverage:",
@@ -780,11 +776,7 @@ fn invoice_amounts_in_cents_show_in_the_coverage_summary_and_warn_naming_scale()
     )
     .unwrap();
     let output = bin().args(["validate"]).arg(&pipeline).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     // The sample's October 2026: 1,519,012.67 over 1,465 accounts, median 335.17 (python:
     // revenue.parquet, month cut to the 1st, summed per account, MRR > 0).
     let summary = String::from_utf8_lossy(&output.stdout);
@@ -894,11 +886,7 @@ fn enrolments_read_as_completions_warn_and_completed_values_count_only_completio
     };
     let cohorts = |pipeline: &std::path::Path| {
         let output = bin().args(["validate"]).arg(pipeline).output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let line = stdout
             .lines()
@@ -982,11 +970,7 @@ fn companies_duplicated_under_two_ids_warn_then_stop_the_run_above_the_share() {
     // 20 duplicates: 40 of 2,020 named accounts (1.98 %), below the 2 % default: a warning.
     accounts_with_names(&data, 20);
     let output = bin().arg("validate").arg(&pipeline).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     for words in [
         "source `accounts` (",
@@ -1129,22 +1113,14 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
 
     // A first run: nothing to compare.
     let first = run(&sample, "2026-10-01", &[]);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_success(&first);
     assert!(String::from_utf8_lossy(&first.stderr)
         .contains("nothing to compare this run with (a first run)"));
     assert!(manifest("2026-10-01")["drift"]["previous"].is_null());
 
     // The next month, the same exports: compared, nothing found.
     let second = run(&sample, "2026-11-01", &[]);
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    assert_success(&second);
     let drift = manifest("2026-11-01")["drift"].clone();
     assert!(
         drift["previous"]
@@ -1215,11 +1191,7 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     assert!(!out.join("as_of=2026-11-02").exists());
     // By default, a warning in the log and the manifest.
     let warned = run(&thinner, "2026-11-02", &[]);
-    assert!(
-        warned.status.success(),
-        "{}",
-        String::from_utf8_lossy(&warned.stderr)
-    );
+    assert_success(&warned);
     let warnings = manifest("2026-11-02")["warnings"].to_string();
     assert!(warnings.contains(&finding), "{warnings}");
 
@@ -1228,11 +1200,7 @@ fn each_night_is_compared_with_the_last_and_a_source_that_lost_rows_is_named() {
     std::fs::create_dir_all(out.join("as_of=2026-11-03")).unwrap();
     std::fs::write(out.join("as_of=2026-11-03/_SUCCESS"), "not a marker").unwrap();
     let after = run(&sample, "2026-11-04", &["--set", "quality.drift=error"]);
-    assert!(
-        after.status.success(),
-        "{}",
-        String::from_utf8_lossy(&after.stderr)
-    );
+    assert_success(&after);
     let drift = manifest("2026-11-04")["drift"].clone();
     assert!(
         drift["unread"]

@@ -131,6 +131,8 @@ pub struct Presentation {
     /// What a value of a `Number` unit counts, in words ("tickets per
     /// account in the period"), shown after the number; None: a bare number.
     pub counting: Option<&'static str>,
+    /// What the n of its rows counts, in words ("accounts" unless set).
+    pub units: &'static str,
 }
 
 impl Presentation {
@@ -145,6 +147,7 @@ impl Presentation {
             headline: None,
             descriptive: None,
             counting: None,
+            units: "accounts",
         }
     }
 
@@ -189,6 +192,12 @@ impl Presentation {
             counting: Some(what),
             ..self
         }
+    }
+
+    /// The n of its rows counts `units` (survey responses, accounts from
+    /// their landmark, …).
+    pub const fn units(self, units: &'static str) -> Presentation {
+        Presentation { units, ..self }
     }
 
     /// Whether its trained and untrained values are compared with a test.

@@ -101,15 +101,18 @@ metric_registry! {
     "retention_curve" => RetentionCurve(super::retention::retention_curve::RetentionCurve)
         as P::new("Retention curve", Retention, Secondary),
     "survival" => Survival(super::retention::survival::Survival)
-        as P::new("Survival", Retention, Primary).headline_row(3, "rmst_days="),
+        as P::new("Survival", Retention, Primary).headline_row(3, "rmst_days=")
+        .units("accounts from their landmark"),
     "revenue_movements" => RevenueMovements(super::revenue::revenue_movements::RevenueMovements)
         as P::new("Revenue movements", Revenue, Secondary).unit(Unit::Money),
     "expansion_revenue_rate" => ExpansionRevenueRate(super::revenue::expansion_revenue_rate::ExpansionRevenueRate)
         as P::new("Expansion revenue rate", Revenue, Secondary),
     "net_revenue_retention" => NetRevenueRetention(super::revenue::net_revenue_retention::NetRevenueRetention)
-        as P::new("Net revenue retention", Revenue, Primary).headline(2),
+        as P::new("Net revenue retention", Revenue, Primary).headline(2)
+        .units("accounts with revenue at the start"),
     "gross_revenue_retention" => GrossRevenueRetention(super::revenue::gross_revenue_retention::GrossRevenueRetention)
-        as P::new("Gross revenue retention", Revenue, Secondary),
+        as P::new("Gross revenue retention", Revenue, Secondary)
+        .units("accounts with revenue at the start"),
     "upsell_rate" => UpsellRate(super::revenue::upsell_rate::UpsellRate)
         as P::new("Upsell rate", Revenue, Secondary),
     "customer_lifetime_value" => CustomerLifetimeValue(super::revenue::customer_lifetime_value::CustomerLifetimeValue)
@@ -146,9 +149,11 @@ metric_registry! {
     "referral_rate" => ReferralRate(super::success::referral_rate::ReferralRate)
         as P::new("Referral rate", SupportAndSuccess, Secondary),
     "nps" => Nps(super::survey::nps::Nps)
-        as P::new("NPS", Satisfaction, Guardrail).unit(Unit::Nps).headline(4),
+        as P::new("NPS", Satisfaction, Guardrail).unit(Unit::Nps).headline(4)
+        .units("survey responses"),
     "csat" => Csat(super::survey::csat::Csat)
-        as P::new("CSAT (satisfied share)", Satisfaction, Guardrail).unit(Unit::Percent).headline(6),
+        as P::new("CSAT (satisfied share)", Satisfaction, Guardrail).unit(Unit::Percent).headline(6)
+        .units("survey responses"),
     "health_score" => HealthScore(super::health_score::HealthScore)
         as P::new("Health score", Adoption, Secondary).unit(Unit::Number)
         .counting("points out of 100"),

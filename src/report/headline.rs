@@ -199,15 +199,9 @@ pub fn mde_words(unit: format::Unit, mde: Option<f64>) -> Option<String> {
     ))
 }
 
-/// What a tile's n counts: accounts for most metrics, accounts still
-/// customers at the landmark for survival, responses for the surveys.
+/// What a tile's n counts, from the catalog.
 pub fn n_counts(metric: &str) -> &'static str {
-    match metric {
-        "nps" | "csat" => "survey responses",
-        "survival" => "accounts from their landmark",
-        "net_revenue_retention" | "gross_revenue_retention" => "accounts with revenue at the start",
-        _ => "accounts",
-    }
+    crate::catalog::presentation(metric).map_or("accounts", |p| p.units)
 }
 
 pub(super) fn tile(l: &LiftRow, alpha: f64, since_previous: Option<String>) -> Markup {

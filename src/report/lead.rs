@@ -49,9 +49,7 @@ impl Lead {
             ci: l.diff_ci(),
             p: l.p_value,
             q: l.q_value,
-            relative: l
-                .rel_lift
-                .or_else(|| relative(l.abs_diff, l.untrained_value)),
+            relative: l.rel_lift,
             mde: l.mde,
             e_value: l.e_value,
             e_value_ci: l.e_value_ci,

@@ -66,6 +66,15 @@ pub fn validate_exits(
     bin().arg("validate").arg(pipeline).assert().code(code)
 }
 
+/// Asserts that a run of the binary succeeded, showing its stderr if not.
+pub fn assert_success(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
