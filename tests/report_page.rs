@@ -366,6 +366,26 @@ fn an_adjusted_run_shows_naive_and_adjusted_side_by_side_with_the_balance() {
     );
     assert!(tile.contains("▼ lower, better"), "{tile}");
     assert!(tile.contains("E-value "), "{tile}");
+    // The forest's row leads with the same estimate, and its verdict follows
+    // the adjusted q: customer base coverage is +10.2 pts before adjustment
+    // (q < 0.05) and +0.8 pts after, its interval across 0.
+    let coverage = select(
+        &page,
+        "#forest div.metric-block[data-metric=customer_base_coverage] tbody tr",
+    )[0];
+    let verdict: String = coverage
+        .select(&Selector::parse("td.verdict").unwrap())
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    let cells: Vec<String> = coverage
+        .select(&Selector::parse("td.diff").unwrap())
+        .map(|td| td.text().collect())
+        .collect();
+    assert_eq!(verdict, "● unclear", "{cells:?}");
+    assert!(cells[2].starts_with("+0.8 pts"), "{cells:?}");
+    assert!(cells[3].starts_with("+10.2 pts"), "{cells:?}");
 
     // Balance: the largest standardized difference before and after, and a Love plot
     // with a hollow and a filled point per covariate level of `balance`.
@@ -385,70 +405,9 @@ fn an_adjusted_run_shows_naive_and_adjusted_side_by_side_with_the_balance() {
     assert!(text.contains("<dt>E-value</dt>"));
 }
 
-/// Chromium on this machine, or `None` (then the browser test is skipped
-/// loudly, and fails under `CI=true`, where `.ci/run` installs it).
-fn chromium() -> Option<std::path::PathBuf> {
-    let names = ["chromium", "chromium-browser", "google-chrome"];
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Runs Chromium headless with `args` on `page`, the network blocked;
-/// returns its stdout. Killed after two minutes.
-fn headless(
-    browser: &std::path::Path,
-    profile: &std::path::Path,
-    args: &[&str],
-    page: &std::path::Path,
-) -> String {
-    let mut child = std::process::Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
-    });
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "chromium {args:?}: {status}");
-            break;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("chromium {args:?} did not finish in two minutes");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    reader.join().unwrap().expect("chromium's output")
-}
-
 #[test]
 fn chromium_renders_the_sample_report_offline() {
-    let Some(browser) = chromium() else {
-        let message = "chromium not found: the report's browser test is SKIPPED (Debian: apt-get install chromium; .ci/run installs it)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}");
-        }
-        eprintln!("\n*** {message} ***\n");
+    let Some(browser) = browser::chromium_or_skip("browser") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -458,7 +417,12 @@ fn chromium_renders_the_sample_report_offline() {
     let profile = dir.path().join("profile");
 
     // The DOM after rendering: every view and every chart still there.
-    let dom = Html::parse_document(&headless(&browser, &profile, &["--dump-dom"], &page));
+    let dom = Html::parse_document(&browser::headless(
+        &browser,
+        &profile,
+        &["--dump-dom"],
+        &page,
+    ));
     let ids = |page: &Html| -> Vec<String> {
         select(page, "body > section")
             .iter()
@@ -475,7 +439,7 @@ fn chromium_renders_the_sample_report_offline() {
     // look at: target/tmp/report-sample.png.
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-sample.png");
     let _ = std::fs::remove_file(&shot);
-    headless(
+    browser::headless(
         &browser,
         &profile,
         &[
@@ -529,12 +493,7 @@ document.getElementById("f").onload = function() {{
 
 #[test]
 fn the_report_fits_a_laptop_a_printed_page_and_a_phone_without_scrolling_sideways() {
-    let Some(browser) = chromium() else {
-        let message = "chromium not found: the report's width test is SKIPPED (Debian: apt-get install chromium; .ci/run installs it)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}");
-        }
-        eprintln!("\n*** {message} ***\n");
+    let Some(browser) = browser::chromium_or_skip("width") else {
         return;
     };
     // The widest page: adjusted, with its two extra forest columns.
@@ -543,13 +502,13 @@ fn the_report_fits_a_laptop_a_printed_page_and_a_phone_without_scrolling_sideway
     bin().args(["-q", "run"]).arg(&path).assert().success();
     let report = dir.path().join("out/as_of=2026-11-01/report.html");
     let profile = dir.path().join("profile");
-    // 1280: a laptop; 740: a printed Letter or A4 page at 96 px per inch
-    // (the print stylesheet uses the compact tables of widths up to 800);
-    // 390: a phone.
+    // 1280: a laptop; 740: about a printed Letter page at 96 px per inch
+    // (the print stylesheet uses the compact tables of widths up to 800;
+    // tests/report_print.rs prints on Letter and A4 themselves); 390: a phone.
     for width in [1280, 740, 390] {
         let probe = dir.path().join(format!("probe-{width}.html"));
         std::fs::write(&probe, width_probe(&report, width)).unwrap();
-        let dom = headless(
+        let dom = browser::headless(
             &browser,
             &profile,
             &[

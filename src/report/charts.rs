@@ -174,7 +174,18 @@ pub fn forest_scale(rows: &[&crate::stats::LiftRow], width: f64) -> Scale {
     let values = rows
         .iter()
         .filter(|l| l.n_trained >= MIN_UNITS && l.n_untrained >= MIN_UNITS)
-        .flat_map(|l| [l.diff_ci_low, l.diff_ci_high, l.abs_diff])
+        .flat_map(|l| {
+            // Both estimates of an adjusting run's rows, each on the axis.
+            let a = &l.adjusted;
+            [
+                l.diff_ci_low,
+                l.diff_ci_high,
+                l.abs_diff,
+                a.ci_low,
+                a.ci_high,
+                a.abs_diff,
+            ]
+        })
         .flatten();
     Scale::new(
         super::svg::extent(values, Some(0.0), 0.05),
@@ -183,9 +194,11 @@ pub fn forest_scale(rows: &[&crate::stats::LiftRow], width: f64) -> Scale {
 }
 
 /// One row's cell of the forest plot: the line of no effect, the interval
-/// and the point, coloured by the verdict (a shape besides colour).
+/// and the point of the row's leading estimate, coloured by its verdict (a
+/// shape besides colour).
 pub fn forest_cell(
-    l: &crate::stats::LiftRow,
+    diff: Option<f64>,
+    ci: (Option<f64>, Option<f64>),
     scale: &Scale,
     verdict: super::headline::Verdict,
     title: &str,
@@ -197,10 +210,10 @@ pub fn forest_cell(
             title { (title) }
             desc { (title) "; verdict: " (verdict.word()) }
             line.zero x1=(px(zero)) x2=(px(zero)) y1="0" y2=(px(height)) {}
-            @if let (Some(low), Some(high)) = l.diff_ci() {
+            @if let (Some(low), Some(high)) = ci {
                 line.ci x1=(px(scale.at(low))) x2=(px(scale.at(high))) y1="9" y2="9" {}
             }
-            @if let Some(d) = l.abs_diff {
+            @if let Some(d) = diff {
                 @match verdict {
                     super::headline::Verdict::Better => path.point d={ "M" (px(scale.at(d))) ",4l4.5,9h-9z" } {},
                     super::headline::Verdict::Worse => path.point d={ "M" (px(scale.at(d))) ",14l4.5,-9h-9z" } {},

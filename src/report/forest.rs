@@ -7,6 +7,7 @@ use super::charts;
 use super::data::ReportData;
 use super::format;
 use super::headline::{definition_of, lower_is_better, name_of, Verdict};
+use super::lead::{label, Lead};
 use crate::metrics::presentation::Theme;
 use crate::stats::LiftRow;
 
@@ -71,7 +72,7 @@ pub(super) fn forest(data: &ReportData, alpha: f64) -> Markup {
             @if !in_theme.is_empty() {
                 h3 { (theme) }
                 @if theme.starts_with("Guardrails") {
-                    @let breached: Vec<String> = data.lift.iter().filter(|l| theme_of(&l.metric) == theme && l.segment.is_none() && enough(l) && Verdict::of_lift(l, alpha) == Verdict::Worse).map(|l| row_label(l, &data.period).replace("all accounts", &name_of(&l.metric))).collect();
+                    @let breached: Vec<String> = data.lift.iter().filter(|l| theme_of(&l.metric) == theme && l.segment.is_none() && enough(l) && Lead::of(l).verdict(l, alpha) == Verdict::Worse).map(|l| row_label(l, &data.period).replace("all accounts", &name_of(&l.metric))).collect();
                     @if breached.is_empty() {
                         p.small { "Guardrails hold: no guardrail is worse for trained accounts over all accounts." }
                     } @else {
@@ -127,6 +128,9 @@ fn metric_block(data: &ReportData, metric: &str, alpha: f64) -> Markup {
 }
 
 /// A table of lift rows of one metric; rows under the n threshold last.
+/// Each row leads with the estimate its tile would lead with (the adjusted
+/// one when the run adjusts and the row has it; docs/OUTPUTS.md#reporthtml):
+/// its difference, interval, p, q and verdict, the naive one after it.
 fn rows_table(
     data: &ReportData,
     metric: &str,
@@ -138,24 +142,30 @@ fn rows_table(
     html! {
         table.forest-table {
             thead { tr {
-                th { "Rows" } th { "Trained" } th { "Untrained" } th { "Difference (95 % CI)" } th { span.sr { "Interval on the metric's axis" } } th { "p" } th { "q" } th { "Verdict" }
-                @if adjusted { th { "Adjusted (95 % CI)" } th { "n used" } }
+                th { "Rows" } th { "Trained" } th { "Untrained" } th { @if adjusted { "Adjusted (95 % CI)" } @else { "Difference (95 % CI)" } } th { span.sr { "Interval on the metric's axis" } } th { "p" } th { "q" } th { "Verdict" }
+                @if adjusted { th { "Before adjustment (95 % CI)" } th { "n used" } }
             } }
             tbody {
                 @for l in rows {
                     @let unit = format::unit_of(&l.metric, l.dimension.as_deref());
                     @if enough(l) {
-                        @let verdict = Verdict::of_lift(l, alpha);
+                        @let lead = Lead::of(l);
+                        @let verdict = lead.verdict(l, alpha);
+                        @let e = &lead.first;
+                        @let difference = format!("{} ({})", format::difference(unit, e.diff), format::interval(unit, e.ci.0, e.ci.1));
                         tr class=(verdict.class()) {
                             td { (row_label(l, &data.period)) }
                             td.diff data-label="Trained" { (format::value(unit, l.trained_value)) " " span.small { "n " (format::count(l.n_trained)) } }
                             td.diff data-label="Untrained" { (format::value(unit, l.untrained_value)) " " span.small { "n " (format::count(l.n_untrained)) } }
-                            td.diff data-label="Difference" { (format::difference(unit, l.abs_diff)) " " span.small { "(" (format::interval(unit, l.diff_ci_low, l.diff_ci_high)) ")" } }
-                            td.chart { (charts::forest_cell(l, scale, verdict, &format!("{} {}: {} ({})", name_of(metric), row_label(l, &data.period), format::difference(unit, l.abs_diff), format::interval(unit, l.diff_ci_low, l.diff_ci_high)))) }
-                            td data-label="p" { (format::p_value(l.p_value)) }
-                            td data-label="q" { (format::p_value(l.q_value)) }
-                            td class={ "verdict " (verdict.class()) } { (super::lead::label(verdict, l.abs_diff)) }
-                            @if adjusted { (adjusted_cells(l, unit)) }
+                            td.diff data-label=(if lead.is_adjusted() { "Adjusted" } else { "Difference" }) {
+                                (format::difference(unit, e.diff)) " " span.small { "(" (format::interval(unit, e.ci.0, e.ci.1)) ")" }
+                                @if adjusted && !lead.is_adjusted() { " " span.small { "not adjusted" } }
+                            }
+                            td.chart { (charts::forest_cell(e.diff, e.ci, scale, verdict, &format!("{} {}: {difference}", name_of(metric), row_label(l, &data.period)))) }
+                            td data-label="p" { (format::p_value(e.p)) }
+                            td data-label="q" { (format::p_value(e.q)) }
+                            td class={ "verdict " (verdict.class()) } { (label(verdict, e.diff)) }
+                            @if adjusted { (adjusted_cells(l, &lead, unit)) }
                         }
                     } @else {
                         tr.thin {
@@ -185,21 +195,21 @@ pub(super) fn segment_metrics(data: &ReportData) -> Vec<String> {
     metrics
 }
 
-/// The adjusted estimate beside the naive one: the ATT
-/// with its interval, the units it used and those left out.
-pub(super) fn adjusted_cells(l: &LiftRow, unit: format::Unit) -> Markup {
+/// The cells after the verdict of an adjusting run: the naive difference
+/// (before adjustment) and the units the adjustment used and left out, or
+/// why the row has no adjusted estimate.
+fn adjusted_cells(l: &LiftRow, lead: &Lead, unit: format::Unit) -> Markup {
     html! {
-        @match l.adjustment() {
-            Some(a) if a.abs_diff.is_some() => {
-                td.diff data-label="Adjusted" { (format::difference(unit, a.abs_diff)) " " span.small { "(" (format::interval(unit, a.ci_low, a.ci_high)) ")" } }
+        @match (lead.second.as_ref(), l.adjustment()) {
+            (Some(naive), Some(a)) => {
+                td.diff data-label="Before adjustment" { (format::difference(unit, naive.diff)) " " span.small { "(" (format::interval(unit, naive.ci.0, naive.ci.1)) ")" } }
                 td.small data-label="n used" {
                     (format::count(a.n_trained.unwrap_or(0))) " / " (format::count(a.n_untrained.unwrap_or(0)))
                     @let left_out = l.n_trained - a.n_trained.unwrap_or(l.n_trained);
                     @if left_out > 0 { " · " (format::count(left_out)) " trained left out" }
                 }
             }
-            Some(a) => { td.small colspan="2" { (a.note.clone().unwrap_or_else(|| "not adjusted".into())) } }
-            None => { td.small colspan="2" { "not adjusted" } }
+            _ => { td.small colspan="2" { (lead.not_adjusted.clone().unwrap_or_else(|| "not adjusted".into())) } }
         }
     }
 }

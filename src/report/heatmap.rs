@@ -26,6 +26,12 @@ fn shade(rate: f64, low: f64) -> String {
     )
 }
 
+/// A cell's accounts at risk, under its share: the hover title says it on
+/// screen, this line on paper (the print stylesheet shows `span.n`).
+fn at_risk(c: &RetentionCell) -> Markup {
+    html! { span.n { "n " (format::count(c.at_risk)) } }
+}
+
 /// One cohort's heatmap: a row per signup month (newest first, then all
 /// signups pooled), a column per month since signup, the cohort size first.
 pub fn heatmap(cohort: &str, cells: &[RetentionCell]) -> Markup {
@@ -65,8 +71,8 @@ pub fn heatmap(cohort: &str, cells: &[RetentionCell]) -> Markup {
                         td { (format::count(row.get(&0).map(|c| c.at_risk).unwrap_or(0))) }
                         @for k in 0..=months {
                             @match row.get(&k).and_then(|c| c.rate.map(|r| (c, r))) {
-                                Some((c, rate)) if c.at_risk < FEW => td.cell.few title={ (format::count(c.retained)) " of " (format::count(c.at_risk)) " (fewer than " (FEW) ")" } { (format!("{:.0}", 100.0 * rate)) },
-                                Some((c, rate)) => td.cell style=(shade(rate, low)) title={ (format::count(c.retained)) " of " (format::count(c.at_risk)) } { (format!("{:.0}", 100.0 * rate)) },
+                                Some((c, rate)) if c.at_risk < FEW => td.cell.few title={ (format::count(c.retained)) " of " (format::count(c.at_risk)) " (fewer than " (FEW) ")" } { (format!("{:.0}", 100.0 * rate)) (at_risk(c)) },
+                                Some((c, rate)) => td.cell style=(shade(rate, low)) title={ (format::count(c.retained)) " of " (format::count(c.at_risk)) } { (format!("{:.0}", 100.0 * rate)) (at_risk(c)) },
                                 None => td.blank {},
                             }
                         }

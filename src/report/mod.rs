@@ -56,37 +56,59 @@ pub fn render(data: &ReportData) -> String {
 }
 
 /// The headline as a few lines of text for the end of `run` on a terminal:
-/// each key metric's cohorts, difference with its interval, and p.
+/// each key metric's cohorts, then the estimate its tile leads with (the
+/// adjusted one when the run adjusts; docs/OUTPUTS.md#reporthtml) with its
+/// interval and p, and with `adjust` the naive difference after it.
 pub fn terminal_table(data: &ReportData) -> String {
-    let rows: Vec<[String; 5]> = headline(data)
+    let adjusted = data.adjust.is_some();
+    let interval = |unit, e: &lead::Estimate| {
+        format!(
+            "{} ({})",
+            format::difference(unit, e.diff),
+            format::interval(unit, e.ci.0, e.ci.1)
+        )
+    };
+    let rows: Vec<Vec<String>> = headline(data)
         .into_iter()
         .map(|l| {
             let unit = format::unit_of(&l.metric, l.dimension.as_deref());
-            [
+            let lead = lead::Lead::of(l);
+            let mut row = vec![
                 match l.dimension.as_deref() {
                     Some(d) => format!("{} {d}", l.metric),
                     None => l.metric.clone(),
                 },
                 format::value(unit, l.trained_value),
                 format::value(unit, l.untrained_value),
-                format!(
-                    "{} ({})",
-                    format::difference(unit, l.abs_diff),
-                    format::interval(unit, l.diff_ci_low, l.diff_ci_high)
-                ),
-                format::p_value(l.p_value),
-            ]
+                interval(unit, &lead.first),
+                format::p_value(lead.first.p),
+            ];
+            if adjusted {
+                row.push(match &lead.second {
+                    Some(naive) => interval(unit, naive),
+                    None => format!(
+                        "not adjusted: {}",
+                        lead.not_adjusted.as_deref().unwrap_or("no estimate")
+                    ),
+                });
+            }
+            row
         })
         .collect();
-    let header = [
+    let mut header: Vec<String> = [
         "metric",
         "trained",
         "untrained",
         "difference (95 % CI)",
         "p",
     ]
-    .map(String::from);
-    let widths: Vec<usize> = (0..5)
+    .map(String::from)
+    .to_vec();
+    if adjusted {
+        header[3] = "adjusted (95 % CI)".into();
+        header.push("before adjustment".into());
+    }
+    let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             std::iter::once(&header)
                 .chain(&rows)
@@ -105,7 +127,7 @@ pub fn terminal_table(data: &ReportData) -> String {
                 .map(|(i, (c, w))| {
                     let pad = " ".repeat(w - c.chars().count());
                     // Names and intervals read from the left, numbers from the right.
-                    if i == 0 || i == 3 {
+                    if i == 0 || i == 3 || i == 5 {
                         format!("{c}{pad}")
                     } else {
                         format!("{pad}{c}")
@@ -208,6 +230,38 @@ mod tests {
             "metric      trained  untrained  difference (95 % CI)                   p\n\
              churn_rate   11.0 %     26.0 %  −15.0 pts (−20.6 to −9.4 pts)   < 0.0001\n\
              nps            26.7      −32.6  +59.3 pts (+45.7 to +72.8 pts)  < 0.0001\n"
+        );
+    }
+
+    #[test]
+    fn with_adjust_the_terminal_leads_with_the_adjusted_estimate() {
+        let mut churn = crate::testkit::churn_lift_row();
+        churn.adjusted.method = Some("stratify".into());
+        churn.adjusted.abs_diff = Some(-0.113);
+        churn.adjusted.ci_low = Some(-0.167);
+        churn.adjusted.ci_high = Some(-0.060);
+        churn.adjusted.p_value = Some(0.0004);
+        let mut nps = crate::testkit::lift_row(
+            "nps",
+            (26.7, -32.6),
+            (45.7, 72.8),
+            1e-9,
+            crate::stats::Direction::HigherIsBetter,
+            (263.0, 434.0),
+        );
+        nps.adjusted.method = Some("stratify".into());
+        nps.adjusted.note = Some("no stratum holds both cohorts".into());
+        let data = ReportData {
+            period: ("2025-11-01".into(), "2026-11-01".into()),
+            lift: vec![nps, churn],
+            adjust: Some(Default::default()),
+            ..ReportData::default()
+        };
+        assert_eq!(
+            terminal_table(&data),
+            "metric      trained  untrained  adjusted (95 % CI)                     p  before adjustment\n\
+             churn_rate   11.0 %     26.0 %  −11.3 pts (−16.7 to −6.0 pts)     0.0004  −15.0 pts (−20.6 to −9.4 pts)\n\
+             nps            26.7      −32.6  +59.3 pts (+45.7 to +72.8 pts)  < 0.0001  not adjusted: no stratum holds both cohorts\n"
         );
     }
 }

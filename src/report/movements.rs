@@ -129,9 +129,9 @@ pub fn movements(trained: &[MonthMovements], untrained: &[MonthMovements]) -> Ma
                     (panel(cohort, months, &y))
                 }
             }
-            figcaption.small { "Both panels share one axis. The cohorts differ in size, so a taller bar can mean more accounts rather than more MRR per account; the table gives the amounts and hovering a bar the accounts behind it." }
+            figcaption.small { "Both panels share one axis. The cohorts differ in size, so a taller bar can mean more accounts rather than more MRR per account; the table gives the amounts and, under each, the accounts behind it." }
             table.movements {
-                caption.small { "MRR movements per month (hover a bar for the accounts behind it)" }
+                caption.small { "MRR movements per month, with the accounts behind each amount" }
                 thead {
                     tr { th {} th.group.swatch-trained colspan="6" { "Trained" } th.group.swatch-untrained colspan="6" { "Untrained" } }
                     tr {
@@ -149,7 +149,7 @@ pub fn movements(trained: &[MonthMovements], untrained: &[MonthMovements]) -> Ma
                             @for (_, months) in panels {
                                 @match months.iter().find(|m| m.month == month) {
                                     Some(m) => {
-                                        @for k in 0..5 { td { (format::money(m.mrr[k])) } }
+                                        @for k in 0..5 { td { (format::money(m.mrr[k])) span.n { (format::count(m.accounts[k])) " acc." } } }
                                         td { (format::money(m.net_new())) }
                                     }
                                     None => { @for _ in 0..6 { td { "–" } } }
@@ -225,6 +225,12 @@ mod tests {
         assert_eq!(html.matches("<rect class=\"mv-").count(), 5);
         assert_eq!(html.matches("<circle class=\"net\"").count(), 3);
         // The untrained have no January: a dash, not a zero.
-        assert!(html.contains("<td>2026-01</td><td>$100</td><td>$0</td><td>$50</td><td>$0</td><td>$30</td><td>$120</td><td>–</td>"), "{html}");
+        // Each amount with the accounts behind it (1 in every cell here).
+        let cell = |amount: &str| format!("<td>{amount}<span class=\"n\">1 acc.</span></td>");
+        let january = ["$100", "$0", "$50", "$0", "$30"].map(cell).concat();
+        assert!(
+            html.contains(&format!("<td>2026-01</td>{january}<td>$120</td><td>–</td>")),
+            "{html}"
+        );
     }
 }

@@ -68,6 +68,7 @@ div.metric-block { margin: 10px 0 14px; } div.metric-block h4 { font-size: 14px;
 table.forest-table td.chart { width: 150px; } table.forest-table td.verdict { white-space: nowrap; }
 details.exploratory { margin: 2px 0 6px; } details.exploratory summary { cursor: pointer; font-size: 13px; color: var(--muted); }
 .dots { grid-template-columns: repeat(auto-fill, minmax(min(540px, 100%), 1fr)); }
+table.heatmap span.n { display: none; } table.movements span.n { display: block; font-size: 10px; color: var(--muted); }
 table.wide { display: block; overflow-x: auto; max-width: 100%; }
 /* Paper (Letter or A4, about 740 px) and narrow screens: compact tables. */
 @media print, screen and (max-width: 800px) {
@@ -86,7 +87,7 @@ table.wide { display: block; overflow-x: auto; max-width: 100%; }
   table.forest-table td.diff span.small { display: inline; }
   table { display: block; overflow-x: auto; max-width: 100%; }
 }
-@media print { body { max-width: none; padding: 0; } .tile, figure, svg, tr, .dots > div { break-inside: avoid; } figure table, .heatmap-wrap table { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap, div.scroll { overflow: visible; } }
+@media print { table.heatmap span.n { display: block; font-size: 7px; } table.movements span.n { font-size: 7px; } body { max-width: none; padding: 0; } .tile, figure, svg, tr, .dots > div { break-inside: avoid; } figure table, .heatmap-wrap table { break-inside: avoid; } h2 { break-after: avoid; } abbr { text-decoration: none; } .heatmap-wrap, div.scroll { overflow: visible; } }
 "#;
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use assert_cmd::Command;
 use polars::prelude::*;
 
 pub mod boundaries;
+pub mod browser;
 pub mod s3;
 pub mod spark;
 pub mod vendors;
