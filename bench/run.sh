@@ -11,7 +11,9 @@
 # For each scale it generates the data (timed separately), checks that the
 # numbers of every contender agree with ours (bench/compare.py), then times
 # every contender RUNS times with /usr/bin/time (wall time and peak RSS), and
-# writes bench/results/SCALE.tsv and a markdown table to stdout.
+# writes bench/results/SCALE.tsv and a markdown table to stdout, then our
+# run's stages (wall and CPU seconds, peak RSS, from its manifest's
+# `resources`; bench/results/SCALE-stages.tsv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
@@ -62,7 +64,9 @@ for scale in "${SCALES[@]}"; do
   accounts="$(accounts_of "$scale")"
   data="$DATA_ROOT/$scale"
   RESULTS="bench/results/$scale.tsv"
+  STAGES="bench/results/$scale-stages.tsv"
   : >"$RESULTS"
+  : >"$STAGES"
   if [ ! -f "$data/GENERATOR.md" ]; then
     echo "bench: generating $scale ($accounts accounts) into $data" >&2
     rm -rf "$data"
@@ -83,6 +87,14 @@ for scale in "${SCALES[@]}"; do
     echo "bench: $scale: run $run of $RUNS" >&2
     rm -rf "$WORK/ours" "$WORK/heavy"
     BENCH_OUT="$WORK/ours" measure ours "$BIN" -q run bench/pipeline.yaml
+    # Per stage: wall and CPU seconds and peak memory from the manifest.
+    python3 - "$WORK/ours/as_of=2026-11-01/_manifest.json" >>"$STAGES" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+wall = dict(m["timings"])
+for r in m.get("resources", []):
+    print(r["stage"], wall[r["stage"]], r["cpu_seconds"], r["peak_rss_bytes"], r["peak_rss_scope"])
+EOF
     measure duckdb python3 bench/duckdb_metrics.py "$data" "$WORK/duckdb.parquet"
     BENCH_OUT="$WORK/heavy" measure ours_events "$BIN" -q run bench/pipeline_heavy.yaml
     measure polars_events python3 bench/polars_heavy.py "$data" "$WORK/polars.parquet"
@@ -116,5 +128,22 @@ labels = {
 for key, label in labels.items():
     if key in med:
         print(f"| {label} | {med[key]:.2f} | {rss[key]:.2f} | {med[key] / med['duckdb']:.2f} | {med[key] / floor:.2f} |")
+EOF
+  python3 - "$STAGES" <<'EOF'
+import statistics, sys
+stages = {}
+for line in open(sys.argv[1]):
+    stage, wall, cpu, rss, scope = line.split()
+    stages.setdefault(stage, []).append((float(wall), float(cpu), int(rss), scope))
+if stages:
+    print("\nPer stage of cohort-metrics, full pipeline (medians; peak RSS the largest):\n")
+    print("| stage | wall s | CPU s | CPU / wall | peak RSS GiB |")
+    print("|---|---:|---:|---:|---:|")
+    for stage, runs in stages.items():
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        rss = max(r[2] for r in runs) / 2**30
+        scope = "" if runs[0][3] == "stage" else " (process so far)"
+        print(f"| {stage} | {wall:.2f} | {cpu:.2f} | {cpu / wall if wall else 0:.2f} | {rss:.2f}{scope} |")
 EOF
 done

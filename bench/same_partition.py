@@ -54,7 +54,7 @@ for name in names:
 
 def manifest(path):
     m = json.load(open(os.path.join(path, "_manifest.json")))
-    for key in ("run_id", "started_at", "timings"):
+    for key in ("run_id", "started_at", "timings", "resources"):
         m.pop(key, None)
     if isinstance(m.get("activity"), dict):
         m["activity"].pop("seconds", None)
@@ -94,8 +94,8 @@ if tables_only:
 elif manifest(old_dir) != manifest(new_dir):
     a, b = manifest(old_dir), manifest(new_dir)
     keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-    print(f"  _manifest.json: DIFFERENT in {keys} (beyond run_id, started_at, timings)", file=sys.stderr)
+    print(f"  _manifest.json: DIFFERENT in {keys} (beyond run_id, started_at, timings, resources)", file=sys.stderr)
     failed = True
 else:
-    print("  _manifest.json: identical (beyond run_id, started_at, timings)", file=sys.stderr)
+    print("  _manifest.json: identical (beyond run_id, started_at, timings, resources)", file=sys.stderr)
 sys.exit(1 if failed else 0)

@@ -251,3 +251,41 @@ fn manifest_hashes_the_file_and_the_resolved_pipeline() {
         Some(64)
     );
 }
+
+#[test]
+fn the_manifest_gives_each_stage_its_cpu_seconds_and_peak_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let partition = sample_run_as_of(dir.path(), "2026-11-01");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(partition.join("_manifest.json")).unwrap())
+            .unwrap();
+    let timed: Vec<&str> = manifest["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t[0].as_str().unwrap())
+        .collect();
+    let resources = manifest["resources"].as_array().unwrap();
+    let stages: Vec<&str> = resources
+        .iter()
+        .map(|r| r["stage"].as_str().unwrap())
+        .collect();
+    // One entry per timed stage, in the same order.
+    assert_eq!(stages, timed);
+    for r in resources {
+        assert!(r["cpu_seconds"].as_f64().unwrap() >= 0.0, "{r}");
+        // Every stage holds at least the binary and its tables in memory.
+        assert!(r["peak_rss_bytes"].as_u64().unwrap() > 1 << 20, "{r}");
+        if cfg!(target_os = "linux") {
+            assert_eq!(r["peak_rss_scope"], "stage", "{r}");
+        }
+    }
+    // Computing the metrics takes CPU and more memory than reading the
+    // pipeline file.
+    let of = |stage: &str| &resources[stages.iter().position(|s| *s == stage).unwrap()];
+    assert!(of("execute")["cpu_seconds"].as_f64().unwrap() > 0.0);
+    assert!(
+        of("execute")["peak_rss_bytes"].as_u64().unwrap()
+            > of("config")["peak_rss_bytes"].as_u64().unwrap()
+    );
+}

@@ -6,6 +6,7 @@
 
 mod compute;
 mod stages;
+mod usage;
 
 use std::path::PathBuf;
 
@@ -242,6 +243,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
             report: &report,
             rows: &rows,
             timings: stages.timings.clone(),
+            resources: stages.resources.clone(),
             warnings,
             activity,
             adjust: adjust_entry(pipeline, &lift_rows),

@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
+use super::usage;
 use crate::error::Result;
 use crate::log;
+use crate::output::partition::manifest::StageResources;
 
 /// The stages of a run, in order: the live progress line (on a terminal)
 /// names the one after the last finished stage.
@@ -34,6 +36,12 @@ pub(super) struct Stages {
     started: Instant,
     pub(super) last: Instant,
     pub(super) timings: Vec<(String, f64)>,
+    /// CPU seconds and peak memory of each stage, in the order of `timings`.
+    pub(super) resources: Vec<StageResources>,
+    /// The process's CPU seconds when the running stage started.
+    cpu: f64,
+    /// Whether the memory high-water mark is reset at each stage's start.
+    per_stage_peak: bool,
 }
 
 impl Stages {
@@ -44,6 +52,9 @@ impl Stages {
             started: now,
             last: now,
             timings: Vec::new(),
+            resources: Vec::new(),
+            cpu: usage::cpu_seconds(),
+            per_stage_peak: usage::reset_peak(),
         }
     }
 
@@ -53,6 +64,20 @@ impl Stages {
         self.last = now;
         self.timings
             .push((stage.to_string(), (seconds * 1000.0).round() / 1000.0));
+        let cpu = usage::cpu_seconds();
+        self.resources.push(StageResources {
+            stage: stage.to_string(),
+            cpu_seconds: ((cpu - self.cpu) * 1000.0).round() / 1000.0,
+            peak_rss_bytes: usage::peak_rss_bytes(),
+            peak_rss_scope: if self.per_stage_peak {
+                "stage"
+            } else {
+                "process"
+            }
+            .into(),
+        });
+        self.cpu = cpu;
+        self.per_stage_peak = self.per_stage_peak && usage::reset_peak();
         log::info(stage, &format!("{message} ({seconds:.2}s)"));
         let next = STAGE_ORDER
             .iter()

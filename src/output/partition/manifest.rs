@@ -20,6 +20,7 @@ pub struct RunRecord<'a> {
     /// Rows per output table, in the order of the tables.
     pub rows: &'a [(String, u64)],
     pub timings: Vec<(String, f64)>,
+    pub resources: Vec<StageResources>,
     pub warnings: Vec<String>,
     /// The activity stage, when a metric reads events.
     pub activity: Option<ActivityEntry>,
@@ -62,6 +63,10 @@ pub struct Manifest {
     pub outputs: Vec<OutputEntry>,
     /// Seconds per stage, in order.
     pub timings: Vec<(String, f64)>,
+    /// CPU seconds and peak memory per stage, in the order of `timings`
+    /// (absent in manifests of older runs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<StageResources>,
     pub warnings: Vec<String>,
     /// What the activity layer read and made (absent when no metric reads
     /// events).
@@ -112,6 +117,20 @@ pub struct CmhEntry {
     pub period_start: String,
     pub adjusted_p_value: Option<f64>,
     pub cmh_p_value: f64,
+}
+
+/// What one stage of a run used besides wall time (docs/OUTPUTS.md#_manifestjson).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageResources {
+    pub stage: String,
+    /// CPU seconds of the process (user and system, all threads) during
+    /// the stage.
+    pub cpu_seconds: f64,
+    /// The peak resident memory while the stage ran, in bytes.
+    pub peak_rss_bytes: u64,
+    /// `stage` when the peak is the stage's own (the high-water mark reset
+    /// at its start, Linux), `process` when it is the process's peak so far.
+    pub peak_rss_scope: String,
 }
 
 /// The activity stage of a run (see `crate::activity`).
@@ -215,6 +234,7 @@ impl Manifest {
                 })
                 .collect(),
             timings: run.timings,
+            resources: run.resources,
             warnings: run.warnings,
             activity: run.activity,
             adjust: run.adjust,
