@@ -93,7 +93,7 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 wall = dict(m["timings"])
 for r in m.get("resources", []):
-    print(r["stage"], wall[r["stage"]], r["cpu_seconds"], r["peak_rss_bytes"], r["peak_rss_scope"])
+    print(r["stage"], wall[r["stage"]], r["cpu_seconds"], r["peak_rss_bytes"], r["process_peak_rss_bytes"])
 EOF
     measure duckdb python3 bench/duckdb_metrics.py "$data" "$WORK/duckdb.parquet"
     BENCH_OUT="$WORK/heavy" measure ours_events "$BIN" -q run bench/pipeline_heavy.yaml
@@ -133,17 +133,17 @@ EOF
 import statistics, sys
 stages = {}
 for line in open(sys.argv[1]):
-    stage, wall, cpu, rss, scope = line.split()
-    stages.setdefault(stage, []).append((float(wall), float(cpu), int(rss), scope))
+    stage, wall, cpu, rss, process = line.split()
+    stages.setdefault(stage, []).append((float(wall), float(cpu), int(rss), int(process)))
 if stages:
     print("\nPer stage of cohort-metrics, full pipeline (medians; peak RSS the largest):\n")
-    print("| stage | wall s | CPU s | CPU / wall | peak RSS GiB |")
-    print("|---|---:|---:|---:|---:|")
+    print("| stage | wall s | CPU s | CPU / wall | peak RSS GiB (sampled) | process peak GiB at its end |")
+    print("|---|---:|---:|---:|---:|---:|")
     for stage, runs in stages.items():
         wall = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)
         rss = max(r[2] for r in runs) / 2**30
-        scope = "" if runs[0][3] == "stage" else " (process so far)"
-        print(f"| {stage} | {wall:.2f} | {cpu:.2f} | {cpu / wall if wall else 0:.2f} | {rss:.2f}{scope} |")
+        process = max(r[3] for r in runs) / 2**30
+        print(f"| {stage} | {wall:.2f} | {cpu:.2f} | {cpu / wall if wall else 0:.2f} | {rss:.2f} | {process:.2f} |")
 EOF
 done

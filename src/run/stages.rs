@@ -40,8 +40,8 @@ pub(super) struct Stages {
     pub(super) resources: Vec<StageResources>,
     /// The process's CPU seconds when the running stage started.
     cpu: f64,
-    /// Whether the memory high-water mark is reset at each stage's start.
-    per_stage_peak: bool,
+    /// Whether a stage's own peak is sampled (else it is the process's).
+    sampled: bool,
 }
 
 impl Stages {
@@ -54,7 +54,10 @@ impl Stages {
             timings: Vec::new(),
             resources: Vec::new(),
             cpu: usage::cpu_seconds(),
-            per_stage_peak: usage::reset_peak(),
+            sampled: usage::start_sampler() && {
+                usage::take_stage_peak();
+                true
+            },
         }
     }
 
@@ -65,19 +68,26 @@ impl Stages {
         self.timings
             .push((stage.to_string(), (seconds * 1000.0).round() / 1000.0));
         let cpu = usage::cpu_seconds();
+        let peak = if self.sampled {
+            usage::take_stage_peak()
+        } else {
+            usage::process_peak_bytes()
+        };
+        // Never below a sample or an earlier stage's (the kernel's counts
+        // are approximate by a few hundred KiB).
+        let process = self
+            .resources
+            .last()
+            .map_or(0, |r| r.process_peak_rss_bytes)
+            .max(peak)
+            .max(usage::process_peak_bytes());
         self.resources.push(StageResources {
             stage: stage.to_string(),
             cpu_seconds: ((cpu - self.cpu) * 1000.0).round() / 1000.0,
-            peak_rss_bytes: usage::peak_rss_bytes(),
-            peak_rss_scope: if self.per_stage_peak {
-                "stage"
-            } else {
-                "process"
-            }
-            .into(),
+            peak_rss_bytes: peak,
+            process_peak_rss_bytes: process,
         });
         self.cpu = cpu;
-        self.per_stage_peak = self.per_stage_peak && usage::reset_peak();
         log::info(stage, &format!("{message} ({seconds:.2}s)"));
         let next = STAGE_ORDER
             .iter()

@@ -126,11 +126,14 @@ pub struct StageResources {
     /// CPU seconds of the process (user and system, all threads) during
     /// the stage.
     pub cpu_seconds: f64,
-    /// The peak resident memory while the stage ran, in bytes.
+    /// The largest resident memory sampled while the stage ran (every
+    /// 10 ms), in bytes; the process's peak so far where it cannot be
+    /// sampled.
     pub peak_rss_bytes: u64,
-    /// `stage` when the peak is the stage's own (the high-water mark reset
-    /// at its start, Linux), `process` when it is the process's peak so far.
-    pub peak_rss_scope: String,
+    /// The process's peak resident memory when the stage ended (the
+    /// kernel's high-water mark, exact): the stage that raises it is the
+    /// one that sets the run's peak.
+    pub process_peak_rss_bytes: u64,
 }
 
 /// The activity stage of a run (see `crate::activity`).
