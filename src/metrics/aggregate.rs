@@ -229,12 +229,16 @@ fn clustered_by_cohort_and_segment(
     finest.push(col("cluster"));
     let mut per_account: Vec<Expr> = unit_sums.iter().map(|c| col(*c).sum()).collect();
     per_account.extend([col("cx").sum(), col("cy").sum()]);
-    let accounts = units.group_by(finest).agg(per_account).with_columns([
-        lit(1.0).alias("clusters"),
-        (col("cx") * col("cx")).alias("cxx"),
-        (col("cx") * col("cy")).alias("cxy"),
-        (col("cy") * col("cy")).alias("cyy"),
-    ]);
+    let accounts = units
+        .group_by(finest)
+        .agg(per_account)
+        .with_columns([
+            lit(1.0).alias("clusters"),
+            (col("cx") * col("cx")).alias("cxx"),
+            (col("cx") * col("cy")).alias("cxy"),
+            (col("cy") * col("cy")).alias("cyy"),
+        ])
+        .cache();
     let mut rolled: Vec<Expr> = unit_sums
         .iter()
         .chain(&["clusters"])
@@ -267,7 +271,7 @@ pub fn by_cohort_and_segment(
     let mut finest = vec![col("cohort")];
     finest.extend(segment_by.iter().map(|s| col(s.as_str())));
     finest.extend(keys.iter().map(|k| col(*k)));
-    let base = units.group_by(finest).agg(sum_aggs.clone());
+    let base = units.group_by(finest).agg(sum_aggs.clone()).cache();
     roll_up(base, segment_by, keys, sum_aggs)
 }
 
@@ -354,7 +358,7 @@ pub fn median_by_cohort_and_segment(
     value_column: &str,
     dimension: &str,
 ) -> LazyFrame {
-    let frames = cohort_and_segment_variants(&units, ctx.segment_by)
+    let frames = cohort_and_segment_variants(&units.clone().cache(), ctx.segment_by)
         .into_iter()
         .map(|(frame, cohort, segment)| {
             frame.select([
