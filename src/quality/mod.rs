@@ -172,11 +172,18 @@ pub fn check_all(
     scope: &Scope,
     mut problems: Vec<crate::error::Error>,
 ) -> Result<(QualityReport, plausibility::Plausibility)> {
+    // Each part's seconds at debug level (`-v`): where the check stage's
+    // time goes (docs/BENCHMARKS.md).
+    let started = std::time::Instant::now();
     let report = check(inputs, pipeline, scope)?;
+    let rules = started.elapsed().as_secs_f64();
+    crate::log::debug("check", &format!("data rules: {rules:.2}s"));
     let mut broken = report.broken();
     broken.extend(SourceName::ALL.into_iter().filter(|s| inputs.failed(*s)));
     problems.extend(report.violation_error());
     let found = plausibility::check(inputs, pipeline, scope, &report, &broken, &mut problems)?;
+    let plausible = started.elapsed().as_secs_f64() - rules;
+    crate::log::debug("check", &format!("plausibility: {plausible:.2}s"));
     match crate::error::Error::all(problems) {
         Some(problem) => Err(problem),
         None => Ok((report, found)),
