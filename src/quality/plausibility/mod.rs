@@ -50,7 +50,7 @@ use courses::{check_courses, course_rows};
 use freshness::SourceAge;
 pub use revenue::MrrSummary;
 use revenue::{
-    check_mrr, check_revenue_grain, mrr_summary_plan, negative_months, revenue_grain_plans,
+    check_mrr, check_revenue_grain, mrr_summary_plan, negative_months, revenue_grain_plan,
 };
 use users::{overlap_plans, user_ids, user_overlap_error, UserSide};
 
@@ -175,7 +175,7 @@ pub fn check(
             .get(&SourceName::Revenue)
             .is_some_and(|r| r.config.grain == Some(crate::config::Grain::Invoice));
     if revenue {
-        plans.extend(revenue_grain_plans(inputs.frame(SourceName::Revenue)?));
+        plans.push(revenue_grain_plan(inputs.frame(SourceName::Revenue)?));
         plans.push(mrr_summary_plan(
             inputs.frame(SourceName::Revenue)?,
             pipeline.period.as_of,
@@ -261,8 +261,13 @@ pub fn check(
         );
     }
     if revenue {
-        let grain: Vec<DataFrame> = (0..3).map(|_| results.next().unwrap_or_default()).collect();
-        check_revenue_grain(pipeline, &grain, &mut found);
+        let shares = results.next().unwrap_or_default();
+        check_revenue_grain(
+            pipeline,
+            &shares,
+            inputs.frame(SourceName::Revenue)?,
+            &mut found,
+        )?;
         let currency = inputs
             .get(SourceName::Revenue)
             .and_then(|r| r.currency.clone());

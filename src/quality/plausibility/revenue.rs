@@ -8,12 +8,11 @@ use crate::config::Pipeline;
 use crate::error::{Error, Result};
 use crate::quality::{number_of, text_of};
 
-/// Three one-row-or-small plans over revenue at month grain: the share of
-/// rows not on the 1st; the (account, month) pairs with several rows; the
-/// largest month-over-month rise of an account's MRR.
-pub(super) fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
-    let month = col("month").dt().month_start().alias("month_start");
-    let shares = revenue.clone().select([
+/// The share of revenue rows not dated on the 1st: the one number every
+/// run reads; the examples of [`grain_examples`] are read only when it is
+/// above the threshold.
+pub(super) fn revenue_grain_plan(revenue: LazyFrame) -> LazyFrame {
+    revenue.select([
         len().cast(DataType::UInt64).alias("rows"),
         col("month")
             .dt()
@@ -22,8 +21,16 @@ pub(super) fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
             .cast(DataType::UInt64)
             .sum()
             .alias("off_grain"),
-    ]);
-    let per_month = revenue.clone().group_by([col("account_id"), month]).agg([
+    ])
+}
+
+/// Two small plans over revenue at month grain, for the warning: the
+/// (account, month) pairs with several rows; the largest month-over-month
+/// rise of an account's MRR. A month grouping and a join of every account's
+/// months (about 11 s at a million accounts), so not read on a passing run.
+fn grain_examples(revenue: LazyFrame) -> Vec<LazyFrame> {
+    let month = col("month").dt().month_start().alias("month_start");
+    let per_month = revenue.group_by([col("account_id"), month]).agg([
         len().cast(DataType::UInt64).alias("copies"),
         col("mrr").sum().alias("mrr"),
     ]);
@@ -60,33 +67,38 @@ pub(super) fn revenue_grain_plans(revenue: LazyFrame) -> Vec<LazyFrame> {
             col("mrr"),
             col("ratio"),
         ]);
-    vec![shares, duplicates, jump]
+    vec![duplicates, jump]
 }
 
-/// Warns when revenue does not look like month grain.
+/// Warns when revenue does not look like month grain (`shares`: the
+/// result of [`revenue_grain_plan`]); only then are the examples read from
+/// `revenue`.
 pub(super) fn check_revenue_grain(
     pipeline: &Pipeline,
-    grain: &[DataFrame],
+    shares: &DataFrame,
+    revenue: LazyFrame,
     found: &mut Plausibility,
-) {
-    let rows = number_of(&grain[0], "rows");
+) -> Result<()> {
+    let rows = number_of(shares, "rows");
     if rows == 0.0 {
-        return;
+        return Ok(());
     }
-    let share = number_of(&grain[0], "off_grain") / rows;
+    let share = number_of(shares, "off_grain") / rows;
     if share <= pipeline.quality.max_off_grain_share {
-        return;
+        return Ok(());
     }
-    let pairs = number_of(&grain[1], "pairs");
-    let jump = if grain[2].height() > 0 {
-        let text = |column: &str| text_of(&grain[2], column, 0).unwrap_or_default();
+    let grain = crate::frame::collect_all(grain_examples(revenue), "reading revenue's months")?;
+    let (duplicates, jump) = (&grain[0], &grain[1]);
+    let pairs = number_of(duplicates, "pairs");
+    let jump = if jump.height() > 0 {
+        let text = |column: &str| text_of(jump, column, 0).unwrap_or_default();
         format!(
             "; the largest month-over-month rise is ×{:.1} (account `{}`, {}: {:.2} after {:.2})",
-            number_of(&grain[2], "ratio"),
+            number_of(jump, "ratio"),
             text("account_id"),
             text("month_start"),
-            number_of(&grain[2], "mrr"),
-            number_of(&grain[2], "previous")
+            number_of(jump, "mrr"),
+            number_of(jump, "previous")
         )
     } else {
         String::new()
@@ -96,6 +108,7 @@ pub(super) fn check_revenue_grain(
         share * 100.0,
         pipeline.quality.max_off_grain_share * 100.0
     ));
+    Ok(())
 }
 
 /// Invoices whose sum for an account and month is negative (refunds beyond
