@@ -284,15 +284,7 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
         .and(col("quantity").eq(lit("revenue_kept_per_year")));
     let money = |column: &str| {
         let v = floats(&impact, churn.clone(), column)[0].unwrap().round() as i64;
-        let digits = v.to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        grouped
+        cohort_metrics::report::format::count(v)
     };
     let line: String = select(&page, "#bottom-line p[data-metric=churn_rate]")[0]
         .text()
@@ -318,9 +310,7 @@ fn the_sample_page_has_every_view_drawn_from_the_tables() {
 #[test]
 fn an_adjusted_run_shows_naive_and_adjusted_side_by_side_with_the_balance() {
     let dir = tempfile::tempdir().unwrap();
-    let path = sample_pipeline_with(dir.path(), "adjust:   { covariates: [plan] }");
-    bin().args(["-q", "run"]).arg(&path).assert().success();
-    let partition = dir.path().join("out/as_of=2026-11-01");
+    let partition = adjusted_sample_run(dir.path());
     let text = std::fs::read_to_string(partition.join("report.html")).unwrap();
     let page = Html::parse_document(&text);
 
@@ -498,9 +488,7 @@ fn the_report_fits_a_laptop_a_printed_page_and_a_phone_without_scrolling_sideway
     };
     // The widest page: adjusted, with its two extra forest columns.
     let dir = tempfile::tempdir().unwrap();
-    let path = sample_pipeline_with(dir.path(), "adjust:   { covariates: [plan] }");
-    bin().args(["-q", "run"]).arg(&path).assert().success();
-    let report = dir.path().join("out/as_of=2026-11-01/report.html");
+    let report = adjusted_sample_run(dir.path()).join("report.html");
     let profile = dir.path().join("profile");
     // 1280: a laptop; 740: about a printed Letter page at 96 px per inch
     // (the print stylesheet uses the compact tables of widths up to 800;

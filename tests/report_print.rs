@@ -119,10 +119,8 @@ fn printed_on_letter_and_a4_no_table_loses_a_column_or_a_count() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let path = sample_pipeline_with(dir.path(), "adjust:   { covariates: [plan] }");
-    bin().args(["-q", "run"]).arg(&path).assert().success();
     let report =
-        std::fs::read_to_string(dir.path().join("out/as_of=2026-11-01/report.html")).unwrap();
+        std::fs::read_to_string(adjusted_sample_run(dir.path()).join("report.html")).unwrap();
     let page = Html::parse_document(&report);
     // Every table shown without a click (not the closed exploratory rows).
     let rows: Vec<(String, String)> = select(&page, "table")

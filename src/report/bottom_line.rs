@@ -172,12 +172,7 @@ mod tests {
 
     #[test]
     fn with_adjust_the_sentence_and_the_money_are_the_adjusted_ones() {
-        let mut l = churn();
-        l.adjusted.method = Some("stratify".into());
-        l.adjusted.untrained_value = Some(0.223);
-        l.adjusted.abs_diff = Some(-0.113);
-        l.adjusted.ci_low = Some(-0.167);
-        l.adjusted.ci_high = Some(-0.060);
+        let mut l = crate::testkit::adjusted_churn_lift_row();
         l.adjusted.q_value = Some(0.001);
         let impact = [
             kept("naive", 658_357.0, 412_678.0, 904_036.0),

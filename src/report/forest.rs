@@ -152,7 +152,6 @@ fn rows_table(
                         @let lead = Lead::of(l);
                         @let verdict = lead.verdict(l, alpha);
                         @let e = &lead.first;
-                        @let difference = format!("{} ({})", format::difference(unit, e.diff), format::interval(unit, e.ci.0, e.ci.1));
                         tr class=(verdict.class()) {
                             td { (row_label(l, &data.period)) }
                             td.diff data-label="Trained" { (format::value(unit, l.trained_value)) " " span.small { "n " (format::count(l.n_trained)) } }
@@ -161,7 +160,7 @@ fn rows_table(
                                 (format::difference(unit, e.diff)) " " span.small { "(" (format::interval(unit, e.ci.0, e.ci.1)) ")" }
                                 @if adjusted && !lead.is_adjusted() { " " span.small { "not adjusted" } }
                             }
-                            td.chart { (charts::forest_cell(e.diff, e.ci, scale, verdict, &format!("{} {}: {difference}", name_of(metric), row_label(l, &data.period)))) }
+                            td.chart { (charts::forest_cell(e.diff, e.ci, scale, verdict, &format!("{} {}: {}", name_of(metric), row_label(l, &data.period), format::estimate(unit, e.diff, e.ci)))) }
                             td data-label="p" { (format::p_value(e.p)) }
                             td data-label="q" { (format::p_value(e.q)) }
                             td class={ "verdict " (verdict.class()) } { (label(verdict, e.diff)) }

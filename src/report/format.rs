@@ -88,6 +88,15 @@ pub fn interval(unit: Unit, low: Option<f64>, high: Option<f64>) -> String {
     }
 }
 
+/// A difference with its interval: `−15.0 pts (−20.6 to −9.4 pts)`.
+pub fn estimate(unit: Unit, diff: Option<f64>, ci: (Option<f64>, Option<f64>)) -> String {
+    format!(
+        "{} ({})",
+        difference(unit, diff),
+        interval(unit, ci.0, ci.1)
+    )
+}
+
 /// Digits grouped by thousands: `1234567` → `1,234,567`.
 fn grouped(n: u64) -> String {
     let digits = n.to_string();

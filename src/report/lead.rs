@@ -141,12 +141,7 @@ mod tests {
 
     #[test]
     fn with_adjust_the_adjusted_estimate_leads_and_its_q_decides() {
-        let mut l = row();
-        l.adjusted.method = Some("stratify".into());
-        l.adjusted.untrained_value = Some(0.223);
-        l.adjusted.abs_diff = Some(-0.113);
-        l.adjusted.ci_low = Some(-0.167);
-        l.adjusted.ci_high = Some(-0.060);
+        let mut l = crate::testkit::adjusted_churn_lift_row();
         l.adjusted.p_value = Some(0.0004);
         // The naive q is small, the adjusted one is not: the verdict follows
         // the adjusted estimate.

@@ -61,13 +61,6 @@ pub fn render(data: &ReportData) -> String {
 /// interval and p, and with `adjust` the naive difference after it.
 pub fn terminal_table(data: &ReportData) -> String {
     let adjusted = data.adjust.is_some();
-    let interval = |unit, e: &lead::Estimate| {
-        format!(
-            "{} ({})",
-            format::difference(unit, e.diff),
-            format::interval(unit, e.ci.0, e.ci.1)
-        )
-    };
     let rows: Vec<Vec<String>> = headline(data)
         .into_iter()
         .map(|l| {
@@ -80,12 +73,12 @@ pub fn terminal_table(data: &ReportData) -> String {
                 },
                 format::value(unit, l.trained_value),
                 format::value(unit, l.untrained_value),
-                interval(unit, &lead.first),
+                format::estimate(unit, lead.first.diff, lead.first.ci),
                 format::p_value(lead.first.p),
             ];
             if adjusted {
                 row.push(match &lead.second {
-                    Some(naive) => interval(unit, naive),
+                    Some(naive) => format::estimate(unit, naive.diff, naive.ci),
                     None => format!(
                         "not adjusted: {}",
                         lead.not_adjusted.as_deref().unwrap_or("no estimate")
@@ -235,11 +228,7 @@ mod tests {
 
     #[test]
     fn with_adjust_the_terminal_leads_with_the_adjusted_estimate() {
-        let mut churn = crate::testkit::churn_lift_row();
-        churn.adjusted.method = Some("stratify".into());
-        churn.adjusted.abs_diff = Some(-0.113);
-        churn.adjusted.ci_low = Some(-0.167);
-        churn.adjusted.ci_high = Some(-0.060);
+        let mut churn = crate::testkit::adjusted_churn_lift_row();
         churn.adjusted.p_value = Some(0.0004);
         let mut nps = crate::testkit::lift_row(
             "nps",

@@ -114,6 +114,14 @@ pub fn sample_pipeline_with(dir: &std::path::Path, extra: &str) -> std::path::Pa
     path
 }
 
+/// Runs the sample pipeline adjusted by plan (the widest report: two more
+/// forest columns, the balance view) into `dir/out`; returns its partition.
+pub fn adjusted_sample_run(dir: &Path) -> PathBuf {
+    let path = sample_pipeline_with(dir, "adjust:   { covariates: [plan] }");
+    bin().args(["-q", "run"]).arg(&path).assert().success();
+    dir.join("out/as_of=2026-11-01")
+}
+
 /// Reads `TABLE.parquet` of a partition.
 pub fn read_table(partition: &Path, table: &str) -> DataFrame {
     let path = partition.join(format!("{table}.parquet"));
