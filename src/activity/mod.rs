@@ -32,6 +32,7 @@
 //! column. The per-subject reductions ([`reduce`]) are computed once per run
 //! and shared by the metrics.
 
+pub mod fold;
 mod interrupts;
 pub mod reduce;
 pub mod spark;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
+use crate::activity::fold::Reduction;
 use crate::activity::reduce::{self, Subject, SummaryField};
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
@@ -58,6 +59,9 @@ pub struct PlanContext<'a> {
     reductions: RefCell<BTreeMap<String, LazyFrame>>,
     /// Reductions the plans asked for that are not computed yet, by key.
     requested: RefCell<BTreeMap<String, LazyFrame>>,
+    /// Of those, the ones the activity stage computes in its one pass
+    /// ([`crate::activity::fold`]), by key.
+    folds: RefCell<BTreeMap<String, Reduction>>,
     /// What the plans asked of each subject's summary ([`reduce::summary`]).
     summary_fields: RefCell<BTreeMap<Subject, BTreeSet<SummaryField>>>,
     /// Requested reductions whose values plans need in order to be built
@@ -86,6 +90,7 @@ impl<'a> PlanContext<'a> {
             activity: None,
             reductions: Default::default(),
             requested: Default::default(),
+            folds: Default::default(),
             summary_fields: Default::default(),
             prerequisites: Default::default(),
         }
@@ -246,19 +251,50 @@ impl<'a> PlanContext<'a> {
         Ok(plan)
     }
 
-    /// The reductions the plans built so far asked for, by key.
+    /// A per-subject reduction of activity that the activity stage folds
+    /// in its one pass over the rows ([`crate::activity::fold`]), by
+    /// `key`: the computed frame, else the reduction's plan (recorded).
+    fn folded(&self, key: String, reduction: Reduction) -> Result<LazyFrame> {
+        if let Some(frame) = self.reductions.borrow().get(&key) {
+            return Ok(frame.clone());
+        }
+        let (_, activity) = self.activity()?;
+        let plan = reduction.plan(activity);
+        self.folds.borrow_mut().entry(key).or_insert(reduction);
+        Ok(plan)
+    }
+
+    /// The reductions the plans built so far asked for, by key, as plans
+    /// (the folded ones too: what `explain` shows).
     pub fn requested_reductions(&self) -> BTreeMap<String, LazyFrame> {
         let mut requested = self.requested.borrow().clone();
         if let Some((_, activity)) = self.activity.clone() {
-            for (subject, fields) in self.summary_fields.borrow().iter() {
-                let fields: Vec<SummaryField> = fields.iter().cloned().collect();
-                requested.insert(
-                    summary_key(*subject),
-                    reduce::summary(activity.clone(), *subject, &fields),
-                );
+            for (key, reduction) in self.requested_folds() {
+                requested.insert(key, reduction.plan(activity.clone()));
             }
         }
         requested
+    }
+
+    /// The requested reductions that the activity stage folds in one pass:
+    /// each subject's summary with every field asked, and the others.
+    pub fn requested_folds(&self) -> BTreeMap<String, Reduction> {
+        let mut folds = self.folds.borrow().clone();
+        for (subject, fields) in self.summary_fields.borrow().iter() {
+            folds.insert(
+                summary_key(*subject),
+                Reduction::Summary {
+                    subject: *subject,
+                    fields: fields.iter().cloned().collect(),
+                },
+            );
+        }
+        folds
+    }
+
+    /// The run's activity frame (None when no metric reads events).
+    pub fn activity_frame(&self) -> Option<LazyFrame> {
+        self.activity.as_ref().map(|(_, frame)| frame.clone())
     }
 
     /// A day of a subject's summary ([`reduce::summary`]) as its own frame:
@@ -289,6 +325,7 @@ impl<'a> PlanContext<'a> {
     pub fn with_reductions(self, computed: BTreeMap<String, LazyFrame>) -> Self {
         *self.reductions.borrow_mut() = computed;
         self.requested.borrow_mut().clear();
+        self.folds.borrow_mut().clear();
         self
     }
 
@@ -365,23 +402,18 @@ impl<'a> PlanContext<'a> {
 
     /// Per subject: distinct active days in the `days` days before A
     /// ([`reduce::active_days`]).
-    ///
-    /// Read from the activity of those days only, so that the reader skips
-    /// every file and row group before them.
     pub fn active_days(&self, subject: Subject, days: u32) -> Result<LazyFrame> {
         let (range, _) = self.activity()?;
         let a = self.period.as_of;
         let from = (a - chrono::Days::new(days as u64)).max(range.first);
-        let recent = crate::activity::local(
-            self.inputs,
-            DayRange {
-                first: from,
+        self.folded(
+            format!("active_days:{}:{days}", subject.name()),
+            Reduction::ActiveDays {
+                subject,
+                from,
                 end: a,
             },
-        )?;
-        self.reduction(format!("active_days:{}:{days}", subject.name()), |_| {
-            Ok(reduce::active_days(recent, subject, from, a))
-        })
+        )
     }
 
     /// Per account: the first day of `event` on or after its signup
@@ -391,16 +423,18 @@ impl<'a> PlanContext<'a> {
             .inputs
             .frame(SourceName::Accounts)?
             .select([col("account_id"), col("signup_date").alias("from")]);
-        self.reduction(format!("first_event_after_signup:{event}"), |activity| {
-            Ok(reduce::first_event_from(activity, event, starts))
-        })
+        self.folded(
+            format!("first_event_after_signup:{event}"),
+            Reduction::FirstEventFrom {
+                event: event.to_string(),
+                starts,
+            },
+        )
     }
 
     /// Distinct (`user_id`, `account_id`) seen in activity ([`reduce::users_seen`]).
     pub fn users_seen(&self) -> Result<LazyFrame> {
-        self.reduction("users_seen".to_string(), |activity| {
-            Ok(reduce::users_seen(activity))
-        })
+        self.folded("users_seen".to_string(), Reduction::UsersSeen)
     }
 }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::{Frames, Job};
+use crate::activity::fold::{self, Reduction};
 use crate::error::Result;
 use crate::inputs::Inputs;
 use crate::metrics::needs;
@@ -27,6 +28,11 @@ pub struct ActivityPlans {
     /// The keys of the plans the metrics need computed before they can be
     /// planned (the event-name dictionaries).
     pub prerequisites: std::collections::BTreeSet<String>,
+    /// The reductions computed together in one pass over the rows
+    /// ([`crate::activity::fold`]), by key (their plans are in `plans`).
+    pub folds: BTreeMap<String, Reduction>,
+    /// The run's activity frame, which the fold reads.
+    pub activity: Option<LazyFrame>,
 }
 
 /// The reductions of activity the configured metrics read, found by
@@ -49,6 +55,8 @@ fn plan_reductions(
     Ok(ActivityPlans {
         plans: ctx.requested_reductions(),
         prerequisites: ctx.prerequisites(),
+        folds: ctx.requested_folds(),
+        activity: ctx.activity_frame(),
     })
 }
 
@@ -59,6 +67,8 @@ pub fn activity_plans(job: &Job, inputs: &Inputs) -> Result<ActivityPlans> {
         return Ok(ActivityPlans {
             plans: BTreeMap::new(),
             prerequisites: Default::default(),
+            folds: BTreeMap::new(),
+            activity: None,
         });
     }
     plan_reductions(job, inputs, &BTreeMap::new())
@@ -72,9 +82,10 @@ pub struct ComputedActivity {
 }
 
 /// The activity stage: computes the reductions of activity the metrics
-/// read, one at a time (None when no metric reads events). First the
-/// prerequisites (the event-name dictionaries), then, planned again with
-/// them, the rest.
+/// read (None when no metric reads events). First the prerequisites (the
+/// event-name dictionaries), then, planned again with them, the rest: the
+/// per-subject reductions folded in one pass over the rows, any other one
+/// on its own.
 pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedActivity>> {
     let Some(range) = range(job) else {
         return Ok(None);
@@ -88,6 +99,8 @@ pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedAct
         let ActivityPlans {
             plans,
             prerequisites,
+            folds,
+            activity,
         } = plan_reductions(job, inputs, &reductions)?;
         let missing: Vec<(String, LazyFrame)> = plans
             .into_iter()
@@ -99,8 +112,19 @@ pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedAct
             .cloned()
             .collect();
         let last_round = first.is_empty();
+        if last_round {
+            let folds: BTreeMap<String, Reduction> = folds
+                .into_iter()
+                .filter(|(key, _)| !reductions.contains_key(key))
+                .collect();
+            if let (Some(activity), false) = (activity, folds.is_empty()) {
+                reductions.extend(compute_folds(activity, &folds)?);
+            }
+        }
         for (key, plan) in if last_round { missing } else { first } {
-            reductions.insert(key.clone(), compute_reduction(&key, plan)?);
+            if !reductions.contains_key(&key) {
+                reductions.insert(key.clone(), compute_reduction(&key, plan)?);
+            }
         }
         if last_round {
             return Ok(Some(ComputedActivity { range, reductions }));
@@ -128,6 +152,28 @@ fn compute_reduction(key: &str, plan: LazyFrame) -> Result<DataFrame> {
         ),
     );
     Ok(frame)
+}
+
+/// The reductions `folds`, computed together in one pass over `activity`.
+fn compute_folds(
+    activity: LazyFrame,
+    folds: &BTreeMap<String, Reduction>,
+) -> Result<BTreeMap<String, DataFrame>> {
+    let started = std::time::Instant::now();
+    let frames = fold::compute(activity, folds)?;
+    let rows: Vec<String> = frames
+        .iter()
+        .map(|(key, frame)| format!("{key} {}", frame.height()))
+        .collect();
+    crate::log::debug(
+        "activity",
+        &format!(
+            "one pass: {} row(s) in {:.2}s",
+            rows.join(", "),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(frames)
 }
 
 /// Empty frames with the schemas of the reductions `activity` (from

@@ -9,6 +9,7 @@
 mod data_rule;
 mod drops;
 mod duplicates;
+mod known;
 mod orphan_names;
 mod orphans;
 pub mod plausibility;
@@ -30,6 +31,7 @@ use data_rule::typed;
 pub use data_rule::{csat_score, DataRule};
 pub use drops::Drops;
 use duplicates::{copies_of, duplicated_keys, duplicates_by_month};
+use known::{is_one_of, KnownIds};
 use orphans::{account_id_examples, unmatched_names, warn_orphans};
 use report::count_of;
 pub use report::format_examples;
@@ -193,7 +195,7 @@ pub fn check_all(
 /// The frame rules run on: the source's check frame, with [`ORPHAN`] for
 /// fact tables (account_id not in `accounts`).
 fn check_frame(
-    inputs: &Inputs,
+    known: &KnownIds,
     loaded: &LoadedSource,
     scope: &Scope,
     pipeline: &Pipeline,
@@ -206,17 +208,9 @@ fn check_frame(
         ]));
     }
     let checked = rows_checked(loaded, scope);
-    let known = inputs
-        .account_ids()?
-        .with_column(lit(true).alias("__known"));
     let frame = checked
-        .join(
-            known,
-            [typed("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col("__known").is_null().alias(ORPHAN));
+        .with_column(is_one_of(typed("account_id"), &known.accounts).alias(KNOWN))
+        .with_column(col(KNOWN).not().alias(ORPHAN));
     // Expected drops (`quality.expected_orphans`) are counted apart and
     // left out of the orphan rule.
     let key = drops::key_of(loaded);
@@ -234,23 +228,21 @@ fn check_frame(
             typed(key).is_null().alias(drops::EMPTY),
         ])
         .with_column(col(ORPHAN).and(col(drops::EXPECTED).not()).alias(ORPHAN));
-    if !checks_user_overlap(inputs, loaded) {
-        return Ok(frame);
+    // In the same scan: is each row's user a user of `users`? (A
+    // non-null user id only: a null one is false.)
+    match &known.users {
+        Some(users) if checks_user_overlap_of(loaded) => {
+            Ok(frame.with_column(is_one_of(typed("user_id"), users).alias(USER_KNOWN)))
+        }
+        _ => Ok(frame),
     }
-    // In the same scan: is each row's user a user of `users`?
-    let users = inputs
-        .frame(SourceName::Users)?
-        .select([col("user_id").alias(USER_KNOWN)])
-        .unique(None, UniqueKeepStrategy::Any);
-    Ok(frame
-        .join(
-            users.with_column(lit(true).alias("__user_found")),
-            [typed("user_id")],
-            [col(USER_KNOWN)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col("__user_found").is_not_null().alias(USER_KNOWN)))
 }
+
+/// Column of the check frame: the row's user is a user of `users`.
+const USER_KNOWN: &str = "__user_known";
+
+/// Column of the check frame: the row's account is an account of `accounts`.
+const KNOWN: &str = "__known";
 
 /// The rows of a source that are checked. Events: only the days the run
 /// reads are read (and checked), so that files and row groups outside them
@@ -264,16 +256,16 @@ fn rows_checked(loaded: &LoadedSource, scope: &Scope) -> LazyFrame {
     }
 }
 
-/// Column of the check frame: the row's user is a user of `users`.
-const USER_KNOWN: &str = "__user_known";
-
 /// Whether a source's user ids are checked against `users` (the user-level
 /// metrics join them, docs/METRICS.md#subjects-and-populations): `events` and `training` with a `user_id` column,
 /// when the pipeline has `users`.
 pub fn checks_user_overlap(inputs: &Inputs, loaded: &LoadedSource) -> bool {
-    matches!(loaded.name, SourceName::Events | SourceName::Training)
-        && loaded.has_column("user_id")
-        && inputs.get(SourceName::Users).is_some()
+    checks_user_overlap_of(loaded) && inputs.get(SourceName::Users).is_some()
+}
+
+/// [`checks_user_overlap`] when the pipeline has `users`.
+fn checks_user_overlap_of(loaded: &LoadedSource) -> bool {
+    matches!(loaded.name, SourceName::Events | SourceName::Training) && loaded.has_column("user_id")
 }
 
 /// The raw columns of a source, for example rows.
@@ -285,11 +277,12 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
 pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
+    let known = KnownIds::collect(inputs)?;
     let mut plans = Vec::new();
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, scope);
-        let frame = check_frame(inputs, loaded, scope, pipeline)?;
+        let frame = check_frame(&known, loaded, scope, pipeline)?;
         let mut counts = vec![
             len().cast(DataType::UInt64).alias("rows"),
             col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
@@ -306,7 +299,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
         if *name != SourceName::Accounts {
             counts.push(
                 typed("account_id")
-                    .filter(col("__known").is_not_null())
+                    .filter(col(KNOWN))
                     .n_unique()
                     .cast(DataType::UInt64)
                     .alias(ACCOUNTS),
@@ -321,9 +314,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
                     .alias("__user_rows"),
             );
             counts.push(
-                typed("user_id")
-                    .is_not_null()
-                    .and(col(USER_KNOWN))
+                col(USER_KNOWN)
                     .cast(DataType::UInt64)
                     .sum()
                     .alias("__user_rows_known"),

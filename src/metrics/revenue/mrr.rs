@@ -8,7 +8,7 @@ use polars::prelude::*;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::PlanContext;
-use crate::time::{add_months, date_lit, months_frame};
+use crate::time::{add_months, date_lit};
 
 /// Movement labels.
 pub const NEW: &str = "new";
@@ -62,35 +62,60 @@ fn build_monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
 /// | churn | prev > 0, cur = 0 | prev |
 pub fn monthly_movements(ctx: &PlanContext) -> Result<LazyFrame> {
     ctx.shared("monthly_movements", || {
-        Ok(build_monthly_movements(ctx, monthly_mrr(ctx)?))
+        Ok(build_monthly_movements(ctx, monthly_by_account(ctx)?))
     })
 }
 
-fn build_monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
+/// The column of [`monthly_by_account`] with the MRR of month `i` (M0 = 0).
+fn mrr_of(i: usize) -> String {
+    format!("mrr_{i}")
+}
+
+/// One row per account with revenue: its MRR in each month M0, M1 … Mk
+/// (`mrr_0` … `mrr_k`, cents, 0 for a missing month) and
+/// `first_paid_month`, the first month with MRR > 0 (null when none). One
+/// group-by of the account-months on the account: the movements and the
+/// per-account sums are expressions over its columns, not a grid of
+/// accounts × months joined to the months before (docs/BENCHMARKS.md,
+/// "Revenue by account").
+fn monthly_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
+    ctx.shared("monthly_by_account", || {
+        // when/then keeps the aggregation vectorized (a filter inside `agg` runs per group).
+        let mut aggs: Vec<Expr> = months_from_m0(ctx)
+            .iter()
+            .enumerate()
+            .map(|(i, month)| {
+                when(col("month").eq(date_lit(*month)))
+                    .then(col("mrr_cents"))
+                    .otherwise(lit(0.0))
+                    .sum()
+                    .alias(mrr_of(i))
+            })
+            .collect();
+        aggs.push(
+            when(col("mrr_cents").gt(lit(0.0)))
+                .then(col("month"))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .min()
+                .alias("first_paid_month"),
+        );
+        Ok(monthly_mrr(ctx)?.group_by([col("account_id")]).agg(aggs))
+    })
+}
+
+/// M0 (the month before M1), M1 … Mk; empty without a complete month.
+fn months_from_m0(ctx: &PlanContext) -> Vec<NaiveDate> {
     let months = ctx.period.complete_months();
-    let grid = mrr
-        .clone()
-        .select([col("account_id")])
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .cross_join(months_frame(&months), None)
-        .with_column(previous_month(col("month_start")).alias("prev_month"))
-        .rename(["month_start"], ["month"], true);
-    let first_paid = mrr
-        .clone()
-        .filter(col("mrr_cents").gt(lit(0.0)))
-        .group_by([col("account_id")])
-        .agg([col("month").min().alias("first_paid_month")]);
-    let cur = mrr.clone().select([
-        col("account_id"),
-        col("month"),
-        col("mrr_cents").alias("cur"),
-    ]);
-    let prev = mrr.select([
-        col("account_id"),
-        col("month").alias("prev_month"),
-        col("mrr_cents").alias("prev"),
-    ]);
-    let left = JoinArgs::new(JoinType::Left);
+    match months.first() {
+        Some(first) => std::iter::once(add_months(*first, -1))
+            .chain(months.iter().copied())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn build_monthly_movements(ctx: &PlanContext, by_account: LazyFrame) -> LazyFrame {
+    let months = ctx.period.complete_months();
     let (prev_c, cur_c) = (col("prev"), col("cur"));
     let movement = when(prev_c.clone().eq(lit(0.0)).and(cur_c.clone().gt(lit(0.0))))
         .then(
@@ -131,33 +156,45 @@ fn build_monthly_movements(ctx: &PlanContext, mrr: LazyFrame) -> LazyFrame {
     )
     .then((prev_c.clone() - cur_c.clone()).abs())
     .otherwise(lit(0.0));
-    grid.join(
-        cur,
-        [col("account_id"), col("month")],
-        [col("account_id"), col("month")],
-        left.clone(),
-    )
-    .join(
-        prev,
-        [col("account_id"), col("prev_month")],
-        [col("account_id"), col("prev_month")],
-        left.clone(),
-    )
-    .join(first_paid, [col("account_id")], [col("account_id")], left)
-    .with_columns([
-        col("cur").fill_null(lit(0.0)),
-        col("prev").fill_null(lit(0.0)),
-    ])
-    .with_column(movement.alias("movement"))
-    .with_column(amount.alias("amount"))
-    .select([
-        col("account_id"),
-        col("month"),
-        col("prev"),
-        col("cur"),
-        col("movement"),
-        col("amount"),
-    ])
+    // Month i of M1 … Mk: its MRR and that of the month before, per account.
+    let month_rows = |i: usize, month: Expr| {
+        by_account.clone().select([
+            col("account_id"),
+            month.alias("month"),
+            col(mrr_of(i - 1)).alias("prev"),
+            col(mrr_of(i)).alias("cur"),
+            col("first_paid_month"),
+        ])
+    };
+    let frames: Vec<LazyFrame> = months
+        .iter()
+        .enumerate()
+        .map(|(i, month)| month_rows(i + 1, date_lit(*month)))
+        .collect();
+    let rows = if frames.is_empty() {
+        // No complete month: no rows, with the columns.
+        by_account
+            .select([
+                col("account_id"),
+                lit(NULL).cast(DataType::Date).alias("month"),
+                lit(0.0).alias("prev"),
+                lit(0.0).alias("cur"),
+                lit(NULL).cast(DataType::Date).alias("first_paid_month"),
+            ])
+            .filter(lit(false))
+    } else {
+        concat(frames, UnionArgs::default()).expect("frames of one schema")
+    };
+    rows.with_column(movement.alias("movement"))
+        .with_column(amount.alias("amount"))
+        .select([
+            col("account_id"),
+            col("month"),
+            col("prev"),
+            col("cur"),
+            col("movement"),
+            col("amount"),
+        ])
 }
 
 /// Per account with revenue: MRR in M0 and in Mk (cents), and over M1…Mk the
@@ -172,52 +209,45 @@ pub fn revenue_per_account(ctx: &PlanContext) -> Result<Option<LazyFrame>> {
 }
 
 fn build_revenue_per_account(ctx: &PlanContext) -> Result<LazyFrame> {
-    let months = ctx.period.complete_months();
-    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+    let k = ctx.period.complete_months().len();
+    if k == 0 {
         return Err(crate::error::Error::other(
             "revenue per account without a complete month",
         ));
+    }
+    // Over M1 … Mk, from the month columns: the sums of whole cents are exact.
+    let mrr = |i: usize| col(mrr_of(i));
+    let expansion = |i: usize| mrr(i - 1).gt(lit(0.0)).and(mrr(i).gt(mrr(i - 1)));
+    let months = || 1..=k;
+    let sum = |terms: Vec<Expr>| {
+        terms
+            .into_iter()
+            .reduce(|a, b| a + b)
+            .unwrap_or_else(|| lit(0.0))
     };
-    let m0 = add_months(*first, -1);
-    let mrr = monthly_mrr(ctx)?;
-    // when/then keeps the aggregation vectorized (a filter inside `agg` runs per group).
-    let at = |month: NaiveDate| {
-        when(col("month").eq(date_lit(month)))
-            .then(col("mrr_cents"))
-            .otherwise(lit(0.0))
-            .sum()
-    };
-    let endpoints = mrr
-        .clone()
-        .group_by([col("account_id")])
-        .agg([at(m0).alias("mrr_m0"), at(*last).alias("mrr_mk")]);
-    let is_expansion = col("movement").eq(lit(EXPANSION)).fill_null(lit(false));
-    let in_period = monthly_movements(ctx)?.group_by([col("account_id")]).agg([
-        col("cur").sum().alias("mrr_sum"),
-        col("cur")
-            .gt(lit(0.0))
-            .cast(DataType::Float64)
-            .sum()
+    let per_account = monthly_by_account(ctx)?
+        .select([
+            col("account_id"),
+            mrr(0).alias("mrr_m0"),
+            mrr(k).alias("mrr_mk"),
+            sum(months().map(mrr).collect()).alias("mrr_sum"),
+            sum(months()
+                .map(|i| mrr(i).gt(lit(0.0)).cast(DataType::Float64))
+                .collect())
             .alias("paid_months"),
-        when(is_expansion.clone())
-            .then(col("amount"))
-            .otherwise(lit(0.0))
-            .sum()
+            sum(months()
+                .map(|i| {
+                    when(expansion(i))
+                        .then(mrr(i) - mrr(i - 1))
+                        .otherwise(lit(0.0))
+                })
+                .collect())
             .alias("expansion_sum"),
-        is_expansion.any(false).alias("expanded"),
-    ]);
-    let per_account = endpoints
-        .join(
-            in_period,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col("mrr_sum").fill_null(lit(0.0)),
-            col("paid_months").fill_null(lit(0.0)),
-            col("expansion_sum").fill_null(lit(0.0)),
-            col("expanded").fill_null(lit(false)),
+            months()
+                .map(expansion)
+                .reduce(|a, b| a.or(b))
+                .unwrap_or_else(|| lit(false))
+                .alias("expanded"),
         ])
         .join(
             ctx.account_dimensions(),
@@ -226,8 +256,4 @@ fn build_revenue_per_account(ctx: &PlanContext) -> Result<LazyFrame> {
             JoinArgs::new(JoinType::Inner),
         );
     Ok(per_account)
-}
-
-fn previous_month(month_start: Expr) -> Expr {
-    month_start.dt().offset_by(lit("-1mo"))
 }

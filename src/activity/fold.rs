@@ -1,0 +1,487 @@
+//! One pass over activity for the per-subject reductions
+//! (docs/ARCHITECTURE.md, "Activity"): the activity stage streams the
+//! rows once, in batches, into a fold that keeps each subject's state on a
+//! dense index (its last day, the last day of each event asked for, the
+//! active days of a window as a bitmap, the first day of an event on or
+//! after signup, the accounts of each user), and writes the frames the
+//! plans of [`reduce`] would give. Each reduction is a maximum, a minimum,
+//! a bitwise or or a distinct set, so the batches may come in any order.
+//!
+//! Each plan of [`reduce`] reads and groups the rows on its own: at 1 M
+//! accounts and 114 M events the six reductions of the sample pipeline
+//! took 23 s read one by one (docs/BENCHMARKS.md). [`Reduction::plan`] is
+//! the same reduction as a polars plan: what `explain` shows, and the
+//! reference the fold is tested against.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rustc_hash::FxHashSet;
+
+use index::{values, Index};
+
+use super::reduce::{self, Subject, SummaryField};
+use crate::error::{Error, Result};
+
+/// A per-subject reduction of activity that the fold computes.
+#[derive(Clone)]
+pub enum Reduction {
+    /// [`reduce::summary`]: `subject_id`, `last_day` and each field's day.
+    Summary {
+        subject: Subject,
+        fields: Vec<SummaryField>,
+    },
+    /// [`reduce::active_days`]: `subject_id`, `active_days` in `[from, end)`.
+    ActiveDays {
+        subject: Subject,
+        from: NaiveDate,
+        end: NaiveDate,
+    },
+    /// [`reduce::first_event_from`]: `account_id`, `first_day` of `event`
+    /// on or after the account's `from` in `starts` (`account_id`, `from`).
+    FirstEventFrom { event: String, starts: LazyFrame },
+    /// [`reduce::users_seen`]: distinct (`user_id`, `account_id`).
+    UsersSeen,
+}
+
+impl Reduction {
+    /// The same reduction as a polars plan over `activity`.
+    pub fn plan(&self, activity: LazyFrame) -> LazyFrame {
+        match self {
+            Reduction::Summary { subject, fields } => reduce::summary(activity, *subject, fields),
+            Reduction::ActiveDays { subject, from, end } => {
+                reduce::active_days(activity, *subject, *from, *end)
+            }
+            Reduction::FirstEventFrom { event, starts } => {
+                reduce::first_event_from(activity, event, starts.clone())
+            }
+            Reduction::UsersSeen => reduce::users_seen(activity),
+        }
+    }
+}
+
+/// No day: below every day for a maximum.
+const NO_LAST: i32 = i32::MIN;
+/// No day: above every day for a minimum.
+const NO_FIRST: i32 = i32::MAX;
+/// No subject (a null id) or no name of interest.
+const NONE: u32 = u32::MAX;
+
+/// A date as the days since 1970-01-01 (polars' `Date`).
+fn day_number(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")).num_days() as i32
+}
+
+/// What one reduction keeps, per subject position.
+enum State {
+    /// Per subject: the last day, then each field's last day.
+    Summary {
+        subject: Subject,
+        codes: Vec<u32>,
+        days: Vec<i32>,
+    },
+    /// Per subject: a bit per day of `[from, end)`, the latest day first.
+    Active {
+        subject: Subject,
+        from: i32,
+        end: i32,
+        words: usize,
+        bits: Vec<u64>,
+    },
+    /// Per account: its `from` ([`NO_FIRST`] when it has none) and the
+    /// first day.
+    First {
+        code: u32,
+        from: Vec<i32>,
+        days: Vec<i32>,
+    },
+    /// Per user: the first account seen, and any other pairs.
+    Users {
+        first: Vec<u32>,
+        more: FxHashSet<(u32, u32)>,
+    },
+}
+
+/// The fold's state: the subjects' indexes, the names of interest and
+/// each reduction's state.
+struct Fold {
+    accounts: Index,
+    users: Index,
+    names: Vec<String>,
+    states: Vec<State>,
+}
+
+impl Fold {
+    /// Folds one batch of activity rows in: ids, `day` as Int32 (days
+    /// since 1970) and `code`, the position of the event name among
+    /// [`Fold::names`] ([`NONE`] for another name).
+    fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        let accounts = self.accounts.positions(batch.column("account_id")?)?;
+        let users = self.users.positions(batch.column("user_id")?)?;
+        let days = values(batch.column("day")?.i32()?, NO_LAST);
+        let codes = values(batch.column("code")?.u32()?, NONE);
+        let (n_accounts, n_users) = (self.accounts.len(), self.users.len());
+        for state in &mut self.states {
+            state.add(&accounts, &users, &days, &codes, n_accounts, n_users);
+        }
+        Ok(())
+    }
+
+    /// The position of each row's event name among [`Fold::names`], as the
+    /// `code` column ([`NONE`] for another name).
+    fn code_column(&self) -> Expr {
+        let mut code = lit(NONE);
+        for (i, name) in self.names.iter().enumerate().rev() {
+            code = when(col("event_name").eq(lit(name.as_str())))
+                .then(lit(i as u32))
+                .otherwise(code);
+        }
+        code.cast(DataType::UInt32).alias("code")
+    }
+}
+
+impl State {
+    fn add(
+        &mut self,
+        accounts: &[u32],
+        users: &[u32],
+        days: &[i32],
+        codes: &[u32],
+        n_accounts: usize,
+        n_users: usize,
+    ) {
+        let of = |subject: &Subject| match subject {
+            Subject::Account => (accounts, n_accounts),
+            Subject::User => (users, n_users),
+        };
+        match self {
+            State::Summary {
+                subject,
+                codes: wanted,
+                days: state,
+            } => {
+                let (subjects, n) = of(subject);
+                let width = wanted.len() + 1;
+                state.resize(n * width, NO_LAST);
+                for ((s, day), code) in subjects.iter().zip(days).zip(codes) {
+                    if *s == NONE || *day == NO_LAST {
+                        continue;
+                    }
+                    let base = *s as usize * width;
+                    state[base] = state[base].max(*day);
+                    for (f, w) in wanted.iter().enumerate() {
+                        if w == code {
+                            state[base + 1 + f] = state[base + 1 + f].max(*day);
+                        }
+                    }
+                }
+            }
+            State::Active {
+                subject,
+                from,
+                end,
+                words,
+                bits,
+            } => {
+                let (subjects, n) = of(subject);
+                bits.resize(n * *words, 0);
+                for (s, day) in subjects.iter().zip(days) {
+                    if *s == NONE || *day < *from || *day >= *end {
+                        continue;
+                    }
+                    let offset = (*end - 1 - *day) as usize;
+                    bits[*s as usize * *words + offset / 64] |= 1 << (offset % 64);
+                }
+            }
+            State::First {
+                code: wanted,
+                from,
+                days: state,
+            } => {
+                state.resize(n_accounts, NO_FIRST);
+                from.resize(n_accounts, NO_FIRST);
+                for ((a, day), code) in accounts.iter().zip(days).zip(codes) {
+                    if *a == NONE || code != wanted {
+                        continue;
+                    }
+                    let a = *a as usize;
+                    if *day >= from[a] {
+                        state[a] = state[a].min(*day);
+                    }
+                }
+            }
+            State::Users { first, more } => {
+                first.resize(n_users, NONE);
+                for (u, a) in users.iter().zip(accounts) {
+                    if *u == NONE || *a == NONE {
+                        continue;
+                    }
+                    let seen = &mut first[*u as usize];
+                    if *seen == NONE {
+                        *seen = *a;
+                    } else if *seen != *a {
+                        more.insert((*u, *a));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Fold {
+    /// The code of an event name of interest, added when new.
+    fn code(&mut self, name: &str) -> u32 {
+        match self.names.iter().position(|n| n == name) {
+            Some(p) => p as u32,
+            None => {
+                self.names.push(name.to_string());
+                (self.names.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The state of `reduction`. The accounts of a `starts` frame are put
+    /// on the index first, so that their `from` is found by position.
+    fn state(&mut self, reduction: &Reduction) -> Result<State> {
+        Ok(match reduction {
+            Reduction::Summary { subject, fields } => State::Summary {
+                subject: *subject,
+                codes: fields
+                    .iter()
+                    .map(|SummaryField::EventLastDay(event)| self.code(event))
+                    .collect(),
+                days: Vec::new(),
+            },
+            Reduction::ActiveDays { subject, from, end } => {
+                let (from, end) = (day_number(*from), day_number(*end));
+                let span = (end - from).max(1) as usize;
+                State::Active {
+                    subject: *subject,
+                    from,
+                    end,
+                    words: span.div_ceil(64),
+                    bits: Vec::new(),
+                }
+            }
+            Reduction::FirstEventFrom { event, starts } => {
+                let what = "reading the accounts' signup days";
+                let starts = crate::frame::collect_all(
+                    vec![starts
+                        .clone()
+                        .select([col("account_id"), col("from").cast(DataType::Int32)])],
+                    what,
+                )?
+                .pop()
+                .unwrap_or_default();
+                let engine = |e| Error::engine(what, e);
+                let ids = starts.column("account_id").map_err(engine)?;
+                let positions = self.accounts.positions(ids).map_err(engine)?;
+                let mut from = vec![NO_FIRST; self.accounts.len()];
+                let days = starts
+                    .column("from")
+                    .and_then(|c| c.i32())
+                    .map_err(engine)?;
+                for (p, day) in positions.iter().zip(days.iter()) {
+                    if let (true, Some(day)) = (*p != NONE, day) {
+                        from[*p as usize] = from[*p as usize].min(day);
+                    }
+                }
+                State::First {
+                    code: self.code(event),
+                    from,
+                    days: Vec::new(),
+                }
+            }
+            Reduction::UsersSeen => State::Users {
+                first: Vec::new(),
+                more: FxHashSet::default(),
+            },
+        })
+    }
+
+    /// The frame of `reduction` from its folded `state`.
+    fn frame(
+        &self,
+        reduction: &Reduction,
+        state: &State,
+        types: &Types,
+    ) -> PolarsResult<DataFrame> {
+        let index = |subject: &Subject| match subject {
+            Subject::Account => (&self.accounts, &types.account),
+            Subject::User => (&self.users, &types.user),
+        };
+        let date = |name: &str, values: Vec<Option<i32>>| -> PolarsResult<Column> {
+            Ok(Series::new(name.into(), values)
+                .cast(&DataType::Date)?
+                .into())
+        };
+        let known = |day: i32, none: i32| (day != none).then_some(day);
+        match (reduction, state) {
+            (
+                Reduction::Summary { fields, .. },
+                State::Summary {
+                    subject,
+                    codes,
+                    days,
+                },
+            ) => {
+                let width = codes.len() + 1;
+                let (ids, dtype) = index(subject);
+                let rows: Vec<u32> = (0..(days.len() / width) as u32)
+                    .filter(|s| days[*s as usize * width] != NO_LAST)
+                    .collect();
+                let mut columns = vec![ids.column("subject_id", &rows, dtype)?];
+                let mut names = vec!["last_day".to_string()];
+                names.extend(fields.iter().map(SummaryField::column));
+                for (f, name) in names.iter().enumerate() {
+                    let values = rows
+                        .iter()
+                        .map(|s| known(days[*s as usize * width + f], NO_LAST))
+                        .collect();
+                    columns.push(date(name, values)?);
+                }
+                DataFrame::new_infer_height(columns)
+            }
+            (
+                _,
+                State::Active {
+                    subject,
+                    words,
+                    bits,
+                    ..
+                },
+            ) => {
+                let (ids, dtype) = index(subject);
+                let counts: Vec<u32> = bits
+                    .chunks(*words)
+                    .map(|w| w.iter().map(|b| b.count_ones()).sum())
+                    .collect();
+                let rows: Vec<u32> = (0..counts.len() as u32)
+                    .filter(|s| counts[*s as usize] > 0)
+                    .collect();
+                let active: Vec<u32> = rows.iter().map(|s| counts[*s as usize]).collect();
+                DataFrame::new_infer_height(vec![
+                    ids.column("subject_id", &rows, dtype)?,
+                    Column::new("active_days".into(), active),
+                ])
+            }
+            (_, State::First { days, .. }) => {
+                let rows: Vec<u32> = (0..days.len() as u32)
+                    .filter(|a| days[*a as usize] != NO_FIRST)
+                    .collect();
+                let first = rows.iter().map(|a| Some(days[*a as usize])).collect();
+                DataFrame::new_infer_height(vec![
+                    self.accounts.column("account_id", &rows, &types.account)?,
+                    date("first_day", first)?,
+                ])
+            }
+            (_, State::Users { first, more }) => {
+                let mut pairs: Vec<(u32, u32)> = (0..first.len() as u32)
+                    .filter(|u| first[*u as usize] != NONE)
+                    .map(|u| (u, first[u as usize]))
+                    .collect();
+                let mut more: Vec<(u32, u32)> = more.iter().copied().collect();
+                more.sort_unstable();
+                pairs.extend(more);
+                let (users, accounts): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+                DataFrame::new_infer_height(vec![
+                    self.users.column("user_id", &users, &types.user)?,
+                    self.accounts
+                        .column("account_id", &accounts, &types.account)?,
+                ])
+            }
+            _ => polars_bail!(ComputeError: "a reduction and a fold state that do not match"),
+        }
+    }
+}
+
+/// The id types of activity's subjects.
+struct Types {
+    account: DataType,
+    user: DataType,
+}
+
+/// Computes every reduction of `reductions` (by key) in one pass over
+/// `activity` (the contract of [`super`]; its days are never null).
+pub fn compute(
+    activity: LazyFrame,
+    reductions: &BTreeMap<String, Reduction>,
+) -> Result<BTreeMap<String, DataFrame>> {
+    compute_in_batches(activity, reductions, None)
+}
+
+/// [`compute`], the rows coming in batches of `batch_rows` (None: as the
+/// engine reads them).
+fn compute_in_batches(
+    activity: LazyFrame,
+    reductions: &BTreeMap<String, Reduction>,
+    batch_rows: Option<std::num::NonZeroUsize>,
+) -> Result<BTreeMap<String, DataFrame>> {
+    let what = "computing the activity of events";
+    let engine = |e| Error::engine(what, e);
+    if reductions.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let schema = activity.clone().collect_schema().map_err(engine)?;
+    let dtype = |column: &str| {
+        schema
+            .get(column)
+            .cloned()
+            .ok_or_else(|| Error::other(format!("activity has no column `{column}`")))
+    };
+    let types = Types {
+        account: dtype("account_id")?,
+        user: dtype("user_id")?,
+    };
+    let mut fold = Fold {
+        accounts: Index::new(&types.account)?,
+        users: Index::new(&types.user)?,
+        names: Vec::new(),
+        states: Vec::new(),
+    };
+    for reduction in reductions.values() {
+        let state = fold.state(reduction)?;
+        fold.states.push(state);
+    }
+    let code = fold.code_column();
+    let shared = Arc::new(Mutex::new(Some(fold)));
+    let sink = shared.clone();
+    let callback = PlanCallback::new(move |batch: DataFrame| {
+        let mut guard = sink
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "the activity fold failed in another batch"))?;
+        if let Some(fold) = guard.as_mut() {
+            fold.add(&batch)?;
+        }
+        Ok(false)
+    });
+    activity
+        .select([
+            col("account_id"),
+            col("user_id"),
+            col("day").cast(DataType::Int32),
+            code,
+        ])
+        .sink_batches(callback, false, batch_rows)
+        .and_then(|plan| plan.collect_with_engine(Engine::Streaming))
+        .map_err(engine)?;
+    let fold = shared
+        .lock()
+        .ok()
+        .and_then(|mut guard| guard.take())
+        .ok_or_else(|| Error::other("the activity fold failed"))?;
+    reductions
+        .iter()
+        .zip(&fold.states)
+        .map(|((key, reduction), state)| {
+            let frame = fold.frame(reduction, state, &types).map_err(engine)?;
+            Ok((key.clone(), frame))
+        })
+        .collect()
+}
+
+mod index;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,228 @@
+//! The fold gives the frames of the polars plans of [`reduce`], on
+//! generated activity (integer and text ids, users without an id, users of
+//! two accounts, window edges), the rows coming in small batches.
+
+use super::*;
+
+const FIRST: &str = "2026-01-01";
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// `n` activity rows over 100 days from [`FIRST`]: 40 accounts, 90 users
+/// (user `u` of account `u % 40`, and every 7th row of a user's row is of
+/// account `u % 40 + 1`: a user seen with two accounts), every 5th row
+/// without a user. Ids are integers, or text with `text`.
+fn activity(n: usize, text: bool) -> LazyFrame {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % m
+    };
+    let names = ["login", "export", "invite", "report"];
+    let first = day_number(date(FIRST));
+    let (mut accounts, mut users, mut days, mut events) = (vec![], vec![], vec![], vec![]);
+    for row in 0..n {
+        let user = next(90) as i64;
+        let account = if row % 7 == 0 {
+            user % 40 + 1
+        } else {
+            user % 40
+        };
+        accounts.push(account * 1000 - 7);
+        users.push((row % 5 != 0).then_some(user + 5000));
+        days.push(first + next(100) as i32);
+        events.push(names[next(4) as usize]);
+    }
+    let ids = |name: &str, values: Vec<Option<i64>>| -> Column {
+        let series = Series::new(name.into(), values);
+        match text {
+            true => series.cast(&DataType::String).unwrap().into(),
+            false => series.into(),
+        }
+    };
+    DataFrame::new_infer_height(vec![
+        ids("account_id", accounts.into_iter().map(Some).collect()),
+        ids("user_id", users),
+        Series::new("day".into(), days)
+            .cast(&DataType::Date)
+            .unwrap()
+            .into(),
+        Column::new("event_name".into(), events),
+        Column::new("events".into(), vec![1u32; n]),
+    ])
+    .unwrap()
+    .lazy()
+}
+
+/// Signup days of accounts 0..41 (ids as in [`activity`]): account 3 has
+/// none, account 5 is missing, account 8 is listed twice.
+fn starts(text: bool) -> LazyFrame {
+    let mut ids = vec![];
+    let mut from = vec![];
+    for a in 0..41i64 {
+        if a == 5 {
+            continue;
+        }
+        ids.push(a * 1000 - 7);
+        from.push((a != 3).then(|| day_number(date(FIRST)) + (a as i32 * 3) % 60));
+    }
+    ids.push(8 * 1000 - 7);
+    from.push(Some(day_number(date(FIRST)) + 2));
+    let ids = Series::new("account_id".into(), ids);
+    let ids = if text {
+        ids.cast(&DataType::String).unwrap()
+    } else {
+        ids
+    };
+    DataFrame::new_infer_height(vec![
+        ids.into(),
+        Series::new("from".into(), from)
+            .cast(&DataType::Date)
+            .unwrap()
+            .into(),
+    ])
+    .unwrap()
+    .lazy()
+}
+
+fn reductions(text: bool) -> BTreeMap<String, Reduction> {
+    let field = |e: &str| SummaryField::EventLastDay(e.to_string());
+    let mut all = BTreeMap::new();
+    all.insert(
+        "summary:account".to_string(),
+        Reduction::Summary {
+            subject: Subject::Account,
+            fields: vec![field("login"), field("export"), field("never")],
+        },
+    );
+    all.insert(
+        "summary:user".to_string(),
+        Reduction::Summary {
+            subject: Subject::User,
+            fields: vec![field("report")],
+        },
+    );
+    // A window of 3 days at the end, one of 70 days (two words), and one
+    // at the start.
+    for (key, subject, from, end) in [
+        ("active:a:3", Subject::Account, "2026-04-07", "2026-04-10"),
+        ("active:u:70", Subject::User, "2026-01-31", "2026-04-11"),
+        (
+            "active:a:start",
+            Subject::Account,
+            "2025-12-20",
+            "2026-01-02",
+        ),
+    ] {
+        all.insert(
+            key.to_string(),
+            Reduction::ActiveDays {
+                subject,
+                from: date(from),
+                end: date(end),
+            },
+        );
+    }
+    all.insert(
+        "first:export".to_string(),
+        Reduction::FirstEventFrom {
+            event: "export".to_string(),
+            starts: starts(text),
+        },
+    );
+    all.insert("users_seen".to_string(), Reduction::UsersSeen);
+    all
+}
+
+/// `frame` sorted by every column, so that row order does not matter.
+fn sorted(frame: DataFrame) -> DataFrame {
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    frame
+        .lazy()
+        .sort(names, SortMultipleOptions::default())
+        .collect()
+        .unwrap()
+}
+
+fn folds_like_the_plans(text: bool) {
+    let activity = activity(3000, text);
+    let reductions = reductions(text);
+    let folded = compute_in_batches(
+        activity.clone(),
+        &reductions,
+        std::num::NonZeroUsize::new(97),
+    )
+    .unwrap();
+    assert_eq!(folded.len(), reductions.len());
+    for (key, reduction) in &reductions {
+        let expected = sorted(reduction.plan(activity.clone()).collect().unwrap());
+        let got = sorted(folded[key].clone());
+        assert_eq!(got.schema(), expected.schema(), "{key}");
+        assert!(
+            got.height() > 0,
+            "{key}: no rows, the test would prove nothing"
+        );
+        assert!(
+            got.equals_missing(&expected),
+            "{key}: the fold gave\n{got}\nthe plan gave\n{expected}"
+        );
+    }
+}
+
+#[test]
+fn the_fold_gives_the_plans_frames_with_integer_ids() {
+    folds_like_the_plans(false);
+}
+
+#[test]
+fn the_fold_gives_the_plans_frames_with_text_ids() {
+    folds_like_the_plans(true);
+}
+
+#[test]
+fn active_days_count_each_day_once_and_keep_the_window_edges() {
+    // Account 1: 2026-01-01 twice, 01-02 and 03-05 (64 days later, the
+    // second word), 03-06 (the end, outside); account 2: 2025-12-31 only
+    // (before the window, absent).
+    let days = [
+        "2026-01-01",
+        "2026-01-01",
+        "2026-01-02",
+        "2026-03-05",
+        "2026-03-06",
+        "2025-12-31",
+    ];
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("account_id".into(), [1i64, 1, 1, 1, 1, 2]),
+        Column::new("user_id".into(), [None::<i64>; 6]),
+        Series::new("day".into(), days.map(|d| day_number(date(d))).to_vec())
+            .cast(&DataType::Date)
+            .unwrap()
+            .into(),
+        Column::new("event_name".into(), ["a"; 6]),
+    ])
+    .unwrap()
+    .lazy();
+    let mut one = BTreeMap::new();
+    one.insert(
+        "active".to_string(),
+        Reduction::ActiveDays {
+            subject: Subject::Account,
+            from: date("2026-01-01"),
+            end: date("2026-03-06"),
+        },
+    );
+    let folded = compute_in_batches(frame, &one, std::num::NonZeroUsize::new(2)).unwrap();
+    let active = &folded["active"];
+    assert_eq!(active.height(), 1);
+    let count = active.column("active_days").unwrap().u32().unwrap().get(0);
+    assert_eq!(count, Some(3));
+}

@@ -1,0 +1,60 @@
+//! The ids fact rows are checked against (docs/INPUTS.md#the-checks).
+
+use polars::prelude::*;
+
+use super::checks_user_overlap;
+use crate::config::SourceName;
+use crate::error::Result;
+use crate::inputs::Inputs;
+
+/// The ids fact rows are checked against, collected once per check: the
+/// account ids of `accounts` and, when a source's user ids are checked,
+/// the user ids of `users`. A membership test against a collected set
+/// in the source's one scan, instead of a left join to each id frame
+/// (docs/BENCHMARKS.md, "Membership tests in the data rules").
+pub(super) struct KnownIds {
+    pub(super) accounts: Series,
+    pub(super) users: Option<Series>,
+}
+
+impl KnownIds {
+    pub(super) fn collect(inputs: &Inputs) -> Result<KnownIds> {
+        let wants_users = inputs
+            .sources
+            .values()
+            .any(|loaded| checks_user_overlap(inputs, loaded));
+        let mut plans = vec![inputs.account_ids()?.select([col("account_id")])];
+        if wants_users {
+            plans.push(
+                inputs
+                    .frame(SourceName::Users)?
+                    .select([col("user_id")])
+                    .unique(None, UniqueKeepStrategy::Any),
+            );
+        }
+        let mut found = crate::frame::collect_all(plans, "reading the known ids")?.into_iter();
+        let accounts = found
+            .next()
+            .unwrap_or_default()
+            .column("account_id")
+            .map(|c| c.as_materialized_series().clone())
+            .map_err(|e| crate::error::Error::engine("reading the known ids", e))?;
+        let users = match found.next() {
+            Some(frame) => Some(
+                frame
+                    .column("user_id")
+                    .map(|c| c.as_materialized_series().clone())
+                    .map_err(|e| crate::error::Error::engine("reading the known ids", e))?,
+            ),
+            None => None,
+        };
+        Ok(KnownIds { accounts, users })
+    }
+}
+
+/// Whether `value` is one of `ids` (false for a null value).
+pub(super) fn is_one_of(value: Expr, ids: &Series) -> Expr {
+    value
+        .is_in(lit(ids.clone()).implode(false), false)
+        .fill_null(lit(false))
+}
