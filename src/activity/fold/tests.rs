@@ -10,7 +10,8 @@ fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
 }
 
-/// `n` activity rows over 100 days from [`FIRST`]: 40 accounts, 90 users
+/// `n` activity rows over 100 days from [`FIRST`]: 40 accounts (one id
+/// negative), 90 users
 /// (user `u` of account `u % 40`, and every 7th row of a user's row is of
 /// account `u % 40 + 1`: a user seen with two accounts), every 5th row
 /// without a user. Ids are integers, or text with `text`.
@@ -33,7 +34,8 @@ fn activity(n: usize, text: bool) -> LazyFrame {
             user % 40
         };
         accounts.push(account * 1000 - 7);
-        users.push((row % 5 != 0).then_some(user + 5000));
+        // Users' ids far apart (up to 9·10⁷: the hash map of the index).
+        users.push((row % 5 != 0).then_some(user * 1_000_003 + 5000));
         days.push(first + next(100) as i32);
         events.push(names[next(4) as usize]);
     }
@@ -225,4 +227,40 @@ fn active_days_count_each_day_once_and_keep_the_window_edges() {
     assert_eq!(active.height(), 1);
     let count = active.column("active_days").unwrap().u32().unwrap().get(0);
     assert_eq!(count, Some(3));
+}
+
+#[test]
+fn the_index_gives_each_id_one_position_whichever_way_it_is_kept() {
+    // 5·10⁶ first goes to the map (beyond a table for one id); after 600k
+    // small ids the table may grow to 2²³ and 5·10⁶ moves into it; ids of
+    // 10¹², negative ones and 0 stay in the map or the table.
+    let mut values: Vec<i64> = vec![5_000_000, -3, 1 << 40];
+    values.extend(0..600_000);
+    values.extend([6_000_000, 5_000_000, -3, 1 << 40, 0, 599_999]);
+    let mut index = index::Index::new(&DataType::Int64).unwrap();
+    let column = Column::new("id".into(), values.clone());
+    let positions = index.positions(&column).unwrap();
+    assert_eq!(index.len(), 600_004);
+    let mut first: std::collections::HashMap<i64, u32> = Default::default();
+    for (value, position) in values.iter().zip(&positions) {
+        assert_eq!(
+            *first.entry(*value).or_insert(*position),
+            *position,
+            "{value}"
+        );
+    }
+    // Looked up again, in another batch, with a null.
+    let again = Column::new(
+        "id".into(),
+        [Some(5_000_000i64), None, Some(1 << 40), Some(17)],
+    );
+    let positions = index.positions(&again).unwrap();
+    assert_eq!(
+        positions,
+        [first[&5_000_000], NONE, first[&(1 << 40)], first[&17]]
+    );
+    let ids = index
+        .column("id", &positions[..1], &DataType::Int64)
+        .unwrap();
+    assert_eq!(ids.i64().unwrap().get(0), Some(5_000_000));
 }
