@@ -24,6 +24,7 @@ use index::{values, Index};
 
 use super::reduce::{self, Subject, SummaryField};
 use crate::error::{Error, Result};
+use crate::time::date_to_days;
 
 /// A per-subject reduction of activity that the fold computes.
 #[derive(Clone)]
@@ -68,11 +69,6 @@ const NO_LAST: i32 = i32::MIN;
 const NO_FIRST: i32 = i32::MAX;
 /// No subject (a null id) or no name of interest.
 const NONE: u32 = u32::MAX;
-
-/// A date as the days since 1970-01-01 (polars' `Date`).
-fn day_number(date: NaiveDate) -> i32 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")).num_days() as i32
-}
 
 /// What one reduction keeps, per subject position.
 enum State {
@@ -255,7 +251,7 @@ impl Fold {
                 days: Vec::new(),
             },
             Reduction::ActiveDays { subject, from, end } => {
-                let (from, end) = (day_number(*from), day_number(*end));
+                let (from, end) = (date_to_days(*from), date_to_days(*end));
                 let span = (end - from).max(1) as usize;
                 State::Active {
                     subject: *subject,

@@ -24,7 +24,7 @@ fn activity(n: usize, text: bool) -> LazyFrame {
         (seed >> 33) % m
     };
     let names = ["login", "export", "invite", "report"];
-    let first = day_number(date(FIRST));
+    let first = crate::time::date_to_days(date(FIRST));
     let (mut accounts, mut users, mut days, mut events) = (vec![], vec![], vec![], vec![]);
     for row in 0..n {
         let user = next(90) as i64;
@@ -70,10 +70,10 @@ fn starts(text: bool) -> LazyFrame {
             continue;
         }
         ids.push(a * 1000 - 7);
-        from.push((a != 3).then(|| day_number(date(FIRST)) + (a as i32 * 3) % 60));
+        from.push((a != 3).then(|| crate::time::date_to_days(date(FIRST)) + (a as i32 * 3) % 60));
     }
     ids.push(8 * 1000 - 7);
-    from.push(Some(day_number(date(FIRST)) + 2));
+    from.push(Some(crate::time::date_to_days(date(FIRST)) + 2));
     let ids = Series::new("account_id".into(), ids);
     let ids = if text {
         ids.cast(&DataType::String).unwrap()
@@ -205,10 +205,13 @@ fn active_days_count_each_day_once_and_keep_the_window_edges() {
     let frame = DataFrame::new_infer_height(vec![
         Column::new("account_id".into(), [1i64, 1, 1, 1, 1, 2]),
         Column::new("user_id".into(), [None::<i64>; 6]),
-        Series::new("day".into(), days.map(|d| day_number(date(d))).to_vec())
-            .cast(&DataType::Date)
-            .unwrap()
-            .into(),
+        Series::new(
+            "day".into(),
+            days.map(|d| crate::time::date_to_days(date(d))).to_vec(),
+        )
+        .cast(&DataType::Date)
+        .unwrap()
+        .into(),
         Column::new("event_name".into(), ["a"; 6]),
     ])
     .unwrap()

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::PlanContext;
-use crate::time::{add_months, date_lit};
+use crate::time::date_lit;
 
 /// Movement labels.
 pub const NEW: &str = "new";
@@ -105,13 +105,11 @@ fn monthly_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
 
 /// M0 (the month before M1), M1 … Mk; empty without a complete month.
 fn months_from_m0(ctx: &PlanContext) -> Vec<NaiveDate> {
-    let months = ctx.period.complete_months();
-    match months.first() {
-        Some(first) => std::iter::once(add_months(*first, -1))
-            .chain(months.iter().copied())
-            .collect(),
-        None => Vec::new(),
-    }
+    ctx.period
+        .month_zero()
+        .into_iter()
+        .chain(ctx.period.complete_months())
+        .collect()
 }
 
 fn build_monthly_movements(ctx: &PlanContext, by_account: LazyFrame) -> LazyFrame {
