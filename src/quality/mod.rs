@@ -16,6 +16,7 @@ pub mod plausibility;
 mod report;
 mod rules;
 mod summary;
+mod tally;
 
 use std::collections::BTreeMap;
 
@@ -214,32 +215,28 @@ fn check_frame(
     // Expected drops (`quality.expected_orphans`) are counted apart and
     // left out of the orphan rule.
     let key = drops::key_of(loaded);
-    let patterns = pipeline
-        .quality
-        .expected_orphans
-        .get(&loaded.name)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let frame = frame
+    Ok(frame
         .with_columns([
             col(ORPHAN)
-                .and(drops::expected(key, patterns))
+                .and(drops::expected(
+                    key,
+                    expected_orphans(pipeline, loaded.name),
+                ))
                 .alias(drops::EXPECTED),
             typed(key).is_null().alias(drops::EMPTY),
         ])
-        .with_column(col(ORPHAN).and(col(drops::EXPECTED).not()).alias(ORPHAN));
-    // In the same scan: is each row's user a user of `users`? (A
-    // non-null user id only: a null one is false.)
-    match &known.users {
-        Some(users) if checks_user_overlap_of(loaded) => {
-            Ok(frame.with_column(is_one_of(typed("user_id"), users).alias(USER_KNOWN)))
-        }
-        _ => Ok(frame),
-    }
+        .with_column(col(ORPHAN).and(col(drops::EXPECTED).not()).alias(ORPHAN)))
 }
 
-/// Column of the check frame: the row's user is a user of `users`.
-const USER_KNOWN: &str = "__user_known";
+/// The `quality.expected_orphans` patterns of a source.
+fn expected_orphans(pipeline: &Pipeline, name: SourceName) -> &[String] {
+    pipeline
+        .quality
+        .expected_orphans
+        .get(&name)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
 
 /// Column of the check frame: the row's account is an account of `accounts`.
 const KNOWN: &str = "__known";
@@ -260,12 +257,9 @@ fn rows_checked(loaded: &LoadedSource, scope: &Scope) -> LazyFrame {
 /// metrics join them, docs/METRICS.md#subjects-and-populations): `events` and `training` with a `user_id` column,
 /// when the pipeline has `users`.
 pub fn checks_user_overlap(inputs: &Inputs, loaded: &LoadedSource) -> bool {
-    checks_user_overlap_of(loaded) && inputs.get(SourceName::Users).is_some()
-}
-
-/// [`checks_user_overlap`] when the pipeline has `users`.
-fn checks_user_overlap_of(loaded: &LoadedSource) -> bool {
-    matches!(loaded.name, SourceName::Events | SourceName::Training) && loaded.has_column("user_id")
+    matches!(loaded.name, SourceName::Events | SourceName::Training)
+        && loaded.has_column("user_id")
+        && inputs.get(SourceName::Users).is_some()
 }
 
 /// The raw columns of a source, for example rows.
@@ -279,75 +273,58 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
     let known = KnownIds::collect(inputs)?;
     let mut plans = Vec::new();
+    let mut counted = Vec::new();
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, scope);
         let frame = check_frame(&known, loaded, scope, pipeline)?;
-        let mut counts = vec![
-            len().cast(DataType::UInt64).alias("rows"),
-            col(ORPHAN).sum().cast(DataType::UInt64).alias(ORPHAN),
-            col(drops::EXPECTED)
-                .sum()
-                .cast(DataType::UInt64)
-                .alias(drops::EXPECTED),
-            col(ORPHAN)
-                .and(col(drops::EMPTY))
-                .sum()
-                .cast(DataType::UInt64)
-                .alias(drops::EMPTY),
-        ];
-        if *name != SourceName::Accounts {
-            counts.push(
-                typed("account_id")
-                    .filter(col(KNOWN))
-                    .n_unique()
-                    .cast(DataType::UInt64)
-                    .alias(ACCOUNTS),
-            );
-        }
-        if checks_user_overlap(inputs, loaded) {
-            counts.push(
-                typed("user_id")
-                    .is_not_null()
-                    .cast(DataType::UInt64)
-                    .sum()
-                    .alias("__user_rows"),
-            );
-            counts.push(
-                col(USER_KNOWN)
-                    .cast(DataType::UInt64)
-                    .sum()
-                    .alias("__user_rows_known"),
-            );
-        }
-        if let Some(day) = main_day(loaded) {
-            // Training with `completed_values`: the completions' dates only
-            // (docs/INPUTS.md#freshness).
+        let accounts = (*name != SourceName::Accounts).then(|| tally::AccountCheck {
+            account: typed("account_id"),
+            known: known.account_set.clone(),
+            expected: drops::expected(drops::key_of(loaded), expected_orphans(pipeline, *name)),
+            empty: typed(drops::key_of(loaded)).is_null(),
+        });
+        let users = match &known.user_set {
+            Some(users) if checks_user_overlap(inputs, loaded) => {
+                Some((typed("user_id"), users.clone()))
+            }
+            _ => None,
+        };
+        // Training with `completed_values`: the completions' dates only
+        // (docs/INPUTS.md#freshness).
+        let day = main_day(loaded).map(|day| {
             let values = pipeline
                 .sources
                 .get(name)
                 .map(|s| s.config.completed_values.as_slice())
                 .unwrap_or_default();
-            let date = if day == "completed_at" && !values.is_empty() {
-                typed(day).filter(crate::source::status::completed(values))
+            if day == "completed_at" && !values.is_empty() {
+                when(crate::source::status::completed(values))
+                    .then(typed(day))
+                    .otherwise(lit(NULL))
             } else {
                 typed(day)
-            };
-            counts.push(date.clone().min().cast(DataType::String).alias(FIRST_DAY));
-            counts.push(date.max().cast(DataType::String).alias(LAST_DAY));
-        }
-        for (i, rule) in rules.iter().enumerate() {
-            if let Check::Row(bad) = &rule.check {
-                counts.push(
-                    bad.clone()
-                        .fill_null(lit(false))
-                        .sum()
-                        .cast(DataType::UInt64)
-                        .alias(format!("rule_{i}")),
-                );
             }
-        }
-        plans.push(frame.clone().select(counts));
+        });
+        let row_rules = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rule)| match &rule.check {
+                Check::Row(bad) => Some((format!("rule_{i}"), bad.clone())),
+                _ => None,
+            })
+            .collect();
+        let counts = tally::Counts {
+            rules: row_rules,
+            accounts,
+            users,
+            day,
+        };
+        counted.push(counts.over(
+            rows_checked(loaded, scope),
+            &format!("checking source `{name}`"),
+        )?);
+
         for rule in &rules {
             if let Check::Unique(key) = &rule.check {
                 plans.push(
@@ -359,6 +336,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
         layout.push((*name, frame, rules));
     }
     let mut results = crate::frame::collect_all(plans, "checking input data")?.into_iter();
+    let mut counted = counted.into_iter();
 
     let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
@@ -366,7 +344,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
     let mut known_ids: Option<String> = None;
     for (name, frame, rules) in layout {
         let loaded = &inputs.sources[&name];
-        let counts = results.next().unwrap_or_default();
+        let counts = counted.next().unwrap_or_default();
         report.rows_read.insert(name, count_of(&counts, "rows"));
         if checks_user_overlap(inputs, loaded) {
             report.user_rows.insert(

@@ -29,12 +29,9 @@ pub fn requirements() -> Vec<(SourceName, &'static str)> {
 /// docs/INPUTS.md revenue: "month truncated to its first day; rows of one
 /// account-month are summed; a missing month is 0". Months that start on or
 /// after A are not observed yet and are dropped. Columns: `account_id`,
-/// `month`, `mrr_cents` (Float64 holding whole cents).
-pub fn monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
-    ctx.shared("monthly_mrr", || build_monthly_mrr(ctx))
-}
-
-fn build_monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
+/// `month`, `mrr_cents` (Float64 holding whole cents), one row per revenue
+/// row (not yet summed per account-month).
+fn revenue_rows(ctx: &PlanContext) -> Result<LazyFrame> {
     Ok(ctx
         .source(SourceName::Revenue)?
         .select([
@@ -44,9 +41,25 @@ fn build_monthly_mrr(ctx: &PlanContext) -> Result<LazyFrame> {
                 .round(0, RoundMode::HalfAwayFromZero)
                 .alias("mrr_cents"),
         ])
-        .filter(col("month").lt(date_lit(ctx.period.as_of)))
-        .group_by([col("account_id"), col("month")])
-        .agg([col("mrr_cents").sum()]))
+        .filter(col("month").lt(date_lit(ctx.period.as_of))))
+}
+
+/// The rows [`monthly_by_account`] groups: with a monthly MRR table (every
+/// `mrr` ≥ 0, a data rule) the revenue rows themselves, since a month's
+/// sum is then > 0 exactly when one of its rows is; with invoices (credit
+/// notes are negative) the account-months, summed first.
+fn rows_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
+    let rows = revenue_rows(ctx)?;
+    let never_negative = ctx
+        .inputs
+        .get(SourceName::Revenue)
+        .is_some_and(|r| r.spec.iter().any(|c| c.name == "mrr"));
+    Ok(if never_negative {
+        rows
+    } else {
+        rows.group_by([col("account_id"), col("month")])
+            .agg([col("mrr_cents").sum()])
+    })
 }
 
 /// One row per account with revenue and complete month M in M1…Mk:
@@ -74,7 +87,7 @@ fn mrr_of(i: usize) -> String {
 /// One row per account with revenue: its MRR in each month M0, M1 … Mk
 /// (`mrr_0` … `mrr_k`, cents, 0 for a missing month) and
 /// `first_paid_month`, the first month with MRR > 0 (null when none). One
-/// group-by of the account-months on the account: the movements and the
+/// group-by on the account ([`rows_by_account`]): the movements and the
 /// per-account sums are expressions over its columns, not a grid of
 /// accounts × months joined to the months before (docs/BENCHMARKS.md,
 /// "Revenue by account").
@@ -99,7 +112,9 @@ fn monthly_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
                 .min()
                 .alias("first_paid_month"),
         );
-        Ok(monthly_mrr(ctx)?.group_by([col("account_id")]).agg(aggs))
+        Ok(rows_by_account(ctx)?
+            .group_by([col("account_id")])
+            .agg(aggs))
     })
 }
 

@@ -117,6 +117,36 @@ mod tests {
     }
 
     #[test]
+    fn a_month_cancelled_by_a_credit_note_was_never_paid() {
+        // Invoices: account 3 is billed 80 for August and credited 80 in August (the month sums to 0),
+        // then billed 90 for November: its first paid month is November, so November is `new`, not
+        // `reactivation` (a month counts as paid by its sum, not by one of its rows). Account 1:
+        // 100 in October, 130 in November (expansion 30). No invoice pays for December: both churn (130 + 90).
+        let fixture = Fixture::tiny();
+        fixture.file(
+            "invoices.csv",
+            "account_id,period_start,period_end,amount\n\
+             3,2025-08-01,2025-09-01,80\n3,2025-08-10,2025-08-10,-80\n3,2025-11-01,2025-12-01,90\n\
+             1,2025-10-01,2025-11-01,100\n1,2025-11-01,2025-12-01,130\n",
+        );
+        let text = std::fs::read_to_string(fixture.pipeline("[revenue_movements]", ""))
+            .unwrap()
+            .replace(
+                "revenue: { path: revenue.csv }",
+                "revenue: { path: invoices.csv, grain: invoice }",
+            );
+        let c = fixture.compute_path(fixture.file("invoices.yaml", &text));
+        assert_eq!(
+            movements(&c, "all"),
+            [
+                "2025-11-01 expansion 30.0 1",
+                "2025-11-01 new 90.0 1",
+                "2025-12-01 churn 220.0 2",
+            ]
+        );
+    }
+
+    #[test]
     fn movements_reconcile_with_mrr() {
         // Σ MRR(M0 = Oct) = 100 + 50 + 200 + 30 = 380; Σ MRR(Mk = Dec) = 120 + 70 + 40 + 45 = 275.
         // new + reactivation + expansion − contraction − churn must equal 275 − 380 = −105.

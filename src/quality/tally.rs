@@ -1,0 +1,402 @@
+//! The counts of a source's data rules (docs/INPUTS.md#the-checks) in one
+//! streaming pass (docs/ARCHITECTURE.md, "Where each concern lives"): the engine computes each row's rule
+//! flags, its typed ids and its day in parallel, and hands the rows over in
+//! batches; here they are added up. Membership in `accounts` and `users`
+//! is a lookup in an [`IdSet`] (a bit per id for the small non-negative
+//! integer ids most systems use), and the distinct known accounts are bits
+//! set on the way, not a hash set of every row's id (docs/BENCHMARKS.md,
+//! "The data rules in one pass").
+//!
+//! The result is the one-row frame of counts that [`super::check`] reads:
+//! `rows`, each row rule's `rule_i`, the orphans by why, the distinct known
+//! accounts, the user overlap and the first and last day.
+
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use super::known::{IdSet, NO_SLOT};
+use super::{drops, ACCOUNTS, FIRST_DAY, LAST_DAY, ORPHAN};
+use crate::error::{Error, Result};
+
+/// What one pass counts over a source's check frame.
+pub(super) struct Counts {
+    /// Per row rule: its column in the counts and the rows that break it.
+    pub(super) rules: Vec<(String, Expr)>,
+    /// Fact sources: the typed `account_id`, the ids it is looked up in,
+    /// whether the row is an expected drop and whether its key is empty.
+    pub(super) accounts: Option<AccountCheck>,
+    /// Sources whose user ids are checked: the typed `user_id` and the
+    /// users' ids.
+    pub(super) users: Option<(Expr, Arc<IdSet>)>,
+    /// The main day (null where it does not count).
+    pub(super) day: Option<Expr>,
+}
+
+/// The orphan counts' inputs of [`Counts::accounts`].
+pub(super) struct AccountCheck {
+    pub(super) account: Expr,
+    pub(super) known: Arc<IdSet>,
+    pub(super) expected: Expr,
+    pub(super) empty: Expr,
+}
+
+/// Column names of the streamed rows: flags (a rule broken, an orphan, an
+/// expected drop, an orphan with an empty key, a user id, a known user),
+/// the known account's slot and the day.
+const RULE: &str = "__r";
+const SLOT: &str = "__slot";
+const ORPHANED: &str = "__orphan";
+const EXPECTED: &str = "__expected";
+const EMPTY: &str = "__empty";
+const USER: &str = "__user";
+const USER_KNOWN: &str = "__user_known";
+const DAY: &str = "__day";
+
+/// The running totals.
+#[derive(Default)]
+struct Totals {
+    rows: u64,
+    rules: Vec<u64>,
+    orphans: u64,
+    expected: u64,
+    empty: u64,
+    /// A bit per slot of the accounts' [`IdSet`]: a known account seen.
+    seen: Vec<u64>,
+    user_rows: u64,
+    user_known: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    /// The batches, and the seconds spent adding them up (for `-v`).
+    batches: u64,
+    seconds: f64,
+}
+
+impl Counts {
+    /// The counts over `frame` in one streaming pass.
+    pub(super) fn over(&self, frame: LazyFrame, what: &str) -> Result<DataFrame> {
+        let engine = |e| Error::engine(what, e);
+        let mut columns: Vec<Expr> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, (_, bad))| {
+                bad.clone()
+                    .fill_null(lit(false))
+                    .alias(format!("{RULE}{i}"))
+            })
+            .collect();
+        if let Some(check) = &self.accounts {
+            let slot = check.known.slot_of(check.account.clone());
+            let unknown = slot.clone().eq(lit(NO_SLOT));
+            let expected = check.expected.clone().fill_null(lit(false));
+            let orphan = unknown.clone().and(expected.clone().not());
+            columns.extend([
+                slot.alias(SLOT),
+                orphan.clone().alias(ORPHANED),
+                unknown.and(expected).alias(EXPECTED),
+                orphan.and(check.empty.clone()).alias(EMPTY),
+            ]);
+        }
+        if let Some((user, known)) = &self.users {
+            columns.push(user.clone().is_not_null().alias(USER));
+            columns.push(
+                known
+                    .slot_of(user.clone())
+                    .neq(lit(NO_SLOT))
+                    .alias(USER_KNOWN),
+            );
+        }
+        let day_type = match &self.day {
+            Some(day) => {
+                columns.push(day.clone().alias(DAY));
+                let schema = frame
+                    .clone()
+                    .select([day.clone().alias(DAY)])
+                    .collect_schema()
+                    .map_err(engine)?;
+                schema.get(DAY).cloned()
+            }
+            None => None,
+        };
+        if columns.is_empty() {
+            // Only the rows are counted: one column to stream.
+            columns.push(lit(true).alias(RULE));
+        }
+        let totals = Totals {
+            rules: vec![0; self.rules.len()],
+            seen: vec![
+                0;
+                self.accounts
+                    .as_ref()
+                    .map_or(0, |a| a.known.slots().div_ceil(64))
+            ],
+            ..Totals::default()
+        };
+        let shared = Arc::new(Mutex::new(totals));
+        let sink = shared.clone();
+        let n_rules = self.rules.len();
+        let callback = PlanCallback::new(move |batch: DataFrame| {
+            let mut totals = sink
+                .lock()
+                .map_err(|_| polars_err!(ComputeError: "the data rules failed in another batch"))?;
+            let started = std::time::Instant::now();
+            totals.add(&batch, n_rules)?;
+            totals.seconds += started.elapsed().as_secs_f64();
+            totals.batches += 1;
+            Ok(false)
+        });
+        let started = std::time::Instant::now();
+        frame
+            .select(columns)
+            .sink_batches(callback, false, None)
+            .and_then(|plan| plan.collect_with_engine(Engine::Streaming))
+            .map_err(engine)?;
+        let totals = shared
+            .lock()
+            .map_err(|_| Error::other(format!("{what}: the data rules failed")))?;
+        let seconds = started.elapsed().as_secs_f64();
+        crate::log::debug("check", &format!(
+                "{what}: {} row(s) in {} batch(es) counted in {seconds:.2}s, {:.2}s of it adding up",
+                totals.rows, totals.batches, totals.seconds
+            ),
+        );
+        self.frame(&totals, day_type.as_ref()).map_err(engine)
+    }
+
+    /// The one-row frame of counts.
+    fn frame(&self, totals: &Totals, day_type: Option<&DataType>) -> PolarsResult<DataFrame> {
+        let count = |name: &str, n: u64| Column::new(name.into(), [n]);
+        let mut columns = vec![count("rows", totals.rows)];
+        if self.accounts.is_some() {
+            let seen: u64 = totals.seen.iter().map(|w| w.count_ones() as u64).sum();
+            columns.extend([
+                count(ORPHAN, totals.orphans),
+                count(drops::EXPECTED, totals.expected),
+                count(drops::EMPTY, totals.empty),
+                count(ACCOUNTS, seen),
+            ]);
+        }
+        if self.users.is_some() {
+            columns.push(count("__user_rows", totals.user_rows));
+            columns.push(count("__user_rows_known", totals.user_known));
+        }
+        if let Some(dtype) = day_type {
+            let day = |name: &str, value: Option<i64>| -> PolarsResult<Column> {
+                Ok(Series::new(name.into(), [value])
+                    .cast(&dtype.to_physical())?
+                    .cast(dtype)?
+                    .cast(&DataType::String)?
+                    .into())
+            };
+            columns.push(day(FIRST_DAY, totals.first)?);
+            columns.push(day(LAST_DAY, totals.last)?);
+        }
+        for ((name, _), n) in self.rules.iter().zip(&totals.rules) {
+            columns.push(count(name, *n));
+        }
+        DataFrame::new_infer_height(columns)
+    }
+}
+
+impl Totals {
+    /// Adds a batch in: sums of flags, the known accounts' bits, the days.
+    fn add(&mut self, batch: &DataFrame, n_rules: usize) -> PolarsResult<()> {
+        let count = |column: &str| -> PolarsResult<u64> {
+            Ok(batch.column(column)?.bool()?.sum().unwrap_or(0) as u64)
+        };
+        self.rows += batch.height() as u64;
+        for i in 0..n_rules {
+            self.rules[i] += count(&format!("{RULE}{i}"))?;
+        }
+        if let Some(slots) = batch.column(SLOT).ok() {
+            self.orphans += count(ORPHANED)?;
+            self.expected += count(EXPECTED)?;
+            self.empty += count(EMPTY)?;
+            for array in slots.u32()?.downcast_iter() {
+                for slot in array.values().iter().filter(|s| **s != NO_SLOT) {
+                    self.seen[*slot as usize / 64] |= 1 << (slot % 64);
+                }
+            }
+        }
+        if batch.get_column_index(USER).is_some() {
+            self.user_rows += count(USER)?;
+            self.user_known += count(USER_KNOWN)?;
+        }
+        if batch.get_column_index(DAY).is_some() {
+            let days = batch
+                .column(DAY)?
+                .to_physical_repr()
+                .cast(&DataType::Int64)?;
+            let days = days.i64()?;
+            if let Some(min) = days.min() {
+                self.first = Some(self.first.map_or(min, |f| f.min(min)));
+            }
+            if let Some(max) = days.max() {
+                self.last = Some(self.last.map_or(max, |l| l.max(max)));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counts of `frame` (columns `account`, `user`, `day`, `x`) with
+    /// the rule `x > 2`, accounts `accounts` (expected drops: account 5) and
+    /// users `users`.
+    fn counts(frame: &DataFrame, accounts: &Series, users: &Series) -> DataFrame {
+        Counts {
+            rules: vec![("rule_0".to_string(), col("x").gt(lit(2)))],
+            accounts: Some(AccountCheck {
+                account: col("account"),
+                known: Arc::new(IdSet::of(accounts).unwrap()),
+                expected: col("account").cast(DataType::String).eq(lit("5")),
+                empty: col("account").is_null(),
+            }),
+            users: Some((col("user"), Arc::new(IdSet::of(users).unwrap()))),
+            day: Some(col("day")),
+        }
+        .over(frame.clone().lazy(), "test")
+        .unwrap()
+    }
+
+    fn n(counts: &DataFrame, column: &str) -> u64 {
+        super::super::count_of(counts, column)
+    }
+
+    #[test]
+    fn counts_by_hand() {
+        // Accounts {1, 2, 3}; users {10, 20}. Rows: 1 (known), 1, 4 (unknown), null (empty), 5 (expected),
+        // 2: 4 known rows of 2 distinct accounts, orphans 4 and null (1 empty), 1 expected. Users: 5 non-null,
+        // 10, 10, 20, 20 known (30 is not). x > 2 on 3 rows (a null x does not break it). Days 2025-01-03 … 2025-02-01.
+        let frame = df!(
+            "account" => [Some(1i64), Some(1), Some(4), None, Some(5), Some(2)],
+            "user" => [Some(10i64), Some(30), None, Some(10), Some(20), Some(20)],
+            "day" => [Some(20091), Some(20120), None, Some(20093), Some(20100), Some(20095)],
+            "x" => [Some(1), Some(3), Some(5), None, Some(9), Some(0)],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("day").cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let accounts = Series::new("a".into(), [1i64, 2, 3]);
+        let users = Series::new("u".into(), [10i64, 20]);
+        let c = counts(&frame, &accounts, &users);
+        assert_eq!(n(&c, "rows"), 6);
+        assert_eq!(n(&c, "rule_0"), 3);
+        assert_eq!(n(&c, ORPHAN), 2);
+        assert_eq!(n(&c, drops::EMPTY), 1);
+        assert_eq!(n(&c, drops::EXPECTED), 1);
+        assert_eq!(n(&c, ACCOUNTS), 2);
+        assert_eq!(n(&c, "__user_rows"), 5);
+        assert_eq!(n(&c, "__user_rows_known"), 4);
+        let text = |column| super::super::text_of(&c, column, 0);
+        assert_eq!(text(FIRST_DAY).as_deref(), Some("2025-01-03"));
+        assert_eq!(text(LAST_DAY).as_deref(), Some("2025-02-01"));
+    }
+
+    /// The same counts as polars' `is_in` and `n_unique` over many batches,
+    /// whichever way the ids are looked up.
+    #[test]
+    fn counts_agree_with_polars_over_many_batches() {
+        let rows = 300_000usize;
+        let mut state = 7u64;
+        let mut next = move |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let account: Vec<Option<i64>> = (0..rows)
+            .map(|_| match next(50) {
+                0 => None,
+                _ => Some(next(1200) as i64),
+            })
+            .collect();
+        let user: Vec<Option<i64>> = (0..rows)
+            .map(|_| (next(9) > 0).then(|| next(60_000) as i64))
+            .collect();
+        let day: Vec<i32> = (0..rows).map(|_| 19_000 + next(400) as i32).collect();
+        let x: Vec<i64> = (0..rows).map(|_| next(10) as i64).collect();
+        let frame = df!("account" => account, "user" => user, "day" => day, "x" => x)
+            .unwrap()
+            .lazy()
+            .with_column(col("day").cast(DataType::Date))
+            .collect()
+            .unwrap();
+        let ids = |range: std::ops::Range<i64>, extra: &[i64]| {
+            let mut ids: Vec<i64> = range.step_by(2).collect();
+            ids.extend(extra);
+            Series::new("id".into(), ids)
+        };
+        // As bits from 0, as bits from a negative id, through hash maps (a far id), as text.
+        for (accounts, users, text) in [
+            (ids(0..1000, &[]), ids(0..50_000, &[]), false),
+            (ids(0..1000, &[-3]), ids(0..50_000, &[-70_000]), false),
+            (ids(0..1000, &[1 << 40]), ids(0..50_000, &[1 << 40]), false),
+            (ids(0..1000, &[]), ids(0..50_000, &[]), true),
+        ] {
+            let (frame, accounts, users) = if text {
+                let as_text = |s: &Series| s.cast(&DataType::String).unwrap();
+                let frame = frame
+                    .clone()
+                    .lazy()
+                    .with_columns([
+                        col("account").cast(DataType::String),
+                        col("user").cast(DataType::String),
+                    ])
+                    .collect()
+                    .unwrap();
+                (frame, as_text(&accounts), as_text(&users))
+            } else {
+                (frame.clone(), accounts, users)
+            };
+            let c = counts(&frame, &accounts, &users);
+            let known = col("account")
+                .is_in(lit(accounts.clone()).implode(false), false)
+                .fill_null(lit(false));
+            let expected_drop = known.clone().not().and(
+                col("account")
+                    .cast(DataType::String)
+                    .eq(lit("5"))
+                    .fill_null(lit(false)),
+            );
+            let reference = frame
+                .clone()
+                .lazy()
+                .select([
+                    col("x").gt(lit(2)).sum().alias("rule_0"),
+                    known
+                        .clone()
+                        .not()
+                        .and(expected_drop.clone().not())
+                        .sum()
+                        .alias("orphans"),
+                    expected_drop.sum().alias("expected"),
+                    col("account").filter(known).n_unique().alias("accounts"),
+                    col("user")
+                        .is_in(lit(users.clone()).implode(false), false)
+                        .fill_null(lit(false))
+                        .sum()
+                        .alias("users"),
+                ])
+                .collect()
+                .unwrap();
+            let r = |column| super::super::count_of(&reference, column);
+            assert_eq!(n(&c, "rows"), rows as u64);
+            assert_eq!(n(&c, "rule_0"), r("rule_0"));
+            assert_eq!(n(&c, ORPHAN), r("orphans"), "text ids: {text}");
+            assert_eq!(n(&c, drops::EXPECTED), r("expected"));
+            assert_eq!(n(&c, ACCOUNTS), r("accounts"), "text ids: {text}");
+            assert_eq!(n(&c, "__user_rows_known"), r("users"), "text ids: {text}");
+            assert!(
+                r("users") > 1000 && r("accounts") > 400,
+                "the data exercises the sets"
+            );
+        }
+    }
+}
