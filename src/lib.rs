@@ -17,6 +17,7 @@ pub mod error;
 pub mod execute;
 pub mod frame;
 pub mod generate;
+pub mod ids;
 pub mod inputs;
 pub mod log;
 pub mod metrics;

@@ -24,6 +24,7 @@ use index::{values, Index};
 
 use super::reduce::{self, Subject, SummaryField};
 use crate::error::{Error, Result};
+use crate::ids::IdSet;
 use crate::time::date_to_days;
 
 /// A per-subject reduction of activity that the fold computes.
@@ -114,8 +115,13 @@ impl Fold {
     /// since 1970) and `code`, the position of the event name among
     /// [`Fold::names`] ([`NONE`] for another name).
     fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
-        let accounts = self.accounts.positions(batch.column("account_id")?)?;
-        let users = self.users.positions(batch.column("user_id")?)?;
+        let slots = |name: &str| batch.column(name).ok();
+        let accounts = self
+            .accounts
+            .positions(batch.column("account_id")?, slots(ACCOUNT_SLOT))?;
+        let users = self
+            .users
+            .positions(batch.column("user_id")?, slots(USER_SLOT))?;
         let days = values(batch.column("day")?.i32()?, NO_LAST);
         let codes = values(batch.column("code")?.u32()?, NONE);
         let (n_accounts, n_users) = (self.accounts.len(), self.users.len());
@@ -273,7 +279,7 @@ impl Fold {
                 .unwrap_or_default();
                 let engine = |e| Error::engine(what, e);
                 let ids = starts.column("account_id").map_err(engine)?;
-                let positions = self.accounts.positions(ids).map_err(engine)?;
+                let positions = self.accounts.positions(ids, None).map_err(engine)?;
                 let mut from = vec![NO_FIRST; self.accounts.len()];
                 let days = starts
                     .column("from")
@@ -399,13 +405,28 @@ struct Types {
     user: DataType,
 }
 
+/// Ids known before the pass (the accounts of `accounts`, the users of
+/// `users`): their subjects take the first positions of the index, found
+/// in the engine's threads, so that the fold, which takes one batch at a
+/// time, looks up only the others.
+#[derive(Clone, Default)]
+pub struct Known {
+    pub accounts: Option<Arc<IdSet>>,
+    pub users: Option<Arc<IdSet>>,
+}
+
+/// Columns of the fold's rows: the known ids' slots ([`Known`]).
+const ACCOUNT_SLOT: &str = "account_slot";
+const USER_SLOT: &str = "user_slot";
+
 /// Computes every reduction of `reductions` (by key) in one pass over
 /// `activity` (the contract of [`super`]; its days are never null).
 pub fn compute(
     activity: LazyFrame,
     reductions: &BTreeMap<String, Reduction>,
+    known: &Known,
 ) -> Result<BTreeMap<String, DataFrame>> {
-    compute_in_batches(activity, reductions, None)
+    compute_in_batches(activity, reductions, known, None)
 }
 
 /// [`compute`], the rows coming in batches of `batch_rows` (None: as the
@@ -413,6 +434,7 @@ pub fn compute(
 fn compute_in_batches(
     activity: LazyFrame,
     reductions: &BTreeMap<String, Reduction>,
+    known: &Known,
     batch_rows: Option<std::num::NonZeroUsize>,
 ) -> Result<BTreeMap<String, DataFrame>> {
     let what = "computing the activity of events";
@@ -432,8 +454,8 @@ fn compute_in_batches(
         user: dtype("user_id")?,
     };
     let mut fold = Fold {
-        accounts: Index::new(&types.account)?,
-        users: Index::new(&types.user)?,
+        accounts: Index::new(&types.account, known.accounts.clone())?,
+        users: Index::new(&types.user, known.users.clone())?,
         names: Vec::new(),
         states: Vec::new(),
     };
@@ -453,13 +475,22 @@ fn compute_in_batches(
         }
         Ok(false)
     });
+    let mut columns = vec![
+        col("account_id"),
+        col("user_id"),
+        col("day").cast(DataType::Int32),
+        code,
+    ];
+    for (ids, column, slot) in [
+        (&known.accounts, "account_id", ACCOUNT_SLOT),
+        (&known.users, "user_id", USER_SLOT),
+    ] {
+        if let Some(ids) = ids {
+            columns.push(ids.slot_of(col(column)).alias(slot));
+        }
+    }
     activity
-        .select([
-            col("account_id"),
-            col("user_id"),
-            col("day").cast(DataType::Int32),
-            code,
-        ])
+        .select(columns)
         .sink_batches(callback, false, batch_rows)
         .and_then(|plan| plan.collect_with_engine(Engine::Streaming))
         .map_err(engine)?;

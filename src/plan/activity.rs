@@ -118,7 +118,7 @@ pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedAct
                 .filter(|(key, _)| !reductions.contains_key(key))
                 .collect();
             if let (Some(activity), false) = (activity, folds.is_empty()) {
-                reductions.extend(compute_folds(activity, &folds)?);
+                reductions.extend(compute_folds(inputs, activity, &folds)?);
             }
         }
         for (key, plan) in if last_round { missing } else { first } {
@@ -156,11 +156,13 @@ fn compute_reduction(key: &str, plan: LazyFrame) -> Result<DataFrame> {
 
 /// The reductions `folds`, computed together in one pass over `activity`.
 fn compute_folds(
+    inputs: &Inputs,
     activity: LazyFrame,
     folds: &BTreeMap<String, Reduction>,
 ) -> Result<BTreeMap<String, DataFrame>> {
     let started = std::time::Instant::now();
-    let frames = fold::compute(activity, folds)?;
+    let known = known_ids(inputs)?;
+    let frames = fold::compute(activity, folds, &known)?;
     let rows: Vec<String> = frames
         .iter()
         .map(|(key, frame)| format!("{key} {}", frame.height()))
@@ -174,6 +176,41 @@ fn compute_folds(
         ),
     );
     Ok(frames)
+}
+
+/// The ids known before the fold's pass: the account ids of `accounts` and
+/// the user ids of `users` (when the pipeline has it), so that their
+/// subjects' positions are found in the engine's threads
+/// ([`fold::Known`]).
+fn known_ids(inputs: &Inputs) -> Result<fold::Known> {
+    let what = "reading the known ids";
+    let mut plans = vec![inputs.account_ids()?.select([col("account_id")])];
+    if inputs.get(crate::config::SourceName::Users).is_some() {
+        plans.push(
+            inputs
+                .frame(crate::config::SourceName::Users)?
+                .select([col("user_id")]),
+        );
+    }
+    let found = crate::frame::collect_all(plans, what)?;
+    let set = |frame: &DataFrame, column: &str| -> Result<_> {
+        let ids = frame
+            .column(column)
+            .map_err(|e| crate::error::Error::engine(what, e))?;
+        crate::ids::IdSet::of(ids.as_materialized_series())
+            .map(|set| Some(std::sync::Arc::new(set)))
+            .map_err(|e| crate::error::Error::engine(what, e))
+    };
+    let accounts = found
+        .first()
+        .ok_or_else(|| crate::error::Error::other(format!("{what}: no account ids")))?;
+    Ok(fold::Known {
+        accounts: set(accounts, "account_id")?,
+        users: match found.get(1) {
+            Some(frame) => set(frame, "user_id")?,
+            None => None,
+        },
+    })
 }
 
 /// Empty frames with the schemas of the reductions `activity` (from

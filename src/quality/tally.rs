@@ -129,7 +129,7 @@ impl Counts {
                 0;
                 self.accounts
                     .as_ref()
-                    .map_or(0, |a| a.known.slots().div_ceil(64))
+                    .map_or(0, |a| a.known.len().div_ceil(64))
             ],
             ..Totals::default()
         };

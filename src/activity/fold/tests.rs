@@ -154,12 +154,36 @@ fn sorted(frame: DataFrame) -> DataFrame {
         .unwrap()
 }
 
-fn folds_like_the_plans(text: bool) {
+/// Known ids for [`activity`]: accounts 0 … 29 (as bits) and the even
+/// users (through a hash map; text ids: both through hash maps); the
+/// other ids are met in the rows.
+fn known(text: bool) -> Known {
+    let set = |ids: Vec<i64>| {
+        let series = Series::new("id".into(), ids);
+        let series = match text {
+            true => series.cast(&DataType::String).unwrap(),
+            false => series,
+        };
+        Some(std::sync::Arc::new(IdSet::of(&series).unwrap()))
+    };
+    Known {
+        accounts: set((0..30).map(|a| a * 1000 - 7).collect()),
+        users: set((0..90).step_by(2).map(|u| u * 1_000_003 + 5000).collect()),
+    }
+}
+
+fn folds_like_the_plans(text: bool, with_known: bool) {
     let activity = activity(3000, text);
     let reductions = reductions(text);
+    let known = if with_known {
+        known(text)
+    } else {
+        Known::default()
+    };
     let folded = compute_in_batches(
         activity.clone(),
         &reductions,
+        &known,
         std::num::NonZeroUsize::new(97),
     )
     .unwrap();
@@ -181,12 +205,42 @@ fn folds_like_the_plans(text: bool) {
 
 #[test]
 fn the_fold_gives_the_plans_frames_with_integer_ids() {
-    folds_like_the_plans(false);
+    folds_like_the_plans(false, false);
 }
 
 #[test]
 fn the_fold_gives_the_plans_frames_with_text_ids() {
-    folds_like_the_plans(true);
+    folds_like_the_plans(true, false);
+}
+
+#[test]
+fn the_fold_gives_the_plans_frames_with_known_ids_first() {
+    folds_like_the_plans(false, true);
+    folds_like_the_plans(true, true);
+}
+
+#[test]
+fn known_ids_come_first_and_others_after_them() {
+    let known = IdSet::of(&Series::new("id".into(), [30i64, 10, 20])).unwrap();
+    let mut index = index::Index::new(&DataType::Int64, Some(std::sync::Arc::new(known))).unwrap();
+    let column = Column::new(
+        "id".into(),
+        [
+            Some(20i64),
+            Some(5),
+            Some(10),
+            Some(5),
+            None,
+            Some(30),
+            Some(-1),
+        ],
+    );
+    let positions = index.positions(&column, None).unwrap();
+    assert_eq!(positions, [1, 3, 0, 3, NONE, 2, 4]);
+    assert_eq!(index.len(), 5);
+    let ids = index.column("id", &[4, 0, 3, 2], &DataType::Int64).unwrap();
+    let ids: Vec<i64> = ids.i64().unwrap().into_no_null_iter().collect();
+    assert_eq!(ids, [-1, 10, 5, 30]);
 }
 
 #[test]
@@ -225,7 +279,13 @@ fn active_days_count_each_day_once_and_keep_the_window_edges() {
             end: date("2026-03-06"),
         },
     );
-    let folded = compute_in_batches(frame, &one, std::num::NonZeroUsize::new(2)).unwrap();
+    let folded = compute_in_batches(
+        frame,
+        &one,
+        &Known::default(),
+        std::num::NonZeroUsize::new(2),
+    )
+    .unwrap();
     let active = &folded["active"];
     assert_eq!(active.height(), 1);
     let count = active.column("active_days").unwrap().u32().unwrap().get(0);
@@ -240,9 +300,9 @@ fn the_index_gives_each_id_one_position_whichever_way_it_is_kept() {
     let mut values: Vec<i64> = vec![5_000_000, -3, 1 << 40];
     values.extend(0..600_000);
     values.extend([6_000_000, 5_000_000, -3, 1 << 40, 0, 599_999]);
-    let mut index = index::Index::new(&DataType::Int64).unwrap();
+    let mut index = index::Index::new(&DataType::Int64, None).unwrap();
     let column = Column::new("id".into(), values.clone());
-    let positions = index.positions(&column).unwrap();
+    let positions = index.positions(&column, None).unwrap();
     assert_eq!(index.len(), 600_004);
     let mut first: std::collections::HashMap<i64, u32> = Default::default();
     for (value, position) in values.iter().zip(&positions) {
@@ -257,7 +317,7 @@ fn the_index_gives_each_id_one_position_whichever_way_it_is_kept() {
         "id".into(),
         [Some(5_000_000i64), None, Some(1 << 40), Some(17)],
     );
-    let positions = index.positions(&again).unwrap();
+    let positions = index.positions(&again, None).unwrap();
     assert_eq!(
         positions,
         [first[&5_000_000], NONE, first[&(1 << 40)], first[&17]]
