@@ -22,6 +22,50 @@ pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> 
         .map_err(|e| Error::engine(what, e))
 }
 
+/// Streams the rows of `plan` in batches (`batch_rows`, None: as the
+/// engine reads them) into `state` through `add`, one batch at a time,
+/// and gives the state back: a fold in Rust over a plan whose per-row work
+/// (flags, lookups) runs in the engine's threads. At debug level (`-v`)
+/// it says how long the pass took and how much of it `add` took (the
+/// batches wait on it). `what` names the pass for messages.
+pub fn fold_batches<S: Send + 'static>(
+    plan: LazyFrame,
+    state: S,
+    batch_rows: Option<std::num::NonZeroUsize>,
+    what: &str,
+    add: impl Fn(&mut S, &DataFrame) -> PolarsResult<()> + Send + Sync + 'static,
+) -> Result<S> {
+    use std::sync::{Arc, Mutex};
+    let shared = Arc::new(Mutex::new((state, 0u64, 0.0f64)));
+    let sink = shared.clone();
+    let callback = PlanCallback::new(move |batch: DataFrame| {
+        let mut guard = sink
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "a batch failed before this one"))?;
+        let started = std::time::Instant::now();
+        add(&mut guard.0, &batch)?;
+        guard.1 += 1;
+        guard.2 += started.elapsed().as_secs_f64();
+        Ok(false)
+    });
+    let started = std::time::Instant::now();
+    plan.sink_batches(callback, false, batch_rows)
+        .and_then(|sink| sink.collect_with_engine(Engine::Streaming))
+        .map_err(|e| Error::engine(what, e))?;
+    let (state, batches, seconds) = Arc::try_unwrap(shared)
+        .ok()
+        .and_then(|shared| shared.into_inner().ok())
+        .ok_or_else(|| Error::other(format!("{what}: a batch failed")))?;
+    crate::log::debug(
+        "frame",
+        &format!(
+            "{what}: {batches} batch(es) in {:.2}s, {seconds:.2}s of it folding them in",
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(state)
+}
+
 /// The sum of `values` added in ascending order, so that it does not depend
 /// on the order a parallel group-by meets the rows in (for values that do
 /// not add up exactly, unlike the quantized unit sums). A cumulative sum's

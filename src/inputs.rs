@@ -190,6 +190,30 @@ impl Inputs {
             .ok_or_else(|| Error::config("source `accounts` is required"))
     }
 
+    /// The account ids of `accounts` and, with `users` (when the pipeline
+    /// has `users`), the user ids of `users`, read together: the ids that
+    /// the data rules and the activity fold look rows up in
+    /// ([`crate::ids::IdSet`]).
+    pub fn known_ids(&self, users: bool) -> Result<(Series, Option<Series>)> {
+        let what = "reading the known ids";
+        let mut plans = vec![self.account_ids()?.select([col("account_id")])];
+        let users = users && self.get(SourceName::Users).is_some();
+        if users {
+            plans.push(self.frame(SourceName::Users)?.select([col("user_id")]));
+        }
+        let mut found = crate::frame::collect_all(plans, what)?.into_iter();
+        let mut ids = |column: &str| -> Result<Series> {
+            let frame = found.next().unwrap_or_default();
+            frame
+                .column(column)
+                .map(|c| c.as_materialized_series().clone())
+                .map_err(|e| Error::engine(what, e))
+        };
+        let accounts = ids("account_id")?;
+        let users = if users { Some(ids("user_id")?) } else { None };
+        Ok((accounts, users))
+    }
+
     /// A source's typed frame. Fact tables keep only rows whose account is in
     /// `accounts`; `accounts` gets a null `churn_date` when it has none.
     pub fn frame(&self, name: SourceName) -> Result<LazyFrame> {

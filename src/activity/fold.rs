@@ -14,7 +14,7 @@
 //! reference the fold is tested against.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -369,17 +369,6 @@ fn compute_in_batches(
         fold.states.push(state);
     }
     let code = fold.code_column();
-    let shared = Arc::new(Mutex::new(Some(fold)));
-    let sink = shared.clone();
-    let callback = PlanCallback::new(move |batch: DataFrame| {
-        let mut guard = sink
-            .lock()
-            .map_err(|_| polars_err!(ComputeError: "the activity fold failed in another batch"))?;
-        if let Some(fold) = guard.as_mut() {
-            fold.add(&batch)?;
-        }
-        Ok(false)
-    });
     let mut columns = vec![
         col("account_id"),
         col("user_id"),
@@ -394,16 +383,13 @@ fn compute_in_batches(
             columns.push(ids.slot_of(col(column)).alias(slot));
         }
     }
-    activity
-        .select(columns)
-        .sink_batches(callback, false, batch_rows)
-        .and_then(|plan| plan.collect_with_engine(Engine::Streaming))
-        .map_err(engine)?;
-    let fold = shared
-        .lock()
-        .ok()
-        .and_then(|mut guard| guard.take())
-        .ok_or_else(|| Error::other("the activity fold failed"))?;
+    let fold = crate::frame::fold_batches(
+        activity.select(columns),
+        fold,
+        batch_rows,
+        what,
+        |fold, batch| fold.add(batch),
+    )?;
     reductions
         .iter()
         .zip(&fold.states)

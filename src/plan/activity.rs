@@ -183,33 +183,15 @@ fn compute_folds(
 /// subjects' positions are found in the engine's threads
 /// ([`fold::Known`]).
 fn known_ids(inputs: &Inputs) -> Result<fold::Known> {
-    let what = "reading the known ids";
-    let mut plans = vec![inputs.account_ids()?.select([col("account_id")])];
-    if inputs.get(crate::config::SourceName::Users).is_some() {
-        plans.push(
-            inputs
-                .frame(crate::config::SourceName::Users)?
-                .select([col("user_id")]),
-        );
-    }
-    let found = crate::frame::collect_all(plans, what)?;
-    let set = |frame: &DataFrame, column: &str| -> Result<_> {
-        let ids = frame
-            .column(column)
-            .map_err(|e| crate::error::Error::engine(what, e))?;
-        crate::ids::IdSet::of(ids.as_materialized_series())
-            .map(|set| Some(std::sync::Arc::new(set)))
-            .map_err(|e| crate::error::Error::engine(what, e))
+    let (accounts, users) = inputs.known_ids(true)?;
+    let set = |ids: &Series| {
+        crate::ids::IdSet::of(ids)
+            .map(std::sync::Arc::new)
+            .map_err(|e| crate::error::Error::engine("reading the known ids", e))
     };
-    let accounts = found
-        .first()
-        .ok_or_else(|| crate::error::Error::other(format!("{what}: no account ids")))?;
     Ok(fold::Known {
-        accounts: set(accounts, "account_id")?,
-        users: match found.get(1) {
-            Some(frame) => set(frame, "user_id")?,
-            None => None,
-        },
+        accounts: Some(set(&accounts)?),
+        users: users.as_ref().map(set).transpose()?,
     })
 }
 

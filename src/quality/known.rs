@@ -5,7 +5,6 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::checks_user_overlap;
-use crate::config::SourceName;
 use crate::error::Result;
 pub(super) use crate::ids::{IdSet, NO_SLOT};
 use crate::inputs::Inputs;
@@ -29,31 +28,7 @@ impl KnownIds {
             .sources
             .values()
             .any(|loaded| checks_user_overlap(inputs, loaded));
-        let mut plans = vec![inputs.account_ids()?.select([col("account_id")])];
-        if wants_users {
-            plans.push(
-                inputs
-                    .frame(SourceName::Users)?
-                    .select([col("user_id")])
-                    .unique(None, UniqueKeepStrategy::Any),
-            );
-        }
-        let mut found = crate::frame::collect_all(plans, "reading the known ids")?.into_iter();
-        let accounts = found
-            .next()
-            .unwrap_or_default()
-            .column("account_id")
-            .map(|c| c.as_materialized_series().clone())
-            .map_err(|e| crate::error::Error::engine("reading the known ids", e))?;
-        let users = match found.next() {
-            Some(frame) => Some(
-                frame
-                    .column("user_id")
-                    .map(|c| c.as_materialized_series().clone())
-                    .map_err(|e| crate::error::Error::engine("reading the known ids", e))?,
-            ),
-            None => None,
-        };
+        let (accounts, users) = inputs.known_ids(wants_users)?;
         let set = |ids: &Series| {
             IdSet::of(ids)
                 .map(Arc::new)

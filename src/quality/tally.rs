@@ -11,7 +11,7 @@
 //! `rows`, each row rule's `rule_i`, the orphans by why, the distinct known
 //! accounts, the user overlap and the first and last day.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use polars::prelude::*;
 
@@ -67,9 +67,6 @@ struct Totals {
     user_known: u64,
     first: Option<i64>,
     last: Option<i64>,
-    /// The batches, and the seconds spent adding them up (for `-v`).
-    batches: u64,
-    seconds: f64,
 }
 
 impl Counts {
@@ -133,34 +130,14 @@ impl Counts {
             ],
             ..Totals::default()
         };
-        let shared = Arc::new(Mutex::new(totals));
-        let sink = shared.clone();
         let n_rules = self.rules.len();
-        let callback = PlanCallback::new(move |batch: DataFrame| {
-            let mut totals = sink
-                .lock()
-                .map_err(|_| polars_err!(ComputeError: "the data rules failed in another batch"))?;
-            let started = std::time::Instant::now();
-            totals.add(&batch, n_rules)?;
-            totals.seconds += started.elapsed().as_secs_f64();
-            totals.batches += 1;
-            Ok(false)
-        });
-        let started = std::time::Instant::now();
-        frame
-            .select(columns)
-            .sink_batches(callback, false, None)
-            .and_then(|plan| plan.collect_with_engine(Engine::Streaming))
-            .map_err(engine)?;
-        let totals = shared
-            .lock()
-            .map_err(|_| Error::other(format!("{what}: the data rules failed")))?;
-        let seconds = started.elapsed().as_secs_f64();
-        crate::log::debug("check", &format!(
-                "{what}: {} row(s) in {} batch(es) counted in {seconds:.2}s, {:.2}s of it adding up",
-                totals.rows, totals.batches, totals.seconds
-            ),
-        );
+        let totals = crate::frame::fold_batches(
+            frame.select(columns),
+            totals,
+            None,
+            what,
+            move |totals, batch| totals.add(batch, n_rules),
+        )?;
         self.frame(&totals, day_type.as_ref()).map_err(engine)
     }
 
