@@ -4,7 +4,13 @@ run id, times and timings, and `report.html` byte for byte once each page's
 run id and start time are blanked (the lines that differ are printed).
 Exit 0 when identical.
 
-    python3 bench/same_partition.py OLD_PARTITION NEW_PARTITION [--tables-only]
+    python3 bench/same_partition.py OLD_PARTITION NEW_PARTITION [--tables-only] [--rel-tol=X]
+
+With --rel-tol, a float column whose bits differ passes when its nulls and
+NaNs are in the same rows and every other value is within X relative
+(|a - b| <= X * max(|a|, |b|)); the largest relative difference is printed.
+For a change that adds the same terms in another order (docs/BENCHMARKS.md
+says which).
 
 Used by bench/same_tables.sh (two builds) and bench/nightly.sh (a run with
 an activity store against a full run).
@@ -16,6 +22,7 @@ import pyarrow.parquet as pq
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 tables_only = "--tables-only" in sys.argv
+rel_tol = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--rel-tol=")), None)
 old_dir, new_dir = args
 names = sorted(f for f in os.listdir(old_dir) if f.endswith(".parquet"))
 assert names == sorted(f for f in os.listdir(new_dir) if f.endswith(".parquet")), "different files"
@@ -43,6 +50,17 @@ for name in names:
             if pa.types.is_floating(field.type):
                 (ab, an), (bb, bn) = bits(a), bits(b)
                 same = np.array_equal(ab, bb) and np.array_equal(an, bn)
+                if not same and rel_tol is not None and np.array_equal(an, bn):
+                    x, y = ab.view(np.float64), bb.view(np.float64)
+                    nan = np.isnan(x)
+                    if np.array_equal(nan, np.isnan(y)):
+                        ok = ~an & ~nan
+                        scale = np.maximum(np.abs(x[ok]), np.abs(y[ok]))
+                        diff = np.abs(x[ok] - y[ok])
+                        rel = np.where(scale > 0, diff / np.where(scale > 0, scale, 1), 0)
+                        worst = float(rel.max()) if rel.size else 0.0
+                        same = worst <= rel_tol
+                        print(f"    column `{field.name}`: largest relative difference {worst:.3g}", file=sys.stderr)
             else:
                 same = a.equals(b)
             if not same:

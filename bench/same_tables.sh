@@ -10,6 +10,9 @@
 # pipeline over ACCOUNTS generated accounts (default 100000; generated once
 # by OLD_BINARY into bench/data/same-ACCOUNTS), then compares the partitions
 # with pyarrow (installed from PyPI when missing). Exit 0 when identical.
+# SAME_REL_TOL=X accepts float columns within X relative instead of bit for
+# bit (bench/same_partition.py --rel-tol), for a change that adds the same
+# terms in another order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD="$(realpath "${1:?usage: bench/same_tables.sh OLD_BINARY NEW_BINARY [ACCOUNTS]}")"
@@ -40,7 +43,7 @@ for case in sample generated; do
   old_partition="$(ls -d "$WORK/$case-old"/as_of=*)"
   new_partition="$WORK/$case-new/$(basename "$old_partition")"
   echo "== $case: $old_partition vs $new_partition" >&2
-  python3 bench/same_partition.py "$old_partition" "$new_partition" || status=1
+  python3 bench/same_partition.py "$old_partition" "$new_partition" ${SAME_REL_TOL:+--rel-tol=$SAME_REL_TOL} || status=1
 done
 if [ "$status" = 0 ]; then echo "same tables: every table identical but run_id" >&2; else echo "same tables: DIFFERENCES found" >&2; fi
 exit "$status"

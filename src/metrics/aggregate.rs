@@ -216,29 +216,23 @@ fn unclustered(units: LazyFrame, segment_by: &[String], keys: &[&str]) -> LazyFr
 /// The unit sums add up exactly (see [`Sums`]); squares of account totals
 /// need not, so they are summed in sorted order, which makes their sums
 /// independent of the order a parallel group-by meets the accounts in
-/// ([`ordered_sum`]).
+/// ([`ordered_sum`]): the accounts' squares once per finest cell (cohort,
+/// segment columns, keys), then the cells' sums per variant, again sorted
+/// (docs/METRICS.md#exact-sums-and-empty-results). The accounts are grouped
+/// once, not once per variant.
 fn clustered_by_cohort_and_segment(
     units: LazyFrame,
     segment_by: &[String],
     keys: &[&str],
 ) -> LazyFrame {
     let unit_sums = &SUM_COLUMNS[..UNIT_SUM_COLUMNS];
-    let mut finest: Vec<Expr> = vec![col("cohort")];
-    finest.extend(segment_by.iter().map(|s| col(s.as_str())));
-    finest.extend(keys.iter().map(|k| col(*k)));
+    let mut cell: Vec<Expr> = vec![col("cohort")];
+    cell.extend(segment_by.iter().map(|s| col(s.as_str())));
+    cell.extend(keys.iter().map(|k| col(*k)));
+    let mut finest = cell.clone();
     finest.push(col("cluster"));
     let mut per_account: Vec<Expr> = unit_sums.iter().map(|c| col(*c).sum()).collect();
     per_account.extend([col("cx").sum(), col("cy").sum()]);
-    let accounts = units
-        .group_by(finest)
-        .agg(per_account)
-        .with_columns([
-            lit(1.0).alias("clusters"),
-            (col("cx") * col("cx")).alias("cxx"),
-            (col("cx") * col("cy")).alias("cxy"),
-            (col("cy") * col("cy")).alias("cyy"),
-        ])
-        .cache();
     let mut rolled: Vec<Expr> = unit_sums
         .iter()
         .chain(&["clusters"])
@@ -249,7 +243,19 @@ fn clustered_by_cohort_and_segment(
             .iter()
             .map(|c| ordered_sum(col(*c)).alias(*c)),
     );
-    roll_up(accounts, segment_by, keys, rolled)
+    let cells = units
+        .group_by(finest)
+        .agg(per_account)
+        .with_columns([
+            lit(1.0).alias("clusters"),
+            (col("cx") * col("cx")).alias("cxx"),
+            (col("cx") * col("cy")).alias("cxy"),
+            (col("cy") * col("cy")).alias("cyy"),
+        ])
+        .group_by(cell)
+        .agg(rolled.clone())
+        .cache();
+    roll_up(cells, segment_by, keys, rolled)
 }
 
 /// docs/METRICS.md#cohorts: "Every metric is emitted for the cohorts trained, untrained and

@@ -304,21 +304,46 @@ impl<'a> PlanContext<'a> {
     /// (the stage then groups once for every field asked) and the summary
     /// is planned lazily.
     fn summary_day(&self, subject: Subject, field: Option<SummaryField>) -> Result<LazyFrame> {
-        let computed = self.reductions.borrow().get(&summary_key(subject)).cloned();
-        let summary = match computed {
-            Some(frame) => frame,
-            None => {
-                let mut fields = self.summary_fields.borrow_mut();
-                let asked = fields.entry(subject).or_default();
-                asked.extend(field.clone());
-                let asked: Vec<SummaryField> = asked.iter().cloned().collect();
-                reduce::summary(self.activity()?.1, subject, &asked)
-            }
-        };
-        let column = field.map_or("last_day".to_string(), |f| f.column());
+        let summary = self.summary(subject, field)?;
         Ok(summary
-            .select([col("subject_id"), col(column.as_str()).alias("last_day")])
+            .frame
+            .select([
+                col("subject_id"),
+                col(summary.column.as_str()).alias("last_day"),
+            ])
             .filter(col("last_day").is_not_null()))
+    }
+
+    /// A subject's whole summary ([`reduce::summary`]: `subject_id`,
+    /// `last_day` and a `last_day:EVENT` column per event asked, one row per
+    /// subject with activity) with `field` asked, and the column of `field`
+    /// (`last_day` when None). Before the activity stage has computed the
+    /// summary, the field is recorded and the summary is planned lazily with
+    /// the fields asked so far.
+    pub fn summary(&self, subject: Subject, field: Option<SummaryField>) -> Result<Summary> {
+        let column = field
+            .as_ref()
+            .map_or("last_day".to_string(), |f| f.column());
+        let computed = self.reductions.borrow().get(&summary_key(subject)).cloned();
+        if let Some(frame) = computed {
+            return Ok(Summary {
+                frame,
+                column,
+                key: summary_key(subject),
+            });
+        }
+        let mut fields = self.summary_fields.borrow_mut();
+        let asked = fields.entry(subject).or_default();
+        asked.extend(field);
+        let asked: Vec<SummaryField> = asked.iter().cloned().collect();
+        let key = asked.iter().fold(summary_key(subject), |key, field| {
+            format!("{key}|{}", field.column())
+        });
+        Ok(Summary {
+            frame: reduce::summary(self.activity()?.1, subject, &asked),
+            column,
+            key,
+        })
     }
 
     /// Gives the metrics the computed reductions (by key).
@@ -453,6 +478,17 @@ pub fn left_join_filled(
     units
         .join(facts, on.clone(), on, JoinArgs::new(JoinType::Left))
         .with_column(col(value).fill_null(empty))
+}
+
+/// A subject's summary as [`PlanContext::summary`] gives it.
+pub struct Summary {
+    /// One row per subject with activity: `subject_id`, `last_day`, the fields.
+    pub frame: LazyFrame,
+    /// The column of the field asked.
+    pub column: String,
+    /// Names the frame's columns: equal keys, equal frames (for sharing a
+    /// join with the summary between metrics).
+    pub key: String,
 }
 
 /// The key of a subject's summary among the reductions.

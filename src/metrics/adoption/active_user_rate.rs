@@ -4,7 +4,7 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{flag_subjects, population, reads_from, requirements, Level};
+use super::{on_or_after, population_with_summary, reads_from, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
@@ -64,14 +64,14 @@ impl Metric for ActiveUserRate {
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let a = ctx.period.as_of;
+        let (subjects, last_day) = population_with_summary(ctx, self.level, None)?;
         let mut aggregates = Vec::new();
         for &days in &self.window_days {
             let start = a - chrono::Days::new(days as u64);
             // Active in [A − N, A): the last active day is on or after A − N.
-            let active = ctx
-                .last_days(self.level.into())?
-                .filter(col("last_day").gt_eq(date_lit(start)));
-            let units = flag_subjects(population(ctx, self.level)?, active, "active");
+            let units = subjects
+                .clone()
+                .with_column(on_or_after(&last_day, start).alias("active"));
             aggregates.push(
                 Units::new(units, Reference::PeriodStart, ctx)
                     .nested_when(self.level == Level::User)

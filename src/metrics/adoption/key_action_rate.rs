@@ -4,9 +4,8 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    check_event, did_event_in_period, flag_subjects, population, reads_from, requirements, Level,
-};
+use super::{check_event, on_or_after, population_with_summary, reads_from, requirements, Level};
+use crate::activity::reduce::SummaryField;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
@@ -23,10 +22,12 @@ pub struct KeyActionRate {
     pub level: Level,
 }
 
-/// Subjects of the population flagged `did` when they did `event` in [S, A).
+/// Subjects of the population flagged `did` when they did `event` in [S, A)
+/// (activity ends before A, so the last day with it is on or after S).
 pub fn did_key_action(ctx: &PlanContext, event: &str, level: Level) -> Result<LazyFrame> {
-    let did = did_event_in_period(ctx, event, level)?;
-    Ok(flag_subjects(population(ctx, level)?, did, "did"))
+    let field = SummaryField::EventLastDay(event.to_string());
+    let (subjects, last_day) = population_with_summary(ctx, level, Some(field))?;
+    Ok(subjects.with_column(on_or_after(&last_day, ctx.period.start).alias("did")))
 }
 
 impl Metric for KeyActionRate {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
-use crate::activity::reduce::Subject;
+use crate::activity::reduce::{Subject, SummaryField};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::PlanContext;
@@ -82,44 +82,75 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
             .users_seen()?
             .with_column(lit(NULL).cast(DataType::Date).alias("created_at")),
     };
-    let customers = ctx.customers_in_period().select([col("account_id")]);
-    let users = users.semi_join(customers, col("account_id"), col("account_id"));
-    let mut columns: Vec<Expr> = vec![col("account_id")];
-    columns.extend(ctx.segment_columns());
-    let segments = ctx.accounts.clone().select(columns);
     let user_level_training = ctx.inputs.get(SourceName::Users).is_some()
         && ctx
             .inputs
             .get(SourceName::Training)
             .is_some_and(|t| t.has_column("user_id"));
+    let customers = ctx.customers_in_period();
     let with_cohorts = if user_level_training {
+        // Each user's own cohorts, then the segments of its account.
+        let mut columns: Vec<Expr> = vec![col("account_id")];
+        columns.extend(ctx.segment_columns());
         crate::cohort::user_cohorts(
-            users,
+            users.semi_join(
+                customers.clone().select([col("account_id")]),
+                col("account_id"),
+                col("account_id"),
+            ),
             ctx.accounts.clone(),
             ctx.source(SourceName::Training)?,
             ctx.cohort_rule,
             ctx.period,
         )
+        .join(
+            customers.select(columns),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
     } else {
+        // The account's cohorts and segments, for users of customers only:
+        // one join.
+        let mut columns: Vec<Expr> = vec![col("account_id")];
+        columns.extend(ctx.dimension_columns());
         users.select([col("user_id"), col("account_id")]).join(
-            ctx.accounts.clone().select([
-                col("account_id"),
-                col("cohort_at_start"),
-                col("cohort_at_as_of"),
-            ]),
+            customers.select(columns),
             [col("account_id")],
             [col("account_id")],
             JoinArgs::new(JoinType::Inner),
         )
     };
-    Ok(with_cohorts
-        .join(
-            segments,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .with_column(col("user_id").alias("subject_id")))
+    Ok(with_cohorts.with_column(col("user_id").alias("subject_id")))
+}
+
+/// The subject fact table at `level`: the population ([`population`]) with
+/// each subject's activity summary joined once (docs/METRICS.md: a subject
+/// without events in the activity range has no last day), shared by every
+/// metric that reads it; and the column of `field`'s last day (`last_day`,
+/// the last active day, when None). "Did X on or after day D" is
+/// `column ≥ D` with null read as no ([`on_or_after`]).
+pub fn population_with_summary(
+    ctx: &PlanContext,
+    level: Level,
+    field: Option<SummaryField>,
+) -> Result<(LazyFrame, String)> {
+    let summary = ctx.summary(level.into(), field)?;
+    let key = format!("subject_facts:{}", summary.key);
+    let facts = ctx.shared(key, || {
+        Ok(population(ctx, level)?.join(
+            summary.frame,
+            [col("subject_id")],
+            [col("subject_id")],
+            JoinArgs::new(JoinType::Left),
+        ))
+    })?;
+    Ok((facts, summary.column))
+}
+
+/// Whether the day in `column` is on or after `day` (false when null).
+pub fn on_or_after(column: &str, day: NaiveDate) -> Expr {
+    col(column).gt_eq(date_lit(day)).fill_null(lit(false))
 }
 
 impl From<Level> for Subject {
@@ -136,15 +167,6 @@ impl From<Level> for Subject {
 pub fn reads_from(period: &Period, window: Option<u32>) -> NaiveDate {
     let from_window = window.map(|days| period.as_of - chrono::Days::new(days as u64));
     from_window.map_or(period.start, |day| day.min(period.start))
-}
-
-/// The subjects that did `event` in [S, A): `subject_id` (activity ends
-/// before A, so the last day with it is on or after S).
-pub fn did_event_in_period(ctx: &PlanContext, event: &str, level: Level) -> Result<LazyFrame> {
-    Ok(ctx
-        .event_last_days(level.into(), event)?
-        .filter(col("last_day").gt_eq(date_lit(ctx.period.start)))
-        .select([col("subject_id")]))
 }
 
 /// The population with `flag` = whether the subject is among `subjects`
