@@ -9,7 +9,8 @@
 #
 # DATA_DIR is a `cohort-metrics generate` directory (bench/run.sh keeps them
 # under bench/data/SCALE); the pipeline is bench/pipeline.yaml. Copy the old
-# binary aside before building the new one.
+# binary aside before building the new one. SAME_REL_TOL as in
+# bench/same_tables.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { sed -n 2,12p "$0" >&2; exit 2; }
@@ -55,4 +56,4 @@ for stage in side["new"][0]["stages"]:
         if max(o, n) >= 0.05:
             print(f"| {stage} {label} s | {o:.2f} | {n:.2f} | {n / o if o else float('nan'):.2f} |")
 PY
-python3 bench/same_partition.py "$WORK/old/as_of=2026-11-01" "$WORK/new/as_of=2026-11-01" --tables-only >&2
+python3 bench/same_partition.py "$WORK/old/as_of=2026-11-01" "$WORK/new/as_of=2026-11-01" --tables-only ${SAME_REL_TOL:+--rel-tol=$SAME_REL_TOL} >&2

@@ -348,6 +348,31 @@ fn plan_nodes(pipeline: &std::path::Path) -> std::collections::BTreeMap<String, 
 }
 
 #[test]
+fn the_windows_of_a_metric_are_summed_in_one_aggregation() {
+    // `active_user_rate`'s windows are measures over the same units
+    // (`Units::measures`): three windows give the plan of one window, the
+    // same aggregations and joins. One plan per window added, with the
+    // sample's segment, six aggregations per window.
+    let dir = tempfile::tempdir().unwrap();
+    let three = sample_pipeline_with(dir.path(), "");
+    let text = std::fs::read_to_string(&three).unwrap();
+    let windows = "active_user_rate: { window_days: [1, 7, 30], level: user }";
+    assert!(text.contains(windows));
+    let one = dir.path().join("one-window.yaml");
+    std::fs::write(
+        &one,
+        text.replace(
+            windows,
+            "active_user_rate: { window_days: [30], level: user }",
+        ),
+    )
+    .unwrap();
+    let (three, one) = (plan_nodes(&three), plan_nodes(&one));
+    assert_eq!(three, one);
+    assert!(three["AGGREGATE"] > 0, "{three:?}");
+}
+
+#[test]
 fn a_segment_adds_roll_ups_to_the_plan_but_no_join_and_no_unit_frame() {
     // Each metric's units are built and summed at the finest grain once;
     // its variants (own cohort or `all`, each segment or none) are roll-ups

@@ -75,7 +75,8 @@ impl Sums {
     /// parallel group-by adds them in — as long as a sum of fractional values
     /// stays below 2³⁷, so reruns give bit-identical results.
     /// The unit sums of [`SUM_COLUMNS`], then the cluster pair as `cx`, `cy`.
-    fn exprs(self) -> Vec<Expr> {
+    /// Each column's name ends in `set` (see [`Units::measures`]).
+    fn exprs(self, set: &str) -> Vec<Expr> {
         let (cx, cy) = self
             .cluster
             .unwrap_or_else(|| (self.num.clone(), self.den.clone()));
@@ -89,7 +90,7 @@ impl Sums {
             .map(|(e, name)| {
                 let value = e.cast(DataType::Float64).fill_null(lit(0.0));
                 ((value * lit(QUANTUM)).round(0, RoundMode::HalfAwayFromZero) / lit(QUANTUM))
-                    .alias(*name)
+                    .alias(format!("{name}{set}"))
             })
             .collect()
     }
@@ -173,20 +174,162 @@ impl Units {
         }
         let per_account =
             self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue(_));
-        let units = if per_account {
-            columns.push(col("account_id").alias("cluster"));
-            columns.extend(sums.exprs());
-            clustered_by_cohort_and_segment(self.frame.select(columns), ctx.segment_by, &keys)
-        } else {
-            columns.extend(sums.exprs().into_iter().take(UNIT_SUM_COLUMNS));
-            unclustered(self.frame.select(columns), ctx.segment_by, &keys)
-        };
+        let units = aggregate(
+            self.frame,
+            columns,
+            vec![sums],
+            per_account,
+            ctx.segment_by,
+            &keys,
+        );
         AggregatePlan {
             kind,
             nested: self.nested,
             direction,
             units,
         }
+    }
+
+    /// Several plans over the same units, summed in one aggregation: each
+    /// measure's sums are columns of their own, the units are grouped once
+    /// and the cohort and segment rows are rolled up once, then each measure
+    /// takes its columns with its dimension and period. Its dimension and
+    /// period are the same for every unit (literals; the units' own
+    /// dimension and period are not used). The plans are the ones that
+    /// [`Units::plan`] gives for each measure.
+    pub fn measures(self, ctx: &PlanContext, measures: Vec<Measure>) -> Vec<AggregatePlan> {
+        let columns = ctx.unit_columns(self.reference);
+        let keys: Vec<&str> = if ctx.stratified {
+            vec![crate::cohort::STRATUM]
+        } else {
+            Vec::new()
+        };
+        let per_account = self.nested
+            || measures
+                .iter()
+                .any(|m| matches!(m.kind, Kind::Ratio { .. } | Kind::LifetimeValue(_)));
+        let mut shapes = Vec::new();
+        let mut sums = Vec::new();
+        for measure in measures {
+            shapes.push((
+                measure.kind,
+                measure.direction,
+                measure.dimension,
+                measure.period,
+            ));
+            sums.push(measure.sums);
+        }
+        let several = sums.len() > 1;
+        let rolled = aggregate(
+            self.frame,
+            columns,
+            sums,
+            per_account,
+            ctx.segment_by,
+            &keys,
+        )
+        .cache();
+        shapes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, direction, dimension, period))| {
+                let (start, end) =
+                    period.unwrap_or((self.period_start.clone(), self.period_end.clone()));
+                let mut columns = vec![
+                    col("cohort"),
+                    col("segment"),
+                    dimension.cast(DataType::String).alias("dimension"),
+                    start.cast(DataType::Date).alias("period_start"),
+                    end.cast(DataType::Date).alias("period_end"),
+                ];
+                columns.extend(keys.iter().map(|k| col(*k)));
+                let set = sum_set(i, several);
+                columns.extend(
+                    SUM_COLUMNS
+                        .iter()
+                        .map(|c| col(format!("{c}{set}")).alias(*c)),
+                );
+                AggregatePlan {
+                    kind,
+                    nested: self.nested,
+                    direction,
+                    units: rolled.clone().select(columns),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One plan of [`Units::measures`]: its dimension (a literal), its period
+/// (literals; None = the units' period), what the units' sums measure and
+/// which way is good.
+pub struct Measure {
+    pub dimension: Expr,
+    pub period: Option<(Expr, Expr)>,
+    pub kind: Kind,
+    pub direction: Direction,
+    pub sums: Sums,
+}
+
+impl Measure {
+    /// A proportion where higher is better (as [`Units::share`]).
+    pub fn share(dimension: Expr, hit: Expr) -> Self {
+        Measure {
+            dimension,
+            period: None,
+            kind: Kind::Proportion,
+            direction: Direction::HigherIsBetter,
+            sums: Sums::proportion(hit),
+        }
+    }
+
+    /// The measure over `period` (literals).
+    pub fn over(mut self, start: Expr, end: Expr) -> Self {
+        self.period = Some((start, end));
+        self
+    }
+}
+
+/// The suffix of the sum columns of the `i`-th set of sums: none for a
+/// single set (the columns keep their names).
+fn sum_set(i: usize, several: bool) -> String {
+    if several {
+        format!("#{i}")
+    } else {
+        String::new()
+    }
+}
+
+/// The sums of every set in `sums` of the units of `frame` (its `columns`
+/// placing each unit: cohort, segment columns, `keys`) per cohort and
+/// segment row and `keys`: per account first when `per_account`.
+fn aggregate(
+    frame: LazyFrame,
+    mut columns: Vec<Expr>,
+    sums: Vec<Sums>,
+    per_account: bool,
+    segment_by: &[String],
+    keys: &[&str],
+) -> LazyFrame {
+    let several = sums.len() > 1;
+    let sets: Vec<String> = (0..sums.len()).map(|i| sum_set(i, several)).collect();
+    if per_account {
+        columns.push(col("account_id").alias("cluster"));
+    }
+    for (sums, set) in sums.into_iter().zip(&sets) {
+        let exprs = sums.exprs(set);
+        let parts = if per_account {
+            exprs.len()
+        } else {
+            UNIT_SUM_COLUMNS
+        };
+        columns.extend(exprs.into_iter().take(parts));
+    }
+    let units = frame.select(columns);
+    if per_account {
+        clustered_by_cohort_and_segment(units, segment_by, keys, &sets)
+    } else {
+        unclustered(units, segment_by, keys, &sets)
     }
 }
 
@@ -196,19 +339,39 @@ pub use crate::frame::ordered_sum;
 /// account in each row (an account-month grid has one row per month): the
 /// accounts behind a row are its `n` units, and the per-account sums, which
 /// only the cluster-robust and delta-method variances read, are not needed.
-fn unclustered(units: LazyFrame, segment_by: &[String], keys: &[&str]) -> LazyFrame {
-    by_cohort_and_segment(units, segment_by, keys, &SUM_COLUMNS[..UNIT_SUM_COLUMNS]).with_columns([
-        col("n").alias("clusters"),
-        lit(0.0).alias("cxx"),
-        lit(0.0).alias("cxy"),
-        lit(0.0).alias("cyy"),
-    ])
+/// `sets`: the suffixes of the sum columns of each set of sums.
+fn unclustered(
+    units: LazyFrame,
+    segment_by: &[String],
+    keys: &[&str],
+    sets: &[String],
+) -> LazyFrame {
+    let names: Vec<String> = sets
+        .iter()
+        .flat_map(|set| {
+            SUM_COLUMNS[..UNIT_SUM_COLUMNS]
+                .iter()
+                .map(move |c| format!("{c}{set}"))
+        })
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut derived = Vec::new();
+    for set in sets {
+        derived.extend([
+            col(format!("n{set}")).alias(format!("clusters{set}")),
+            lit(0.0).alias(format!("cxx{set}")),
+            lit(0.0).alias(format!("cxy{set}")),
+            lit(0.0).alias(format!("cyy{set}")),
+        ]);
+    }
+    by_cohort_and_segment(units, segment_by, keys, &names).with_columns(derived)
 }
 
 /// [`by_cohort_and_segment`] for a plan's units (`cluster` = the account,
-/// the unit sums and the cluster pair `cx`, `cy`): the units are first summed
-/// per account, which gives the account's X and Y and so X², X·Y and Y² and
-/// one cluster; those roll up to [`SUM_COLUMNS`] with the unit sums.
+/// the unit sums and the cluster pair `cx`, `cy` of each set in `sets`, the
+/// suffixes of their columns): the units are first summed per account,
+/// which gives the account's X and Y and so X², X·Y and Y² and one cluster;
+/// those roll up to [`SUM_COLUMNS`] with the unit sums.
 /// An account lies in one cohort and segment (both are account attributes
 /// at a reference day), except with user-level cohorts, where an account's
 /// users of each cohort form that cohort's cluster.
@@ -224,6 +387,7 @@ fn clustered_by_cohort_and_segment(
     units: LazyFrame,
     segment_by: &[String],
     keys: &[&str],
+    sets: &[String],
 ) -> LazyFrame {
     let unit_sums = &SUM_COLUMNS[..UNIT_SUM_COLUMNS];
     let mut cell: Vec<Expr> = vec![col("cohort")];
@@ -231,27 +395,37 @@ fn clustered_by_cohort_and_segment(
     cell.extend(keys.iter().map(|k| col(*k)));
     let mut finest = cell.clone();
     finest.push(col("cluster"));
-    let mut per_account: Vec<Expr> = unit_sums.iter().map(|c| col(*c).sum()).collect();
-    per_account.extend([col("cx").sum(), col("cy").sum()]);
-    let mut rolled: Vec<Expr> = unit_sums
-        .iter()
-        .chain(&["clusters"])
-        .map(|c| col(*c).sum())
-        .collect();
-    rolled.extend(
-        ["cxx", "cxy", "cyy"]
-            .iter()
-            .map(|c| ordered_sum(col(*c)).alias(*c)),
-    );
+    let (mut per_account, mut squares, mut rolled) = (Vec::new(), Vec::new(), Vec::new());
+    for set in sets {
+        let c = |name: &str| format!("{name}{set}");
+        per_account.extend(
+            unit_sums
+                .iter()
+                .chain(&["cx", "cy"])
+                .map(|name| col(c(name)).sum()),
+        );
+        squares.extend([
+            lit(1.0).alias(c("clusters")),
+            (col(c("cx")) * col(c("cx"))).alias(c("cxx")),
+            (col(c("cx")) * col(c("cy"))).alias(c("cxy")),
+            (col(c("cy")) * col(c("cy"))).alias(c("cyy")),
+        ]);
+        rolled.extend(
+            unit_sums
+                .iter()
+                .chain(&["clusters"])
+                .map(|name| col(c(name)).sum()),
+        );
+        rolled.extend(
+            ["cxx", "cxy", "cyy"]
+                .iter()
+                .map(|name| ordered_sum(col(c(name))).alias(c(name))),
+        );
+    }
     let cells = units
         .group_by(finest)
         .agg(per_account)
-        .with_columns([
-            lit(1.0).alias("clusters"),
-            (col("cx") * col("cx")).alias("cxx"),
-            (col("cx") * col("cy")).alias("cxy"),
-            (col("cy") * col("cy")).alias("cyy"),
-        ])
+        .with_columns(squares)
         .group_by(cell)
         .agg(rolled.clone())
         .cache();
@@ -413,4 +587,120 @@ pub fn median_by_cohort_and_segment(
         ])
         .with_columns(with_keys)
         .select(keys.into_iter().chain(sums).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 240 units in 60 accounts: cohorts trained / untrained / none, a
+    /// segment column with a null, and two measures' values.
+    fn units() -> LazyFrame {
+        let rows = 240u32;
+        let account: Vec<i64> = (0..rows).map(|i| (i % 60) as i64).collect();
+        let cohort: Vec<Option<&str>> = account
+            .iter()
+            .map(|a| match a % 3 {
+                0 => Some("trained"),
+                1 => Some("untrained"),
+                _ => None,
+            })
+            .collect();
+        let plan: Vec<Option<&str>> = account
+            .iter()
+            .map(|a| match a % 4 {
+                0 => None,
+                1 => Some("pro"),
+                _ => Some("starter"),
+            })
+            .collect();
+        let x: Vec<f64> = (0..rows).map(|i| ((i * 37) % 11) as f64 / 3.0).collect();
+        let y: Vec<f64> = (0..rows).map(|i| 1.0 + ((i * 13) % 7) as f64).collect();
+        df!(
+            "account_id" => account,
+            "cohort" => cohort,
+            "plan" => plan,
+            "x" => x,
+            "y" => y,
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    fn mean() -> Sums {
+        Sums {
+            num: col("x"),
+            den: lit(1.0),
+            sq: col("x") * col("x"),
+            ..Sums::zero()
+        }
+    }
+
+    fn ratio() -> Sums {
+        Sums::ratio(col("x"), col("y"))
+    }
+
+    fn sorted(frame: LazyFrame) -> DataFrame {
+        frame
+            .sort(
+                ["cohort", "segment"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .collect()
+            .unwrap()
+    }
+
+    /// Several sets of sums aggregated together give each set's columns as
+    /// aggregating it alone does, bit for bit, with and without the
+    /// per-account (clustered) step.
+    #[test]
+    fn several_sets_of_sums_give_each_sets_sums_alone() {
+        let segment_by = vec!["plan".to_string()];
+        let columns = || vec![col("cohort"), col("plan")];
+        for per_account in [false, true] {
+            let together = sorted(aggregate(
+                units(),
+                columns(),
+                vec![mean(), ratio()],
+                per_account,
+                &segment_by,
+                &[],
+            ));
+            // trained, untrained, all × (none + 3 plan values) = 12 rows
+            assert_eq!(together.height(), 12, "per_account = {per_account}");
+            for (i, sums) in [mean(), ratio()].into_iter().enumerate() {
+                let alone = sorted(aggregate(
+                    units(),
+                    columns(),
+                    vec![sums],
+                    per_account,
+                    &segment_by,
+                    &[],
+                ));
+                assert!(alone
+                    .column("cohort")
+                    .unwrap()
+                    .equals_missing(together.column("cohort").unwrap()));
+                assert!(alone
+                    .column("segment")
+                    .unwrap()
+                    .equals_missing(together.column("segment").unwrap()));
+                for name in SUM_COLUMNS {
+                    let set = together.column(&format!("{name}#{i}")).unwrap();
+                    let own = alone.column(name).unwrap();
+                    assert!(
+                        own.equals_missing(&set.clone().with_name(name.into())),
+                        "{name} of set {i}, per_account = {per_account}:\n{own:?}\n{set:?}"
+                    );
+                }
+            }
+            // The sets share `num` (x) but not `den` (1 against y): a set
+            // read in place of the other would show.
+            let (a, b) = (
+                together.column("den#0").unwrap(),
+                together.column("den#1").unwrap(),
+            );
+            assert!(!a.equals_missing(b));
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod aggregate;
 mod context;
 mod education;
 pub mod families;
+mod grid;
 mod health_score;
 pub mod needs;
 pub mod presentation;
@@ -26,7 +27,7 @@ mod test_only;
 
 use polars::prelude::*;
 
-pub use aggregate::{Sums, Units};
+pub use aggregate::{Measure, Sums, Units};
 pub use context::{left_join_filled, PlanContext, Reference};
 pub use registry::MetricConfig;
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{on_or_after, population_with_summary, reads_from, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
-use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
+use crate::metrics::{Measure, Metric, MetricPlan, PlanContext, Reference, Units};
 use crate::time::date_lit;
 
 /// docs/METRICS.md#active_user_rate: "for each window_days in the list (default
@@ -65,22 +65,24 @@ impl Metric for ActiveUserRate {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let a = ctx.period.as_of;
         let (subjects, last_day) = population_with_summary(ctx, self.level, None)?;
-        let mut aggregates = Vec::new();
-        for &days in &self.window_days {
-            let start = a - chrono::Days::new(days as u64);
-            // Active in [A − N, A): the last active day is on or after A − N.
-            let units = subjects
-                .clone()
-                .with_column(on_or_after(&last_day, start).alias("active"));
-            aggregates.push(
-                Units::new(units, Reference::PeriodStart, ctx)
-                    .nested_when(self.level == Level::User)
-                    .dimension(lit(format!("window={days}d")))
-                    .period(date_lit(start), date_lit(a))
-                    .share(ctx, col("active")),
-            );
-        }
-        Ok(MetricPlan::many(aggregates))
+        let windows = self
+            .window_days
+            .iter()
+            .map(|&days| {
+                let start = a - chrono::Days::new(days as u64);
+                // Active in [A − N, A): the last active day is on or after A − N.
+                Measure::share(
+                    lit(format!("window={days}d")),
+                    on_or_after(&last_day, start),
+                )
+                .over(date_lit(start), date_lit(a))
+            })
+            .collect();
+        Ok(MetricPlan::many(
+            Units::new(subjects, Reference::PeriodStart, ctx)
+                .nested_when(self.level == Level::User)
+                .measures(ctx, windows),
+        ))
     }
 }
 

@@ -8,7 +8,7 @@ use super::key_action_rate::did_key_action;
 use super::{check_event, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
-use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::metrics::{Measure, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Association, Direction, Kind};
 
 /// docs/METRICS.md#key_action_correlation: "2×2 table over the assigned subjects of
@@ -44,23 +44,22 @@ impl Metric for KeyActionCorrelation {
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let units = did_key_action(ctx, &self.event, self.level)?;
-        let aggregates = [
+        let measures = [
             ("phi", Association::Phi),
             ("tetrachoric", Association::Tetrachoric),
         ]
         .into_iter()
-        .map(|(name, measure)| {
-            Units::new(units.clone(), Reference::PeriodStart, ctx)
-                .dimension(lit(name))
-                .plan(
-                    ctx,
-                    Kind::Association(measure),
-                    Direction::HigherIsBetter,
-                    Sums::proportion(col("did")),
-                )
+        .map(|(name, measure)| Measure {
+            dimension: lit(name),
+            period: None,
+            kind: Kind::Association(measure),
+            direction: Direction::HigherIsBetter,
+            sums: Sums::proportion(col("did")),
         })
         .collect();
-        Ok(MetricPlan::many(aggregates))
+        Ok(MetricPlan::many(
+            Units::new(units, Reference::PeriodStart, ctx).measures(ctx, measures),
+        ))
     }
 }
 

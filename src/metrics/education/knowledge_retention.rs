@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::presentation::Unit;
-use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::metrics::{Measure, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
 /// docs/METRICS.md#knowledge_retention: "completions in [S, A) with a score:
@@ -68,25 +68,24 @@ impl Metric for KnowledgeRetention {
         let scored = ctx
             .rows_in_period(SourceName::Training, "completed_at")?
             .filter(col("score").is_not_null());
-        let mean = Units::new(scored.clone(), Reference::PeriodStart, ctx)
-            .nested()
-            .dimension(lit("mean_score"))
-            .plan(
-                ctx,
-                Kind::Mean,
-                Direction::HigherIsBetter,
-                Sums {
-                    num: col("score"),
-                    den: lit(1.0),
-                    sq: col("score") * col("score"),
-                    ..Sums::zero()
-                },
-            );
-        let pass = Units::new(scored, Reference::PeriodStart, ctx)
-            .nested()
-            .dimension(lit("pass_rate"))
-            .share(ctx, col("score").gt_eq(lit(self.pass_mark)));
-        Ok(MetricPlan::many(vec![mean, pass]))
+        let mean = Measure {
+            dimension: lit("mean_score"),
+            period: None,
+            kind: Kind::Mean,
+            direction: Direction::HigherIsBetter,
+            sums: Sums {
+                num: col("score"),
+                den: lit(1.0),
+                sq: col("score") * col("score"),
+                ..Sums::zero()
+            },
+        };
+        let pass = Measure::share(lit("pass_rate"), col("score").gt_eq(lit(self.pass_mark)));
+        Ok(MetricPlan::many(
+            Units::new(scored, Reference::PeriodStart, ctx)
+                .nested()
+                .measures(ctx, vec![mean, pass]),
+        ))
     }
 }
 

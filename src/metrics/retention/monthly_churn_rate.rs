@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SourceName;
 use crate::error::Result;
-use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::metrics::{grid, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
-use crate::time::{churned_during, customer_at, months_frame};
+use crate::time::{churned_during, customer_at};
 
 /// docs/METRICS.md#monthly_churn_rate: "one row per complete month M (period_start/end
 /// = the month's bounds): churned during M / pop(first_day(M)); cohorts at R = S".
@@ -30,18 +30,31 @@ impl Metric for MonthlyChurnRate {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let grid = ctx
-            .accounts
-            .clone()
-            .cross_join(months_frame(&ctx.period.complete_months()), None)
-            .filter(customer_at(col("month_start")));
-        let plan = Units::new(grid, Reference::PeriodStart, ctx)
+        // Per cell and month: the customers at its first day (den) and those
+        // of them who churned during it (num), as the grid of accounts ×
+        // months would sum them (metrics/grid.rs).
+        let parts: [(&str, fn(Expr, Expr) -> Expr); 2] = [
+            ("den", |start, _| customer_at(start)),
+            ("num", churned_during),
+        ];
+        let rows = grid::flags_by_month(
+            &grid::cell(ctx, Reference::PeriodStart),
+            ctx.accounts.clone(),
+            &ctx.period.complete_months(),
+            &parts,
+        )?;
+        let plan = Units::new(rows, Reference::PeriodStart, ctx)
             .period(col("month_start"), col("month_end"))
             .plan(
                 ctx,
                 Kind::Proportion,
                 Direction::LowerIsBetter,
-                Sums::proportion(churned_during(col("month_start"), col("month_end"))),
+                Sums {
+                    num: col("num"),
+                    den: col("den"),
+                    n: col("den"),
+                    ..Sums::zero()
+                },
             );
         Ok(MetricPlan::one(plan))
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::presentation::Unit;
-use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Sums, Units};
+use crate::metrics::{Measure, Metric, MetricPlan, PlanContext, Reference, Sums, Units};
 use crate::stats::{Direction, Kind};
 
 /// docs/METRICS.md#referral_rate: "accounts with ≥ 1 referral in [S, A) / customers
@@ -46,17 +46,17 @@ impl Metric for ReferralRate {
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let customers = ctx.customers_with_counts(SourceName::Referrals, "referred_at")?;
-        let share = Units::new(customers.clone(), Reference::PeriodStart, ctx)
-            .share(ctx, col("count").gt(lit(0.0)));
-        let count = Units::new(customers, Reference::PeriodStart, ctx)
-            .dimension(lit("referrals"))
-            .plan(
-                ctx,
-                Kind::Rate,
-                Direction::HigherIsBetter,
-                Sums::count(col("count")),
-            );
-        Ok(MetricPlan::many(vec![share, count]))
+        let share = Measure::share(lit(NULL), col("count").gt(lit(0.0)));
+        let count = Measure {
+            dimension: lit("referrals"),
+            period: None,
+            kind: Kind::Rate,
+            direction: Direction::HigherIsBetter,
+            sums: Sums::count(col("count")),
+        };
+        Ok(MetricPlan::many(
+            Units::new(customers, Reference::PeriodStart, ctx).measures(ctx, vec![share, count]),
+        ))
     }
 }
 

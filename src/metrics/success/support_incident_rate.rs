@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{
-    left_join_filled, AggregatePlan, Metric, MetricPlan, PlanContext, Reference, Sums, Units,
+    grid, AggregatePlan, Metric, MetricPlan, PlanContext, Reference, Sums, Units,
 };
 use crate::stats::{Direction, Kind};
-use crate::time::{customer_in_period, date_lit, in_range, months_frame};
+use crate::time::{date_lit, in_range};
 
 /// docs/METRICS.md#support_incident_rate: "tickets created in [S, A) / customers in
 /// period (tickets per account). Also one row per product_area (dimension
@@ -26,13 +26,10 @@ pub struct SupportIncidentRate {
     pub monthly: bool,
 }
 
-fn rate(ctx: &PlanContext, units: Units) -> AggregatePlan {
-    units.plan(
-        ctx,
-        Kind::Rate,
-        Direction::LowerIsBetter,
-        Sums::count(col("count")),
-    )
+/// Tickets per customer: a count per account (or per account and grid
+/// value, [`grid`]) and its square.
+fn rate(units: Units, ctx: &PlanContext, sums: Sums) -> AggregatePlan {
+    units.plan(ctx, Kind::Rate, Direction::LowerIsBetter, sums)
 }
 
 impl Metric for SupportIncidentRate {
@@ -54,8 +51,9 @@ impl Metric for SupportIncidentRate {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let customers = ctx.customers_with_counts(SourceName::Tickets, "created_at")?;
         let mut aggregates = vec![rate(
-            ctx,
             Units::new(customers, Reference::PeriodStart, ctx),
+            ctx,
+            Sums::count(col("count")),
         )];
         let (s, a) = (date_lit(ctx.period.start), date_lit(ctx.period.as_of));
         let tickets = ctx.source(SourceName::Tickets)?;
@@ -77,17 +75,18 @@ impl Metric for SupportIncidentRate {
             let areas = in_period
                 .select([area.alias("product_area")])
                 .unique_stable(None, UniqueKeepStrategy::First);
-            let grid = left_join_filled(
-                ctx.customers_in_period().cross_join(areas, None),
+            let grid = grid::accounts_by_values(
+                &grid::cell(ctx, Reference::PeriodStart),
+                ctx.customers_in_period(),
+                areas,
+                &["product_area"],
                 counts,
-                &["account_id", "product_area"],
-                "count",
-                lit(0.0),
-            );
+            )?;
             let dimension = concat_str([lit("product_area="), col("product_area")], "", false);
             aggregates.push(rate(
-                ctx,
                 Units::new(grid, Reference::PeriodStart, ctx).dimension(dimension),
+                ctx,
+                grid::count_sums(),
             ));
         }
 
@@ -99,21 +98,15 @@ impl Metric for SupportIncidentRate {
                     col("created_at").dt().month_start().alias("month_start"),
                 ])
                 .agg([len().cast(DataType::Float64).alias("count")]);
-            let customer_months = ctx
-                .accounts
-                .clone()
-                .cross_join(months_frame(&ctx.period.complete_months()), None)
-                .filter(customer_in_period(col("month_start"), col("month_end")));
-            let grid = left_join_filled(
-                customer_months,
+            let grid = grid::customers_by_month(
+                &grid::cell(ctx, Reference::PeriodStart),
+                ctx.accounts.clone(),
+                &ctx.period.complete_months(),
                 counts,
-                &["account_id", "month_start"],
-                "count",
-                lit(0.0),
-            );
+            )?;
             let units = Units::new(grid, Reference::PeriodStart, ctx)
                 .period(col("month_start"), col("month_end"));
-            aggregates.push(rate(ctx, units));
+            aggregates.push(rate(units, ctx, grid::count_sums()));
         }
         Ok(MetricPlan::many(aggregates))
     }
