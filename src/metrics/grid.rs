@@ -7,8 +7,9 @@
 //! per cohort and segment cell before it meets the grid's values, so the
 //! rows are cells × values and facts, not accounts × values. The sums are
 //! whole numbers, so they are the grid's exactly, in any order.
-//! [`flags_by_month`] counts accounts with a flag per month the same way,
-//! a column per month summed per cell.
+//! Per month, [`flags_by_month`] counts the accounts with a flag (a
+//! customer in the month, churned during it) per cell, a column per month
+//! summed in one group-by.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -70,76 +71,28 @@ pub fn accounts_by_values(
 
 /// docs/METRICS.md#support_incident_rate: the grid of each account of
 /// `accounts` × each month of `months` in which it is a customer
-/// (customer in [month start, month end)), with `facts` (`account_id`,
-/// `month_start`, `count`) counted for those account-months only: rows with
-/// the cell columns, `month_start`, `month_end` and the sums of
-/// [`count_sums`].
-///
-/// An account is a customer in month i when signup < end(i), churn is null
-/// or > start(i), and churn is null or > signup. The ends and starts grow
-/// with i, so the first holds from the month after the `from` months whose
-/// end is on or before the signup, the second for the `until` months whose
-/// start is before the churn: the account counts in the months `from ≤ i <
-/// until`. Accounts are counted per cell and (from, until), then spread over
-/// the months.
+/// (`customer_in_period` of the month's start and end), with `facts`
+/// (`account_id`, `month_start`, `count`) counted for those account-months
+/// only: rows with the cell columns, `month_start`, `month_end` and the
+/// sums of [`count_sums`]. The customers are counted per cell and month by
+/// [`flags_by_month`].
 pub fn customers_by_month(
     cell: &[Expr],
     accounts: LazyFrame,
     months: &[NaiveDate],
     facts: LazyFrame,
 ) -> Result<LazyFrame> {
-    let (signup, churn) = (col("signup_date"), col("churn_date"));
-    let count_of = |flags: Vec<Expr>| {
-        flags
-            .into_iter()
-            .map(|flag| flag.cast(DataType::UInt32))
-            .reduce(|a, b| a + b)
-            .unwrap_or(lit(0u32))
-    };
-    let from = count_of(
-        months
-            .iter()
-            .map(|m| signup.clone().gt_eq(date_lit(add_months(*m, 1))))
-            .collect(),
-    );
-    let until = count_of(
-        months
-            .iter()
-            .map(|m| churn.clone().is_null().or(churn.clone().gt(date_lit(*m))))
-            .collect(),
-    );
-    let cell = cell.to_vec();
-    let mut spans = cell.clone();
-    spans.extend([from.alias("from"), until.alias("until")]);
-    let mut by_month = cell.clone();
-    by_month.extend([col("month_start"), col("month_end")]);
-    let indexed = crate::time::months_frame(months)
-        .with_row_index("month", None)
-        .with_column(col("month").cast(DataType::UInt32));
-    let per_cell = accounts
-        .clone()
-        .filter(churn.clone().is_null().or(churn.gt(signup)))
-        .select(spans)
-        .group_by(
-            cell.iter()
-                .cloned()
-                .chain([col("from"), col("until")])
-                .collect::<Vec<_>>(),
-        )
-        .agg([len().cast(DataType::Float64).alias("accounts")])
-        .cross_join(indexed.clone(), None)
-        .filter(
-            col("month")
-                .gt_eq(col("from"))
-                .and(col("month").lt(col("until"))),
-        )
-        .group_by(by_month)
-        .agg([col("accounts").sum()]);
+    let per_cell = flags_by_month(
+        cell,
+        accounts.clone(),
+        months,
+        &[("accounts", customer_in_period)],
+    )?;
     let mut with_cell = vec![col("account_id"), col("signup_date"), col("churn_date")];
     with_cell.extend(cell.iter().cloned());
     let counted = facts
         .join(
-            indexed.select([col("month_start"), col("month_end")]),
+            crate::time::months_frame(months),
             [col("month_start")],
             [col("month_start")],
             JoinArgs::new(JoinType::Inner),
@@ -151,7 +104,7 @@ pub fn customers_by_month(
             JoinArgs::new(JoinType::Inner),
         )
         .filter(customer_in_period(col("month_start"), col("month_end")));
-    stack(&cell, per_cell, counted, &["month_start", "month_end"])
+    stack(cell, per_cell, counted, &["month_start", "month_end"])
 }
 
 /// Per cell and month of `months`: for each of `parts` (a name and a flag
