@@ -119,32 +119,27 @@ fn qualifying_rows(training: LazyFrame, rule: &CohortConfig, period: &Period) ->
 /// docs/METRICS.md#cohorts user level: "when training rows carry user_id, a user's cohort is
 /// decided by the same rule from the user's own completions, with the user's
 /// created_at (users table) in place of signup_date". The user is "a customer
-/// at L" when its account is. `users` has `user_id`, `account_id` and
-/// `created_at` (null falls back to the account's signup date); `accounts` is
-/// the frame of [`account_frame`]. Returns `user_id`, `account_id`,
-/// `cohort_at_start`, `cohort_at_as_of`.
+/// at L" when its account is. `users` has one row per user with `user_id`,
+/// `created_at` (null falls back to the account's signup date) and its
+/// account's `signup_date` and `churn_date` (joined once by the caller);
+/// every column is kept, and `landmark_date`, `courses_by_landmark` (null
+/// without completions), `cohort_at_start`, `cohort_at_as_of` added.
 pub fn user_cohorts(
     users: LazyFrame,
-    accounts: LazyFrame,
     training: LazyFrame,
     rule: &CohortConfig,
     period: &Period,
 ) -> LazyFrame {
+    // Read twice below (the completions' landmarks, the result): computed once.
     let users = users
-        .select([col("user_id"), col("account_id"), col("created_at")])
-        .join(
-            accounts.select([col("account_id"), col("signup_date"), col("churn_date")]),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
         .with_column(
             add_days(
                 col("created_at").fill_null(col("signup_date")),
                 rule.window_days as i64,
             )
             .alias("landmark_date"),
-        );
+        )
+        .cache();
     let courses = qualifying_rows(training, rule, period)
         .filter(col("user_id").is_not_null())
         .select([col("user_id"), col("course_id"), col("completed_at")])
@@ -160,7 +155,9 @@ pub fn user_cohorts(
             .n_unique()
             .cast(DataType::Int64)
             .alias("courses_by_landmark")]);
-    let trained = col("courses_by_landmark").gt_eq(lit(rule.min_courses as i64));
+    let trained = col("courses_by_landmark")
+        .fill_null(lit(0i64))
+        .gt_eq(lit(rule.min_courses as i64));
     users
         .join(
             courses,
@@ -168,10 +165,7 @@ pub fn user_cohorts(
             [col("user_id")],
             JoinArgs::new(JoinType::Left),
         )
-        .with_column(col("courses_by_landmark").fill_null(lit(0i64)))
-        .select([
-            col("user_id"),
-            col("account_id"),
+        .with_columns([
             cohort_at(date_lit(period.start), trained.clone()).alias("cohort_at_start"),
             cohort_at(date_lit(period.as_of), trained).alias("cohort_at_as_of"),
         ])

@@ -65,13 +65,12 @@ pub fn population(ctx: &PlanContext, level: Level) -> Result<LazyFrame> {
 fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
     let a = date_lit(ctx.period.as_of);
     let users = match ctx.inputs.get(SourceName::Users) {
-        Some(_) => {
-            let users = ctx.source(SourceName::Users)?;
-            let users = if ctx
-                .inputs
-                .get(SourceName::Users)
-                .is_some_and(|u| u.has_column("created_at"))
-            {
+        // The users table as read: the join with the customers below keeps
+        // only users of known accounts, as the source's shared frame would
+        // (docs/INPUTS.md#the-checks), without a join of its own.
+        Some(loaded) => {
+            let users = loaded.frame.clone();
+            let users = if loaded.has_column("created_at") {
                 users
             } else {
                 users.with_column(lit(NULL).cast(DataType::Date).alias("created_at"))
@@ -87,41 +86,39 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
             .inputs
             .get(SourceName::Training)
             .is_some_and(|t| t.has_column("user_id"));
-    let customers = ctx.customers_in_period();
+    // Each user takes what it needs of its account (a customer in the
+    // period) in one join: the segments, and the account's cohorts or, for
+    // the user's own cohorts, the account's signup and churn dates.
+    let mut account_columns: Vec<Expr> = vec![col("account_id")];
+    if user_level_training {
+        account_columns.extend([col("signup_date"), col("churn_date")]);
+        account_columns.extend(ctx.segment_columns());
+    } else {
+        account_columns.extend(ctx.dimension_columns());
+    }
+    let users = users
+        .select([col("user_id"), col("account_id"), col("created_at")])
+        .join(
+            ctx.customers_in_period().select(account_columns),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        );
     let with_cohorts = if user_level_training {
-        // Each user's own cohorts, then the segments of its account.
-        let mut columns: Vec<Expr> = vec![col("account_id")];
-        columns.extend(ctx.segment_columns());
         crate::cohort::user_cohorts(
-            users.semi_join(
-                customers.clone().select([col("account_id")]),
-                col("account_id"),
-                col("account_id"),
-            ),
-            ctx.accounts.clone(),
+            users,
             ctx.source(SourceName::Training)?,
             ctx.cohort_rule,
             ctx.period,
         )
-        .join(
-            customers.select(columns),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
     } else {
-        // The account's cohorts and segments, for users of customers only:
-        // one join.
-        let mut columns: Vec<Expr> = vec![col("account_id")];
-        columns.extend(ctx.dimension_columns());
-        users.select([col("user_id"), col("account_id")]).join(
-            customers.select(columns),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        users
     };
-    Ok(with_cohorts.with_column(col("user_id").alias("subject_id")))
+    let mut columns = vec![col("user_id"), col("account_id")];
+    columns.extend(ctx.dimension_columns());
+    Ok(with_cohorts
+        .select(columns)
+        .with_column(col("user_id").alias("subject_id")))
 }
 
 /// The subject fact table at `level`: the population ([`population`]) with
