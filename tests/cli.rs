@@ -373,6 +373,38 @@ fn the_windows_of_a_metric_are_summed_in_one_aggregation() {
 }
 
 #[test]
+fn the_health_scores_signals_are_joined_once_for_the_table_and_every_score() {
+    // The signals frame (the customers with their activity, tickets and
+    // latest responses joined) is read by the `account_health` table, the
+    // score's rows and, with `trained`, the rows without it: built once and
+    // shared, so the third reader adds no join. Built per reader, the
+    // sample's `trained` added the frame's joins a third time (6 left joins,
+    // 2 sorts of the responses).
+    let dir = tempfile::tempdir().unwrap();
+    let with_trained = sample_pipeline_with(dir.path(), "");
+    let text = std::fs::read_to_string(&with_trained).unwrap();
+    let trained = "        trained: { weight: 0.1 }\n";
+    assert!(text.contains(trained));
+    let without = dir.path().join("no-trained.yaml");
+    std::fs::write(&without, text.replace(trained, "")).unwrap();
+    let (with_trained, without) = (plan_nodes(&with_trained), plan_nodes(&without));
+    let joins = |nodes: &std::collections::BTreeMap<String, usize>| {
+        nodes
+            .iter()
+            .filter(|(k, _)| k.ends_with("JOIN"))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        joins(&with_trained),
+        joins(&without),
+        "{with_trained:?} / {without:?}"
+    );
+    // The score without `trained` is rolled up on its own: more aggregations.
+    assert!(with_trained["AGGREGATE"] > without["AGGREGATE"]);
+}
+
+#[test]
 fn a_segment_adds_roll_ups_to_the_plan_but_no_join_and_no_unit_frame() {
     // Each metric's units are built and summed at the finest grain once;
     // its variants (own cohort or `all`, each segment or none) are roll-ups

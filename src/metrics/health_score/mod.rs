@@ -296,10 +296,14 @@ impl Metric for HealthScore {
                 .map(|(name, e)| e.clone().cast(DataType::Float64).alias(*name))
                 .collect::<Vec<_>>(),
         );
-        frame = frame.with_columns([
-            score(&weights).alias("health_score"),
-            score(&self.weights_without_trained()).alias(WITHOUT_TRAINED),
-        ]);
+        // Read three times (the table, the score's rows and those without
+        // `trained`): its joins and the latest responses computed once.
+        frame = frame
+            .with_columns([
+                score(&weights).alias("health_score"),
+                score(&self.weights_without_trained()).alias(WITHOUT_TRAINED),
+            ])
+            .cache();
 
         let mut table_columns = vec![
             col("account_id"),
