@@ -97,6 +97,9 @@ pub struct QualityReport {
     pub accounts: BTreeMap<SourceName, u64>,
     /// Per source: its main date column, and its first and last day.
     pub date_ranges: BTreeMap<SourceName, (&'static str, Option<String>, Option<String>)>,
+    /// The event names of the activity's days and each one's last day,
+    /// seen by the events' data rules (None when no metric reads events).
+    pub event_names: Option<crate::inputs::EventNames>,
 }
 
 impl QualityReport {
@@ -275,6 +278,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
     let mut plans = Vec::new();
     let mut counted = Vec::new();
     let mut layout = Vec::new();
+    let mut event_names = None;
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, scope);
         let frame = check_frame(&known, loaded, scope, pipeline)?;
@@ -314,16 +318,27 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
                 _ => None,
             })
             .collect();
+        // The activity's dictionary of event names, from the same rows
+        // (docs/ARCHITECTURE.md, "Activity"): not a pass of its own.
+        let names = scope
+            .event_days
+            .filter(|_| *name == SourceName::Events && loaded.has_column("event_name"))
+            .map(|range| (typed("event_name"), range));
         let counts = tally::Counts {
             rules: row_rules,
             accounts,
             users,
             day,
+            names,
         };
-        counted.push(counts.over(
+        let (counts, names) = counts.over(
             rows_checked(loaded, scope),
             &format!("checking source `{name}`"),
-        )?);
+        )?;
+        counted.push(counts);
+        if names.is_some() {
+            event_names = names;
+        }
 
         for rule in &rules {
             if let Check::Unique(key) = &rule.check {
@@ -338,7 +353,10 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
     let mut results = crate::frame::collect_all(plans, "checking input data")?.into_iter();
     let mut counted = counted.into_iter();
 
-    let mut report = QualityReport::default();
+    let mut report = QualityReport {
+        event_names,
+        ..QualityReport::default()
+    };
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
     let mut orphan_warnings = Vec::new();
     let mut known_ids: Option<String> = None;

@@ -15,9 +15,13 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
+use rustc_hash::FxHashMap;
+
 use super::known::{IdSet, NO_SLOT};
 use super::{drops, ACCOUNTS, FIRST_DAY, LAST_DAY, ORPHAN};
 use crate::error::{Error, Result};
+use crate::inputs::EventNames;
+use crate::time::{date_lit, in_range, DayRange};
 
 /// What one pass counts over a source's check frame.
 pub(super) struct Counts {
@@ -31,6 +35,9 @@ pub(super) struct Counts {
     pub(super) users: Option<(Expr, Arc<IdSet>)>,
     /// The main day (null where it does not count).
     pub(super) day: Option<Expr>,
+    /// `events`: the typed event name and the run's activity days: each
+    /// name's last day among those days ([`EventNames`]).
+    pub(super) names: Option<(Expr, DayRange)>,
 }
 
 /// The orphan counts' inputs of [`Counts::accounts`].
@@ -52,6 +59,9 @@ const EMPTY: &str = "__empty";
 const USER: &str = "__user";
 const USER_KNOWN: &str = "__user_known";
 const DAY: &str = "__day";
+const NAME: &str = "__name";
+const NAME_DAY: &str = "__name_day";
+const UNNAMED_DAY: &str = "__unnamed_day";
 
 /// The running totals.
 #[derive(Default)]
@@ -67,11 +77,20 @@ struct Totals {
     user_known: u64,
     first: Option<i64>,
     last: Option<i64>,
+    /// [`Counts::names`]: each name's last day (days since 1970), and that
+    /// of the rows without a name.
+    names: FxHashMap<String, i32>,
+    unnamed: Option<i32>,
 }
 
 impl Counts {
-    /// The counts over `frame` in one streaming pass.
-    pub(super) fn over(&self, frame: LazyFrame, what: &str) -> Result<DataFrame> {
+    /// The counts over `frame` in one streaming pass, and the event names
+    /// seen when [`Counts::names`] asks for them.
+    pub(super) fn over(
+        &self,
+        frame: LazyFrame,
+        what: &str,
+    ) -> Result<(DataFrame, Option<EventNames>)> {
         let engine = |e| Error::engine(what, e);
         let mut columns: Vec<Expr> = self
             .rules
@@ -116,6 +135,21 @@ impl Counts {
             }
             None => None,
         };
+        let names = self.names.as_ref().zip(self.day.as_ref());
+        if let Some(((name, range), day)) = names {
+            let (first, end) = (date_lit(range.first), date_lit(range.end));
+            let name = name.clone().cast(DataType::String);
+            let day_of = |rows: Expr| {
+                when(in_range(day.clone(), first.clone(), end.clone()).and(rows))
+                    .then(day.clone().cast(DataType::Date).cast(DataType::Int32))
+                    .otherwise(lit(NULL).cast(DataType::Int32))
+            };
+            columns.extend([
+                day_of(name.clone().is_not_null()).alias(NAME_DAY),
+                day_of(name.clone().is_null()).alias(UNNAMED_DAY),
+                name.alias(NAME),
+            ]);
+        }
         if columns.is_empty() {
             // Only the rows are counted: one column to stream.
             columns.push(lit(true).alias(RULE));
@@ -138,7 +172,15 @@ impl Counts {
             what,
             move |totals, batch| totals.add(batch, n_rules),
         )?;
-        self.frame(&totals, day_type.as_ref()).map_err(engine)
+        let counts = self.frame(&totals, day_type.as_ref()).map_err(engine)?;
+        let names = match names {
+            Some(((_, range), _)) => Some(EventNames {
+                range: *range,
+                last_days: totals.names_frame().map_err(engine)?,
+            }),
+            None => None,
+        };
+        Ok((counts, names))
     }
 
     /// The one-row frame of counts.
@@ -200,6 +242,12 @@ impl Totals {
             self.user_rows += count(USER)?;
             self.user_known += count(USER_KNOWN)?;
         }
+        if batch.get_column_index(NAME).is_some() {
+            self.add_names(batch.column(NAME)?.str()?, batch.column(NAME_DAY)?.i32()?);
+            if let Some(day) = batch.column(UNNAMED_DAY)?.i32()?.max() {
+                self.unnamed = Some(self.unnamed.map_or(day, |last| last.max(day)));
+            }
+        }
         if batch.get_column_index(DAY).is_some() {
             let days = batch
                 .column(DAY)?
@@ -214,6 +262,59 @@ impl Totals {
             }
         }
         Ok(())
+    }
+
+    /// Each name's last day among the rows with a day (`days` is null where
+    /// the name is). Rows are grouped by
+    /// their string view first (a name of up to 12 bytes is held in its
+    /// view; the rows of a longer one decoded from one dictionary share
+    /// theirs), so each distinct view of the batch is read as text once.
+    fn add_names(&mut self, names: &StringChunked, days: &Int32Chunked) {
+        let mut views: FxHashMap<u128, (i32, usize, usize)> = FxHashMap::default();
+        let mut days = days.iter();
+        let arrays: Vec<_> = names.downcast_iter().collect();
+        for (a, array) in arrays.iter().enumerate() {
+            for (i, view) in array.views().iter().enumerate() {
+                let Some(day) = days.next().flatten() else {
+                    continue;
+                };
+                views
+                    .entry(view.as_u128())
+                    .and_modify(|(last, _, _)| *last = (*last).max(day))
+                    .or_insert((day, a, i));
+            }
+        }
+        for (day, a, i) in views.into_values() {
+            self.saw(arrays[a].value(i), day);
+        }
+    }
+
+    fn saw(&mut self, name: &str, day: i32) {
+        match self.names.get_mut(name) {
+            Some(last) => *last = (*last).max(day),
+            None => {
+                self.names.insert(name.to_string(), day);
+            }
+        }
+    }
+
+    /// [`EventNames::last_days`], sorted by name (no name first).
+    fn names_frame(&self) -> PolarsResult<DataFrame> {
+        let mut rows: Vec<(Option<&str>, i32)> = self
+            .names
+            .iter()
+            .map(|(name, day)| (Some(name.as_str()), *day))
+            .collect();
+        rows.extend(self.unnamed.map(|day| (None, day)));
+        rows.sort();
+        let names: Vec<Option<&str>> = rows.iter().map(|(name, _)| *name).collect();
+        let days: Vec<i32> = rows.iter().map(|(_, day)| *day).collect();
+        DataFrame::new_infer_height(vec![
+            Column::new("event_name".into(), names),
+            Series::new("day".into(), days)
+                .cast(&DataType::Date)?
+                .into(),
+        ])
     }
 }
 
@@ -235,9 +336,11 @@ mod tests {
             }),
             users: Some((col("user"), Arc::new(IdSet::of(users).unwrap()))),
             day: Some(col("day")),
+            names: None,
         }
         .over(frame.clone().lazy(), "test")
         .unwrap()
+        .0
     }
 
     fn n(counts: &DataFrame, column: &str) -> u64 {
@@ -373,6 +476,123 @@ mod tests {
             assert!(
                 r("users") > 1000 && r("accounts") > 400,
                 "the data exercises the sets"
+            );
+        }
+    }
+    /// [`Counts::names`] alone over `frame` (`name`, `day`) in `range`.
+    fn names(frame: LazyFrame, range: DayRange) -> EventNames {
+        Counts {
+            rules: Vec::new(),
+            accounts: None,
+            users: None,
+            day: Some(col("day")),
+            names: Some((col("name"), range)),
+        }
+        .over(frame, "test")
+        .unwrap()
+        .1
+        .expect("names asked for")
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn each_event_name_keeps_its_last_day_in_the_range() {
+        // Range [2025-01-01, 2025-02-01). login: 01-05, 01-20 and 02-01 (the end, out) → 01-20.
+        // The long name (its text is not in its view): 2024-12-31 (before, out) and 01-31 (the last
+        // day in) → 01-31. only_outside: 02-03 → absent. No name: 01-10. A row without a day: absent.
+        let long = "report_created_and_shared";
+        let frame = df!(
+            "name" => [Some("login"), Some(long), None, Some("login"), Some("only_outside"), Some(long), Some("login"), Some("no_day")],
+            "day" => [Some("2025-01-05"), Some("2024-12-31"), Some("2025-01-10"), Some("2025-01-20"), Some("2025-02-03"), Some("2025-01-31"), Some("2025-02-01"), None],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("day").str().to_date(StrptimeOptions::default()));
+        let range = DayRange {
+            first: d(2025, 1, 1),
+            end: d(2025, 2, 1),
+        };
+        let seen = names(frame, range);
+        let text = |column: &str| -> Vec<Option<String>> {
+            let values = seen.last_days.column(column).unwrap();
+            let values = values.cast(&DataType::String).unwrap();
+            values
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(text("event_name"), [None, some("login"), some(long)]);
+        assert_eq!(
+            text("day"),
+            [some("2025-01-10"), some("2025-01-20"), some("2025-01-31")]
+        );
+        assert_eq!(seen.range, range);
+    }
+
+    #[test]
+    fn event_names_agree_with_the_dictionary_read_from_the_rows() {
+        // Over many batches and chunks, for several first days: the names of the rows from
+        // that day on (`reduce::event_names`) are the names whose last day is on or after it.
+        let rows = 200_000usize;
+        let mut state = 11u64;
+        let mut next = move |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let pool: Vec<String> = (0..40)
+            .map(|i| format!("{}{i}", "event_with_a_long_name_".repeat(i % 2)))
+            .collect();
+        let name: Vec<Option<String>> = (0..rows)
+            .map(|_| match next(500) {
+                0 => None,
+                // Rare names: seen on few days.
+                1 => Some(pool[30 + next(10) as usize].clone()),
+                _ => Some(pool[next(30) as usize].clone()),
+            })
+            .collect();
+        let day: Vec<i32> = (0..rows).map(|_| 20_000 + next(120) as i32).collect();
+        let half = rows / 2;
+        let part = |from: usize, to: usize| {
+            df!("name" => &name[from..to], "day" => &day[from..to])
+                .unwrap()
+                .lazy()
+                .with_column(col("day").cast(DataType::Date))
+                .collect()
+                .unwrap()
+        };
+        let mut frame = part(0, half);
+        frame.vstack_mut(&part(half, rows)).unwrap();
+        let day_of = |n: i32| crate::time::days_to_date(n);
+        let range = DayRange {
+            first: day_of(20_010),
+            end: day_of(20_100),
+        };
+        let seen = names(frame.clone().lazy(), range);
+        for from in [20_010, 20_050, 20_090, 20_099] {
+            let read = |rows: LazyFrame| {
+                crate::activity::reduce::event_names(rows, day_of(from))
+                    .collect()
+                    .unwrap()
+            };
+            let in_range = frame.clone().lazy().filter(in_range(
+                col("day"),
+                date_lit(range.first),
+                date_lit(range.end),
+            ));
+            let expected = read(in_range.select([col("day"), col("name").alias("event_name")]));
+            let got = read(seen.last_days.clone().lazy());
+            assert!(expected.height() > 1);
+            assert!(
+                got.equals_missing(&expected),
+                "from {from}: {got} {expected}"
             );
         }
     }

@@ -147,7 +147,7 @@ pub(super) fn compute_stages(
 ) -> Result<Computed> {
     let pipeline = &job.pipeline;
     let produced = produce(job, &run_id, options, stages)?;
-    let (inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
+    let (mut inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
     if let Some(Produced::Spark(staged)) = &produced {
         problems.extend(staged.check_events(&inputs).err());
     }
@@ -179,6 +179,7 @@ pub(super) fn compute_stages(
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
         quality::check_all(&inputs, pipeline, &scope, problems)
     })?;
+    inputs.set_event_names(report.event_names.clone());
     let mut warnings = config_warnings;
     warnings.extend(report.warnings.clone());
     warnings.extend(plausibility.warnings);
