@@ -205,9 +205,15 @@ pub fn months_retained() -> Expr {
 
 /// docs/METRICS.md#retention_curve: still a customer `k` months after signup,
 /// "churn_date null or ≥ add_months(signup_date, k)", which is
-/// k ≤ [`months_retained`] (passed in as a column).
+/// k ≤ [`months_retained`] (passed in as a column), or `months_retained`
+/// null: it is null exactly when churn_date is (signup_date is never null),
+/// so the predicate reads that one column and can be evaluated on accounts
+/// counted together by it.
 pub fn customer_months_after_signup(k: Expr, months_retained: Expr) -> Expr {
-    churn().is_null().or(k.lt_eq(months_retained))
+    months_retained
+        .clone()
+        .is_null()
+        .or(k.lt_eq(months_retained))
 }
 
 /// docs/METRICS.md#customers-and-churn: "Customers in a period [X, Y): signup_date < Y and (churn_date

@@ -68,32 +68,44 @@ impl Metric for RetentionCurve {
             .lazy();
         // add_months(signup, k) ≤ A  ⟺  k ≤ months_until(signup, A); the same with the churn date.
         let observable = months_until(col("signup_date"), a.clone());
-        let mut columns = ctx.unit_columns(Reference::AsOf);
-        columns.extend([
+        // The accounts counted per cell of what the curve reads of them (cohort, segment,
+        // signup month, months observable, months retained): each cell's count stands for its
+        // accounts, so the months k are spread over the cells, not over every account.
+        let mut cell = ctx.unit_columns(Reference::AsOf);
+        cell.extend([
             col("signup_date").dt().month_start().alias("signup_month"),
-            col("months_since_signup"),
-            lit(1.0).alias("at_risk"),
-            customer_months_after_signup(col("months_since_signup"), col("survived"))
-                .cast(DataType::Float64)
-                .alias("retained"),
+            observable.alias("observable"),
+            months_retained().alias("survived"),
         ]);
-        let units = ctx
+        let cells = ctx
             .accounts
             .clone()
             .filter(col("signup_date").lt(a))
-            .with_columns([
-                observable.alias("observable"),
-                months_retained().alias("survived"),
-            ])
+            .group_by(cell)
+            .agg([len().cast(DataType::Float64).alias("accounts")]);
+        let mut columns = vec![col("cohort")];
+        columns.extend(ctx.segment_columns());
+        columns.extend([
+            col("signup_month"),
+            col("months_since_signup"),
+            col("accounts").alias("at_risk"),
+            (customer_months_after_signup(col("months_since_signup"), col("survived"))
+                .cast(DataType::Float64)
+                * col("accounts"))
+            .alias("retained"),
+        ]);
+        let units = cells
             .cross_join(ks, None)
             .filter(col("months_since_signup").lt_eq(col("observable")))
             .select(columns);
+        // Read twice (the curves per signup month and pooled): grouped once.
         let by_month = by_cohort_and_segment(
             units,
             ctx.segment_by,
             &["signup_month", "months_since_signup"],
             &["at_risk", "retained"],
-        );
+        )
+        .cache();
         let pooled = by_month
             .clone()
             .group_by([col("cohort"), col("segment"), col("months_since_signup")])
