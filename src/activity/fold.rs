@@ -318,6 +318,9 @@ struct Types {
 pub struct Known {
     pub accounts: Option<Arc<IdSet>>,
     pub users: Option<Arc<IdSet>>,
+    /// `accounts` is every account of `accounts`, and the rows of other
+    /// accounts are dropped ([`compute`]).
+    pub only_these_accounts: bool,
 }
 
 /// Columns of the fold's rows: the known ids' slots ([`Known`]).
@@ -325,7 +328,10 @@ const ACCOUNT_SLOT: &str = "account_slot";
 const USER_SLOT: &str = "user_slot";
 
 /// Computes every reduction of `reductions` (by key) in one pass over
-/// `activity` (the contract of [`super`]; its days are never null).
+/// `activity` (the contract of [`super`]; its days are never null). With
+/// `known.only_these_accounts`, rows of other accounts may be left in
+/// `activity` ([`super::local_rows`]): their account has no slot among the
+/// known accounts, and they are dropped here, as the contract's join would.
 pub fn compute(
     activity: LazyFrame,
     reductions: &BTreeMap<String, Reduction>,
@@ -383,13 +389,13 @@ fn compute_in_batches(
             columns.push(ids.slot_of(col(column)).alias(slot));
         }
     }
-    let fold = crate::frame::fold_batches(
-        activity.select(columns),
-        fold,
-        batch_rows,
-        what,
-        |fold, batch| fold.add(batch),
-    )?;
+    let rows = activity.select(columns);
+    let rows = match (&known.accounts, known.only_these_accounts) {
+        (Some(_), true) => rows.filter(col(ACCOUNT_SLOT).neq(lit(crate::ids::NO_SLOT))),
+        _ => rows,
+    };
+    let fold =
+        crate::frame::fold_batches(rows, fold, batch_rows, what, |fold, batch| fold.add(batch))?;
     reductions
         .iter()
         .zip(&fold.states)

@@ -78,6 +78,13 @@ pub fn rollup_source(pipeline: &Pipeline, files: crate::storage::Location) -> Re
 /// `range`, one row per event, in the contract's columns. The day bounds
 /// reach the reader ([`crate::source::LoadedSource::frame_in_days`]).
 pub fn local(inputs: &Inputs, range: DayRange) -> Result<LazyFrame> {
+    inputs.known_accounts(local_rows(inputs, range)?)
+}
+
+/// [`local`] with the rows of every account, known or not: for a reader
+/// that drops the others itself (the fold looks each row's account up in
+/// the known accounts anyway, [`fold::compute`]), without the join.
+pub fn local_rows(inputs: &Inputs, range: DayRange) -> Result<LazyFrame> {
     let events = inputs
         .get(SourceName::Events)
         .ok_or_else(|| crate::error::Error::config("source `events` is required"))?;
@@ -97,7 +104,7 @@ pub fn local(inputs: &Inputs, range: DayRange) -> Result<LazyFrame> {
     } else {
         lit(1u32).cast(DataType::UInt32)
     };
-    Ok(inputs.known_accounts(rows)?.select([
+    Ok(rows.select([
         col("account_id"),
         user.alias("user_id"),
         col("event_time").alias("day"),

@@ -117,8 +117,11 @@ pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedAct
                 .into_iter()
                 .filter(|(key, _)| !reductions.contains_key(key))
                 .collect();
-            if let (Some(activity), false) = (activity, folds.is_empty()) {
-                reductions.extend(compute_folds(inputs, activity, &folds)?);
+            if let (Some(_), false) = (activity, folds.is_empty()) {
+                // The fold drops the rows of unknown accounts by the slots it
+                // looks up: the events without the contract's join to them.
+                let rows = crate::activity::local_rows(inputs, range)?;
+                reductions.extend(compute_folds(inputs, rows, &folds)?);
             }
         }
         for (key, plan) in if last_round { missing } else { first } {
@@ -192,6 +195,7 @@ fn known_ids(inputs: &Inputs) -> Result<fold::Known> {
     Ok(fold::Known {
         accounts: Some(set(&accounts)?),
         users: users.as_ref().map(set).transpose()?,
+        only_these_accounts: true,
     })
 }
 

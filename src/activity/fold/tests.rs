@@ -169,6 +169,47 @@ fn known(text: bool) -> Known {
     Known {
         accounts: set((0..30).map(|a| a * 1000 - 7).collect()),
         users: set((0..90).step_by(2).map(|u| u * 1_000_003 + 5000).collect()),
+        only_these_accounts: false,
+    }
+}
+
+/// With `only_these_accounts`, the fold over rows of every account gives
+/// the plans' frames over the rows of the known accounts only (what the
+/// contract's join keeps).
+#[test]
+fn the_fold_drops_the_rows_of_other_accounts_when_told_the_accounts() {
+    for text in [false, true] {
+        let activity = activity(3000, text);
+        let known = Known {
+            only_these_accounts: true,
+            ..known(text)
+        };
+        let ids = known.accounts.as_ref().unwrap().clone();
+        let kept = activity
+            .clone()
+            .filter(ids.slot_of(col("account_id")).neq(lit(crate::ids::NO_SLOT)));
+        let (all, kept_rows) = (
+            activity.clone().collect().unwrap().height(),
+            kept.clone().collect().unwrap().height(),
+        );
+        assert!(0 < kept_rows && kept_rows < all, "{kept_rows} of {all}");
+        let reductions = reductions(text);
+        let folded = compute_in_batches(
+            activity,
+            &reductions,
+            &known,
+            std::num::NonZeroUsize::new(97),
+        )
+        .unwrap();
+        for (key, reduction) in &reductions {
+            let expected = sorted(reduction.plan(kept.clone()).collect().unwrap());
+            let got = sorted(folded[key].clone());
+            assert!(got.height() > 0, "{key}: no rows");
+            assert!(
+                got.equals_missing(&expected),
+                "{key}: the fold gave\n{got}\nthe plan over the known accounts gave\n{expected}"
+            );
+        }
     }
 }
 
