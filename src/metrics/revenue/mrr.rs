@@ -10,12 +10,57 @@ use crate::error::Result;
 use crate::metrics::PlanContext;
 use crate::time::date_lit;
 
-/// Movement labels.
-pub const NEW: &str = "new";
-pub const REACTIVATION: &str = "reactivation";
-pub const EXPANSION: &str = "expansion";
-pub const CONTRACTION: &str = "contraction";
-pub const CHURN: &str = "churn";
+/// A month's movement of one account (docs/METRICS.md#revenue_movements).
+/// [`monthly_movements`] carries it as its small integer code, so that
+/// the per-row work compares integers; [`Movement::label_of`] turns the
+/// codes of an aggregated table into the published labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Movement {
+    New,
+    Reactivation,
+    Expansion,
+    Contraction,
+    Churn,
+}
+
+impl Movement {
+    pub const ALL: [Movement; 5] = [
+        Movement::New,
+        Movement::Reactivation,
+        Movement::Expansion,
+        Movement::Contraction,
+        Movement::Churn,
+    ];
+
+    /// The published label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Movement::New => "new",
+            Movement::Reactivation => "reactivation",
+            Movement::Expansion => "expansion",
+            Movement::Contraction => "contraction",
+            Movement::Churn => "churn",
+        }
+    }
+
+    /// The code as a UInt8 literal.
+    fn code(self) -> Expr {
+        lit(self as u8)
+    }
+
+    /// The label of each code in `codes` (null stays null).
+    pub fn label_of(codes: Expr) -> Expr {
+        Movement::ALL
+            .iter()
+            .rev()
+            .fold(lit(NULL).cast(DataType::String), |rest, m| {
+                when(codes.clone().eq(m.code()))
+                    .then(lit(m.label()))
+                    .otherwise(rest)
+            })
+    }
+}
 
 /// The revenue columns every revenue metric needs.
 pub fn requirements() -> Vec<(SourceName, &'static str)> {
@@ -64,7 +109,8 @@ fn rows_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
 
 /// One row per account with revenue and complete month M in M1…Mk:
 /// `account_id`, `month`, `prev` = MRR(a, M−1), `cur` = MRR(a, M) (cents),
-/// `movement` (null when none) and `amount` (positive cents, 0 when none).
+/// `movement` (the [`Movement`] code, UInt8; null when none) and `amount`
+/// (positive cents, 0 when none).
 ///
 /// | movement | condition | amount |
 /// |---|---|---|
@@ -133,8 +179,8 @@ fn build_monthly_movements(ctx: &PlanContext, by_account: LazyFrame) -> LazyFram
     let movement = when(prev_c.clone().eq(lit(0.0)).and(cur_c.clone().gt(lit(0.0))))
         .then(
             when(col("first_paid_month").eq(col("month")))
-                .then(lit(NEW))
-                .otherwise(lit(REACTIVATION)),
+                .then(Movement::New.code())
+                .otherwise(Movement::Reactivation.code()),
         )
         .when(
             prev_c
@@ -142,7 +188,7 @@ fn build_monthly_movements(ctx: &PlanContext, by_account: LazyFrame) -> LazyFram
                 .gt(lit(0.0))
                 .and(cur_c.clone().gt(prev_c.clone())),
         )
-        .then(lit(EXPANSION))
+        .then(Movement::Expansion.code())
         .when(
             prev_c
                 .clone()
@@ -150,25 +196,18 @@ fn build_monthly_movements(ctx: &PlanContext, by_account: LazyFrame) -> LazyFram
                 .and(cur_c.clone().gt(lit(0.0)))
                 .and(cur_c.clone().lt(prev_c.clone())),
         )
-        .then(lit(CONTRACTION))
+        .then(Movement::Contraction.code())
         .when(prev_c.clone().gt(lit(0.0)).and(cur_c.clone().eq(lit(0.0))))
-        .then(lit(CHURN))
-        .otherwise(lit(NULL).cast(DataType::String));
-    let amount = when(
-        col("movement")
-            .eq(lit(NEW))
-            .or(col("movement").eq(lit(REACTIVATION))),
-    )
-    .then(cur_c.clone())
-    .when(col("movement").eq(lit(EXPANSION)))
-    .then(cur_c.clone() - prev_c.clone())
-    .when(
-        col("movement")
-            .eq(lit(CONTRACTION))
-            .or(col("movement").eq(lit(CHURN))),
-    )
-    .then((prev_c.clone() - cur_c.clone()).abs())
-    .otherwise(lit(0.0));
+        .then(Movement::Churn.code())
+        .otherwise(lit(NULL).cast(DataType::UInt8));
+    let is = |m: Movement| col("movement").eq(m.code());
+    let amount = when(is(Movement::New).or(is(Movement::Reactivation)))
+        .then(cur_c.clone())
+        .when(is(Movement::Expansion))
+        .then(cur_c.clone() - prev_c.clone())
+        .when(is(Movement::Contraction).or(is(Movement::Churn)))
+        .then((prev_c.clone() - cur_c.clone()).abs())
+        .otherwise(lit(0.0));
     // Month i of M1 … Mk: its MRR and that of the month before, per account.
     let month_rows = |i: usize, month: Expr| {
         by_account.clone().select([

@@ -4,7 +4,7 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::mrr::{monthly_movements, requirements};
+use super::mrr::{monthly_movements, requirements, Movement};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::aggregate::by_cohort_and_segment;
@@ -54,7 +54,7 @@ impl Metric for RevenueMovements {
             col("month"),
             col("cohort"),
             col("segment"),
-            col("movement"),
+            Movement::label_of(col("movement")).alias("movement"),
             (col("amount") / lit(100.0)).alias("mrr"),
             col("accounts").cast(DataType::Int64),
         ]);
@@ -144,6 +144,38 @@ mod tests {
                 "2025-12-01 churn 220.0 2",
             ]
         );
+    }
+
+    #[test]
+    fn each_movement_code_reads_as_its_label() {
+        use super::Movement;
+        // Codes 0..=4 in the order of Movement::ALL, a code of no movement and null.
+        let codes = Series::new(
+            "code".into(),
+            [Some(0u8), Some(1), Some(2), Some(3), Some(4), Some(5), None],
+        );
+        let df = DataFrame::new_infer_height(vec![codes.into()])
+            .unwrap()
+            .lazy()
+            .select([Movement::label_of(col("code")).alias("label")])
+            .collect()
+            .unwrap();
+        let labels: Vec<Option<&str>> = df.column("label").unwrap().str().unwrap().iter().collect();
+        assert_eq!(
+            labels,
+            [
+                Some("new"),
+                Some("reactivation"),
+                Some("expansion"),
+                Some("contraction"),
+                Some("churn"),
+                None,
+                None
+            ]
+        );
+        // The report reads the movements in the same order.
+        let all: Vec<&str> = Movement::ALL.iter().map(|m| m.label()).collect();
+        assert_eq!(all, crate::report::data::MOVEMENTS);
     }
 
     #[test]
