@@ -444,3 +444,26 @@ fn a_segment_adds_roll_ups_to_the_plan_but_no_join_and_no_unit_frame() {
         "{a} aggregations with the segment, {b} without"
     );
 }
+
+/// docs/OPERATING.md "Memory": the binary's allocator returns freed pages
+/// after a second, and `_RJEM_MALLOC_CONF` in the environment overrides it
+/// (jemalloc prints its options at exit with `stats_print`).
+#[test]
+fn the_allocator_returns_freed_pages_after_a_second_unless_the_environment_says_otherwise() {
+    let decay = |conf: &str| {
+        let output = bin()
+            .arg("--version")
+            .env("_RJEM_MALLOC_CONF", conf)
+            .assert()
+            .success();
+        let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("opt.dirty_decay_ms: "))
+            .and_then(|v| v.split_whitespace().next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no opt.dirty_decay_ms in jemalloc's statistics:\n{stderr}"))
+    };
+    assert_eq!(decay("stats_print:true"), "1000");
+    assert_eq!(decay("stats_print:true,dirty_decay_ms:10000"), "10000");
+}
