@@ -14,7 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 SCALE="${1:-L}"
-DATA="$PWD/${BENCH_DATA_ROOT:-bench/data}/$SCALE"
+ROOT="${BENCH_DATA_ROOT:-bench/data}"
+case "$ROOT" in /*) ;; *) ROOT="$PWD/$ROOT" ;; esac
+DATA="$ROOT/$SCALE"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cohort-metrics-target}"
 [ -f "$DATA/GENERATOR.md" ] || { echo "bench: no data at $DATA: run bench/run.sh $SCALE first" >&2; exit 1; }
 python3 -c "import pyarrow" 2>/dev/null ||

@@ -74,7 +74,7 @@ for scale in "${SCALES[@]}"; do
       --event-factor "$(event_factor_of "$scale")" --out "$data"
   fi
   events_rows="$(python3 -c "import polars as pl, sys; print(pl.scan_parquet(sys.argv[1] + '/events/*.parquet').select(pl.len()).collect().item())" "$data")"
-  export BENCH_DATA="$PWD/$data"
+  export BENCH_DATA="$(cd "$data" && pwd)"
 
   echo "bench: $scale: checking that the contenders agree with our numbers" >&2
   BENCH_OUT="$WORK/ours" "$BIN" -q run bench/pipeline.yaml
