@@ -488,22 +488,26 @@ fn runs_killed_while_filling_the_store_leave_it_usable() {
     );
 }
 
+/// The Parquet file of a stored day.
+fn day_file(dir: &Path, day: &str) -> PathBuf {
+    std::fs::read_dir(dir.join(format!("store/day={day}")))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap()
+}
+
 #[test]
 fn a_day_file_copied_over_another_is_exit_3_naming_the_day() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path(), "p.yaml", &store_block(dir.path(), ""));
     run(&pipeline, "2026-11-01", &dir.path().join("out"), &[]);
     // One day's file copied over another's, under the other's name.
-    let store = dir.path().join("store");
-    let file_of = |day: &str| {
-        let day_dir = store.join(format!("day={day}"));
-        std::fs::read_dir(&day_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "parquet"))
-            .unwrap()
-    };
-    std::fs::copy(file_of("2026-06-11"), file_of("2026-06-10")).unwrap();
+    std::fs::copy(
+        day_file(dir.path(), "2026-06-11"),
+        day_file(dir.path(), "2026-06-10"),
+    )
+    .unwrap();
     let output = bin()
         .arg("run")
         .arg(&pipeline)
@@ -529,4 +533,44 @@ fn a_day_file_copied_over_another_is_exit_3_naming_the_day() {
     );
     let full = sample_run_as_of(&dir.path().join("full"), "2026-11-01");
     assert_same_tables(&full, &partition, "after --full-refresh");
+}
+
+/// docs/INPUTS.md "The activity store's rollup": a stored day is one
+/// group-by of its rows, read only as its manifest recorded it, so its key
+/// is not checked for copies again (the largest part of a nightly run's
+/// check); a day changed behind its manifest is still exit 3 (above).
+/// Here a day holds a key twice with a manifest that records the file as
+/// it is (as a build that wrote copies would have left it): the store
+/// reads it, where the same rows from `activity.table` break the rule
+/// (tests/activity_table.rs).
+#[test]
+fn the_stores_own_days_are_not_checked_for_copies_of_a_key_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), "p.yaml", &store_block(dir.path(), ""));
+    run(&pipeline, "2026-11-01", &dir.path().join("out"), &[]);
+    let file = day_file(dir.path(), "2026-06-10");
+    let day_dir = file.parent().unwrap().to_path_buf();
+    let rows = ParquetReader::new(std::fs::File::open(&file).unwrap())
+        .finish()
+        .unwrap();
+    let mut doubled = rows.vstack(&rows.slice(0, 1)).unwrap();
+    ParquetWriter::new(std::fs::File::create(&file).unwrap())
+        .finish(&mut doubled)
+        .unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let manifest_path = day_dir.join("_day.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["rows"] = (rows.height() as u64 + 1).into();
+    manifest["bytes"] = (bytes.len() as u64).into();
+    manifest["sha256"] = cohort_metrics::storage::checksum::sha256_hex(&bytes).into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let (partition, stderr) = run(&pipeline, "2026-11-01", &dir.path().join("again"), &[]);
+    assert!(!stderr.contains("must be unique together"), "{stderr}");
+    assert_eq!(
+        store_entry(&partition)["reused_days"]
+            .as_u64()
+            .map(|d| d > 0),
+        Some(true)
+    );
 }

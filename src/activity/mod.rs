@@ -71,6 +71,7 @@ pub fn rollup_source(pipeline: &Pipeline, files: crate::storage::Location) -> Re
         format: Some(crate::config::FileFormat::Parquet),
         config,
         rollup: true,
+        written_by_store: false,
     }
 }
 

@@ -248,6 +248,10 @@ pub struct ResolvedSource {
     /// `events` read from `activity.table`: a daily rollup with `day` and
     /// `events` columns instead of one row per event.
     pub rollup: bool,
+    /// A rollup the activity store wrote (docs/INPUTS.md#the-checks): one
+    /// row per key by construction, each day's file read only as its
+    /// manifest records it, so its key is not checked for copies again.
+    pub written_by_store: bool,
 }
 
 pub(super) fn resolve_source(
@@ -284,6 +288,7 @@ pub(super) fn resolve_source(
         config: config.clone(),
         s3: None,
         rollup: false,
+        written_by_store: false,
     })
 }
 

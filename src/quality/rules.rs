@@ -134,18 +134,23 @@ pub(super) fn rules_of(loaded: &LoadedSource, scope: &Scope) -> Vec<Rule> {
                 integer_between("events", 1.0, u32::MAX as f64),
             ));
             // One row per key: a key written twice is a producer's bug (it
-            // would change no number, but Σ events and the rows read).
+            // would change no number, but Σ events and the rows read). The
+            // store's own rollup is one group-by per day, each day's file
+            // read only with the size, sha256 and rows its manifest
+            // records (docs/INPUTS.md#the-checks).
             let key: Vec<&'static str> = ["account_id", "user_id", "event_time", "event_name"]
                 .into_iter()
                 .filter(|c| has(c))
                 .collect();
-            rules.push(Rule {
-                source: name,
-                column: key.join(", "),
-                rule: "must be unique together: one row per account, user, day and event name"
-                    .into(),
-                check: Check::UniquePerDay(key),
-            });
+            if !loaded.written_by_store {
+                rules.push(Rule {
+                    source: name,
+                    column: key.join(", "),
+                    rule: "must be unique together: one row per account, user, day and event name"
+                        .into(),
+                    check: Check::UniquePerDay(key),
+                });
+            }
         }
         SourceName::NpsResponses => rules.push(row_rule(
             name,

@@ -39,6 +39,8 @@ pub struct LoadedSource {
     /// The canonical columns of this source (invoice columns for `revenue`
     /// with `grain: invoice`).
     pub spec: &'static [ColumnSpec],
+    /// The activity store's rollup ([`crate::config::ResolvedSource::written_by_store`]).
+    pub written_by_store: bool,
     /// A fact source without `account_id`: the account comes from `users`
     /// by `user_id`, or from `accounts` by `account_name`
     /// ([`LoadedSource::attach_accounts`]).

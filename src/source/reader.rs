@@ -307,6 +307,7 @@ pub fn build_source(
         account_via,
         derived: Vec::new(),
         spec: spec_of_source,
+        written_by_store: source.written_by_store,
     })
 }
 

@@ -343,7 +343,10 @@ impl Opened {
         Ok(Synced {
             // The day bounds reach the reader, which skips the other days'
             // files by their statistics.
-            events: super::rollup_source(pipeline, store.location.join("day=*/*.parquet")),
+            events: crate::config::ResolvedSource {
+                written_by_store: true,
+                ..super::rollup_source(pipeline, store.location.join("day=*/*.parquet"))
+            },
             entry,
             _lock: store.lock,
         })
