@@ -535,6 +535,30 @@ fn a_day_file_copied_over_another_is_exit_3_naming_the_day() {
     assert_same_tables(&full, &partition, "after --full-refresh");
 }
 
+/// The rows of a stored day.
+fn day_rows(dir: &Path, day: &str) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(day_file(dir, day)).unwrap())
+        .finish()
+        .unwrap()
+}
+
+/// Writes `rows` as a stored day's file and records that file in the day's
+/// manifest (rows, size, sha256), as a run that wrote it would have.
+fn rewrite_day(dir: &Path, day: &str, mut rows: DataFrame) {
+    let file = day_file(dir, day);
+    ParquetWriter::new(std::fs::File::create(&file).unwrap())
+        .finish(&mut rows)
+        .unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let manifest_path = file.parent().unwrap().join("_day.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["rows"] = (rows.height() as u64).into();
+    manifest["bytes"] = (bytes.len() as u64).into();
+    manifest["sha256"] = cohort_metrics::storage::checksum::sha256_hex(&bytes).into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+}
+
 /// docs/INPUTS.md "The activity store's rollup": a stored day is one
 /// group-by of its rows, read only as its manifest recorded it, so its key
 /// is not checked for copies again (the largest part of a nightly run's
@@ -542,29 +566,19 @@ fn a_day_file_copied_over_another_is_exit_3_naming_the_day() {
 /// Here a day holds a key twice with a manifest that records the file as
 /// it is (as a build that wrote copies would have left it): the store
 /// reads it, where the same rows from `activity.table` break the rule
-/// (tests/activity_table.rs).
+/// (tests/activity_table.rs). A row of another day in a day's file is
+/// still exit 3, its manifest notwithstanding.
 #[test]
 fn the_stores_own_days_are_not_checked_for_copies_of_a_key_again() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path(), "p.yaml", &store_block(dir.path(), ""));
     run(&pipeline, "2026-11-01", &dir.path().join("out"), &[]);
-    let file = day_file(dir.path(), "2026-06-10");
-    let day_dir = file.parent().unwrap().to_path_buf();
-    let rows = ParquetReader::new(std::fs::File::open(&file).unwrap())
-        .finish()
-        .unwrap();
-    let mut doubled = rows.vstack(&rows.slice(0, 1)).unwrap();
-    ParquetWriter::new(std::fs::File::create(&file).unwrap())
-        .finish(&mut doubled)
-        .unwrap();
-    let bytes = std::fs::read(&file).unwrap();
-    let manifest_path = day_dir.join("_day.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
-    manifest["rows"] = (rows.height() as u64 + 1).into();
-    manifest["bytes"] = (bytes.len() as u64).into();
-    manifest["sha256"] = cohort_metrics::storage::checksum::sha256_hex(&bytes).into();
-    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let rows = day_rows(dir.path(), "2026-06-10");
+    rewrite_day(
+        dir.path(),
+        "2026-06-10",
+        rows.vstack(&rows.slice(0, 1)).unwrap(),
+    );
     let (partition, stderr) = run(&pipeline, "2026-11-01", &dir.path().join("again"), &[]);
     assert!(!stderr.contains("must be unique together"), "{stderr}");
     assert_eq!(
@@ -572,5 +586,22 @@ fn the_stores_own_days_are_not_checked_for_copies_of_a_key_again() {
             .as_u64()
             .map(|d| d > 0),
         Some(true)
+    );
+    // A row of 2026-06-11 in 2026-06-10's file.
+    let other = day_rows(dir.path(), "2026-06-11").slice(0, 1);
+    rewrite_day(dir.path(), "2026-06-10", rows.vstack(&other).unwrap());
+    let output = bin()
+        .arg("run")
+        .arg(&pipeline)
+        .args(["--as-of", "2026-11-01", "--output"])
+        .arg(dir.path().join("third"))
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    assert!(
+        message.contains("activity store: day 2026-06-10")
+            && message.contains("1 rows of another day than 2026-06-10"),
+        "{message}"
     );
 }

@@ -205,7 +205,9 @@ impl Store {
                 manifest.sha256
             ));
         } else {
+            // Only the day column: the rows and their days are what is checked.
             let counts = ParquetReader::new(std::io::Cursor::new(bytes))
+                .with_columns(Some(vec!["day".to_string()]))
                 .finish()
                 .and_then(|df| {
                     df.lazy()
