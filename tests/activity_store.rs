@@ -488,6 +488,21 @@ fn runs_killed_while_filling_the_store_leave_it_usable() {
     );
 }
 
+/// `run PIPELINE --as-of 2026-11-01 --output OUT`, asserted to exit 3; its
+/// stderr.
+fn run_exits_3(pipeline: &Path, out: &Path) -> String {
+    let output = bin()
+        .arg("run")
+        .arg(pipeline)
+        .args(["--as-of", "2026-11-01", "--output"])
+        .arg(out)
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(3), "{message}");
+    message
+}
+
 /// The Parquet file of a stored day.
 fn day_file(dir: &Path, day: &str) -> PathBuf {
     std::fs::read_dir(dir.join(format!("store/day={day}")))
@@ -508,15 +523,7 @@ fn a_day_file_copied_over_another_is_exit_3_naming_the_day() {
         day_file(dir.path(), "2026-06-10"),
     )
     .unwrap();
-    let output = bin()
-        .arg("run")
-        .arg(&pipeline)
-        .args(["--as-of", "2026-11-01", "--output"])
-        .arg(dir.path().join("again"))
-        .output()
-        .unwrap();
-    let message = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{message}");
+    let message = run_exits_3(&pipeline, &dir.path().join("again"));
     assert!(
         message.contains("activity store: day 2026-06-10")
             && message.contains("is not the file its manifest describes")
@@ -590,15 +597,7 @@ fn the_stores_own_days_are_not_checked_for_copies_of_a_key_again() {
     // A row of 2026-06-11 in 2026-06-10's file.
     let other = day_rows(dir.path(), "2026-06-11").slice(0, 1);
     rewrite_day(dir.path(), "2026-06-10", rows.vstack(&other).unwrap());
-    let output = bin()
-        .arg("run")
-        .arg(&pipeline)
-        .args(["--as-of", "2026-11-01", "--output"])
-        .arg(dir.path().join("third"))
-        .output()
-        .unwrap();
-    let message = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(3), "{message}");
+    let message = run_exits_3(&pipeline, &dir.path().join("third"));
     assert!(
         message.contains("activity store: day 2026-06-10")
             && message.contains("1 rows of another day than 2026-06-10"),
