@@ -325,7 +325,7 @@ fn a_huge_or_deeply_nested_pipeline_file_is_refused_before_it_is_parsed() {
 
 /// Every node of `kind` (`AGGREGATE`, `LEFT JOIN`, …) in the plan of all
 /// outputs together that `explain` prints for `pipeline`.
-fn plan_nodes(pipeline: &std::path::Path) -> std::collections::BTreeMap<String, usize> {
+fn plan_nodes(pipeline: &std::path::Path) -> PlanNodes {
     let output = bin().arg("explain").arg(pipeline).output().unwrap();
     assert_success(&output);
     let plan = String::from_utf8(output.stdout).unwrap();
@@ -347,27 +347,39 @@ fn plan_nodes(pipeline: &std::path::Path) -> std::collections::BTreeMap<String, 
     nodes
 }
 
+type PlanNodes = std::collections::BTreeMap<String, usize>;
+
+/// The plan nodes of the sample pipeline and of the same pipeline with
+/// `from` (which it must hold) replaced by `to`.
+fn plan_nodes_of_sample_and_variant(from: &str, to: &str) -> (PlanNodes, PlanNodes) {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = sample_pipeline_with(dir.path(), "");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    assert!(text.contains(from), "{from}");
+    let variant = dir.path().join("variant.yaml");
+    std::fs::write(&variant, text.replace(from, to)).unwrap();
+    (plan_nodes(&sample), plan_nodes(&variant))
+}
+
+/// The join nodes of a plan and their counts.
+fn joins(nodes: &PlanNodes) -> Vec<(String, usize)> {
+    nodes
+        .iter()
+        .filter(|(k, _)| k.ends_with("JOIN"))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
 #[test]
 fn the_windows_of_a_metric_are_summed_in_one_aggregation() {
     // `active_user_rate`'s windows are measures over the same units
     // (`Units::measures`): three windows give the plan of one window, the
     // same aggregations and joins. One plan per window added, with the
     // sample's segment, six aggregations per window.
-    let dir = tempfile::tempdir().unwrap();
-    let three = sample_pipeline_with(dir.path(), "");
-    let text = std::fs::read_to_string(&three).unwrap();
-    let windows = "active_user_rate: { window_days: [1, 7, 30], level: user }";
-    assert!(text.contains(windows));
-    let one = dir.path().join("one-window.yaml");
-    std::fs::write(
-        &one,
-        text.replace(
-            windows,
-            "active_user_rate: { window_days: [30], level: user }",
-        ),
-    )
-    .unwrap();
-    let (three, one) = (plan_nodes(&three), plan_nodes(&one));
+    let (three, one) = plan_nodes_of_sample_and_variant(
+        "active_user_rate: { window_days: [1, 7, 30], level: user }",
+        "active_user_rate: { window_days: [30], level: user }",
+    );
     assert_eq!(three, one);
     assert!(three["AGGREGATE"] > 0, "{three:?}");
 }
@@ -380,21 +392,8 @@ fn the_health_scores_signals_are_joined_once_for_the_table_and_every_score() {
     // shared, so the third reader adds no join. Built per reader, the
     // sample's `trained` added the frame's joins a third time (6 left joins,
     // 2 sorts of the responses).
-    let dir = tempfile::tempdir().unwrap();
-    let with_trained = sample_pipeline_with(dir.path(), "");
-    let text = std::fs::read_to_string(&with_trained).unwrap();
-    let trained = "        trained: { weight: 0.1 }\n";
-    assert!(text.contains(trained));
-    let without = dir.path().join("no-trained.yaml");
-    std::fs::write(&without, text.replace(trained, "")).unwrap();
-    let (with_trained, without) = (plan_nodes(&with_trained), plan_nodes(&without));
-    let joins = |nodes: &std::collections::BTreeMap<String, usize>| {
-        nodes
-            .iter()
-            .filter(|(k, _)| k.ends_with("JOIN"))
-            .map(|(k, v)| (k.clone(), *v))
-            .collect::<Vec<_>>()
-    };
+    let (with_trained, without) =
+        plan_nodes_of_sample_and_variant("        trained: { weight: 0.1 }\n", "");
     assert_eq!(
         joins(&with_trained),
         joins(&without),
@@ -412,24 +411,8 @@ fn a_segment_adds_roll_ups_to_the_plan_but_no_join_and_no_unit_frame() {
     // were filtered below it, every unit frame and its joins were planned
     // once per variant: 258 left joins with `segment_by: [plan]` against 142
     // without, 32 nested-loop joins against 16.
-    let dir = tempfile::tempdir().unwrap();
-    let with_segment = sample_pipeline_with(dir.path(), "");
-    let text = std::fs::read_to_string(&with_segment).unwrap();
-    assert!(text.contains("segment_by: [plan]"));
-    let without = dir.path().join("no-segment.yaml");
-    std::fs::write(
-        &without,
-        text.replace("segment_by: [plan]", "segment_by: []"),
-    )
-    .unwrap();
-    let (segmented, plain) = (plan_nodes(&with_segment), plan_nodes(&without));
-    let joins = |nodes: &std::collections::BTreeMap<String, usize>| {
-        nodes
-            .iter()
-            .filter(|(k, _)| k.ends_with("JOIN"))
-            .map(|(k, v)| (k.clone(), *v))
-            .collect::<Vec<_>>()
-    };
+    let (segmented, plain) =
+        plan_nodes_of_sample_and_variant("segment_by: [plan]", "segment_by: []");
     assert_eq!(
         joins(&segmented),
         joins(&plain),

@@ -117,7 +117,7 @@ pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedAct
                 .into_iter()
                 .filter(|(key, _)| !reductions.contains_key(key))
                 .collect();
-            if let (Some(_), false) = (activity, folds.is_empty()) {
+            if activity.is_some() && !folds.is_empty() {
                 // The fold drops the rows of unknown accounts by the slots it
                 // looks up: the events without the contract's join to them.
                 let rows = crate::activity::local_rows(inputs, range)?;
