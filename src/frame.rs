@@ -22,6 +22,20 @@ pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> 
         .map_err(|e| Error::engine(what, e))
 }
 
+/// A second reader of a streaming pass over a source's rows: it names the
+/// columns it reads, which the engine computes beside the pass's own over
+/// the same rows, and takes each batch after the pass has
+/// (docs/ARCHITECTURE.md, "Activity": the activity fold rides the events'
+/// data rules, so that events are read once).
+pub trait Rider: Send {
+    /// The columns it reads, as expressions over the pass's rows.
+    fn columns(&self) -> Vec<Expr>;
+    /// Takes one batch (the pass's columns and [`Rider::columns`]).
+    fn add(&mut self, batch: &DataFrame) -> PolarsResult<()>;
+    /// Every row has been read.
+    fn done(&mut self);
+}
+
 /// Streams the rows of `plan` in batches (`batch_rows`, None: as the
 /// engine reads them) into `state` through `add`, one batch at a time,
 /// and gives the state back: a fold in Rust over a plan whose per-row work

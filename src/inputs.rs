@@ -11,20 +11,6 @@ use crate::error::{Error, Result};
 use crate::source::{
     build_source, open_source, AccountKey, IdValues, LoadedSource, OpenedSource, NAME_KEY,
 };
-use crate::time::DayRange;
-
-/// The event names of the rows whose day is in `range`, each with its last
-/// day there: `event_name` (String, null for rows without one) and `day`
-/// (Date). A name has a row in `[from, range.end)` exactly when its last
-/// day is on or after `from`, so these rows give the activity's dictionary
-/// of names for any `from` in the range
-/// ([`crate::activity::local_names`]); the events' data rules collect them
-/// (`QualityReport::event_names`) without reading the events again.
-#[derive(Debug, Clone)]
-pub struct EventNames {
-    pub range: DayRange,
-    pub last_days: DataFrame,
-}
 
 /// Every configured source, scanned.
 pub struct Inputs {
@@ -33,8 +19,9 @@ pub struct Inputs {
     account_ids: Option<LazyFrame>,
     /// Configured sources that could not be read ([`Inputs::scan_all`]).
     failed: std::collections::BTreeSet<SourceName>,
-    /// The event names the data rules saw ([`Inputs::set_event_names`]).
-    event_names: Option<EventNames>,
+    /// [`Inputs::known_ids`] once read, without and with the users: the
+    /// data rules and the activity fold both look ids up in them.
+    known: [std::sync::OnceLock<(Series, Option<Series>)>; 2],
 }
 
 impl Inputs {
@@ -170,7 +157,7 @@ impl Inputs {
             sources,
             account_ids,
             failed,
-            event_names: None,
+            known: Default::default(),
         };
         Ok((inputs, problems))
     }
@@ -193,21 +180,8 @@ impl Inputs {
                 .collect(),
             account_ids: self.account_ids.clone(),
             failed: self.failed.clone(),
-            event_names: self.event_names.clone(),
+            known: Default::default(),
         }
-    }
-
-    /// Keeps the event names that the data rules saw in these inputs'
-    /// `events` (`QualityReport::event_names`): the activity's dictionary
-    /// of names is read from them instead of the events
-    /// ([`crate::activity::local_names`]).
-    pub fn set_event_names(&mut self, names: Option<EventNames>) {
-        self.event_names = names;
-    }
-
-    /// The event names of [`Inputs::set_event_names`].
-    pub fn event_names(&self) -> Option<&EventNames> {
-        self.event_names.as_ref()
     }
 
     pub fn get(&self, name: SourceName) -> Option<&LoadedSource> {
@@ -224,8 +198,17 @@ impl Inputs {
     /// The account ids of `accounts` and, with `users` (when the pipeline
     /// has `users`), the user ids of `users`, read together: the ids that
     /// the data rules and the activity fold look rows up in
-    /// ([`crate::ids::IdSet`]).
+    /// ([`crate::ids::IdSet`]). Read once per run.
     pub fn known_ids(&self, users: bool) -> Result<(Series, Option<Series>)> {
+        let memo = &self.known[users as usize];
+        if let Some(known) = memo.get() {
+            return Ok(known.clone());
+        }
+        let known = self.read_known_ids(users)?;
+        Ok(memo.get_or_init(|| known).clone())
+    }
+
+    fn read_known_ids(&self, users: bool) -> Result<(Series, Option<Series>)> {
         let what = "reading the known ids";
         let mut plans = vec![self.account_ids()?.select([col("account_id")])];
         let users = users && self.get(SourceName::Users).is_some();

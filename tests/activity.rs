@@ -116,7 +116,11 @@ fn explain_shows_each_reduction_once_with_the_day_bounds_at_the_reader() {
         .iter()
         .filter(|h| h.starts_with("== activity: "))
         .collect();
-    for key in ["event_names:2025-11-01", "summary:account", "summary:user"] {
+    for key in [
+        "names_used:account:2025-11-01",
+        "summary:account",
+        "summary:user",
+    ] {
         let header = format!("== activity: {key} ==");
         assert_eq!(
             headers.iter().filter(|h| **h == header).count(),
@@ -209,4 +213,25 @@ fn generated_events_are_written_by_month_in_time_order() {
     let mut distinct = in_name_order.clone();
     distinct.dedup();
     assert!(distinct.len() > 12, "{months:?}");
+}
+
+#[test]
+fn events_are_read_once_by_their_data_rules_and_the_activity_fold() {
+    // The sample pipeline's event metrics: the fold rides the events' data rules (`-v` says
+    // so), and no other pass over events is made.
+    let dir = tempfile::tempdir().unwrap();
+    let output = bin()
+        .arg("-v")
+        .arg("run")
+        .arg(repo().join("pipelines/education_impact.yaml"))
+        .arg("--output")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    let count = |text: &str| log.lines().filter(|l| l.contains(text)).count();
+    assert_eq!(count("checking source `events`"), 1, "{log}");
+    assert_eq!(count("one pass (with the data rules of events"), 1, "{log}");
+    assert_eq!(count("computing the activity of events"), 0, "{log}");
 }

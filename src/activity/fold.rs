@@ -13,7 +13,6 @@
 //! the same reduction as a polars plan: what `explain` shows, and the
 //! reference the fold is tested against.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -46,6 +45,9 @@ pub enum Reduction {
     FirstEventFrom { event: String, starts: LazyFrame },
     /// [`reduce::users_seen`]: distinct (`user_id`, `account_id`).
     UsersSeen,
+    /// [`reduce::names_used`]: `subject_id`, `event_name` of every name
+    /// the subject has a row of from `from` on.
+    NamesUsed { subject: Subject, from: NaiveDate },
 }
 
 impl Reduction {
@@ -60,6 +62,7 @@ impl Reduction {
                 reduce::first_event_from(activity, event, starts.clone())
             }
             Reduction::UsersSeen => reduce::users_seen(activity),
+            Reduction::NamesUsed { subject, from } => reduce::names_used(activity, *subject, *from),
         }
     }
 }
@@ -99,14 +102,21 @@ enum State {
         first: Vec<u32>,
         more: FxHashSet<(u32, u32)>,
     },
+    /// Per subject: the codes of the names it has a row of.
+    Names {
+        subject: Subject,
+        used: names::NamesUsed,
+    },
 }
 
-/// The fold's state: the subjects' indexes, the names of interest and
-/// each reduction's state.
+/// The fold's state: the subjects' indexes, the names of interest, every
+/// name met (when a reduction asks for every name) and each reduction's
+/// state.
 struct Fold {
     accounts: Index,
     users: Index,
     names: Vec<String>,
+    dictionary: Option<names::Dictionary>,
     states: Vec<State>,
 }
 
@@ -124,19 +134,31 @@ impl Fold {
             .positions(batch.column("user_id")?, slots(USER_SLOT))?;
         let days = values(batch.column("day")?.i32()?, NO_LAST);
         let codes = values(batch.column("code")?.u32()?, NONE);
-        let (n_accounts, n_users) = (self.accounts.len(), self.users.len());
+        let every = match &mut self.dictionary {
+            Some(dictionary) => dictionary.codes(batch.column("event_name")?.str()?),
+            None => Vec::new(),
+        };
+        let rows = Rows {
+            accounts: &accounts,
+            users: &users,
+            days: &days,
+            codes: &codes,
+            every: &every,
+            n_accounts: self.accounts.len(),
+            n_users: self.users.len(),
+        };
         for state in &mut self.states {
-            state.add(&accounts, &users, &days, &codes, n_accounts, n_users);
+            state.add(&rows);
         }
         Ok(())
     }
 
     /// The position of each row's event name among [`Fold::names`], as the
     /// `code` column ([`NONE`] for another name).
-    fn code_column(&self) -> Expr {
+    fn code_column(&self, name_column: Expr) -> Expr {
         let mut code = lit(NONE);
         for (i, name) in self.names.iter().enumerate().rev() {
-            code = when(col("event_name").eq(lit(name.as_str())))
+            code = when(name_column.clone().eq(lit(name.as_str())))
                 .then(lit(i as u32))
                 .otherwise(code);
         }
@@ -144,16 +166,30 @@ impl Fold {
     }
 }
 
+/// A batch's rows as the states read them: per row the positions of its
+/// account and user, its day, the code of its name among the names of
+/// interest and among every name met (empty without a dictionary).
+struct Rows<'a> {
+    accounts: &'a [u32],
+    users: &'a [u32],
+    days: &'a [i32],
+    codes: &'a [u32],
+    every: &'a [u32],
+    n_accounts: usize,
+    n_users: usize,
+}
+
 impl State {
-    fn add(
-        &mut self,
-        accounts: &[u32],
-        users: &[u32],
-        days: &[i32],
-        codes: &[u32],
-        n_accounts: usize,
-        n_users: usize,
-    ) {
+    fn add(&mut self, rows: &Rows) {
+        let Rows {
+            accounts,
+            users,
+            days,
+            codes,
+            n_accounts,
+            n_users,
+            ..
+        } = *rows;
         let of = |subject: &Subject| match subject {
             Subject::Account => (accounts, n_accounts),
             Subject::User => (users, n_users),
@@ -228,6 +264,10 @@ impl State {
                     }
                 }
             }
+            State::Names { subject, used } => {
+                let (subjects, n) = of(subject);
+                used.add(subjects, days, rows.every, n);
+            }
         }
     }
 }
@@ -300,14 +340,21 @@ impl Fold {
                 first: Vec::new(),
                 more: FxHashSet::default(),
             },
+            Reduction::NamesUsed { subject, from } => {
+                self.dictionary.get_or_insert_with(Default::default);
+                State::Names {
+                    subject: *subject,
+                    used: names::NamesUsed::new(date_to_days(*from)),
+                }
+            }
         })
     }
 }
 
 /// The id types of activity's subjects.
-struct Types {
-    account: DataType,
-    user: DataType,
+pub struct Types {
+    pub account: DataType,
+    pub user: DataType,
 }
 
 /// Ids known before the pass (the accounts of `accounts`, the users of
@@ -327,86 +374,11 @@ pub struct Known {
 const ACCOUNT_SLOT: &str = "account_slot";
 const USER_SLOT: &str = "user_slot";
 
-/// Computes every reduction of `reductions` (by key) in one pass over
-/// `activity` (the contract of [`super`]; its days are never null). With
-/// `known.only_these_accounts`, rows of other accounts may be left in
-/// `activity` ([`super::local_rows`]): their account has no slot among the
-/// known accounts, and they are dropped here, as the contract's join would.
-pub fn compute(
-    activity: LazyFrame,
-    reductions: &BTreeMap<String, Reduction>,
-    known: &Known,
-) -> Result<BTreeMap<String, DataFrame>> {
-    compute_in_batches(activity, reductions, known, None)
-}
-
-/// [`compute`], the rows coming in batches of `batch_rows` (None: as the
-/// engine reads them).
-fn compute_in_batches(
-    activity: LazyFrame,
-    reductions: &BTreeMap<String, Reduction>,
-    known: &Known,
-    batch_rows: Option<std::num::NonZeroUsize>,
-) -> Result<BTreeMap<String, DataFrame>> {
-    let what = "computing the activity of events";
-    let engine = |e| Error::engine(what, e);
-    if reductions.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let schema = activity.clone().collect_schema().map_err(engine)?;
-    let dtype = |column: &str| {
-        schema
-            .get(column)
-            .cloned()
-            .ok_or_else(|| Error::other(format!("activity has no column `{column}`")))
-    };
-    let types = Types {
-        account: dtype("account_id")?,
-        user: dtype("user_id")?,
-    };
-    let mut fold = Fold {
-        accounts: Index::new(&types.account, known.accounts.clone())?,
-        users: Index::new(&types.user, known.users.clone())?,
-        names: Vec::new(),
-        states: Vec::new(),
-    };
-    for reduction in reductions.values() {
-        let state = fold.state(reduction)?;
-        fold.states.push(state);
-    }
-    let code = fold.code_column();
-    let mut columns = vec![
-        col("account_id"),
-        col("user_id"),
-        col("day").cast(DataType::Int32),
-        code,
-    ];
-    for (ids, column, slot) in [
-        (&known.accounts, "account_id", ACCOUNT_SLOT),
-        (&known.users, "user_id", USER_SLOT),
-    ] {
-        if let Some(ids) = ids {
-            columns.push(ids.slot_of(col(column)).alias(slot));
-        }
-    }
-    let rows = activity.select(columns);
-    let rows = match (&known.accounts, known.only_these_accounts) {
-        (Some(_), true) => rows.filter(col(ACCOUNT_SLOT).neq(lit(crate::ids::NO_SLOT))),
-        _ => rows,
-    };
-    let fold =
-        crate::frame::fold_batches(rows, fold, batch_rows, what, |fold, batch| fold.add(batch))?;
-    reductions
-        .iter()
-        .zip(&fold.states)
-        .map(|((key, reduction), state)| {
-            let frame = fold.frame(reduction, state, &types).map_err(engine)?;
-            Ok((key.clone(), frame))
-        })
-        .collect()
-}
-
 mod frames;
 mod index;
+mod names;
+mod pass;
+
+pub use pass::{compute, types_of, Pass, RowColumns};
 #[cfg(test)]
 mod tests;

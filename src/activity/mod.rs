@@ -40,7 +40,6 @@ pub mod sql;
 mod staging;
 pub mod store;
 
-use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::config::{Pipeline, ResolvedSource, SourceName};
@@ -90,14 +89,7 @@ pub fn local_rows(inputs: &Inputs, range: DayRange) -> Result<LazyFrame> {
         .get(SourceName::Events)
         .ok_or_else(|| crate::error::Error::config("source `events` is required"))?;
     let rows = events.frame_in_days("event_time", range.first, range.end);
-    // Without a `user_id` column: null, of the id type.
-    let user = if events.has_column("user_id") {
-        col("user_id")
-    } else {
-        when(lit(false))
-            .then(col("account_id"))
-            .otherwise(lit(NULL))
-    };
+    let user = user_or_null(events, col("user_id"), col("account_id"));
     // One row per event, or a rollup's rows with their counts (checked to
     // be whole numbers from 1 to 2³² − 1 by the data rules).
     let count = if events.is_rollup() {
@@ -114,39 +106,48 @@ pub fn local_rows(inputs: &Inputs, range: DayRange) -> Result<LazyFrame> {
     ]))
 }
 
-/// The local engine's dictionary of event names: the names of the events
-/// source's rows whose UTC day is in `[from, end)`, of any account, once
-/// each and sorted ([`reduce::event_names`]). A superset of the names in
-/// activity over those days (activity keeps the known accounts' rows only):
-/// a plan reads what each name did in activity, so a name no subject has
-/// only costs a column; without the check against the accounts it reads
-/// two columns (at L 1.9 s against 3.4 s with it, measured with Python
-/// polars).
-///
-/// When the data rules have read the events' days already, the names come
-/// from what they saw, each name's last day ([`Inputs::event_names`]): a
-/// name has a row in `[from, end)` exactly when its last day there is on or
-/// after `from`.
-pub fn local_names(inputs: &Inputs, from: NaiveDate, end: NaiveDate) -> Result<LazyFrame> {
-    let seen = inputs
-        .event_names()
-        .filter(|seen| seen.range.first <= from && seen.range.end == end);
-    if let Some(seen) = seen {
-        return Ok(reduce::event_names(seen.last_days.clone().lazy(), from));
-    }
+/// The events' rows as their data rules' pass reads them (the source's
+/// checked rows, [`crate::source::LoadedSource::checked_in_days`]): where
+/// the activity fold finds each row's values when it rides that pass
+/// ([`fold::RowColumns`]), so that events are read once
+/// (docs/ARCHITECTURE.md, "Activity"). The rows the contract keeps are
+/// those of [`local_rows`]: their UTC day in `range` (the pass may read a
+/// day more on each side).
+pub fn checked_rows(inputs: &Inputs, range: DayRange) -> Result<fold::RowColumns> {
     let events = inputs
         .get(SourceName::Events)
         .ok_or_else(|| crate::error::Error::config("source `events` is required"))?;
-    let rows = events
-        .frame_in_days("event_time", from, end)
-        .select([col("event_time").alias("day"), col("event_name")]);
-    Ok(reduce::event_names(rows, from))
+    let typed = |column: &str| col(crate::source::typed_column(column));
+    let user = user_or_null(events, typed("user_id"), typed("account_id"));
+    let day = typed("event_time");
+    Ok(fold::RowColumns {
+        account: typed("account_id"),
+        user,
+        day: day.clone(),
+        name: typed("event_name"),
+        keep: Some(crate::time::in_range(
+            day,
+            crate::time::date_lit(range.first),
+            crate::time::date_lit(range.end),
+        )),
+    })
+}
+
+/// The events' `user`, or without a `user_id` column null, of the id
+/// type of `account`.
+fn user_or_null(events: &crate::source::LoadedSource, user: Expr, account: Expr) -> Expr {
+    if events.has_column("user_id") {
+        user
+    } else {
+        when(lit(false)).then(account).otherwise(lit(NULL))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testkit::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn the_local_engine_keeps_the_contract() {

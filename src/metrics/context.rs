@@ -57,17 +57,12 @@ pub struct PlanContext<'a> {
     activity: Option<(DayRange, LazyFrame)>,
     /// Reductions of activity computed by the activity stage, by key.
     reductions: RefCell<BTreeMap<String, LazyFrame>>,
-    /// Reductions the plans asked for that are not computed yet, by key.
-    requested: RefCell<BTreeMap<String, LazyFrame>>,
-    /// Of those, the ones the activity stage computes in its one pass
-    /// ([`crate::activity::fold`]), by key.
+    /// Reductions the plans asked for that are not computed yet, by key:
+    /// the activity stage computes them in its one pass
+    /// ([`crate::activity::fold`]).
     folds: RefCell<BTreeMap<String, Reduction>>,
     /// What the plans asked of each subject's summary ([`reduce::summary`]).
     summary_fields: RefCell<BTreeMap<Subject, BTreeSet<SummaryField>>>,
-    /// Requested reductions whose values plans need in order to be built
-    /// (dictionaries of event names): the activity stage computes them
-    /// first, then plans again.
-    prerequisites: RefCell<BTreeSet<String>>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -89,10 +84,8 @@ impl<'a> PlanContext<'a> {
             shared: Default::default(),
             activity: None,
             reductions: Default::default(),
-            requested: Default::default(),
             folds: Default::default(),
             summary_fields: Default::default(),
-            prerequisites: Default::default(),
         }
     }
 
@@ -226,31 +219,6 @@ impl<'a> PlanContext<'a> {
         })
     }
 
-    /// A per-subject reduction of activity, by `key`: the collected frame
-    /// once the activity stage has computed it
-    /// ([`PlanContext::with_reductions`]), else its lazy plan, which is
-    /// recorded so that the stage knows what to compute
-    /// ([`PlanContext::requested_reductions`]). Reductions are computed
-    /// apart from the metrics because polars 0.55 does not push filters
-    /// into a scan below a shared (cached) node: computed on their own, the
-    /// day bounds reach the Parquet reader.
-    pub fn reduction(
-        &self,
-        key: String,
-        build: impl FnOnce(LazyFrame) -> Result<LazyFrame>,
-    ) -> Result<LazyFrame> {
-        if let Some(frame) = self.reductions.borrow().get(&key) {
-            return Ok(frame.clone());
-        }
-        let (_, activity) = self.activity()?;
-        let plan = build(activity)?;
-        self.requested
-            .borrow_mut()
-            .entry(key)
-            .or_insert_with(|| plan.clone());
-        Ok(plan)
-    }
-
     /// A per-subject reduction of activity that the activity stage folds
     /// in its one pass over the rows ([`crate::activity::fold`]), by
     /// `key`: the computed frame, else the reduction's plan (recorded).
@@ -264,10 +232,10 @@ impl<'a> PlanContext<'a> {
         Ok(plan)
     }
 
-    /// The reductions the plans built so far asked for, by key, as plans
-    /// (the folded ones too: what `explain` shows).
+    /// The reductions the plans built so far asked for, by key, as polars
+    /// plans (what `explain` shows).
     pub fn requested_reductions(&self) -> BTreeMap<String, LazyFrame> {
-        let mut requested = self.requested.borrow().clone();
+        let mut requested = BTreeMap::new();
         if let Some((_, activity)) = self.activity.clone() {
             for (key, reduction) in self.requested_folds() {
                 requested.insert(key, reduction.plan(activity.clone()));
@@ -349,69 +317,18 @@ impl<'a> PlanContext<'a> {
     /// Gives the metrics the computed reductions (by key).
     pub fn with_reductions(self, computed: BTreeMap<String, LazyFrame>) -> Self {
         *self.reductions.borrow_mut() = computed;
-        self.requested.borrow_mut().clear();
         self.folds.borrow_mut().clear();
         self
     }
 
-    /// A dictionary of the event names in activity from `from` on, sorted
-    /// (it may hold more names: [`crate::activity::local_names`]): the
-    /// frame, and its names once the activity stage has computed it. Before
-    /// that the names are None and the reduction is recorded as a
-    /// prerequisite: the stage computes it first and plans again, so that
-    /// plans can depend on the names.
-    pub fn event_names(&self, from: chrono::NaiveDate) -> Result<(LazyFrame, Option<Vec<String>>)> {
-        let key = format!("event_names:{from}");
-        let computed = self.reductions.borrow().get(&key).cloned();
-        if let Some(frame) = computed {
-            let names = frame
-                .clone()
-                .collect()
-                .map_err(|e| crate::error::Error::engine("reading the event names", e))?;
-            let names = names
-                .column("event_name")
-                .and_then(|c| c.str().cloned())
-                .map_err(|e| crate::error::Error::engine("reading the event names", e))?
-                .iter()
-                .flatten()
-                .map(str::to_string)
-                .collect();
-            return Ok((frame, Some(names)));
-        }
-        self.prerequisites.borrow_mut().insert(key.clone());
-        let (range, _) = self.activity()?;
-        let names = crate::activity::local_names(self.inputs, from.max(range.first), range.end)?;
-        let frame = self.reduction(key, |_| Ok(names))?;
-        Ok((frame, None))
-    }
-
-    /// The requested reductions that plans need computed before they can be
-    /// built ([`PlanContext::event_names`]).
-    pub fn prerequisites(&self) -> BTreeSet<String> {
-        self.prerequisites.borrow().clone()
-    }
-
-    /// Per subject and event name, from the day `from` on: first and last
-    /// day ([`reduce::event_days`]), with the names of
-    /// [`PlanContext::event_names`] as the dictionary.
-    pub fn event_days(&self, subject: Subject, from: chrono::NaiveDate) -> Result<LazyFrame> {
-        // The subjects a row can have: the known accounts (activity keeps
-        // only theirs), or the users seen.
-        let accounts = match subject {
-            Subject::Account => Some(
-                self.inputs
-                    .account_ids()?
-                    .select([col("account_id").alias("subject_id")]),
-            ),
-            Subject::User => None,
-        };
-        let (names, _) = self.event_names(from)?;
-        let key = format!("event_days:{}:{from}", subject.name());
-        self.reduction(key, |activity| {
-            let rows = activity.filter(col("day").gt_eq(date_lit(from)));
-            let subjects = accounts.unwrap_or_else(|| reduce::subjects_seen(rows.clone(), subject));
-            Ok(reduce::event_days(rows, subject, subjects, names))
-        })
+    /// Per subject: each event name it has a row of from the day `from`
+    /// on ([`reduce::names_used`]: `subject_id`, `event_name`), folded in
+    /// the one pass: no dictionary of names is needed before it.
+    pub fn names_used(&self, subject: Subject, from: chrono::NaiveDate) -> Result<LazyFrame> {
+        self.folded(
+            format!("names_used:{}:{from}", subject.name()),
+            Reduction::NamesUsed { subject, from },
+        )
     }
 
     /// Per subject that did `event`: the last day with it

@@ -1,10 +1,11 @@
 //! The activity stage: the per-subject reductions of events that the
-//! configured metrics read, found by planning every metric, then collected
-//! one by one, each with the day bounds reaching the events reader
-//! (docs/ARCHITECTURE.md, "Activity"). It runs after the checks and before
+//! configured metrics read, found by planning every metric, then folded
+//! together in one pass over the rows, the day bounds reaching the events
+//! reader (docs/ARCHITECTURE.md, "Activity"). It runs after the checks and before
 //! the plan stage, whose plans read the collected frames.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
@@ -25,9 +26,6 @@ pub fn range(job: &Job) -> Option<DayRange> {
 pub struct ActivityPlans {
     /// By key, as lazy plans (nothing is executed).
     pub plans: BTreeMap<String, LazyFrame>,
-    /// The keys of the plans the metrics need computed before they can be
-    /// planned (the event-name dictionaries).
-    pub prerequisites: std::collections::BTreeSet<String>,
     /// The reductions computed together in one pass over the rows
     /// ([`crate::activity::fold`]), by key (their plans are in `plans`).
     pub folds: BTreeMap<String, Reduction>,
@@ -36,25 +34,15 @@ pub struct ActivityPlans {
 }
 
 /// The reductions of activity the configured metrics read, found by
-/// planning every metric once over the reductions already `computed`.
-fn plan_reductions(
-    job: &Job,
-    inputs: &Inputs,
-    computed: &BTreeMap<String, DataFrame>,
-) -> Result<ActivityPlans> {
+/// planning every metric once.
+fn plan_reductions(job: &Job, inputs: &Inputs) -> Result<ActivityPlans> {
     let frames = Frames::new(&job.pipeline, inputs, false)?;
-    let ctx = frames.context(job, inputs)?.with_reductions(
-        computed
-            .iter()
-            .map(|(key, frame)| (key.clone(), frame.clone().lazy()))
-            .collect(),
-    );
+    let ctx = frames.context(job, inputs)?;
     for config in &job.metrics {
         config.metric().plan(&ctx)?;
     }
     Ok(ActivityPlans {
         plans: ctx.requested_reductions(),
-        prerequisites: ctx.prerequisites(),
         folds: ctx.requested_folds(),
         activity: ctx.activity_frame(),
     })
@@ -66,12 +54,11 @@ pub fn activity_plans(job: &Job, inputs: &Inputs) -> Result<ActivityPlans> {
     if range(job).is_none() {
         return Ok(ActivityPlans {
             plans: BTreeMap::new(),
-            prerequisites: Default::default(),
             folds: BTreeMap::new(),
             activity: None,
         });
     }
-    plan_reductions(job, inputs, &BTreeMap::new())
+    plan_reductions(job, inputs)
 }
 
 /// The activity stage's result: every reduction the metrics read, collected.
@@ -81,80 +68,136 @@ pub struct ComputedActivity {
     pub reductions: BTreeMap<String, DataFrame>,
 }
 
-/// The activity stage: computes the reductions of activity the metrics
-/// read (None when no metric reads events). First the prerequisites (the
-/// event-name dictionaries), then, planned again with them, the rest: the
-/// per-subject reductions folded in one pass over the rows, any other one
-/// on its own.
-pub fn compute_activity(job: &Job, inputs: &Inputs) -> Result<Option<ComputedActivity>> {
+/// The activity fold, prepared before the checks so that it reads the
+/// events' rows in the pass of their data rules ([`crate::frame::Rider`]):
+/// events are read once per run (docs/ARCHITECTURE.md, "Activity").
+pub struct Ride {
+    state: Arc<Mutex<Riding>>,
+}
+
+/// What the rider shares with [`Ride`]: the fold, and whether the pass
+/// has read every row.
+struct Riding {
+    pass: Option<fold::Pass>,
+    done: bool,
+    /// The time spent folding batches in.
+    seconds: f64,
+}
+
+/// The [`crate::frame::Rider`] handed to the checks.
+struct Rider {
+    state: Arc<Mutex<Riding>>,
+    columns: Vec<Expr>,
+}
+
+impl crate::frame::Rider for Rider {
+    fn columns(&self) -> Vec<Expr> {
+        self.columns.clone()
+    }
+
+    fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "the activity fold failed on a batch"))?;
+        let started = std::time::Instant::now();
+        let added = match &mut state.pass {
+            Some(pass) => pass.add(batch),
+            None => Ok(()),
+        };
+        state.seconds += started.elapsed().as_secs_f64();
+        added
+    }
+
+    fn done(&mut self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.done = true;
+        }
+    }
+}
+
+/// The activity fold of the reductions the metrics read, ready to ride
+/// the events' data rules (None when no metric reads events): a [`Ride`]
+/// for [`compute_activity`] and the rider for [`crate::quality::check_all`].
+pub fn prepare_ride(
+    job: &Job,
+    inputs: &Inputs,
+) -> Result<Option<(Ride, Box<dyn crate::frame::Rider>)>> {
     let Some(range) = range(job) else {
         return Ok(None);
     };
-    let mut reductions = BTreeMap::new();
-    // Each round computes what is missing; a round that finds no missing
-    // prerequisite computes everything else and is the last. Prerequisites
-    // never depend on one another, so there are at most two rounds; the
-    // bound guards against a plan that asks for a new one every time.
-    for _ in 0..3 {
-        let ActivityPlans {
-            plans,
-            prerequisites,
-            folds,
-            activity,
-        } = plan_reductions(job, inputs, &reductions)?;
-        let missing: Vec<(String, LazyFrame)> = plans
-            .into_iter()
-            .filter(|(key, _)| !reductions.contains_key(key))
-            .collect();
-        let first: Vec<(String, LazyFrame)> = missing
-            .iter()
-            .filter(|(key, _)| prerequisites.contains(key))
-            .cloned()
-            .collect();
-        let last_round = first.is_empty();
-        if last_round {
-            let folds: BTreeMap<String, Reduction> = folds
-                .into_iter()
-                .filter(|(key, _)| !reductions.contains_key(key))
-                .collect();
-            if activity.is_some() && !folds.is_empty() {
-                // The fold drops the rows of unknown accounts by the slots it
-                // looks up: the events without the contract's join to them.
-                let rows = crate::activity::local_rows(inputs, range)?;
-                reductions.extend(compute_folds(inputs, rows, &folds)?);
-            }
-        }
-        for (key, plan) in if last_round { missing } else { first } {
-            if !reductions.contains_key(&key) {
-                reductions.insert(key.clone(), compute_reduction(&key, plan)?);
-            }
-        }
-        if last_round {
-            return Ok(Some(ComputedActivity { range, reductions }));
-        }
+    let ActivityPlans {
+        folds, activity, ..
+    } = plan_reductions(job, inputs)?;
+    if activity.is_none() || folds.is_empty() {
+        return Ok(None);
     }
-    Err(crate::error::Error::other(
-        "the activity stage did not settle: a metric asked for new prerequisites three times",
-    ))
+    let types = fold::types_of(&crate::activity::local_rows(inputs, range)?)?;
+    let pass = fold::Pass::new(&folds, &known_ids(inputs)?, types)?;
+    let columns = pass.columns(&crate::activity::checked_rows(inputs, range)?);
+    let state = Arc::new(Mutex::new(Riding {
+        pass: Some(pass),
+        done: false,
+        seconds: 0.0,
+    }));
+    let rider = Rider {
+        state: state.clone(),
+        columns,
+    };
+    Ok(Some((Ride { state }, Box::new(rider))))
 }
 
-/// One reduction, collected on its own: each streams the events itself, so
-/// the peak memory is that of one reduction's group-by (collected together,
-/// every group-by and its scan buffers are alive at once).
-fn compute_reduction(key: &str, plan: LazyFrame) -> Result<DataFrame> {
-    let started = std::time::Instant::now();
-    let frame = crate::frame::collect_all(vec![plan], "computing the activity of events")?
-        .pop()
-        .unwrap_or_default();
+/// The activity stage: computes the reductions of activity the metrics
+/// read (None when no metric reads events), folded together in one pass
+/// over the rows: the pass of the events' data rules when `ride` rode it
+/// to the end, else a pass of its own.
+pub fn compute_activity(
+    job: &Job,
+    inputs: &Inputs,
+    ride: Option<Ride>,
+) -> Result<Option<ComputedActivity>> {
+    let Some(range) = range(job) else {
+        return Ok(None);
+    };
+    let ridden = ride.and_then(|ride| {
+        let mut state = ride.state.lock().ok()?;
+        let riding = &mut *state;
+        let pass = riding.pass.take().filter(|_| riding.done)?;
+        Some((pass, riding.seconds))
+    });
+    if let Some((pass, folding)) = ridden {
+        let reductions = pass.frames()?;
+        log_folded(
+            &reductions,
+            &format!("(with the data rules of events, {folding:.2}s of folding)"),
+        );
+        return Ok(Some(ComputedActivity { range, reductions }));
+    }
+    let ActivityPlans {
+        folds, activity, ..
+    } = plan_reductions(job, inputs)?;
+    let reductions = match activity.is_some() && !folds.is_empty() {
+        // The fold drops the rows of unknown accounts by the slots it looks
+        // up: the events without the contract's join to them.
+        true => {
+            let rows = crate::activity::local_rows(inputs, range)?;
+            compute_folds(inputs, rows, &folds)?
+        }
+        false => BTreeMap::new(),
+    };
+    Ok(Some(ComputedActivity { range, reductions }))
+}
+
+/// At debug level (`-v`): the frames of the fold's pass, and the pass.
+fn log_folded(frames: &BTreeMap<String, DataFrame>, pass: &str) {
+    let rows: Vec<String> = frames
+        .iter()
+        .map(|(key, frame)| format!("{key} {}", frame.height()))
+        .collect();
     crate::log::debug(
         "activity",
-        &format!(
-            "{key}: {} row(s) in {:.2}s",
-            frame.height(),
-            started.elapsed().as_secs_f64()
-        ),
+        &format!("one pass {pass}: {} row(s)", rows.join(", ")),
     );
-    Ok(frame)
 }
 
 /// The reductions `folds`, computed together in one pass over `activity`.
@@ -166,18 +209,8 @@ fn compute_folds(
     let started = std::time::Instant::now();
     let known = known_ids(inputs)?;
     let frames = fold::compute(activity, folds, &known)?;
-    let rows: Vec<String> = frames
-        .iter()
-        .map(|(key, frame)| format!("{key} {}", frame.height()))
-        .collect();
-    crate::log::debug(
-        "activity",
-        &format!(
-            "one pass: {} row(s) in {:.2}s",
-            rows.join(", "),
-            started.elapsed().as_secs_f64()
-        ),
-    );
+    let seconds = started.elapsed().as_secs_f64();
+    log_folded(&frames, &format!("(of its own, {seconds:.2}s)"));
     Ok(frames)
 }
 
@@ -201,9 +234,7 @@ fn known_ids(inputs: &Inputs) -> Result<fold::Known> {
 
 /// Empty frames with the schemas of the reductions `activity` (from
 /// [`activity_plans`]), standing in for them in the metrics' plans that
-/// `explain` shows (None when no metric reads events). Prerequisites get
-/// none: their values are not known without reading the events, and the
-/// metrics plan for that case.
+/// `explain` shows (None when no metric reads events).
 pub fn activity_stand_ins(job: &Job, activity: &ActivityPlans) -> Result<Option<ComputedActivity>> {
     let Some(range) = range(job) else {
         return Ok(None);
@@ -211,7 +242,6 @@ pub fn activity_stand_ins(job: &Job, activity: &ActivityPlans) -> Result<Option<
     let reductions = activity
         .plans
         .iter()
-        .filter(|(key, _)| !activity.prerequisites.contains(*key))
         .map(|(key, plan)| {
             let schema = plan
                 .clone()

@@ -24,6 +24,7 @@ use polars::prelude::*;
 
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
+use crate::frame::Rider;
 use crate::inputs::Inputs;
 use crate::source::{AccountKey, LoadedSource};
 use crate::time::DayRange;
@@ -97,9 +98,6 @@ pub struct QualityReport {
     pub accounts: BTreeMap<SourceName, u64>,
     /// Per source: its main date column, and its first and last day.
     pub date_ranges: BTreeMap<SourceName, (&'static str, Option<String>, Option<String>)>,
-    /// The event names of the activity's days and each one's last day,
-    /// seen by the events' data rules (None when no metric reads events).
-    pub event_names: Option<crate::inputs::EventNames>,
 }
 
 impl QualityReport {
@@ -172,16 +170,20 @@ fn second_header_row(examples: &DataFrame) -> bool {
 /// rule that fails are reported together, and a check that reads a source
 /// with a broken rule is left out (its numbers would follow from the broken
 /// rows).
+///
+/// `rider` reads the events' rows in the same pass as their data rules
+/// ([`crate::frame::Rider`]; told [`Rider::done`] when it has read them).
 pub fn check_all(
     inputs: &Inputs,
     pipeline: &Pipeline,
     scope: &Scope,
     mut problems: Vec<crate::error::Error>,
+    rider: Option<Box<dyn Rider>>,
 ) -> Result<(QualityReport, plausibility::Plausibility)> {
     // Each part's seconds at debug level (`-v`): where the check stage's
     // time goes (docs/BENCHMARKS.md).
     let started = std::time::Instant::now();
-    let report = check(inputs, pipeline, scope)?;
+    let report = check_with(inputs, pipeline, scope, rider)?;
     let rules = started.elapsed().as_secs_f64();
     crate::log::debug("check", &format!("data rules: {rules:.2}s"));
     let mut broken = report.broken();
@@ -274,11 +276,20 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
 pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
+    check_with(inputs, pipeline, scope, None)
+}
+
+/// [`check`], with `rider` reading the events' rows in their pass.
+fn check_with(
+    inputs: &Inputs,
+    pipeline: &Pipeline,
+    scope: &Scope,
+    mut rider: Option<Box<dyn Rider>>,
+) -> Result<QualityReport> {
     let known = KnownIds::collect(inputs)?;
     let mut plans = Vec::new();
     let mut counted = Vec::new();
     let mut layout = Vec::new();
-    let mut event_names = None;
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, scope);
         let frame = check_frame(&known, loaded, scope, pipeline)?;
@@ -318,27 +329,21 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
                 _ => None,
             })
             .collect();
-        // The activity's dictionary of event names, from the same rows
-        // (docs/ARCHITECTURE.md, "Activity"): not a pass of its own.
-        let names = scope
-            .event_days
-            .filter(|_| *name == SourceName::Events && loaded.has_column("event_name"))
-            .map(|range| (typed("event_name"), range));
         let counts = tally::Counts {
             rules: row_rules,
             accounts,
             users,
             day,
-            names,
         };
-        let (counts, names) = counts.over(
+        let counts = counts.over(
             rows_checked(loaded, scope),
             &format!("checking source `{name}`"),
+            match name {
+                SourceName::Events => rider.take(),
+                _ => None,
+            },
         )?;
         counted.push(counts);
-        if names.is_some() {
-            event_names = names;
-        }
 
         for rule in &rules {
             if let Check::Unique(key) = &rule.check {
@@ -353,10 +358,7 @@ pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<Qual
     let mut results = crate::frame::collect_all(plans, "checking input data")?.into_iter();
     let mut counted = counted.into_iter();
 
-    let mut report = QualityReport {
-        event_names,
-        ..QualityReport::default()
-    };
+    let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
     let mut orphan_warnings = Vec::new();
     let mut known_ids: Option<String> = None;

@@ -15,13 +15,10 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use rustc_hash::FxHashMap;
-
 use super::known::{IdSet, NO_SLOT};
 use super::{drops, ACCOUNTS, FIRST_DAY, LAST_DAY, ORPHAN};
 use crate::error::{Error, Result};
-use crate::inputs::EventNames;
-use crate::time::{date_lit, in_range, DayRange};
+use crate::frame::Rider;
 
 /// What one pass counts over a source's check frame.
 pub(super) struct Counts {
@@ -35,9 +32,6 @@ pub(super) struct Counts {
     pub(super) users: Option<(Expr, Arc<IdSet>)>,
     /// The main day (null where it does not count).
     pub(super) day: Option<Expr>,
-    /// `events`: the typed event name and the run's activity days: each
-    /// name's last day among those days ([`EventNames`]).
-    pub(super) names: Option<(Expr, DayRange)>,
 }
 
 /// The orphan counts' inputs of [`Counts::accounts`].
@@ -59,9 +53,6 @@ const EMPTY: &str = "__empty";
 const USER: &str = "__user";
 const USER_KNOWN: &str = "__user_known";
 const DAY: &str = "__day";
-const NAME: &str = "__name";
-const NAME_DAY: &str = "__name_day";
-const UNNAMED_DAY: &str = "__unnamed_day";
 
 /// The running totals.
 #[derive(Default)]
@@ -77,20 +68,19 @@ struct Totals {
     user_known: u64,
     first: Option<i64>,
     last: Option<i64>,
-    /// [`Counts::names`]: each name's last day (days since 1970), and that
-    /// of the rows without a name.
-    names: FxHashMap<String, i32>,
-    unnamed: Option<i32>,
+    /// A second reader of the rows ([`crate::frame::Rider`]).
+    rider: Option<Box<dyn Rider>>,
 }
 
 impl Counts {
-    /// The counts over `frame` in one streaming pass, and the event names
-    /// seen when [`Counts::names`] asks for them.
+    /// The counts over `frame` in one streaming pass, which `rider` reads
+    /// too.
     pub(super) fn over(
         &self,
         frame: LazyFrame,
         what: &str,
-    ) -> Result<(DataFrame, Option<EventNames>)> {
+        rider: Option<Box<dyn Rider>>,
+    ) -> Result<DataFrame> {
         let engine = |e| Error::engine(what, e);
         let mut columns: Vec<Expr> = self
             .rules
@@ -135,20 +125,8 @@ impl Counts {
             }
             None => None,
         };
-        let names = self.names.as_ref().zip(self.day.as_ref());
-        if let Some(((name, range), day)) = names {
-            let (first, end) = (date_lit(range.first), date_lit(range.end));
-            let name = name.clone().cast(DataType::String);
-            let day_of = |rows: Expr| {
-                when(in_range(day.clone(), first.clone(), end.clone()).and(rows))
-                    .then(day.clone().cast(DataType::Date).cast(DataType::Int32))
-                    .otherwise(lit(NULL).cast(DataType::Int32))
-            };
-            columns.extend([
-                day_of(name.clone().is_not_null()).alias(NAME_DAY),
-                day_of(name.clone().is_null()).alias(UNNAMED_DAY),
-                name.alias(NAME),
-            ]);
+        if let Some(rider) = &rider {
+            columns.extend(rider.columns());
         }
         if columns.is_empty() {
             // Only the rows are counted: one column to stream.
@@ -162,6 +140,7 @@ impl Counts {
                     .as_ref()
                     .map_or(0, |a| a.known.len().div_ceil(64))
             ],
+            rider,
             ..Totals::default()
         };
         let n_rules = self.rules.len();
@@ -172,15 +151,11 @@ impl Counts {
             what,
             move |totals, batch| totals.add(batch, n_rules),
         )?;
-        let counts = self.frame(&totals, day_type.as_ref()).map_err(engine)?;
-        let names = match names {
-            Some(((_, range), _)) => Some(EventNames {
-                range: *range,
-                last_days: totals.names_frame().map_err(engine)?,
-            }),
-            None => None,
-        };
-        Ok((counts, names))
+        let mut totals = totals;
+        if let Some(rider) = &mut totals.rider {
+            rider.done();
+        }
+        self.frame(&totals, day_type.as_ref()).map_err(engine)
     }
 
     /// The one-row frame of counts.
@@ -242,12 +217,6 @@ impl Totals {
             self.user_rows += count(USER)?;
             self.user_known += count(USER_KNOWN)?;
         }
-        if batch.get_column_index(NAME).is_some() {
-            self.add_names(batch.column(NAME)?.str()?, batch.column(NAME_DAY)?.i32()?);
-            if let Some(day) = batch.column(UNNAMED_DAY)?.i32()?.max() {
-                self.unnamed = Some(self.unnamed.map_or(day, |last| last.max(day)));
-            }
-        }
         if batch.get_column_index(DAY).is_some() {
             let days = batch
                 .column(DAY)?
@@ -261,60 +230,10 @@ impl Totals {
                 self.last = Some(self.last.map_or(max, |l| l.max(max)));
             }
         }
+        if let Some(rider) = &mut self.rider {
+            rider.add(batch)?;
+        }
         Ok(())
-    }
-
-    /// Each name's last day among the rows with a day (`days` is null where
-    /// the name is). Rows are grouped by
-    /// their string view first (a name of up to 12 bytes is held in its
-    /// view; the rows of a longer one decoded from one dictionary share
-    /// theirs), so each distinct view of the batch is read as text once.
-    fn add_names(&mut self, names: &StringChunked, days: &Int32Chunked) {
-        let mut views: FxHashMap<u128, (i32, usize, usize)> = FxHashMap::default();
-        let mut days = days.iter();
-        let arrays: Vec<_> = names.downcast_iter().collect();
-        for (a, array) in arrays.iter().enumerate() {
-            for (i, view) in array.views().iter().enumerate() {
-                let Some(day) = days.next().flatten() else {
-                    continue;
-                };
-                views
-                    .entry(view.as_u128())
-                    .and_modify(|(last, _, _)| *last = (*last).max(day))
-                    .or_insert((day, a, i));
-            }
-        }
-        for (day, a, i) in views.into_values() {
-            self.saw(arrays[a].value(i), day);
-        }
-    }
-
-    fn saw(&mut self, name: &str, day: i32) {
-        match self.names.get_mut(name) {
-            Some(last) => *last = (*last).max(day),
-            None => {
-                self.names.insert(name.to_string(), day);
-            }
-        }
-    }
-
-    /// [`EventNames::last_days`], sorted by name (no name first).
-    fn names_frame(&self) -> PolarsResult<DataFrame> {
-        let mut rows: Vec<(Option<&str>, i32)> = self
-            .names
-            .iter()
-            .map(|(name, day)| (Some(name.as_str()), *day))
-            .collect();
-        rows.extend(self.unnamed.map(|day| (None, day)));
-        rows.sort();
-        let names: Vec<Option<&str>> = rows.iter().map(|(name, _)| *name).collect();
-        let days: Vec<i32> = rows.iter().map(|(_, day)| *day).collect();
-        DataFrame::new_infer_height(vec![
-            Column::new("event_name".into(), names),
-            Series::new("day".into(), days)
-                .cast(&DataType::Date)?
-                .into(),
-        ])
     }
 }
 

@@ -147,7 +147,7 @@ pub(super) fn compute_stages(
 ) -> Result<Computed> {
     let pipeline = &job.pipeline;
     let produced = produce(job, &run_id, options, stages)?;
-    let (mut inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
+    let (inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
     if let Some(Produced::Spark(staged)) = &produced {
         problems.extend(staged.check_events(&inputs).err());
     }
@@ -176,10 +176,23 @@ pub(super) fn compute_stages(
     for warning in &config_warnings {
         crate::log::warn("config", warning);
     }
+    // The activity fold rides the events' data rules: events are read once.
+    // Prepared only over inputs that scanned cleanly, and a fold that cannot
+    // be prepared is prepared again after the checks (which report bad data
+    // better than a failed read would): nothing is hidden, only not ridden.
+    let (ride, rider) = match problems.is_empty() {
+        true => match crate::plan::activity::prepare_ride(job, &inputs) {
+            Ok(ride) => ride.unzip(),
+            Err(e) => {
+                crate::log::debug("activity", &format!("the fold reads events apart: {e}"));
+                (None, None)
+            }
+        },
+        false => (None, None),
+    };
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
-        quality::check_all(&inputs, pipeline, &scope, problems)
+        quality::check_all(&inputs, pipeline, &scope, problems, rider)
     })?;
-    inputs.set_event_names(report.event_names.clone());
     let mut warnings = config_warnings;
     warnings.extend(report.warnings.clone());
     warnings.extend(plausibility.warnings);
@@ -191,7 +204,7 @@ pub(super) fn compute_stages(
         ),
     );
 
-    let activity = crate::plan::activity::compute_activity(job, &inputs)?;
+    let activity = crate::plan::activity::compute_activity(job, &inputs, ride)?;
     let mut activity_entry = None;
     if let Some(computed) = &activity {
         let started = stages.last;

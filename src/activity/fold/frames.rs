@@ -98,6 +98,17 @@ impl Fold {
                         .column("account_id", &accounts, &types.account)?,
                 ])
             }
+            (_, State::Names { subject, used }) => {
+                let (ids, dtype) = index(subject);
+                let dictionary = self.dictionary.as_ref().ok_or_else(
+                    || polars_err!(ComputeError: "the fold kept no dictionary of names"),
+                )?;
+                let (rows, names) = used.pairs(dictionary);
+                DataFrame::new_infer_height(vec![
+                    ids.column("subject_id", &rows, dtype)?,
+                    Column::new("event_name".into(), names),
+                ])
+            }
             _ => polars_bail!(ComputeError: "a reduction and a fold state that do not match"),
         }
     }

@@ -2,7 +2,11 @@
 //! generated activity (integer and text ids, users without an id, users of
 //! two accounts, window edges), the rows coming in small batches.
 
+use std::collections::BTreeMap;
+
+use super::pass::compute_in_batches;
 use super::*;
+use crate::time::{date_lit, in_range};
 
 const FIRST: &str = "2026-01-01";
 
@@ -14,7 +18,9 @@ fn date(text: &str) -> NaiveDate {
 /// negative), 90 users
 /// (user `u` of account `u % 40`, and every 7th row of a user's row is of
 /// account `u % 40 + 1`: a user seen with two accounts), every 5th row
-/// without a user. Ids are integers, or text with `text`.
+/// without a user. Names: every 11th row has none, every 3rd of the others
+/// one of 150 names longer than a string view holds, the rest one of four.
+/// Ids are integers, or text with `text`.
 fn activity(n: usize, text: bool) -> LazyFrame {
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = |m: u64| {
@@ -37,7 +43,11 @@ fn activity(n: usize, text: bool) -> LazyFrame {
         // Users' ids far apart (up to 9·10⁷: the hash map of the index).
         users.push((row % 5 != 0).then_some(user * 1_000_003 + 5000));
         days.push(first + next(100) as i32);
-        events.push(names[next(4) as usize]);
+        events.push(match row {
+            _ if row % 11 == 0 => None,
+            _ if row % 3 == 0 => Some(format!("feature_number_{:03}", next(150))),
+            _ => Some(names[next(4) as usize].to_string()),
+        });
     }
     let ids = |name: &str, values: Vec<Option<i64>>| -> Column {
         let series = Series::new(name.into(), values);
@@ -137,6 +147,16 @@ fn reductions(text: bool) -> BTreeMap<String, Reduction> {
         },
     );
     all.insert("users_seen".to_string(), Reduction::UsersSeen);
+    // Every name (more than the fold keeps as bits), from a day on.
+    for (key, subject) in [("names:a", Subject::Account), ("names:u", Subject::User)] {
+        all.insert(
+            key.to_string(),
+            Reduction::NamesUsed {
+                subject,
+                from: date("2026-02-15"),
+            },
+        );
+    }
     all
 }
 
@@ -173,6 +193,46 @@ fn known(text: bool) -> Known {
     }
 }
 
+/// Each frame of `folded` is the frame of its reduction's plan over `rows`
+/// (`over` says which rows), and has rows (or the test would prove nothing).
+fn assert_like_the_plans(
+    folded: &BTreeMap<String, DataFrame>,
+    reductions: &BTreeMap<String, Reduction>,
+    rows: &LazyFrame,
+    over: &str,
+) {
+    assert_eq!(folded.len(), reductions.len());
+    for (key, reduction) in reductions {
+        let expected = sorted(reduction.plan(rows.clone()).collect().unwrap());
+        let got = sorted(folded[key].clone());
+        assert_eq!(got.schema(), expected.schema(), "{key}");
+        assert!(
+            got.height() > 0,
+            "{key}: no rows, the test would prove nothing"
+        );
+        assert!(
+            got.equals_missing(&expected),
+            "{key}: the fold gave\n{got}\nthe plan over {over} gave\n{expected}"
+        );
+    }
+}
+
+/// [`known`] with `only_these_accounts`, and the rows of `activity` that
+/// are of its accounts and pass `also`.
+fn only_known(text: bool, activity: &LazyFrame, also: Expr) -> (Known, LazyFrame) {
+    let known = Known {
+        only_these_accounts: true,
+        ..known(text)
+    };
+    let ids = known.accounts.as_ref().unwrap().clone();
+    let kept = activity.clone().filter(
+        ids.slot_of(col("account_id"))
+            .neq(lit(crate::ids::NO_SLOT))
+            .and(also),
+    );
+    (known, kept)
+}
+
 /// With `only_these_accounts`, the fold over rows of every account gives
 /// the plans' frames over the rows of the known accounts only (what the
 /// contract's join keeps).
@@ -180,14 +240,7 @@ fn known(text: bool) -> Known {
 fn the_fold_drops_the_rows_of_other_accounts_when_told_the_accounts() {
     for text in [false, true] {
         let activity = activity(3000, text);
-        let known = Known {
-            only_these_accounts: true,
-            ..known(text)
-        };
-        let ids = known.accounts.as_ref().unwrap().clone();
-        let kept = activity
-            .clone()
-            .filter(ids.slot_of(col("account_id")).neq(lit(crate::ids::NO_SLOT)));
+        let (known, kept) = only_known(text, &activity, lit(true));
         let (all, kept_rows) = (
             activity.clone().collect().unwrap().height(),
             kept.clone().collect().unwrap().height(),
@@ -201,15 +254,7 @@ fn the_fold_drops_the_rows_of_other_accounts_when_told_the_accounts() {
             std::num::NonZeroUsize::new(97),
         )
         .unwrap();
-        for (key, reduction) in &reductions {
-            let expected = sorted(reduction.plan(kept.clone()).collect().unwrap());
-            let got = sorted(folded[key].clone());
-            assert!(got.height() > 0, "{key}: no rows");
-            assert!(
-                got.equals_missing(&expected),
-                "{key}: the fold gave\n{got}\nthe plan over the known accounts gave\n{expected}"
-            );
-        }
+        assert_like_the_plans(&folded, &reductions, &kept, "the known accounts");
     }
 }
 
@@ -228,20 +273,7 @@ fn folds_like_the_plans(text: bool, with_known: bool) {
         std::num::NonZeroUsize::new(97),
     )
     .unwrap();
-    assert_eq!(folded.len(), reductions.len());
-    for (key, reduction) in &reductions {
-        let expected = sorted(reduction.plan(activity.clone()).collect().unwrap());
-        let got = sorted(folded[key].clone());
-        assert_eq!(got.schema(), expected.schema(), "{key}");
-        assert!(
-            got.height() > 0,
-            "{key}: no rows, the test would prove nothing"
-        );
-        assert!(
-            got.equals_missing(&expected),
-            "{key}: the fold gave\n{got}\nthe plan gave\n{expected}"
-        );
-    }
+    assert_like_the_plans(&folded, &reductions, &activity, "every row");
 }
 
 #[test]
@@ -367,4 +399,78 @@ fn the_index_gives_each_id_one_position_whichever_way_it_is_kept() {
         .column("id", &positions[..1], &DataType::Int64)
         .unwrap();
     assert_eq!(ids.i64().unwrap().get(0), Some(5_000_000));
+}
+
+#[test]
+fn every_name_gets_one_code_across_the_arrays_of_a_batch() {
+    // Two names longer than a view holds, of one length and one prefix, each at offset 0
+    // of the first buffer of its own array: their views are equal, their names are not.
+    let mut names = StringChunked::new("n".into(), ["feature_alpha_x1", "login"]);
+    names
+        .append(&StringChunked::new(
+            "n".into(),
+            [Some("feature_alpha_x2"), None],
+        ))
+        .unwrap();
+    names
+        .append(&StringChunked::new(
+            "n".into(),
+            ["feature_alpha_x1", "feature_alpha_x2"],
+        ))
+        .unwrap();
+    assert_eq!(names.chunks().len(), 3);
+    let mut dictionary = names::Dictionary::default();
+    let codes = dictionary.codes(&names);
+    assert_eq!(codes, [0, 1, 2, NONE, 0, 2]);
+}
+
+/// Riding another pass, the fold reads the rows under other names beside
+/// that pass's own columns, and folds only the rows it is told to keep
+/// (here the days before the last two) of the known accounts: the frames of the
+/// plans over those rows alone.
+#[test]
+fn riding_another_pass_the_fold_folds_only_the_rows_it_keeps() {
+    for text in [false, true] {
+        let activity = activity(3000, text);
+        let (first, end) = (date_lit(date(FIRST)), date_lit(date("2026-04-09")));
+        let (known, kept) = only_known(
+            text,
+            &activity,
+            in_range(col("day"), first.clone(), end.clone()),
+        );
+        // The other pass's rows: the same values under other names, and a column of its own.
+        let rows = activity.clone().select([
+            col("account_id").alias("acct"),
+            col("user_id").alias("usr"),
+            col("day").alias("d"),
+            col("event_name").alias("n"),
+            col("events").alias("__own"),
+        ]);
+        let reductions = reductions(text);
+        let pass = Pass::new(&reductions, &known, types_of(&activity).unwrap()).unwrap();
+        let mut columns = vec![col("__own")];
+        columns.extend(pass.columns(&RowColumns {
+            account: col("acct"),
+            user: col("usr"),
+            day: col("d"),
+            name: col("n"),
+            keep: Some(in_range(col("d"), first.clone(), end.clone())),
+        }));
+        let pass = crate::frame::fold_batches(
+            rows.select(columns),
+            pass,
+            std::num::NonZeroUsize::new(97),
+            "test",
+            |pass, batch| {
+                assert!(
+                    batch.column("__own").is_ok(),
+                    "the other pass's column is there"
+                );
+                pass.add(batch)
+            },
+        )
+        .unwrap();
+        let folded = pass.frames().unwrap();
+        assert_like_the_plans(&folded, &reductions, &kept, "the rows kept");
+    }
 }

@@ -8,7 +8,6 @@ use super::{population, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{left_join_filled, Metric, MetricPlan, PlanContext, Reference, Units};
-use crate::time::date_lit;
 
 /// docs/METRICS.md#feature_adoption_rate: "per feature (dimension = event_name;
 /// `features` list, default every event_name): subjects with ≥ 1 event of it
@@ -38,31 +37,20 @@ impl Metric for FeatureAdoptionRate {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let subject = self.level.into();
         let s = ctx.period.start;
-        let names = match &self.features {
-            Some(list) => Some(list.clone()),
-            None => ctx.event_names(s)?.1,
-        };
-        // Used in [S, A): the last day with the event is on or after S.
-        let used = match names {
-            Some(names) if names.len() <= SUMMARY_FEATURES_MAX => {
-                used_from_summary(ctx, self.level, &names)?
-            }
-            // Many names, or names not known yet (`explain`).
-            _ => ctx
-                .event_days(subject, s)?
-                .filter(col("last_day").gt_eq(date_lit(s)))
-                .select([col("subject_id"), col("event_name")]),
-        }
-        .with_column(lit(true).alias("used"));
-        // The features: the list, or every name some subject used in [S, A).
+        // Used in [S, A): a row of the name from S on (activity ends before A).
+        let used = ctx
+            .names_used(self.level.into(), s)?
+            .with_column(lit(true).alias("used"));
+        // The features: the list, or every name some subject used in [S, A),
+        // in the order of their names.
         let features = match &self.features {
             Some(list) => names_frame(list),
             None => used
                 .clone()
                 .select([col("event_name")])
-                .unique_stable(None, UniqueKeepStrategy::First),
+                .unique(None, UniqueKeepStrategy::Any)
+                .sort(["event_name"], Default::default()),
         };
         let grid = left_join_filled(
             population(ctx, self.level)?.cross_join(features, None),
@@ -79,43 +67,11 @@ impl Metric for FeatureAdoptionRate {
     }
 }
 
-/// Up to this many features are read from the subjects' summary (one
-/// conditional maximum per feature in the summary's one group-by); more
-/// are read from [`crate::activity::reduce::event_days`] (one group-by on
-/// a packed key).
-pub const SUMMARY_FEATURES_MAX: usize = 32;
-
 /// A frame of `names` as `event_name`.
 fn names_frame(names: &[String]) -> LazyFrame {
     DataFrame::new_infer_height(vec![Column::new("event_name".into(), names.to_vec())])
         .unwrap_or_default()
         .lazy()
-}
-
-/// The subjects who used each of `names` in [S, A), `subject_id` and
-/// `event_name`, from the last day of each name in the subjects' summary.
-fn used_from_summary(ctx: &PlanContext, level: Level, names: &[String]) -> Result<LazyFrame> {
-    let s = date_lit(ctx.period.start);
-    let parts = names
-        .iter()
-        .map(|name| {
-            Ok(ctx
-                .event_last_days(level.into(), name)?
-                .filter(col("last_day").gt_eq(s.clone()))
-                .select([col("subject_id"), lit(name.as_str()).alias("event_name")]))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if parts.is_empty() {
-        // No feature: no subject used one (of the population's id type).
-        return Ok(population(ctx, level)?
-            .select([
-                col("subject_id"),
-                lit(NULL).cast(DataType::String).alias("event_name"),
-            ])
-            .filter(lit(false)));
-    }
-    concat(parts, UnionArgs::default())
-        .map_err(|e| crate::error::Error::engine("planning feature_adoption_rate", e))
 }
 
 #[cfg(test)]
@@ -147,12 +103,12 @@ mod tests {
     }
 
     #[test]
-    fn features_from_the_summary_and_beyond_it() {
-        // Up to SUMMARY_FEATURES_MAX names the features come from the summary, beyond it from
-        // event_days: the same numbers. Account 3 (untrained at S) uses `extra` more features on
+    fn features_below_and_beyond_the_folds_dense_names() {
+        // The fold keeps the first 128 names it meets as bits per subject, the others as pairs:
+        // the same numbers. Account 3 (untrained at S) uses `extra` more features on
         // S; account 4 (trained) uses f00 at 23:59:59 on A − 1; account 1 `early` at 23:59 on
         // S − 1 (before the period: not a feature); account 99 (unknown: an orphan) `orphan_only`.
-        for extra in [3, super::SUMMARY_FEATURES_MAX + 1] {
+        for extra in [3, 130] {
             let mut events = EVENTS.to_string();
             for i in 0..extra {
                 events.push_str(&format!("3,31,2025-11-01T00:00:00Z,f{i:02}\n"));
@@ -195,18 +151,10 @@ mod tests {
             assert_close(adoption("untrained", &last), 1.0);
             assert_close(adoption("trained", &last), 0.0);
             assert_close(adoption("trained", "f00"), 0.5);
-            // The path taken: the dictionary first (every name from S on, the orphan's
-            // `orphan_only` included: extra + 4), then the summary or event_days.
+            // Folded in the one pass, without a dictionary of names read first.
             let reductions = &c.activity.as_ref().expect("activity ran").reductions;
-            assert_eq!(
-                reductions.get("event_names:2025-11-01"),
-                Some(&(extra as u64 + 4))
-            );
-            let beyond = extra > super::SUMMARY_FEATURES_MAX;
-            assert_eq!(
-                reductions.contains_key("event_days:account:2025-11-01"),
-                beyond
-            );
+            assert!(reductions.contains_key("names_used:account:2025-11-01"));
+            assert!(!reductions.keys().any(|k| k.starts_with("event_names")));
         }
     }
 }

@@ -28,11 +28,9 @@ fn counts(frame: &DataFrame, accounts: &Series, users: &Series) -> DataFrame {
         }),
         users: Some((col("user"), Arc::new(IdSet::of(users).unwrap()))),
         day: Some(col("day")),
-        names: None,
     }
-    .over(frame.clone().lazy(), "test")
+    .over(frame.clone().lazy(), "test", None)
     .unwrap()
-    .0
 }
 
 fn n(counts: &DataFrame, column: &str) -> u64 {
@@ -162,117 +160,6 @@ fn counts_agree_with_polars_over_many_batches() {
         assert!(
             r("users") > 1000 && r("accounts") > 400,
             "the data exercises the sets"
-        );
-    }
-}
-/// [`Counts::names`] alone over `frame` (`name`, `day`) in `range`.
-fn names(frame: LazyFrame, range: DayRange) -> EventNames {
-    Counts {
-        rules: Vec::new(),
-        accounts: None,
-        users: None,
-        day: Some(col("day")),
-        names: Some((col("name"), range)),
-    }
-    .over(frame, "test")
-    .unwrap()
-    .1
-    .expect("names asked for")
-}
-
-fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-#[test]
-fn each_event_name_keeps_its_last_day_in_the_range() {
-    // Range [2025-01-01, 2025-02-01). login: 01-05, 01-20 and 02-01 (the end, out) → 01-20.
-    // The long name (its text is not in its view): 2024-12-31 (before, out) and 01-31 (the last
-    // day in) → 01-31. only_outside: 02-03 → absent. No name: 01-10. A row without a day: absent.
-    let long = "report_created_and_shared";
-    let frame = df!(
-        "name" => [Some("login"), Some(long), None, Some("login"), Some("only_outside"), Some(long), Some("login"), Some("no_day")],
-        "day" => [Some("2025-01-05"), Some("2024-12-31"), Some("2025-01-10"), Some("2025-01-20"), Some("2025-02-03"), Some("2025-01-31"), Some("2025-02-01"), None],
-    )
-    .unwrap()
-    .lazy()
-    .with_column(col("day").str().to_date(StrptimeOptions::default()));
-    let range = DayRange {
-        first: d(2025, 1, 1),
-        end: d(2025, 2, 1),
-    };
-    let seen = names(frame, range);
-    let text = |column: &str| -> Vec<Option<String>> {
-        let values = seen.last_days.column(column).unwrap();
-        let values = values.cast(&DataType::String).unwrap();
-        values
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    };
-    let some = |v: &str| Some(v.to_string());
-    assert_eq!(text("event_name"), [None, some("login"), some(long)]);
-    assert_eq!(
-        text("day"),
-        [some("2025-01-10"), some("2025-01-20"), some("2025-01-31")]
-    );
-    assert_eq!(seen.range, range);
-}
-
-#[test]
-fn event_names_agree_with_the_dictionary_read_from_the_rows() {
-    // Over many batches and chunks, for several first days: the names of the rows from
-    // that day on (`reduce::event_names`) are the names whose last day is on or after it.
-    let rows = 200_000usize;
-    let mut next = numbers(11);
-    let pool: Vec<String> = (0..40)
-        .map(|i| format!("{}{i}", "event_with_a_long_name_".repeat(i % 2)))
-        .collect();
-    let name: Vec<Option<String>> = (0..rows)
-        .map(|_| match next(500) {
-            0 => None,
-            // Rare names: seen on few days.
-            1 => Some(pool[30 + next(10) as usize].clone()),
-            _ => Some(pool[next(30) as usize].clone()),
-        })
-        .collect();
-    let day: Vec<i32> = (0..rows).map(|_| 20_000 + next(120) as i32).collect();
-    let half = rows / 2;
-    let part = |from: usize, to: usize| {
-        df!("name" => &name[from..to], "day" => &day[from..to])
-            .unwrap()
-            .lazy()
-            .with_column(col("day").cast(DataType::Date))
-            .collect()
-            .unwrap()
-    };
-    let mut frame = part(0, half);
-    frame.vstack_mut(&part(half, rows)).unwrap();
-    let day_of = |n: i32| crate::time::days_to_date(n);
-    let range = DayRange {
-        first: day_of(20_010),
-        end: day_of(20_100),
-    };
-    let seen = names(frame.clone().lazy(), range);
-    for from in [20_010, 20_050, 20_090, 20_099] {
-        let read = |rows: LazyFrame| {
-            crate::activity::reduce::event_names(rows, day_of(from))
-                .collect()
-                .unwrap()
-        };
-        let in_range = frame.clone().lazy().filter(in_range(
-            col("day"),
-            date_lit(range.first),
-            date_lit(range.end),
-        ));
-        let expected = read(in_range.select([col("day"), col("name").alias("event_name")]));
-        let got = read(seen.last_days.clone().lazy());
-        assert!(expected.height() > 1);
-        assert!(
-            got.equals_missing(&expected),
-            "from {from}: {got} {expected}"
         );
     }
 }
