@@ -331,6 +331,32 @@ impl<'a> PlanContext<'a> {
         )
     }
 
+    /// The names of [`PlanContext::names_used`], once each and sorted, once
+    /// the activity stage has computed it (None before: reading them would
+    /// read the events).
+    pub fn names_used_names(
+        &self,
+        subject: Subject,
+        from: chrono::NaiveDate,
+    ) -> Result<Option<Vec<String>>> {
+        let key = format!("names_used:{}:{from}", subject.name());
+        let Some(frame) = self.reductions.borrow().get(&key).cloned() else {
+            return Ok(None);
+        };
+        let what = |e| crate::error::Error::engine("reading the event names used", e);
+        let names = frame
+            .select([col("event_name")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .sort(["event_name"], Default::default())
+            .collect()
+            .map_err(what)?;
+        let names = names
+            .column("event_name")
+            .and_then(|c| c.str().cloned())
+            .map_err(what)?;
+        Ok(Some(names.iter().flatten().map(str::to_string).collect()))
+    }
+
     /// Per subject that did `event`: the last day with it
     /// (from the subject's [`reduce::summary`]).
     pub fn event_last_days(&self, subject: Subject, event: &str) -> Result<LazyFrame> {

@@ -37,34 +37,93 @@ impl Metric for FeatureAdoptionRate {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let s = ctx.period.start;
+        let (subject, s) = (self.level.into(), ctx.period.start);
         // Used in [S, A): a row of the name from S on (activity ends before A).
-        let used = ctx
-            .names_used(self.level.into(), s)?
-            .with_column(lit(true).alias("used"));
-        // The features: the list, or every name some subject used in [S, A),
-        // in the order of their names.
-        let features = match &self.features {
-            Some(list) => names_frame(list),
-            None => used
-                .clone()
-                .select([col("event_name")])
-                .unique(None, UniqueKeepStrategy::Any)
-                .sort(["event_name"], Default::default()),
+        let used = ctx.names_used(subject, s)?;
+        let names = match &self.features {
+            Some(list) => Some(list.clone()),
+            None => ctx.names_used_names(subject, s)?,
         };
-        let grid = left_join_filled(
-            population(ctx, self.level)?.cross_join(features, None),
-            used,
-            &["subject_id", "event_name"],
-            "used",
-            lit(false),
-        );
+        let grid = match names {
+            Some(names) if names.len() <= BITS => grid_of_bits(ctx, self.level, used, &names)?,
+            // Many names, or names not known yet (`explain`).
+            _ => grid_of_pairs(ctx, self.level, used, self.features.as_deref())?,
+        };
         let plan = Units::new(grid, Reference::PeriodStart, ctx)
             .nested_when(self.level == Level::User)
             .dimension(col("event_name"))
             .share(ctx, col("used"));
         Ok(MetricPlan::one(plan))
     }
+}
+
+/// Up to this many features, each subject's names are one integer of bits.
+const BITS: usize = 64;
+
+/// The population × the features `names` with `used`: each subject's
+/// names used as the bits of one integer (a bit per feature), joined to
+/// the population on the subject alone, so no join is keyed by
+/// (subject, name) text (docs/ARCHITECTURE.md, "Activity").
+fn grid_of_bits(
+    ctx: &PlanContext,
+    level: Level,
+    used: LazyFrame,
+    names: &[String],
+) -> Result<LazyFrame> {
+    let bits: Vec<u64> = (0..names.len()).map(|i| 1u64 << i).collect();
+    let features = DataFrame::new_infer_height(vec![
+        Column::new("event_name".into(), names.to_vec()),
+        Column::new("bit".into(), bits),
+    ])
+    .map_err(|e| crate::error::Error::engine("planning feature_adoption_rate", e))?
+    .lazy();
+    // (subject, name) pairs are distinct: the sum of their bits is their or.
+    let masks = used
+        .join(
+            features.clone(),
+            [col("event_name")],
+            [col("event_name")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("subject_id")])
+        .agg([col("bit").sum().alias("mask")]);
+    let grid = left_join_filled(
+        population(ctx, level)?,
+        masks,
+        &["subject_id"],
+        "mask",
+        lit(0u64),
+    )
+    .cross_join(features, None)
+    .with_column(col("mask").and(col("bit")).neq(lit(0u64)).alias("used"));
+    Ok(grid)
+}
+
+/// The population × the features with `used`, joined on (subject, name):
+/// the features are `list`, or every name some subject used in [S, A), in
+/// the order of their names.
+fn grid_of_pairs(
+    ctx: &PlanContext,
+    level: Level,
+    used: LazyFrame,
+    list: Option<&[String]>,
+) -> Result<LazyFrame> {
+    let used = used.with_column(lit(true).alias("used"));
+    let features = match list {
+        Some(list) => names_frame(list),
+        None => used
+            .clone()
+            .select([col("event_name")])
+            .unique(None, UniqueKeepStrategy::Any)
+            .sort(["event_name"], Default::default()),
+    };
+    Ok(left_join_filled(
+        population(ctx, level)?.cross_join(features, None),
+        used,
+        &["subject_id", "event_name"],
+        "used",
+        lit(false),
+    ))
 }
 
 /// A frame of `names` as `event_name`.
@@ -104,11 +163,13 @@ mod tests {
 
     #[test]
     fn features_below_and_beyond_the_folds_dense_names() {
-        // The fold keeps the first 128 names it meets as bits per subject, the others as pairs:
-        // the same numbers. Account 3 (untrained at S) uses `extra` more features on
-        // S; account 4 (trained) uses f00 at 23:59:59 on A − 1; account 1 `early` at 23:59 on
-        // S − 1 (before the period: not a feature); account 99 (unknown: an orphan) `orphan_only`.
-        for extra in [3, 130] {
+        // The fold keeps the first 128 names it meets as bits per subject, the others as pairs;
+        // up to 64 features the plan joins one integer of bits per subject (61 extra: exactly
+        // 64, `report_created` last by name, the top bit), beyond it (subject, name) pairs: the
+        // same numbers. Account 3 (untrained at S) uses `extra` more features on S; account 4
+        // (trained) uses f00 at 23:59:59 on A − 1; account 1 `early` at 23:59 on S − 1 (before
+        // the period: not a feature); account 99 (unknown: an orphan) `orphan_only`.
+        for extra in [3, 61, 130] {
             let mut events = EVENTS.to_string();
             for i in 0..extra {
                 events.push_str(&format!("3,31,2025-11-01T00:00:00Z,f{i:02}\n"));
