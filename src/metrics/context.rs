@@ -235,13 +235,13 @@ impl<'a> PlanContext<'a> {
     /// The reductions the plans built so far asked for, by key, as polars
     /// plans (what `explain` shows).
     pub fn requested_reductions(&self) -> BTreeMap<String, LazyFrame> {
-        let mut requested = BTreeMap::new();
-        if let Some((_, activity)) = self.activity.clone() {
-            for (key, reduction) in self.requested_folds() {
-                requested.insert(key, reduction.plan(activity.clone()));
-            }
-        }
-        requested
+        let Some((_, activity)) = self.activity.clone() else {
+            return BTreeMap::new();
+        };
+        self.requested_folds()
+            .into_iter()
+            .map(|(key, reduction)| (key, reduction.plan(activity.clone())))
+            .collect()
     }
 
     /// The requested reductions that the activity stage folds in one pass:
@@ -326,7 +326,7 @@ impl<'a> PlanContext<'a> {
     /// the one pass: no dictionary of names is needed before it.
     pub fn names_used(&self, subject: Subject, from: chrono::NaiveDate) -> Result<LazyFrame> {
         self.folded(
-            format!("names_used:{}:{from}", subject.name()),
+            names_used_key(subject, from),
             Reduction::NamesUsed { subject, from },
         )
     }
@@ -339,7 +339,7 @@ impl<'a> PlanContext<'a> {
         subject: Subject,
         from: chrono::NaiveDate,
     ) -> Result<Option<Vec<String>>> {
-        let key = format!("names_used:{}:{from}", subject.name());
+        let key = names_used_key(subject, from);
         let Some(frame) = self.reductions.borrow().get(&key).cloned() else {
             return Ok(None);
         };
@@ -432,6 +432,11 @@ pub struct Summary {
     /// Names the frame's columns: equal keys, equal frames (for sharing a
     /// join with the summary between metrics).
     pub key: String,
+}
+
+/// The key of [`PlanContext::names_used`] among the reductions.
+fn names_used_key(subject: Subject, from: chrono::NaiveDate) -> String {
+    format!("names_used:{}:{from}", subject.name())
 }
 
 /// The key of a subject's summary among the reductions.

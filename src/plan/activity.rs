@@ -1,8 +1,10 @@
 //! The activity stage: the per-subject reductions of events that the
 //! configured metrics read, found by planning every metric, then folded
 //! together in one pass over the rows, the day bounds reaching the events
-//! reader (docs/ARCHITECTURE.md, "Activity"). It runs after the checks and before
-//! the plan stage, whose plans read the collected frames.
+//! reader (docs/ARCHITECTURE.md, "Activity"). The fold is prepared before
+//! the checks and rides the events' data rules ([`prepare_ride`]); the
+//! stage itself runs after them and before the plan stage, whose plans
+//! read the folded frames.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -126,12 +128,9 @@ pub fn prepare_ride(
     let Some(range) = range(job) else {
         return Ok(None);
     };
-    let ActivityPlans {
-        folds, activity, ..
-    } = plan_reductions(job, inputs)?;
-    if activity.is_none() || folds.is_empty() {
+    let Some(folds) = folds_to_compute(job, inputs)? else {
         return Ok(None);
-    }
+    };
     let types = fold::types_of(&crate::activity::local_rows(inputs, range)?)?;
     let pass = fold::Pass::new(&folds, &known_ids(inputs)?, types)?;
     let columns = pass.columns(&crate::activity::checked_rows(inputs, range)?);
@@ -173,17 +172,14 @@ pub fn compute_activity(
         );
         return Ok(Some(ComputedActivity { range, reductions }));
     }
-    let ActivityPlans {
-        folds, activity, ..
-    } = plan_reductions(job, inputs)?;
-    let reductions = match activity.is_some() && !folds.is_empty() {
+    let reductions = match folds_to_compute(job, inputs)? {
         // The fold drops the rows of unknown accounts by the slots it looks
         // up: the events without the contract's join to them.
-        true => {
+        Some(folds) => {
             let rows = crate::activity::local_rows(inputs, range)?;
             compute_folds(inputs, rows, &folds)?
         }
-        false => BTreeMap::new(),
+        None => BTreeMap::new(),
     };
     Ok(Some(ComputedActivity { range, reductions }))
 }
@@ -198,6 +194,15 @@ fn log_folded(frames: &BTreeMap<String, DataFrame>, pass: &str) {
         "activity",
         &format!("one pass {pass}: {} row(s)", rows.join(", ")),
     );
+}
+
+/// The reductions the metrics read, to fold in one pass (None when there
+/// are none, or no activity).
+fn folds_to_compute(job: &Job, inputs: &Inputs) -> Result<Option<BTreeMap<String, Reduction>>> {
+    let ActivityPlans {
+        folds, activity, ..
+    } = plan_reductions(job, inputs)?;
+    Ok((activity.is_some() && !folds.is_empty()).then_some(folds))
 }
 
 /// The reductions `folds`, computed together in one pass over `activity`.
