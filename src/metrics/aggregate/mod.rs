@@ -74,13 +74,10 @@ impl Sums {
         }
     }
 
-    /// Each contribution is rounded to a multiple of 2⁻¹⁶ (integers are
-    /// unchanged). Such values add up exactly in f64 — whatever order a
-    /// parallel group-by adds them in — as long as a sum of fractional values
-    /// stays below 2³⁷, so reruns give bit-identical results.
-    /// The unit sums of [`SUM_COLUMNS`], then the cluster pair as `cx`, `cy`.
-    /// Each column's name ends in `set` (see [`Units::measures`]).
-    fn exprs(self, set: &str) -> Vec<Expr> {
+    /// Each part under its column name: the unit sums of [`SUM_COLUMNS`],
+    /// then the cluster pair as `cx`, `cy`; each name ends in `set` (see
+    /// [`Units::measures`]). Not yet rounded ([`UnitValues`] rounds them).
+    fn named_parts(self, set: &str) -> Vec<(String, Expr)> {
         let (cx, cy) = self
             .cluster
             .unwrap_or_else(|| (self.num.clone(), self.den.clone()));
@@ -88,16 +85,111 @@ impl Sums {
             self.num, self.den, self.sq, self.a1, self.a2, self.n, cx, cy,
         ];
         let names = SUM_COLUMNS[..UNIT_SUM_COLUMNS].iter().chain(&["cx", "cy"]);
-        parts
-            .into_iter()
-            .zip(names)
-            .map(|(e, name)| {
-                let value = e.cast(DataType::Float64).fill_null(lit(0.0));
+        names
+            .zip(parts)
+            .map(|(name, e)| (format!("{name}{set}"), e))
+            .collect()
+    }
+}
+
+/// The values the finest group-by of [`aggregate`] sums: each distinct
+/// part of the units' [`Sums`] once, whatever columns it fills (`cx` is
+/// `num` by default, three proportions share `den`), and no constant part
+/// at all (`den` = 1, `sq` = 0 of a proportion): a constant `c` sums to
+/// `c` × the group's units, counted once by `len()`.
+///
+/// docs/METRICS.md#exact-sums-and-empty-results: each contribution is
+/// rounded to a multiple of 2⁻¹⁶ (integers are unchanged). Such values add
+/// up exactly in f64, whatever order a parallel group-by adds them in, as
+/// long as a sum of fractional values stays below 2³⁷; so a constant's sum
+/// is exactly the rounded constant × the units, and reruns are
+/// bit-identical.
+#[derive(Default)]
+struct UnitValues {
+    /// The distinct non-constant parts, unrounded.
+    values: Vec<Expr>,
+    /// Each named sum column: the index of its value, or its constant.
+    columns: Vec<(String, Part)>,
+}
+
+enum Part {
+    Value(usize),
+    Constant(f64),
+}
+
+/// The column of the units counted in each group.
+const UNITS: &str = "__units";
+
+impl UnitValues {
+    fn add(&mut self, name: String, expr: Expr) {
+        let part = match constant(&expr) {
+            Some(c) => Part::Constant(quantized(c)),
+            None => match self.values.iter().position(|v| *v == expr) {
+                Some(i) => Part::Value(i),
+                None => {
+                    self.values.push(expr);
+                    Part::Value(self.values.len() - 1)
+                }
+            },
+        };
+        self.columns.push((name, part));
+    }
+
+    fn value_column(i: usize) -> String {
+        format!("__value{i}")
+    }
+
+    /// What the units select: each distinct value, rounded.
+    fn selected(&self) -> Vec<Expr> {
+        self.values
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let value = e.clone().cast(DataType::Float64).fill_null(lit(0.0));
                 ((value * lit(QUANTUM)).round(0, RoundMode::HalfAwayFromZero) / lit(QUANTUM))
-                    .alias(format!("{name}{set}"))
+                    .alias(Self::value_column(i))
             })
             .collect()
     }
+
+    /// The finest group-by's aggregations: each value's sum and the units.
+    fn sums(&self) -> Vec<Expr> {
+        let mut sums: Vec<Expr> = (0..self.values.len())
+            .map(|i| col(Self::value_column(i)).sum())
+            .collect();
+        sums.push(len().alias(UNITS));
+        sums
+    }
+
+    /// After the finest group-by: every named sum column.
+    fn named(&self) -> Vec<Expr> {
+        self.columns
+            .iter()
+            .map(|(name, part)| match part {
+                Part::Value(i) => col(Self::value_column(*i)).alias(name.as_str()),
+                Part::Constant(c) => {
+                    (lit(*c) * col(UNITS).cast(DataType::Float64)).alias(name.as_str())
+                }
+            })
+            .collect()
+    }
+}
+
+/// The value of a plain numeric literal (not null).
+fn constant(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Literal(value) => value
+            .to_any_value()
+            .filter(|v| !v.is_null())
+            .and_then(|v| v.extract::<f64>()),
+        _ => None,
+    }
+}
+
+/// `value` rounded to a multiple of 2⁻¹⁶, as [`UnitValues::selected`]
+/// rounds each unit's.
+fn quantized(value: f64) -> f64 {
+    (value * QUANTUM).round() / QUANTUM
 }
 
 /// Builder of a unit frame for the metrics table.
@@ -306,7 +398,8 @@ fn sum_set(i: usize, several: bool) -> String {
 
 /// The sums of every set in `sums` of the units of `frame` (its `columns`
 /// placing each unit: cohort, segment columns, `keys`) per cohort and
-/// segment row and `keys`: per account first when `per_account`.
+/// segment row and `keys`: per account first when `per_account`. The
+/// units carry each distinct value once ([`UnitValues`]).
 fn aggregate(
     frame: LazyFrame,
     mut columns: Vec<Expr>,
@@ -320,135 +413,30 @@ fn aggregate(
     if per_account {
         columns.push(col("account_id").alias("cluster"));
     }
+    let mut values = UnitValues::default();
     for (sums, set) in sums.into_iter().zip(&sets) {
-        let exprs = sums.exprs(set);
-        let parts = if per_account {
-            exprs.len()
+        let parts = sums.named_parts(set);
+        let used = if per_account {
+            parts.len()
         } else {
             UNIT_SUM_COLUMNS
         };
-        columns.extend(exprs.into_iter().take(parts));
+        for (name, expr) in parts.into_iter().take(used) {
+            values.add(name, expr);
+        }
     }
+    columns.extend(values.selected());
     let units = frame.select(columns);
+    let finest = rollup::Finest {
+        sums: values.sums(),
+        named: values.named(),
+    };
     if per_account {
-        clustered_by_cohort_and_segment(units, segment_by, keys, &sets)
+        clustered_by_cohort_and_segment(units, finest, segment_by, keys, &sets)
     } else {
-        unclustered(units, segment_by, keys, &sets)
+        unclustered(units, finest, segment_by, keys, &sets)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 240 units in 60 accounts: cohorts trained / untrained / none, a
-    /// segment column with a null, and two measures' values.
-    fn units() -> LazyFrame {
-        let rows = 240u32;
-        let account: Vec<i64> = (0..rows).map(|i| (i % 60) as i64).collect();
-        let cohort: Vec<Option<&str>> = account
-            .iter()
-            .map(|a| match a % 3 {
-                0 => Some("trained"),
-                1 => Some("untrained"),
-                _ => None,
-            })
-            .collect();
-        let plan: Vec<Option<&str>> = account
-            .iter()
-            .map(|a| match a % 4 {
-                0 => None,
-                1 => Some("pro"),
-                _ => Some("starter"),
-            })
-            .collect();
-        let x: Vec<f64> = (0..rows).map(|i| ((i * 37) % 11) as f64 / 3.0).collect();
-        let y: Vec<f64> = (0..rows).map(|i| 1.0 + ((i * 13) % 7) as f64).collect();
-        df!(
-            "account_id" => account,
-            "cohort" => cohort,
-            "plan" => plan,
-            "x" => x,
-            "y" => y,
-        )
-        .unwrap()
-        .lazy()
-    }
-
-    fn mean() -> Sums {
-        Sums {
-            num: col("x"),
-            den: lit(1.0),
-            sq: col("x") * col("x"),
-            ..Sums::zero()
-        }
-    }
-
-    fn ratio() -> Sums {
-        Sums::ratio(col("x"), col("y"))
-    }
-
-    fn sorted(frame: LazyFrame) -> DataFrame {
-        frame
-            .sort(
-                ["cohort", "segment"],
-                SortMultipleOptions::default().with_nulls_last(true),
-            )
-            .collect()
-            .unwrap()
-    }
-
-    /// Several sets of sums aggregated together give each set's columns as
-    /// aggregating it alone does, bit for bit, with and without the
-    /// per-account (clustered) step.
-    #[test]
-    fn several_sets_of_sums_give_each_sets_sums_alone() {
-        let segment_by = vec!["plan".to_string()];
-        let columns = || vec![col("cohort"), col("plan")];
-        for per_account in [false, true] {
-            let together = sorted(aggregate(
-                units(),
-                columns(),
-                vec![mean(), ratio()],
-                per_account,
-                &segment_by,
-                &[],
-            ));
-            // trained, untrained, all × (none + 3 plan values) = 12 rows
-            assert_eq!(together.height(), 12, "per_account = {per_account}");
-            for (i, sums) in [mean(), ratio()].into_iter().enumerate() {
-                let alone = sorted(aggregate(
-                    units(),
-                    columns(),
-                    vec![sums],
-                    per_account,
-                    &segment_by,
-                    &[],
-                ));
-                assert!(alone
-                    .column("cohort")
-                    .unwrap()
-                    .equals_missing(together.column("cohort").unwrap()));
-                assert!(alone
-                    .column("segment")
-                    .unwrap()
-                    .equals_missing(together.column("segment").unwrap()));
-                for name in SUM_COLUMNS {
-                    let set = together.column(&format!("{name}#{i}")).unwrap();
-                    let own = alone.column(name).unwrap();
-                    assert!(
-                        own.equals_missing(&set.clone().with_name(name.into())),
-                        "{name} of set {i}, per_account = {per_account}:\n{own:?}\n{set:?}"
-                    );
-                }
-            }
-            // The sets share `num` (x) but not `den` (1 against y): a set
-            // read in place of the other would show.
-            let (a, b) = (
-                together.column("den#0").unwrap(),
-                together.column("den#1").unwrap(),
-            );
-            assert!(!a.equals_missing(b));
-        }
-    }
-}
+mod tests;

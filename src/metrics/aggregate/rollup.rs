@@ -9,6 +9,13 @@ use crate::frame::ordered_sum;
 use crate::metrics::PlanContext;
 use crate::stats::{SUM_COLUMNS, UNIT_SUM_COLUMNS};
 
+/// The finest group-by of a plan's units: its aggregations, and the named
+/// sum columns built from them (`num`, `den`, … of each set).
+pub(super) struct Finest {
+    pub sums: Vec<Expr>,
+    pub named: Vec<Expr>,
+}
+
 /// [`by_cohort_and_segment`] for a plan whose units are accounts, one per
 /// account in each row (an account-month grid has one row per month): the
 /// accounts behind a row are its `n` units, and the per-account sums, which
@@ -16,19 +23,19 @@ use crate::stats::{SUM_COLUMNS, UNIT_SUM_COLUMNS};
 /// `sets`: the suffixes of the sum columns of each set of sums.
 pub(super) fn unclustered(
     units: LazyFrame,
+    finest: Finest,
     segment_by: &[String],
     keys: &[&str],
     sets: &[String],
 ) -> LazyFrame {
-    let names: Vec<String> = sets
+    let sums: Vec<Expr> = sets
         .iter()
         .flat_map(|set| {
             SUM_COLUMNS[..UNIT_SUM_COLUMNS]
                 .iter()
-                .map(move |c| format!("{c}{set}"))
+                .map(move |c| col(format!("{c}{set}")).sum())
         })
         .collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut derived = Vec::new();
     for set in sets {
         derived.extend([
@@ -38,12 +45,26 @@ pub(super) fn unclustered(
             lit(0.0).alias(format!("cyy{set}")),
         ]);
     }
-    by_cohort_and_segment(units, segment_by, keys, &names).with_columns(derived)
+    let base = units
+        .group_by(cell_of(segment_by, keys))
+        .agg(finest.sums)
+        .with_columns(finest.named)
+        .cache();
+    roll_up(base, segment_by, keys, sums).with_columns(derived)
+}
+
+/// The columns of a finest cell: `cohort`, the segment columns, the keys.
+fn cell_of(segment_by: &[String], keys: &[&str]) -> Vec<Expr> {
+    let mut cell = vec![col("cohort")];
+    cell.extend(segment_by.iter().map(|s| col(s.as_str())));
+    cell.extend(keys.iter().map(|k| col(*k)));
+    cell
 }
 
 /// [`by_cohort_and_segment`] for a plan's units (`cluster` = the account,
-/// the unit sums and the cluster pair `cx`, `cy` of each set in `sets`, the
-/// suffixes of their columns): the units are first summed per account,
+/// the values of `finest`, which give the unit sums and the cluster pair
+/// `cx`, `cy` of each set in `sets`, the suffixes of their columns): the
+/// units are first summed per account,
 /// which gives the account's X and Y and so X², X·Y and Y² and one cluster;
 /// those roll up to [`SUM_COLUMNS`] with the unit sums.
 /// An account lies in one cohort and segment (both are account attributes
@@ -59,25 +80,18 @@ pub(super) fn unclustered(
 /// once, not once per variant.
 pub(super) fn clustered_by_cohort_and_segment(
     units: LazyFrame,
+    finest: Finest,
     segment_by: &[String],
     keys: &[&str],
     sets: &[String],
 ) -> LazyFrame {
     let unit_sums = &SUM_COLUMNS[..UNIT_SUM_COLUMNS];
-    let mut cell: Vec<Expr> = vec![col("cohort")];
-    cell.extend(segment_by.iter().map(|s| col(s.as_str())));
-    cell.extend(keys.iter().map(|k| col(*k)));
-    let mut finest = cell.clone();
-    finest.push(col("cluster"));
-    let (mut per_account, mut squares, mut rolled) = (Vec::new(), Vec::new(), Vec::new());
+    let cell = cell_of(segment_by, keys);
+    let mut per_account = cell.clone();
+    per_account.push(col("cluster"));
+    let (mut squares, mut rolled) = (Vec::new(), Vec::new());
     for set in sets {
         let c = |name: &str| format!("{name}{set}");
-        per_account.extend(
-            unit_sums
-                .iter()
-                .chain(&["cx", "cy"])
-                .map(|name| col(c(name)).sum()),
-        );
         squares.extend([
             lit(1.0).alias(c("clusters")),
             (col(c("cx")) * col(c("cx"))).alias(c("cxx")),
@@ -97,8 +111,9 @@ pub(super) fn clustered_by_cohort_and_segment(
         );
     }
     let cells = units
-        .group_by(finest)
-        .agg(per_account)
+        .group_by(per_account)
+        .agg(finest.sums)
+        .with_columns(finest.named)
         .with_columns(squares)
         .group_by(cell)
         .agg(rolled.clone())
@@ -122,10 +137,10 @@ pub fn by_cohort_and_segment(
     sums: &[&str],
 ) -> LazyFrame {
     let sum_aggs: Vec<Expr> = sums.iter().map(|s| col(*s).sum()).collect();
-    let mut finest = vec![col("cohort")];
-    finest.extend(segment_by.iter().map(|s| col(s.as_str())));
-    finest.extend(keys.iter().map(|k| col(*k)));
-    let base = units.group_by(finest).agg(sum_aggs.clone()).cache();
+    let base = units
+        .group_by(cell_of(segment_by, keys))
+        .agg(sum_aggs.clone())
+        .cache();
     roll_up(base, segment_by, keys, sum_aggs)
 }
 
