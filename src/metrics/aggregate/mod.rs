@@ -186,6 +186,16 @@ fn constant(expr: &Expr) -> Option<f64> {
     }
 }
 
+/// Whether `expr` is one value for every row: a scalar literal, cast or
+/// renamed.
+fn is_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::Literal(value) => value.is_scalar(),
+        Expr::Cast { expr, .. } | Expr::Alias(expr, _) => is_constant(expr),
+        _ => false,
+    }
+}
+
 /// `value` rounded to a multiple of 2⁻¹⁶, as [`UnitValues::selected`]
 /// rounds each unit's.
 fn quantized(value: f64) -> f64 {
@@ -261,15 +271,37 @@ impl Units {
         sums: Sums,
     ) -> AggregatePlan {
         let mut columns = ctx.unit_columns(self.reference);
-        columns.push(self.dimension.alias("dimension"));
-        columns.push(self.period_start.cast(DataType::Date).alias("period_start"));
-        columns.push(self.period_end.cast(DataType::Date).alias("period_end"));
-        let mut keys = vec!["dimension", "period_start", "period_end"];
+        // A key that is the same for every unit (the dimension and period
+        // of most plans) is not grouped by: it is added to the rolled rows.
+        let (mut keys, mut constant) = (Vec::new(), Vec::new());
+        for (name, value) in [
+            ("dimension", self.dimension),
+            ("period_start", self.period_start.cast(DataType::Date)),
+            ("period_end", self.period_end.cast(DataType::Date)),
+        ] {
+            if is_constant(&value) {
+                constant.push(value.alias(name));
+            } else {
+                columns.push(value.alias(name));
+                keys.push(name);
+            }
+        }
         if ctx.stratified {
             keys.push(crate::cohort::STRATUM);
         }
         let per_account =
             self.nested || matches!(kind, Kind::Ratio { .. } | Kind::LifetimeValue(_));
+        let mut order = vec![
+            col("cohort"),
+            col("segment"),
+            col("dimension"),
+            col("period_start"),
+            col("period_end"),
+        ];
+        if ctx.stratified {
+            order.push(col(crate::cohort::STRATUM));
+        }
+        order.extend(SUM_COLUMNS.map(col));
         let units = aggregate(
             self.frame,
             columns,
@@ -277,7 +309,9 @@ impl Units {
             per_account,
             ctx.segment_by,
             &keys,
-        );
+        )
+        .with_columns(constant)
+        .select(order);
         AggregatePlan {
             kind,
             nested: self.nested,

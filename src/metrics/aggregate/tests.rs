@@ -188,3 +188,36 @@ fn constant_and_repeated_parts_give_the_sums_of_each_units_parts() {
         assert_ne!(sq, 240.0 * 0.3);
     }
 }
+
+/// The group-by keys of every aggregation that `explain` prints for a
+/// pipeline of `metrics` over the tiny fixture.
+fn group_keys(metrics: &str) -> Vec<String> {
+    let fixture = crate::testkit::Fixture::tiny();
+    let plan = crate::run::explain(&crate::run::RunOptions {
+        pipeline: fixture.pipeline(metrics, ""),
+        ..Default::default()
+    })
+    .expect("explain");
+    plan.lines()
+        .filter_map(|line| line.split("] BY [").nth(1).map(str::to_string))
+        .collect()
+}
+
+/// A plan's dimension and period that are the same for every unit (most
+/// plans') are not grouped by; a month's period (one per unit row) still is.
+#[test]
+fn constant_dimension_and_period_are_not_group_keys() {
+    let constant = group_keys("[logo_retention]");
+    assert!(!constant.is_empty());
+    for keys in &constant {
+        assert!(
+            !keys.contains("dimension") && !keys.contains("period_"),
+            "{keys}"
+        );
+    }
+    let monthly = group_keys("[monthly_churn_rate]");
+    assert!(
+        monthly.iter().any(|keys| keys.contains("period_start")),
+        "{monthly:?}"
+    );
+}
