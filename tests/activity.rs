@@ -220,16 +220,14 @@ fn events_are_read_once_by_their_data_rules_and_the_activity_fold() {
     // The sample pipeline's event metrics: the fold rides the events' data rules (`-v` says
     // so), and no other pass over events is made.
     let dir = tempfile::tempdir().unwrap();
-    let output = bin()
-        .arg("-v")
-        .arg("run")
-        .arg(repo().join("pipelines/education_impact.yaml"))
-        .arg("--output")
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{log}");
+    let log = stderr_of_success(
+        bin()
+            .arg("-v")
+            .arg("run")
+            .arg(repo().join("pipelines/education_impact.yaml"))
+            .arg("--output")
+            .arg(dir.path().join("out")),
+    );
     let count = |text: &str| log.lines().filter(|l| l.contains(text)).count();
     assert_eq!(count("checking source `events`"), 1, "{log}");
     assert_eq!(count("one pass (with the data rules of events"), 1, "{log}");

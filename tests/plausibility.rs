@@ -389,13 +389,7 @@ fn lms_rows_keyed_by_email_take_their_account_from_users() {
         .arg(by_account.path().join("p.yaml"))
         .assert()
         .success();
-    let run = bin()
-        .arg("run")
-        .arg(by_email.path().join("p.yaml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
+    let stderr = stderr_of_success(bin().arg("run").arg(by_email.path().join("p.yaml")));
     assert!(
         // The unknown user is shown, not its (empty) account id.
         stderr.contains("source `training`: dropped 1 of 11 row(s) without a known account (1 whose user is not in `users` \

@@ -76,6 +76,14 @@ pub fn assert_success(output: &std::process::Output) {
     );
 }
 
+/// Runs `command`, asserts that it succeeded (showing its stderr if not)
+/// and gives its stderr, the log.
+pub fn stderr_of_success(command: &mut Command) -> String {
+    let output = command.output().expect("the binary runs");
+    assert_success(&output);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -45,12 +45,11 @@ pub(super) fn unclustered(
             lit(0.0).alias(format!("cyy{set}")),
         ]);
     }
-    let base = units
+    let cells = units
         .group_by(cell_of(segment_by, keys))
         .agg(finest.sums)
-        .with_columns(finest.named)
-        .cache();
-    roll_up(base, segment_by, keys, sums).with_columns(derived)
+        .with_columns(finest.named);
+    roll_up(cells, segment_by, keys, sums).with_columns(derived)
 }
 
 /// The columns of a finest cell: `cohort`, the segment columns, the keys.
@@ -116,8 +115,7 @@ pub(super) fn clustered_by_cohort_and_segment(
         .with_columns(finest.named)
         .with_columns(squares)
         .group_by(cell)
-        .agg(rolled.clone())
-        .cache();
+        .agg(rolled.clone());
     roll_up(cells, segment_by, keys, rolled)
 }
 
@@ -137,16 +135,17 @@ pub fn by_cohort_and_segment(
     sums: &[&str],
 ) -> LazyFrame {
     let sum_aggs: Vec<Expr> = sums.iter().map(|s| col(*s).sum()).collect();
-    let base = units
+    let cells = units
         .group_by(cell_of(segment_by, keys))
-        .agg(sum_aggs.clone())
-        .cache();
-    roll_up(base, segment_by, keys, sum_aggs)
+        .agg(sum_aggs.clone());
+    roll_up(cells, segment_by, keys, sum_aggs)
 }
 
-/// Groups `base` (cohort, segment columns, keys) by every cohort and segment
-/// variant with `aggs` and stacks the results.
+/// Groups `base` (cohort, segment columns, keys: the finest cells) by
+/// every cohort and segment variant with `aggs` and stacks the results.
+/// `base` is cached, so that every variant rolls up its one aggregation.
 fn roll_up(base: LazyFrame, segment_by: &[String], keys: &[&str], aggs: Vec<Expr>) -> LazyFrame {
+    let base = base.cache();
     let frames = cohort_and_segment_variants(&base, segment_by)
         .into_iter()
         .map(|(frame, cohort, segment)| {

@@ -59,33 +59,31 @@ fn sorted(frame: LazyFrame) -> DataFrame {
         .unwrap()
 }
 
+/// The sets of `sums` of [`units`], placed by cohort and `plan` (the
+/// segment), summed and rolled up, sorted by cohort and segment.
+fn aggregated(sums: Vec<Sums>, per_account: bool) -> DataFrame {
+    let segment_by = vec!["plan".to_string()];
+    sorted(aggregate(
+        units(),
+        vec![col("cohort"), col("plan")],
+        sums,
+        per_account,
+        &segment_by,
+        &[],
+    ))
+}
+
 /// Several sets of sums aggregated together give each set's columns as
 /// aggregating it alone does, bit for bit, with and without the
 /// per-account (clustered) step.
 #[test]
 fn several_sets_of_sums_give_each_sets_sums_alone() {
-    let segment_by = vec!["plan".to_string()];
-    let columns = || vec![col("cohort"), col("plan")];
     for per_account in [false, true] {
-        let together = sorted(aggregate(
-            units(),
-            columns(),
-            vec![mean(), ratio()],
-            per_account,
-            &segment_by,
-            &[],
-        ));
+        let together = aggregated(vec![mean(), ratio()], per_account);
         // trained, untrained, all × (none + 3 plan values) = 12 rows
         assert_eq!(together.height(), 12, "per_account = {per_account}");
         for (i, sums) in [mean(), ratio()].into_iter().enumerate() {
-            let alone = sorted(aggregate(
-                units(),
-                columns(),
-                vec![sums],
-                per_account,
-                &segment_by,
-                &[],
-            ));
+            let alone = aggregated(vec![sums], per_account);
             assert!(alone
                 .column("cohort")
                 .unwrap()
@@ -120,8 +118,6 @@ fn several_sets_of_sums_give_each_sets_sums_alone() {
 /// step, including a constant that is not a multiple of 2⁻¹⁶.
 #[test]
 fn constant_and_repeated_parts_give_the_sums_of_each_units_parts() {
-    let segment_by = vec!["plan".to_string()];
-    let columns = || vec![col("cohort"), col("plan")];
     let literal = || Sums {
         num: col("x"),
         den: lit(1.0),
@@ -149,22 +145,8 @@ fn constant_and_repeated_parts_give_the_sums_of_each_units_parts() {
     // x and y: the only values summed.
     assert_eq!(values.values.len(), 2);
     for per_account in [false, true] {
-        let together = sorted(aggregate(
-            units(),
-            columns(),
-            vec![literal(), ratio()],
-            per_account,
-            &segment_by,
-            &[],
-        ));
-        let reference = sorted(aggregate(
-            units(),
-            columns(),
-            vec![spelled(), ratio()],
-            per_account,
-            &segment_by,
-            &[],
-        ));
+        let together = aggregated(vec![literal(), ratio()], per_account);
+        let reference = aggregated(vec![spelled(), ratio()], per_account);
         assert_eq!(together.height(), 12);
         for name in together.get_column_names() {
             let (a, b) = (
