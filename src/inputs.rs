@@ -21,7 +21,21 @@ pub struct Inputs {
     failed: std::collections::BTreeSet<SourceName>,
     /// [`Inputs::known_ids`] once read, without and with the users: the
     /// data rules and the activity fold both look ids up in them.
-    known: [std::sync::OnceLock<(Series, Option<Series>)>; 2],
+    known: [std::sync::OnceLock<KnownIdColumns>; 2],
+}
+
+/// The ids of `accounts` and `users`, read once per run
+/// ([`Inputs::known_ids`]).
+#[derive(Clone, Default)]
+pub struct KnownIdColumns {
+    /// `account_id` of every row of `accounts`, typed.
+    pub accounts: Series,
+    /// `user_id` of the rows of `users` whose account is in `accounts`
+    /// (the users of [`Inputs::frame`]), when read.
+    pub users: Option<Series>,
+    /// `user_id` of every row of `users`, typed, when read: its uniqueness
+    /// rule counts them without reading the file again.
+    pub every_user: Option<Series>,
 }
 
 impl Inputs {
@@ -199,7 +213,7 @@ impl Inputs {
     /// has `users`), the user ids of `users`, read together: the ids that
     /// the data rules and the activity fold look rows up in
     /// ([`crate::ids::IdSet`]). Read once per run.
-    pub fn known_ids(&self, users: bool) -> Result<(Series, Option<Series>)> {
+    pub fn known_ids(&self, users: bool) -> Result<KnownIdColumns> {
         let memo = &self.known[users as usize];
         if let Some(known) = memo.get() {
             return Ok(known.clone());
@@ -208,24 +222,53 @@ impl Inputs {
         Ok(memo.get_or_init(|| known).clone())
     }
 
-    fn read_known_ids(&self, users: bool) -> Result<(Series, Option<Series>)> {
+    /// One read of `accounts`' ids and of `users`' ids with their accounts:
+    /// the users of known accounts are kept here, in memory, rather than
+    /// by a join that would read `users` a second time.
+    fn read_known_ids(&self, users: bool) -> Result<KnownIdColumns> {
         let what = "reading the known ids";
         let mut plans = vec![self.account_ids()?.select([col("account_id")])];
         let users = users && self.get(SourceName::Users).is_some();
         if users {
-            plans.push(self.frame(SourceName::Users)?.select([col("user_id")]));
+            let loaded = self.loaded(SourceName::Users)?;
+            plans.push(
+                loaded
+                    .frame
+                    .clone()
+                    .select([col("user_id"), col("account_id")]),
+            );
         }
         let mut found = crate::frame::collect_all(plans, what)?.into_iter();
-        let mut ids = |column: &str| -> Result<Series> {
-            let frame = found.next().unwrap_or_default();
+        let column = |frame: &DataFrame, name: &str| -> Result<Series> {
             frame
-                .column(column)
+                .column(name)
                 .map(|c| c.as_materialized_series().clone())
                 .map_err(|e| Error::engine(what, e))
         };
-        let accounts = ids("account_id")?;
-        let users = if users { Some(ids("user_id")?) } else { None };
-        Ok((accounts, users))
+        let accounts = column(&found.next().unwrap_or_default(), "account_id")?;
+        let (users, every_user) = match found.next() {
+            Some(rows) if users => {
+                // The rows [`Inputs::known_accounts`] keeps, in their order.
+                let ids = DataFrame::new(accounts.len(), vec![accounts.clone().into_column()])
+                    .map_err(|e| Error::engine(what, e))?;
+                let known = rows
+                    .clone()
+                    .lazy()
+                    .semi_join(ids.lazy(), col("account_id"), col("account_id"))
+                    .collect()
+                    .map_err(|e| Error::engine(what, e))?;
+                (
+                    Some(column(&known, "user_id")?),
+                    Some(column(&rows, "user_id")?),
+                )
+            }
+            _ => (None, None),
+        };
+        Ok(KnownIdColumns {
+            accounts,
+            users,
+            every_user,
+        })
     }
 
     /// A source's typed frame. Fact tables keep only rows whose account is in

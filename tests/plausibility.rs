@@ -222,15 +222,11 @@ fn invoices_given_as_monthly_revenue_warn_and_point_to_the_invoice_grain() {
     assert!(!String::from_utf8_lossy(&run.stderr).contains("does not look like"));
 }
 
-#[test]
-fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
+/// The CRM fixture with `users` (as `users`) and events of `usr_1`,
+/// `usr_2` and `usr_3` of three accounts: the directory and the pipeline.
+fn with_users_and_events(users: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = crm_fixture(MAPPED);
-    // Segment-style: identifies keyed by email, tracks keyed by `usr_…`.
-    std::fs::write(
-        dir.path().join("users.csv"),
-        "user_id,account_id\nana@acme.com,001A\nbo@globex.com,001B\ncy@initech.com,001C\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("users.csv"), users).unwrap();
     std::fs::write(
         dir.path().join("events.csv"),
         "account_id,user_id,event_time,event_name\n001A,usr_1,2025-11-03T10:00:00Z,login\n\
@@ -241,6 +237,15 @@ fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
         &dir,
         "  training: { path: completions.csv, freshness: {} }\n",
         "  training: { path: completions.csv, freshness: {} }\n  users: { path: users.csv }\n  events: { path: events.csv, freshness: {} }\n",
+    );
+    (dir, path)
+}
+
+#[test]
+fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
+    // Segment-style: identifies keyed by email, tracks keyed by `usr_…`.
+    let (dir, path) = with_users_and_events(
+        "user_id,account_id\nana@acme.com,001A\nbo@globex.com,001B\ncy@initech.com,001C\n",
     );
     validate_exits(&path, 3)
         .stderr(
@@ -256,6 +261,41 @@ fn users_keyed_by_email_against_events_keyed_by_id_stop_the_run() {
         "user_id,account_id,email\nusr_1,001A,ana@acme.com\nusr_2,001B,bo@globex.com\nusr_3,001C,cy@initech.com\n",
     )
     .unwrap();
+    bin().arg("validate").arg(&path).assert().success();
+}
+
+#[test]
+fn a_user_id_twice_in_users_breaks_its_rule_whether_or_not_its_ids_are_read_first() {
+    // `usr_1` twice (once under an account `accounts` lacks) and `usr_2`
+    // twice: 4 rows in copies. With events keyed by user the ids of `users`
+    // are read before the rules and the rule is counted over them; without,
+    // the rule reads `users` itself: the same count either way.
+    let (dir, path) = with_users_and_events(
+        "user_id,account_id\nusr_1,001A\nusr_2,001B\nusr_3,001C\nusr_1,009Z\nusr_2,001B\n",
+    );
+    let with_events =
+        "  users: { path: users.csv }\n  events: { path: events.csv, freshness: {} }\n";
+    let with_users = "  users: { path: users.csv }\n";
+    let stops = || {
+        validate_exits(&path, 3).stderr(
+            predicate::str::contains("source `users`")
+                .and(predicate::str::contains(
+                    "column `user_id`: must be unique — 4 row(s)",
+                ))
+                .and(predicate::str::contains("user_id=usr_1, account_id=009Z")),
+        );
+    };
+    stops();
+    with_pipeline(&dir, with_events, with_users);
+    stops();
+    // One copy left out: valid.
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "user_id,account_id\nusr_1,001A\nusr_2,001B\nusr_3,001C\n",
+    )
+    .unwrap();
+    bin().arg("validate").arg(&path).assert().success();
+    with_pipeline(&dir, with_users, with_events);
     bin().arg("validate").arg(&path).assert().success();
 }
 

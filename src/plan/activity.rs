@@ -224,7 +224,9 @@ fn compute_folds(
 /// subjects' positions are found in the engine's threads
 /// ([`fold::Known`]).
 fn known_ids(inputs: &Inputs) -> Result<fold::Known> {
-    let (accounts, users) = inputs.known_ids(true)?;
+    let crate::inputs::KnownIdColumns {
+        accounts, users, ..
+    } = inputs.known_ids(true)?;
     let set = |ids: &Series| {
         crate::ids::IdSet::of(ids)
             .map(std::sync::Arc::new)

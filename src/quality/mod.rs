@@ -346,11 +346,12 @@ fn check_with(
         counted.push(counts);
 
         for rule in &rules {
-            if let Check::Unique(key) = &rule.check {
-                plans.push(
+            match &rule.check {
+                Check::Unique(key) if known.copies(*name, key).is_none() => plans.push(
                     duplicated_keys(rows_checked(loaded, scope), key)
                         .select([col("__copies").sum().cast(DataType::UInt64).alias("rows")]),
-                );
+                ),
+                _ => {}
             }
         }
         layout.push((*name, frame, rules));
@@ -404,7 +405,10 @@ fn check_with(
                     frame.clone().filter(bad.clone()),
                 ),
                 Check::Unique(key) => {
-                    let n = count_of(&results.next().unwrap_or_default(), "rows");
+                    let n = match known.copies(name, key) {
+                        Some(n) => n,
+                        None => count_of(&results.next().unwrap_or_default(), "rows"),
+                    };
                     (n, copies_of(rows_checked(loaded, scope), key))
                 }
                 Check::UniquePerDay(key) => {
