@@ -3,9 +3,12 @@
 //! reductions, the outputs) collects through here, with one engine and one
 //! error mapping.
 
+use std::sync::Arc;
+
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::ids::IdSet;
 
 /// Collects `plans` together. `what` names the stage for error messages.
 ///
@@ -28,12 +31,43 @@ pub fn collect_all(plans: Vec<LazyFrame>, what: &str) -> Result<Vec<DataFrame>> 
 /// (docs/ARCHITECTURE.md, "Activity": the activity fold rides the events'
 /// data rules, so that events are read once).
 pub trait Rider: Send {
-    /// The columns it reads, as expressions over the pass's rows.
-    fn columns(&self) -> Vec<Expr>;
+    /// The columns it reads, as expressions over the pass's rows; `slots`
+    /// are the id lookups the pass makes anyway, for it to reuse.
+    fn columns(&self, slots: &Slots) -> Vec<Expr>;
     /// Takes one batch (the pass's columns and [`Rider::columns`]).
     fn add(&mut self, batch: &DataFrame) -> PolarsResult<()>;
     /// Every row has been read.
     fn done(&mut self);
+}
+
+/// The id lookups a pass makes for each row and offers its [`Rider`]:
+/// each row's slot among the known accounts and users
+/// ([`IdSet::slot_of`]), as a column of the pass's rows.
+#[derive(Clone, Default)]
+pub struct Slots {
+    pub account: Option<Lookup>,
+    pub user: Option<Lookup>,
+}
+
+/// One lookup of [`Slots`]: the slot of `value` in `set` is `slot`.
+#[derive(Clone)]
+pub struct Lookup {
+    pub value: Expr,
+    pub set: Arc<IdSet>,
+    pub slot: Expr,
+}
+
+impl Slots {
+    /// The slot of `value` in `set`: the offered column when it looks the
+    /// same value up in the same set, else a lookup of its own.
+    pub fn slot(offered: Option<&Lookup>, set: &Arc<IdSet>, value: Expr) -> Expr {
+        match offered {
+            Some(lookup) if Arc::ptr_eq(&lookup.set, set) && lookup.value == value => {
+                lookup.slot.clone()
+            }
+            _ => set.slot_of(value),
+        }
+    }
 }
 
 /// Streams the rows of `plan` in batches (`batch_rows`, None: as the

@@ -181,6 +181,26 @@ impl IdSet {
     }
 }
 
+/// The rows of `ids` whose id appears more than once, nulls left out: the
+/// count of a `must be unique` rule of one id column (docs/INPUTS.md#the-checks),
+/// from ids already in memory. A distinct count first; the exact count
+/// only when there are copies.
+pub fn rows_in_copies(ids: &Series) -> PolarsResult<u64> {
+    let present = ids.drop_nulls();
+    if present.n_unique()? == present.len() {
+        return Ok(0);
+    }
+    let rows = present.len();
+    let counted = DataFrame::new(rows, vec![present.with_name("id".into()).into_column()])?
+        .lazy()
+        .group_by([col("id")])
+        .agg([len().alias("copies")])
+        .filter(col("copies").gt(lit(1)))
+        .select([col("copies").sum().cast(DataType::UInt64)])
+        .collect()?;
+    Ok(counted.column("copies")?.u64()?.get(0).unwrap_or(0))
+}
+
 /// Pushes `slot(value)` for each value of an integer column onto `out`
 /// ([`NO_SLOT`] for a null), straight from the arrays' values.
 fn each_integer(

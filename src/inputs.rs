@@ -3,11 +3,13 @@
 //! checks": orphan rows are dropped).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
 use crate::config::{Pipeline, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
+use crate::ids::IdSet;
 use crate::source::{
     build_source, open_source, AccountKey, IdValues, LoadedSource, OpenedSource, NAME_KEY,
 };
@@ -22,6 +24,9 @@ pub struct Inputs {
     /// [`Inputs::known_ids`] once read, without and with the users: the
     /// data rules and the activity fold both look ids up in them.
     known: [std::sync::OnceLock<KnownIdColumns>; 2],
+    /// [`Inputs::known_sets`] while in use: the accounts', the users'
+    /// (held by their users, freed with the last).
+    sets: std::sync::Mutex<[std::sync::Weak<IdSet>; 2]>,
 }
 
 /// The ids of `accounts` and `users`, read once per run
@@ -33,9 +38,10 @@ pub struct KnownIdColumns {
     /// `user_id` of the rows of `users` whose account is in `accounts`
     /// (the users of [`Inputs::frame`]), when read.
     pub users: Option<Series>,
-    /// `user_id` of every row of `users`, typed, when read: its uniqueness
-    /// rule counts them without reading the file again.
-    pub every_user: Option<Series>,
+    /// The rows of `users` whose `user_id` appears more than once, when its
+    /// ids were read: its uniqueness rule is counted here, without reading
+    /// the file again ([`crate::ids::rows_in_copies`]).
+    pub user_copies: Option<u64>,
 }
 
 impl Inputs {
@@ -172,6 +178,7 @@ impl Inputs {
             account_ids,
             failed,
             known: Default::default(),
+            sets: Default::default(),
         };
         Ok((inputs, problems))
     }
@@ -195,6 +202,7 @@ impl Inputs {
             account_ids: self.account_ids.clone(),
             failed: self.failed.clone(),
             known: Default::default(),
+            sets: Default::default(),
         }
     }
 
@@ -222,6 +230,31 @@ impl Inputs {
         Ok(memo.get_or_init(|| known).clone())
     }
 
+    /// The ids of [`Inputs::known_ids`] as sets, shared while in use: the
+    /// data rules' pass and the activity fold riding it look the same ids up
+    /// in the same set, once per row ([`crate::frame::Slots`]); the sets
+    /// are freed when the last user drops them.
+    pub fn known_sets(&self, users: bool) -> Result<(Arc<IdSet>, Option<Arc<IdSet>>)> {
+        let known = self.known_ids(users)?;
+        let mut sets = self
+            .sets
+            .lock()
+            .map_err(|_| Error::other("reading the known ids: a thread failed"))?;
+        let mut shared = |i: usize, ids: &Series| -> Result<Arc<IdSet>> {
+            if let Some(set) = sets[i].upgrade() {
+                return Ok(set);
+            }
+            let set = IdSet::of(ids)
+                .map(Arc::new)
+                .map_err(|e| Error::engine("reading the known ids", e))?;
+            sets[i] = Arc::downgrade(&set);
+            Ok(set)
+        };
+        let accounts = shared(0, &known.accounts)?;
+        let users = known.users.as_ref().map(|ids| shared(1, ids)).transpose()?;
+        Ok((accounts, users))
+    }
+
     /// One read of `accounts`' ids and of `users`' ids with their accounts:
     /// the users of known accounts are kept here, in memory, rather than
     /// by a join that would read `users` a second time.
@@ -246,7 +279,7 @@ impl Inputs {
                 .map_err(|e| Error::engine(what, e))
         };
         let accounts = column(&found.next().unwrap_or_default(), "account_id")?;
-        let (users, every_user) = match found.next() {
+        let (users, user_copies) = match found.next() {
             Some(rows) if users => {
                 // The rows [`Inputs::known_accounts`] keeps, in their order.
                 let ids = DataFrame::new(accounts.len(), vec![accounts.clone().into_column()])
@@ -259,7 +292,10 @@ impl Inputs {
                     .map_err(|e| Error::engine(what, e))?;
                 (
                     Some(column(&known, "user_id")?),
-                    Some(column(&rows, "user_id")?),
+                    Some(
+                        crate::ids::rows_in_copies(&column(&rows, "user_id")?)
+                            .map_err(|e| Error::engine(what, e))?,
+                    ),
                 )
             }
             _ => (None, None),
@@ -267,7 +303,7 @@ impl Inputs {
         Ok(KnownIdColumns {
             accounts,
             users,
-            every_user,
+            user_copies,
         })
     }
 

@@ -89,12 +89,20 @@ struct Riding {
 /// The [`crate::frame::Rider`] handed to the checks.
 struct Rider {
     state: Arc<Mutex<Riding>>,
-    columns: Vec<Expr>,
+    /// Where the fold finds each row's values among the checks' columns.
+    rows: fold::RowColumns,
 }
 
 impl crate::frame::Rider for Rider {
-    fn columns(&self) -> Vec<Expr> {
-        self.columns.clone()
+    fn columns(&self, slots: &crate::frame::Slots) -> Vec<Expr> {
+        match self.state.lock() {
+            Ok(state) => state
+                .pass
+                .as_ref()
+                .map(|pass| pass.columns(&self.rows, slots))
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
     }
 
     fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
@@ -133,7 +141,7 @@ pub fn prepare_ride(
     };
     let types = fold::types_of(&crate::activity::local_rows(inputs, range)?)?;
     let pass = fold::Pass::new(&folds, &known_ids(inputs)?, types)?;
-    let columns = pass.columns(&crate::activity::checked_rows(inputs, range)?);
+    let rows = crate::activity::checked_rows(inputs, range)?;
     let state = Arc::new(Mutex::new(Riding {
         pass: Some(pass),
         done: false,
@@ -141,7 +149,7 @@ pub fn prepare_ride(
     }));
     let rider = Rider {
         state: state.clone(),
-        columns,
+        rows,
     };
     Ok(Some((Ride { state }, Box::new(rider))))
 }
@@ -224,17 +232,10 @@ fn compute_folds(
 /// subjects' positions are found in the engine's threads
 /// ([`fold::Known`]).
 fn known_ids(inputs: &Inputs) -> Result<fold::Known> {
-    let crate::inputs::KnownIdColumns {
-        accounts, users, ..
-    } = inputs.known_ids(true)?;
-    let set = |ids: &Series| {
-        crate::ids::IdSet::of(ids)
-            .map(std::sync::Arc::new)
-            .map_err(|e| crate::error::Error::engine("reading the known ids", e))
-    };
+    let (accounts, users) = inputs.known_sets(true)?;
     Ok(fold::Known {
-        accounts: Some(set(&accounts)?),
-        users: users.as_ref().map(set).transpose()?,
+        accounts: Some(accounts),
+        users,
         only_these_accounts: true,
     })
 }

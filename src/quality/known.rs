@@ -34,22 +34,19 @@ impl KnownIds {
             .values()
             .any(|loaded| checks_user_overlap(inputs, loaded));
         let known = inputs.known_ids(wants_users)?;
-        let set = |ids: &Series| {
-            IdSet::of(ids)
-                .map(Arc::new)
-                .map_err(|e| crate::error::Error::engine("reading the known ids", e))
-        };
+        let (account_set, user_set) = inputs.known_sets(wants_users)?;
         let mut copies = vec![(
             SourceName::Accounts,
             "account_id",
-            copies_among(&known.accounts)?,
+            crate::ids::rows_in_copies(&known.accounts)
+                .map_err(|e| crate::error::Error::engine("checking input data", e))?,
         )];
-        if let Some(users) = &known.every_user {
-            copies.push((SourceName::Users, "user_id", copies_among(users)?));
+        if let Some(n) = known.user_copies {
+            copies.push((SourceName::Users, "user_id", n));
         }
         Ok(KnownIds {
-            account_set: set(&known.accounts)?,
-            user_set: known.users.as_ref().map(set).transpose()?,
+            account_set,
+            user_set,
             accounts: known.accounts,
             copies,
         })
@@ -65,35 +62,6 @@ impl KnownIds {
             .find(|(s, c, _)| *s == source && c == column)
             .map(|(_, _, n)| *n)
     }
-}
-
-/// The rows of `ids` (every row's typed id) whose id appears more than once,
-/// nulls left out (they have their own rule): what
-/// [`super::duplicates::duplicated_keys`] counts over the source, from the
-/// ids in memory. A distinct count first, the exact count only with copies.
-fn copies_among(ids: &Series) -> Result<u64> {
-    let what = "checking input data";
-    let engine = |e| crate::error::Error::engine(what, e);
-    let present = ids.drop_nulls();
-    if present.n_unique().map_err(engine)? == present.len() {
-        return Ok(0);
-    }
-    let rows = present.len();
-    let frame =
-        DataFrame::new(rows, vec![present.with_name("id".into()).into_column()]).map_err(engine)?;
-    let counted = crate::frame::collect_all(
-        vec![frame
-            .lazy()
-            .group_by([col("id")])
-            .agg([len().alias("copies")])
-            .filter(col("copies").gt(lit(1)))
-            .select([col("copies").sum().cast(DataType::UInt64).alias("rows")])],
-        what,
-    )?;
-    Ok(counted
-        .first()
-        .map(|frame| super::report::count_of(frame, "rows"))
-        .unwrap_or(0))
 }
 
 /// Whether `value` is one of `ids` (false for a null value).

@@ -18,7 +18,7 @@ use polars::prelude::*;
 use super::known::{IdSet, NO_SLOT};
 use super::{drops, ACCOUNTS, FIRST_DAY, LAST_DAY, ORPHAN};
 use crate::error::{Error, Result};
-use crate::frame::Rider;
+use crate::frame::{Lookup, Rider, Slots};
 
 /// What one pass counts over a source's check frame.
 pub(super) struct Counts {
@@ -44,7 +44,7 @@ pub(super) struct AccountCheck {
 
 /// Column names of the streamed rows: flags (a rule broken, an orphan, an
 /// expected drop, an orphan with an empty key, a user id, a known user),
-/// the known account's slot and the day.
+/// the known account's and user's slots and the day.
 const RULE: &str = "__r";
 const SLOT: &str = "__slot";
 const ORPHANED: &str = "__orphan";
@@ -52,6 +52,7 @@ const EXPECTED: &str = "__expected";
 const EMPTY: &str = "__empty";
 const USER: &str = "__user";
 const USER_KNOWN: &str = "__user_known";
+const USER_SLOT: &str = "__user_slot";
 const DAY: &str = "__day";
 
 /// The running totals.
@@ -92,27 +93,42 @@ impl Counts {
                     .alias(format!("{RULE}{i}"))
             })
             .collect();
+        // The ids' slots first, a column each: the counts below and the
+        // rider read them (one lookup per row and id).
+        let mut slots = Slots::default();
+        let mut lookups = Vec::new();
         if let Some(check) = &self.accounts {
-            let slot = check.known.slot_of(check.account.clone());
-            let unknown = slot.clone().eq(lit(NO_SLOT));
+            lookups.push(check.known.slot_of(check.account.clone()).alias(SLOT));
+            slots.account = Some(Lookup {
+                value: check.account.clone(),
+                set: check.known.clone(),
+                slot: col(SLOT),
+            });
+            let unknown = col(SLOT).eq(lit(NO_SLOT));
             let expected = check.expected.clone().fill_null(lit(false));
             let orphan = unknown.clone().and(expected.clone().not());
             columns.extend([
-                slot.alias(SLOT),
+                col(SLOT),
                 orphan.clone().alias(ORPHANED),
                 unknown.and(expected).alias(EXPECTED),
                 orphan.and(check.empty.clone()).alias(EMPTY),
             ]);
         }
         if let Some((user, known)) = &self.users {
+            lookups.push(known.slot_of(user.clone()).alias(USER_SLOT));
+            slots.user = Some(Lookup {
+                value: user.clone(),
+                set: known.clone(),
+                slot: col(USER_SLOT),
+            });
             columns.push(user.clone().is_not_null().alias(USER));
-            columns.push(
-                known
-                    .slot_of(user.clone())
-                    .neq(lit(NO_SLOT))
-                    .alias(USER_KNOWN),
-            );
+            columns.push(col(USER_SLOT).neq(lit(NO_SLOT)).alias(USER_KNOWN));
         }
+        let frame = if lookups.is_empty() {
+            frame
+        } else {
+            frame.with_columns(lookups)
+        };
         let day_type = match &self.day {
             Some(day) => {
                 columns.push(day.clone().alias(DAY));
@@ -126,7 +142,7 @@ impl Counts {
             None => None,
         };
         if let Some(rider) = &rider {
-            columns.extend(rider.columns());
+            columns.extend(rider.columns(&slots));
         }
         if columns.is_empty() {
             // Only the rows are counted: one column to stream.

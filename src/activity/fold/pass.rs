@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use super::{Fold, Known, Reduction, Types, ACCOUNT_SLOT, USER_SLOT};
 use crate::error::{Error, Result};
+use crate::frame::Slots;
 use crate::ids::NO_SLOT;
 
 /// Where the fold finds each row's values in the frame a pass reads.
@@ -65,13 +66,14 @@ impl Pass {
     /// the code of the name among the names of interest, the name itself
     /// when a reduction asks for every name, and the known ids' slots. With
     /// `known.only_these_accounts`, a row whose account is not among them
-    /// is not folded.
-    pub fn columns(&self, rows: &RowColumns) -> Vec<Expr> {
+    /// is not folded. A lookup of `slots` (the ids the pass riding looks up
+    /// anyway) is read instead of made again.
+    pub fn columns(&self, rows: &RowColumns, slots: &Slots) -> Vec<Expr> {
         let account_slot = self
             .known
             .accounts
             .as_ref()
-            .map(|ids| ids.slot_of(rows.account.clone()));
+            .map(|ids| Slots::slot(slots.account.as_ref(), ids, rows.account.clone()));
         let keep = match (&account_slot, self.known.only_these_accounts, &rows.keep) {
             (Some(slot), true, keep) => Some(
                 slot.clone()
@@ -103,7 +105,7 @@ impl Pass {
             );
         }
         if let Some(ids) = &self.known.users {
-            let slot = ids.slot_of(rows.user.clone());
+            let slot = Slots::slot(slots.user.as_ref(), ids, rows.user.clone());
             columns.push(
                 kept(slot, &DataType::UInt32)
                     .fill_null(lit(NO_SLOT))
@@ -162,13 +164,16 @@ pub(super) fn compute_in_batches(
         return Ok(BTreeMap::new());
     }
     let pass = Pass::new(reductions, known, types_of(&activity)?)?;
-    let columns = pass.columns(&RowColumns {
-        account: col("account_id"),
-        user: col("user_id"),
-        day: col("day"),
-        name: col("event_name"),
-        keep: None,
-    });
+    let columns = pass.columns(
+        &RowColumns {
+            account: col("account_id"),
+            user: col("user_id"),
+            day: col("day"),
+            name: col("event_name"),
+            keep: None,
+        },
+        &Slots::default(),
+    );
     let mut rows = activity.select(columns);
     if known.accounts.is_some() && known.only_these_accounts {
         // Rows not to fold are left out here rather than marked.

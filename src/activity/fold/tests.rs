@@ -427,10 +427,12 @@ fn every_name_gets_one_code_across_the_arrays_of_a_batch() {
 /// Riding another pass, the fold reads the rows under other names beside
 /// that pass's own columns, and folds only the rows it is told to keep
 /// (here the days before the last two) of the known accounts: the frames of the
-/// plans over those rows alone.
+/// plans over those rows alone. When the other pass offers the slots of
+/// the same ids in the same sets ([`crate::frame::Slots`]), the fold reads
+/// them instead of looking the ids up again, with the same frames.
 #[test]
 fn riding_another_pass_the_fold_folds_only_the_rows_it_keeps() {
-    for text in [false, true] {
+    for (text, offered) in [(false, false), (true, false), (false, true), (true, true)] {
         let activity = activity(3000, text);
         let (first, end) = (date_lit(date(FIRST)), date_lit(date("2026-04-09")));
         let (known, kept) = only_known(
@@ -438,24 +440,56 @@ fn riding_another_pass_the_fold_folds_only_the_rows_it_keeps() {
             &activity,
             in_range(col("day"), first.clone(), end.clone()),
         );
-        // The other pass's rows: the same values under other names, and a column of its own.
-        let rows = activity.clone().select([
-            col("account_id").alias("acct"),
-            col("user_id").alias("usr"),
-            col("day").alias("d"),
-            col("event_name").alias("n"),
-            col("events").alias("__own"),
-        ]);
+        let (accounts, users) = (
+            known.accounts.clone().unwrap(),
+            known.users.clone().unwrap(),
+        );
+        // The other pass's rows: the same values under other names, a
+        // column of its own and the ids' slots it looks up.
+        let rows = activity
+            .clone()
+            .select([
+                col("account_id").alias("acct"),
+                col("user_id").alias("usr"),
+                col("day").alias("d"),
+                col("event_name").alias("n"),
+                col("events").alias("__own"),
+            ])
+            .with_columns([
+                accounts.slot_of(col("acct")).alias("__acct_slot"),
+                users.slot_of(col("usr")).alias("__usr_slot"),
+            ]);
+        let lookup = |value: &str, set: &std::sync::Arc<IdSet>, slot: &str| crate::frame::Lookup {
+            value: col(value),
+            set: set.clone(),
+            slot: col(slot),
+        };
+        let slots = match offered {
+            true => crate::frame::Slots {
+                account: Some(lookup("acct", &accounts, "__acct_slot")),
+                user: Some(lookup("usr", &users, "__usr_slot")),
+            },
+            false => crate::frame::Slots::default(),
+        };
         let reductions = reductions(text);
         let pass = Pass::new(&reductions, &known, types_of(&activity).unwrap()).unwrap();
         let mut columns = vec![col("__own")];
-        columns.extend(pass.columns(&RowColumns {
-            account: col("acct"),
-            user: col("usr"),
-            day: col("d"),
-            name: col("n"),
-            keep: Some(in_range(col("d"), first.clone(), end.clone())),
-        }));
+        columns.extend(pass.columns(
+            &RowColumns {
+                account: col("acct"),
+                user: col("usr"),
+                day: col("d"),
+                name: col("n"),
+                keep: Some(in_range(col("d"), first.clone(), end.clone())),
+            },
+            &slots,
+        ));
+        let shown = format!("{columns:?}");
+        assert_eq!(
+            shown.contains("__acct_slot") && shown.contains("__usr_slot"),
+            offered,
+            "the offered slots are read: {shown}"
+        );
         let pass = crate::frame::fold_batches(
             rows.select(columns),
             pass,
