@@ -260,3 +260,59 @@ pub fn activity_stand_ins(job: &Job, activity: &ActivityPlans) -> Result<Option<
         .collect::<Result<_>>()?;
     Ok(Some(ComputedActivity { range, reductions }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{Lookup, Slots};
+    use crate::testkit::*;
+
+    /// The fold riding the events' data rules reads the rules' lookups of
+    /// each row's account and user (docs/ARCHITECTURE.md, "Activity"): it
+    /// folds with the sets the rules look the ids up in
+    /// (`Inputs::known_sets`) and the same typed id columns, so that an
+    /// event's ids are looked up once.
+    #[test]
+    fn the_riding_fold_reads_the_slots_the_rules_look_up() {
+        let fixture = Fixture::tiny();
+        fixture.file("users.csv", "user_id,account_id\n11,1\n12,1\n21,2\n");
+        fixture.file("events.csv", EVENTS);
+        let text = std::fs::read_to_string(fixture.pipeline(
+            "[{ active_user_rate: { window_days: [30], level: user } }]",
+            "",
+        ))
+        .unwrap()
+        .replace(
+            "  training: { path: training.csv }\n",
+            "  training: { path: training.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
+        );
+        let job = crate::run::load(&crate::run::RunOptions {
+            pipeline: fixture.file("riding.yaml", &text),
+            ..Default::default()
+        })
+        .unwrap();
+        let inputs = crate::run::scan(&job, None).unwrap();
+        let (_ride, rider) = prepare_ride(&job, &inputs)
+            .unwrap()
+            .expect("a fold to ride");
+        let (accounts, users) = inputs.known_sets(true).unwrap();
+        let typed = |column: &str| col(crate::source::typed_column(column));
+        let slots = Slots {
+            account: Some(Lookup {
+                value: typed("account_id"),
+                set: accounts,
+                slot: col("__offered_account_slot"),
+            }),
+            user: Some(Lookup {
+                value: typed("user_id"),
+                set: users.expect("the users' ids"),
+                slot: col("__offered_user_slot"),
+            }),
+        };
+        let shown = format!("{:?}", rider.columns(&slots));
+        assert!(
+            shown.contains("__offered_account_slot") && shown.contains("__offered_user_slot"),
+            "the fold looks the ids up again: {shown}"
+        );
+    }
+}
