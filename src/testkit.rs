@@ -170,12 +170,16 @@ output: {{ path: out }}
     }
 
     pub fn compute_path(&self, path: PathBuf) -> Computed {
-        let job = load(&RunOptions {
+        compute(&self.job_at(path)).expect("pipeline computes")
+    }
+
+    /// The job of the pipeline at `path`.
+    pub fn job_at(&self, path: PathBuf) -> crate::plan::Job {
+        load(&RunOptions {
             pipeline: path,
             ..Default::default()
         })
-        .expect("pipeline loads");
-        compute(&job).expect("pipeline computes")
+        .expect("pipeline loads")
     }
 }
 
@@ -378,13 +382,24 @@ impl Fixture {
         training_file: &str,
         extra_sources: &str,
     ) -> Computed {
+        self.compute_path(self.pipeline_with_sources(metrics, training_file, extra_sources))
+    }
+
+    /// The pipeline of [`Fixture::pipeline`] with `training` read from
+    /// `training_file` and `extra_sources` (YAML lines) added to its sources.
+    pub fn pipeline_with_sources(
+        &self,
+        metrics: &str,
+        training_file: &str,
+        extra_sources: &str,
+    ) -> PathBuf {
         let text = std::fs::read_to_string(self.pipeline(metrics, ""))
             .expect("pipeline")
             .replace(
                 "  training: { path: training.csv }\n",
                 &format!("  training: {{ path: {training_file} }}\n{extra_sources}"),
             );
-        self.compute_path(self.file("with_sources.yaml", &text))
+        self.file("with_sources.yaml", &text)
     }
 }
 

@@ -156,19 +156,11 @@ mod tests {
         // 11-01 (23:00 on 10-31). The other 10 are kept, one row each: Σ events = 10, days 11-10 … 12-31.
         let fixture = Fixture::tiny();
         fixture.file("events.csv", EVENTS);
-        let text = std::fs::read_to_string(
-            fixture.pipeline("[{ key_action_rate: { event: report_created } }]", ""),
-        )
-        .unwrap()
-        .replace(
-            "  training: { path: training.csv }\n",
-            "  training: { path: training.csv }\n  events: { path: events.csv }\n",
-        );
-        let job = crate::run::load(&crate::run::RunOptions {
-            pipeline: fixture.file("activity.yaml", &text),
-            ..Default::default()
-        })
-        .unwrap();
+        let job = fixture.job_at(fixture.pipeline_with_sources(
+            "[{ key_action_rate: { event: report_created } }]",
+            "training.csv",
+            "  events: { path: events.csv }\n",
+        ));
         let inputs = Inputs::scan(&job.pipeline).unwrap();
         let range =
             crate::metrics::needs::activity_range(&job.metrics, &job.pipeline.period).unwrap();

@@ -277,20 +277,11 @@ mod tests {
         let fixture = Fixture::tiny();
         fixture.file("users.csv", "user_id,account_id\n11,1\n12,1\n21,2\n");
         fixture.file("events.csv", EVENTS);
-        let text = std::fs::read_to_string(fixture.pipeline(
+        let job = fixture.job_at(fixture.pipeline_with_sources(
             "[{ active_user_rate: { window_days: [30], level: user } }]",
-            "",
-        ))
-        .unwrap()
-        .replace(
-            "  training: { path: training.csv }\n",
-            "  training: { path: training.csv }\n  users: { path: users.csv }\n  events: { path: events.csv }\n",
-        );
-        let job = crate::run::load(&crate::run::RunOptions {
-            pipeline: fixture.file("riding.yaml", &text),
-            ..Default::default()
-        })
-        .unwrap();
+            "training.csv",
+            "  users: { path: users.csv }\n  events: { path: events.csv }\n",
+        ));
         let inputs = crate::run::scan(&job, None).unwrap();
         let (_ride, rider) = prepare_ride(&job, &inputs)
             .unwrap()
