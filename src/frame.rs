@@ -70,6 +70,92 @@ impl Slots {
     }
 }
 
+/// `left` with the other columns of `right` attached by key: what a left
+/// join of `left` on `left_key` with `right` on `right_key` gives when
+/// `right`'s keys are distinct, without the join's hash table. `right`'s
+/// keys become an [`IdSet`] ([`IdSet::compact`]); each row of
+/// `left` looks its key up in the engine's threads and takes the values of
+/// its row of `right`, or nulls when it has none (docs/ARCHITECTURE.md,
+/// "Activity": the per-subject reductions are attached to their subjects
+/// this way). None when the join is needed: keys of another type than
+/// integers or text, of different types on the two sides, a null key or a
+/// key twice in `right`.
+pub fn attach_by_key(
+    left: LazyFrame,
+    left_key: &str,
+    right: &DataFrame,
+    right_key: &str,
+) -> PolarsResult<Option<LazyFrame>> {
+    let keys = right.column(right_key)?;
+    let dtype = keys.dtype().clone();
+    let left_type = left.clone().collect_schema()?.get(left_key).cloned();
+    if !(dtype.is_integer() || dtype == DataType::String)
+        || left_type.as_ref() != Some(&dtype)
+        || keys.null_count() > 0
+    {
+        return Ok(None);
+    }
+    let set = IdSet::compact(keys.as_materialized_series())?;
+    if set.len() != right.height() {
+        return Ok(None);
+    }
+    // The row of `right` of each slot: the slot itself when the keys are
+    // in the set's order (ids in order, as the activity fold writes them),
+    // else a table.
+    let slots = set.slots_of(keys)?;
+    let rows: Option<Vec<IdxSize>> = if slots
+        .into_no_null_iter()
+        .enumerate()
+        .all(|(row, slot)| slot as usize == row)
+    {
+        None
+    } else {
+        let mut rows = vec![0; set.len()];
+        for (row, slot) in slots.into_no_null_iter().enumerate() {
+            rows[slot as usize] = row as IdxSize;
+        }
+        Some(rows)
+    };
+    let (set, rows) = (Arc::new(set), Arc::new(rows));
+    const ROW: &str = "__attached_row";
+    let row_of = col(left_key).map(
+        move |ids| {
+            let slots = set.slots_of(&ids)?;
+            let found: IdxCa = slots
+                .into_no_null_iter()
+                .map(|slot| {
+                    (slot != crate::ids::NO_SLOT).then(|| match rows.as_deref() {
+                        Some(rows) => rows[slot as usize],
+                        None => slot as IdxSize,
+                    })
+                })
+                .collect();
+            Ok(found.with_name(ids.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), IDX_DTYPE)),
+    );
+    let attached: Vec<Expr> = right
+        .columns()
+        .iter()
+        .filter(|c| c.name().as_str() != right_key)
+        .map(|values| {
+            let (values, name) = (values.clone(), values.name().clone());
+            let field = values.field().into_owned();
+            col(ROW)
+                .map(
+                    move |rows| values.take(rows.idx()?),
+                    move |_, _| Ok(field.clone()),
+                )
+                .alias(name)
+        })
+        .collect();
+    Ok(Some(
+        left.with_column(row_of.alias(ROW))
+            .with_columns(attached)
+            .drop(by_name([ROW], true, false)),
+    ))
+}
+
 /// Streams the rows of `plan` in batches (`batch_rows`, None: as the
 /// engine reads them) into `state` through `add`, one batch at a time,
 /// and gives the state back: a fold in Rust over a plan whose per-row work
@@ -144,3 +230,6 @@ pub fn values_shown(df: &DataFrame, column: &str) -> String {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;

@@ -181,6 +181,18 @@ output: {{ path: out }}
         })
         .expect("pipeline loads")
     }
+
+    /// The job of `metrics` with three users (11 and 12 of account 1, 21
+    /// of account 2) and the events of [`EVENTS`].
+    pub fn job_with_users_and_events(&self, metrics: &str) -> crate::plan::Job {
+        self.file("users.csv", "user_id,account_id\n11,1\n12,1\n21,2\n");
+        self.file("events.csv", EVENTS);
+        self.job_at(self.pipeline_with_sources(
+            metrics,
+            "training.csv",
+            "  users: { path: users.csv }\n  events: { path: events.csv }\n",
+        ))
+    }
 }
 
 impl Default for Fixture {

@@ -11,6 +11,7 @@ use crate::activity::reduce::{self, Subject, SummaryField};
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
 use crate::inputs::Inputs;
+use crate::metrics::Reduced;
 use crate::time::DayRange;
 use crate::time::{customer_in_period, date_lit, in_range, Period};
 
@@ -56,7 +57,7 @@ pub struct PlanContext<'a> {
     /// The run's activity (the one frame that reads events) and its days.
     activity: Option<(DayRange, LazyFrame)>,
     /// Reductions of activity computed by the activity stage, by key.
-    reductions: RefCell<BTreeMap<String, LazyFrame>>,
+    reductions: RefCell<BTreeMap<String, DataFrame>>,
     /// Reductions the plans asked for that are not computed yet, by key:
     /// the activity stage computes them in its one pass
     /// ([`crate::activity::fold`]).
@@ -223,13 +224,27 @@ impl<'a> PlanContext<'a> {
     /// in its one pass over the rows ([`crate::activity::fold`]), by
     /// `key`: the computed frame, else the reduction's plan (recorded).
     fn folded(&self, key: String, reduction: Reduction) -> Result<LazyFrame> {
+        Ok(self.reduced(key, reduction, "subject_id")?.frame)
+    }
+
+    /// [`PlanContext::folded`] with the computed frame (its subjects' ids
+    /// in `id`), to attach to units ([`Reduced::attach_to`]).
+    fn reduced(&self, key: String, reduction: Reduction, id: &'static str) -> Result<Reduced> {
         if let Some(frame) = self.reductions.borrow().get(&key) {
-            return Ok(frame.clone());
+            return Ok(Reduced {
+                frame: frame.clone().lazy(),
+                computed: Some(frame.clone()),
+                key: id,
+            });
         }
         let (_, activity) = self.activity()?;
         let plan = reduction.plan(activity);
         self.folds.borrow_mut().entry(key).or_insert(reduction);
-        Ok(plan)
+        Ok(Reduced {
+            frame: plan,
+            computed: None,
+            key: id,
+        })
     }
 
     /// The reductions the plans built so far asked for, by key, as polars
@@ -265,23 +280,6 @@ impl<'a> PlanContext<'a> {
         self.activity.as_ref().map(|(_, frame)| frame.clone())
     }
 
-    /// A day of a subject's summary ([`reduce::summary`]) as its own frame:
-    /// `subject_id` and `last_day` (the last active day, or with `field`
-    /// the last day of that event), for the subjects that have one. Before
-    /// the activity stage has computed the summary, the field is recorded
-    /// (the stage then groups once for every field asked) and the summary
-    /// is planned lazily.
-    fn summary_day(&self, subject: Subject, field: Option<SummaryField>) -> Result<LazyFrame> {
-        let summary = self.summary(subject, field)?;
-        Ok(summary
-            .frame
-            .select([
-                col("subject_id"),
-                col(summary.column.as_str()).alias("last_day"),
-            ])
-            .filter(col("last_day").is_not_null()))
-    }
-
     /// A subject's whole summary ([`reduce::summary`]: `subject_id`,
     /// `last_day` and a `last_day:EVENT` column per event asked, one row per
     /// subject with activity) with `field` asked, and the column of `field`
@@ -295,7 +293,11 @@ impl<'a> PlanContext<'a> {
         let computed = self.reductions.borrow().get(&summary_key(subject)).cloned();
         if let Some(frame) = computed {
             return Ok(Summary {
-                frame,
+                rows: Reduced {
+                    frame: frame.clone().lazy(),
+                    computed: Some(frame),
+                    key: "subject_id",
+                },
                 column,
                 key: summary_key(subject),
             });
@@ -308,14 +310,18 @@ impl<'a> PlanContext<'a> {
             format!("{key}|{}", field.column())
         });
         Ok(Summary {
-            frame: reduce::summary(self.activity()?.1, subject, &asked),
+            rows: Reduced {
+                frame: reduce::summary(self.activity()?.1, subject, &asked),
+                computed: None,
+                key: "subject_id",
+            },
             column,
             key,
         })
     }
 
     /// Gives the metrics the computed reductions (by key).
-    pub fn with_reductions(self, computed: BTreeMap<String, LazyFrame>) -> Self {
+    pub fn with_reductions(self, computed: BTreeMap<String, DataFrame>) -> Self {
         *self.reductions.borrow_mut() = computed;
         self.folds.borrow_mut().clear();
         self
@@ -343,6 +349,7 @@ impl<'a> PlanContext<'a> {
         let Some(frame) = self.reductions.borrow().get(&key).cloned() else {
             return Ok(None);
         };
+        let frame = frame.lazy();
         let what = |e| crate::error::Error::engine("reading the event names used", e);
         let names = frame
             .select([col("event_name")])
@@ -357,46 +364,37 @@ impl<'a> PlanContext<'a> {
         Ok(Some(names.iter().flatten().map(str::to_string).collect()))
     }
 
-    /// Per subject that did `event`: the last day with it
-    /// (from the subject's [`reduce::summary`]).
-    pub fn event_last_days(&self, subject: Subject, event: &str) -> Result<LazyFrame> {
-        self.summary_day(subject, Some(SummaryField::EventLastDay(event.to_string())))
-    }
-
-    /// Per subject: the last active day (from its [`reduce::summary`]).
-    pub fn last_days(&self, subject: Subject) -> Result<LazyFrame> {
-        self.summary_day(subject, None)
-    }
-
     /// Per subject: distinct active days in the `days` days before A
     /// ([`reduce::active_days`]).
-    pub fn active_days(&self, subject: Subject, days: u32) -> Result<LazyFrame> {
+    pub fn active_days(&self, subject: Subject, days: u32) -> Result<Reduced> {
         let (range, _) = self.activity()?;
         let a = self.period.as_of;
         let from = (a - chrono::Days::new(days as u64)).max(range.first);
-        self.folded(
+        self.reduced(
             format!("active_days:{}:{days}", subject.name()),
             Reduction::ActiveDays {
                 subject,
                 from,
                 end: a,
             },
+            "subject_id",
         )
     }
 
     /// Per account: the first day of `event` on or after its signup
     /// ([`reduce::first_event_from`]).
-    pub fn first_event_after_signup(&self, event: &str) -> Result<LazyFrame> {
+    pub fn first_event_after_signup(&self, event: &str) -> Result<Reduced> {
         let starts = self
             .inputs
             .frame(SourceName::Accounts)?
             .select([col("account_id"), col("signup_date").alias("from")]);
-        self.folded(
+        self.reduced(
             format!("first_event_after_signup:{event}"),
             Reduction::FirstEventFrom {
                 event: event.to_string(),
                 starts,
             },
+            "account_id",
         )
     }
 
@@ -426,7 +424,7 @@ pub fn left_join_filled(
 /// A subject's summary as [`PlanContext::summary`] gives it.
 pub struct Summary {
     /// One row per subject with activity: `subject_id`, `last_day`, the fields.
-    pub frame: LazyFrame,
+    pub rows: Reduced,
     /// The column of the field asked.
     pub column: String,
     /// Names the frame's columns: equal keys, equal frames (for sharing a

@@ -17,6 +17,7 @@ mod grid;
 mod health_score;
 pub mod needs;
 pub mod presentation;
+mod reduced;
 mod registry;
 mod retention;
 pub mod revenue;
@@ -29,6 +30,7 @@ use polars::prelude::*;
 
 pub use aggregate::{Measure, Sums, Units};
 pub use context::{left_join_filled, PlanContext, Reference};
+pub use reduced::Reduced;
 pub use registry::MetricConfig;
 
 use crate::config::SourceName;

@@ -274,14 +274,11 @@ mod tests {
     /// event's ids are looked up once.
     #[test]
     fn the_riding_fold_reads_the_slots_the_rules_look_up() {
+        // The fixture's directory lives as long as `fixture`.
         let fixture = Fixture::tiny();
-        fixture.file("users.csv", "user_id,account_id\n11,1\n12,1\n21,2\n");
-        fixture.file("events.csv", EVENTS);
-        let job = fixture.job_at(fixture.pipeline_with_sources(
+        let job = fixture.job_with_users_and_events(
             "[{ active_user_rate: { window_days: [30], level: user } }]",
-            "training.csv",
-            "  users: { path: users.csv }\n  events: { path: events.csv }\n",
-        ));
+        );
         let inputs = crate::run::scan(&job, None).unwrap();
         let (_ride, rider) = prepare_ride(&job, &inputs)
             .unwrap()

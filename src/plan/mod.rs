@@ -135,13 +135,7 @@ pub fn build_plans(
     let frames = Frames::new(pipeline, inputs, true)?;
     let ctx = frames.context(job, inputs)?;
     let ctx = match activity {
-        Some(computed) => ctx.with_reductions(
-            computed
-                .reductions
-                .iter()
-                .map(|(key, frame)| (key.clone(), frame.clone().lazy()))
-                .collect(),
-        ),
+        Some(computed) => ctx.with_reductions(computed.reductions.clone()),
         None => ctx,
     };
     let accounts = frames.accounts.clone();

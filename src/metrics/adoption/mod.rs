@@ -122,7 +122,7 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
 }
 
 /// The subject fact table at `level`: the population ([`population`]) with
-/// each subject's activity summary joined once (docs/METRICS.md: a subject
+/// each subject's activity summary attached once ([`crate::metrics::Reduced::attach_to`]: by id once computed; docs/METRICS.md: a subject
 /// without events in the activity range has no last day), shared by every
 /// metric that reads it; and the column of `field`'s last day (`last_day`,
 /// the last active day, when None). "Did X on or after day D" is
@@ -135,12 +135,9 @@ pub fn population_with_summary(
     let summary = ctx.summary(level.into(), field)?;
     let key = format!("subject_facts:{}", summary.key);
     let facts = ctx.shared(key, || {
-        Ok(population(ctx, level)?.join(
-            summary.frame,
-            [col("subject_id")],
-            [col("subject_id")],
-            JoinArgs::new(JoinType::Left),
-        ))
+        summary
+            .rows
+            .attach_to(population(ctx, level)?, "subject_id", None)
     })?;
     Ok((facts, summary.column))
 }
@@ -166,23 +163,6 @@ pub fn reads_from(period: &Period, window: Option<u32>) -> NaiveDate {
     from_window.map_or(period.start, |day| day.min(period.start))
 }
 
-/// The population with `flag` = whether the subject is among `subjects`
-/// (a frame with `subject_id`, possibly repeated).
-pub fn flag_subjects(population: LazyFrame, subjects: LazyFrame, flag: &str) -> LazyFrame {
-    let marked = subjects
-        .select([col("subject_id")])
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .with_column(lit(true).alias(flag));
-    population
-        .join(
-            marked,
-            [col("subject_id")],
-            [col("subject_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col(flag).fill_null(lit(false)))
-}
-
 /// Checks an `event` parameter that the metric requires.
 pub fn check_event(event: &str) -> Vec<String> {
     if event.trim().is_empty() {
@@ -195,6 +175,29 @@ pub fn check_event(event: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use crate::testkit::*;
+
+    /// Once the activity stage has computed the users' summary, each user
+    /// takes its row by id (`crate::frame::attach_by_key`), without a join
+    /// of the population with the summary (docs/ARCHITECTURE.md,
+    /// "Activity"); the tables are the join's (the tests of each metric).
+    #[test]
+    fn the_computed_summary_is_attached_to_its_subjects_not_joined() {
+        // The fixture's directory lives as long as `fixture`.
+        let fixture = Fixture::tiny();
+        let job = fixture.job_with_users_and_events(
+            "[{ active_user_rate: { window_days: [30], level: user } }]",
+        );
+        let inputs = crate::run::scan(&job, None).unwrap();
+        let activity = crate::plan::activity::compute_activity(&job, &inputs, None).unwrap();
+        let plans = crate::plan::build_plans(&job, &inputs, activity.as_ref()).unwrap();
+        let shown: String = plans
+            .aggregates
+            .iter()
+            .map(|a| a.plan.units.describe_plan().unwrap())
+            .collect();
+        assert!(shown.contains("__attached_row"), "{shown}");
+        assert!(!shown.contains("DF [\"subject_id\""), "{shown}");
+    }
 
     #[test]
     fn user_level_cohorts_follow_each_users_own_landmark() {

@@ -4,7 +4,7 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{flag_subjects, population, requirements, Level};
+use super::{population, requirements, Level};
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{Metric, MetricPlan, PlanContext, Reference, Units};
@@ -71,10 +71,19 @@ impl Metric for ReturnRate {
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
         let a = ctx.period.as_of;
         let start = a - chrono::Days::new(self.window_days as u64);
-        let returning = ctx
+        let units = ctx
             .active_days(self.level.into(), self.window_days)?
-            .filter(col("active_days").gt_eq(lit(self.min_active_days)));
-        let units = flag_subjects(population(ctx, self.level)?, returning, "returned");
+            .attach_to(
+                population(ctx, self.level)?,
+                "subject_id",
+                Some(&["active_days".to_string()]),
+            )?
+            .with_column(
+                col("active_days")
+                    .gt_eq(lit(self.min_active_days))
+                    .fill_null(lit(false))
+                    .alias("returned"),
+            );
         let plan = Units::new(units, Reference::PeriodStart, ctx)
             .nested_when(self.level == Level::User)
             .period(date_lit(start), date_lit(a))

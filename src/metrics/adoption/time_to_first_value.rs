@@ -86,13 +86,8 @@ impl Metric for TimeToFirstValue {
         let days = (col("first_day").cast(DataType::Int64)
             - col("signup_date").cast(DataType::Int64))
         .alias("days");
-        let accounts = followed
-            .join(
-                first,
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Left),
-            )
+        let accounts = first
+            .attach_to(followed, "account_id", None)?
             .with_column(days);
         let reached = Units::new(accounts.clone(), Reference::AsOf, ctx)
             .dimension(lit("reached_within"))

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::HealthScore;
-use crate::activity::reduce::Subject;
+use crate::activity::reduce::{Subject, SummaryField};
 use crate::cohort::{TRAINED, UNTRAINED};
 use crate::config::SourceName;
 use crate::error::Result;
@@ -99,34 +99,30 @@ fn event_signals(
     let s = &config.signals;
     let account = Subject::Account;
     let recent_start = days_before(ctx, EVENT_SIGNAL_DAYS as u64);
-    let mut per_account = ctx
-        .last_days(account)?
-        .select([col("subject_id").alias("account_id"), col("last_day")])
-        .join(
-            ctx.active_days(account, EVENT_SIGNAL_DAYS)?.select([
-                col("subject_id").alias("account_id"),
-                col("active_days").cast(DataType::Float64),
-            ]),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(col("active_days").fill_null(lit(0.0)));
-    if let Some(event) = &config.event {
-        let key_action = ctx
-            .event_last_days(account, event)?
-            .filter(col("last_day").gt_eq(recent_start))
-            .select([
-                col("subject_id").alias("account_id"),
-                lit(true).alias("key_action"),
-            ]);
-        per_account = per_account.join(
-            key_action,
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Left),
+    // Each account's last active day and last key action (its summary),
+    // and its active days: attached by id once computed.
+    let field = config
+        .event
+        .as_ref()
+        .map(|event| SummaryField::EventLastDay(event.clone()));
+    let summary = ctx.summary(account, field.clone())?;
+    let mut days = vec!["last_day".to_string()];
+    days.extend(field.as_ref().map(SummaryField::column));
+    let frame = summary.rows.attach_to(frame, "account_id", Some(&days))?;
+    let frame = ctx
+        .active_days(account, EVENT_SIGNAL_DAYS)?
+        .attach_to(frame, "account_id", Some(&["active_days".to_string()]))?
+        .with_column(
+            col("active_days")
+                .cast(DataType::Float64)
+                .fill_null(lit(0.0)),
         );
-    }
+    let key_action = match &field {
+        Some(field) => col(field.column().as_str())
+            .gt_eq(recent_start)
+            .fill_null(lit(false)),
+        None => lit(false),
+    };
     let has_events = col("last_day").is_not_null();
     if let Some(x) = &s.active_days_30 {
         let scaled =
@@ -137,15 +133,13 @@ fn event_signals(
         ));
     }
     if s.key_action_30.is_some() {
-        let hit = when(col("key_action").fill_null(lit(false)))
-            .then(lit(100.0))
-            .otherwise(lit(0.0));
+        let hit = when(key_action).then(lit(100.0)).otherwise(lit(0.0));
         signals.push((
             "key_action_30",
             when(has_events).then(hit).otherwise(lit(NULL)),
         ));
     }
-    Ok(join_account(frame, per_account))
+    Ok(frame)
 }
 
 /// The latest `score` per account among the responses of `source` before A,
