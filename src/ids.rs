@@ -115,18 +115,13 @@ impl IdSet {
             return IdSet::of(ids);
         }
         let values = ids.cast(&DataType::Int64)?;
-        let values = values.i64()?;
-        let in_order = values.null_count() == 0
-            && values
-                .downcast_iter()
-                .flat_map(|a| a.values().iter())
-                .try_fold(None, |last: Option<i64>, v| match last {
-                    Some(last) if last >= *v => None,
-                    _ => Some(Some(*v)),
-                })
-                .is_some();
+        let values = values.i64()?.rechunk().into_owned();
+        // One chunk: without nulls, its values are a slice.
+        let in_order = values
+            .cont_slice()
+            .is_ok_and(|ids| ids.windows(2).all(|pair| pair[0] < pair[1]));
         let ids = if in_order {
-            values.rechunk().into_owned()
+            values
         } else {
             let mut sorted: Vec<i64> = values.iter().flatten().collect();
             sorted.sort_unstable();

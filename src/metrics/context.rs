@@ -231,20 +231,12 @@ impl<'a> PlanContext<'a> {
     /// in `id`), to attach to units ([`Reduced::attach_to`]).
     fn reduced(&self, key: String, reduction: Reduction, id: &'static str) -> Result<Reduced> {
         if let Some(frame) = self.reductions.borrow().get(&key) {
-            return Ok(Reduced {
-                frame: frame.clone().lazy(),
-                computed: Some(frame.clone()),
-                key: id,
-            });
+            return Ok(Reduced::computed(frame.clone(), id));
         }
         let (_, activity) = self.activity()?;
         let plan = reduction.plan(activity);
         self.folds.borrow_mut().entry(key).or_insert(reduction);
-        Ok(Reduced {
-            frame: plan,
-            computed: None,
-            key: id,
-        })
+        Ok(Reduced::planned(plan, id))
     }
 
     /// The reductions the plans built so far asked for, by key, as polars
@@ -293,11 +285,7 @@ impl<'a> PlanContext<'a> {
         let computed = self.reductions.borrow().get(&summary_key(subject)).cloned();
         if let Some(frame) = computed {
             return Ok(Summary {
-                rows: Reduced {
-                    frame: frame.clone().lazy(),
-                    computed: Some(frame),
-                    key: "subject_id",
-                },
+                rows: Reduced::computed(frame, "subject_id"),
                 column,
                 key: summary_key(subject),
             });
@@ -310,11 +298,10 @@ impl<'a> PlanContext<'a> {
             format!("{key}|{}", field.column())
         });
         Ok(Summary {
-            rows: Reduced {
-                frame: reduce::summary(self.activity()?.1, subject, &asked),
-                computed: None,
-                key: "subject_id",
-            },
+            rows: Reduced::planned(
+                reduce::summary(self.activity()?.1, subject, &asked),
+                "subject_id",
+            ),
             column,
             key,
         })

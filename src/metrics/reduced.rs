@@ -14,10 +14,28 @@ pub struct Reduced {
     /// The computed frame.
     pub computed: Option<DataFrame>,
     /// The column of the subjects' ids (`subject_id`, or `account_id`).
-    pub key: &'static str,
+    pub id: &'static str,
 }
 
 impl Reduced {
+    /// A reduction the activity stage has computed.
+    pub fn computed(frame: DataFrame, id: &'static str) -> Self {
+        Reduced {
+            frame: frame.clone().lazy(),
+            computed: Some(frame),
+            id,
+        }
+    }
+
+    /// A reduction not computed yet: its plan.
+    pub fn planned(plan: LazyFrame, id: &'static str) -> Self {
+        Reduced {
+            frame: plan,
+            computed: None,
+            id,
+        }
+    }
+
     /// `units` with the reduction's `columns` (every column but the key
     /// when None) attached by the units' column `on`: the rows of a left
     /// join. A computed frame is attached by id, without the join's hash
@@ -29,28 +47,33 @@ impl Reduced {
         on: &str,
         columns: Option<&[String]>,
     ) -> Result<LazyFrame> {
-        let wanted = |frame: LazyFrame| match columns {
-            Some(columns) => {
-                let mut kept = vec![col(self.key)];
-                kept.extend(columns.iter().map(|c| col(c.as_str())));
-                frame.select(kept)
-            }
-            None => frame,
-        };
+        let mut kept = vec![self.id.to_string()];
+        kept.extend(columns.into_iter().flatten().cloned());
         if let Some(computed) = &self.computed {
-            let computed = wanted(computed.clone().lazy())
-                .collect()
-                .map_err(|e| Error::engine("reading the activity of each subject", e))?;
-            let attached = crate::frame::attach_by_key(units.clone(), on, &computed, self.key)
+            let computed = match columns {
+                Some(_) => computed.select(kept.iter().map(String::as_str)),
+                None => Ok(computed.clone()),
+            };
+            let attached = computed
+                .and_then(|computed| {
+                    crate::frame::attach_by_key(units.clone(), on, &computed, self.id)
+                })
                 .map_err(|e| Error::engine("attaching the activity of each subject", e))?;
             if let Some(attached) = attached {
                 return Ok(attached);
             }
         }
+        let rows = match columns {
+            Some(_) => self
+                .frame
+                .clone()
+                .select(kept.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()),
+            None => self.frame.clone(),
+        };
         Ok(units.join(
-            wanted(self.frame.clone()),
+            rows,
             [col(on)],
-            [col(self.key)],
+            [col(self.id)],
             JoinArgs::new(JoinType::Left),
         ))
     }

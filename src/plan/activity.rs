@@ -276,10 +276,8 @@ mod tests {
     fn the_riding_fold_reads_the_slots_the_rules_look_up() {
         // The fixture's directory lives as long as `fixture`.
         let fixture = Fixture::tiny();
-        let job = fixture.job_with_users_and_events(
-            "[{ active_user_rate: { window_days: [30], level: user } }]",
-        );
-        let inputs = crate::run::scan(&job, None).unwrap();
+        let (job, inputs) = fixture
+            .scan_users_and_events("[{ active_user_rate: { window_days: [30], level: user } }]");
         let (_ride, rider) = prepare_ride(&job, &inputs)
             .unwrap()
             .expect("a fold to ride");

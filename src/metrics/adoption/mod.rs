@@ -122,7 +122,8 @@ fn user_population(ctx: &PlanContext) -> Result<LazyFrame> {
 }
 
 /// The subject fact table at `level`: the population ([`population`]) with
-/// each subject's activity summary attached once ([`crate::metrics::Reduced::attach_to`]: by id once computed; docs/METRICS.md: a subject
+/// each subject's activity summary attached once (by id once computed,
+/// [`crate::metrics::Reduced::attach_to`]; docs/METRICS.md: a subject
 /// without events in the activity range has no last day), shared by every
 /// metric that reads it; and the column of `field`'s last day (`last_day`,
 /// the last active day, when None). "Did X on or after day D" is
@@ -184,10 +185,8 @@ mod tests {
     fn the_computed_summary_is_attached_to_its_subjects_not_joined() {
         // The fixture's directory lives as long as `fixture`.
         let fixture = Fixture::tiny();
-        let job = fixture.job_with_users_and_events(
-            "[{ active_user_rate: { window_days: [30], level: user } }]",
-        );
-        let inputs = crate::run::scan(&job, None).unwrap();
+        let (job, inputs) = fixture
+            .scan_users_and_events("[{ active_user_rate: { window_days: [30], level: user } }]");
         let activity = crate::plan::activity::compute_activity(&job, &inputs, None).unwrap();
         let plans = crate::plan::build_plans(&job, &inputs, activity.as_ref()).unwrap();
         let shown: String = plans
