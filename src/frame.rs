@@ -79,12 +79,14 @@ impl Slots {
 /// "Activity": the per-subject reductions are attached to their subjects
 /// this way). None when the join is needed: keys of another type than
 /// integers or text, of different types on the two sides, a null key or a
-/// key twice in `right`.
+/// key twice in `right`. With [`Unmatched::Dropped`], the rows of an inner
+/// join instead: a row whose key `right` lacks is dropped.
 pub fn attach_by_key(
     left: LazyFrame,
     left_key: &str,
     right: &DataFrame,
     right_key: &str,
+    unmatched: Unmatched,
 ) -> PolarsResult<Option<LazyFrame>> {
     let keys = right.column(right_key)?;
     let dtype = keys.dtype().clone();
@@ -149,11 +151,26 @@ pub fn attach_by_key(
                 .alias(name)
         })
         .collect();
-    Ok(Some(
-        left.with_column(row_of.alias(ROW))
-            .with_columns(attached)
-            .drop(by_name([ROW], true, false)),
-    ))
+    let left = left.with_column(row_of.alias(ROW));
+    let left = match unmatched {
+        Unmatched::Kept => left,
+        Unmatched::Dropped => left.filter(col(ROW).is_not_null()),
+    };
+    Ok(Some(left.with_columns(attached).drop(by_name(
+        [ROW],
+        true,
+        false,
+    ))))
+}
+
+/// What [`attach_by_key`] does with a row of `left` whose key is not one of
+/// `right`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmatched {
+    /// Kept, with nulls: a left join.
+    Kept,
+    /// Dropped: an inner join.
+    Dropped,
 }
 
 /// Streams the rows of `plan` in batches (`batch_rows`, None: as the

@@ -322,6 +322,22 @@ impl Inputs {
         self.known_accounts(loaded.frame.clone())
     }
 
+    /// [`Inputs::frame`] of a fact source, its accounts' ids given as a
+    /// set: each row's account is looked up in it in the engine's threads
+    /// (the rows [`Inputs::known_accounts`] keeps, in their order, without
+    /// the semi-join's hash table).
+    pub fn frame_among(&self, name: SourceName, accounts: &Arc<IdSet>) -> Result<LazyFrame> {
+        if name == SourceName::Accounts {
+            return self.frame(name);
+        }
+        let slot = accounts.slot_of(col("account_id"));
+        Ok(self
+            .loaded(name)?
+            .frame
+            .clone()
+            .filter(slot.neq(lit(crate::ids::NO_SLOT))))
+    }
+
     /// The rows of a fact frame whose account is in `accounts`.
     pub fn known_accounts(&self, rows: LazyFrame) -> Result<LazyFrame> {
         Ok(rows.semi_join(self.account_ids()?, col("account_id"), col("account_id")))

@@ -1,9 +1,14 @@
 use polars::prelude::*;
 
-use super::attach_by_key;
+use super::{attach_by_key, Unmatched};
 
-/// The left join that [`attach_by_key`] stands for, in `left`'s order.
-fn joined(left: &DataFrame, right: &DataFrame) -> DataFrame {
+/// The join that [`attach_by_key`] stands for (left, or inner when the
+/// unmatched rows are dropped), in `left`'s order.
+fn joined(left: &DataFrame, right: &DataFrame, unmatched: Unmatched) -> DataFrame {
+    let how = match unmatched {
+        Unmatched::Kept => JoinType::Left,
+        Unmatched::Dropped => JoinType::Inner,
+    };
     left.clone()
         .lazy()
         .with_row_index("__order", None)
@@ -11,7 +16,7 @@ fn joined(left: &DataFrame, right: &DataFrame) -> DataFrame {
             right.clone().lazy(),
             [col("id")],
             [col("key")],
-            JoinArgs::new(JoinType::Left),
+            JoinArgs::new(how),
         )
         .sort(["__order"], Default::default())
         .drop(by_name(["__order"], true, false))
@@ -20,7 +25,15 @@ fn joined(left: &DataFrame, right: &DataFrame) -> DataFrame {
 }
 
 fn attached(left: &DataFrame, right: &DataFrame) -> Option<DataFrame> {
-    attach_by_key(left.clone().lazy(), "id", right, "key")
+    attached_or_dropped(left, right, Unmatched::Kept)
+}
+
+fn attached_or_dropped(
+    left: &DataFrame,
+    right: &DataFrame,
+    unmatched: Unmatched,
+) -> Option<DataFrame> {
+    attach_by_key(left.clone().lazy(), "id", right, "key", unmatched)
         .unwrap()
         .map(|frame| frame.collect().unwrap())
 }
@@ -43,7 +56,10 @@ fn attaching_by_key_gives_the_left_join_of_distinct_keys() {
     ]
     .unwrap();
     let got = attached(&left, &right).expect("distinct integer keys are attached");
-    assert!(got.equals_missing(&joined(&left, &right)), "{got}");
+    assert!(
+        got.equals_missing(&joined(&left, &right, Unmatched::Kept)),
+        "{got}"
+    );
     assert_eq!(
         got.column("name").unwrap().str().unwrap().get(0),
         Some("c"),
@@ -51,11 +67,31 @@ fn attaching_by_key_gives_the_left_join_of_distinct_keys() {
     );
     // 40 has a null day, the null id and 3 have no row.
     assert_eq!(got.column("day").unwrap().null_count(), 3, "{got}");
+    // Dropping the rows without one gives the inner join: 40, 7, 1000000, 7.
+    let got = attached_or_dropped(&left, &right, Unmatched::Dropped).expect("attached");
+    assert!(
+        got.equals_missing(&joined(&left, &right, Unmatched::Dropped)),
+        "{got}"
+    );
+    assert_eq!(
+        got.column("x").unwrap().i32().unwrap().to_vec(),
+        [Some(1), Some(3), Some(4), Some(5)],
+        "{got}"
+    );
 
     let left = df!["id" => [Some("b"), Some("z"), None, Some("a")], "x" => [1, 2, 3, 4]].unwrap();
     let right = df!["key" => ["a", "b"], "v" => [1.5, 2.5]].unwrap();
     let got = attached(&left, &right).expect("distinct text keys are attached");
-    assert!(got.equals_missing(&joined(&left, &right)), "{got}");
+    assert!(
+        got.equals_missing(&joined(&left, &right, Unmatched::Kept)),
+        "{got}"
+    );
+    let got = attached_or_dropped(&left, &right, Unmatched::Dropped).expect("attached");
+    assert!(
+        got.equals_missing(&joined(&left, &right, Unmatched::Dropped)),
+        "{got}"
+    );
+    assert_eq!(got.height(), 2, "{got}");
 }
 
 /// Where a join would give other rows or fail, the caller joins: a key

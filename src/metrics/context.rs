@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use polars::prelude::*;
 
@@ -64,6 +65,12 @@ pub struct PlanContext<'a> {
     folds: RefCell<BTreeMap<String, Reduction>>,
     /// What the plans asked of each subject's summary ([`reduce::summary`]).
     summary_fields: RefCell<BTreeMap<Subject, BTreeSet<SummaryField>>>,
+    /// The account frame's `account_id` and dimension columns, computed
+    /// (a run; None for `explain`): row-level facts take them by id.
+    dimensions: Option<DataFrame>,
+    /// The computed account frame's ids, in which the fact sources look
+    /// their rows' accounts up ([`Inputs::frame_among`]).
+    account_set: Option<Arc<crate::ids::IdSet>>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -87,7 +94,32 @@ impl<'a> PlanContext<'a> {
             reductions: Default::default(),
             folds: Default::default(),
             summary_fields: Default::default(),
+            dimensions: None,
+            account_set: None,
         }
+    }
+
+    /// The account frame computed before the plans are built: the plans
+    /// read it from memory, and row-level facts take their account's
+    /// dimensions from it by id ([`PlanContext::with_dimensions`]).
+    pub fn with_computed_accounts(mut self, accounts: DataFrame) -> Result<Self> {
+        let mut columns = vec!["account_id".to_string()];
+        columns.extend(["cohort_at_start", "cohort_at_as_of"].map(String::from));
+        columns.extend(self.segment_by.iter().cloned());
+        if self.stratified {
+            columns.push(crate::cohort::STRATUM.to_string());
+        }
+        let dimensions = accounts
+            .select(columns)
+            .map_err(|e| crate::error::Error::engine("reading the account frame", e))?;
+        let ids = dimensions
+            .column("account_id")
+            .and_then(|ids| crate::ids::IdSet::of(ids.as_materialized_series()))
+            .map_err(|e| crate::error::Error::engine("reading the account frame", e))?;
+        self.accounts = accounts.lazy();
+        self.dimensions = Some(dimensions);
+        self.account_set = Some(Arc::new(ids));
+        Ok(self)
     }
 
     /// Units carry the account's stratum (the account frame has `stratum`).
@@ -123,6 +155,9 @@ impl<'a> PlanContext<'a> {
     /// The account columns that row-level metrics join to their rows:
     /// `account_id`, both cohort columns and the segment columns.
     pub fn account_dimensions(&self) -> LazyFrame {
+        if let Some(dimensions) = &self.dimensions {
+            return dimensions.clone().lazy();
+        }
         let mut columns = vec![col("account_id")];
         columns.extend(self.dimension_columns());
         self.accounts.clone().select(columns)
@@ -159,15 +194,34 @@ impl<'a> PlanContext<'a> {
     /// account's cohorts and segment columns joined.
     pub fn rows_in_period(&self, source: SourceName, day_column: &str) -> Result<LazyFrame> {
         let (s, a) = (date_lit(self.period.start), date_lit(self.period.as_of));
-        Ok(self
-            .source(source)?
-            .filter(in_range(col(day_column), s, a))
-            .join(
-                self.account_dimensions(),
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Inner),
-            ))
+        self.with_dimensions(self.source(source)?.filter(in_range(col(day_column), s, a)))
+    }
+
+    /// docs/METRICS.md#cohorts: "A row-level metric takes the cohort of the row's account."
+    /// `rows` with their account's cohorts and segment columns
+    /// ([`PlanContext::account_dimensions`]), the rows of an account not in
+    /// the account frame dropped: an inner join, done as a lookup by id
+    /// when the account frame is computed ([`crate::frame::attach_by_key`]).
+    pub fn with_dimensions(&self, rows: LazyFrame) -> Result<LazyFrame> {
+        if let Some(dimensions) = &self.dimensions {
+            let attached = crate::frame::attach_by_key(
+                rows.clone(),
+                "account_id",
+                dimensions,
+                "account_id",
+                crate::frame::Unmatched::Dropped,
+            )
+            .map_err(|e| crate::error::Error::engine("attaching the account dimensions", e))?;
+            if let Some(attached) = attached {
+                return Ok(attached);
+            }
+        }
+        Ok(rows.join(
+            self.account_dimensions(),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Inner),
+        ))
     }
 
     /// docs/METRICS.md#customers-and-churn "customers in a period" `[S, A)`: the account frame (cohorts,
@@ -210,7 +264,10 @@ impl<'a> PlanContext<'a> {
                 "events are read through the activity layer only",
             ));
         }
-        self.shared(name.as_str(), || self.inputs.frame(name))
+        self.shared(name.as_str(), || match &self.account_set {
+            Some(accounts) => self.inputs.frame_among(name, accounts),
+            None => self.inputs.frame(name),
+        })
     }
 
     /// The run's activity (contract in [`crate::activity`]) and its days.

@@ -56,7 +56,13 @@ impl Reduced {
             };
             let attached = computed
                 .and_then(|computed| {
-                    crate::frame::attach_by_key(units.clone(), on, &computed, self.id)
+                    crate::frame::attach_by_key(
+                        units.clone(),
+                        on,
+                        &computed,
+                        self.id,
+                        crate::frame::Unmatched::Kept,
+                    )
                 })
                 .map_err(|e| Error::engine("attaching the activity of each subject", e))?;
             if let Some(attached) = attached {

@@ -53,10 +53,23 @@ pub struct Plans {
     pub custom: Vec<MetricCustom>,
 }
 
+/// What the plan stage does with the account frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountFrame {
+    /// Computed before the plans are built (a run): the plans read it from
+    /// memory, and row-level facts take their account's cohorts and
+    /// segments from it by id (docs/ARCHITECTURE.md, "The account frame").
+    Computed,
+    /// Left a plan in every output's plan (`explain` shows it).
+    Planned,
+}
+
 /// The account frame and what the metrics share, built once per run.
 pub(crate) struct Frames {
     training: Option<LazyFrame>,
     accounts: LazyFrame,
+    /// The account frame computed ([`AccountFrame::Computed`]).
+    computed: Option<DataFrame>,
     /// The accounts carry `stratum` (`adjust:`; not needed to find the
     /// activity reductions, so the propensity model is fitted once).
     stratified: bool,
@@ -95,8 +108,20 @@ impl Frames {
         Ok(Frames {
             training,
             accounts,
+            computed: None,
             stratified,
         })
+    }
+
+    /// Computes the account frame ([`AccountFrame::Computed`]).
+    fn compute_accounts(mut self) -> Result<Frames> {
+        let computed =
+            crate::frame::collect_all(vec![self.accounts.clone()], "building the account frame")?
+                .pop()
+                .unwrap_or_default();
+        self.accounts = computed.clone().lazy();
+        self.computed = Some(computed);
+        Ok(self)
     }
 
     pub(crate) fn context<'a>(&self, job: &'a Job, inputs: &'a Inputs) -> Result<PlanContext<'a>> {
@@ -115,6 +140,10 @@ impl Frames {
             Some(spec) if self.stratified => ctx.with_strata(spec),
             _ => ctx,
         };
+        let ctx = match &self.computed {
+            Some(accounts) => ctx.with_computed_accounts(accounts.clone())?,
+            None => ctx,
+        };
         Ok(
             match needs::activity_range(&job.metrics, &pipeline.period) {
                 Some(range) => ctx.with_activity(range, crate::activity::local(inputs, range)?),
@@ -124,15 +153,21 @@ impl Frames {
     }
 }
 
-/// Builds every plan; nothing is executed. With `activity`, the metrics read
-/// its collected reductions; without it (for `explain`), their lazy plans.
+/// Builds every plan; of the outputs, nothing is executed (the account
+/// frame is, with [`AccountFrame::Computed`]). With `activity`, the metrics
+/// read its collected reductions; without it, their lazy plans.
 pub fn build_plans(
     job: &Job,
     inputs: &Inputs,
     activity: Option<&ComputedActivity>,
+    account_frame: AccountFrame,
 ) -> Result<Plans> {
     let pipeline = &job.pipeline;
     let frames = Frames::new(pipeline, inputs, true)?;
+    let frames = match account_frame {
+        AccountFrame::Computed => frames.compute_accounts()?,
+        AccountFrame::Planned => frames,
+    };
     let ctx = frames.context(job, inputs)?;
     let ctx = match activity {
         Some(computed) => ctx.with_reductions(computed.reductions.clone()),

@@ -16,7 +16,7 @@ use crate::inputs::Inputs;
 use crate::metrics::needs;
 use crate::output::partition::manifest::ActivityEntry;
 use crate::output::tables::RunColumns;
-use crate::plan::{build_plans, Job};
+use crate::plan::{build_plans, AccountFrame, Job};
 use crate::quality::{self, QualityReport, Scope};
 use crate::stats::{LiftRow, MetricRow};
 
@@ -247,7 +247,7 @@ pub(super) fn compute_stages(
             seconds: (stages.last - started).as_secs_f64(),
         });
     }
-    let plans = build_plans(job, &inputs, activity.as_ref())?;
+    let plans = build_plans(job, &inputs, activity.as_ref(), AccountFrame::Computed)?;
     stages.done(
         "plan",
         &format!(

@@ -120,7 +120,12 @@ pub fn explain(options: &RunOptions) -> Result<String> {
     // The metrics' plans read the reductions as in-memory frames: empty
     // ones with the reductions' schemas stand in for them.
     let stand_ins = crate::plan::activity::activity_stand_ins(&job, &activity)?;
-    let plans = crate::plan::build_plans(&job, &inputs, stand_ins.as_ref())?;
+    let plans = crate::plan::build_plans(
+        &job,
+        &inputs,
+        stand_ins.as_ref(),
+        crate::plan::AccountFrame::Planned,
+    )?;
     let run = RunColumns {
         run_id: "explain".into(),
         as_of: job.pipeline.period.as_of,

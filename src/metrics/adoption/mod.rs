@@ -188,7 +188,13 @@ mod tests {
         let (job, inputs) = fixture
             .scan_users_and_events("[{ active_user_rate: { window_days: [30], level: user } }]");
         let activity = crate::plan::activity::compute_activity(&job, &inputs, None).unwrap();
-        let plans = crate::plan::build_plans(&job, &inputs, activity.as_ref()).unwrap();
+        let plans = crate::plan::build_plans(
+            &job,
+            &inputs,
+            activity.as_ref(),
+            crate::plan::AccountFrame::Computed,
+        )
+        .unwrap();
         let shown: String = plans
             .aggregates
             .iter()

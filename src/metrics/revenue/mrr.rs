@@ -277,35 +277,28 @@ fn build_revenue_per_account(ctx: &PlanContext) -> Result<LazyFrame> {
             .reduce(|a, b| a + b)
             .unwrap_or_else(|| lit(0.0))
     };
-    let per_account = monthly_by_account(ctx)?
-        .select([
-            col("account_id"),
-            mrr(0).alias("mrr_m0"),
-            mrr(k).alias("mrr_mk"),
-            sum(months().map(mrr).collect()).alias("mrr_sum"),
-            sum(months()
-                .map(|i| mrr(i).gt(lit(0.0)).cast(DataType::Float64))
-                .collect())
-            .alias("paid_months"),
-            sum(months()
-                .map(|i| {
-                    when(expansion(i))
-                        .then(mrr(i) - mrr(i - 1))
-                        .otherwise(lit(0.0))
-                })
-                .collect())
-            .alias("expansion_sum"),
-            months()
-                .map(expansion)
-                .reduce(|a, b| a.or(b))
-                .unwrap_or_else(|| lit(false))
-                .alias("expanded"),
-        ])
-        .join(
-            ctx.account_dimensions(),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        );
-    Ok(per_account)
+    let per_account = monthly_by_account(ctx)?.select([
+        col("account_id"),
+        mrr(0).alias("mrr_m0"),
+        mrr(k).alias("mrr_mk"),
+        sum(months().map(mrr).collect()).alias("mrr_sum"),
+        sum(months()
+            .map(|i| mrr(i).gt(lit(0.0)).cast(DataType::Float64))
+            .collect())
+        .alias("paid_months"),
+        sum(months()
+            .map(|i| {
+                when(expansion(i))
+                    .then(mrr(i) - mrr(i - 1))
+                    .otherwise(lit(0.0))
+            })
+            .collect())
+        .alias("expansion_sum"),
+        months()
+            .map(expansion)
+            .reduce(|a, b| a.or(b))
+            .unwrap_or_else(|| lit(false))
+            .alias("expanded"),
+    ]);
+    ctx.with_dimensions(per_account)
 }

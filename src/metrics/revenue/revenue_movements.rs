@@ -35,14 +35,8 @@ impl Metric for RevenueMovements {
             col("amount"),
             lit(1.0).alias("accounts"),
         ]);
-        let units = monthly_movements(ctx)?
-            .filter(col("movement").is_not_null())
-            .join(
-                ctx.account_dimensions(),
-                [col("account_id")],
-                [col("account_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
+        let units = ctx
+            .with_dimensions(monthly_movements(ctx)?.filter(col("movement").is_not_null()))?
             .select(columns);
         let table = by_cohort_and_segment(
             units,

@@ -52,6 +52,30 @@ impl Metric for Nps {
 mod tests {
     use crate::testkit::*;
 
+    /// In a run, the responses take their account's cohorts from the
+    /// computed account frame by id and are restricted to the known
+    /// accounts by a lookup, without a join (docs/ARCHITECTURE.md, "The
+    /// account frame"); `explain` keeps the frame's plan and its joins.
+    /// The numbers are the join's (`nps_counts_responses_in_the_period_only`
+    /// runs through the lookup).
+    #[test]
+    fn responses_take_their_accounts_cohorts_by_id_in_a_run() {
+        let fixture = Fixture::tiny();
+        let job = fixture.job_at(fixture.pipeline("[nps]", ""));
+        let inputs = crate::run::scan(&job, None).expect("inputs scan");
+        let shown = |frame| {
+            let plans = crate::plan::build_plans(&job, &inputs, None, frame).unwrap();
+            let units = &plans.aggregates[0].plan.units;
+            units.clone().describe_plan().unwrap()
+        };
+        let computed = shown(crate::plan::AccountFrame::Computed);
+        assert!(computed.contains("__attached_row"), "{computed}");
+        assert!(!computed.contains("JOIN"), "{computed}");
+        let planned = shown(crate::plan::AccountFrame::Planned);
+        assert!(planned.contains("INNER JOIN"), "{planned}");
+        assert!(!planned.contains("__attached_row"), "{planned}");
+    }
+
     #[test]
     fn nps_counts_responses_in_the_period_only() {
         // In [2025-11-01, 2026-01-01): 1→10 (00:00 on S), 1→9 (23:59:59 before A), 3→6, 4→7, 8→3.
