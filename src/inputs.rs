@@ -324,8 +324,7 @@ impl Inputs {
 
     /// [`Inputs::frame`] of a fact source, its accounts' ids given as a
     /// set: each row's account is looked up in it in the engine's threads
-    /// (the rows [`Inputs::known_accounts`] keeps, in their order, without
-    /// the semi-join's hash table).
+    /// (the rows [`Inputs::known_accounts`] keeps, without a semi-join).
     pub fn frame_among(&self, name: SourceName, accounts: &Arc<IdSet>) -> Result<LazyFrame> {
         if name == SourceName::Accounts {
             return self.frame(name);

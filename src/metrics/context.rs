@@ -69,7 +69,8 @@ pub struct PlanContext<'a> {
     /// (a run; None for `explain`): row-level facts take them by id.
     dimensions: Option<DataFrame>,
     /// The computed account frame's ids, in which the fact sources look
-    /// their rows' accounts up ([`Inputs::frame_among`]).
+    /// their rows' accounts up ([`Inputs::frame_among`]; not `training`,
+    /// seeded with the frame it built).
     account_set: Option<Arc<crate::ids::IdSet>>,
 }
 
@@ -202,7 +203,23 @@ impl<'a> PlanContext<'a> {
     /// ([`PlanContext::account_dimensions`]), the rows of an account not in
     /// the account frame dropped: an inner join, done as a lookup by id
     /// when the account frame is computed ([`crate::frame::attach_by_key`]).
+    /// A segment column with the name of one of the rows' own columns is a
+    /// configuration error (docs/PIPELINE.md#segment_by): the rows would
+    /// take the account's value in place of their own.
     pub fn with_dimensions(&self, rows: LazyFrame) -> Result<LazyFrame> {
+        let schema = rows
+            .clone()
+            .collect_schema()
+            .map_err(|e| crate::error::Error::engine("attaching the account dimensions", e))?;
+        if let Some(column) = self.segment_by.iter().find(|c| schema.contains(c)) {
+            let columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+            return Err(crate::error::Error::config(format!(
+                "`segment_by` column `{column}` has the name of a column of the fact rows a \
+                 metric breaks down by account ({}): they would take the account's `{column}` \
+                 in place of their own; rename the column in the accounts file",
+                columns.join(", ")
+            )));
+        }
         if let Some(dimensions) = &self.dimensions {
             let attached = crate::frame::attach_by_key(
                 rows.clone(),

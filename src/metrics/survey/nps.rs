@@ -76,6 +76,44 @@ mod tests {
         assert!(!planned.contains("__attached_row"), "{planned}");
     }
 
+    /// A segment column named like a column of the responses (`score`)
+    /// would replace each response's score by its account's: a
+    /// configuration error naming the column, in a run and in `explain`.
+    #[test]
+    fn a_segment_named_like_a_response_column_is_a_configuration_error() {
+        let fixture = Fixture::tiny();
+        fixture.file(
+            "accounts.csv",
+            &ACCOUNTS
+                .replacen(",plan\n", ",plan,score\n", 1)
+                .replace(",a\n", ",a,1\n")
+                .replace(",b\n", ",b,2\n"),
+        );
+        let path = fixture.pipeline("[nps]", "");
+        let text = std::fs::read_to_string(&path).expect("pipeline");
+        std::fs::write(
+            &path,
+            text.replace("segment_by: [plan]", "segment_by: [plan, score]"),
+        )
+        .expect("pipeline");
+        let job = fixture.job_at(path);
+        let inputs = crate::run::scan(&job, None).expect("inputs scan");
+        for frame in [
+            crate::plan::AccountFrame::Computed,
+            crate::plan::AccountFrame::Planned,
+        ] {
+            let error = crate::plan::build_plans(&job, &inputs, None, frame)
+                .err()
+                .expect("the clash is an error");
+            assert_eq!(error.exit_code(), 2, "{error}");
+            assert!(
+                error.to_string().contains("`segment_by` column `score`"),
+                "{error}"
+            );
+            assert!(error.to_string().contains("responded_at"), "{error}");
+        }
+    }
+
     #[test]
     fn nps_counts_responses_in_the_period_only() {
         // In [2025-11-01, 2026-01-01): 1→10 (00:00 on S), 1→9 (23:59:59 before A), 3→6, 4→7, 8→3.
