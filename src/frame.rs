@@ -72,15 +72,13 @@ impl Slots {
 
 /// `left` with the other columns of `right` attached by key: what a left
 /// join of `left` on `left_key` with `right` on `right_key` gives when
-/// `right`'s keys are distinct, without the join's hash table. `right`'s
-/// keys become an [`IdSet`] ([`IdSet::compact`]); each row of
-/// `left` looks its key up in the engine's threads and takes the values of
-/// its row of `right`, or nulls when it has none (docs/ARCHITECTURE.md,
-/// "Activity": the per-subject reductions are attached to their subjects
-/// this way). None when the join is needed: keys of another type than
-/// integers or text, of different types on the two sides, a null key or a
-/// key twice in `right`. With [`Unmatched::Dropped`], the rows of an inner
-/// join instead: a row whose key `right` lacks is dropped.
+/// `right`'s keys are distinct, without the join's hash table
+/// ([`Attachable`]; docs/ARCHITECTURE.md, "Activity": the per-subject
+/// reductions are attached to their subjects this way). None when the join
+/// is needed: keys of another type than integers or text, of different
+/// types on the two sides, a null key or a key twice in `right`. With
+/// [`Unmatched::Dropped`], the rows of an inner join instead: a row whose
+/// key `right` lacks is dropped.
 pub fn attach_by_key(
     left: LazyFrame,
     left_key: &str,
@@ -88,79 +86,130 @@ pub fn attach_by_key(
     right_key: &str,
     unmatched: Unmatched,
 ) -> PolarsResult<Option<LazyFrame>> {
-    let keys = right.column(right_key)?;
-    let dtype = keys.dtype().clone();
-    let left_type = left.clone().collect_schema()?.get(left_key).cloned();
-    if !(dtype.is_integer() || dtype == DataType::String)
-        || left_type.as_ref() != Some(&dtype)
-        || keys.null_count() > 0
-    {
-        return Ok(None);
+    match Attachable::new(right.clone(), right_key)? {
+        Some(right) => right.attach(left, left_key, unmatched),
+        None => Ok(None),
     }
-    let set = IdSet::compact(keys.as_materialized_series())?;
-    if set.len() != right.height() {
-        return Ok(None);
-    }
-    // The row of `right` of each slot: the slot itself when the keys are
-    // in the set's order (ids in order, as the activity fold writes them),
-    // else a table.
-    let slots = set.slots_of(keys)?;
-    let rows: Option<Vec<IdxSize>> = if slots
-        .into_no_null_iter()
-        .enumerate()
-        .all(|(row, slot)| slot as usize == row)
-    {
-        None
-    } else {
-        let mut rows = vec![0; set.len()];
-        for (row, slot) in slots.into_no_null_iter().enumerate() {
-            rows[slot as usize] = row as IdxSize;
+}
+
+/// An in-memory frame with distinct keys, ready to be attached to other
+/// frames by key ([`attach_by_key`]) as often as needed: its keys become an
+/// [`IdSet`] ([`IdSet::compact`]) once, and each row of a frame it is
+/// attached to looks its key up in the engine's threads and takes the
+/// values of its row, or nulls when it has none.
+#[derive(Clone)]
+pub struct Attachable {
+    frame: DataFrame,
+    key: String,
+    set: Arc<IdSet>,
+    /// The row of `frame` of each slot; None when they are the slots
+    /// themselves (keys in the set's order, as the activity fold writes
+    /// them).
+    rows: Arc<Option<Vec<IdxSize>>>,
+}
+
+impl Attachable {
+    /// `frame` keyed by `key`; None when its keys are not distinct,
+    /// integer or text ids without nulls.
+    pub fn new(frame: DataFrame, key: &str) -> PolarsResult<Option<Attachable>> {
+        let keys = frame.column(key)?;
+        let dtype = keys.dtype();
+        if !(dtype.is_integer() || *dtype == DataType::String) || keys.null_count() > 0 {
+            return Ok(None);
         }
-        Some(rows)
-    };
-    let (set, rows) = (Arc::new(set), Arc::new(rows));
-    const ROW: &str = "__attached_row";
-    let row_of = col(left_key).map(
-        move |ids| {
-            let slots = set.slots_of(&ids)?;
-            let found: IdxCa = slots
-                .into_no_null_iter()
-                .map(|slot| {
-                    (slot != crate::ids::NO_SLOT).then(|| match rows.as_deref() {
-                        Some(rows) => rows[slot as usize],
-                        None => slot as IdxSize,
+        let set = IdSet::compact(keys.as_materialized_series())?;
+        if set.len() != frame.height() {
+            return Ok(None);
+        }
+        let slots = set.slots_of(keys)?;
+        let rows = if slots
+            .into_no_null_iter()
+            .enumerate()
+            .all(|(row, slot)| slot as usize == row)
+        {
+            None
+        } else {
+            let mut rows = vec![0; set.len()];
+            for (row, slot) in slots.into_no_null_iter().enumerate() {
+                rows[slot as usize] = row as IdxSize;
+            }
+            Some(rows)
+        };
+        Ok(Some(Attachable {
+            frame,
+            key: key.to_string(),
+            set: Arc::new(set),
+            rows: Arc::new(rows),
+        }))
+    }
+
+    /// The frame.
+    pub fn frame(&self) -> &DataFrame {
+        &self.frame
+    }
+
+    /// The set of its keys (a key's slot is not its row).
+    pub fn set(&self) -> &Arc<IdSet> {
+        &self.set
+    }
+
+    /// [`attach_by_key`] of this frame; None when `left_key` is of another
+    /// type than its keys.
+    pub fn attach(
+        &self,
+        left: LazyFrame,
+        left_key: &str,
+        unmatched: Unmatched,
+    ) -> PolarsResult<Option<LazyFrame>> {
+        let left_type = left.clone().collect_schema()?.get(left_key).cloned();
+        if left_type.as_ref() != Some(self.frame.column(&self.key)?.dtype()) {
+            return Ok(None);
+        }
+        let (set, rows) = (self.set.clone(), self.rows.clone());
+        const ROW: &str = "__attached_row";
+        let row_of = col(left_key).map(
+            move |ids| {
+                let slots = set.slots_of(&ids)?;
+                let found: IdxCa = slots
+                    .into_no_null_iter()
+                    .map(|slot| {
+                        (slot != crate::ids::NO_SLOT).then(|| match rows.as_deref() {
+                            Some(rows) => rows[slot as usize],
+                            None => slot as IdxSize,
+                        })
                     })
-                })
-                .collect();
-            Ok(found.with_name(ids.name().clone()).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), IDX_DTYPE)),
-    );
-    let attached: Vec<Expr> = right
-        .columns()
-        .iter()
-        .filter(|c| c.name().as_str() != right_key)
-        .map(|values| {
-            let (values, name) = (values.clone(), values.name().clone());
-            let field = values.field().into_owned();
-            col(ROW)
-                .map(
-                    move |rows| values.take(rows.idx()?),
-                    move |_, _| Ok(field.clone()),
-                )
-                .alias(name)
-        })
-        .collect();
-    let left = left.with_column(row_of.alias(ROW));
-    let left = match unmatched {
-        Unmatched::Kept => left,
-        Unmatched::Dropped => left.filter(col(ROW).is_not_null()),
-    };
-    Ok(Some(left.with_columns(attached).drop(by_name(
-        [ROW],
-        true,
-        false,
-    ))))
+                    .collect();
+                Ok(found.with_name(ids.name().clone()).into_column())
+            },
+            |_, field| Ok(Field::new(field.name().clone(), IDX_DTYPE)),
+        );
+        let attached: Vec<Expr> = self
+            .frame
+            .columns()
+            .iter()
+            .filter(|c| c.name().as_str() != self.key)
+            .map(|values| {
+                let (values, name) = (values.clone(), values.name().clone());
+                let field = values.field().into_owned();
+                col(ROW)
+                    .map(
+                        move |rows| values.take(rows.idx()?),
+                        move |_, _| Ok(field.clone()),
+                    )
+                    .alias(name)
+            })
+            .collect();
+        let left = left.with_column(row_of.alias(ROW));
+        let left = match unmatched {
+            Unmatched::Kept => left,
+            Unmatched::Dropped => left.filter(col(ROW).is_not_null()),
+        };
+        Ok(Some(left.with_columns(attached).drop(by_name(
+            [ROW],
+            true,
+            false,
+        ))))
+    }
 }
 
 /// What [`attach_by_key`] does with a row of `left` whose key is not one of

@@ -259,18 +259,15 @@ impl IdSet {
 
     /// The id of each slot of `slots`, as a column `name` of `dtype`.
     pub fn column(&self, name: &str, slots: &[u32], dtype: &DataType) -> PolarsResult<Column> {
-        let series = match self {
-            IdSet::Buckets { ids, .. } => {
-                let ids = ids.cont_slice()?;
-                Series::new(
-                    name.into(),
-                    slots.iter().map(|s| ids[*s as usize]).collect::<Vec<_>>(),
-                )
-            }
-            IdSet::Bits { ids, .. } | IdSet::Ints(_, ids) => Series::new(
+        let integers = |ids: &[i64]| {
+            Series::new(
                 name.into(),
                 slots.iter().map(|s| ids[*s as usize]).collect::<Vec<_>>(),
-            ),
+            )
+        };
+        let series = match self {
+            IdSet::Buckets { ids, .. } => integers(ids.cont_slice()?),
+            IdSet::Bits { ids, .. } | IdSet::Ints(_, ids) => integers(ids),
             IdSet::Texts(_, ids) => Series::new(
                 name.into(),
                 slots

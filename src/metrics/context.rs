@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use polars::prelude::*;
 
@@ -11,10 +10,13 @@ use crate::activity::fold::Reduction;
 use crate::activity::reduce::{self, Subject, SummaryField};
 use crate::config::{CohortConfig, SourceName};
 use crate::error::Result;
+use crate::frame::Attachable;
 use crate::inputs::Inputs;
 use crate::metrics::Reduced;
 use crate::time::DayRange;
 use crate::time::{customer_in_period, date_lit, in_range, Period};
+
+mod accounts;
 
 /// The cohort reference date R of docs/METRICS.md#cohorts
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,12 +68,11 @@ pub struct PlanContext<'a> {
     /// What the plans asked of each subject's summary ([`reduce::summary`]).
     summary_fields: RefCell<BTreeMap<Subject, BTreeSet<SummaryField>>>,
     /// The account frame's `account_id` and dimension columns, computed
-    /// (a run; None for `explain`): row-level facts take them by id.
-    dimensions: Option<DataFrame>,
-    /// The computed account frame's ids, in which the fact sources look
-    /// their rows' accounts up ([`Inputs::frame_among`]; not `training`,
-    /// seeded with the frame it built).
-    account_set: Option<Arc<crate::ids::IdSet>>,
+    /// (a run; None for `explain`): row-level facts take them by id, and
+    /// the fact sources look their rows' accounts up in its ids
+    /// ([`Inputs::frame_among`]; not `training`, seeded with the frame it
+    /// built). See [`accounts`].
+    dimensions: Option<Attachable>,
 }
 
 impl<'a> PlanContext<'a> {
@@ -96,31 +97,7 @@ impl<'a> PlanContext<'a> {
             folds: Default::default(),
             summary_fields: Default::default(),
             dimensions: None,
-            account_set: None,
         }
-    }
-
-    /// The account frame computed before the plans are built: the plans
-    /// read it from memory, and row-level facts take their account's
-    /// dimensions from it by id ([`PlanContext::with_dimensions`]).
-    pub fn with_computed_accounts(mut self, accounts: DataFrame) -> Result<Self> {
-        let mut columns = vec!["account_id".to_string()];
-        columns.extend(["cohort_at_start", "cohort_at_as_of"].map(String::from));
-        columns.extend(self.segment_by.iter().cloned());
-        if self.stratified {
-            columns.push(crate::cohort::STRATUM.to_string());
-        }
-        let dimensions = accounts
-            .select(columns)
-            .map_err(|e| crate::error::Error::engine("reading the account frame", e))?;
-        let ids = dimensions
-            .column("account_id")
-            .and_then(|ids| crate::ids::IdSet::of(ids.as_materialized_series()))
-            .map_err(|e| crate::error::Error::engine("reading the account frame", e))?;
-        self.accounts = accounts.lazy();
-        self.dimensions = Some(dimensions);
-        self.account_set = Some(Arc::new(ids));
-        Ok(self)
     }
 
     /// Units carry the account's stratum (the account frame has `stratum`).
@@ -153,17 +130,6 @@ impl<'a> PlanContext<'a> {
         Ok(frame)
     }
 
-    /// The account columns that row-level metrics join to their rows:
-    /// `account_id`, both cohort columns and the segment columns.
-    pub fn account_dimensions(&self) -> LazyFrame {
-        if let Some(dimensions) = &self.dimensions {
-            return dimensions.clone().lazy();
-        }
-        let mut columns = vec![col("account_id")];
-        columns.extend(self.dimension_columns());
-        self.accounts.clone().select(columns)
-    }
-
     /// Both cohort columns and the segment columns of the account frame.
     pub fn dimension_columns(&self) -> Vec<Expr> {
         let mut columns = vec![col("cohort_at_start"), col("cohort_at_as_of")];
@@ -188,57 +154,6 @@ impl<'a> PlanContext<'a> {
         let mut columns = vec![col(reference.column()).alias("cohort")];
         columns.extend(self.segment_columns());
         columns
-    }
-
-    /// docs/METRICS.md#cohorts: "A row-level metric takes the cohort of the row's account."
-    /// The rows of `source` whose `day_column` falls in `[S, A)`, with the
-    /// account's cohorts and segment columns joined.
-    pub fn rows_in_period(&self, source: SourceName, day_column: &str) -> Result<LazyFrame> {
-        let (s, a) = (date_lit(self.period.start), date_lit(self.period.as_of));
-        self.with_dimensions(self.source(source)?.filter(in_range(col(day_column), s, a)))
-    }
-
-    /// docs/METRICS.md#cohorts: "A row-level metric takes the cohort of the row's account."
-    /// `rows` with their account's cohorts and segment columns
-    /// ([`PlanContext::account_dimensions`]), the rows of an account not in
-    /// the account frame dropped: an inner join, done as a lookup by id
-    /// when the account frame is computed ([`crate::frame::attach_by_key`]).
-    /// A segment column with the name of one of the rows' own columns is a
-    /// configuration error (docs/PIPELINE.md#segment_by): the rows would
-    /// take the account's value in place of their own.
-    pub fn with_dimensions(&self, rows: LazyFrame) -> Result<LazyFrame> {
-        let schema = rows
-            .clone()
-            .collect_schema()
-            .map_err(|e| crate::error::Error::engine("attaching the account dimensions", e))?;
-        if let Some(column) = self.segment_by.iter().find(|c| schema.contains(c)) {
-            let columns: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-            return Err(crate::error::Error::config(format!(
-                "`segment_by` column `{column}` has the name of a column of the fact rows a \
-                 metric breaks down by account ({}): they would take the account's `{column}` \
-                 in place of their own; rename the column in the accounts file",
-                columns.join(", ")
-            )));
-        }
-        if let Some(dimensions) = &self.dimensions {
-            let attached = crate::frame::attach_by_key(
-                rows.clone(),
-                "account_id",
-                dimensions,
-                "account_id",
-                crate::frame::Unmatched::Dropped,
-            )
-            .map_err(|e| crate::error::Error::engine("attaching the account dimensions", e))?;
-            if let Some(attached) = attached {
-                return Ok(attached);
-            }
-        }
-        Ok(rows.join(
-            self.account_dimensions(),
-            [col("account_id")],
-            [col("account_id")],
-            JoinArgs::new(JoinType::Inner),
-        ))
     }
 
     /// docs/METRICS.md#customers-and-churn "customers in a period" `[S, A)`: the account frame (cohorts,
@@ -281,8 +196,8 @@ impl<'a> PlanContext<'a> {
                 "events are read through the activity layer only",
             ));
         }
-        self.shared(name.as_str(), || match &self.account_set {
-            Some(accounts) => self.inputs.frame_among(name, accounts),
+        self.shared(name.as_str(), || match &self.dimensions {
+            Some(dimensions) => self.inputs.frame_among(name, dimensions.set()),
             None => self.inputs.frame(name),
         })
     }
