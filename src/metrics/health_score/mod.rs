@@ -352,6 +352,53 @@ mod tests {
     use crate::testkit::*;
 
     #[test]
+    fn the_latest_score_is_the_mean_of_the_latest_days_responses_in_any_order() {
+        // Account 1 answers 10 on 2025-11-01, then 9 and 6 on 2025-12-31 (two users), and 0 on A
+        // (not before A): NPS (9 + 6)/2 = 7.5 → 75. CSAT: 5 on 2025-12-02, 2 and 5 on 2025-12-20:
+        // 3.5 → (3.5 − 1) × 100 / 4 = 62.5. Account 3: one response each, 6 → 60 and 2 → 25.
+        let nps = [
+            "1,2025-11-01,10",
+            "1,2025-12-31,9",
+            "3,2025-11-10,6",
+            "1,2025-12-31,6",
+            "1,2026-01-01,0",
+        ];
+        let csat = [
+            "1,2025-12-02,5",
+            "1,2025-12-20,2",
+            "3,2025-11-03,2",
+            "1,2025-12-20,5",
+        ];
+        let metrics =
+            "[{health_score: {signals: {nps_latest: {weight: 1}, csat_latest: {weight: 1}}}}]";
+        for reversed in [false, true] {
+            let file = |rows: &[&str]| {
+                let mut rows = rows.to_vec();
+                if reversed {
+                    rows.reverse();
+                }
+                format!("account_id,responded_at,score\n{}\n", rows.join("\n"))
+            };
+            let c = Fixture::catalog()
+                .with_files(&[("nps.csv", &file(&nps)), ("csat.csv", &file(&csat))])
+                .compute_catalog(metrics);
+            let table = &c.outputs["account_health"];
+            let id = || col("account_id").cast(DataType::String);
+            let only = id().eq(lit("1")).or(id().eq(lit("3")));
+            assert_eq!(
+                column_values(table, only.clone(), &["account_id"], "nps_latest"),
+                ["75.0", "60.0"],
+                "reversed: {reversed}"
+            );
+            assert_eq!(
+                column_values(table, only, &["account_id"], "csat_latest"),
+                ["62.5", "25.0"],
+                "reversed: {reversed}"
+            );
+        }
+    }
+
+    #[test]
     fn weighted_signals_skip_missing_data() {
         // Customers at A: {1, 3, 5, 8}. Default signals: active_days_30 (0.4, 100 at 20 days), tickets_90
         // (0.2, 0 at 5), nps_latest (0.2), trained (0.2).

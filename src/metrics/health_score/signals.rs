@@ -142,13 +142,20 @@ fn event_signals(
     Ok(frame)
 }
 
-/// The latest `score` per account among the responses of `source` before A,
-/// as column `name`.
+/// docs/METRICS.md#health_score "latest score": per account, the mean
+/// `score` of its responses of `source` on the latest day before A with
+/// any, as column `name`. Several users of an account often answer the
+/// same survey on the same day; the mean does not depend on the rows'
+/// order.
 fn latest(ctx: &PlanContext, source: SourceName, name: &str) -> Result<LazyFrame> {
+    let on_latest_day = col("responded_at").eq(col("responded_at").max());
     Ok(ctx
         .source(source)?
         .filter(col("responded_at").lt(as_of(ctx)))
-        .sort(["responded_at"], SortMultipleOptions::default())
         .group_by([col("account_id")])
-        .agg([col("score").last().alias(name)]))
+        .agg([col("score")
+            .cast(DataType::Float64)
+            .filter(on_latest_day)
+            .mean()
+            .alias(name)]))
 }
