@@ -36,6 +36,10 @@ pub trait Rider: Send {
     fn columns(&self, slots: &Slots) -> Vec<Expr>;
     /// Takes one batch (the pass's columns and [`Rider::columns`]).
     fn add(&mut self, batch: &DataFrame) -> PolarsResult<()>;
+    /// Whether it needs the batches in the order of the rows.
+    fn ordered(&self) -> bool {
+        false
+    }
     /// Every row has been read.
     fn done(&mut self);
 }
@@ -227,11 +231,13 @@ pub enum Unmatched {
 /// and gives the state back: a fold in Rust over a plan whose per-row work
 /// (flags, lookups) runs in the engine's threads. At debug level (`-v`)
 /// it says how long the pass took and how much of it `add` took (the
-/// batches wait on it). `what` names the pass for messages.
+/// batches wait on it). `what` names the pass for messages. With
+/// `ordered`, the batches come in the order of the plan's rows.
 pub fn fold_batches<S: Send + 'static>(
     plan: LazyFrame,
     state: S,
     batch_rows: Option<std::num::NonZeroUsize>,
+    ordered: bool,
     what: &str,
     add: impl Fn(&mut S, &DataFrame) -> PolarsResult<()> + Send + Sync + 'static,
 ) -> Result<S> {
@@ -249,7 +255,7 @@ pub fn fold_batches<S: Send + 'static>(
         Ok(false)
     });
     let started = std::time::Instant::now();
-    plan.sink_batches(callback, false, batch_rows)
+    plan.sink_batches(callback, ordered, batch_rows)
         .and_then(|sink| sink.collect_with_engine(Engine::Streaming))
         .map_err(|e| Error::engine(what, e))?;
     let (state, batches, seconds) = Arc::try_unwrap(shared)

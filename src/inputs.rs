@@ -189,6 +189,34 @@ impl Inputs {
         self.failed.contains(&source)
     }
 
+    /// Reads each source of `spilled` from the typed rows the data rules'
+    /// pass kept of it, from now on ([`crate::source::Spilled`]): the CSV
+    /// files are not parsed again. A source whose rows were not kept stays
+    /// as it is.
+    pub fn read_spilled(&mut self, spilled: &[crate::source::Spilled]) {
+        for spill in spilled {
+            let (Some(file), Some(source)) = (spill.file(), self.sources.get_mut(&spill.source))
+            else {
+                continue;
+            };
+            match source.read_spilled(file) {
+                Ok(true) if spill.source == SourceName::Accounts => {
+                    let ids = source.frame.clone().select([col("account_id")]).cache();
+                    self.account_ids = Some(ids);
+                }
+                Ok(true) => {}
+                Ok(false) => crate::log::debug(
+                    "check",
+                    &format!("the kept rows of `{}` have another schema", spill.source),
+                ),
+                Err(e) => crate::log::debug(
+                    "check",
+                    &format!("the kept rows of `{}` are not read: {e}", spill.source),
+                ),
+            }
+        }
+    }
+
     /// The same inputs restricted to the sources `names` (the id type and
     /// the accounts stay those of the whole scan).
     pub fn only(&self, names: &[SourceName]) -> Inputs {

@@ -53,6 +53,7 @@ pub fn check_scope(metrics: &[MetricConfig], period: &Period) -> Scope {
             .filter(|m| m.metric().compares_at() == Reference::PeriodStart)
             .map(|m| m.id())
             .collect(),
+        spill: None,
     }
 }
 

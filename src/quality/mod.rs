@@ -59,6 +59,10 @@ const ACCOUNTS: &str = "__accounts";
 pub struct Scope {
     /// Data rules that the metrics' parameters add (the CSAT scale).
     pub data_rules: Vec<DataRule>,
+    /// Where the data rules' pass keeps the typed rows of each CSV source,
+    /// which the run reads from then on ([`crate::source::Spilled`]);
+    /// None: they are not kept (`validate`).
+    pub spill: Option<std::path::PathBuf>,
     /// The days of events whose rows are read and checked; None: every row.
     pub event_days: Option<DayRange>,
     /// The days of activity the metrics read; None when no metric reads
@@ -100,71 +104,6 @@ pub struct QualityReport {
     pub date_ranges: BTreeMap<SourceName, (&'static str, Option<String>, Option<String>)>,
 }
 
-impl QualityReport {
-    /// The first and last day of a source's main date column, as the data
-    /// rules' scan found them (None without rows with a day).
-    pub fn day_span(&self, source: SourceName) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
-        let (_, first, last) = self.date_ranges.get(&source)?;
-        let day = |text: &Option<String>| {
-            chrono::NaiveDate::parse_from_str(text.as_deref()?.get(..10)?, "%Y-%m-%d").ok()
-        };
-        Some((day(first)?, day(last)?))
-    }
-
-    /// Exit 3 with every violation listed, or Ok.
-    pub fn into_result(self) -> Result<QualityReport> {
-        match self.violation_error() {
-            Some(error) => Err(error),
-            None => Ok(self),
-        }
-    }
-
-    /// The sources with a broken data rule.
-    pub fn broken(&self) -> std::collections::BTreeSet<SourceName> {
-        self.violations.iter().map(|v| v.source).collect()
-    }
-
-    /// Every violation listed (exit 3), or None.
-    pub fn violation_error(&self) -> Option<crate::error::Error> {
-        if self.violations.is_empty() {
-            return None;
-        }
-        let mut message = format!("input data broke {} rule(s):", self.violations.len());
-        for v in &self.violations {
-            message.push_str(&format!(
-                "\n  - source `{}` ({}), column `{}`: {} — {} row(s) break it; examples:\n{}",
-                v.source,
-                v.files,
-                v.column,
-                v.rule,
-                v.count,
-                format_examples(&v.examples, "      ")
-            ));
-            if second_header_row(&v.examples) {
-                message.push_str(
-                    "\n      hint: `Response` is what a survey export's second header row holds: \
-                     set `csv: { skip_rows_after_header: 1 }` on the source",
-                );
-            }
-        }
-        Some(crate::error::Error::data(message))
-    }
-}
-
-/// Whether example rows hold `Response` or `Open-Ended Response` as a
-/// value: the second header row of a SurveyMonkey export read as data
-/// (docs/INPUTS.md#the-checks).
-fn second_header_row(examples: &DataFrame) -> bool {
-    examples.columns().iter().any(|c| {
-        c.str().is_ok_and(|values| {
-            (0..values.len()).filter_map(|i| values.get(i)).any(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("response") || v.eq_ignore_ascii_case("open-ended response")
-            })
-        })
-    })
-}
-
 /// docs/INPUTS.md#the-checks: the data rules, then the plausibility checks,
 /// over the sources that could be read; `problems` (from the scan) and every
 /// rule that fails are reported together, and a check that reads a source
@@ -174,7 +113,7 @@ fn second_header_row(examples: &DataFrame) -> bool {
 /// `rider` reads the events' rows in the same pass as their data rules
 /// ([`crate::frame::Rider`]; told [`Rider::done`] when it has read them).
 pub fn check_all(
-    inputs: &Inputs,
+    inputs: &mut Inputs,
     pipeline: &Pipeline,
     scope: &Scope,
     mut problems: Vec<crate::error::Error>,
@@ -183,7 +122,8 @@ pub fn check_all(
     // Each part's seconds at debug level (`-v`): where the check stage's
     // time goes (docs/BENCHMARKS.md).
     let started = std::time::Instant::now();
-    let report = check_with(inputs, pipeline, scope, rider)?;
+    let (report, spilled) = check_with(inputs, pipeline, scope, rider)?;
+    inputs.read_spilled(&spilled);
     let rules = started.elapsed().as_secs_f64();
     crate::log::debug("check", &format!("data rules: {rules:.2}s"));
     let mut broken = report.broken();
@@ -276,17 +216,19 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
 pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
-    check_with(inputs, pipeline, scope, None)
+    Ok(check_with(inputs, pipeline, scope, None)?.0)
 }
 
-/// [`check`], with `rider` reading the events' rows in their pass.
+/// [`check`], with `rider` reading the events' rows in their pass, and
+/// the typed rows of the CSV sources kept with [`Scope::spill`].
 fn check_with(
     inputs: &Inputs,
     pipeline: &Pipeline,
     scope: &Scope,
     mut rider: Option<Box<dyn Rider>>,
-) -> Result<QualityReport> {
+) -> Result<(QualityReport, Vec<crate::source::Spilled>)> {
     let known = KnownIds::collect(inputs)?;
+    let mut spilled = Vec::new();
     let mut plans = Vec::new();
     let mut counted = Vec::new();
     let mut layout = Vec::new();
@@ -340,7 +282,14 @@ fn check_with(
             &format!("checking source `{name}`"),
             match name {
                 SourceName::Events => rider.take(),
-                _ => None,
+                _ => scope
+                    .spill
+                    .as_deref()
+                    .and_then(|dir| loaded.spill(dir))
+                    .map(|(rider, file)| {
+                        spilled.push(file);
+                        rider
+                    }),
             },
         )?;
         counted.push(counts);
@@ -487,5 +436,5 @@ fn check_with(
             examples,
         });
     }
-    Ok(report)
+    Ok((report, spilled))
 }

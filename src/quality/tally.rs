@@ -160,10 +160,12 @@ impl Counts {
             ..Totals::default()
         };
         let n_rules = self.rules.len();
+        let ordered = totals.rider.as_ref().is_some_and(|r| r.ordered());
         let totals = crate::frame::fold_batches(
             frame.select(columns),
             totals,
             None,
+            ordered,
             what,
             move |totals, batch| totals.add(batch, n_rules),
         )?;

@@ -147,7 +147,7 @@ pub(super) fn compute_stages(
 ) -> Result<Computed> {
     let pipeline = &job.pipeline;
     let produced = produce(job, &run_id, options, stages)?;
-    let (inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
+    let (mut inputs, mut problems) = scan_all(job, produced.as_ref().map(Produced::events))?;
     if let Some(Produced::Spark(staged)) = &produced {
         problems.extend(staged.check_events(&inputs).err());
     }
@@ -171,7 +171,13 @@ pub(super) fn compute_stages(
         ),
     );
 
-    let scope = needs::check_scope(&job.metrics, &pipeline.period);
+    let mut scope = needs::check_scope(&job.metrics, &pipeline.period);
+    // The typed rows of the CSV sources, kept by their data rules' pass
+    // for the rest of the run (docs/OPERATING.md#temporary-files); removed
+    // when the computing ends. Without a temporary directory the CSV
+    // files are parsed again where read.
+    let spill = crate::source::SpillDir::create(&run_id);
+    scope.spill = spill.as_ref().map(|dir| dir.path().to_path_buf());
     let config_warnings = needs::config_warnings(&job.metrics);
     for warning in &config_warnings {
         crate::log::warn("config", warning);
@@ -191,7 +197,7 @@ pub(super) fn compute_stages(
         false => (None, None),
     };
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
-        quality::check_all(&inputs, pipeline, &scope, problems, rider)
+        quality::check_all(&mut inputs, pipeline, &scope, problems, rider)
     })?;
     let mut warnings = config_warnings;
     warnings.extend(report.warnings.clone());
@@ -262,6 +268,8 @@ pub(super) fn compute_stages(
         as_of: pipeline.period.as_of,
     };
     let collected = execute::collect(plans, &run, &pipeline.segment_by)?;
+    // Every plan that read the kept rows has run.
+    drop(spill);
     stages.done(
         "execute",
         &format!("{} aggregate row(s)", collected.aggregates.height()),

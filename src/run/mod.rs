@@ -91,7 +91,7 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
     for warning in needs::config_warnings(&job.metrics) {
         crate::log::warn("config", &warning);
     }
-    let (inputs, problems) = compute::scan_all(&job, None)?;
+    let (mut inputs, problems) = compute::scan_all(&job, None)?;
     stages.done(
         "scan",
         &format!(
@@ -101,7 +101,7 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
     );
     let scope = needs::check_scope(&job.metrics, &pipeline.period);
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
-        quality::check_all(&inputs, pipeline, &scope, problems, None)
+        quality::check_all(&mut inputs, pipeline, &scope, problems, None)
     })?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));

@@ -50,6 +50,13 @@ pub struct LoadedSource {
     pub currency: Option<String>,
     /// The typed expressions that turn `raw` into `frame`.
     pub(super) typed: Vec<Expr>,
+    /// Each column of `frame` as an expression over `checked` (its typed
+    /// column where `frame` takes it as it is): what a pass of the data
+    /// rules keeps of the rows ([`LoadedSource::spill`]).
+    pub(super) typed_over_checked: Vec<(String, Expr)>,
+    /// `frame` reads the typed rows the data rules' pass kept
+    /// ([`LoadedSource::read_spilled`]), not the files.
+    pub(super) spilled: bool,
     /// The key → `account_id` map, once attached.
     pub(super) accounts_by: Option<(AccountKey, LazyFrame)>,
     /// Each date column: its type in the files and how it is written, for
@@ -190,7 +197,7 @@ impl LoadedSource {
     /// `column`, when the files hold it as a date, datetime or epoch number
     /// (None for text, or for a derived frame such as revenue from invoices).
     fn raw_in_days(&self, column: &str, first: NaiveDate, end: NaiveDate) -> Option<LazyFrame> {
-        if !self.derived.is_empty() {
+        if !self.derived.is_empty() || self.spilled {
             return None;
         }
         let (name, dtype, format) = self.raw_days.iter().find(|(name, _, _)| *name == column)?;

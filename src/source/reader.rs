@@ -11,7 +11,7 @@ use super::columns::{
 };
 use super::dates::DayFormat;
 use super::files::{list_files, SourceFiles};
-use super::loaded::{with_typed_columns, LoadedSource};
+use super::loaded::{typed_column, with_typed_columns, LoadedSource};
 use super::tables::{columns_for, ColumnKind};
 use crate::config::{CsvOptions, FileFormat, ResolvedSource, SourceName};
 use crate::error::{Error, Result};
@@ -286,12 +286,26 @@ pub fn build_source(
         raw
     };
     let checked = with_typed_columns(raw.clone(), &typed_exprs, &columns);
+    let in_checked = typed_exprs.clone();
     // After `checked`: a date on a row that is not completed still parses.
     super::status::gate_completions(source, &mut typed_exprs, &columns, &what, &schema)?;
+    let typed_over_checked = columns
+        .iter()
+        .zip(typed_exprs.iter().zip(in_checked))
+        .map(|(name, (typed, checked))| {
+            let over_checked = match *typed == checked {
+                true => col(typed_column(name)),
+                false => typed.clone(),
+            };
+            (name.clone(), over_checked)
+        })
+        .collect();
     let frame = raw.clone().select(typed_exprs.clone());
     Ok(LoadedSource {
         currency: None,
         typed: typed_exprs,
+        typed_over_checked,
+        spilled: false,
         accounts_by: None,
         raw_days,
         checked,

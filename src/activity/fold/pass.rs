@@ -179,8 +179,9 @@ pub(super) fn compute_in_batches(
         // Rows not to fold are left out here rather than marked.
         rows = rows.filter(col(ACCOUNT_SLOT).neq(lit(NO_SLOT)));
     }
-    let pass =
-        crate::frame::fold_batches(rows, pass, batch_rows, what, |pass, batch| pass.add(batch))?;
+    let pass = crate::frame::fold_batches(rows, pass, batch_rows, false, what, |pass, batch| {
+        pass.add(batch)
+    })?;
     pass.frames()
 }
 

@@ -139,7 +139,7 @@ fn same_file(file: &File, path: &Path) -> bool {
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: Ok(false) when another process holds it.
-fn try_flock(file: &File) -> std::io::Result<bool> {
+pub(crate) fn try_flock(file: &File) -> std::io::Result<bool> {
     use std::os::unix::io::AsRawFd;
     // SAFETY: flock on a file descriptor this File owns.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };

@@ -29,6 +29,7 @@ mod local;
 mod watch;
 
 pub use lease::Lease;
+pub(crate) use local::try_flock;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -68,6 +68,7 @@ fn riding_another_pass_the_fold_folds_only_the_rows_it_keeps() {
             rows.select(columns),
             pass,
             std::num::NonZeroUsize::new(97),
+            false,
             "test",
             |pass, batch| {
                 assert!(
