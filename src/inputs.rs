@@ -199,7 +199,12 @@ impl Inputs {
             else {
                 continue;
             };
-            match source.read_spilled(file) {
+            let read = source.read_spilled(file);
+            if let Ok(true) = read {
+                let shown = file.display();
+                crate::log::debug("check", &format!("`{}` read from {shown}", spill.source));
+            }
+            match read {
                 Ok(true) if spill.source == SourceName::Accounts => {
                     let ids = source.frame.clone().select([col("account_id")]).cache();
                     self.account_ids = Some(ids);

@@ -30,30 +30,42 @@ const DIR_PREFIX: &str = "cohort-metrics-rows-";
 const LOCK: &str = ".lock";
 
 impl SpillDir {
-    /// A new directory named after the run, the directories that killed
-    /// runs left removed first; None (logged at debug level) when it
-    /// cannot be made: the sources are then parsed where read.
+    /// A new directory named after the run, readable by its user only
+    /// (the rows are customer data; the temporary directory is shared):
+    /// made anew, never a directory or link that exists. The directories
+    /// that killed runs left are removed first. None (logged at debug
+    /// level) when it cannot be made: the sources are then parsed where
+    /// read.
     pub fn create(run_id: &str) -> Option<SpillDir> {
+        use std::os::unix::fs::DirBuilderExt;
         let temp = std::env::temp_dir();
         remove_left_behind(&temp);
         let path = temp.join(format!("{DIR_PREFIX}{run_id}"));
-        let made = (|| -> std::io::Result<SpillDir> {
-            std::fs::create_dir_all(&path)?;
-            let lock = std::fs::File::create(path.join(LOCK))?;
-            if !crate::storage::lock::try_flock(&lock)? {
-                return Err(std::io::Error::other("its lock is held"));
-            }
-            Ok(SpillDir {
-                path: path.clone(),
-                _lock: lock,
-            })
-        })();
+        let made = std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .and_then(|()| {
+                // Ours from here on: removed when it cannot be locked.
+                let locked = (|| -> std::io::Result<std::fs::File> {
+                    let lock = std::fs::File::create(path.join(LOCK))?;
+                    match crate::storage::lock::try_flock(&lock)? {
+                        true => Ok(lock),
+                        false => Err(std::io::Error::other("its lock is held")),
+                    }
+                })();
+                if locked.is_err() {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
+                locked.map(|lock| SpillDir {
+                    path: path.clone(),
+                    _lock: lock,
+                })
+            });
         match made {
             Ok(dir) => Some(dir),
             Err(e) => {
                 let shown = path.display();
                 crate::log::debug("check", &format!("no temporary directory {shown}: {e}"));
-                let _ = std::fs::remove_dir_all(&path);
                 None
             }
         }

@@ -101,8 +101,16 @@ fn without_a_place_to_keep_them_the_files_are_parsed_again() {
 
 #[test]
 fn the_runs_directory_goes_with_it_and_a_killed_runs_with_the_next_run() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = SpillDir::create("spill-test-the-runs-directory").expect("directory");
     let path = dir.path().to_path_buf();
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "readable by the run's user only");
+    // A second run of the same id gets none rather than the first's.
+    assert!(SpillDir::create("spill-test-the-runs-directory").is_none());
     std::fs::write(path.join("accounts.parquet"), b"rows").expect("write");
     assert!(path.is_dir());
     // A killed run's directory: its lock file, held by no process.
