@@ -170,9 +170,7 @@ impl Inputs {
             problems.extend(mixed);
             revenue.derived = vec!["month".to_string(), "mrr".to_string()];
         }
-        let account_ids = sources
-            .get(&SourceName::Accounts)
-            .map(|accounts| accounts.frame.clone().select([col("account_id")]).cache());
+        let account_ids = sources.get(&SourceName::Accounts).map(account_ids_of);
         let inputs = Inputs {
             sources,
             account_ids,
@@ -195,29 +193,11 @@ impl Inputs {
     /// as it is.
     pub fn read_spilled(&mut self, spilled: &[crate::source::Spilled]) {
         for spill in spilled {
-            let (Some(file), Some(source)) = (spill.file(), self.sources.get_mut(&spill.source))
-            else {
+            let Some(source) = self.sources.get_mut(&spill.source) else {
                 continue;
             };
-            let read = source.read_spilled(file);
-            if let Ok(true) = read {
-                let shown = file.display();
-                crate::log::debug("check", &format!("`{}` read from {shown}", spill.source));
-            }
-            match read {
-                Ok(true) if spill.source == SourceName::Accounts => {
-                    let ids = source.frame.clone().select([col("account_id")]).cache();
-                    self.account_ids = Some(ids);
-                }
-                Ok(true) => {}
-                Ok(false) => crate::log::debug(
-                    "check",
-                    &format!("the kept rows of `{}` have another schema", spill.source),
-                ),
-                Err(e) => crate::log::debug(
-                    "check",
-                    &format!("the kept rows of `{}` are not read: {e}", spill.source),
-                ),
+            if source.read_spilled(spill) && spill.source == SourceName::Accounts {
+                self.account_ids = Some(account_ids_of(source));
             }
         }
     }
@@ -392,6 +372,12 @@ impl Inputs {
             ))
         })
     }
+}
+
+/// The account ids of `accounts`, one cached node: every fact table is
+/// restricted to them.
+fn account_ids_of(accounts: &LoadedSource) -> LazyFrame {
+    accounts.frame.clone().select([col("account_id")]).cache()
 }
 
 /// The type ids are compared as (see [`build_source`]): Int64 when every id

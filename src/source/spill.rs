@@ -131,24 +131,17 @@ pub struct Spilled {
 }
 
 impl Spilled {
-    /// The file of the source's typed rows, once written whole (None when
-    /// the source had no rows or the file could not be written: the
-    /// reason is logged).
-    pub fn file(&self) -> Option<&Path> {
-        let state = self.state.lock().ok()?;
-        if let Some(reason) = &state.failed {
-            crate::log::warn(
-                "check",
-                &format!(
-                    "could not keep the parsed rows of `{}` in {} ({reason}): they are parsed again \
-                     from the CSV files",
-                    self.source,
-                    self.path.display()
-                ),
-            );
-            return None;
+    /// The file of the source's typed rows once written whole: None when
+    /// the source had no rows, the reason when it could not be written.
+    fn file(&self) -> std::result::Result<Option<&Path>, String> {
+        let state = self
+            .state
+            .lock()
+            .map_err(|_| "a thread failed while writing it".to_string())?;
+        match &state.failed {
+            Some(reason) => Err(reason.clone()),
+            None => Ok((state.finished && state.rows > 0).then_some(self.path.as_path())),
         }
-        (state.finished && state.rows > 0).then_some(self.path.as_path())
     }
 }
 
@@ -251,20 +244,50 @@ impl LoadedSource {
         Some((Box::new(writer), spilled))
     }
 
-    /// Reads the source's typed rows from `file` ([`LoadedSource::spill`])
-    /// from now on; the source is unchanged (false) when the file's schema
-    /// is not the typed frame's.
-    pub fn read_spilled(&mut self, file: &Path) -> PolarsResult<bool> {
+    /// Reads the source's typed rows from the file of `spilled`
+    /// ([`LoadedSource::spill`]) from now on (true). The source stays as
+    /// it is (false) when the file holds no rows, could not be written (a
+    /// warning: the CSV files are parsed again) or has another schema than
+    /// the typed frame (logged at debug level, as the source read from it).
+    pub fn read_spilled(&mut self, spilled: &Spilled) -> bool {
+        let read = match spilled.file() {
+            Ok(Some(file)) => self.scan_kept(file),
+            Ok(None) => return false,
+            Err(reason) => {
+                let shown = spilled.path.display();
+                crate::log::warn(
+                    "check",
+                    &format!(
+                        "could not keep the parsed rows of `{}` in {shown} ({reason}): they are \
+                         parsed again from the CSV files",
+                        self.name
+                    ),
+                );
+                return false;
+            }
+        };
+        let outcome = match &read {
+            Ok(true) => format!("read from {}", spilled.path.display()),
+            Ok(false) => "not read from its kept rows: another schema".to_string(),
+            Err(e) => format!("not read from its kept rows: {e}"),
+        };
+        crate::log::debug("check", &format!("`{}` {outcome}", self.name));
+        matches!(read, Ok(true))
+    }
+
+    /// Scans `file` as the source's typed frame; false when its schema is
+    /// not the typed frame's.
+    fn scan_kept(&mut self, file: &Path) -> PolarsResult<bool> {
         let args = ScanArgsParquet {
             glob: false,
             ..Default::default()
         };
         let path = PlRefPath::new(file.to_string_lossy().as_ref());
-        let mut spilled = LazyFrame::scan_parquet(path, args)?;
-        if spilled.collect_schema()? != self.frame.clone().collect_schema()? {
+        let mut kept = LazyFrame::scan_parquet(path, args)?;
+        if kept.collect_schema()? != self.frame.clone().collect_schema()? {
             return Ok(false);
         }
-        self.frame = spilled;
+        self.frame = kept;
         self.spilled = true;
         Ok(true)
     }
