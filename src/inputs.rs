@@ -14,6 +14,10 @@ use crate::source::{
     build_source, open_source, AccountKey, IdValues, LoadedSource, OpenedSource, NAME_KEY,
 };
 
+mod known;
+
+pub use known::KnownIdColumns;
+
 /// Every configured source, scanned.
 pub struct Inputs {
     pub sources: BTreeMap<SourceName, LoadedSource>,
@@ -29,20 +33,10 @@ pub struct Inputs {
     sets: std::sync::Mutex<[std::sync::Weak<IdSet>; 2]>,
 }
 
-/// The ids of `accounts` and `users`, read once per run
-/// ([`Inputs::known_ids`]).
-#[derive(Clone, Default)]
-pub struct KnownIdColumns {
-    /// `account_id` of every row of `accounts`, typed.
-    pub accounts: Series,
-    /// `user_id` of the rows of `users` whose account is in `accounts`
-    /// (the users of [`Inputs::frame`]), when read.
-    pub users: Option<Series>,
-    /// The rows of `users` whose `user_id` appears more than once, when its
-    /// ids were read: its uniqueness rule is counted here, without reading
-    /// the file again ([`crate::ids::rows_in_copies`]).
-    pub user_copies: Option<u64>,
-}
+/// Starts the rider of the events' data rules once the ids it looks rows
+/// up in are known ([`crate::quality::check_all`]: after the passes over
+/// `accounts` and `users`).
+pub type RiderStart = Box<dyn FnOnce(&Inputs) -> Result<Box<dyn crate::frame::Rider>>>;
 
 impl Inputs {
     /// Scans every source of the pipeline (reads schemas, not data). What
@@ -187,18 +181,17 @@ impl Inputs {
         self.failed.contains(&source)
     }
 
-    /// Reads each source of `spilled` from the typed rows the data rules'
-    /// pass kept of it, from now on ([`crate::source::Spilled`]): the CSV
-    /// files are not parsed again. A source whose rows were not kept stays
-    /// as it is.
-    pub fn read_spilled(&mut self, spilled: &[crate::source::Spilled]) {
-        for spill in spilled {
-            let Some(source) = self.sources.get_mut(&spill.source) else {
-                continue;
-            };
-            if source.read_spilled(spill) && spill.source == SourceName::Accounts {
-                self.account_ids = Some(account_ids_of(source));
-            }
+    /// Reads `spilled`'s source from the typed rows the data rules' pass
+    /// kept of it, from now on ([`crate::source::Spilled`]): the CSV files
+    /// are not parsed again. A source whose rows were not kept stays as it
+    /// is. Called right after the source's pass, so that the passes after
+    /// it read the known ids from the kept rows ([`Inputs::known_ids`]).
+    pub fn read_spilled(&mut self, spilled: &crate::source::Spilled) {
+        let Some(source) = self.sources.get_mut(&spilled.source) else {
+            return;
+        };
+        if source.read_spilled(spilled) && spilled.source == SourceName::Accounts {
+            self.account_ids = Some(account_ids_of(source));
         }
     }
 
@@ -228,96 +221,6 @@ impl Inputs {
         self.account_ids
             .clone()
             .ok_or_else(|| Error::config("source `accounts` is required"))
-    }
-
-    /// The account ids of `accounts` and, with `users` (when the pipeline
-    /// has `users`), the user ids of `users`, read together: the ids that
-    /// the data rules and the activity fold look rows up in
-    /// ([`crate::ids::IdSet`]). Read once per run.
-    pub fn known_ids(&self, users: bool) -> Result<KnownIdColumns> {
-        let memo = &self.known[users as usize];
-        if let Some(known) = memo.get() {
-            return Ok(known.clone());
-        }
-        let known = self.read_known_ids(users)?;
-        Ok(memo.get_or_init(|| known).clone())
-    }
-
-    /// The ids of [`Inputs::known_ids`] as sets, shared while in use: the
-    /// data rules' pass and the activity fold riding it look the same ids up
-    /// in the same set, once per row ([`crate::frame::Slots`]); the sets
-    /// are freed when the last user drops them.
-    pub fn known_sets(&self, users: bool) -> Result<(Arc<IdSet>, Option<Arc<IdSet>>)> {
-        let known = self.known_ids(users)?;
-        let mut sets = self
-            .sets
-            .lock()
-            .map_err(|_| Error::other("reading the known ids: a thread failed"))?;
-        let mut shared = |i: usize, ids: &Series| -> Result<Arc<IdSet>> {
-            if let Some(set) = sets[i].upgrade() {
-                return Ok(set);
-            }
-            let set = IdSet::of(ids)
-                .map(Arc::new)
-                .map_err(|e| Error::engine("reading the known ids", e))?;
-            sets[i] = Arc::downgrade(&set);
-            Ok(set)
-        };
-        let accounts = shared(0, &known.accounts)?;
-        let users = known.users.as_ref().map(|ids| shared(1, ids)).transpose()?;
-        Ok((accounts, users))
-    }
-
-    /// One read of `accounts`' ids and of `users`' ids with their accounts:
-    /// the users of known accounts are kept here, in memory, rather than
-    /// by a join that would read `users` a second time.
-    fn read_known_ids(&self, users: bool) -> Result<KnownIdColumns> {
-        let what = "reading the known ids";
-        let mut plans = vec![self.account_ids()?.select([col("account_id")])];
-        let users = users && self.get(SourceName::Users).is_some();
-        if users {
-            let loaded = self.loaded(SourceName::Users)?;
-            plans.push(
-                loaded
-                    .frame
-                    .clone()
-                    .select([col("user_id"), col("account_id")]),
-            );
-        }
-        let mut found = crate::frame::collect_all(plans, what)?.into_iter();
-        let column = |frame: &DataFrame, name: &str| -> Result<Series> {
-            frame
-                .column(name)
-                .map(|c| c.as_materialized_series().clone())
-                .map_err(|e| Error::engine(what, e))
-        };
-        let accounts = column(&found.next().unwrap_or_default(), "account_id")?;
-        let (users, user_copies) = match found.next() {
-            Some(rows) if users => {
-                // The rows [`Inputs::known_accounts`] keeps, in their order.
-                let ids = DataFrame::new(accounts.len(), vec![accounts.clone().into_column()])
-                    .map_err(|e| Error::engine(what, e))?;
-                let known = rows
-                    .clone()
-                    .lazy()
-                    .semi_join(ids.lazy(), col("account_id"), col("account_id"))
-                    .collect()
-                    .map_err(|e| Error::engine(what, e))?;
-                (
-                    Some(column(&known, "user_id")?),
-                    Some(
-                        crate::ids::rows_in_copies(&column(&rows, "user_id")?)
-                            .map_err(|e| Error::engine(what, e))?,
-                    ),
-                )
-            }
-            _ => (None, None),
-        };
-        Ok(KnownIdColumns {
-            accounts,
-            users,
-            user_copies,
-        })
     }
 
     /// A source's typed frame. Fact tables keep only rows whose account is in

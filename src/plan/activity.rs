@@ -14,7 +14,7 @@ use polars::prelude::*;
 use super::{Frames, Job};
 use crate::activity::fold::{self, Reduction};
 use crate::error::Result;
-use crate::inputs::Inputs;
+use crate::inputs::{Inputs, RiderStart};
 use crate::metrics::needs;
 use crate::time::DayRange;
 
@@ -128,11 +128,11 @@ impl crate::frame::Rider for Rider {
 
 /// The activity fold of the reductions the metrics read, ready to ride
 /// the events' data rules (None when no metric reads events): a [`Ride`]
-/// for [`compute_activity`] and the rider for [`crate::quality::check_all`].
-pub fn prepare_ride(
-    job: &Job,
-    inputs: &Inputs,
-) -> Result<Option<(Ride, Box<dyn crate::frame::Rider>)>> {
+/// for [`compute_activity`] and what starts the rider for
+/// [`crate::quality::check_all`], once the passes over `accounts` and
+/// `users` have made their ids known (the fold looks rows up in them).
+/// A rider that cannot start leaves the fold to a pass of its own.
+pub fn prepare_ride(job: &Job, inputs: &Inputs) -> Result<Option<(Ride, RiderStart)>> {
     let Some(range) = range(job) else {
         return Ok(None);
     };
@@ -140,18 +140,27 @@ pub fn prepare_ride(
         return Ok(None);
     };
     let types = fold::types_of(&crate::activity::local_rows(inputs, range)?)?;
-    let pass = fold::Pass::new(&folds, &known_ids(inputs)?, types)?;
     let rows = crate::activity::checked_rows(inputs, range)?;
     let state = Arc::new(Mutex::new(Riding {
-        pass: Some(pass),
+        pass: None,
         done: false,
         seconds: 0.0,
     }));
-    let rider = Rider {
-        state: state.clone(),
-        rows,
-    };
-    Ok(Some((Ride { state }, Box::new(rider))))
+    let riding = state.clone();
+    let start: RiderStart = Box::new(move |inputs: &Inputs| {
+        let pass = fold::Pass::new(&folds, &known_ids(inputs)?, types)?;
+        let mut state = riding.lock().map_err(|_| {
+            crate::error::Error::other("preparing the activity fold: a thread failed")
+        })?;
+        state.pass = Some(pass);
+        drop(state);
+        let rider: Box<dyn crate::frame::Rider> = Box::new(Rider {
+            state: riding,
+            rows,
+        });
+        Ok(rider)
+    });
+    Ok(Some((Ride { state }, start)))
 }
 
 /// The activity stage: computes the reductions of activity the metrics
@@ -278,9 +287,10 @@ mod tests {
         let fixture = Fixture::tiny();
         let (job, inputs) = fixture
             .scan_users_and_events("[{ active_user_rate: { window_days: [30], level: user } }]");
-        let (_ride, rider) = prepare_ride(&job, &inputs)
+        let (_ride, start) = prepare_ride(&job, &inputs)
             .unwrap()
             .expect("a fold to ride");
+        let rider = start(&inputs).expect("the rider starts");
         let (accounts, users) = inputs.known_sets(true).unwrap();
         let typed = |column: &str| col(crate::source::typed_column(column));
         let slots = Slots {

@@ -28,13 +28,11 @@ pub(super) struct KnownIds {
 }
 
 impl KnownIds {
-    pub(super) fn collect(inputs: &Inputs) -> Result<KnownIds> {
-        let wants_users = inputs
-            .sources
-            .values()
-            .any(|loaded| checks_user_overlap(inputs, loaded));
-        let known = inputs.known_ids(wants_users)?;
-        let (account_set, user_set) = inputs.known_sets(wants_users)?;
+    /// The ids known so far: the accounts' and, with `users`, the users'
+    /// ([`Inputs::known_ids`]).
+    pub(super) fn collect(inputs: &Inputs, users: bool) -> Result<KnownIds> {
+        let known = inputs.known_ids(users)?;
+        let (account_set, user_set) = inputs.known_sets(users)?;
         let mut copies = vec![(
             SourceName::Accounts,
             "account_id",
@@ -50,6 +48,20 @@ impl KnownIds {
             accounts: known.accounts,
             copies,
         })
+    }
+
+    /// Whether the users' ids are among them.
+    pub(super) fn has_users(&self) -> bool {
+        self.user_set.is_some()
+    }
+
+    /// Whether a source's user ids are checked against `users` in this
+    /// check (see [`checks_user_overlap`]).
+    pub(super) fn wanted(inputs: &Inputs) -> bool {
+        inputs
+            .sources
+            .values()
+            .any(|loaded| checks_user_overlap(inputs, loaded))
     }
 
     /// The count of a `must be unique` rule of one column (`key`) of

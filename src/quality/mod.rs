@@ -12,6 +12,7 @@ mod duplicates;
 mod known;
 mod orphan_names;
 mod orphans;
+mod pass;
 pub mod plausibility;
 mod report;
 mod rules;
@@ -24,8 +25,7 @@ use polars::prelude::*;
 
 use crate::config::{OrphanPolicy, Pipeline, SourceName};
 use crate::error::Result;
-use crate::frame::Rider;
-use crate::inputs::Inputs;
+use crate::inputs::{Inputs, RiderStart};
 use crate::source::{AccountKey, LoadedSource};
 use crate::time::DayRange;
 
@@ -35,6 +35,7 @@ pub use drops::Drops;
 use duplicates::{copies_of, duplicated_keys, duplicates_by_month};
 use known::{is_one_of, KnownIds};
 use orphans::{account_id_examples, unmatched_names, warn_orphans};
+use pass::{count_source, pass_order};
 use report::count_of;
 pub use report::format_examples;
 pub use report::values_shown;
@@ -117,13 +118,12 @@ pub fn check_all(
     pipeline: &Pipeline,
     scope: &Scope,
     mut problems: Vec<crate::error::Error>,
-    rider: Option<Box<dyn Rider>>,
+    rider: Option<RiderStart>,
 ) -> Result<(QualityReport, plausibility::Plausibility)> {
     // Each part's seconds at debug level (`-v`): where the check stage's
     // time goes (docs/BENCHMARKS.md).
     let started = std::time::Instant::now();
-    let (report, spilled) = check_with(inputs, pipeline, scope, rider)?;
-    inputs.read_spilled(&spilled);
+    let report = check_with(inputs, pipeline, scope, rider)?;
     let rules = started.elapsed().as_secs_f64();
     crate::log::debug("check", &format!("data rules: {rules:.2}s"));
     let mut broken = report.broken();
@@ -215,85 +215,59 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 /// Runs every rule, counts rows and orphans: one scan per source for the
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
-pub fn check(inputs: &Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
-    Ok(check_with(inputs, pipeline, scope, None)?.0)
+pub fn check(inputs: &mut Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
+    check_with(inputs, pipeline, scope, None)
 }
 
 /// [`check`], with `rider` reading the events' rows in their pass, and
-/// the typed rows of the CSV sources kept with [`Scope::spill`].
+/// the typed rows of the CSV sources kept with [`Scope::spill`]: each
+/// source is read from its kept rows right after its pass. The passes
+/// run over `accounts` and `users` first, so that the ids the others are
+/// checked against are read from their kept rows ([`KnownIds`]).
 fn check_with(
-    inputs: &Inputs,
+    inputs: &mut Inputs,
     pipeline: &Pipeline,
     scope: &Scope,
-    mut rider: Option<Box<dyn Rider>>,
-) -> Result<(QualityReport, Vec<crate::source::Spilled>)> {
-    let known = KnownIds::collect(inputs)?;
-    let mut spilled = Vec::new();
+    mut rider: Option<RiderStart>,
+) -> Result<QualityReport> {
+    let wants_users = KnownIds::wanted(inputs);
+    let mut known: Option<KnownIds> = None;
+    let mut counted = BTreeMap::new();
+    for name in pass_order(inputs) {
+        if name != SourceName::Accounts {
+            // The users' ids once their pass is done.
+            let users = wants_users && name != SourceName::Users;
+            if known.as_ref().is_none_or(|k| users && !k.has_users()) {
+                known = Some(KnownIds::collect(inputs, users)?);
+            }
+        }
+        let rider = match name {
+            SourceName::Events => rider.take().and_then(|start| match start(inputs) {
+                Ok(rider) => Some(rider),
+                Err(e) => {
+                    let shown = format!("the fold reads events apart: {e}");
+                    crate::log::debug("activity", &shown);
+                    None
+                }
+            }),
+            _ => None,
+        };
+        let (counts, spilled) = count_source(inputs, pipeline, scope, name, known.as_ref(), rider)?;
+        if let Some(spilled) = spilled {
+            inputs.read_spilled(&spilled);
+        }
+        counted.insert(name, counts);
+    }
+    let known = match known {
+        Some(known) if known.has_users() || !wants_users => known,
+        _ => KnownIds::collect(inputs, wants_users)?,
+    };
+    let inputs = &*inputs;
     let mut plans = Vec::new();
-    let mut counted = Vec::new();
     let mut layout = Vec::new();
     for (name, loaded) in &inputs.sources {
         let rules = rules_of(loaded, scope);
         let frame = check_frame(&known, loaded, scope, pipeline)?;
-        let accounts = (*name != SourceName::Accounts).then(|| tally::AccountCheck {
-            account: typed("account_id"),
-            known: known.account_set.clone(),
-            expected: drops::expected(drops::key_of(loaded), expected_orphans(pipeline, *name)),
-            empty: typed(drops::key_of(loaded)).is_null(),
-        });
-        let users = match &known.user_set {
-            Some(users) if checks_user_overlap(inputs, loaded) => {
-                Some((typed("user_id"), users.clone()))
-            }
-            _ => None,
-        };
-        // Training with `completed_values`: the completions' dates only
-        // (docs/INPUTS.md#freshness).
-        let day = main_day(loaded).map(|day| {
-            let values = pipeline
-                .sources
-                .get(name)
-                .map(|s| s.config.completed_values.as_slice())
-                .unwrap_or_default();
-            if day == "completed_at" && !values.is_empty() {
-                when(crate::source::status::completed(values))
-                    .then(typed(day))
-                    .otherwise(lit(NULL))
-            } else {
-                typed(day)
-            }
-        });
-        let row_rules = rules
-            .iter()
-            .enumerate()
-            .filter_map(|(i, rule)| match &rule.check {
-                Check::Row(bad) => Some((format!("rule_{i}"), bad.clone())),
-                _ => None,
-            })
-            .collect();
-        let counts = tally::Counts {
-            rules: row_rules,
-            accounts,
-            users,
-            day,
-        };
-        let counts = counts.over(
-            rows_checked(loaded, scope),
-            &format!("checking source `{name}`"),
-            match name {
-                SourceName::Events => rider.take(),
-                _ => scope
-                    .spill
-                    .as_deref()
-                    .and_then(|dir| loaded.spill(dir))
-                    .map(|(rider, file)| {
-                        spilled.push(file);
-                        rider
-                    }),
-            },
-        )?;
-        counted.push(counts);
-
         for rule in &rules {
             match &rule.check {
                 Check::Unique(key) if known.copies(*name, key).is_none() => plans.push(
@@ -306,7 +280,6 @@ fn check_with(
         layout.push((*name, frame, rules));
     }
     let mut results = crate::frame::collect_all(plans, "checking input data")?.into_iter();
-    let mut counted = counted.into_iter();
 
     let mut report = QualityReport::default();
     let mut failed: Vec<(Rule, u64, LazyFrame)> = Vec::new();
@@ -314,7 +287,7 @@ fn check_with(
     let mut known_ids: Option<String> = None;
     for (name, frame, rules) in layout {
         let loaded = &inputs.sources[&name];
-        let counts = counted.next().unwrap_or_default();
+        let counts = counted.remove(&name).unwrap_or_default();
         report.rows_read.insert(name, count_of(&counts, "rows"));
         if checks_user_overlap(inputs, loaded) {
             report.user_rows.insert(
@@ -436,5 +409,5 @@ fn check_with(
             examples,
         });
     }
-    Ok((report, spilled))
+    Ok(report)
 }

@@ -105,9 +105,10 @@ fn produce(
                 event_days: Some(days),
                 ..Scope::default()
             };
-            let checked = raw.only(&[SourceName::Accounts, SourceName::Events, SourceName::Users]);
+            let mut checked =
+                raw.only(&[SourceName::Accounts, SourceName::Events, SourceName::Users]);
             timed("check", "raw events of the store's days", || {
-                quality::check(&checked, pipeline, &scope)?.into_result()
+                quality::check(&mut checked, pipeline, &scope)?.into_result()
             })?;
         }
         let synced = opened.fill(pipeline, &raw, run_id)?;

@@ -126,18 +126,18 @@ mod tests {
             // A stage peak taken now could hold the past peaks of tests
             // running beside this one.
             take_stage_peak();
-            // 256 MiB, every page written, held for ten samples.
-            let buffer = std::hint::black_box(vec![1u8; 256 << 20]);
+            // 512 MiB, every page written, held for ten samples.
+            let buffer = std::hint::black_box(vec![1u8; 512 << 20]);
             let held = resident_bytes().unwrap_or(0);
             std::thread::sleep(SAMPLE * 10);
             drop(buffer);
             let peak = take_stage_peak();
             // The samples taken while the buffer was held: the resident set
             // seen then, less what the tests beside this one may have freed
-            // in the meantime (they move it both ways; a missed buffer is
-            // 256 MiB).
-            assert!(held >= 256 << 20, "{held}");
-            assert!(peak + (64 << 20) >= held, "held {held} → peak {peak}");
+            // in the meantime: they move it both ways, by up to 73 MiB
+            // seen here; a missed buffer is 512 MiB.
+            assert!(held >= 512 << 20, "{held}");
+            assert!(peak + (192 << 20) >= held, "held {held} → peak {peak}");
             // The kernel's counters are approximate by a few hundred KiB
             // (per-CPU counts): the two agree within 1 MiB.
             assert!(process_peak_bytes() + (1 << 20) >= peak, "{peak}");

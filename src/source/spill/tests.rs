@@ -44,12 +44,7 @@ fn read(inputs: &Inputs) -> Vec<(DataFrame, bool)> {
         .iter()
         .map(|name| {
             let frame = inputs.get(*name).expect("source").frame.clone();
-            let parquet = frame
-                .clone()
-                .describe_plan()
-                .expect("plan")
-                .to_lowercase()
-                .contains("parquet");
+            let parquet = read_from_parquet(&frame);
             (frame.collect().expect("rows"), parquet)
         })
         .collect()
@@ -97,6 +92,94 @@ fn without_a_place_to_keep_them_the_files_are_parsed_again() {
         assert!(!parquet, "`{name}` is read from its CSV file");
         assert!(is.equals_missing(was), "`{name}`");
     }
+}
+
+/// Reads nothing: stands in for the activity fold riding the events' pass.
+struct Idle;
+
+impl crate::frame::Rider for Idle {
+    fn columns(&self, _: &crate::frame::Slots) -> Vec<Expr> {
+        Vec::new()
+    }
+    fn add(&mut self, _: &DataFrame) -> PolarsResult<()> {
+        Ok(())
+    }
+    fn done(&mut self) {}
+}
+
+/// The passes over `accounts` and `users` come first, and the ids the
+/// other sources are checked against (and the activity fold looks rows up
+/// in) are read from the rows those passes kept: when the events' pass
+/// starts its rider, both sources read their kept rows, and with their
+/// CSV files gone the known ids are there and the checks end as before.
+#[test]
+fn the_known_ids_come_from_the_rows_the_accounts_and_users_passes_kept() {
+    use std::sync::{Arc, Mutex};
+    let metrics = "[{ active_user_rate: { window_days: [30], level: user } }]";
+    let fixture = Fixture::tiny();
+    let (job, mut inputs) = fixture.scan_users_and_events(metrics);
+    // The same ids and counts from the CSV files of another copy.
+    let copy = Fixture::tiny();
+    let (_, mut other) = copy.scan_users_and_events(metrics);
+    let expected = other.known_ids(true).expect("ids read from the CSV files");
+    let expected_report = crate::quality::check(
+        &mut other,
+        &job.pipeline,
+        &crate::metrics::needs::check_scope(&job.metrics, &job.pipeline.period),
+    )
+    .expect("checks without kept rows");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut scope = crate::metrics::needs::check_scope(&job.metrics, &job.pipeline.period);
+    scope.spill = Some(dir.path().to_path_buf());
+    let seen = Arc::new(Mutex::new(None));
+    let record = seen.clone();
+    let csv = fixture.dir.path().to_path_buf();
+    let start: crate::inputs::RiderStart = Box::new(move |inputs: &Inputs| {
+        for name in ["accounts.csv", "users.csv"] {
+            std::fs::rename(csv.join(name), csv.join(format!("{name}.gone"))).expect("moved away");
+        }
+        let kept = |name| read_from_parquet(&inputs.get(name).expect("source").frame);
+        let known = inputs.known_ids(true)?;
+        *record.lock().expect("lock") = Some((
+            kept(SourceName::Accounts),
+            kept(SourceName::Users),
+            known.accounts,
+            known.users,
+        ));
+        Ok(Box::new(Idle) as Box<dyn crate::frame::Rider>)
+    });
+    let (report, _) =
+        crate::quality::check_all(&mut inputs, &job.pipeline, &scope, Vec::new(), Some(start))
+            .expect("the checks end without the CSV files of accounts and users");
+    let (accounts_kept, users_kept, accounts, users) = seen
+        .lock()
+        .expect("lock")
+        .take()
+        .expect("the events' pass started its rider");
+    assert!(
+        accounts_kept && users_kept,
+        "both read from their kept rows"
+    );
+    assert!(accounts.equals_missing(&expected.accounts), "{accounts:?}");
+    let users = users.expect("user ids");
+    assert!(
+        users.equals_missing(&expected.users.expect("user ids")),
+        "{users:?}"
+    );
+    assert_eq!(users.len(), 3);
+    assert_eq!(report.rows_read, expected_report.rows_read);
+    assert_eq!(report.orphans, expected_report.orphans);
+    assert_eq!(report.user_rows, expected_report.user_rows);
+}
+
+/// Whether `frame`'s plan scans Parquet.
+fn read_from_parquet(frame: &LazyFrame) -> bool {
+    frame
+        .clone()
+        .describe_plan()
+        .expect("plan")
+        .to_lowercase()
+        .contains("parquet")
 }
 
 #[test]
