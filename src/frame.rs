@@ -44,6 +44,25 @@ pub trait Rider: Send {
     fn done(&mut self);
 }
 
+/// Several riders of one pass, as one: each reads its columns and every
+/// batch (the kept rows' writer and a fold, on a CSV source).
+pub struct Riders(pub Vec<Box<dyn Rider>>);
+
+impl Rider for Riders {
+    fn columns(&self, slots: &Slots) -> Vec<Expr> {
+        self.0.iter().flat_map(|r| r.columns(slots)).collect()
+    }
+    fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        self.0.iter_mut().try_for_each(|r| r.add(batch))
+    }
+    fn ordered(&self) -> bool {
+        self.0.iter().any(|r| r.ordered())
+    }
+    fn done(&mut self) {
+        self.0.iter_mut().for_each(|r| r.done());
+    }
+}
+
 /// The id lookups a pass makes for each row and offers its [`Rider`]:
 /// each row's slot among the known accounts and users
 /// ([`IdSet::slot_of`]), as a column of the pass's rows.

@@ -31,6 +31,9 @@ pub struct Inputs {
     /// [`Inputs::known_sets`] while in use: the accounts', the users'
     /// (held by their users, freed with the last).
     sets: std::sync::Mutex<[std::sync::Weak<IdSet>; 2]>,
+    /// Frames of facts folded by riders of the data rules' passes, by key
+    /// ([`Inputs::folded`]).
+    folded: BTreeMap<&'static str, DataFrame>,
 }
 
 /// Starts the rider of the events' data rules once the ids it looks rows
@@ -171,6 +174,7 @@ impl Inputs {
             failed,
             known: Default::default(),
             sets: Default::default(),
+            folded: Default::default(),
         };
         Ok((inputs, problems))
     }
@@ -195,6 +199,18 @@ impl Inputs {
         }
     }
 
+    /// A frame of facts that a rider of a data rules' pass folded from a
+    /// source's rows, by key (for example revenue by account and month):
+    /// the plans read it rather than the rows again.
+    pub fn folded(&self, key: &str) -> Option<&DataFrame> {
+        self.folded.get(key)
+    }
+
+    /// Keeps a frame [`Inputs::folded`] gives.
+    pub fn keep_folded(&mut self, key: &'static str, frame: DataFrame) {
+        self.folded.insert(key, frame);
+    }
+
     /// The same inputs restricted to the sources `names` (the id type and
     /// the accounts stay those of the whole scan).
     pub fn only(&self, names: &[SourceName]) -> Inputs {
@@ -209,6 +225,7 @@ impl Inputs {
             failed: self.failed.clone(),
             known: Default::default(),
             sets: Default::default(),
+            folded: Default::default(),
         }
     }
 

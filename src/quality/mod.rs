@@ -111,19 +111,21 @@ pub struct QualityReport {
 /// with a broken rule is left out (its numbers would follow from the broken
 /// rows).
 ///
-/// `rider` reads the events' rows in the same pass as their data rules
-/// ([`crate::frame::Rider`]; told [`Rider::done`] when it has read them).
+/// `riders` read a source's rows in the same pass as its data rules (the
+/// activity fold the events', a fold of facts another source's;
+/// [`crate::frame::Rider`], told `done` when it has read them), each
+/// started when its pass begins.
 pub fn check_all(
     inputs: &mut Inputs,
     pipeline: &Pipeline,
     scope: &Scope,
     mut problems: Vec<crate::error::Error>,
-    rider: Option<RiderStart>,
+    riders: BTreeMap<SourceName, RiderStart>,
 ) -> Result<(QualityReport, plausibility::Plausibility)> {
     // Each part's seconds at debug level (`-v`): where the check stage's
     // time goes (docs/BENCHMARKS.md).
     let started = std::time::Instant::now();
-    let report = check_with(inputs, pipeline, scope, rider)?;
+    let report = check_with(inputs, pipeline, scope, riders)?;
     let rules = started.elapsed().as_secs_f64();
     crate::log::debug("check", &format!("data rules: {rules:.2}s"));
     let mut broken = report.broken();
@@ -216,10 +218,10 @@ fn raw_columns(loaded: &LoadedSource) -> Vec<Expr> {
 /// row rules, one group-by per uniqueness rule, then examples of the rules
 /// that failed.
 pub fn check(inputs: &mut Inputs, pipeline: &Pipeline, scope: &Scope) -> Result<QualityReport> {
-    check_with(inputs, pipeline, scope, None)
+    check_with(inputs, pipeline, scope, BTreeMap::new())
 }
 
-/// [`check`], with `rider` reading the events' rows in their pass, and
+/// [`check`], with `riders` reading their sources' rows in their passes, and
 /// the typed rows of the CSV sources kept with [`Scope::spill`]: each
 /// source is read from its kept rows right after its pass. The passes
 /// run over `accounts` and `users` first, so that the ids the others are
@@ -228,7 +230,7 @@ fn check_with(
     inputs: &mut Inputs,
     pipeline: &Pipeline,
     scope: &Scope,
-    mut rider: Option<RiderStart>,
+    mut riders: BTreeMap<SourceName, RiderStart>,
 ) -> Result<QualityReport> {
     let wants_users = KnownIds::wanted(inputs);
     let mut known: Option<KnownIds> = None;
@@ -241,17 +243,15 @@ fn check_with(
                 known = Some(KnownIds::collect(inputs, users)?);
             }
         }
-        let rider = match name {
-            SourceName::Events => rider.take().and_then(|start| match start(inputs) {
-                Ok(rider) => Some(rider),
-                Err(e) => {
-                    let shown = format!("the fold reads events apart: {e}");
-                    crate::log::debug("activity", &shown);
-                    None
-                }
-            }),
-            _ => None,
-        };
+        // A rider that cannot start leaves its work to a read of its own.
+        let rider = riders.remove(&name).and_then(|start| match start(inputs) {
+            Ok(rider) => Some(rider),
+            Err(e) => {
+                let shown = format!("`{name}` read apart from its pass: {e}");
+                crate::log::debug("check", &shown);
+                None
+            }
+        });
         let (counts, spilled) = count_source(inputs, pipeline, scope, name, known.as_ref(), rider)?;
         if let Some(spilled) = spilled {
             inputs.read_spilled(&spilled);

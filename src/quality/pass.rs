@@ -31,8 +31,8 @@ pub(super) fn pass_order(inputs: &Inputs) -> Vec<SourceName> {
 
 /// One pass over `name`'s rows: the counts of its row rules, orphans,
 /// users and days (a one-row frame), with `rider` reading the same rows,
-/// or the rider that keeps its typed rows with [`Scope::spill`] and the
-/// handle to them. `known` is None only for `accounts`.
+/// and the rider that keeps its typed rows with [`Scope::spill`] (the
+/// handle to them). `known` is None only for `accounts`.
 pub(super) fn count_source(
     inputs: &Inputs,
     pipeline: &Pipeline,
@@ -88,12 +88,13 @@ pub(super) fn count_source(
         users,
         day,
     };
-    let (rider, spilled) = match rider {
-        Some(rider) => (Some(rider), None),
-        None => match scope.spill.as_deref().and_then(|dir| loaded.spill(dir)) {
-            Some((rider, spilled)) => (Some(rider), Some(spilled)),
-            None => (None, None),
-        },
+    let (writer, spilled) = match scope.spill.as_deref().and_then(|dir| loaded.spill(dir)) {
+        Some((writer, spilled)) => (Some(writer), Some(spilled)),
+        None => (None, None),
+    };
+    let rider: Option<Box<dyn Rider>> = match (writer, rider) {
+        (Some(writer), Some(rider)) => Some(Box::new(crate::frame::Riders(vec![writer, rider]))),
+        (writer, rider) => writer.or(rider),
     };
     let counts = counts.over(
         rows_checked(loaded, scope),

@@ -197,9 +197,28 @@ pub(super) fn compute_stages(
         },
         false => (None, None),
     };
+    let revenue = match problems.is_empty() {
+        true => crate::metrics::revenue::by_account::prepare_ride(
+            &job.metrics,
+            &pipeline.period,
+            &inputs,
+        ),
+        false => None,
+    };
+    let (revenue, revenue_rider) = revenue.unzip();
+    let riders = [
+        (SourceName::Events, rider),
+        (SourceName::Revenue, revenue_rider),
+    ]
+    .into_iter()
+    .filter_map(|(name, start)| start.map(|start| (name, start)))
+    .collect();
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
-        quality::check_all(&mut inputs, pipeline, &scope, problems, rider)
+        quality::check_all(&mut inputs, pipeline, &scope, problems, riders)
     })?;
+    if let Some((key, frame)) = revenue.map(|r| r.frame()).transpose()?.flatten() {
+        inputs.keep_folded(key, frame);
+    }
     let mut warnings = config_warnings;
     warnings.extend(report.warnings.clone());
     warnings.extend(plausibility.warnings);

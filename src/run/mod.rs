@@ -101,7 +101,7 @@ pub fn validate(options: &RunOptions) -> Result<Validated> {
     );
     let scope = needs::check_scope(&job.metrics, &pipeline.period);
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
-        quality::check_all(&mut inputs, pipeline, &scope, problems, None)
+        quality::check_all(&mut inputs, pipeline, &scope, problems, Default::default())
     })?;
     let rows: u64 = report.rows_read.values().sum();
     stages.done("check", &format!("{rows} rows pass every rule"));

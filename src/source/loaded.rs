@@ -163,6 +163,20 @@ impl LoadedSource {
         self.columns.iter().chain(&self.derived).any(|c| c == name)
     }
 
+    /// The column `name` of `frame` as an expression over the rows of the
+    /// data rules' pass (`checked`), for a [`crate::frame::Rider`] of that
+    /// pass; None when `frame` is more than the rows typed one by one
+    /// (derived columns, accounts taken through another source).
+    pub fn over_checked(&self, name: &str) -> Option<Expr> {
+        if !self.derived.is_empty() || self.accounts_by.is_some() {
+            return None;
+        }
+        self.typed_over_checked
+            .iter()
+            .find(|(column, _)| column == name)
+            .map(|(_, expr)| expr.clone())
+    }
+
     /// The type of a column of `frame` (from the schema, no data read).
     pub fn column_type(&self, name: &str) -> Option<DataType> {
         let schema = self.frame.clone().collect_schema().ok()?;

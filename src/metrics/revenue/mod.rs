@@ -2,6 +2,7 @@
 //! the complete months of the period (expansion rate, net and gross revenue
 //! retention, upsell rate, customer lifetime value).
 
+pub mod by_account;
 pub mod customer_lifetime_value;
 pub mod expansion_revenue_rate;
 pub mod gross_revenue_retention;

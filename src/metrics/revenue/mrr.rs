@@ -77,8 +77,12 @@ pub fn requirements() -> Vec<(SourceName, &'static str)> {
 /// `month`, `mrr_cents` (Float64 holding whole cents), one row per revenue
 /// row (not yet summed per account-month).
 fn revenue_rows(ctx: &PlanContext) -> Result<LazyFrame> {
-    Ok(ctx
-        .source(SourceName::Revenue)?
+    Ok(rows_of(ctx.source(SourceName::Revenue)?, ctx.period.as_of))
+}
+
+/// [`revenue_rows`] of the typed revenue rows `frame`.
+pub(super) fn rows_of(frame: LazyFrame, as_of: NaiveDate) -> LazyFrame {
+    frame
         .select([
             col("account_id"),
             col("month").dt().month_start().alias("month"),
@@ -86,20 +90,24 @@ fn revenue_rows(ctx: &PlanContext) -> Result<LazyFrame> {
                 .round(0, RoundMode::HalfAwayFromZero)
                 .alias("mrr_cents"),
         ])
-        .filter(col("month").lt(date_lit(ctx.period.as_of))))
+        .filter(col("month").lt(date_lit(as_of)))
 }
 
-/// The rows [`monthly_by_account`] groups: with a monthly MRR table (every
-/// `mrr` ≥ 0, a data rule) the revenue rows themselves, since a month's
-/// sum is then > 0 exactly when one of its rows is; with invoices (credit
-/// notes are negative) the account-months, summed first.
+/// Whether revenue is a monthly MRR table (every `mrr` ≥ 0, a data rule),
+/// not invoices (credit notes are negative).
+fn never_negative(ctx: &PlanContext) -> bool {
+    ctx.inputs
+        .get(SourceName::Revenue)
+        .is_some_and(|r| r.spec.iter().any(|c| c.name == "mrr"))
+}
+
+/// The rows [`monthly_by_account`] groups: with a monthly MRR table
+/// ([`never_negative`]) the revenue rows themselves, since a month's sum
+/// is then > 0 exactly when one of its rows is; with invoices the
+/// account-months, summed first.
 fn rows_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
     let rows = revenue_rows(ctx)?;
-    let never_negative = ctx
-        .inputs
-        .get(SourceName::Revenue)
-        .is_some_and(|r| r.spec.iter().any(|c| c.name == "mrr"));
-    Ok(if never_negative {
+    Ok(if never_negative(ctx) {
         rows
     } else {
         rows.group_by([col("account_id"), col("month")])
@@ -126,7 +134,7 @@ pub fn monthly_movements(ctx: &PlanContext) -> Result<LazyFrame> {
 }
 
 /// The column of [`monthly_by_account`] with the MRR of month `i` (M0 = 0).
-fn mrr_of(i: usize) -> String {
+pub(super) fn mrr_of(i: usize) -> String {
     format!("mrr_{i}")
 }
 
@@ -139,37 +147,71 @@ fn mrr_of(i: usize) -> String {
 /// "Revenue by account").
 fn monthly_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
     ctx.shared("monthly_by_account", || {
-        // when/then keeps the aggregation vectorized (a filter inside `agg` runs per group).
-        let mut aggs: Vec<Expr> = months_from_m0(ctx)
-            .iter()
-            .enumerate()
-            .map(|(i, month)| {
-                when(col("month").eq(date_lit(*month)))
-                    .then(col("mrr_cents"))
-                    .otherwise(lit(0.0))
-                    .sum()
-                    .alias(mrr_of(i))
-            })
-            .collect();
-        aggs.push(
-            when(col("mrr_cents").gt(lit(0.0)))
-                .then(col("month"))
-                .otherwise(lit(NULL).cast(DataType::Date))
-                .min()
-                .alias("first_paid_month"),
-        );
-        Ok(rows_by_account(ctx)?
-            .group_by([col("account_id")])
-            .agg(aggs))
+        let months = months_from_m0(ctx);
+        if let Some(folded) = folded_by_account(ctx, &months)? {
+            return Ok(folded.lazy());
+        }
+        Ok(grouped_by_account(rows_by_account(ctx)?, &months))
     })
+}
+
+/// [`monthly_by_account`] as a group-by of `rows` ([`rows_by_account`]) on
+/// the account, for the months `months` (M0 … Mk).
+pub(super) fn grouped_by_account(rows: LazyFrame, months: &[NaiveDate]) -> LazyFrame {
+    // when/then keeps the aggregation vectorized (a filter inside `agg` runs per group).
+    let mut aggs: Vec<Expr> = months
+        .iter()
+        .enumerate()
+        .map(|(i, month)| {
+            when(col("month").eq(date_lit(*month)))
+                .then(col("mrr_cents"))
+                .otherwise(lit(0.0))
+                .sum()
+                .alias(mrr_of(i))
+        })
+        .collect();
+    aggs.push(
+        when(col("mrr_cents").gt(lit(0.0)))
+            .then(col("month"))
+            .otherwise(lit(NULL).cast(DataType::Date))
+            .min()
+            .alias("first_paid_month"),
+    );
+    rows.group_by([col("account_id")]).agg(aggs)
+}
+
+/// [`monthly_by_account`] folded in one pass over the revenue rows
+/// ([`super::by_account`]: the pass of their data rules, else one of its
+/// own) when the account frame is computed (a run, not `explain`) and
+/// revenue is a monthly MRR table with a complete month; None otherwise.
+fn folded_by_account(ctx: &PlanContext, months: &[NaiveDate]) -> Result<Option<DataFrame>> {
+    let (Some(accounts), Some(revenue)) = (ctx.account_set(), ctx.inputs.get(SourceName::Revenue))
+    else {
+        return Ok(None);
+    };
+    // Folded in the revenue rows' pass of the checks, when it rode it.
+    if let Some(folded) = ctx.inputs.folded(super::by_account::FOLDED) {
+        return Ok(Some(folded.clone()));
+    }
+    if months.is_empty() || !never_negative(ctx) {
+        return Ok(None);
+    }
+    let rows = revenue.frame.clone();
+    super::by_account::monthly_by_account(rows, accounts, months, ctx.period.as_of, mrr_of)
+        .map(Some)
 }
 
 /// M0 (the month before M1), M1 … Mk; empty without a complete month.
 fn months_from_m0(ctx: &PlanContext) -> Vec<NaiveDate> {
-    ctx.period
+    months_of(ctx.period)
+}
+
+/// M0, M1 … Mk of `period`; empty without a complete month.
+pub(super) fn months_of(period: &crate::time::Period) -> Vec<NaiveDate> {
+    period
         .month_zero()
         .into_iter()
-        .chain(ctx.period.complete_months())
+        .chain(period.complete_months())
         .collect()
 }
 

@@ -54,8 +54,14 @@ fn read(inputs: &Inputs) -> Vec<(DataFrame, bool)> {
 fn check(job: &crate::plan::Job, inputs: &mut Inputs, dir: &Path) {
     let mut scope = crate::metrics::needs::check_scope(&job.metrics, &job.pipeline.period);
     scope.spill = Some(dir.to_path_buf());
-    crate::quality::check_all(inputs, &job.pipeline, &scope, Vec::new(), None)
-        .expect("the tiny dataset passes its checks");
+    crate::quality::check_all(
+        inputs,
+        &job.pipeline,
+        &scope,
+        Vec::new(),
+        Default::default(),
+    )
+    .expect("the tiny dataset passes its checks");
 }
 
 #[test]
@@ -148,9 +154,14 @@ fn the_known_ids_come_from_the_rows_the_accounts_and_users_passes_kept() {
         ));
         Ok(Box::new(Idle) as Box<dyn crate::frame::Rider>)
     });
-    let (report, _) =
-        crate::quality::check_all(&mut inputs, &job.pipeline, &scope, Vec::new(), Some(start))
-            .expect("the checks end without the CSV files of accounts and users");
+    let (report, _) = crate::quality::check_all(
+        &mut inputs,
+        &job.pipeline,
+        &scope,
+        Vec::new(),
+        [(SourceName::Events, start)].into(),
+    )
+    .expect("the checks end without the CSV files of accounts and users");
     let (accounts_kept, users_kept, accounts, users) = seen
         .lock()
         .expect("lock")

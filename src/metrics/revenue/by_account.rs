@@ -1,0 +1,323 @@
+//! MRR per account and month folded in one pass over the revenue rows
+//! (docs/ARCHITECTURE.md, "Revenue by account and month"): each row's
+//! account is looked up among the computed account frame's ids, its day
+//! placed among the months M0 … Mk, and its whole cents added to that
+//! account's month in a dense table. The frame is the one
+//! [`super::mrr`] plans as a group-by over the rows (same rows, columns
+//! and values: the sums are whole cents, exact in any order); the fold
+//! does without the group-by's hash table of a million accounts and
+//! without truncating each row's day to its month.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::config::SourceName;
+use crate::error::{Error, Result};
+use crate::frame::{Rider, Slots};
+use crate::ids::{IdSet, NO_SLOT};
+use crate::inputs::{Inputs, RiderStart};
+use crate::time::{add_months, date_to_days, days_to_date, first_day};
+
+/// The columns the fold reads: each row's account slot, day and MRR.
+const SLOT: &str = "__revenue_slot";
+const DAY: &str = "__revenue_day";
+const MRR: &str = "__revenue_mrr";
+
+/// The table the pass fills, by slot of the account set.
+struct Table {
+    /// The first days of M0 … Mk and of the month after Mk (days since 1970).
+    bounds: Vec<i32>,
+    /// A row counts when its month starts before A: when its day is
+    /// before this (A itself when A is a first day, else the next first day).
+    limit: i32,
+    /// Per slot, per month of M0 … Mk (`slot × months + i`): the cents.
+    cents: Vec<f64>,
+    /// Per slot: the earliest day of a row with cents > 0 (`i32::MAX`: none).
+    first_paid: Vec<i32>,
+    /// Per slot: whether it has a row that counts.
+    seen: Vec<bool>,
+    /// The months of M0 … Mk.
+    months: usize,
+    /// The month (0 for M0) of each day from M0's first day to Mk's last.
+    month_of: Vec<u16>,
+}
+
+impl Table {
+    fn new(accounts: usize, months: &[NaiveDate], as_of: NaiveDate) -> Table {
+        let mut bounds: Vec<i32> = months.iter().map(|m| date_to_days(*m)).collect();
+        if let Some(last) = months.last() {
+            bounds.push(date_to_days(add_months(*last, 1)));
+        }
+        let limit = match first_day(as_of) == as_of {
+            true => as_of,
+            false => add_months(first_day(as_of), 1),
+        };
+        let month_of = bounds
+            .windows(2)
+            .enumerate()
+            .flat_map(|(i, w)| std::iter::repeat_n(i as u16, (w[1] - w[0]) as usize))
+            .collect();
+        Table {
+            bounds,
+            limit: date_to_days(limit),
+            cents: vec![0.0; accounts * months.len()],
+            first_paid: vec![i32::MAX; accounts],
+            seen: vec![false; accounts],
+            months: months.len(),
+            month_of,
+        }
+    }
+
+    /// docs/INPUTS.md revenue and docs/METRICS.md "Revenue": a row's
+    /// month is its day's month; its MRR in whole cents (rounded half
+    /// away from zero); a row of a month that starts on or after A does
+    /// not count; a null MRR adds nothing.
+    fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        let slots = batch.column(SLOT)?.u32()?.rechunk();
+        let days = batch.column(DAY)?.cast(&DataType::Int32)?;
+        let days = days.i32()?.rechunk();
+        let mrr = batch.column(MRR)?.cast(&DataType::Float64)?;
+        let mrr = mrr.f64()?.rechunk();
+        // Without nulls (the data rules' usual case), over plain slices.
+        if let (Ok(slots), Ok(days), Ok(mrr)) =
+            (slots.cont_slice(), days.cont_slice(), mrr.cont_slice())
+        {
+            for ((slot, day), mrr) in slots.iter().zip(days).zip(mrr) {
+                self.add_row(*slot, *day, Some(*mrr));
+            }
+            return Ok(());
+        }
+        let rows = slots.iter().zip(days.iter()).zip(mrr.iter());
+        for ((slot, day), mrr) in rows {
+            if let (Some(slot), Some(day)) = (slot, day) {
+                self.add_row(slot, day, mrr);
+            }
+        }
+        Ok(())
+    }
+
+    /// One row: its account's slot, its day and its MRR.
+    #[inline]
+    fn add_row(&mut self, slot: u32, day: i32, mrr: Option<f64>) {
+        if slot == NO_SLOT || day >= self.limit {
+            return;
+        }
+        let at = slot as usize;
+        self.seen[at] = true;
+        let Some(mrr) = mrr else { return };
+        let cents = (mrr * 100.0).round();
+        if cents > 0.0 && day < self.first_paid[at] {
+            self.first_paid[at] = day;
+        }
+        let Some(first) = self.bounds.first().filter(|first| day >= **first) else {
+            return;
+        };
+        if let Some(month) = self.month_of.get((day - first) as usize) {
+            self.cents[at * self.months + *month as usize] += cents;
+        }
+    }
+
+    /// One row per account with a row that counts, in the order of the
+    /// set's slots: `account_id` (`id_type`), `mrr_0` … `mrr_k` and
+    /// `first_paid_month` (the first day of the month of `first_paid`).
+    fn frame(
+        &self,
+        set: &IdSet,
+        id_type: &DataType,
+        mrr_of: fn(usize) -> String,
+    ) -> PolarsResult<DataFrame> {
+        let slots: Vec<u32> = (0..self.seen.len() as u32)
+            .filter(|s| self.seen[*s as usize])
+            .collect();
+        let months = self.months;
+        let mut columns = vec![set.column("account_id", &slots, id_type)?];
+        for month in 0..months {
+            let cents: Vec<f64> = slots
+                .iter()
+                .map(|s| self.cents[*s as usize * months + month])
+                .collect();
+            columns.push(Column::new(mrr_of(month).into(), cents));
+        }
+        let first_paid: Int32Chunked = slots
+            .iter()
+            .map(|s| {
+                let day = self.first_paid[*s as usize];
+                (day != i32::MAX).then(|| date_to_days(first_day(days_to_date(day))))
+            })
+            .collect();
+        let first_paid = first_paid
+            .into_series()
+            .cast(&DataType::Date)?
+            .with_name("first_paid_month".into());
+        columns.push(first_paid.into_column());
+        DataFrame::new(slots.len(), columns)
+    }
+}
+
+/// [`super::mrr`]'s `monthly_by_account` of a monthly MRR table
+/// (`revenue` rows, each `mrr` ≥ 0), computed by one pass over `rows`
+/// (`account_id`, `month`, `mrr`, typed): accounts are the slots of
+/// `accounts` (rows of other accounts are dropped, as the source's frame
+/// drops them), `months` are M0 … Mk and `as_of` is A.
+pub(super) fn monthly_by_account(
+    rows: LazyFrame,
+    accounts: &Arc<IdSet>,
+    months: &[NaiveDate],
+    as_of: NaiveDate,
+    mrr_of: fn(usize) -> String,
+) -> Result<DataFrame> {
+    let what = "reading revenue by account and month";
+    let engine = |e| Error::engine(what, e);
+    let id_type = rows
+        .clone()
+        .collect_schema()
+        .map_err(engine)?
+        .get("account_id")
+        .cloned()
+        .ok_or_else(|| Error::other(format!("{what}: no `account_id`")))?;
+    let plan = rows.select([
+        accounts.slot_of(col("account_id")).alias(SLOT),
+        col("month").alias(DAY),
+        col("mrr").alias(MRR),
+    ]);
+    let table = Table::new(accounts.len(), months, as_of);
+    let table = crate::frame::fold_batches(plan, table, None, false, what, |table, batch| {
+        table.add(batch)
+    })?;
+    table.frame(accounts, &id_type, mrr_of).map_err(engine)
+}
+
+/// The key of the folded frame among [`Inputs::folded`].
+pub(super) const FOLDED: &str = "monthly_by_account";
+
+/// The fold of [`monthly_by_account`] riding the revenue data rules' pass
+/// (docs/ARCHITECTURE.md, "Revenue by account and month"): the revenue
+/// rows are read once, by their checks. Prepared before the checks when a
+/// configured metric reads MRR, revenue is a monthly MRR table whose
+/// frame is its rows typed one by one, and the period has a complete
+/// month; the rider starts when the pass begins, over the known account
+/// ids ([`Inputs::known_sets`]).
+pub fn prepare_ride(
+    metrics: &[crate::metrics::MetricConfig],
+    period: &crate::time::Period,
+    inputs: &Inputs,
+) -> Option<(RevenueRide, RiderStart)> {
+    let reads_mrr = metrics.iter().any(|m| {
+        m.metric()
+            .requires()
+            .contains(&(SourceName::Revenue, "mrr"))
+    });
+    let revenue = inputs.get(SourceName::Revenue)?;
+    let monthly = revenue.spec.iter().any(|c| c.name == "mrr");
+    let months = super::mrr::months_of(period);
+    if !reads_mrr || !monthly || months.is_empty() {
+        return None;
+    }
+    let columns = ["account_id", "month", "mrr"].map(|c| revenue.over_checked(c));
+    let [Some(account), Some(day), Some(mrr)] = columns else {
+        return None;
+    };
+    let id_type = revenue.column_type("account_id")?;
+    let ride = RevenueRide {
+        state: Default::default(),
+    };
+    let state = ride.state.clone();
+    let as_of = period.as_of;
+    let start: RiderStart = Box::new(move |inputs: &Inputs| {
+        let (accounts, _) = inputs.known_sets(false)?;
+        let table = Table::new(accounts.len(), &months, as_of);
+        let mut riding = state
+            .lock()
+            .map_err(|_| Error::other("folding revenue: a thread failed"))?;
+        *riding = Some(Riding {
+            table,
+            accounts: accounts.clone(),
+            id_type,
+            done: false,
+        });
+        drop(riding);
+        let rider: Box<dyn Rider> = Box::new(RevenueRider {
+            state,
+            accounts,
+            columns: [account, day, mrr],
+        });
+        Ok(rider)
+    });
+    Some((ride, start))
+}
+
+/// What [`prepare_ride`]'s rider fills, read after the checks.
+pub struct RevenueRide {
+    state: Arc<std::sync::Mutex<Option<Riding>>>,
+}
+
+struct Riding {
+    table: Table,
+    accounts: Arc<IdSet>,
+    id_type: DataType,
+    done: bool,
+}
+
+impl RevenueRide {
+    /// The folded frame, once the pass has read every row (None when the
+    /// rider did not start or the pass did not end).
+    pub fn frame(self) -> Result<Option<(&'static str, DataFrame)>> {
+        let what = "folding revenue by account and month";
+        let state = self
+            .state
+            .lock()
+            .map_err(|_| Error::other(format!("{what}: a thread failed")))?;
+        let Some(riding) = state.as_ref().filter(|r| r.done) else {
+            return Ok(None);
+        };
+        let frame = riding
+            .table
+            .frame(&riding.accounts, &riding.id_type, super::mrr::mrr_of)
+            .map_err(|e| Error::engine(what, e))?;
+        Ok(Some((FOLDED, frame)))
+    }
+}
+
+/// The rider of the revenue pass: each row's account slot (the pass's own
+/// lookup when it makes the same), day and MRR, added to the table.
+struct RevenueRider {
+    state: Arc<std::sync::Mutex<Option<Riding>>>,
+    accounts: Arc<IdSet>,
+    /// The typed `account_id`, `month` and `mrr` over the pass's rows.
+    columns: [Expr; 3],
+}
+
+impl Rider for RevenueRider {
+    fn columns(&self, slots: &Slots) -> Vec<Expr> {
+        let [account, day, mrr] = self.columns.clone();
+        vec![
+            Slots::slot(slots.account.as_ref(), &self.accounts, account).alias(SLOT),
+            day.alias(DAY),
+            mrr.alias(MRR),
+        ]
+    }
+
+    fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "folding revenue failed on a batch"))?;
+        match state.as_mut() {
+            Some(riding) => riding.table.add(batch),
+            None => Ok(()),
+        }
+    }
+
+    fn done(&mut self) {
+        if let Ok(mut state) = self.state.lock() {
+            if let Some(riding) = state.as_mut() {
+                riding.done = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
