@@ -15,6 +15,7 @@ use crate::source::{
 };
 
 mod known;
+pub mod ride;
 
 pub use known::KnownIdColumns;
 

@@ -188,3 +188,28 @@ pub trait Metric {
     /// Builds the lazy plan.
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan>;
 }
+
+/// The folds of facts that ride their sources' data rules' passes for the
+/// configured `metrics` (docs/ARCHITECTURE.md, "Facts folded in the data
+/// rules' passes"): MRR by account and month, tickets by account and month.
+/// Each with its source, what the run keeps of it and its rider's start.
+pub fn fact_folds(
+    metrics: &[MetricConfig],
+    period: &crate::time::Period,
+    inputs: &crate::inputs::Inputs,
+) -> Vec<(
+    crate::config::SourceName,
+    crate::inputs::ride::FoldRide,
+    crate::inputs::RiderStart,
+)> {
+    use crate::config::SourceName;
+    let revenue = revenue::by_account::prepare_ride(metrics, period, inputs);
+    let tickets = success::tickets_by_account::prepare_ride(metrics, period, inputs);
+    [
+        (SourceName::Revenue, revenue),
+        (SourceName::Tickets, tickets),
+    ]
+    .into_iter()
+    .filter_map(|(source, fold)| fold.map(|(ride, start)| (source, ride, start)))
+    .collect()
+}

@@ -197,27 +197,23 @@ pub(super) fn compute_stages(
         },
         false => (None, None),
     };
-    let revenue = match problems.is_empty() {
-        true => crate::metrics::revenue::by_account::prepare_ride(
-            &job.metrics,
-            &pipeline.period,
-            &inputs,
-        ),
-        false => None,
+    // Facts folded from the rows of their sources' data rules' passes.
+    let folds = match problems.is_empty() {
+        true => crate::metrics::fact_folds(&job.metrics, &pipeline.period, &inputs),
+        false => Vec::new(),
     };
-    let (revenue, revenue_rider) = revenue.unzip();
-    let riders = [
-        (SourceName::Events, rider),
-        (SourceName::Revenue, revenue_rider),
-    ]
-    .into_iter()
-    .filter_map(|(name, start)| start.map(|start| (name, start)))
-    .collect();
+    let mut riders: BTreeMap<SourceName, crate::inputs::RiderStart> = BTreeMap::new();
+    riders.extend(rider.map(|start| (SourceName::Events, start)));
+    let mut rides = Vec::new();
+    for (source, ride, start) in folds {
+        riders.insert(source, start);
+        rides.push(ride);
+    }
     let (report, plausibility) = timed("check", "data rules and plausibility", || {
         quality::check_all(&mut inputs, pipeline, &scope, problems, riders)
     })?;
-    if let Some((key, frame)) = revenue.map(|r| r.frame()).transpose()?.flatten() {
-        inputs.keep_folded(key, frame);
+    for ride in rides {
+        ride.keep(&mut inputs)?;
     }
     let mut warnings = config_warnings;
     warnings.extend(report.warnings.clone());

@@ -1,8 +1,8 @@
 //! MRR per account and month folded in one pass over the revenue rows
-//! (docs/ARCHITECTURE.md, "Revenue by account and month"): each row's
-//! account is looked up among the computed account frame's ids, its day
-//! placed among the months M0 … Mk, and its whole cents added to that
-//! account's month in a dense table. The frame is the one
+//! (docs/ARCHITECTURE.md, "Facts folded in the data rules' passes"): each
+//! row's account is looked up among the known account ids, its day placed
+//! among the months M0 … Mk, and its whole cents added to that account's
+//! month in a dense table. The frame is the one
 //! [`super::mrr`] plans as a group-by over the rows (same rows, columns
 //! and values: the sums are whole cents, exact in any order); the fold
 //! does without the group-by's hash table of a million accounts and
@@ -15,8 +15,9 @@ use polars::prelude::*;
 
 use crate::config::SourceName;
 use crate::error::{Error, Result};
-use crate::frame::{Rider, Slots};
+use crate::frame::Slots;
 use crate::ids::{IdSet, NO_SLOT};
+use crate::inputs::ride::{ride, FactFold, FoldRide};
 use crate::inputs::{Inputs, RiderStart};
 use crate::time::{add_months, date_to_days, days_to_date, first_day};
 
@@ -193,8 +194,8 @@ pub(super) fn monthly_by_account(
 pub(super) const FOLDED: &str = "monthly_by_account";
 
 /// The fold of [`monthly_by_account`] riding the revenue data rules' pass
-/// (docs/ARCHITECTURE.md, "Revenue by account and month"): the revenue
-/// rows are read once, by their checks. Prepared before the checks when a
+/// (docs/ARCHITECTURE.md, "Facts folded in the data rules' passes"): the
+/// revenue rows are read once, by their checks. Prepared before the checks when a
 /// configured metric reads MRR, revenue is a monthly MRR table whose
 /// frame is its rows typed one by one, and the period has a complete
 /// month; the rider starts when the pass begins, over the known account
@@ -203,7 +204,7 @@ pub fn prepare_ride(
     metrics: &[crate::metrics::MetricConfig],
     period: &crate::time::Period,
     inputs: &Inputs,
-) -> Option<(RevenueRide, RiderStart)> {
+) -> Option<(FoldRide, RiderStart)> {
     let reads_mrr = metrics.iter().any(|m| {
         m.metric()
             .requires()
@@ -220,76 +221,30 @@ pub fn prepare_ride(
         return None;
     };
     let id_type = revenue.column_type("account_id")?;
-    let ride = RevenueRide {
-        state: Default::default(),
-    };
-    let state = ride.state.clone();
     let as_of = period.as_of;
-    let start: RiderStart = Box::new(move |inputs: &Inputs| {
+    Some(ride(FOLDED, move |inputs: &Inputs| {
         let (accounts, _) = inputs.known_sets(false)?;
-        let table = Table::new(accounts.len(), &months, as_of);
-        let mut riding = state
-            .lock()
-            .map_err(|_| Error::other("folding revenue: a thread failed"))?;
-        *riding = Some(Riding {
-            table,
-            accounts: accounts.clone(),
-            id_type,
-            done: false,
-        });
-        drop(riding);
-        let rider: Box<dyn Rider> = Box::new(RevenueRider {
-            state,
+        let fold: Box<dyn FactFold> = Box::new(RevenueFold {
+            table: Table::new(accounts.len(), &months, as_of),
             accounts,
+            id_type,
             columns: [account, day, mrr],
         });
-        Ok(rider)
-    });
-    Some((ride, start))
+        Ok(fold)
+    }))
 }
 
-/// What [`prepare_ride`]'s rider fills, read after the checks.
-pub struct RevenueRide {
-    state: Arc<std::sync::Mutex<Option<Riding>>>,
-}
-
-struct Riding {
+/// The fold of the revenue pass: each row's account slot (the pass's own
+/// lookup when it makes the same), day and MRR, added to the table.
+struct RevenueFold {
     table: Table,
     accounts: Arc<IdSet>,
     id_type: DataType,
-    done: bool,
-}
-
-impl RevenueRide {
-    /// The folded frame, once the pass has read every row (None when the
-    /// rider did not start or the pass did not end).
-    pub fn frame(self) -> Result<Option<(&'static str, DataFrame)>> {
-        let what = "folding revenue by account and month";
-        let state = self
-            .state
-            .lock()
-            .map_err(|_| Error::other(format!("{what}: a thread failed")))?;
-        let Some(riding) = state.as_ref().filter(|r| r.done) else {
-            return Ok(None);
-        };
-        let frame = riding
-            .table
-            .frame(&riding.accounts, &riding.id_type, super::mrr::mrr_of)
-            .map_err(|e| Error::engine(what, e))?;
-        Ok(Some((FOLDED, frame)))
-    }
-}
-
-/// The rider of the revenue pass: each row's account slot (the pass's own
-/// lookup when it makes the same), day and MRR, added to the table.
-struct RevenueRider {
-    state: Arc<std::sync::Mutex<Option<Riding>>>,
-    accounts: Arc<IdSet>,
     /// The typed `account_id`, `month` and `mrr` over the pass's rows.
     columns: [Expr; 3],
 }
 
-impl Rider for RevenueRider {
+impl FactFold for RevenueFold {
     fn columns(&self, slots: &Slots) -> Vec<Expr> {
         let [account, day, mrr] = self.columns.clone();
         vec![
@@ -300,22 +255,12 @@ impl Rider for RevenueRider {
     }
 
     fn add(&mut self, batch: &DataFrame) -> PolarsResult<()> {
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| polars_err!(ComputeError: "folding revenue failed on a batch"))?;
-        match state.as_mut() {
-            Some(riding) => riding.table.add(batch),
-            None => Ok(()),
-        }
+        self.table.add(batch)
     }
 
-    fn done(&mut self) {
-        if let Ok(mut state) = self.state.lock() {
-            if let Some(riding) = state.as_mut() {
-                riding.done = true;
-            }
-        }
+    fn frame(&self) -> PolarsResult<DataFrame> {
+        self.table
+            .frame(&self.accounts, &self.id_type, super::mrr::mrr_of)
     }
 }
 

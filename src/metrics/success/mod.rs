@@ -5,3 +5,4 @@ pub mod customer_base_coverage;
 pub mod referral_rate;
 pub mod save_rate;
 pub mod support_incident_rate;
+pub mod tickets_by_account;

@@ -5,6 +5,7 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::tickets_by_account;
 use crate::config::SourceName;
 use crate::error::Result;
 use crate::metrics::{
@@ -49,7 +50,12 @@ impl Metric for SupportIncidentRate {
     }
 
     fn plan(&self, ctx: &PlanContext) -> Result<MetricPlan> {
-        let customers = ctx.customers_with_counts(SourceName::Tickets, "created_at")?;
+        // The counts per account and month, when the tickets' pass folded them.
+        let folded = ctx.inputs.folded(tickets_by_account::FOLDED);
+        let customers = match folded {
+            Some(counts) => with_counts(ctx.customers_in_period(), counts)?,
+            None => ctx.customers_with_counts(SourceName::Tickets, "created_at")?,
+        };
         let mut aggregates = vec![rate(
             Units::new(customers, Reference::PeriodStart, ctx),
             ctx,
@@ -91,25 +97,56 @@ impl Metric for SupportIncidentRate {
         }
 
         if self.monthly {
-            let counts = tickets
-                .filter(in_range(col("created_at"), s, a))
-                .group_by([
-                    col("account_id"),
-                    col("created_at").dt().month_start().alias("month_start"),
-                ])
-                .agg([len().cast(DataType::Float64).alias("count")]);
-            let grid = grid::customers_by_month(
-                &grid::cell(ctx, Reference::PeriodStart),
-                ctx.accounts.clone(),
-                &ctx.period.complete_months(),
-                counts,
-            )?;
+            let cell = grid::cell(ctx, Reference::PeriodStart);
+            let months = ctx.period.complete_months();
+            let grid = match folded {
+                Some(counts) => grid::counts_by_month(
+                    &cell,
+                    with_counts(ctx.accounts.clone(), counts)?,
+                    &months,
+                    tickets_by_account::month_count,
+                )?,
+                None => {
+                    let counts = tickets
+                        .filter(in_range(col("created_at"), s, a))
+                        .group_by([
+                            col("account_id"),
+                            col("created_at").dt().month_start().alias("month_start"),
+                        ])
+                        .agg([len().cast(DataType::Float64).alias("count")]);
+                    grid::customers_by_month(&cell, ctx.accounts.clone(), &months, counts)?
+                }
+            };
             let units = Units::new(grid, Reference::PeriodStart, ctx)
                 .period(col("month_start"), col("month_end"));
             aggregates.push(rate(units, ctx, grid::count_sums()));
         }
         Ok(MetricPlan::many(aggregates))
     }
+}
+
+/// `accounts` with the folded counts of their tickets
+/// ([`tickets_by_account`]) taken by id, `count` 0 where an account has
+/// none (the month columns stay null there).
+fn with_counts(accounts: LazyFrame, counts: &DataFrame) -> Result<LazyFrame> {
+    let what = |e| crate::error::Error::engine("attaching the tickets' counts", e);
+    let attached = crate::frame::attach_by_key(
+        accounts.clone(),
+        "account_id",
+        counts,
+        "account_id",
+        crate::frame::Unmatched::Kept,
+    )
+    .map_err(what)?;
+    let attached = attached.unwrap_or_else(|| {
+        accounts.join(
+            counts.clone().lazy(),
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+    });
+    Ok(attached.with_column(col("count").fill_null(lit(0.0))))
 }
 
 #[cfg(test)]

@@ -172,8 +172,11 @@ fn the_fold_rides_the_revenue_pass() {
         dir.path().join("revenue.parquet").is_file(),
         "the rows kept too"
     );
-    let (key, folded) = ride.frame().expect("frame").expect("folded in the pass");
-    assert_eq!(key, super::FOLDED);
+    ride.keep(&mut inputs).expect("frame");
+    let folded = inputs
+        .folded(super::FOLDED)
+        .expect("folded in the pass")
+        .clone();
     let months = months_of(&period);
     let rows = inputs
         .frame(crate::config::SourceName::Revenue)
