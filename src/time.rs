@@ -102,6 +102,43 @@ pub fn days_to_date(days: i32) -> NaiveDate {
         + chrono::Duration::days(i64::from(days))
 }
 
+/// The month of each day of consecutive calendar months, for folds over
+/// rows in Rust: the month (its position among `months`) of a day is a
+/// table lookup, not a date conversion per row.
+pub struct MonthOfDay {
+    /// The first day of the first month (days since 1970).
+    first: i32,
+    /// The position of each day's month, from `first` to the last month's
+    /// last day.
+    months: Vec<u16>,
+}
+
+impl MonthOfDay {
+    /// `months`: the first days of consecutive calendar months, oldest first.
+    pub fn new(months: &[NaiveDate]) -> MonthOfDay {
+        let positions = months
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| {
+                let days = date_to_days(add_months(*m, 1)) - date_to_days(*m);
+                std::iter::repeat_n(i as u16, days as usize)
+            })
+            .collect();
+        MonthOfDay {
+            first: months.first().map_or(0, |m| date_to_days(*m)),
+            months: positions,
+        }
+    }
+
+    /// The position among the months of the month of `day` (days since
+    /// 1970); None outside them.
+    #[inline]
+    pub fn of(&self, day: i32) -> Option<usize> {
+        let offset = usize::try_from(day.checked_sub(self.first)?).ok()?;
+        self.months.get(offset).map(|m| *m as usize)
+    }
+}
+
 /// A small frame of months: `month_start` and `month_end` (first day of the
 /// next month), one row per given first day.
 pub fn months_frame(months: &[NaiveDate]) -> LazyFrame {

@@ -26,13 +26,6 @@ impl PlanContext<'_> {
         Ok(self)
     }
 
-    /// The computed account frame's ids, each with its slot (None before
-    /// it is computed: `explain`): a fold over fact rows keeps its sums
-    /// per account in a table by slot.
-    pub fn account_set(&self) -> Option<&std::sync::Arc<crate::ids::IdSet>> {
-        self.dimensions.as_ref().map(|d| d.set())
-    }
-
     /// The account columns that row-level metrics join to their rows:
     /// `account_id`, both cohort columns and the segment columns.
     pub fn account_dimensions(&self) -> LazyFrame {

@@ -14,12 +14,11 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::config::SourceName;
-use crate::error::{Error, Result};
 use crate::frame::Slots;
 use crate::ids::{IdSet, NO_SLOT};
 use crate::inputs::ride::{ride, FactFold, FoldRide};
 use crate::inputs::{Inputs, RiderStart};
-use crate::time::{add_months, date_to_days, days_to_date, first_day};
+use crate::time::{add_months, date_to_days, days_to_date, first_day, MonthOfDay};
 
 /// The columns the fold reads: each row's account slot, day and MRR.
 const SLOT: &str = "__revenue_slot";
@@ -28,8 +27,6 @@ const MRR: &str = "__revenue_mrr";
 
 /// The table the pass fills, by slot of the account set.
 struct Table {
-    /// The first days of M0 … Mk and of the month after Mk (days since 1970).
-    bounds: Vec<i32>,
     /// A row counts when its month starts before A: when its day is
     /// before this (A itself when A is a first day, else the next first day).
     limit: i32,
@@ -41,33 +38,23 @@ struct Table {
     seen: Vec<bool>,
     /// The months of M0 … Mk.
     months: usize,
-    /// The month (0 for M0) of each day from M0's first day to Mk's last.
-    month_of: Vec<u16>,
+    /// The month (0 for M0) of each day of M0 … Mk.
+    month_of: MonthOfDay,
 }
 
 impl Table {
     fn new(accounts: usize, months: &[NaiveDate], as_of: NaiveDate) -> Table {
-        let mut bounds: Vec<i32> = months.iter().map(|m| date_to_days(*m)).collect();
-        if let Some(last) = months.last() {
-            bounds.push(date_to_days(add_months(*last, 1)));
-        }
         let limit = match first_day(as_of) == as_of {
             true => as_of,
             false => add_months(first_day(as_of), 1),
         };
-        let month_of = bounds
-            .windows(2)
-            .enumerate()
-            .flat_map(|(i, w)| std::iter::repeat_n(i as u16, (w[1] - w[0]) as usize))
-            .collect();
         Table {
-            bounds,
             limit: date_to_days(limit),
             cents: vec![0.0; accounts * months.len()],
             first_paid: vec![i32::MAX; accounts],
             seen: vec![false; accounts],
             months: months.len(),
-            month_of,
+            month_of: MonthOfDay::new(months),
         }
     }
 
@@ -112,11 +99,8 @@ impl Table {
         if cents > 0.0 && day < self.first_paid[at] {
             self.first_paid[at] = day;
         }
-        let Some(first) = self.bounds.first().filter(|first| day >= **first) else {
-            return;
-        };
-        if let Some(month) = self.month_of.get((day - first) as usize) {
-            self.cents[at * self.months + *month as usize] += cents;
+        if let Some(month) = self.month_of.of(day) {
+            self.cents[at * self.months + month] += cents;
         }
     }
 
@@ -158,18 +142,20 @@ impl Table {
 }
 
 /// [`super::mrr`]'s `monthly_by_account` of a monthly MRR table
-/// (`revenue` rows, each `mrr` ≥ 0), computed by one pass over `rows`
-/// (`account_id`, `month`, `mrr`, typed): accounts are the slots of
-/// `accounts` (rows of other accounts are dropped, as the source's frame
-/// drops them), `months` are M0 … Mk and `as_of` is A.
-pub(super) fn monthly_by_account(
+/// (`revenue` rows, each `mrr` ≥ 0), computed by one pass of its own over
+/// `rows` (`account_id`, `month`, `mrr`, typed; for tests): accounts are
+/// the slots of `accounts` (rows of other accounts are dropped, as the
+/// source's frame drops them), `months` are M0 … Mk and `as_of` is A.
+#[cfg(test)]
+fn monthly_by_account(
     rows: LazyFrame,
     accounts: &Arc<IdSet>,
     months: &[NaiveDate],
     as_of: NaiveDate,
     mrr_of: fn(usize) -> String,
-) -> Result<DataFrame> {
+) -> crate::error::Result<DataFrame> {
     let what = "reading revenue by account and month";
+    use crate::error::Error;
     let engine = |e| Error::engine(what, e);
     let id_type = rows
         .clone()

@@ -147,11 +147,15 @@ pub(super) fn mrr_of(i: usize) -> String {
 /// "Revenue by account").
 fn monthly_by_account(ctx: &PlanContext) -> Result<LazyFrame> {
     ctx.shared("monthly_by_account", || {
-        let months = months_from_m0(ctx);
-        if let Some(folded) = folded_by_account(ctx, &months)? {
-            return Ok(folded.lazy());
+        // Folded from the rows by the revenue data rules' pass, when it
+        // carried the fold ([`super::by_account`]); else the group-by.
+        if let Some(folded) = ctx.inputs.folded(super::by_account::FOLDED) {
+            return Ok(folded.clone().lazy());
         }
-        Ok(grouped_by_account(rows_by_account(ctx)?, &months))
+        Ok(grouped_by_account(
+            rows_by_account(ctx)?,
+            &months_from_m0(ctx),
+        ))
     })
 }
 
@@ -178,27 +182,6 @@ pub(super) fn grouped_by_account(rows: LazyFrame, months: &[NaiveDate]) -> LazyF
             .alias("first_paid_month"),
     );
     rows.group_by([col("account_id")]).agg(aggs)
-}
-
-/// [`monthly_by_account`] folded in one pass over the revenue rows
-/// ([`super::by_account`]: the pass of their data rules, else one of its
-/// own) when the account frame is computed (a run, not `explain`) and
-/// revenue is a monthly MRR table with a complete month; None otherwise.
-fn folded_by_account(ctx: &PlanContext, months: &[NaiveDate]) -> Result<Option<DataFrame>> {
-    let (Some(accounts), Some(revenue)) = (ctx.account_set(), ctx.inputs.get(SourceName::Revenue))
-    else {
-        return Ok(None);
-    };
-    // Folded in the revenue rows' pass of the checks, when it rode it.
-    if let Some(folded) = ctx.inputs.folded(super::by_account::FOLDED) {
-        return Ok(Some(folded.clone()));
-    }
-    if months.is_empty() || !never_negative(ctx) {
-        return Ok(None);
-    }
-    let rows = revenue.frame.clone();
-    super::by_account::monthly_by_account(rows, accounts, months, ctx.period.as_of, mrr_of)
-        .map(Some)
 }
 
 /// M0 (the month before M1), M1 … Mk; empty without a complete month.

@@ -13,7 +13,7 @@ use crate::frame::Slots;
 use crate::ids::{IdSet, NO_SLOT};
 use crate::inputs::ride::{ride, FactFold, FoldRide};
 use crate::inputs::{Inputs, RiderStart};
-use crate::time::{add_months, date_to_days, Period};
+use crate::time::{date_to_days, MonthOfDay, Period};
 
 /// The key of the folded frame among [`Inputs::folded`].
 pub const FOLDED: &str = "tickets_by_account";
@@ -30,10 +30,8 @@ const DAY: &str = "__tickets_day";
 struct Counts {
     /// S and A (days since 1970).
     period: (i32, i32),
-    /// The first day of M1 (days since 1970).
-    first_month: i32,
-    /// The month (0 for M1) of each day from M1's first day to Mk's last.
-    month_of: Vec<u16>,
+    /// The month (0 for M1) of each day of M1 … Mk.
+    month_of: MonthOfDay,
     months: usize,
     /// Per slot: the tickets created in [S, A).
     count: Vec<u32>,
@@ -44,18 +42,9 @@ struct Counts {
 impl Counts {
     fn new(accounts: usize, period: &Period) -> Counts {
         let months = period.complete_months();
-        let month_of: Vec<u16> = months
-            .iter()
-            .enumerate()
-            .flat_map(|(i, m)| {
-                let days = date_to_days(add_months(*m, 1)) - date_to_days(*m);
-                std::iter::repeat_n(i as u16, days as usize)
-            })
-            .collect();
         Counts {
             period: (date_to_days(period.start), date_to_days(period.as_of)),
-            first_month: months.first().map_or(0, |m| date_to_days(*m)),
-            month_of,
+            month_of: MonthOfDay::new(&months),
             months: months.len(),
             count: vec![0; accounts],
             by_month: vec![0; accounts * months.len()],
@@ -76,11 +65,8 @@ impl Counts {
             }
             let at = slot as usize;
             self.count[at] += 1;
-            if day < self.first_month {
-                continue;
-            }
-            if let Some(month) = self.month_of.get((day - self.first_month) as usize) {
-                self.by_month[at * self.months + *month as usize] += 1;
+            if let Some(month) = self.month_of.of(day) {
+                self.by_month[at * self.months + month] += 1;
             }
         }
         Ok(())
